@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A virtual fast-start MP4 (ftyp, moov, then mdat) built from stored
+ * recordings: the moov is generated in memory from the frame index; the mdat
+ * payload is read from the sample files as it is read out, never copied into
+ * a new file. The same object serves `reel export` (read it all to a file) and
+ * HTTP playback (byte ranges).
+ */
+#ifndef REEL_MP4_MP4_H
+#define REEL_MP4_MP4_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/log.h"
+#include "store/index.h"
+
+/* One contiguous run of frames from one sample file. */
+struct reel_mp4_seg {
+    const char *path;                       /* sample file; opened by reel_mp4_build */
+    const struct reel_frame_info *frames;   /* the frames included, in order; frames[0].key */
+    uint32_t nframes;
+    uint64_t file_offset;                   /* byte offset of frames[0] in the file */
+    uint32_t entry;                         /* index into reel_mp4_build's entries */
+};
+
+struct reel_mp4_entry {
+    const uint8_t *box;                     /* whole 'avc1'/'hvc1' sample entry */
+    size_t len;
+    uint16_t width, height;
+};
+
+struct reel_mp4_opts {
+    int64_t trim_start90k;   /* media time to skip at the start (edit list) */
+    int64_t trim_end90k;     /* media time to drop at the end (edit list) */
+    int64_t creation_unix;   /* seconds since 1970, for mvhd/tkhd/mdhd */
+};
+
+struct reel_mp4;
+
+/* Builds the virtual file. Copies what it needs from segs/entries (they may
+ * be freed afterwards) and opens each sample file read-only. -EINVAL for an
+ * empty or inconsistent input, -ENOENT/-EIO for a missing file, -EFBIG when
+ * 32-bit fields would overflow and 64-bit ones are not handled, all with err.
+ * *ret owned by the caller: reel_mp4_free(). */
+int reel_mp4_build(struct reel_mp4 **ret, const struct reel_mp4_entry *entries, size_t nentries,
+                   const struct reel_mp4_seg *segs, size_t nsegs,
+                   const struct reel_mp4_opts *opts, struct reel_err *err);
+uint64_t reel_mp4_size(const struct reel_mp4 *m);
+/* Reads len bytes at off into buf. Returns bytes read (short only at EOF) or
+ * a negative errno (a sample file shorter than the index says: -EIO). */
+ssize_t reel_mp4_read(const struct reel_mp4 *m, uint64_t off, void *buf, size_t len);
+/* Sum of sample durations minus trims, 90 kHz. */
+int64_t reel_mp4_duration90k(const struct reel_mp4 *m);
+void reel_mp4_free(struct reel_mp4 *m);
+
+#endif

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The store: an SQLite database (WAL) holding cameras, storage directories,
+ * recordings with their compact per-frame index, outages and retention, plus
+ * one or more storage directories holding the sample files (the concatenated
+ * frames of one recording, exactly an MP4 'mdat' body: length-prefixed NAL
+ * units). See docs/storage.md for the on-disk format and the fsync protocol.
+ *
+ * Threads: a store opened for recording (REEL_STORE_RECORD) is driven by one
+ * caller thread (the event loop) through the reel_run_* functions; those never
+ * call fsync or commit to SQLite. The durability work (fdatasync of sample
+ * files, directory fsync, the checkpoint transaction, retention, deletion)
+ * runs on a syncer thread that the store owns, every checkpoint interval.
+ * All other functions are for the caller thread only.
+ *
+ * Times: "90k" values are 90 kHz units since the Unix epoch (wall time) or,
+ * for media timestamps, the stream's unwrapped RTP clock.
+ */
+#ifndef REEL_STORE_STORE_H
+#define REEL_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+
+struct reel_store;
+struct reel_run;
+
+#define REEL_NAME_MAX 64
+#define REEL_URL_MAX 1024
+
+enum reel_store_mode {
+    REEL_STORE_READ = 0,     /* read-only: export, status, check (no repair) */
+    REEL_STORE_ADMIN = 1,    /* camera/storage changes, check --repair */
+    REEL_STORE_RECORD = 2,   /* the daemon: runs recovery at open and the syncer */
+};
+
+struct reel_store_cfg {
+    const char *datadir;            /* holds reel.db and the default storage dir */
+    enum reel_store_mode mode;
+    const struct reel_clock *clock; /* NULL = system clock */
+    int64_t checkpoint_ns;          /* durability interval; 0 = 1 s */
+    int64_t rotate_ns;              /* nominal recording length; 0 = 60 s */
+    /* Called from the syncer thread for each problem it meets (one line of
+     * text, e.g. "storage dir /x: write failed: No space left on device;
+     * deleted 3 oldest recordings"); may be NULL. Must be thread safe. */
+    void (*on_event)(void *opaque, int level /* enum reel_log_level */, const char *line);
+    void *opaque;
+};
+
+/* Creates datadir, reel.db (schema) and datadir/storage as the first storage
+ * directory with its identity file. -EEXIST if already initialised. */
+int reel_store_init(const char *datadir, struct reel_err *err);
+
+/* Opens an initialised data directory. In RECORD mode also: takes an
+ * exclusive lock (a second recorder gets -EBUSY), verifies each storage
+ * directory's identity file (a missing or foreign one marks that directory
+ * unusable, with an error, rather than recording into an empty mount point),
+ * runs start-up recovery (see docs/storage.md) and starts the syncer thread.
+ * *ret owned by the caller: reel_store_close(). */
+int reel_store_open(struct reel_store **ret, const struct reel_store_cfg *cfg, struct reel_err *err);
+/* Closes open runs' recordings durably, stops the syncer, closes the db. NULL ok. */
+void reel_store_close(struct reel_store *s);
+
+/* ---- storage directories ---- */
+struct reel_storage_dir {
+    int64_t id;
+    char path[4096];
+    bool usable;                    /* identity verified (RECORD/ADMIN mode) */
+};
+int reel_store_dir_add(struct reel_store *s, const char *path, int64_t *ret_id, struct reel_err *err);
+int reel_store_dir_list(struct reel_store *s, struct reel_storage_dir **ret, size_t *ret_n, struct reel_err *err);
+
+/* ---- cameras ---- */
+struct reel_camera {
+    int64_t id;
+    char name[REEL_NAME_MAX];       /* [A-Za-z0-9_-]{1,63} */
+    char url[REEL_URL_MAX];         /* rtsp://host[:port]/path, no userinfo */
+    char user[128];
+    bool has_password;
+    bool udp;                       /* RTP over UDP instead of TCP interleaved */
+    int64_t retain_bytes;           /* 0 = no byte limit */
+    int64_t retain_seconds;         /* 0 = no age limit */
+    int64_t dir_id;                 /* storage directory; 0 = the first one */
+};
+/* Adds a camera (cam->id ignored; set on return). password may be NULL.
+ * -EEXIST for a duplicate name, -EINVAL for a bad name/URL. */
+int reel_store_camera_add(struct reel_store *s, struct reel_camera *cam, const char *password,
+                          struct reel_err *err);
+/* Updates url/user/udp/retention/dir of an existing camera (by id); password
+ * NULL keeps the stored one. */
+int reel_store_camera_update(struct reel_store *s, const struct reel_camera *cam,
+                             const char *password, struct reel_err *err);
+/* Removes a camera; with delete_footage its recordings are deleted (crash
+ * safe), otherwise -EBUSY when it has recordings. */
+int reel_store_camera_remove(struct reel_store *s, const char *name, bool delete_footage,
+                             struct reel_err *err);
+/* *ret is malloc'd, caller frees. */
+int reel_store_camera_list(struct reel_store *s, struct reel_camera **ret, size_t *ret_n,
+                           struct reel_err *err);
+int reel_store_camera_get(struct reel_store *s, const char *name, struct reel_camera *ret,
+                          struct reel_err *err);
+/* Copies the stored password (NUL-terminated) into buf. Only the recorder
+ * needs this; it is never printed. -ENOENT when none. */
+int reel_store_camera_password(struct reel_store *s, int64_t camera_id, char *buf, size_t cap);
+
+/* ---- sample entries (opaque 'avc1'/'hvc1' boxes, deduplicated) ---- */
+struct reel_sample_entry {
+    int64_t id;
+    uint16_t width, height;
+    char codec_string[48];
+    uint8_t *data;                  /* malloc'd box bytes */
+    size_t len;
+};
+int reel_store_sample_entry_put(struct reel_store *s, const uint8_t *box, size_t len,
+                                uint16_t width, uint16_t height, const char *codec_string,
+                                int64_t *ret_id, struct reel_err *err);
+/* Fills ret; caller frees ret->data. */
+int reel_store_sample_entry_get(struct reel_store *s, int64_t id, struct reel_sample_entry *ret,
+                                struct reel_err *err);
+
+/* ---- recording (RECORD mode, caller thread) ----
+ * A run is one unbroken connection of one camera. Frames go in decode order;
+ * the first frame of a run must be a key frame. The store cuts the run into
+ * recordings of about rotate_ns, each starting at a key frame, staggered
+ * across cameras, and always at a change of sample entry. A frame's duration
+ * is the difference of consecutive ts90k values (media clock); wall time is
+ * anchored to the monotonic clock at the run's first frame and may drift
+ * from media time by at most 500 ppm; the correction applied is kept per
+ * recording. Frames are written in batches; every checkpoint the syncer makes
+ * everything appended so far (but the last frame, whose duration is not yet
+ * known) durable and visible in the index. */
+struct reel_frame_in {
+    const uint8_t *data;            /* length-prefixed NAL units */
+    size_t len;
+    int64_t ts90k;                  /* media timestamp, unwrapped, increasing */
+    bool key;
+    int64_t sample_entry_id;
+};
+int reel_run_open(struct reel_store *s, int64_t camera_id, struct reel_run **ret, struct reel_err *err);
+/* -EINVAL for a non-key first frame or a timestamp that does not increase
+ * (the caller decides: drop it, or end the run); -ENOSPC/-EIO when the
+ * storage cannot take it (the run is then closed: open a new one). */
+int reel_run_frame(struct reel_run *r, const struct reel_frame_in *f, struct reel_err *err);
+/* Ends the run: the last frame gets the previous frame's duration; the final
+ * recording is made durable asynchronously by the syncer. r is freed. */
+void reel_run_close(struct reel_run *r);
+
+/* ---- outages: why footage is missing ---- */
+/* Opens (or updates the reason of) the camera's open outage starting at
+ * start90k; reason is one short line ("connection refused", "auth failed",
+ * "stalled: no frame for 10 s"). */
+int reel_store_outage_begin(struct reel_store *s, int64_t camera_id, int64_t start90k,
+                            const char *reason, struct reel_err *err);
+int reel_store_outage_end(struct reel_store *s, int64_t camera_id, int64_t end90k,
+                          struct reel_err *err);
+
+/* ---- live status, written by the recorder, read by `reel status` ---- */
+struct reel_camera_status {
+    int64_t camera_id;
+    bool connected;
+    char state[64];                 /* "recording", "connecting", "backoff" ... */
+    char last_error[256];
+    double fps;
+    double bitrate_bps;
+    int64_t updated90k;
+};
+int reel_store_status_put(struct reel_store *s, const struct reel_camera_status *st, struct reel_err *err);
+int reel_store_status_get(struct reel_store *s, int64_t camera_id, struct reel_camera_status *ret,
+                          struct reel_err *err);
+
+/* ---- reading recordings ---- */
+struct reel_recording {
+    int64_t id;
+    int64_t camera_id;
+    int64_t run_id;                 /* recordings of one run are contiguous */
+    int64_t start90k;               /* wall time of the first frame */
+    int64_t wall_duration90k;
+    int64_t media_duration90k;
+    int64_t sample_entry_id;
+    uint32_t frames;
+    uint64_t bytes;
+    bool open;                      /* still being written (committed part only) */
+    char path[4200];                /* the sample file */
+    uint8_t *index;                 /* encoded frame index, malloc'd */
+    size_t index_len;
+};
+/* Recordings of a camera overlapping [from90k, to90k), oldest first. *ret is
+ * malloc'd; free with reel_recordings_free(). */
+int reel_store_recordings(struct reel_store *s, int64_t camera_id, int64_t from90k, int64_t to90k,
+                          struct reel_recording **ret, size_t *ret_n, struct reel_err *err);
+void reel_recordings_free(struct reel_recording *r, size_t n);
+
+/* Totals for status: bytes and seconds (wall) kept for a camera. */
+int reel_store_camera_usage(struct reel_store *s, int64_t camera_id, int64_t *ret_bytes,
+                            int64_t *ret_duration90k, int64_t *ret_oldest90k, struct reel_err *err);
+
+/* Gaps: outages and deletions overlapping a range. */
+struct reel_gap {
+    int64_t start90k, end90k;       /* end90k = -1: still open */
+    char reason[256];
+};
+int reel_store_gaps(struct reel_store *s, int64_t camera_id, int64_t from90k, int64_t to90k,
+                    struct reel_gap **ret, size_t *ret_n, struct reel_err *err);
+
+/* ---- check ---- */
+enum { REEL_CHECK_HASH = 1, REEL_CHECK_REPAIR = 2 };
+struct reel_check_report {
+    uint64_t recordings, files, bytes;
+    uint64_t problems;              /* each one reported through cb */
+    uint64_t repaired;
+};
+/* Verifies the index against the files: every recording's file present, its
+ * size at least the committed bytes, the index decodes to exactly frames
+ * entries summing to bytes and media_duration; with REEL_CHECK_HASH every
+ * frame parses as length-prefixed NAL units; files no recording knows.
+ * Changes nothing unless REEL_CHECK_REPAIR. Each problem is one line to cb. */
+int reel_store_check(struct reel_store *s, int flags, void (*cb)(void *opaque, const char *line),
+                     void *opaque, struct reel_check_report *ret, struct reel_err *err);
+
+#endif

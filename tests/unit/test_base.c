@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Unit tests for src/base: capped buffers, base64, integer parsing, clocks. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/strutil.h"
+
+static void test_buf_cap(void **state)
+{
+    (void)state;
+    struct reel_buf b;
+    reel_buf_init(&b, 10);
+    assert_int_equal(reel_buf_append(&b, "hello", 5), 0);
+    assert_int_equal(reel_buf_append(&b, "world", 5), 0);
+    assert_int_equal(reel_buf_append(&b, "!", 1), -EMSGSIZE);
+    assert_int_equal(b.len, 10);
+    assert_memory_equal(b.data, "helloworld", 10);
+    reel_buf_consume(&b, 5);
+    assert_memory_equal(b.data, "world", 5);
+    assert_int_equal(reel_buf_append_be32(&b, 0x01020304), 0);
+    assert_memory_equal(b.data + 5, "\x01\x02\x03\x04", 4);
+    assert_int_equal(reel_buf_printf(&b, "%d%d", 1, 2), -EMSGSIZE);
+    assert_int_equal(b.len, 9);
+    reel_buf_free(&b);
+}
+
+static void test_base64(void **state)
+{
+    (void)state;
+    uint8_t out[16];
+    char enc[32];
+    assert_int_equal(reel_base64_decode("Z0IAHpWoKA9k", 12, out, sizeof(out)), 9);
+    assert_int_equal(out[0], 0x67);
+    assert_int_equal(reel_base64_encode(out, 9, enc, sizeof(enc)), 12);
+    assert_string_equal(enc, "Z0IAHpWoKA9k");
+    assert_int_equal(reel_base64_decode("aGk=", 4, out, sizeof(out)), 2);
+    assert_memory_equal(out, "hi", 2);
+    assert_int_equal(reel_base64_decode("a", 1, out, sizeof(out)), -EINVAL);
+    assert_int_equal(reel_base64_decode("aG k", 4, out, sizeof(out)), -EINVAL);
+    assert_int_equal(reel_base64_decode("aGVsbG8=", 8, out, 3), -EMSGSIZE);
+    assert_int_equal(reel_base64_decode("", 0, out, sizeof(out)), 0);
+}
+
+static void test_parse_i64(void **state)
+{
+    (void)state;
+    int64_t v;
+    assert_int_equal(reel_parse_i64("123", 3, 0, 1000, &v), 0);
+    assert_int_equal(v, 123);
+    assert_int_equal(reel_parse_i64("-5", 2, -10, 10, &v), 0);
+    assert_int_equal(v, -5);
+    assert_int_equal(reel_parse_i64("99999999999999999999", 20, 0, INT64_MAX, &v), -ERANGE);
+    assert_int_equal(reel_parse_i64("12a", 3, 0, 1000, &v), -EINVAL);
+    assert_int_equal(reel_parse_i64("", 0, 0, 1000, &v), -EINVAL);
+    assert_int_equal(reel_parse_i64("2000", 4, 0, 1000, &v), -ERANGE);
+}
+
+static void test_clock(void **state)
+{
+    (void)state;
+    struct reel_clock_fake f;
+    reel_clock_fake_init(&f, 100, 1000);
+    assert_int_equal(reel_clock_mono(&f.clock), 100);
+    reel_clock_fake_advance(&f, 50);
+    assert_int_equal(reel_clock_wall(&f.clock), 1050);
+    assert_int_equal(reel_ns_to_90k(REEL_NS_PER_SEC), 90000);
+    assert_int_equal(reel_90k_to_ns(90000), REEL_NS_PER_SEC);
+    assert_int_equal(reel_ns_to_90k(reel_90k_to_ns(123456789)), 123456789);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_buf_cap),
+        cmocka_unit_test(test_base64),
+        cmocka_unit_test(test_parse_i64),
+        cmocka_unit_test(test_clock),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
