@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Time range -> virtual MP4: asks the store for the recordings overlapping
+ * the range, decodes their frame indexes, maps each frame to wall time and
+ * cuts one segment per recording, from the key frame at or before `from` to
+ * the frame covering `to`; the edit list trims the rest. See docs/mp4.md.
+ */
+#include "mp4/range.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/index.h"
+#include "store/store.h"
+
+/* Cap on the frames of one range (7 days at 55 fps) and of one recording. */
+#define RANGE_FRAMES_MAX (UINT32_C(1) << 25)
+#define REC_FRAMES_MAX (UINT32_C(1) << 22)
+
+__extension__ typedef __int128 i128;
+
+/* a * num / den, rounded down, saturating; den > 0. */
+static int64_t scale(int64_t a, int64_t num, int64_t den)
+{
+    i128 v = (i128)a * num / den;
+    if (v > INT64_MAX)
+        return INT64_MAX;
+    if (v < INT64_MIN)
+        return INT64_MIN;
+    return (int64_t)v;
+}
+
+static const char *fmt_time(int64_t t90k, char *buf, size_t cap)
+{
+    time_t sec = (time_t)(t90k / 90000 - (t90k % 90000 < 0));
+    struct tm tm;
+    if (!gmtime_r(&sec, &tm) || strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(buf, cap, "%lld (90 kHz)", (long long)t90k);
+    return buf;
+}
+
+struct walk {
+    struct reel_frame_info **frames;    /* per recording, malloc'd */
+    struct reel_mp4_seg *segs;
+    size_t nsegs;
+    struct reel_sample_entry *ents;     /* fetched from the store */
+    int64_t *ent_ids;
+    struct reel_mp4_entry *mp4ents;
+    size_t nents;
+    int64_t trim_start, trim_end;
+    int64_t first_wall;
+};
+
+/* Index of the sample entry id in w->ents, fetching it on first use. */
+static int entry_for(struct reel_store *s, struct walk *w, int64_t id, struct reel_err *err)
+{
+    for (size_t i = 0; i < w->nents; i++)
+        if (w->ent_ids[i] == id)
+            return (int)i;
+    struct reel_sample_entry *e = &w->ents[w->nents];
+    memset(e, 0, sizeof(*e));
+    int r = reel_store_sample_entry_get(s, id, e, err);
+    if (r < 0)
+        return r;
+    w->ent_ids[w->nents] = id;
+    w->mp4ents[w->nents] = (struct reel_mp4_entry){
+        .box = e->data, .len = e->len, .width = e->width, .height = e->height };
+    return (int)w->nents++;
+}
+
+/* Adds the part of recording rec that falls in [from, to), if any. */
+static int walk_recording(struct reel_store *s, struct walk *w, const struct reel_recording *rec,
+                          size_t ri, int64_t from, int64_t to, struct reel_err *err)
+{
+    uint32_t n = rec->frames;
+    if (n == 0)
+        return 0;
+    if (n > REC_FRAMES_MAX || rec->wall_duration90k < 0)
+        return reel_err_set(err, EBADMSG, "recording %lld: implausible %u frames / %lld wall duration",
+                            (long long)rec->id, n, (long long)rec->wall_duration90k);
+    struct reel_frame_info *f = calloc(n, sizeof(*f));
+    if (!f)
+        return reel_err_set(err, ENOMEM, "recording %lld: out of memory for %u frames",
+                            (long long)rec->id, n);
+    w->frames[ri] = f;
+    int r = reel_index_decode(rec->index, rec->index_len, n, f, err);
+    if (r < 0)
+        return r;
+    int64_t media = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (f[i].duration90k < 0)
+            return reel_err_set(err, EBADMSG, "recording %lld: frame %u has a negative duration",
+                                (long long)rec->id, i);
+        media += f[i].duration90k;
+    }
+    if (!f[0].key)
+        return reel_err_set(err, EBADMSG, "recording %lld does not start with a key frame",
+                            (long long)rec->id);
+    int64_t wall = rec->wall_duration90k, start = rec->start90k;
+    /* Wall time of the start of frame i (mo = media offset of frame i). */
+#define WALL(mo) (media > 0 ? start + scale((mo), wall, media) : start)
+    int64_t end = start + wall;
+    bool first = w->nsegs == 0;
+    if (end <= from || start >= to)
+        return 0;
+
+    uint32_t k = 0, j = 0;
+    int64_t mo = 0, mo_k = 0;
+    /* k: last key frame starting at or before from (only for the first
+     * segment); j: last frame starting before to. */
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t wi = WALL(mo);
+        if (wi >= to)
+            break;
+        if (first && f[i].key && wi <= from) {
+            k = i;
+            mo_k = mo;
+        }
+        j = i;
+        mo += f[i].duration90k;
+    }
+    int64_t mo_end = mo;                    /* media offset of the end of frame j */
+    int64_t w_k = WALL(mo_k), w_end = j + 1 < n ? WALL(mo_end) : end;
+#undef WALL
+
+    int e = entry_for(s, w, rec->sample_entry_id, err);
+    if (e < 0)
+        return e;
+    uint64_t off = 0;
+    for (uint32_t i = 0; i < k; i++)
+        off += f[i].size;
+    w->segs[w->nsegs++] = (struct reel_mp4_seg){
+        .path = rec->path, .frames = f + k, .nframes = j - k + 1, .file_offset = off,
+        .entry = (uint32_t)e };
+    if (first) {
+        w->first_wall = w_k;
+        w->trim_start = from > w_k && wall > 0 ? scale(from - w_k, media, wall) : 0;
+    }
+    w->trim_end = to < w_end && wall > 0 ? scale(w_end - to, media, wall) : 0;
+    return 0;
+}
+
+int reel_mp4_for_range(struct reel_store *s, int64_t camera_id, int64_t from90k, int64_t to90k,
+                       struct reel_mp4 **ret, struct reel_err *err)
+{
+    char t1[48], t2[48];
+    if (to90k <= from90k)
+        return reel_err_set(err, EINVAL, "camera %lld: empty range %s to %s", (long long)camera_id,
+                            fmt_time(from90k, t1, sizeof(t1)), fmt_time(to90k, t2, sizeof(t2)));
+    if (to90k - from90k > REEL_MP4_RANGE_MAX90K || to90k - from90k < 0)
+        return reel_err_set(err, EFBIG, "camera %lld: range %s to %s is longer than 7 days",
+                            (long long)camera_id, fmt_time(from90k, t1, sizeof(t1)),
+                            fmt_time(to90k, t2, sizeof(t2)));
+
+    struct reel_recording *recs = NULL;
+    size_t nrecs = 0;
+    int r = reel_store_recordings(s, camera_id, from90k, to90k, &recs, &nrecs, err);
+    if (r < 0)
+        return r;
+    struct walk w = { 0 };
+    uint64_t total = 0;
+    for (size_t i = 0; i < nrecs; i++)
+        total += recs[i].frames;
+    if (total > RANGE_FRAMES_MAX) {
+        r = reel_err_set(err, EFBIG, "camera %lld: %llu frames between %s and %s is over the cap of %u",
+                         (long long)camera_id, (unsigned long long)total,
+                         fmt_time(from90k, t1, sizeof(t1)), fmt_time(to90k, t2, sizeof(t2)),
+                         RANGE_FRAMES_MAX);
+        goto out;
+    }
+    if (nrecs > 0) {
+        w.frames = calloc(nrecs, sizeof(*w.frames));
+        w.segs = calloc(nrecs, sizeof(*w.segs));
+        w.ents = calloc(nrecs, sizeof(*w.ents));
+        w.ent_ids = calloc(nrecs, sizeof(*w.ent_ids));
+        w.mp4ents = calloc(nrecs, sizeof(*w.mp4ents));
+        if (!w.frames || !w.segs || !w.ents || !w.ent_ids || !w.mp4ents) {
+            r = reel_err_set(err, ENOMEM, "camera %lld: out of memory for %zu recordings",
+                             (long long)camera_id, nrecs);
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < nrecs; i++) {
+        r = walk_recording(s, &w, &recs[i], i, from90k, to90k, err);
+        if (r < 0)
+            goto out;
+    }
+    if (w.nsegs == 0) {
+        r = reel_err_set(err, ENOENT, "no footage for camera %lld between %s and %s",
+                         (long long)camera_id, fmt_time(from90k, t1, sizeof(t1)),
+                         fmt_time(to90k, t2, sizeof(t2)));
+        goto out;
+    }
+    /* Rounding may make the trims meet; keep at least one tick. */
+    int64_t media = 0;
+    for (size_t i = 0; i < w.nsegs; i++)
+        for (uint32_t k = 0; k < w.segs[i].nframes; k++)
+            media += w.segs[i].frames[k].duration90k;
+    if (media > 0) {
+        if (w.trim_start >= media)
+            w.trim_start = media - 1;
+        if (w.trim_end > media - w.trim_start - 1)
+            w.trim_end = media - w.trim_start - 1;
+    }
+    struct reel_mp4_opts opts = {
+        .trim_start90k = w.trim_start,
+        .trim_end90k = w.trim_end,
+        .creation_unix = (from90k > w.first_wall ? from90k : w.first_wall) / 90000,
+    };
+    r = reel_mp4_build(ret, w.mp4ents, w.nents, w.segs, w.nsegs, &opts, err);
+out:
+    if (w.frames)
+        for (size_t i = 0; i < nrecs; i++)
+            free(w.frames[i]);
+    for (size_t i = 0; i < w.nents; i++)
+        free(w.ents[i].data);
+    free(w.frames);
+    free(w.segs);
+    free(w.ents);
+    free(w.ent_ids);
+    free(w.mp4ents);
+    reel_recordings_free(recs, nrecs);
+    return r;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The `reel` command: shared pieces of the sub-commands (option parsing,
+ * opening the data directory, printing errors). Each cmd_*.c file holds a
+ * group of sub-commands; main.c dispatches.
+ */
+#ifndef REEL_REEL_CLI_H
+#define REEL_REEL_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/log.h"
+#include "store/store.h"
+
+struct reel_cli {
+    const char *datadir;          /* -d DIR, $REEL_DIR, or ./reel-data */
+    struct reel_logger log;
+    int argc;                     /* the sub-command's own arguments */
+    char **argv;
+};
+
+/* A tiny option scanner: `--name value` / `--name=value` / `--flag`.
+ * reel_cli_opt() returns the value (or "" for a flag) of the first matching
+ * option and removes it from argv; NULL when absent. Leftover arguments
+ * starting with "--" are reported by reel_cli_no_more_opts(). */
+const char *reel_cli_opt(struct reel_cli *cli, const char *name, bool takes_value);
+int reel_cli_no_more_opts(struct reel_cli *cli);
+/* Prints "reel: <msg>" to stderr; returns the exit code 1 (or 2 for usage). */
+int reel_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int reel_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int reel_cli_open(struct reel_cli *cli, enum reel_store_mode mode, struct reel_store **ret);
+int reel_cli_camera(struct reel_store *s, const char *name, struct reel_camera *ret);
+
+int reel_cmd_init(struct reel_cli *cli);
+int reel_cmd_camera(struct reel_cli *cli);
+int reel_cmd_storage(struct reel_cli *cli);
+int reel_cmd_run(struct reel_cli *cli);
+int reel_cmd_status(struct reel_cli *cli);
+int reel_cmd_check(struct reel_cli *cli);
+int reel_cmd_export(struct reel_cli *cli);
+int reel_cmd_frames(struct reel_cli *cli);
+int reel_cmd_recordings(struct reel_cli *cli);
+int reel_cmd_gaps(struct reel_cli *cli);
+
+#endif

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Read-side sub-commands: status, check, export, recordings, gaps, frames.
+ * They open the store read-only (WAL readers), so they work while the
+ * recorder runs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/strutil.h"
+#include "codec/annexb.h"
+#include "mp4/mp4.h"
+#include "mp4/range.h"
+#include "reel/cli.h"
+#include "reel/timefmt.h"
+#include "store/index.h"
+
+static int64_t wall90k_now(void) { return reel_ns_to_90k(reel_clock_wall(reel_clock_system())); }
+
+/* --camera NAME --from T --to T; from/to default to the whole history. */
+static int range_args(struct reel_cli *cli, struct reel_store *s, bool need_range, struct reel_camera *cam,
+                      int64_t *from, int64_t *to)
+{
+    const char *name = reel_cli_opt(cli, "--camera", true);
+    const char *f = reel_cli_opt(cli, "--from", true);
+    const char *t = reel_cli_opt(cli, "--to", true);
+    if (!name)
+        return reel_cli_usage("--camera NAME required");
+    if (need_range && (!f || !t))
+        return reel_cli_usage("--from and --to required");
+    int64_t now = wall90k_now();
+    *from = 0;
+    *to = INT64_MAX / 2;
+    if (f && reel_time_parse(f, now, from) < 0)
+        return reel_cli_usage("--from: cannot parse time '%s'", f);
+    if (t && reel_time_parse(t, now, to) < 0)
+        return reel_cli_usage("--to: cannot parse time '%s'", t);
+    if (*to <= *from)
+        return reel_cli_usage("--to must be after --from");
+    return reel_cli_camera(s, name, cam);
+}
+
+static void fmt_duration(int64_t d90k, char *buf, size_t cap)
+{
+    int64_t s = d90k / REEL_90K;
+    snprintf(buf, cap, "%lldh%02lldm%02llds", (long long)(s / 3600), (long long)(s / 60 % 60), (long long)(s % 60));
+}
+
+int reel_cmd_status(struct reel_cli *cli)
+{
+    if (reel_cli_no_more_opts(cli))
+        return 2;
+    struct reel_store *s;
+    if (reel_cli_open(cli, REEL_STORE_READ, &s))
+        return 1;
+    struct reel_camera *cams = NULL;
+    size_t n = 0;
+    struct reel_err err = { "" };
+    if (reel_store_camera_list(s, &cams, &n, &err) < 0) {
+        reel_store_close(s);
+        return reel_cli_fail("cannot list cameras: %s", err.msg);
+    }
+    int64_t now = wall90k_now();
+    printf("%-16s %-12s %6s %10s %12s %10s  %s\n", "CAMERA", "STATE", "FPS", "KBIT/S", "KEPT", "HOURS",
+           "LAST ERROR");
+    for (size_t i = 0; i < n; i++) {
+        struct reel_camera_status st;
+        memset(&st, 0, sizeof(st));
+        bool have = reel_store_status_get(s, cams[i].id, &st, &err) == 0;
+        int64_t bytes = 0, dur = 0, oldest = 0;
+        reel_store_camera_usage(s, cams[i].id, &bytes, &dur, &oldest, &err);
+        const char *state = have ? st.state : "never run";
+        char statebuf[80];
+        /* A status row older than 30 s means the recorder is not running. */
+        if (have && now - st.updated90k > 30 * REEL_90K && strcmp(st.state, "stopped") != 0) {
+            snprintf(statebuf, sizeof(statebuf), "stale");
+            state = statebuf;
+        }
+        printf("%-16s %-12s %6.1f %10.0f %12lld %10.2f  %s\n", cams[i].name, state, have ? st.fps : 0.0,
+               have ? st.bitrate_bps / 1000 : 0.0, (long long)bytes, (double)dur / REEL_90K / 3600,
+               have && st.last_error[0] ? st.last_error : "-");
+    }
+    free(cams);
+    reel_store_close(s);
+    return 0;
+}
+
+static void check_line(void *opaque, const char *line)
+{
+    (void)opaque;
+    printf("%s\n", line);
+}
+
+int reel_cmd_check(struct reel_cli *cli)
+{
+    int flags = 0;
+    if (reel_cli_opt(cli, "--hash", false))
+        flags |= REEL_CHECK_HASH;
+    if (reel_cli_opt(cli, "--repair", false))
+        flags |= REEL_CHECK_REPAIR;
+    if (reel_cli_no_more_opts(cli))
+        return 2;
+    struct reel_store *s;
+    if (reel_cli_open(cli, flags & REEL_CHECK_REPAIR ? REEL_STORE_ADMIN : REEL_STORE_READ, &s))
+        return 1;
+    struct reel_check_report rep;
+    memset(&rep, 0, sizeof(rep));
+    struct reel_err err = { "" };
+    int r = reel_store_check(s, flags, check_line, NULL, &rep, &err);
+    reel_store_close(s);
+    if (r < 0)
+        return reel_cli_fail("check failed: %s", err.msg[0] ? err.msg : strerror(-r));
+    printf("checked %llu recordings, %llu files, %llu bytes: %llu problem%s%s\n",
+           (unsigned long long)rep.recordings, (unsigned long long)rep.files,
+           (unsigned long long)rep.bytes, (unsigned long long)rep.problems, rep.problems == 1 ? "" : "s",
+           rep.repaired ? " (repaired)" : "");
+    return rep.problems && !(flags & REEL_CHECK_REPAIR) ? 3 : 0;
+}
+
+int reel_cmd_export(struct reel_cli *cli)
+{
+    struct reel_store *s;
+    if (reel_cli_open(cli, REEL_STORE_READ, &s))
+        return 1;
+    struct reel_camera cam;
+    int64_t from, to;
+    const char *out = reel_cli_opt(cli, "-o", true);
+    if (!out)
+        out = reel_cli_opt(cli, "--output", true);
+    int rc = range_args(cli, s, true, &cam, &from, &to);
+    if (!rc && !out)
+        rc = reel_cli_usage("export: -o FILE required");
+    if (!rc)
+        rc = reel_cli_no_more_opts(cli);
+    if (rc) {
+        reel_store_close(s);
+        return rc;
+    }
+    struct reel_mp4 *m = NULL;
+    struct reel_err err = { "" };
+    int r = reel_mp4_for_range(s, cam.id, from, to, &m, &err);
+    reel_store_close(s);
+    if (r < 0)
+        return reel_cli_fail("export %s: %s", cam.name, err.msg[0] ? err.msg : strerror(-r));
+    char tmp[4200];
+    snprintf(tmp, sizeof(tmp), "%s.partial", out);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        reel_mp4_free(m);
+        return reel_cli_fail("export: cannot create %s: %s", tmp, strerror(errno));
+    }
+    uint64_t size = reel_mp4_size(m), off = 0;
+    static uint8_t buf[1 << 20];
+    while (off < size) {
+        size_t want = size - off < sizeof(buf) ? (size_t)(size - off) : sizeof(buf);
+        ssize_t n = reel_mp4_read(m, off, buf, want);
+        if (n <= 0) {
+            close(fd);
+            unlink(tmp);
+            reel_mp4_free(m);
+            return reel_cli_fail("export: reading footage at byte %llu failed: %s", (unsigned long long)off,
+                                 n < 0 ? strerror((int)-n) : "unexpected end");
+        }
+        for (ssize_t w = 0; w < n;) {
+            ssize_t k = write(fd, buf + w, (size_t)(n - w));
+            if (k < 0) {
+                int e = errno;
+                close(fd);
+                unlink(tmp);
+                reel_mp4_free(m);
+                return reel_cli_fail("export: writing %s failed: %s", tmp, strerror(e));
+            }
+            w += k;
+        }
+        off += (uint64_t)n;
+    }
+    int64_t dur = reel_mp4_duration90k(m);
+    reel_mp4_free(m);
+    if (fsync(fd) < 0 || close(fd) < 0 || rename(tmp, out) < 0) {
+        unlink(tmp);
+        return reel_cli_fail("export: cannot finish %s: %s", out, strerror(errno));
+    }
+    printf("exported %s: %.3f s, %llu bytes\n", out, (double)dur / REEL_90K, (unsigned long long)size);
+    return 0;
+}
+
+int reel_cmd_recordings(struct reel_cli *cli)
+{
+    struct reel_store *s;
+    if (reel_cli_open(cli, REEL_STORE_READ, &s))
+        return 1;
+    struct reel_camera cam;
+    int64_t from, to;
+    int rc = range_args(cli, s, false, &cam, &from, &to);
+    if (!rc)
+        rc = reel_cli_no_more_opts(cli);
+    if (rc) {
+        reel_store_close(s);
+        return rc;
+    }
+    struct reel_recording *recs = NULL;
+    size_t n = 0;
+    struct reel_err err = { "" };
+    if (reel_store_recordings(s, cam.id, from, to, &recs, &n, &err) < 0) {
+        reel_store_close(s);
+        return reel_cli_fail("recordings %s: %s", cam.name, err.msg);
+    }
+    for (size_t i = 0; i < n; i++) {
+        char st[40], du[32];
+        reel_time_format(recs[i].start90k, st, sizeof(st));
+        fmt_duration(recs[i].wall_duration90k, du, sizeof(du));
+        printf("%lld run=%lld start=%s wall90k=%lld media90k=%lld frames=%u bytes=%llu entry=%lld%s\n",
+               (long long)recs[i].id, (long long)recs[i].run_id, st, (long long)recs[i].wall_duration90k,
+               (long long)recs[i].media_duration90k, recs[i].frames, (unsigned long long)recs[i].bytes,
+               (long long)recs[i].sample_entry_id, recs[i].open ? " open" : "");
+    }
+    reel_recordings_free(recs, n);
+    reel_store_close(s);
+    return 0;
+}
+
+int reel_cmd_gaps(struct reel_cli *cli)
+{
+    struct reel_store *s;
+    if (reel_cli_open(cli, REEL_STORE_READ, &s))
+        return 1;
+    struct reel_camera cam;
+    int64_t from, to;
+    int rc = range_args(cli, s, false, &cam, &from, &to);
+    if (!rc)
+        rc = reel_cli_no_more_opts(cli);
+    if (rc) {
+        reel_store_close(s);
+        return rc;
+    }
+    struct reel_gap *gaps = NULL;
+    size_t n = 0;
+    struct reel_err err = { "" };
+    if (reel_store_gaps(s, cam.id, from, to, &gaps, &n, &err) < 0) {
+        reel_store_close(s);
+        return reel_cli_fail("gaps %s: %s", cam.name, err.msg);
+    }
+    for (size_t i = 0; i < n; i++) {
+        char a[40], b[40] = "(ongoing)";
+        reel_time_format(gaps[i].start90k, a, sizeof(a));
+        if (gaps[i].end90k >= 0)
+            reel_time_format(gaps[i].end90k, b, sizeof(b));
+        printf("%s %s %s\n", a, b, gaps[i].reason);
+    }
+    free(gaps);
+    reel_store_close(s);
+    return 0;
+}
+
+/* One line per stored frame: recording, wall time (90k), duration, size,
+ * key flag, and the digest of its VCL NAL units. Tests compare these with
+ * the frames the camera sent. */
+int reel_cmd_frames(struct reel_cli *cli)
+{
+    struct reel_store *s;
+    if (reel_cli_open(cli, REEL_STORE_READ, &s))
+        return 1;
+    struct reel_camera cam;
+    int64_t from, to;
+    int rc = range_args(cli, s, false, &cam, &from, &to);
+    if (!rc)
+        rc = reel_cli_no_more_opts(cli);
+    if (rc) {
+        reel_store_close(s);
+        return rc;
+    }
+    struct reel_recording *recs = NULL;
+    size_t n = 0;
+    struct reel_err err = { "" };
+    if (reel_store_recordings(s, cam.id, from, to, &recs, &n, &err) < 0) {
+        reel_store_close(s);
+        return reel_cli_fail("frames %s: %s", cam.name, err.msg);
+    }
+    rc = 0;
+    uint8_t *buf = NULL;
+    size_t bufcap = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        struct reel_recording *rr = &recs[i];
+        struct reel_sample_entry se;
+        if (reel_store_sample_entry_get(s, rr->sample_entry_id, &se, &err) < 0) {
+            rc = reel_cli_fail("recording %lld: %s", (long long)rr->id, err.msg);
+            break;
+        }
+        enum reel_codec codec = strncmp(se.codec_string, "hvc1", 4) == 0 || strncmp(se.codec_string, "hev1", 4) == 0
+                                    ? REEL_CODEC_H265 : REEL_CODEC_H264;
+        free(se.data);
+        struct reel_frame_info *fi = calloc(rr->frames ? rr->frames : 1, sizeof(*fi));
+        if (!fi || reel_index_decode(rr->index, rr->index_len, rr->frames, fi, &err) < 0) {
+            free(fi);
+            rc = reel_cli_fail("recording %lld: bad index: %s", (long long)rr->id, err.msg);
+            break;
+        }
+        int fd = open(rr->path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            free(fi);
+            rc = reel_cli_fail("recording %lld: cannot open %s: %s", (long long)rr->id, rr->path, strerror(errno));
+            break;
+        }
+        uint64_t off = 0;
+        int64_t t = 0;
+        for (uint32_t k = 0; k < rr->frames; k++) {
+            if (fi[k].size > bufcap) {
+                uint8_t *nb = realloc(buf, fi[k].size);
+                if (!nb) {
+                    rc = reel_cli_fail("out of memory");
+                    break;
+                }
+                buf = nb;
+                bufcap = fi[k].size;
+            }
+            if (pread(fd, buf, fi[k].size, (off_t)off) != (ssize_t)fi[k].size) {
+                rc = reel_cli_fail("recording %lld: %s shorter than its index", (long long)rr->id, rr->path);
+                break;
+            }
+            uint8_t dg[32];
+            char hex[65];
+            reel_vcl_digest(codec, buf, fi[k].size, dg);
+            reel_hex_encode(dg, sizeof(dg), hex);
+            int64_t wall = rr->start90k + (rr->media_duration90k > 0
+                                               ? t * rr->wall_duration90k / rr->media_duration90k : t);
+            printf("%lld %lld %d %u %d %s\n", (long long)rr->id, (long long)wall, fi[k].duration90k,
+                   fi[k].size, fi[k].key ? 1 : 0, hex);
+            off += fi[k].size;
+            t += fi[k].duration90k;
+        }
+        close(fd);
+        free(fi);
+    }
+    free(buf);
+    reel_recordings_free(recs, n);
+    reel_store_close(s);
+    return rc;
+}

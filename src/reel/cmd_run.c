@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * `reel run`: the recorder. One event loop serves every camera; the store's
+ * syncer thread does the fsyncs and index commits. SIGINT/SIGTERM end the
+ * loop; each camera then tears down its session and closes its recording
+ * durably.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "reel/camera.h"
+#include "reel/cli.h"
+#include "reel/loop.h"
+
+#define STATUS_INTERVAL_NS (5 * REEL_NS_PER_SEC)
+
+struct sig_watch {
+    struct reel_io io;
+    struct reel_loop *loop;
+    const struct reel_logger *log;
+};
+
+/* SIGINT/SIGTERM arrive through a signalfd, so no handler and no global state. */
+static void on_signal(struct reel_io *io, uint32_t events)
+{
+    (void)events;
+    struct sig_watch *w = io->opaque;
+    struct signalfd_siginfo si;
+    if (read(io->fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+        reel_log(w->log, REEL_LOG_INFO, "signal %u received", si.ssi_signo);
+    reel_loop_stop(w->loop);
+}
+
+struct recorder {
+    struct reel_loop *loop;
+    struct reel_store *store;
+    struct reel_cam **cams;
+    size_t ncams;
+    struct reel_timer status_timer;
+    const struct reel_logger *log;
+};
+
+static void status_cb(struct reel_timer *t)
+{
+    struct recorder *rec = t->opaque;
+    for (size_t i = 0; i < rec->ncams; i++)
+        reel_cam_report_status(rec->cams[i]);
+    reel_loop_timer_set(rec->loop, t, reel_loop_now(rec->loop) + STATUS_INTERVAL_NS);
+}
+
+static void store_event(void *opaque, int level, const char *line)
+{
+    const struct reel_logger *lg = opaque;
+    reel_log(lg, (enum reel_log_level)level, "%s", line);
+}
+
+int reel_cmd_run(struct reel_cli *cli)
+{
+    const char *v;
+    int64_t checkpoint_ns = REEL_NS_PER_SEC, rotate_ns = 60 * REEL_NS_PER_SEC;
+    struct reel_cam_opts opts = { 0 };
+    if ((v = reel_cli_opt(cli, "--checkpoint-ms", true))) {
+        long ms = strtol(v, NULL, 10);
+        if (ms < 50 || ms > 60000)
+            return reel_cli_usage("--checkpoint-ms: expected 50..60000");
+        checkpoint_ns = ms * INT64_C(1000000);
+    }
+    if ((v = reel_cli_opt(cli, "--rotate-s", true))) {
+        long s = strtol(v, NULL, 10);
+        if (s < 2 || s > 3600)
+            return reel_cli_usage("--rotate-s: expected 2..3600");
+        rotate_ns = s * REEL_NS_PER_SEC;
+    }
+    if ((v = reel_cli_opt(cli, "--media-timeout-s", true))) {
+        long s = strtol(v, NULL, 10);
+        if (s < 1 || s > 600)
+            return reel_cli_usage("--media-timeout-s: expected 1..600");
+        opts.media_timeout_ns = s * REEL_NS_PER_SEC;
+    }
+    if ((v = reel_cli_opt(cli, "--backoff-max-s", true))) {
+        long s = strtol(v, NULL, 10);
+        if (s < 1 || s > 3600)
+            return reel_cli_usage("--backoff-max-s: expected 1..3600");
+        opts.backoff_max_ns = s * REEL_NS_PER_SEC;
+    }
+    if (reel_cli_no_more_opts(cli))
+        return 2;
+
+    /* Block the stop signals before the store starts its syncer thread, so
+     * that every thread inherits the mask and only the signalfd sees them. */
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    struct recorder rec = { .log = &cli->log };
+    struct reel_store_cfg cfg = {
+        .datadir = cli->datadir, .mode = REEL_STORE_RECORD, .checkpoint_ns = checkpoint_ns,
+        .rotate_ns = rotate_ns, .on_event = store_event, .opaque = &cli->log,
+    };
+    struct reel_err err = { "" };
+    int r = reel_store_open(&rec.store, &cfg, &err);
+    if (r < 0)
+        return reel_cli_fail("cannot open data directory %s for recording: %s", cli->datadir,
+                             err.msg[0] ? err.msg : strerror(-r));
+    r = reel_loop_new(&rec.loop, NULL);
+    if (r < 0) {
+        reel_store_close(rec.store);
+        return reel_cli_fail("cannot create event loop: %s", strerror(-r));
+    }
+    struct reel_camera *cams = NULL;
+    size_t n = 0;
+    if (reel_store_camera_list(rec.store, &cams, &n, &err) < 0) {
+        reel_loop_free(rec.loop);
+        reel_store_close(rec.store);
+        return reel_cli_fail("cannot list cameras: %s", err.msg);
+    }
+    rec.cams = calloc(n ? n : 1, sizeof(*rec.cams));
+    for (size_t i = 0; rec.cams && i < n; i++) {
+        char pass[256];
+        bool has = reel_store_camera_password(rec.store, cams[i].id, pass, sizeof(pass)) == 0;
+        r = reel_cam_new(&rec.cams[rec.ncams], rec.loop, rec.store, &cli->log, &cams[i],
+                         has ? pass : NULL, &opts);
+        explicit_bzero(pass, sizeof(pass));
+        if (r < 0) {
+            reel_log(&cli->log, REEL_LOG_ERROR, "camera %s: cannot start: %s", cams[i].name, strerror(-r));
+            continue;
+        }
+        rec.ncams++;
+    }
+    free(cams);
+    reel_log(&cli->log, REEL_LOG_INFO, "recording %zu camera%s into %s (checkpoint every %lld ms)",
+             rec.ncams, rec.ncams == 1 ? "" : "s", cli->datadir, (long long)(checkpoint_ns / 1000000));
+
+    struct sig_watch sw = { .loop = rec.loop, .log = &cli->log };
+    sw.io.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    sw.io.cb = on_signal;
+    sw.io.opaque = &sw;
+    if (sw.io.fd >= 0)
+        reel_loop_io_add(rec.loop, &sw.io, EPOLLIN);
+
+    for (size_t i = 0; i < rec.ncams; i++)
+        reel_cam_start(rec.cams[i]);
+    reel_timer_init(&rec.status_timer, status_cb, &rec);
+    reel_loop_timer_set(rec.loop, &rec.status_timer, reel_loop_now(rec.loop) + REEL_NS_PER_SEC);
+
+    r = reel_loop_run(rec.loop);
+    reel_log(&cli->log, REEL_LOG_INFO, "stopping");
+    for (size_t i = 0; i < rec.ncams; i++) {
+        reel_cam_stop(rec.cams[i]);
+        reel_cam_report_status(rec.cams[i]);
+        reel_cam_free(rec.cams[i]);
+    }
+    free(rec.cams);
+    reel_loop_timer_cancel(rec.loop, &rec.status_timer);
+    if (sw.io.fd >= 0) {
+        reel_loop_io_del(rec.loop, &sw.io);
+        close(sw.io.fd);
+    }
+    reel_loop_free(rec.loop);
+    reel_store_close(rec.store);
+    reel_log(&cli->log, REEL_LOG_INFO, "stopped");
+    return r < 0 ? 1 : 0;
+}

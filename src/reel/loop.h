@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The event loop: one thread, epoll for file descriptors, a binary heap of
+ * timers. Every camera of the recorder is served from one loop; nothing here
+ * blocks except epoll_wait.
+ *
+ * Ownership: the caller allocates struct reel_io and struct reel_timer and
+ * keeps them alive while registered; the loop only links them.
+ */
+#ifndef REEL_REEL_LOOP_H
+#define REEL_REEL_LOOP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/clock.h"
+
+struct reel_loop;
+
+struct reel_io {
+    int fd;
+    void (*cb)(struct reel_io *io, uint32_t events);   /* EPOLLIN/EPOLLOUT/EPOLLERR/EPOLLHUP */
+    void *opaque;
+};
+
+struct reel_timer {
+    int64_t deadline;                /* monotonic ns */
+    void (*cb)(struct reel_timer *t);
+    void *opaque;
+    size_t heap_idx;                 /* SIZE_MAX when not armed */
+};
+
+/* *ret owned by the caller: reel_loop_free(). */
+int reel_loop_new(struct reel_loop **ret, const struct reel_clock *clock);
+void reel_loop_free(struct reel_loop *l);
+const struct reel_clock *reel_loop_clock(const struct reel_loop *l);
+int64_t reel_loop_now(const struct reel_loop *l);
+
+int reel_loop_io_add(struct reel_loop *l, struct reel_io *io, uint32_t events);
+int reel_loop_io_mod(struct reel_loop *l, struct reel_io *io, uint32_t events);
+void reel_loop_io_del(struct reel_loop *l, struct reel_io *io);
+
+void reel_timer_init(struct reel_timer *t, void (*cb)(struct reel_timer *t), void *opaque);
+/* Arms (or re-arms) t at deadline (monotonic ns). */
+int reel_loop_timer_set(struct reel_loop *l, struct reel_timer *t, int64_t deadline);
+void reel_loop_timer_cancel(struct reel_loop *l, struct reel_timer *t);
+static inline bool reel_timer_armed(const struct reel_timer *t) { return t->heap_idx != SIZE_MAX; }
+
+/* Runs until reel_loop_stop() is called from a callback. */
+int reel_loop_run(struct reel_loop *l);
+void reel_loop_stop(struct reel_loop *l);
+
+#endif

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * `reel`: the network video recorder's single command. Global options come
+ * before the sub-command; see README.md for the whole list.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reel/cli.h"
+
+static const char usage[] =
+    "usage: reel [-d DATADIR] [-v] COMMAND ...\n"
+    "\n"
+    "  init                         create the data directory (database + first storage dir)\n"
+    "  camera add NAME URL [--user U] [--password-file F] [--udp]\n"
+    "             [--retain-bytes SIZE] [--retain-hours H | --retain-days D]\n"
+    "  camera set NAME [same options as add, and --url URL]\n"
+    "  camera list | camera remove NAME [--delete-footage]\n"
+    "  storage add PATH | storage list\n"
+    "  run [--checkpoint-ms MS] [--rotate-s S]   record all cameras until SIGINT/SIGTERM\n"
+    "  status                       per camera: state, last error, fps, bitrate, footage kept\n"
+    "  check [--hash] [--repair]    verify the index against the files\n"
+    "  export --camera NAME --from T --to T -o FILE.mp4\n"
+    "  recordings --camera NAME [--from T --to T]\n"
+    "  gaps --camera NAME [--from T --to T]\n"
+    "  frames --camera NAME [--from T --to T]    one line per stored frame (for tests)\n"
+    "\n"
+    "DATADIR defaults to $REEL_DIR, else ./reel-data. Times: RFC 3339\n"
+    "(2026-11-26T23:00:00Z), @UNIXSECONDS, now, or relative (-5m, -1h30m).\n";
+
+int reel_cli_fail(const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "reel: %s\n", msg);
+    return 1;
+}
+
+int reel_cli_usage(const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "reel: %s\n%s", msg, usage);
+    return 2;
+}
+
+const char *reel_cli_opt(struct reel_cli *cli, const char *name, bool takes_value)
+{
+    size_t nl = strlen(name);
+    for (int i = 0; i < cli->argc; i++) {
+        const char *a = cli->argv[i];
+        if (strncmp(a, name, nl) != 0)
+            continue;
+        const char *val = NULL;
+        int used = 1;
+        if (a[nl] == '\0') {
+            if (takes_value) {
+                if (i + 1 >= cli->argc)
+                    return NULL;
+                val = cli->argv[i + 1];
+                used = 2;
+            } else {
+                val = "";
+            }
+        } else if (a[nl] == '=' && takes_value) {
+            val = a + nl + 1;
+        } else {
+            continue;
+        }
+        memmove(&cli->argv[i], &cli->argv[i + used], (size_t)(cli->argc - i - used) * sizeof(char *));
+        cli->argc -= used;
+        return val;
+    }
+    return NULL;
+}
+
+int reel_cli_no_more_opts(struct reel_cli *cli)
+{
+    for (int i = 0; i < cli->argc; i++)
+        if (strncmp(cli->argv[i], "--", 2) == 0)
+            return reel_cli_usage("unknown or incomplete option '%s'", cli->argv[i]);
+    return 0;
+}
+
+int reel_cli_open(struct reel_cli *cli, enum reel_store_mode mode, struct reel_store **ret)
+{
+    struct reel_store_cfg cfg = { .datadir = cli->datadir, .mode = mode };
+    struct reel_err err = { "" };
+    int r = reel_store_open(ret, &cfg, &err);
+    if (r < 0)
+        return reel_cli_fail("cannot open data directory %s: %s", cli->datadir,
+                             err.msg[0] ? err.msg : strerror(-r));
+    return 0;
+}
+
+int reel_cli_camera(struct reel_store *s, const char *name, struct reel_camera *ret)
+{
+    struct reel_err err = { "" };
+    int r = reel_store_camera_get(s, name, ret, &err);
+    if (r < 0)
+        return reel_cli_fail("camera '%s': %s", name, r == -ENOENT ? "no such camera" : err.msg);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct reel_cli cli = { .log = { .fd = 2, .min = REEL_LOG_INFO } };
+    cli.datadir = getenv("REEL_DIR");
+    if (!cli.datadir || !*cli.datadir)
+        cli.datadir = "reel-data";
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "-d") == 0 && i + 1 < argc) {
+            cli.datadir = argv[++i];
+        } else if (strcmp(argv[i], "-v") == 0) {
+            cli.log.min = REEL_LOG_DEBUG;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        } else {
+            return reel_cli_usage("unknown option '%s'", argv[i]);
+        }
+    }
+    if (i >= argc)
+        return reel_cli_usage("no command given");
+    const char *cmd = argv[i];
+    cli.argc = argc - i - 1;
+    cli.argv = argv + i + 1;
+    static const struct {
+        const char *name;
+        int (*fn)(struct reel_cli *);
+    } cmds[] = {
+        { "init", reel_cmd_init },       { "camera", reel_cmd_camera },
+        { "storage", reel_cmd_storage }, { "run", reel_cmd_run },
+        { "status", reel_cmd_status },   { "check", reel_cmd_check },
+        { "export", reel_cmd_export },   { "frames", reel_cmd_frames },
+        { "recordings", reel_cmd_recordings }, { "gaps", reel_cmd_gaps },
+    };
+    for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
+        if (strcmp(cmd, cmds[k].name) == 0)
+            return cmds[k].fn(&cli);
+    return reel_cli_usage("unknown command '%s'", cmd);
+}

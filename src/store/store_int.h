@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Private to src/store: the store and run structures shared by store.c (the
+ * database, recovery), writer.c (the recording path and the syncer) and
+ * check.c. Not a contract for other modules.
+ */
+#ifndef REEL_STORE_STORE_INT_H
+#define REEL_STORE_STORE_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "base/buf.h"
+#include "store/index.h"
+#include "store/store.h"
+
+#define REEL_SCHEMA_VERSION 1
+#define REEL_IDENTITY_FILE "reel-storage-id"
+#define REEL_BATCH_CAP (256 * 1024)          /* one write(2) per batch */
+#define REEL_PENDING_CAP (8 * 1024 * 1024)   /* frames held while a file is being created */
+#define REEL_INDEX_CAP (1024 * 1024)         /* index blob of one recording */
+#define REEL_INDEX_ROTATE (512 * 1024)       /* rotate at the next key frame past this */
+#define REEL_MAX_DIRS 64
+
+struct reel_dir_rt {
+    int64_t id;
+    char path[4096];
+    bool usable;
+    char error[256];
+};
+
+/* Lifecycle of one sample file, shared by the loop thread and the syncer under
+ * store->mu. The syncer owns the object (it is linked in store->recs) and
+ * frees it when it is finished (DONE) or discarded. */
+enum rec_state {
+    REC_REQ,        /* loop asked for it: syncer must insert the row and create the file */
+    REC_PREP,       /* syncer is creating it */
+    REC_READY,      /* row committed, file created and its name durable; not used yet */
+    REC_ACTIVE,     /* loop thread appends frames */
+    REC_CLOSING,    /* loop done; syncer makes it durable, sets open=0, closes */
+    REC_FAILED,     /* creation failed (error in .error) */
+};
+
+struct reel_snap {                  /* a prefix of the recording that is on write(2)'d bytes */
+    uint32_t frames;
+    uint64_t bytes;
+    size_t index_len;
+    int64_t media_dur, wall_dur;
+};
+
+struct reel_rec {
+    struct reel_rec *next;          /* store->recs */
+    enum rec_state state;
+    bool discard;                   /* run ended before it was used: delete it */
+    bool io_error;                  /* a write or fdatasync failed: stop using it */
+    bool dirty;                     /* changed since the last committed snapshot */
+    int err_no;
+    char error[256];
+    int64_t id, camera_id, dir_id;
+    int fd;
+    char path[4200];
+    /* set when activated */
+    int64_t run_id, run_index, start90k, sample_entry_id;
+    /* data path */
+    struct reel_buf batch;          /* appended, not yet written */
+    uint64_t appended, written;     /* bytes given / bytes write(2)'d */
+    struct reel_index_enc idx;      /* complete frames */
+    uint64_t idx_bytes;             /* sum of their sizes */
+    int64_t media_dur, wall_dur;    /* of the complete frames */
+    struct reel_snap good;          /* latest prefix fully written */
+    struct reel_snap committed;     /* latest prefix in the db */
+};
+
+struct reel_store {
+    struct reel_store_cfg cfg;
+    char datadir[4096];
+    const struct reel_clock *clock;
+    sqlite3 *db;                    /* caller thread */
+    sqlite3 *sdb;                   /* syncer thread */
+    int lock_fd;
+    struct reel_dir_rt dirs[REEL_MAX_DIRS];
+    size_t ndirs;
+
+    pthread_mutex_t mu;             /* everything below */
+    pthread_cond_t cond;            /* wakes the syncer */
+    pthread_cond_t done_cond;       /* syncer finished a cycle */
+    bool syncer_running, stop, work, force_ckpt;
+    uint64_t cycles;
+    struct reel_rec *recs;
+    struct reel_run *runs;
+    pthread_t syncer;
+};
+
+struct reel_run {
+    struct reel_run *next;          /* store->runs */
+    struct reel_store *s;
+    int64_t camera_id, dir_id;
+    struct reel_rec *cur, *spare;
+    int64_t run_id;                 /* id of the first recording */
+    int64_t run_index;
+    bool have_prev;
+    int64_t prev_ts, prev_dur, prev_entry;
+    uint32_t prev_size;
+    bool prev_key;
+    int64_t rec_start_ts;           /* media ts of cur's first frame */
+    int64_t rec_limit90k;           /* media length after which cur rotates */
+    int64_t run_wall90k, run_mono_ns, run_ts0;  /* anchors */
+    int64_t next_start90k;          /* wall start of the next recording */
+};
+
+/* store.c */
+int reel__db_exec(sqlite3 *db, const char *sql, struct reel_err *err);
+int reel__db_err(sqlite3 *db, int rc, struct reel_err *err, const char *what);
+const struct reel_dir_rt *reel__dir(const struct reel_store *s, int64_t dir_id);
+void reel__rec_path(const struct reel_store *s, int64_t dir_id, int64_t camera_id, int64_t rec_id,
+                    char *buf, size_t cap);
+int reel__fsync_dir(const char *path);
+void reel__event(struct reel_store *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Deletes recordings crash-safely: rows -> garbage + deletions (one commit),
+ * unlink, directory fsync, drop garbage. ids[] of n rows. reason NULL = no
+ * deletion range recorded. */
+int reel__delete_recordings(struct reel_store *s, sqlite3 *db, const int64_t *ids, size_t n,
+                            const char *reason, struct reel_err *err);
+int reel__collect_garbage(struct reel_store *s, sqlite3 *db, struct reel_err *err);
+/* writer.c */
+int reel__syncer_start(struct reel_store *s, struct reel_err *err);
+void reel__syncer_stop(struct reel_store *s);
+int reel__retention(struct reel_store *s, sqlite3 *db, struct reel_err *err);
+
+#endif

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * Unit tests for src/reel: time/size parsing and the event loop's timers. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "base/clock.h"
+#include "reel/loop.h"
+#include "reel/timefmt.h"
+
+static void test_time_parse(void **state)
+{
+    (void)state;
+    int64_t t;
+    assert_int_equal(reel_time_parse("2026-11-26T23:00:00Z", 0, &t), 0);
+    assert_int_equal(t, INT64_C(1795734000) * 90000);
+    assert_int_equal(reel_time_parse("2026-11-26T23:00:00.5Z", 0, &t), 0);
+    assert_int_equal(t, INT64_C(1795734000) * 90000 + 45000);
+    assert_int_equal(reel_time_parse("2026-11-27T00:00:00+01:00", 0, &t), 0);
+    assert_int_equal(t, INT64_C(1795734000) * 90000);
+    assert_int_equal(reel_time_parse("@1795734000", 0, &t), 0);
+    assert_int_equal(t, INT64_C(1795734000) * 90000);
+    assert_int_equal(reel_time_parse("-1h30m", 10000 * 90000LL, &t), 0);
+    assert_int_equal(t, (10000 - 5400) * 90000LL);
+    assert_int_equal(reel_time_parse("now", 77, &t), 0);
+    assert_int_equal(t, 77);
+    assert_int_equal(reel_time_parse("2026-13-01T00:00:00Z", 0, &t), -ERANGE);
+    assert_int_equal(reel_time_parse("yesterday", 0, &t), -EINVAL);
+    assert_int_equal(reel_time_parse("2026-11-26T23:00:00Zjunk", 0, &t), -EINVAL);
+    assert_int_equal(reel_time_parse("-5x", 0, &t), -EINVAL);
+    assert_int_equal(reel_time_parse("", 0, &t), -EINVAL);
+    char buf[40];
+    reel_time_format(INT64_C(1795734000) * 90000 + 45000, buf, sizeof(buf));
+    assert_string_equal(buf, "2026-11-26T23:00:00.500Z");
+}
+
+static void test_size_parse(void **state)
+{
+    (void)state;
+    int64_t v;
+    assert_int_equal(reel_size_parse("10G", &v), 0);
+    assert_int_equal(v, INT64_C(10) << 30);
+    assert_int_equal(reel_size_parse("512MiB", &v), 0);
+    assert_int_equal(v, INT64_C(512) << 20);
+    assert_int_equal(reel_size_parse("1234", &v), 0);
+    assert_int_equal(v, 1234);
+    assert_int_equal(reel_size_parse("12Q", &v), -EINVAL);
+    assert_int_equal(reel_size_parse("-1G", &v), -EINVAL);
+}
+
+struct fired {
+    int order[8];
+    int n;
+};
+
+static void timer_cb(struct reel_timer *t)
+{
+    struct fired *f = t->opaque;
+    f->order[f->n++] = (int)(t->deadline / 1000);
+}
+
+static void stop_cb(struct reel_timer *t) { reel_loop_stop(t->opaque); }
+
+static void test_loop_timers(void **state)
+{
+    (void)state;
+    struct reel_clock_fake fc;
+    reel_clock_fake_init(&fc, 0, 0);
+    struct reel_loop *l;
+    assert_int_equal(reel_loop_new(&l, &fc.clock), 0);
+    struct fired f = { .n = 0 };
+    struct reel_timer t[5], stop;
+    int deadlines[5] = { 5, 1, 4, 2, 3 };
+    for (int i = 0; i < 5; i++) {
+        reel_timer_init(&t[i], timer_cb, &f);
+        assert_int_equal(reel_loop_timer_set(l, &t[i], deadlines[i] * 1000), 0);
+    }
+    reel_loop_timer_cancel(l, &t[2]);      /* deadline 4 never fires */
+    assert_false(reel_timer_armed(&t[2]));
+    reel_loop_timer_set(l, &t[0], 6000);   /* re-arm moves it */
+    reel_timer_init(&stop, stop_cb, l);
+    reel_loop_timer_set(l, &stop, 7000);
+    fc.mono = 10000;                       /* all are due */
+    assert_int_equal(reel_loop_run(l), 0);
+    assert_int_equal(f.n, 4);
+    assert_int_equal(f.order[0], 1);
+    assert_int_equal(f.order[1], 2);
+    assert_int_equal(f.order[2], 3);
+    assert_int_equal(f.order[3], 6);
+    reel_loop_free(l);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_time_parse),
+        cmocka_unit_test(test_size_parse),
+        cmocka_unit_test(test_loop_timers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
