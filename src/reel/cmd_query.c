@@ -214,8 +214,9 @@ int reel_cmd_recordings(struct reel_cli *cli)
         char st[40], du[32];
         reel_time_format(recs[i].start90k, st, sizeof(st));
         fmt_duration(recs[i].wall_duration90k, du, sizeof(du));
-        printf("%lld run=%lld start=%s wall90k=%lld media90k=%lld frames=%u bytes=%llu entry=%lld%s\n",
-               (long long)recs[i].id, (long long)recs[i].run_id, st, (long long)recs[i].wall_duration90k,
+        printf("%lld run=%lld start=%s start90k=%lld wall90k=%lld media90k=%lld frames=%u bytes=%llu entry=%lld%s\n",
+               (long long)recs[i].id, (long long)recs[i].run_id, st, (long long)recs[i].start90k,
+               (long long)recs[i].wall_duration90k,
                (long long)recs[i].media_duration90k, recs[i].frames, (unsigned long long)recs[i].bytes,
                (long long)recs[i].sample_entry_id, recs[i].open ? " open" : "");
     }

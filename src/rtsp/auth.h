@@ -33,6 +33,7 @@ struct reel_auth_challenge {
     char nonce[REEL_AUTH_PARAM_MAX];
     char opaque[REEL_AUTH_PARAM_MAX];
     bool has_opaque;
+    bool has_algorithm;              /* the challenge named one: echo it */
     bool qop_auth;                   /* qop offered and includes "auth" */
     bool stale;
 };

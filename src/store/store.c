@@ -517,8 +517,20 @@ static bool rec_exists(sqlite3_stmt *q, int64_t id, int64_t dir_id, int64_t cam)
     return found;
 }
 
-int reel__scan_orphans(struct reel_store *s, sqlite3 *db, bool remove,
-                       void (*cb)(void *opaque, const char *path), void *opaque, uint64_t *ret_n);
+static int parse_dec_name(const char *name, int64_t *ret)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 18)
+        return -EINVAL;
+    int64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (name[i] < '0' || name[i] > '9')
+            return -EINVAL;
+        v = v * 10 + (name[i] - '0');
+    }
+    *ret = v;
+    return 0;
+}
 
 /* Calls cb for each sample file (hex-named, under <dir>/<camera id>/) that no
  * recording or garbage row knows; with remove, unlinks it (and fsyncs). */
@@ -542,7 +554,7 @@ int reel__scan_orphans(struct reel_store *s, sqlite3 *db, bool remove,
         struct dirent *de;
         while ((de = readdir(top))) {
             int64_t cam;
-            if (reel_parse_i64_name(de->d_name, &cam) < 0)
+            if (parse_dec_name(de->d_name, &cam) < 0)
                 continue;
             char sub[4200];
             snprintf(sub, sizeof(sub), "%s/%s", d->path, de->d_name);
@@ -572,5 +584,749 @@ int reel__scan_orphans(struct reel_store *s, sqlite3 *db, bool remove,
     sqlite3_finalize(q);
     if (ret_n)
         *ret_n = n;
+    return 0;
+}
+
+static int recover(struct reel_store *s, struct reel_err *err)
+{
+    int r = reel__collect_garbage(s, s->db, err);
+    if (r < 0)
+        return r;
+    /* 1. open rows with nothing committed: delete with their (empty) file */
+    sqlite3_stmt *st;
+    r = prep(s->db, "SELECT id, dir_id FROM recording WHERE open = 1 AND frames = 0", &st, err);
+    if (r < 0)
+        return r;
+    int64_t *ids = NULL;
+    size_t n = 0, alloc = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const struct reel_dir_rt *d = reel__dir(s, sqlite3_column_int64(st, 1));
+        if (!d || !d->usable)
+            continue;
+        if (n == alloc) {
+            size_t na = alloc ? alloc * 2 : 16;
+            int64_t *p = realloc(ids, na * sizeof(*ids));
+            if (!p)
+                break;
+            ids = p;
+            alloc = na;
+        }
+        ids[n++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    r = reel__delete_recordings(s, s->db, ids, n, NULL, err);
+    free(ids);
+    if (r < 0)
+        return r;
+    /* 2. every file longer than its committed bytes is cut back; open rows close */
+    r = prep(s->db, "SELECT id, camera_id, dir_id, bytes, open FROM recording", &st, err);
+    if (r < 0)
+        return r;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0), cam = sqlite3_column_int64(st, 1);
+        int64_t dir = sqlite3_column_int64(st, 2), bytes = sqlite3_column_int64(st, 3);
+        const struct reel_dir_rt *d = reel__dir(s, dir);
+        if (!d || !d->usable)
+            continue;
+        char path[4200];
+        reel__rec_path(s, dir, cam, id, path, sizeof(path));
+        struct stat sb;
+        if (stat(path, &sb) < 0 || sb.st_size <= bytes)
+            continue;
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || ftruncate(fd, bytes) < 0 || fsync(fd) < 0)
+            reel__event(s, REEL_LOG_ERROR, "recovery: %s: cannot cut back to %" PRId64 " bytes: %s", path, bytes,
+                        strerror(errno));
+        else
+            reel__event(s, REEL_LOG_INFO, "recovery: %s: dropped %" PRId64 " unsynced bytes", path,
+                        (int64_t)sb.st_size - bytes);
+        if (fd >= 0)
+            close(fd);
+    }
+    sqlite3_finalize(st);
+    r = reel__db_exec(s->db, "UPDATE recording SET open = 0 WHERE open = 1", err);
+    if (r < 0)
+        return r;
+    /* 3. files that no row knows */
+    return reel__scan_orphans(s, s->db, true, NULL, NULL, NULL);
+}
+
+int reel_store_open(struct reel_store **ret, const struct reel_store_cfg *cfg, struct reel_err *err)
+{
+    struct reel_store *s = calloc(1, sizeof(*s));
+    if (!s)
+        return reel_err_set(err, ENOMEM, "out of memory");
+    s->cfg = *cfg;
+    s->lock_fd = -1;
+    s->clock = cfg->clock ? cfg->clock : reel_clock_system();
+    if (s->cfg.checkpoint_ns <= 0)
+        s->cfg.checkpoint_ns = REEL_NS_PER_SEC;
+    if (s->cfg.rotate_ns <= 0)
+        s->cfg.rotate_ns = 60 * REEL_NS_PER_SEC;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->cond, &ca);
+    pthread_cond_init(&s->done_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    int r;
+    if (!cfg->datadir || !realpath(cfg->datadir, s->datadir)) {
+        r = reel_err_set(err, ENOENT, "data dir %s: %s", cfg->datadir ? cfg->datadir : "(null)",
+                         cfg->datadir ? strerror(errno) : "not set");
+        goto fail;
+    }
+    if (cfg->mode == REEL_STORE_RECORD) {
+        char lock[4200];
+        snprintf(lock, sizeof(lock), "%s/reel.lock", s->datadir);
+        s->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (s->lock_fd < 0) {
+            r = reel_err_set(err, errno, "data dir %s: cannot open %s: %s", s->datadir, lock, strerror(errno));
+            goto fail;
+        }
+        if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+            r = reel_err_set(err, EBUSY, "data dir %s: another recorder holds %s", s->datadir, lock);
+            goto fail;
+        }
+    }
+    r = open_db(s->datadir, cfg->mode == REEL_STORE_READ, false, &s->db, err);
+    if (r < 0)
+        goto fail;
+    int version = -1;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            version = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    if (version != REEL_SCHEMA_VERSION) {
+        r = reel_err_set(err, version == 0 ? ENOENT : EPROTO,
+                         "database %s/reel.db: schema version %d, this Reel knows %d%s", s->datadir, version,
+                         REEL_SCHEMA_VERSION, version == 0 ? " (not initialised: run reel init)" : "");
+        goto fail;
+    }
+    r = load_dirs(s, err);
+    if (r < 0)
+        goto fail;
+    if (cfg->mode == REEL_STORE_RECORD) {
+        r = recover(s, err);
+        if (r < 0)
+            goto fail;
+        s->next_rec_id = 1;
+        if (sqlite3_prepare_v2(s->db, "SELECT MAX(COALESCE((SELECT MAX(id) FROM recording), 0), "
+                                      "COALESCE((SELECT MAX(recording_id) FROM garbage), 0))", -1, &st,
+                               NULL) == SQLITE_OK) {
+            if (sqlite3_step(st) == SQLITE_ROW)
+                s->next_rec_id = sqlite3_column_int64(st, 0) + 1;
+            sqlite3_finalize(st);
+        }
+        r = open_db(s->datadir, false, false, &s->sdb, err);
+        if (r < 0)
+            goto fail;
+        r = reel__syncer_start(s, err);
+        if (r < 0)
+            goto fail;
+    }
+    *ret = s;
+    return 0;
+fail:
+    reel_store_close(s);
+    return r;
+}
+
+void reel_store_close(struct reel_store *s)
+{
+    if (!s)
+        return;
+    while (s->runs)
+        reel_run_close(s->runs);
+    reel__syncer_stop(s);
+    sqlite3_close(s->sdb);
+    sqlite3_close(s->db);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd); /* releases the flock */
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cond);
+    pthread_cond_destroy(&s->done_cond);
+    free(s);
+}
+
+/* ---- storage directories ---- */
+
+int reel_store_dir_add(struct reel_store *s, const char *path, int64_t *ret_id, struct reel_err *err)
+{
+    if (s->cfg.mode == REEL_STORE_READ)
+        return reel_err_set(err, EROFS, "storage dir %s: store opened read-only", path);
+    if (s->ndirs >= REEL_MAX_DIRS)
+        return reel_err_set(err, ENOSPC, "storage dir %s: at most %d storage dirs", path, REEL_MAX_DIRS);
+    if (mkdir(path, 0700) < 0 && errno != EEXIST)
+        return reel_err_set(err, errno, "storage dir %s: cannot create: %s", path, strerror(errno));
+    char abs[4096];
+    if (!realpath(path, abs))
+        return reel_err_set(err, errno, "storage dir %s: %s", path, strerror(errno));
+    char uuid[37];
+    if (new_uuid(uuid) < 0)
+        return reel_err_set(err, EIO, "storage dir %s: no random bytes for a uuid", abs);
+    char *sql = sqlite3_mprintf("INSERT INTO storage_dir (path, uuid) VALUES (%Q, %Q)", abs, uuid);
+    if (!sql)
+        return reel_err_set(err, ENOMEM, "out of memory");
+    /* identity file first: a row without its file would make the dir unusable */
+    int r = write_identity(abs, uuid, err);
+    if (r == 0)
+        r = reel__db_exec(s->db, sql, err);
+    sqlite3_free(sql);
+    if (r < 0)
+        return r;
+    int64_t id = sqlite3_last_insert_rowid(s->db);
+    struct reel_dir_rt *d = &s->dirs[s->ndirs++];
+    memset(d, 0, sizeof(*d));
+    d->id = id;
+    snprintf(d->path, sizeof(d->path), "%s", abs);
+    d->usable = true;
+    if (ret_id)
+        *ret_id = id;
+    return 0;
+}
+
+int reel_store_dir_list(struct reel_store *s, struct reel_storage_dir **ret, size_t *ret_n, struct reel_err *err)
+{
+    struct reel_storage_dir *v = calloc(s->ndirs ? s->ndirs : 1, sizeof(*v));
+    if (!v)
+        return reel_err_set(err, ENOMEM, "out of memory");
+    for (size_t i = 0; i < s->ndirs; i++) {
+        v[i].id = s->dirs[i].id;
+        snprintf(v[i].path, sizeof(v[i].path), "%s", s->dirs[i].path);
+        v[i].usable = s->dirs[i].usable;
+        snprintf(v[i].error, sizeof(v[i].error), "%s", s->dirs[i].error);
+    }
+    *ret = v;
+    *ret_n = s->ndirs;
+    return 0;
+}
+
+/* ---- cameras ---- */
+
+static int check_camera(const struct reel_camera *c, struct reel_err *err)
+{
+    size_t n = strnlen(c->name, sizeof(c->name));
+    if (n == 0 || n >= sizeof(c->name))
+        return reel_err_set(err, EINVAL, "camera name must be 1 to 63 characters");
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)c->name[i]) && c->name[i] != '_' && c->name[i] != '-')
+            return reel_err_set(err, EINVAL, "camera name \"%s\": only letters, digits, _ and - allowed", c->name);
+    size_t ul = strnlen(c->url, sizeof(c->url));
+    if (ul >= sizeof(c->url) || strncmp(c->url, "rtsp://", 7) != 0 || ul == 7)
+        return reel_err_set(err, EINVAL, "camera %s: URL must start with rtsp:// and name a host", c->name);
+    size_t auth = strcspn(c->url + 7, "/?#");
+    if (memchr(c->url + 7, '@', auth))
+        return reel_err_set(err, EINVAL, "camera %s: URL must not carry user:password@ (give them separately)", c->name);
+    for (size_t i = 0; i < ul; i++)
+        if ((unsigned char)c->url[i] <= ' ' || c->url[i] == 0x7f)
+            return reel_err_set(err, EINVAL, "camera %s: URL holds a space or control character", c->name);
+    if (strnlen(c->user, sizeof(c->user)) >= sizeof(c->user))
+        return reel_err_set(err, EINVAL, "camera %s: user name too long", c->name);
+    if (c->retain_bytes < 0 || c->retain_seconds < 0)
+        return reel_err_set(err, EINVAL, "camera %s: negative retention", c->name);
+    return 0;
+}
+
+static int64_t pick_dir(struct reel_store *s, int64_t dir_id)
+{
+    if (dir_id == 0)
+        return s->ndirs ? s->dirs[0].id : 0;
+    return reel__dir(s, dir_id) ? dir_id : -1;
+}
+
+int reel_store_camera_add(struct reel_store *s, struct reel_camera *cam, const char *password,
+                          struct reel_err *err)
+{
+    int r = check_camera(cam, err);
+    if (r < 0)
+        return r;
+    int64_t dir = pick_dir(s, cam->dir_id);
+    if (dir <= 0)
+        return reel_err_set(err, EINVAL, "camera %s: no storage dir %" PRId64, cam->name, cam->dir_id);
+    sqlite3_stmt *st;
+    r = prep(s->db, "INSERT INTO camera (name, url, user, password, udp, retain_bytes, retain_seconds, dir_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(st, 1, cam->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, cam->url, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, cam->user, -1, SQLITE_STATIC);
+    if (password)
+        sqlite3_bind_text(st, 4, password, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, cam->udp);
+    sqlite3_bind_int64(st, 6, cam->retain_bytes);
+    sqlite3_bind_int64(st, 7, cam->retain_seconds);
+    sqlite3_bind_int64(st, 8, dir);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_CONSTRAINT)
+        return reel_err_set(err, EEXIST, "camera %s already exists", cam->name);
+    if (rc != SQLITE_DONE)
+        return reel__db_err(s->db, rc, err, "adding camera");
+    cam->id = sqlite3_last_insert_rowid(s->db);
+    cam->dir_id = dir;
+    cam->has_password = password != NULL;
+    return 0;
+}
+
+int reel_store_camera_update(struct reel_store *s, const struct reel_camera *cam, const char *password,
+                             struct reel_err *err)
+{
+    int r = check_camera(cam, err);
+    if (r < 0)
+        return r;
+    int64_t dir = pick_dir(s, cam->dir_id);
+    if (dir <= 0)
+        return reel_err_set(err, EINVAL, "camera %s: no storage dir %" PRId64, cam->name, cam->dir_id);
+    sqlite3_stmt *st;
+    r = prep(s->db, "UPDATE camera SET url = ?, user = ?, udp = ?, retain_bytes = ?, retain_seconds = ?, dir_id = ?, "
+                    "password = CASE WHEN ?8 THEN ?7 ELSE password END WHERE id = ?9", &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(st, 1, cam->url, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, cam->user, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, cam->udp);
+    sqlite3_bind_int64(st, 4, cam->retain_bytes);
+    sqlite3_bind_int64(st, 5, cam->retain_seconds);
+    sqlite3_bind_int64(st, 6, dir);
+    if (password)
+        sqlite3_bind_text(st, 7, password, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 8, password != NULL);
+    sqlite3_bind_int64(st, 9, cam->id);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return reel__db_err(s->db, rc, err, "updating camera");
+    if (sqlite3_changes(s->db) == 0)
+        return reel_err_set(err, ENOENT, "camera %s (id %" PRId64 ") not found", cam->name, cam->id);
+    return 0;
+}
+
+static void camera_from_row(sqlite3_stmt *st, struct reel_camera *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->id = sqlite3_column_int64(st, 0);
+    snprintf(c->name, sizeof(c->name), "%s", (const char *)sqlite3_column_text(st, 1));
+    snprintf(c->url, sizeof(c->url), "%s", (const char *)sqlite3_column_text(st, 2));
+    snprintf(c->user, sizeof(c->user), "%s", (const char *)sqlite3_column_text(st, 3));
+    c->has_password = sqlite3_column_int(st, 4);
+    c->udp = sqlite3_column_int(st, 5);
+    c->retain_bytes = sqlite3_column_int64(st, 6);
+    c->retain_seconds = sqlite3_column_int64(st, 7);
+    c->dir_id = sqlite3_column_int64(st, 8);
+}
+
+#define CAMERA_COLS "id, name, url, user, password IS NOT NULL, udp, retain_bytes, retain_seconds, dir_id"
+
+int reel_store_camera_list(struct reel_store *s, struct reel_camera **ret, size_t *ret_n, struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = prep(s->db, "SELECT " CAMERA_COLS " FROM camera ORDER BY id", &st, err);
+    if (r < 0)
+        return r;
+    struct reel_camera *v = NULL;
+    size_t n = 0, alloc = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == alloc) {
+            size_t na = alloc ? alloc * 2 : 8;
+            void *p = realloc(v, na * sizeof(*v));
+            if (!p) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            v = p;
+            alloc = na;
+        }
+        camera_from_row(st, &v[n++]);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        free(v);
+        return reel__db_err(s->db, rc, err, "listing cameras");
+    }
+    *ret = v;
+    *ret_n = n;
+    return 0;
+}
+
+int reel_store_camera_get(struct reel_store *s, const char *name, struct reel_camera *ret, struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = prep(s->db, "SELECT " CAMERA_COLS " FROM camera WHERE name = ?", &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        camera_from_row(st, ret);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    if (rc == SQLITE_DONE)
+        return reel_err_set(err, ENOENT, "camera %s not found", name);
+    return reel__db_err(s->db, rc, err, "reading camera");
+}
+
+int reel_store_camera_password(struct reel_store *s, int64_t camera_id, char *buf, size_t cap)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT password FROM camera WHERE id = ? AND password IS NOT NULL", -1, &st,
+                           NULL) != SQLITE_OK)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, camera_id);
+    int r = -ENOENT;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *p = (const char *)sqlite3_column_text(st, 0);
+        size_t n = (size_t)sqlite3_column_bytes(st, 0);
+        if (n >= cap) {
+            r = -ENAMETOOLONG;
+        } else {
+            memcpy(buf, p, n);
+            buf[n] = 0;
+            r = 0;
+        }
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
+int reel_store_camera_remove(struct reel_store *s, const char *name, bool delete_footage, struct reel_err *err)
+{
+    struct reel_camera c;
+    int r = reel_store_camera_get(s, name, &c, err);
+    if (r < 0)
+        return r;
+    pthread_mutex_lock(&s->mu);
+    bool recording = false;
+    for (struct reel_run *run = s->runs; run; run = run->next)
+        recording |= run->camera_id == c.id;
+    pthread_mutex_unlock(&s->mu);
+    if (recording)
+        return reel_err_set(err, EBUSY, "camera %s is recording", name);
+    sqlite3_stmt *st;
+    r = prep(s->db, "SELECT id FROM recording WHERE camera_id = ? ORDER BY id", &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, c.id);
+    int64_t *ids = NULL;
+    size_t n = 0, alloc = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == alloc) {
+            size_t na = alloc ? alloc * 2 : 64;
+            int64_t *p = realloc(ids, na * sizeof(*ids));
+            if (!p) {
+                sqlite3_finalize(st);
+                free(ids);
+                return reel_err_set(err, ENOMEM, "out of memory");
+            }
+            ids = p;
+            alloc = na;
+        }
+        ids[n++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (n > 0 && !delete_footage) {
+        free(ids);
+        return reel_err_set(err, EBUSY, "camera %s has %zu recordings (remove them with its footage)", name, n);
+    }
+    r = reel__delete_recordings(s, s->db, ids, n, NULL, err);
+    free(ids);
+    if (r < 0)
+        return r;
+    char *sql = sqlite3_mprintf("DELETE FROM camera WHERE id = %lld", (long long)c.id);
+    r = sql ? reel__db_exec(s->db, sql, err) : reel_err_set(err, ENOMEM, "out of memory");
+    sqlite3_free(sql);
+    return r;
+}
+
+/* ---- sample entries ---- */
+
+int reel_store_sample_entry_put(struct reel_store *s, const uint8_t *box, size_t len, uint16_t width,
+                                uint16_t height, const char *codec_string, int64_t *ret_id, struct reel_err *err)
+{
+    if (len == 0 || len > 65536 || !codec_string || strlen(codec_string) >= 48)
+        return reel_err_set(err, EINVAL, "sample entry: bad length %zu or codec string", len);
+    sqlite3_stmt *st;
+    int r = prep(s->db, "SELECT id FROM sample_entry WHERE data = ?", &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_blob(st, 1, box, (int)len, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *ret_id = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        return 0;
+    }
+    sqlite3_finalize(st);
+    r = prep(s->db, "INSERT INTO sample_entry (width, height, codec_string, data) VALUES (?, ?, ?, ?)", &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int(st, 1, width);
+    sqlite3_bind_int(st, 2, height);
+    sqlite3_bind_text(st, 3, codec_string, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, box, (int)len, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return reel__db_err(s->db, rc, err, "adding sample entry");
+    *ret_id = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+int reel_store_sample_entry_get(struct reel_store *s, int64_t id, struct reel_sample_entry *ret, struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = prep(s->db, "SELECT width, height, codec_string, data FROM sample_entry WHERE id = ?", &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return rc == SQLITE_DONE ? reel_err_set(err, ENOENT, "sample entry %" PRId64 " not found", id)
+                                 : reel__db_err(s->db, rc, err, "reading sample entry");
+    }
+    size_t n = (size_t)sqlite3_column_bytes(st, 3);
+    uint8_t *data = malloc(n ? n : 1);
+    if (!data) {
+        sqlite3_finalize(st);
+        return reel_err_set(err, ENOMEM, "out of memory");
+    }
+    memcpy(data, sqlite3_column_blob(st, 3), n);
+    memset(ret, 0, sizeof(*ret));
+    ret->id = id;
+    ret->width = (uint16_t)sqlite3_column_int(st, 0);
+    ret->height = (uint16_t)sqlite3_column_int(st, 1);
+    snprintf(ret->codec_string, sizeof(ret->codec_string), "%s", (const char *)sqlite3_column_text(st, 2));
+    ret->data = data;
+    ret->len = n;
+    sqlite3_finalize(st);
+    return 0;
+}
+
+/* ---- outages and status ---- */
+
+int reel_store_outage_begin(struct reel_store *s, int64_t camera_id, int64_t start90k, const char *reason,
+                            struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = prep(s->db, "UPDATE outage SET reason = ?2 WHERE camera_id = ?1 AND end90k IS NULL", &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, camera_id);
+    sqlite3_bind_text(st, 2, reason ? reason : "", -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return reel__db_err(s->db, rc, err, "updating outage");
+    if (sqlite3_changes(s->db) > 0)
+        return 0;
+    r = prep(s->db, "INSERT INTO outage (camera_id, start90k, reason) VALUES (?, ?, ?)", &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, camera_id);
+    sqlite3_bind_int64(st, 2, start90k);
+    sqlite3_bind_text(st, 3, reason ? reason : "", -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : reel__db_err(s->db, rc, err, "adding outage");
+}
+
+int reel_store_outage_end(struct reel_store *s, int64_t camera_id, int64_t end90k, struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = prep(s->db, "UPDATE outage SET end90k = MAX(start90k, ?2) WHERE camera_id = ?1 AND end90k IS NULL", &st,
+                 err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, camera_id);
+    sqlite3_bind_int64(st, 2, end90k);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : reel__db_err(s->db, rc, err, "ending outage");
+}
+
+int reel_store_status_put(struct reel_store *s, const struct reel_camera_status *stt, struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = prep(s->db, "INSERT OR REPLACE INTO camera_status (camera_id, connected, state, last_error, fps, "
+                        "bitrate_bps, updated90k) VALUES (?, ?, ?, ?, ?, ?, ?)", &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, stt->camera_id);
+    sqlite3_bind_int(st, 2, stt->connected);
+    sqlite3_bind_text(st, 3, stt->state, (int)strnlen(stt->state, sizeof(stt->state)), SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, stt->last_error, (int)strnlen(stt->last_error, sizeof(stt->last_error)), SQLITE_STATIC);
+    sqlite3_bind_double(st, 5, stt->fps);
+    sqlite3_bind_double(st, 6, stt->bitrate_bps);
+    sqlite3_bind_int64(st, 7, stt->updated90k);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : reel__db_err(s->db, rc, err, "writing camera status");
+}
+
+int reel_store_status_get(struct reel_store *s, int64_t camera_id, struct reel_camera_status *ret,
+                          struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = prep(s->db, "SELECT connected, state, last_error, fps, bitrate_bps, updated90k FROM camera_status "
+                        "WHERE camera_id = ?", &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, camera_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        memset(ret, 0, sizeof(*ret));
+        ret->camera_id = camera_id;
+        ret->connected = sqlite3_column_int(st, 0);
+        snprintf(ret->state, sizeof(ret->state), "%s", (const char *)sqlite3_column_text(st, 1));
+        snprintf(ret->last_error, sizeof(ret->last_error), "%s", (const char *)sqlite3_column_text(st, 2));
+        ret->fps = sqlite3_column_double(st, 3);
+        ret->bitrate_bps = sqlite3_column_double(st, 4);
+        ret->updated90k = sqlite3_column_int64(st, 5);
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    return rc == SQLITE_DONE ? reel_err_set(err, ENOENT, "no status for camera %" PRId64, camera_id)
+                             : reel__db_err(s->db, rc, err, "reading camera status");
+}
+
+/* ---- reading recordings ---- */
+
+void reel_recordings_free(struct reel_recording *r, size_t n)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(r[i].index);
+    free(r);
+}
+
+int reel_store_recordings(struct reel_store *s, int64_t camera_id, int64_t from90k, int64_t to90k,
+                          struct reel_recording **ret, size_t *ret_n, struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = prep(s->db, "SELECT id, camera_id, run_id, start90k, wall_duration90k, media_duration90k, "
+                        "sample_entry_id, frames, bytes, open, dir_id, video_index FROM recording "
+                        "WHERE camera_id = ? AND frames > 0 AND start90k < ? AND start90k + wall_duration90k > ? "
+                        "ORDER BY start90k, id", &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, camera_id);
+    sqlite3_bind_int64(st, 2, to90k);
+    sqlite3_bind_int64(st, 3, from90k);
+    struct reel_recording *v = NULL;
+    size_t n = 0, alloc = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == alloc) {
+            size_t na = alloc ? alloc * 2 : 16;
+            void *p = realloc(v, na * sizeof(*v));
+            if (!p) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            v = p;
+            alloc = na;
+        }
+        struct reel_recording *x = &v[n];
+        memset(x, 0, sizeof(*x));
+        x->id = sqlite3_column_int64(st, 0);
+        x->camera_id = sqlite3_column_int64(st, 1);
+        x->run_id = sqlite3_column_int64(st, 2);
+        x->start90k = sqlite3_column_int64(st, 3);
+        x->wall_duration90k = sqlite3_column_int64(st, 4);
+        x->media_duration90k = sqlite3_column_int64(st, 5);
+        x->sample_entry_id = sqlite3_column_int64(st, 6);
+        x->frames = (uint32_t)sqlite3_column_int64(st, 7);
+        x->bytes = (uint64_t)sqlite3_column_int64(st, 8);
+        x->open = sqlite3_column_int(st, 9);
+        reel__rec_path(s, sqlite3_column_int64(st, 10), x->camera_id, x->id, x->path, sizeof(x->path));
+        size_t il = (size_t)sqlite3_column_bytes(st, 11);
+        x->index = malloc(il ? il : 1);
+        if (!x->index) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        if (il)
+            memcpy(x->index, sqlite3_column_blob(st, 11), il);
+        x->index_len = il;
+        n++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        reel_recordings_free(v, n);
+        return reel__db_err(s->db, rc, err, "reading recordings");
+    }
+    *ret = v;
+    *ret_n = n;
+    return 0;
+}
+
+int reel_store_camera_usage(struct reel_store *s, int64_t camera_id, int64_t *ret_bytes, int64_t *ret_duration90k,
+                            int64_t *ret_oldest90k, struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = prep(s->db, "SELECT COALESCE(SUM(bytes), 0), COALESCE(SUM(wall_duration90k), 0), "
+                        "COALESCE(MIN(start90k), 0) FROM recording WHERE camera_id = ? AND frames > 0", &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, camera_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        if (ret_bytes)
+            *ret_bytes = sqlite3_column_int64(st, 0);
+        if (ret_duration90k)
+            *ret_duration90k = sqlite3_column_int64(st, 1);
+        if (ret_oldest90k)
+            *ret_oldest90k = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : reel__db_err(s->db, rc, err, "reading camera usage");
+}
+
+int reel_store_gaps(struct reel_store *s, int64_t camera_id, int64_t from90k, int64_t to90k, struct reel_gap **ret,
+                    size_t *ret_n, struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = prep(s->db, "SELECT start90k, COALESCE(end90k, -1), reason FROM outage WHERE camera_id = ?1 "
+                        "AND start90k < ?3 AND (end90k IS NULL OR end90k > ?2) "
+                        "UNION ALL SELECT start90k, end90k, reason FROM deletion WHERE camera_id = ?1 "
+                        "AND start90k < ?3 AND end90k > ?2 ORDER BY 1 LIMIT 100000", &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, camera_id);
+    sqlite3_bind_int64(st, 2, from90k);
+    sqlite3_bind_int64(st, 3, to90k);
+    struct reel_gap *v = NULL;
+    size_t n = 0, alloc = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == alloc) {
+            size_t na = alloc ? alloc * 2 : 16;
+            void *p = realloc(v, na * sizeof(*v));
+            if (!p) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            v = p;
+            alloc = na;
+        }
+        v[n].start90k = sqlite3_column_int64(st, 0);
+        v[n].end90k = sqlite3_column_int64(st, 1);
+        snprintf(v[n].reason, sizeof(v[n].reason), "%s", (const char *)sqlite3_column_text(st, 2));
+        n++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        free(v);
+        return reel__db_err(s->db, rc, err, "reading gaps");
+    }
+    *ret = v;
+    *ret_n = n;
     return 0;
 }

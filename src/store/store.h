@@ -70,6 +70,7 @@ struct reel_storage_dir {
     int64_t id;
     char path[4096];
     bool usable;                    /* identity verified (RECORD/ADMIN mode) */
+    char error[256];                /* why it is not usable ("" when usable) */
 };
 int reel_store_dir_add(struct reel_store *s, const char *path, int64_t *ret_id, struct reel_err *err);
 int reel_store_dir_list(struct reel_store *s, struct reel_storage_dir **ret, size_t *ret_n, struct reel_err *err);
@@ -140,14 +141,43 @@ struct reel_frame_in {
     bool key;
     int64_t sample_entry_id;
 };
+/* Starts a run for a camera. -EBUSY when the camera already has a live run,
+ * -EIO when its storage dir is unusable (identity file missing or foreign),
+ * -EPERM unless the store is in RECORD mode. *ret owned by the caller:
+ * reel_run_close(). */
 int reel_run_open(struct reel_store *s, int64_t camera_id, struct reel_run **ret, struct reel_err *err);
-/* -EINVAL for a non-key first frame or a timestamp that does not increase
- * (the caller decides: drop it, or end the run); -ENOSPC/-EIO when the
- * storage cannot take it (the run is then closed: open a new one). */
+/* -EINVAL for a non-key first frame, a timestamp that does not increase, a
+ * gap longer than INT32_MAX ticks, or a sample entry change on a non-key
+ * frame (the caller decides: drop it, or end the run); -ENOSPC/-EIO when the
+ * storage cannot take it: the run's recordings are then finished (what was
+ * committed is kept) and every later frame fails the same way; the caller
+ * still frees r with reel_run_close() and opens a new run.
+ * f->data is copied (or written) before the call returns. */
 int reel_run_frame(struct reel_run *r, const struct reel_frame_in *f, struct reel_err *err);
 /* Ends the run: the last frame gets the previous frame's duration; the final
- * recording is made durable asynchronously by the syncer. r is freed. */
+ * recording is made durable asynchronously by the syncer. r is freed. NULL ok.
+ * reel_store_close() closes runs still open: r must not be used after it. */
 void reel_run_close(struct reel_run *r);
+
+/* Makes everything appended so far durable now: wakes the syncer for a full
+ * cycle (file creation, write of pending batches, fdatasync, checkpoint
+ * commit, deletion of discarded files, retention) and waits for it. Used at
+ * shutdown and by tests; the daemon never needs it. RECORD mode only. */
+int reel_store_sync(struct reel_store *s, struct reel_err *err);
+
+/* Frees space in storage directory dir_id: deletes up to max of its oldest
+ * closed recordings (any camera; never an open one), crash-safely, recording
+ * each range in deletions as "deleted: disk full" and reporting each through
+ * on_event. *ret_deleted (may be NULL) = how many were deleted; 0 means
+ * nothing is left to delete. Called by the recording path when a write fails
+ * with ENOSPC (the one place where the caller thread commits). */
+int reel_store_free_oldest(struct reel_store *s, int64_t dir_id, unsigned max, unsigned *ret_deleted,
+                           struct reel_err *err);
+
+/* Runs retention now (what the syncer does after each checkpoint): for each
+ * camera, deletes its oldest closed recordings while its bytes exceed
+ * retain_bytes or they end before now - retain_seconds. */
+int reel_store_retention(struct reel_store *s, struct reel_err *err);
 
 /* ---- outages: why footage is missing ---- */
 /* Opens (or updates the reason of) the camera's open outage starting at

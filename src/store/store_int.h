@@ -29,19 +29,19 @@ struct reel_dir_rt {
     char error[256];
 };
 
-/* Lifecycle of one sample file, shared by the loop thread and the syncer under
- * store->mu. The syncer owns the object (it is linked in store->recs) and
- * frees it when it is finished (DONE) or discarded. */
+/* One sample file, shared by the loop thread and the syncer under store->mu.
+ * .state is the file's life (the syncer's side); in_use/closing/discard are
+ * the loop's side. The object is linked in store->recs and freed only by the
+ * syncer: once a closing recording's final state is committed, or once a
+ * discarded (never used) one has been deleted. */
 enum rec_state {
-    REC_REQ,        /* loop asked for it: syncer must insert the row and create the file */
+    REC_REQ,        /* wanted: syncer must insert the row and create the file */
     REC_PREP,       /* syncer is creating it */
-    REC_READY,      /* row committed, file created and its name durable; not used yet */
-    REC_ACTIVE,     /* loop thread appends frames */
-    REC_CLOSING,    /* loop done; syncer makes it durable, sets open=0, closes */
-    REC_FAILED,     /* creation failed (error in .error) */
+    REC_READY,      /* row committed, file created, its name durable (fd valid) */
+    REC_FAILED,     /* creation failed (error in .error); no row, no file */
 };
 
-struct reel_snap {                  /* a prefix of the recording that is on write(2)'d bytes */
+struct reel_snap {                  /* a prefix of the recording that is write(2)'d */
     uint32_t frames;
     uint64_t bytes;
     size_t index_len;
@@ -51,24 +51,25 @@ struct reel_snap {                  /* a prefix of the recording that is on writ
 struct reel_rec {
     struct reel_rec *next;          /* store->recs */
     enum rec_state state;
-    bool discard;                   /* run ended before it was used: delete it */
-    bool io_error;                  /* a write or fdatasync failed: stop using it */
-    bool dirty;                     /* changed since the last committed snapshot */
+    bool in_use;                    /* the run writes (or wrote) frames into it */
+    bool closing;                   /* the run is done with it */
+    bool discard;                   /* never used: delete it */
+    bool io_error;                  /* a write or fdatasync failed: nothing more is trusted */
     int err_no;
     char error[256];
     int64_t id, camera_id, dir_id;
     int fd;
     char path[4200];
-    /* set when activated */
+    /* set when put in use */
     int64_t run_id, run_index, start90k, sample_entry_id;
     /* data path */
     struct reel_buf batch;          /* appended, not yet written */
     uint64_t appended, written;     /* bytes given / bytes write(2)'d */
-    struct reel_index_enc idx;      /* complete frames */
+    struct reel_index_enc idx;      /* complete frames (duration known) */
     uint64_t idx_bytes;             /* sum of their sizes */
-    int64_t media_dur, wall_dur;    /* of the complete frames */
-    struct reel_snap good;          /* latest prefix fully written */
-    struct reel_snap committed;     /* latest prefix in the db */
+    int64_t media_dur, wall_dur, corr;
+    struct reel_snap good;          /* latest prefix entirely write(2)'d */
+    struct reel_snap committed;     /* latest prefix in the database */
 };
 
 struct reel_store {
@@ -85,7 +86,8 @@ struct reel_store {
     pthread_cond_t cond;            /* wakes the syncer */
     pthread_cond_t done_cond;       /* syncer finished a cycle */
     bool syncer_running, stop, work, force_ckpt;
-    uint64_t cycles;
+    uint64_t cycles;                /* syncer cycles completed */
+    int64_t next_rec_id;            /* recording ids are given by the caller thread */
     struct reel_rec *recs;
     struct reel_run *runs;
     pthread_t syncer;
@@ -106,6 +108,8 @@ struct reel_run {
     int64_t rec_limit90k;           /* media length after which cur rotates */
     int64_t run_wall90k, run_mono_ns, run_ts0;  /* anchors */
     int64_t next_start90k;          /* wall start of the next recording */
+    int dead;                       /* 0, or the -errno every frame now gets */
+    char dead_msg[256];
 };
 
 /* store.c */
@@ -122,6 +126,10 @@ void reel__event(struct reel_store *s, int level, const char *fmt, ...) __attrib
 int reel__delete_recordings(struct reel_store *s, sqlite3 *db, const int64_t *ids, size_t n,
                             const char *reason, struct reel_err *err);
 int reel__collect_garbage(struct reel_store *s, sqlite3 *db, struct reel_err *err);
+/* Calls cb for each sample file (hex-named, under <dir>/<camera id>/) that no
+ * recording or garbage row knows; with remove, unlinks it (and fsyncs). */
+int reel__scan_orphans(struct reel_store *s, sqlite3 *db, bool remove,
+                       void (*cb)(void *opaque, const char *path), void *opaque, uint64_t *ret_n);
 /* writer.c */
 int reel__syncer_start(struct reel_store *s, struct reel_err *err);
 void reel__syncer_stop(struct reel_store *s);

@@ -1,0 +1,272 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Helpers for Reel's integration tests: real processes, real sockets.
+
+Starts our camera simulator (reel-sim) or GStreamer's RTSP server, a Reel data
+directory and the recorder, and reads back what was stored. Paths come from
+the environment meson sets: REEL, REEL_SIM, REEL_CLIPS, REEL_GST_SERVER.
+Only the standard library is used (the GStreamer server runs as its own
+process under Debian's /usr/bin/python3, which has the gi bindings).
+"""
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+import unittest
+
+REEL = os.environ.get("REEL", "build/src/reel/reel")
+REEL_SIM = os.environ.get("REEL_SIM", "build/sim/reel-sim")
+CLIPS = os.environ.get("REEL_CLIPS", "build/clips")
+GST_SERVER = os.environ.get("REEL_GST_SERVER", "tests/integration/gst_rtsp_server.py")
+SYS_PYTHON = "/usr/bin/python3"
+
+
+def free_port():
+    """A TCP port that was free a moment ago (even, so port+1 is usable too)."""
+    for _ in range(100):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            p = s.getsockname()[1]
+        if p % 2 == 0 and p < 65000:
+            return p
+    raise RuntimeError("no free port")
+
+
+def wait_file(path, timeout=15.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if os.path.exists(path):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"{path} did not appear within {timeout}s")
+
+
+def clip(codec, kind="es"):
+    """The test clip: "es" is the Annex-B elementary stream, "mp4" the same in MP4."""
+    ext = {"h264": "264", "h265": "265"}[codec]
+    return os.path.join(CLIPS, f"{codec}.{ext}" if kind == "es" else f"{codec}.{kind}")
+
+
+# ---- the clip's frames, computed independently of Reel's C code ----
+
+def annexb_nals(data):
+    """Splits an Annex-B byte stream into NAL units."""
+    i, n, starts = 0, len(data), []
+    while i + 3 <= n:
+        if data[i] == 0 and data[i + 1] == 0 and data[i + 2] == 1:
+            starts.append(i + 3)
+            i += 3
+        else:
+            i += 1
+    nals = []
+    for k, s in enumerate(starts):
+        e = starts[k + 1] - 3 if k + 1 < len(starts) else n
+        nal = data[s:e]
+        while nal and nal[-1] == 0:  # trailing zero of a 4-byte start code
+            nal = nal[:-1]
+        nals.append(nal)
+    return nals
+
+
+def is_vcl(codec, nal):
+    if codec == "h264":
+        return 1 <= (nal[0] & 0x1F) <= 5
+    return ((nal[0] >> 1) & 0x3F) <= 31
+
+
+def first_slice(codec, nal):
+    if codec == "h264":
+        return bool(nal[1] & 0x80)       # first_mb_in_slice == 0 (ue(v) '1')
+    return bool(nal[2] & 0x80)           # first_slice_segment_in_pic_flag
+
+
+def is_key(codec, nal):
+    if codec == "h264":
+        return (nal[0] & 0x1F) == 5
+    return 16 <= ((nal[0] >> 1) & 0x3F) <= 23
+
+
+def clip_frames(codec, path):
+    """[(vcl_digest_hex, key)] for each picture of an Annex-B clip: SHA-256
+    over its VCL NAL units, each fed as a 4-byte big-endian length + bytes."""
+    frames, h, key = [], None, False
+    for nal in annexb_nals(open(path, "rb").read()):
+        if not nal or not is_vcl(codec, nal):
+            continue
+        if first_slice(codec, nal):
+            if h is not None:
+                frames.append((h.hexdigest(), key))
+            h, key = hashlib.sha256(), False
+        if h is None:
+            continue
+        h.update(struct.pack(">I", len(nal)) + nal)
+        key = key or is_key(codec, nal)
+    if h is not None:
+        frames.append((h.hexdigest(), key))
+    return frames
+
+
+# ---- processes ----
+
+class Proc:
+    def __init__(self, args, log_path, env=None):
+        self.log_path = log_path
+        self.log = open(log_path, "ab")
+        self.p = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env,
+                                  start_new_session=True)
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+            try:
+                self.p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+                raise AssertionError(f"{self.p.args[0]} did not stop within {timeout}s on {sig}")
+        self.log.close()
+        return self.p.returncode
+
+    def kill(self):
+        if self.p.poll() is None:
+            os.killpg(self.p.pid, signal.SIGKILL)
+            self.p.wait()
+        self.log.close()
+
+    def output(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+
+class ReelTestCase(unittest.TestCase):
+    """Each test gets a temporary directory with a Reel data dir; processes it
+    starts are stopped at the end, and their logs are printed on failure."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="reel-it-")
+        self.data = os.path.join(self.tmp, "data")
+        self.procs = []
+        self.reel("init")
+
+    def tearDown(self):
+        for p in self.procs:
+            try:
+                p.kill()
+            except Exception:
+                pass
+        failed = any(e for _, e in getattr(self._outcome, "errors", []) if e) if hasattr(self._outcome, "errors") else False
+        if os.environ.get("REEL_KEEP_TMP") or failed:
+            print(f"(kept {self.tmp})")
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def dump_logs(self):
+        out = []
+        for p in self.procs:
+            out.append(f"---- {p.log_path}\n{p.output()[-6000:]}")
+        return "\n".join(out)
+
+    def reel(self, *args, check=True, timeout=120):
+        r = subprocess.run([REEL, "-d", self.data, *args], capture_output=True, text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError(f"reel {' '.join(args)} exited {r.returncode}:\n{r.stdout}\n{r.stderr}\n"
+                                 + self.dump_logs())
+        return r
+
+    def start(self, args, name):
+        p = Proc(args, os.path.join(self.tmp, f"{name}.log"))
+        self.procs.append(p)
+        return p
+
+    def start_sim(self, codec="h264", cameras=1, extra=(), port=None, name="sim"):
+        port = port or free_port()
+        ready = os.path.join(self.tmp, f"{name}.ready")
+        if os.path.exists(ready):
+            os.unlink(ready)
+        p = self.start([REEL_SIM, "--clip", clip(codec), "--codec", codec, "--cameras", str(cameras),
+                        "--listen", "127.0.0.1", "--port", str(port), "--ready-file", ready, *extra], name)
+        wait_file(ready)
+        return p, port
+
+    def start_gst(self, codec="h264", name="gst"):
+        port = free_port()
+        ready = os.path.join(self.tmp, f"{name}.ready")
+        p = self.start([SYS_PYTHON, GST_SERVER, "--port", str(port), "--clip", clip(codec, "mp4"),
+                        "--codec", codec, "--mount", "/cam", "--ready-file", ready], name)
+        wait_file(ready, 30)
+        return p, port
+
+    def start_reel(self, *args, name="reel"):
+        return self.start([REEL, "-d", self.data, "run", *args], name)
+
+    def frames(self, camera):
+        """[(recording, wall90k, duration90k, size, key, digest)] stored for a camera."""
+        out = self.reel("frames", "--camera", camera).stdout
+        res = []
+        for line in out.splitlines():
+            rec, wall, dur, size, key, dg = line.split()
+            res.append((int(rec), int(wall), int(dur), int(size), key == "1", dg))
+        return res
+
+    def recordings(self, camera):
+        out = self.reel("recordings", "--camera", camera).stdout
+        recs = []
+        for line in out.splitlines():
+            parts = line.split()
+            d = {"id": int(parts[0])}
+            for kv in parts[1:]:
+                if "=" in kv:
+                    k, v = kv.split("=", 1)
+                    d[k] = v
+                else:
+                    d[kv] = True
+            recs.append(d)
+        return recs
+
+    def assert_frames_match_clip(self, stored, clipf, min_frames, frame_dur=3000):
+        """Stored frames must be a contiguous run of the (looping) clip's
+        pictures: same VCL bytes, in order, none missing, none extra."""
+        self.assertGreaterEqual(len(stored), min_frames, "too few frames stored")
+        digests = [d for d, _ in clipf]
+        self.assertTrue(stored[0][4], "first stored frame is not a key frame")
+        start = digests.index(stored[0][5]) if stored[0][5] in digests else -1
+        self.assertGreaterEqual(start, 0, "first stored frame is not a frame of the clip")
+        for i, f in enumerate(stored):
+            want = digests[(start + i) % len(digests)]
+            if f[5] != want:
+                self.fail(f"frame {i} (recording {f[0]}) differs from the clip's frame "
+                          f"{(start + i) % len(digests)}")
+            self.assertEqual(f[4], clipf[(start + i) % len(digests)][1], f"key flag of frame {i}")
+        durs = [f[2] for f in stored[:-1]]
+        self.assertTrue(all(d == frame_dur for d in durs),
+                        f"durations differ from {frame_dur}: {sorted(set(durs))}")
+
+    def ffprobe_frames(self, path):
+        r = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
+                            "-show_entries", "stream=codec_name,nb_read_frames,width,height:format=duration",
+                            "-of", "json", path], capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        j = json.loads(r.stdout)
+        return j["streams"][0], float(j["format"]["duration"])
+
+    def assert_decodes_clean(self, path):
+        r = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-f", "null", "-"],
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr.strip(), "", f"ffmpeg reported errors decoding {path}")
+
+
+def wait_until(pred, timeout, step=0.1, what="condition"):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
