@@ -151,7 +151,8 @@ int reel_mp4_for_range(struct reel_store *s, int64_t camera_id, int64_t from90k,
     if (to90k <= from90k)
         return reel_err_set(err, EINVAL, "camera %lld: empty range %s to %s", (long long)camera_id,
                             fmt_time(from90k, t1, sizeof(t1)), fmt_time(to90k, t2, sizeof(t2)));
-    if (to90k - from90k > REEL_MP4_RANGE_MAX90K || to90k - from90k < 0)
+    int64_t span;
+    if (__builtin_sub_overflow(to90k, from90k, &span) || span > REEL_MP4_RANGE_MAX90K)
         return reel_err_set(err, EFBIG, "camera %lld: range %s to %s is longer than 7 days",
                             (long long)camera_id, fmt_time(from90k, t1, sizeof(t1)),
                             fmt_time(to90k, t2, sizeof(t2)));

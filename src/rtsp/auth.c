@@ -175,19 +175,21 @@ int reel_auth_parse(const char *value, struct reel_auth_challenge *out, size_t c
         } else {
             cur.scheme = REEL_AUTH_NONE;
         }
-        /* "Basic token68" form: skip a bare token following the scheme. */
+        /* "Scheme token68" form: a bare token (with '=' padding) that is
+         * followed by a comma or the end belongs to this challenge. */
         while (is_ws(*p))
             p++;
-        const char *t2 = p;
-        while (is_tok(*t2))
-            t2++;
-        const char *q2 = t2;
-        while (is_ws(*q2))
-            q2++;
-        if (t2 > p && *q2 != '=' && *t2 == '=') {
-            while (*t2 == '=')
-                t2++;
-            p = t2;
+        const char *e = p;
+        while (is_tok(*e))
+            e++;
+        if (e > p) {
+            while (*e == '=')
+                e++;
+            const char *f = e;
+            while (is_ws(*f))
+                f++;
+            if (*f == ',' || *f == '\0')
+                p = f;
         }
     }
     if (in_ch) {

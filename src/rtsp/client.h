@@ -55,6 +55,12 @@ struct reel_rtsp_video {
     uint32_t ssrc;                    /* from Transport, 0 if absent */
     bool has_ssrc;
     const char *tool;                 /* SDP a=tool, or "" */
+    const char *control_url;          /* the SETUP URL of this stream */
+    /* From the PLAY reply's RTP-Info (any url accepted with one stream). */
+    bool has_rtpinfo_seq, has_rtpinfo_rtptime;
+    uint16_t rtpinfo_seq;
+    uint32_t rtpinfo_rtptime;
+    uint32_t session_timeout_s;       /* from Session;timeout=, default 60 */
 };
 
 enum reel_rtsp_errkind {
@@ -77,7 +83,10 @@ struct reel_rtsp_client_cfg {
     const char *user_agent;           /* default "Reel/0.1" */
     int64_t request_timeout_ns;       /* default 10 s */
     /* Interleaved RTP/RTCP packet for a channel we set up (packets on unknown
-     * channels are dropped and counted). Return non-zero to stop feed. */
+     * channels are dropped and counted). Called from reel_rtsp_client_feed;
+     * pkt is valid only during the call. Return non-zero to stop feed: the
+     * rest of that input is discarded and feed returns the value if negative,
+     * else -ECANCELED; the session state is not changed. */
     int (*on_rtp)(void *opaque, uint8_t channel, const uint8_t *pkt, size_t len);
     void *opaque;
 };
@@ -112,6 +121,25 @@ enum reel_rtsp_state reel_rtsp_client_state(const struct reel_rtsp_client *c);
 enum reel_rtsp_errkind reel_rtsp_client_errkind(const struct reel_rtsp_client *c);
 /* Valid from PLAYING on; NULL before. Points into c. */
 const struct reel_rtsp_video *reel_rtsp_client_video(const struct reel_rtsp_client *c);
+/* The 3xx Location, normalised without userinfo (pass credentials again in
+ * cfg.user/password when following it). NULL unless state is REDIRECT. */
 const char *reel_rtsp_client_redirect_url(const struct reel_rtsp_client *c);
+/* One line saying why the session failed ("DESCRIBE rtsp://h/x: 404 Not
+ * Found"), or "" while it has not. Points into c. */
+const char *reel_rtsp_client_error(const struct reel_rtsp_client *c);
+
+struct reel_rtsp_client_stats {
+    uint64_t frames_delivered;       /* interleaved frames handed to on_rtp */
+    uint64_t frames_dropped;         /* on channels not set up (or before SETUP's reply) */
+    uint64_t bytes_skipped;          /* garbage skipped while resyncing */
+    uint64_t server_requests;        /* requests from the server we answered */
+    uint64_t keepalives_sent;
+    uint64_t keepalive_failures;     /* non-2xx or unanswered keep-alives (not fatal) */
+};
+void reel_rtsp_client_stats(const struct reel_rtsp_client *c, struct reel_rtsp_client_stats *ret);
+
+/* Fuzzing entry point: drives a client through start, feeding the input as
+ * server bytes (in two halves), ticking and stopping. Never crashes. */
+int reel_rtsp_client_fuzz(const uint8_t *p, size_t n);
 
 #endif

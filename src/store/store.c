@@ -88,6 +88,15 @@ static const char schema_sql[] =
 
 /* ---- small helpers ---- */
 
+int reel__fmt(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
 int reel__db_err(sqlite3 *db, int rc, struct reel_err *err, const char *what)
 {
     int e = EIO;
@@ -154,7 +163,7 @@ void reel__rec_path(const struct reel_store *s, int64_t dir_id, int64_t camera_i
                     char *buf, size_t cap)
 {
     const struct reel_dir_rt *d = reel__dir(s, dir_id);
-    snprintf(buf, cap, "%s/%" PRId64 "/%016" PRIx64, d ? d->path : "(unknown storage dir)", camera_id,
+    reel__fmt(buf, cap, "%s/%" PRId64 "/%016" PRIx64, d ? d->path : "(unknown storage dir)", camera_id,
              (uint64_t)rec_id);
 }
 
@@ -165,7 +174,7 @@ static int new_uuid(char out[37])
         return -EIO;
     b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
     b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+    reel__fmt(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
              b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
     return 0;
 }
@@ -174,12 +183,12 @@ static int new_uuid(char out[37])
 static int write_identity(const char *dir, const char *uuid, struct reel_err *err)
 {
     char path[4200];
-    snprintf(path, sizeof(path), "%s/%s", dir, REEL_IDENTITY_FILE);
+    reel__fmt(path, sizeof(path), "%s/%s", dir, REEL_IDENTITY_FILE);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)
         return reel_err_set(err, errno, "storage dir %s: cannot create identity file: %s", dir, strerror(errno));
     char line[64];
-    int n = snprintf(line, sizeof(line), "%s\n", uuid);
+    int n = reel__fmt(line, sizeof(line), "%s\n", uuid);
     int r = 0;
     if (write(fd, line, (size_t)n) != n || fsync(fd) < 0)
         r = reel_err_set(err, errno ? errno : EIO, "storage dir %s: writing identity file: %s", dir,
@@ -194,13 +203,13 @@ static int write_identity(const char *dir, const char *uuid, struct reel_err *er
 static int check_identity(const char *dir, const char *uuid, char *msg, size_t cap)
 {
     char path[4200];
-    snprintf(path, sizeof(path), "%s/%s", dir, REEL_IDENTITY_FILE);
+    reel__fmt(path, sizeof(path), "%s/%s", dir, REEL_IDENTITY_FILE);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT)
-            snprintf(msg, cap, "storage dir %s: identity file missing — disk not mounted?", dir);
+            reel__fmt(msg, cap, "storage dir %s: identity file missing — disk not mounted?", dir);
         else
-            snprintf(msg, cap, "storage dir %s: cannot read identity file: %s", dir, strerror(errno));
+            reel__fmt(msg, cap, "storage dir %s: cannot read identity file: %s", dir, strerror(errno));
         return -ENOENT;
     }
     char buf[64] = { 0 };
@@ -211,7 +220,7 @@ static int check_identity(const char *dir, const char *uuid, char *msg, size_t c
     buf[n] = 0;
     buf[strcspn(buf, "\r\n")] = 0;
     if (strcmp(buf, uuid) != 0) {
-        snprintf(msg, cap, "storage dir %s: identity file names another storage dir (%.40s, expected %s) — wrong disk mounted?",
+        reel__fmt(msg, cap, "storage dir %s: identity file names another storage dir (%.40s, expected %s) — wrong disk mounted?",
                  dir, buf, uuid);
         return -ESTALE;
     }
@@ -221,7 +230,7 @@ static int check_identity(const char *dir, const char *uuid, char *msg, size_t c
 static int open_db(const char *datadir, bool readonly, bool create, sqlite3 **ret, struct reel_err *err)
 {
     char path[4200];
-    snprintf(path, sizeof(path), "%s/reel.db", datadir);
+    reel__fmt(path, sizeof(path), "%s/reel.db", datadir);
     int flags = SQLITE_OPEN_NOMUTEX | (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
     if (create)
         flags |= SQLITE_OPEN_CREATE;
@@ -254,7 +263,7 @@ int reel_store_init(const char *datadir, struct reel_err *err)
     if (!realpath(datadir, abs))
         return reel_err_set(err, errno, "data dir %s: %s", datadir, strerror(errno));
     char path[4200];
-    snprintf(path, sizeof(path), "%s/reel.db", abs);
+    reel__fmt(path, sizeof(path), "%s/reel.db", abs);
     if (access(path, F_OK) == 0)
         return reel_err_set(err, EEXIST, "data dir %s: already initialised (%s exists)", abs, path);
     /* Created 0600: the database holds camera passwords. */
@@ -263,7 +272,7 @@ int reel_store_init(const char *datadir, struct reel_err *err)
         return reel_err_set(err, errno, "database %s: cannot create: %s", path, strerror(errno));
     close(fd);
     char storage[4200];
-    snprintf(storage, sizeof(storage), "%s/storage", abs);
+    reel__fmt(storage, sizeof(storage), "%s/storage", abs);
     if (mkdir(storage, 0700) < 0 && errno != EEXIST)
         return reel_err_set(err, errno, "storage dir %s: cannot create: %s", storage, strerror(errno));
     char uuid[37];
@@ -306,7 +315,7 @@ static int load_dirs(struct reel_store *s, struct reel_err *err)
         struct reel_dir_rt *d = &s->dirs[s->ndirs++];
         memset(d, 0, sizeof(*d));
         d->id = sqlite3_column_int64(st, 0);
-        snprintf(d->path, sizeof(d->path), "%s", (const char *)sqlite3_column_text(st, 1));
+        reel__fmt(d->path, sizeof(d->path), "%s", (const char *)sqlite3_column_text(st, 1));
         const char *uuid = (const char *)sqlite3_column_text(st, 2);
         if (s->cfg.mode == REEL_STORE_READ) {
             d->usable = true; /* not verified in READ mode */
@@ -368,7 +377,7 @@ int reel__collect_garbage(struct reel_store *s, sqlite3 *db, struct reel_err *er
             continue;
         char dir[4200];
         const struct reel_dir_rt *d = reel__dir(s, rows[i][0]);
-        snprintf(dir, sizeof(dir), "%s/%" PRId64, d->path, rows[i][1]);
+        reel__fmt(dir, sizeof(dir), "%s/%" PRId64, d->path, rows[i][1]);
         if (reel__fsync_dir(dir) < 0 && errno != ENOENT) {
             /* keep the garbage rows of this dir for the next try */
             for (size_t j = i; j < n; j++)
@@ -557,7 +566,7 @@ int reel__scan_orphans(struct reel_store *s, sqlite3 *db, bool remove,
             if (parse_dec_name(de->d_name, &cam) < 0)
                 continue;
             char sub[4200];
-            snprintf(sub, sizeof(sub), "%s/%s", d->path, de->d_name);
+            reel__fmt(sub, sizeof(sub), "%s/%s", d->path, de->d_name);
             DIR *cd = opendir(sub);
             if (!cd)
                 continue;
@@ -568,7 +577,7 @@ int reel__scan_orphans(struct reel_store *s, sqlite3 *db, bool remove,
                 if (!parse_hex16(fe->d_name, &id) || rec_exists(q, id, d->id, cam))
                     continue;
                 char path[4400];
-                snprintf(path, sizeof(path), "%s/%s", sub, fe->d_name);
+                reel__fmt(path, sizeof(path), "%s/%s", sub, fe->d_name);
                 n++;
                 if (cb)
                     cb(opaque, path);
@@ -678,7 +687,7 @@ int reel_store_open(struct reel_store **ret, const struct reel_store_cfg *cfg, s
     }
     if (cfg->mode == REEL_STORE_RECORD) {
         char lock[4200];
-        snprintf(lock, sizeof(lock), "%s/reel.lock", s->datadir);
+        reel__fmt(lock, sizeof(lock), "%s/reel.lock", s->datadir);
         s->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         if (s->lock_fd < 0) {
             r = reel_err_set(err, errno, "data dir %s: cannot open %s: %s", s->datadir, lock, strerror(errno));
@@ -755,8 +764,8 @@ void reel_store_close(struct reel_store *s)
 
 int reel_store_dir_add(struct reel_store *s, const char *path, int64_t *ret_id, struct reel_err *err)
 {
-    if (s->cfg.mode == REEL_STORE_READ)
-        return reel_err_set(err, EROFS, "storage dir %s: store opened read-only", path);
+    if (s->cfg.mode != REEL_STORE_ADMIN)
+        return reel_err_set(err, EPERM, "storage dir %s: adding a storage dir needs ADMIN mode (recorder stopped)", path);
     if (s->ndirs >= REEL_MAX_DIRS)
         return reel_err_set(err, ENOSPC, "storage dir %s: at most %d storage dirs", path, REEL_MAX_DIRS);
     if (mkdir(path, 0700) < 0 && errno != EEXIST)
@@ -781,7 +790,7 @@ int reel_store_dir_add(struct reel_store *s, const char *path, int64_t *ret_id, 
     struct reel_dir_rt *d = &s->dirs[s->ndirs++];
     memset(d, 0, sizeof(*d));
     d->id = id;
-    snprintf(d->path, sizeof(d->path), "%s", abs);
+    reel__fmt(d->path, sizeof(d->path), "%s", abs);
     d->usable = true;
     if (ret_id)
         *ret_id = id;
@@ -795,9 +804,9 @@ int reel_store_dir_list(struct reel_store *s, struct reel_storage_dir **ret, siz
         return reel_err_set(err, ENOMEM, "out of memory");
     for (size_t i = 0; i < s->ndirs; i++) {
         v[i].id = s->dirs[i].id;
-        snprintf(v[i].path, sizeof(v[i].path), "%s", s->dirs[i].path);
+        reel__fmt(v[i].path, sizeof(v[i].path), "%s", s->dirs[i].path);
         v[i].usable = s->dirs[i].usable;
-        snprintf(v[i].error, sizeof(v[i].error), "%s", s->dirs[i].error);
+        reel__fmt(v[i].error, sizeof(v[i].error), "%s", s->dirs[i].error);
     }
     *ret = v;
     *ret_n = s->ndirs;
@@ -909,9 +918,9 @@ static void camera_from_row(sqlite3_stmt *st, struct reel_camera *c)
 {
     memset(c, 0, sizeof(*c));
     c->id = sqlite3_column_int64(st, 0);
-    snprintf(c->name, sizeof(c->name), "%s", (const char *)sqlite3_column_text(st, 1));
-    snprintf(c->url, sizeof(c->url), "%s", (const char *)sqlite3_column_text(st, 2));
-    snprintf(c->user, sizeof(c->user), "%s", (const char *)sqlite3_column_text(st, 3));
+    reel__fmt(c->name, sizeof(c->name), "%s", (const char *)sqlite3_column_text(st, 1));
+    reel__fmt(c->url, sizeof(c->url), "%s", (const char *)sqlite3_column_text(st, 2));
+    reel__fmt(c->user, sizeof(c->user), "%s", (const char *)sqlite3_column_text(st, 3));
     c->has_password = sqlite3_column_int(st, 4);
     c->udp = sqlite3_column_int(st, 5);
     c->retain_bytes = sqlite3_column_int64(st, 6);
@@ -1100,7 +1109,7 @@ int reel_store_sample_entry_get(struct reel_store *s, int64_t id, struct reel_sa
     ret->id = id;
     ret->width = (uint16_t)sqlite3_column_int(st, 0);
     ret->height = (uint16_t)sqlite3_column_int(st, 1);
-    snprintf(ret->codec_string, sizeof(ret->codec_string), "%s", (const char *)sqlite3_column_text(st, 2));
+    reel__fmt(ret->codec_string, sizeof(ret->codec_string), "%s", (const char *)sqlite3_column_text(st, 2));
     ret->data = data;
     ret->len = n;
     sqlite3_finalize(st);
@@ -1182,8 +1191,8 @@ int reel_store_status_get(struct reel_store *s, int64_t camera_id, struct reel_c
         memset(ret, 0, sizeof(*ret));
         ret->camera_id = camera_id;
         ret->connected = sqlite3_column_int(st, 0);
-        snprintf(ret->state, sizeof(ret->state), "%s", (const char *)sqlite3_column_text(st, 1));
-        snprintf(ret->last_error, sizeof(ret->last_error), "%s", (const char *)sqlite3_column_text(st, 2));
+        reel__fmt(ret->state, sizeof(ret->state), "%s", (const char *)sqlite3_column_text(st, 1));
+        reel__fmt(ret->last_error, sizeof(ret->last_error), "%s", (const char *)sqlite3_column_text(st, 2));
         ret->fps = sqlite3_column_double(st, 3);
         ret->bitrate_bps = sqlite3_column_double(st, 4);
         ret->updated90k = sqlite3_column_int64(st, 5);
@@ -1318,7 +1327,7 @@ int reel_store_gaps(struct reel_store *s, int64_t camera_id, int64_t from90k, in
         }
         v[n].start90k = sqlite3_column_int64(st, 0);
         v[n].end90k = sqlite3_column_int64(st, 1);
-        snprintf(v[n].reason, sizeof(v[n].reason), "%s", (const char *)sqlite3_column_text(st, 2));
+        reel__fmt(v[n].reason, sizeof(v[n].reason), "%s", (const char *)sqlite3_column_text(st, 2));
         n++;
     }
     sqlite3_finalize(st);

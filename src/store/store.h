@@ -72,7 +72,10 @@ struct reel_storage_dir {
     bool usable;                    /* identity verified (RECORD/ADMIN mode) */
     char error[256];                /* why it is not usable ("" when usable) */
 };
+/* Adds a storage directory (created if missing) and writes its identity file.
+ * ADMIN mode only (-EPERM otherwise). */
 int reel_store_dir_add(struct reel_store *s, const char *path, int64_t *ret_id, struct reel_err *err);
+/* *ret is malloc'd (free()), one entry per storage dir, with its usability. */
 int reel_store_dir_list(struct reel_store *s, struct reel_storage_dir **ret, size_t *ret_n, struct reel_err *err);
 
 /* ---- cameras ---- */

@@ -8,6 +8,7 @@
 #define REEL_STORE_STORE_INT_H
 
 #include <pthread.h>
+#include <stdio.h>
 #include <sqlite3.h>
 
 #include "base/buf.h"
@@ -85,7 +86,8 @@ struct reel_store {
     pthread_mutex_t mu;             /* everything below */
     pthread_cond_t cond;            /* wakes the syncer */
     pthread_cond_t done_cond;       /* syncer finished a cycle */
-    bool syncer_running, stop, work, force_ckpt;
+    bool syncer_running, stop, work;
+    uint64_t ckpt_req, ckpt_done;  /* reel_store_sync() requests / served */
     uint64_t cycles;                /* syncer cycles completed */
     int64_t next_rec_id;            /* recording ids are given by the caller thread */
     struct reel_rec *recs;
@@ -113,6 +115,10 @@ struct reel_run {
 };
 
 /* store.c */
+/* vsnprintf into buf (always NUL-terminated, truncates); returns its result.
+ * A function of our own so that truncation of long paths in messages is
+ * deliberate and not a -Wformat-truncation error. */
+int reel__fmt(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int reel__db_exec(sqlite3 *db, const char *sql, struct reel_err *err);
 int reel__db_err(sqlite3 *db, int rc, struct reel_err *err, const char *what);
 const struct reel_dir_rt *reel__dir(const struct reel_store *s, int64_t dir_id);

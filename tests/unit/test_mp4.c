@@ -639,22 +639,24 @@ static void test_large_offsets(void **state)
     snprintf(path, sizeof(path), "%s/big.sample", d.path);
     int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
     assert_true(fd >= 0);
-    const uint64_t big = UINT64_C(3000000000);
-    if (ftruncate(fd, (off_t)(2 * big)) < 0) {
+    /* The second frame starts past 2^32 and the payload passes 2^32. */
+    const uint64_t big = UINT64_C(4290000000), small = 10000000;
+    if (ftruncate(fd, (off_t)(big + 2 * small)) < 0) {
         close(fd);
         tmpdir_remove(&d);
         skip();
     }
     /* Marks at the start of each frame, to find them through the MP4. */
     assert_int_equal(pwrite(fd, "FRAME-A", 7, 0), 7);
-    assert_int_equal(pwrite(fd, "FRAME-B", 7, (off_t)big), 7);
-    assert_int_equal(pwrite(fd, "TAIL", 4, (off_t)(2 * big - 4)), 4);
+    assert_int_equal(pwrite(fd, "FRAME-B", 7, (off_t)(big + small)), 7);
+    assert_int_equal(pwrite(fd, "TAIL", 4, (off_t)(big + small - 4)), 4);
     close(fd);
-    struct reel_frame_info fa = { (uint32_t)big, 3000, true }, fb = { (uint32_t)big, 3000, true };
+    struct reel_frame_info fa[2] = { { (uint32_t)big, 3000, true }, { (uint32_t)small, 3000, false } };
+    struct reel_frame_info fb = { (uint32_t)small, 3000, true };
     uint8_t eb[90];
     make_entry(eb, sizeof(eb), "avc1", 320, 180, 1);
     struct reel_mp4_entry e = { eb, sizeof(eb), 320, 180 };
-    struct reel_mp4_seg segs[2] = { { path, &fa, 1, 0, 0 }, { path, &fb, 1, big, 0 } };
+    struct reel_mp4_seg segs[2] = { { path, fa, 2, 0, 0 }, { path, &fb, 1, big + small, 0 } };
     struct reel_mp4 *m = NULL;
     struct reel_err err;
     assert_int_equal(reel_mp4_build(&m, &e, 1, segs, 2, NULL, &err), 0);
@@ -667,14 +669,14 @@ static void test_large_offsets(void **state)
     assert_true(box_at(head + ftyp.size + moov.size, 16, &mdat));
     assert_string_equal(mdat.type, "mdat");
     assert_int_equal(mdat.hdr, 16);
-    assert_int_equal(mdat.size, 2 * big + 16);
+    assert_int_equal(mdat.size, big + 2 * small + 16);
     assert_int_equal(ftyp.size + moov.size + mdat.size, reel_mp4_size(m));
     const uint8_t *p = stbl_box(head, ftyp.size + moov.size, "co64", &b);
     assert_non_null(p);
     assert_int_equal(reel_rd_be32(p + 4), 2);
     uint64_t o1 = rd64(p + 8), o2 = rd64(p + 16);
     assert_int_equal(o1, ftyp.size + moov.size + 16);
-    assert_int_equal(o2, o1 + big);
+    assert_int_equal(o2, o1 + big + small);
     assert_true(o2 > UINT32_MAX);
     char mark[8] = { 0 };
     assert_int_equal(reel_mp4_read(m, o1, mark, 7), 7);
@@ -740,8 +742,9 @@ static void test_day_scale(void **state)
     free(head);
     uint64_t hl = ftyp.size + moov.size + 8;
     assert_int_equal(size, hl + (uint64_t)per_seg * fsize * nsegs);
-    /* stsz dominates: 4 bytes a frame, the rest is small. */
-    assert_true(moov.size < (uint64_t)per_seg * nsegs * 4 + 64 * 1024);
+    /* stsz (4 bytes a frame) and stss (4 a key frame) dominate; stts is a
+     * single run and the rest is small. */
+    assert_true(moov.size < (uint64_t)per_seg * nsegs * 4 + (uint64_t)nsegs * 60 * 4 + 64 * 1024);
     /* mvhd version 1: 7.8e9 ticks does not fit in 32 bits. */
     uint8_t mv[40];
     assert_int_equal(reel_mp4_read(m, ftyp.size + 8, mv, sizeof(mv)), sizeof(mv));

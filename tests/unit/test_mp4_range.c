@@ -130,7 +130,9 @@ static void add_rec(struct env *e, int64_t start, uint32_t n, int32_t dur, uint3
     r->start90k = start;
     r->sample_entry_id = entry;
     r->frames = n;
-    snprintf(r->path, sizeof(r->path), "%s/%zu.sample", e->dir, idx);
+    char path[96];
+    snprintf(path, sizeof(path), "%s/%zu.sample", e->dir, idx);
+    memcpy(r->path, path, sizeof(path));
     FILE *fp = fopen(r->path, "wb");
     assert_non_null(fp);
     int64_t media = 0;
@@ -317,7 +319,7 @@ static void test_across_gap(void **state)
     assert_int_equal(p.media_time, 100);
     assert_int_equal(reel_mp4_duration90k(m), 61 * 3000 - 100 - (3000 - 200));
     /* hvc1 brand from the second recording's entry. */
-    assert_non_null(memmem(p.file, 32, "hvc1", 4));
+    assert_non_null(memmem(p.file, 48, "hvc1", 4));
     free(p.file);
     reel_mp4_free(m);
 

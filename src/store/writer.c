@@ -1,0 +1,893 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The recording path and the syncer.
+ *
+ * The loop thread (reel_run_*) appends frames into a per-recording batch and
+ * writes each batch with one write(2); it never fsyncs and never commits.
+ * The syncer thread does all durability work, in this order:
+ *   1. for each wanted recording: insert its row (open=1, nothing committed)
+ *      and commit, then create the file with O_EXCL, then fsync the directory;
+ *      only then may the loop write into it;
+ *   2. every checkpoint: under the mutex write any pending batch and take a
+ *      snapshot of each recording's fully written prefix (frames, bytes,
+ *      index); outside it fdatasync each file; then one transaction updates
+ *      every recording row with its snapshot. A row therefore never describes
+ *      bytes that are not on disk;
+ *   3. finished recordings get their final row (open=0) and their fd closed;
+ *      never-used ones are deleted (row -> garbage -> unlink -> dir fsync);
+ *   4. retention.
+ * See docs/storage.md.
+ */
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PPM_LIMIT 500
+
+static int64_t real_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * REEL_NS_PER_SEC + ts.tv_nsec;
+}
+
+/* ---- recordings (under s->mu) ---- */
+
+static struct reel_rec *rec_new(struct reel_store *s, int64_t camera_id, int64_t dir_id)
+{
+    struct reel_rec *x = calloc(1, sizeof(*x));
+    if (!x)
+        return NULL;
+    x->fd = -1;
+    x->state = REC_REQ;
+    x->id = s->next_rec_id++;
+    x->camera_id = camera_id;
+    x->dir_id = dir_id;
+    reel__rec_path(s, dir_id, camera_id, x->id, x->path, sizeof(x->path));
+    reel_buf_init(&x->batch, REEL_PENDING_CAP);
+    reel_index_enc_init(&x->idx, REEL_INDEX_CAP);
+    x->next = s->recs;
+    s->recs = x;
+    s->work = true;
+    pthread_cond_signal(&s->cond);
+    return x;
+}
+
+static void rec_free(struct reel_rec *x)
+{
+    if (!x)
+        return;
+    if (x->fd >= 0)
+        close(x->fd);
+    reel_buf_free(&x->batch);
+    reel_index_enc_free(&x->idx);
+    free(x);
+}
+
+static void rec_unlink(struct reel_store *s, struct reel_rec *x)
+{
+    for (struct reel_rec **pp = &s->recs; *pp; pp = &(*pp)->next)
+        if (*pp == x) {
+            *pp = x->next;
+            return;
+        }
+}
+
+static void update_good(struct reel_rec *x)
+{
+    if (x->written >= x->idx_bytes) {
+        x->good.frames = x->idx.frames;
+        x->good.bytes = x->idx_bytes;
+        x->good.index_len = x->idx.out.len;
+        x->good.media_dur = x->media_dur;
+        x->good.wall_dur = x->wall_dur;
+    }
+}
+
+static int write_some(struct reel_rec *x, const uint8_t *p, size_t n, size_t *done)
+{
+    while (*done < n) {
+        ssize_t w = write(x->fd, p + *done, n - *done);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (w == 0)
+            return -EIO;
+        *done += (size_t)w;
+        x->written += (uint64_t)w;
+    }
+    return 0;
+}
+
+/* Writes the whole batch with one write(2) (more only after a short write). */
+static int flush_locked(struct reel_rec *x)
+{
+    if (x->fd < 0 || x->batch.len == 0)
+        return 0;
+    size_t done = 0;
+    int r = write_some(x, x->batch.data, x->batch.len, &done);
+    reel_buf_consume(&x->batch, done);
+    if (x->batch.len == 0 && x->batch.alloc > REEL_BATCH_CAP) {
+        reel_buf_free(&x->batch); /* shrink after a pending spell */
+        reel_buf_init(&x->batch, REEL_PENDING_CAP);
+    }
+    update_good(x);
+    return r;
+}
+
+/* ---- the run (caller thread) ---- */
+
+int reel_run_open(struct reel_store *s, int64_t camera_id, struct reel_run **ret, struct reel_err *err)
+{
+    if (s->cfg.mode != REEL_STORE_RECORD)
+        return reel_err_set(err, EPERM, "camera %" PRId64 ": store not opened for recording", camera_id);
+    sqlite3_stmt *st;
+    int64_t dir_id = -1;
+    if (sqlite3_prepare_v2(s->db, "SELECT dir_id FROM camera WHERE id = ?", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, camera_id);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            dir_id = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    if (dir_id < 0)
+        return reel_err_set(err, ENOENT, "camera %" PRId64 " not found", camera_id);
+    const struct reel_dir_rt *d = reel__dir(s, dir_id);
+    if (!d)
+        return reel_err_set(err, EIO, "camera %" PRId64 ": storage dir %" PRId64 " unknown", camera_id, dir_id);
+    if (!d->usable)
+        return reel_err_set(err, EIO, "camera %" PRId64 ": %s; not recording", camera_id, d->error);
+    struct reel_run *r = calloc(1, sizeof(*r));
+    if (!r)
+        return reel_err_set(err, ENOMEM, "out of memory");
+    r->s = s;
+    r->camera_id = camera_id;
+    r->dir_id = dir_id;
+    pthread_mutex_lock(&s->mu);
+    for (struct reel_run *o = s->runs; o; o = o->next)
+        if (o->camera_id == camera_id && !o->dead) {
+            pthread_mutex_unlock(&s->mu);
+            free(r);
+            return reel_err_set(err, EBUSY, "camera %" PRId64 " already has a run", camera_id);
+        }
+    r->spare = rec_new(s, camera_id, dir_id);
+    if (!r->spare) {
+        pthread_mutex_unlock(&s->mu);
+        free(r);
+        return reel_err_set(err, ENOMEM, "out of memory");
+    }
+    r->next = s->runs;
+    s->runs = r;
+    pthread_mutex_unlock(&s->mu);
+    *ret = r;
+    return 0;
+}
+
+static int64_t clamp_corr(int64_t corr, int64_t media)
+{
+    int64_t lim = media * PPM_LIMIT / 1000000;
+    return corr > lim ? lim : corr < -lim ? -lim : corr;
+}
+
+/* Completes the previous frame of r->cur now that its duration is known. */
+static int complete_prev(struct reel_run *r, int64_t dur, int64_t mono)
+{
+    struct reel_rec *x = r->cur;
+    struct reel_frame_info fi = { .size = r->prev_size, .duration90k = (int32_t)dur, .key = r->prev_key };
+    int e = reel_index_enc_add(&x->idx, &fi);
+    if (e < 0)
+        return e;
+    x->idx_bytes += r->prev_size;
+    x->media_dur += dur;
+    if (mono != INT64_MIN) {
+        /* move the run's wall timeline toward the monotonic elapsed time */
+        int64_t target_end = r->run_wall90k + reel_ns_to_90k(mono - r->run_mono_ns);
+        x->corr = target_end - x->start90k - x->media_dur;
+    }
+    x->wall_dur = x->media_dur + clamp_corr(x->corr, x->media_dur);
+    update_good(x);
+    return 0;
+}
+
+/* The run is done with its current recording. */
+static void finish_cur(struct reel_run *r)
+{
+    struct reel_rec *x = r->cur;
+    if (!x)
+        return;
+    flush_locked(x); /* a failure here is the syncer's to see (it retries) */
+    x->closing = true;
+    r->next_start90k = x->start90k + x->wall_dur;
+    r->cur = NULL;
+    r->s->work = true;
+    pthread_cond_signal(&r->s->cond);
+}
+
+/* Ends the run after a storage failure; every later frame gets rc. */
+static int kill_run(struct reel_run *r, int rc, struct reel_err *err, const char *msg)
+{
+    if (r->cur) {
+        r->cur->batch.len = 0; /* unwritable: the committed part is what is kept */
+        r->cur->io_error = r->cur->io_error || rc == -EIO;
+        finish_cur(r);
+    }
+    if (r->spare) {
+        r->spare->discard = true;
+        r->spare = NULL;
+    }
+    r->dead = rc;
+    reel__fmt(r->dead_msg, sizeof(r->dead_msg), "%s", msg);
+    r->s->work = true;
+    pthread_cond_signal(&r->s->cond);
+    return reel_err_set(err, -rc, "%s", r->dead_msg);
+}
+
+/* Appends a frame's bytes to cur: into the batch, or straight to the file for
+ * a frame larger than a batch. *done tracks a direct write across retries. */
+static int append_locked(struct reel_rec *x, const uint8_t *p, size_t n, size_t *done)
+{
+    if (x->fd >= 0 && x->batch.len > 0 && x->batch.len + n > REEL_BATCH_CAP) {
+        int e = flush_locked(x);
+        if (e < 0)
+            return e;
+    }
+    if (x->fd >= 0 && n > REEL_BATCH_CAP) {
+        int e = write_some(x, p, n, done);
+        if (e < 0)
+            return e;
+    } else {
+        int e = reel_buf_append(&x->batch, p, n);
+        if (e == -EMSGSIZE)
+            return -EAGAIN; /* the file is still being created and the pending cap is reached */
+        if (e < 0)
+            return e;
+    }
+    x->appended += n;
+    update_good(x);
+    return 0;
+}
+
+static bool entry_exists(struct reel_store *s, int64_t id)
+{
+    sqlite3_stmt *st;
+    bool ok = false;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sample_entry WHERE id = ?", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, id);
+        ok = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+    }
+    return ok;
+}
+
+int reel_run_frame(struct reel_run *r, const struct reel_frame_in *f, struct reel_err *err)
+{
+    struct reel_store *s = r->s;
+    if (r->dead)
+        return reel_err_set(err, -r->dead, "%s", r->dead_msg);
+    if (!f->data || f->len == 0 || f->len > UINT32_MAX)
+        return reel_err_set(err, EINVAL, "camera %" PRId64 ": frame of %zu bytes", r->camera_id, f->len);
+    if (!r->have_prev && !f->key)
+        return reel_err_set(err, EINVAL, "camera %" PRId64 ": a run must start with a key frame", r->camera_id);
+    int64_t dur = 0;
+    if (r->have_prev) {
+        if (f->ts90k <= r->prev_ts)
+            return reel_err_set(err, EINVAL, "camera %" PRId64 ": timestamp %" PRId64 " does not increase (previous %" PRId64 ")",
+                                r->camera_id, f->ts90k, r->prev_ts);
+        if (f->ts90k - r->prev_ts > INT32_MAX)
+            return reel_err_set(err, EINVAL, "camera %" PRId64 ": timestamp jumps by %" PRId64 " ticks",
+                                r->camera_id, f->ts90k - r->prev_ts);
+        dur = f->ts90k - r->prev_ts;
+    }
+    bool entry_change = !r->have_prev || f->sample_entry_id != r->prev_entry;
+    if (entry_change) {
+        if (!f->key)
+            return reel_err_set(err, EINVAL, "camera %" PRId64 ": sample entry changes on a non-key frame",
+                                r->camera_id);
+        if (!entry_exists(s, f->sample_entry_id))
+            return reel_err_set(err, EINVAL, "camera %" PRId64 ": unknown sample entry %" PRId64, r->camera_id,
+                                f->sample_entry_id);
+    }
+    int64_t mono = reel_clock_mono(s->clock);
+    pthread_mutex_lock(&s->mu);
+    if (r->cur && r->cur->io_error) {
+        int e = kill_run(r, -EIO, err, r->cur->error[0] ? r->cur->error : "sample file: I/O error");
+        pthread_mutex_unlock(&s->mu);
+        return e;
+    }
+    if (r->have_prev) {
+        int e = complete_prev(r, dur, mono);
+        if (e < 0) {
+            char msg[200];
+            reel__fmt(msg, sizeof(msg), "camera %" PRId64 ": frame index full (no key frame for too long)",
+                     r->camera_id);
+            e = kill_run(r, -EIO, err, msg);
+            pthread_mutex_unlock(&s->mu);
+            return e;
+        }
+    }
+    struct reel_rec *x = r->cur;
+    bool rotate = !x || (f->key && (entry_change || f->ts90k - r->rec_start_ts >= r->rec_limit90k ||
+                                    x->idx.out.len > REEL_INDEX_ROTATE));
+    if (rotate) {
+        bool first = !r->have_prev;
+        if (first) {
+            r->run_wall90k = reel_ns_to_90k(reel_clock_wall(s->clock));
+            r->run_mono_ns = mono;
+            r->run_ts0 = f->ts90k;
+            r->next_start90k = r->run_wall90k;
+        }
+        finish_cur(r);
+        x = r->spare;
+        if (x->state == REC_FAILED) {
+            int e = kill_run(r, -EIO, err, x->error);
+            pthread_mutex_unlock(&s->mu);
+            return e;
+        }
+        r->cur = x;
+        r->spare = rec_new(s, r->camera_id, r->dir_id);
+        x->in_use = true;
+        if (first)
+            r->run_id = x->id;
+        x->run_id = r->run_id;
+        x->run_index = r->run_index++;
+        x->start90k = r->next_start90k;
+        x->sample_entry_id = f->sample_entry_id;
+        r->rec_start_ts = f->ts90k;
+        int64_t rot90k = reel_ns_to_90k(s->cfg.rotate_ns);
+        /* stagger: a camera's first recording lasts rotate * (1 + frac(id * 0.37)) */
+        r->rec_limit90k = first ? rot90k + rot90k / 100 * ((r->camera_id * 37) % 100) : rot90k;
+        if (!r->spare) {
+            int e = kill_run(r, -ENOMEM, err, "out of memory");
+            pthread_mutex_unlock(&s->mu);
+            return e;
+        }
+    }
+    size_t done = 0;
+    int e;
+    for (;;) {
+        e = append_locked(x, f->data, f->len, &done);
+        if (e != -ENOSPC)
+            break;
+        /* disk full: free the oldest closed recordings of this dir, retry */
+        pthread_mutex_unlock(&s->mu);
+        unsigned n = 0;
+        struct reel_err e2;
+        int fr = reel_store_free_oldest(s, x->dir_id, 1, &n, &e2);
+        pthread_mutex_lock(&s->mu);
+        if (fr < 0 || n == 0)
+            break;
+    }
+    if (e < 0) {
+        char msg[256];
+        const struct reel_dir_rt *d = reel__dir(s, x->dir_id);
+        if (e == -ENOSPC)
+            reel__fmt(msg, sizeof(msg), "storage dir %s: no space left and nothing left to delete; camera %" PRId64 " stops recording (committed footage kept)",
+                     d ? d->path : "?", r->camera_id);
+        else if (e == -EAGAIN)
+            reel__fmt(msg, sizeof(msg), "storage dir %s: sample file %s not created in time; run ended",
+                     d ? d->path : "?", x->path);
+        else
+            reel__fmt(msg, sizeof(msg), "sample file %s: write failed: %s; recording closed (committed part kept)",
+                     x->path, strerror(-e));
+        reel__event(s, REEL_LOG_ERROR, "%s", msg);
+        e = kill_run(r, e == -ENOSPC ? -ENOSPC : -EIO, err, msg);
+        pthread_mutex_unlock(&s->mu);
+        return e;
+    }
+    r->have_prev = true;
+    r->prev_ts = f->ts90k;
+    r->prev_dur = dur;
+    r->prev_size = (uint32_t)f->len;
+    r->prev_key = f->key;
+    r->prev_entry = f->sample_entry_id;
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+static void run_close_locked(struct reel_run *r)
+{
+    struct reel_store *s = r->s;
+    if (r->cur && r->have_prev && !r->dead) {
+        /* the last frame gets the previous frame's duration */
+        if (complete_prev(r, r->prev_dur, INT64_MIN) < 0)
+            r->cur->io_error = true;
+    }
+    finish_cur(r);
+    if (r->spare) {
+        r->spare->discard = true;
+        r->spare = NULL;
+    }
+    for (struct reel_run **pp = &s->runs; *pp; pp = &(*pp)->next)
+        if (*pp == r) {
+            *pp = r->next;
+            break;
+        }
+    s->work = true;
+    pthread_cond_signal(&s->cond);
+}
+
+void reel_run_close(struct reel_run *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->s->mu);
+    run_close_locked(r);
+    pthread_mutex_unlock(&r->s->mu);
+    free(r);
+}
+
+/* ---- syncer ---- */
+
+/* Inserts rows for wanted recordings (one commit), then creates their files. */
+static void prepare_files(struct reel_store *s)
+{
+    struct reel_rec *todo[256];
+    size_t n = 0;
+    pthread_mutex_lock(&s->mu);
+    for (struct reel_rec **pp = &s->recs; *pp;) {
+        struct reel_rec *x = *pp;
+        if (x->state == REC_REQ && x->discard && !x->in_use) {
+            *pp = x->next; /* never created: nothing to undo */
+            rec_free(x);
+            continue;
+        }
+        if (x->state == REC_REQ && n < 256) {
+            x->state = REC_PREP;
+            todo[n++] = x;
+        }
+        pp = &x->next;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (n == 0)
+        return;
+    struct reel_err err;
+    int r = reel__db_exec(s->sdb, "BEGIN IMMEDIATE", &err);
+    sqlite3_stmt *st = NULL;
+    if (r == 0 && sqlite3_prepare_v2(s->sdb, "INSERT INTO recording (id, camera_id, dir_id, open) VALUES (?, ?, ?, 1)",
+                                     -1, &st, NULL) != SQLITE_OK)
+        r = reel__db_err(s->sdb, SQLITE_ERROR, &err, "preparing recording insert");
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, todo[i]->id);
+        sqlite3_bind_int64(st, 2, todo[i]->camera_id);
+        sqlite3_bind_int64(st, 3, todo[i]->dir_id);
+        int rc = sqlite3_step(st);
+        if (rc != SQLITE_DONE)
+            r = reel__db_err(s->sdb, rc, &err, "inserting recording rows");
+    }
+    sqlite3_finalize(st);
+    if (r == 0)
+        r = reel__db_exec(s->sdb, "COMMIT", &err);
+    if (r < 0)
+        sqlite3_exec(s->sdb, "ROLLBACK", NULL, NULL, NULL);
+    int64_t failed[256];
+    size_t nfailed = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct reel_rec *x = todo[i];
+        int fd = -1;
+        char msg[256] = "";
+        if (r < 0) {
+            reel__fmt(msg, sizeof(msg), "%s", err.msg);
+        } else {
+            const struct reel_dir_rt *d = reel__dir(s, x->dir_id);
+            char camdir[4200];
+            reel__fmt(camdir, sizeof(camdir), "%s/%" PRId64, d ? d->path : "?", x->camera_id);
+            if (mkdir(camdir, 0700) == 0)
+                reel__fsync_dir(d->path);
+            fd = open(x->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+            if (fd < 0) {
+                reel__fmt(msg, sizeof(msg), "sample file %s: cannot create: %s", x->path, strerror(errno));
+            } else if (reel__fsync_dir(camdir) < 0) {
+                reel__fmt(msg, sizeof(msg), "storage dir %s: fsync failed after creating %s", camdir, x->path);
+                close(fd);
+                fd = -1;
+            }
+            if (fd < 0)
+                failed[nfailed++] = x->id;
+        }
+        if (fd < 0)
+            reel__event(s, REEL_LOG_ERROR, "camera %" PRId64 ": %s", x->camera_id, msg);
+        pthread_mutex_lock(&s->mu);
+        if (fd >= 0) {
+            x->fd = fd;
+            x->state = REC_READY;
+            flush_locked(x); /* frames that waited for the file */
+        } else {
+            x->state = REC_FAILED;
+            x->io_error = true;
+            reel__fmt(x->error, sizeof(x->error), "%s", msg);
+        }
+        pthread_mutex_unlock(&s->mu);
+    }
+    if (nfailed)
+        reel__delete_recordings(s, s->sdb, failed, nfailed, NULL, &err);
+}
+
+struct ckpt_item {
+    struct reel_rec *x;
+    struct reel_snap snap;
+    uint8_t *index;
+    int64_t run_id, run_index, start90k, sample_entry_id;
+    bool final, discard, sync_failed, done;
+};
+
+static void checkpoint(struct reel_store *s)
+{
+    size_t cap = 0, n = 0;
+    struct ckpt_item *items = NULL;
+    pthread_mutex_lock(&s->mu);
+    for (struct reel_rec **pp = &s->recs; *pp;) {
+        struct reel_rec *x = *pp;
+        if (x->state == REC_FAILED && (x->closing || x->discard)) {
+            *pp = x->next; /* its row is already gone */
+            rec_free(x);
+            continue;
+        }
+        pp = &x->next;
+        if (x->state != REC_READY)
+            continue;
+        if (!x->in_use && !x->discard)
+            continue; /* a spare, ready and waiting */
+        if (x->batch.len > 0 && !x->io_error) {
+            int e = flush_locked(x);
+            if (e < 0 && x->closing) {
+                x->io_error = true;
+                reel__event(s, REEL_LOG_ERROR, "sample file %s: final write failed: %s; kept the committed part",
+                            x->path, strerror(-e));
+            }
+        }
+        bool final = x->closing && (x->batch.len == 0 || x->io_error);
+        bool changed = memcmp(&x->good, &x->committed, sizeof(x->good)) != 0;
+        if (!final && !x->discard && !changed)
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            void *p = realloc(items, nc * sizeof(*items));
+            if (!p)
+                break;
+            items = p;
+            cap = nc;
+        }
+        struct ckpt_item *it = &items[n];
+        memset(it, 0, sizeof(*it));
+        it->x = x;
+        it->snap = x->io_error ? x->committed : x->good;
+        it->index = malloc(it->snap.index_len ? it->snap.index_len : 1);
+        if (!it->index)
+            continue;
+        if (it->snap.index_len)
+            memcpy(it->index, x->idx.out.data, it->snap.index_len);
+        it->run_id = x->run_id;
+        it->run_index = x->run_index;
+        it->start90k = x->start90k;
+        it->sample_entry_id = x->sample_entry_id;
+        it->final = final;
+        it->discard = x->discard;
+        n++;
+    }
+    pthread_mutex_unlock(&s->mu);
+
+    /* durability of the data before the rows that describe it */
+    for (size_t i = 0; i < n; i++) {
+        struct ckpt_item *it = &items[i];
+        if (it->discard)
+            continue;
+        bool cut = it->final && it->x->written > it->snap.bytes;
+        if (cut && ftruncate(it->x->fd, (off_t)it->snap.bytes) < 0)
+            cut = false; /* recovery cuts it back at the next start */
+        if (!cut && memcmp(&it->snap, &it->x->committed, sizeof(it->snap)) == 0)
+            continue;
+        if (fdatasync(it->x->fd) < 0) {
+            /* never retry a failed fsync: the kernel may have dropped the pages */
+            it->sync_failed = true;
+            it->snap = it->x->committed;
+            reel__event(s, REEL_LOG_ERROR, "sample file %s: fdatasync failed: %s; recording closed at its last checkpoint",
+                        it->x->path, strerror(errno));
+        }
+    }
+    struct reel_err err;
+    int r = reel__db_exec(s->sdb, "BEGIN IMMEDIATE", &err);
+    sqlite3_stmt *st = NULL;
+    if (r == 0 && sqlite3_prepare_v2(s->sdb,
+                                     "UPDATE recording SET run_id = ?, run_index = ?, start90k = ?, wall_duration90k = ?, "
+                                     "media_duration90k = ?, frames = ?, bytes = ?, sample_entry_id = ?, open = ?, "
+                                     "video_index = ? WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+        r = reel__db_err(s->sdb, SQLITE_ERROR, &err, "preparing checkpoint");
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        struct ckpt_item *it = &items[i];
+        if (it->discard)
+            continue;
+        bool closed = it->final || it->sync_failed;
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, it->run_id);
+        sqlite3_bind_int64(st, 2, it->run_index);
+        sqlite3_bind_int64(st, 3, it->start90k);
+        sqlite3_bind_int64(st, 4, it->snap.wall_dur);
+        sqlite3_bind_int64(st, 5, it->snap.media_dur);
+        sqlite3_bind_int64(st, 6, it->snap.frames);
+        sqlite3_bind_int64(st, 7, (int64_t)it->snap.bytes);
+        if (it->snap.frames > 0)
+            sqlite3_bind_int64(st, 8, it->sample_entry_id);
+        else
+            sqlite3_bind_null(st, 8);
+        sqlite3_bind_int(st, 9, closed ? 0 : 1);
+        sqlite3_bind_blob(st, 10, it->index, (int)it->snap.index_len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 11, it->x->id);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+            it->done = true;
+        else
+            reel__event(s, REEL_LOG_ERROR, "recording %" PRId64 ": checkpoint update failed: %s", it->x->id,
+                        sqlite3_errmsg(s->sdb));
+    }
+    sqlite3_finalize(st);
+    if (r == 0)
+        r = reel__db_exec(s->sdb, "COMMIT", &err);
+    if (r < 0) {
+        sqlite3_exec(s->sdb, "ROLLBACK", NULL, NULL, NULL);
+        reel__event(s, REEL_LOG_ERROR, "checkpoint failed: %s; will retry", err.msg);
+        for (size_t i = 0; i < n; i++)
+            items[i].done = false;
+    }
+    int64_t *del = calloc(n ? n : 1, sizeof(int64_t));
+    size_t ndel = 0;
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < n; i++) {
+        struct ckpt_item *it = &items[i];
+        struct reel_rec *x = it->x;
+        if (it->done) {
+            x->committed = it->snap;
+            if (it->sync_failed)
+                x->io_error = true;
+            if (it->final || (it->sync_failed && x->closing)) {
+                if (it->snap.frames == 0 && del)
+                    del[ndel++] = x->id; /* nothing was ever committed */
+                rec_unlink(s, x);
+                rec_free(x);
+            }
+        } else if (it->discard && del) {
+            del[ndel++] = x->id;
+            rec_unlink(s, x);
+            rec_free(x);
+        }
+        free(it->index);
+    }
+    pthread_mutex_unlock(&s->mu);
+    free(items);
+    if (ndel)
+        reel__delete_recordings(s, s->sdb, del, ndel, NULL, &err);
+    free(del);
+}
+
+static void *syncer_main(void *arg)
+{
+    struct reel_store *s = arg;
+    int64_t next_ckpt = real_mono_ns() + s->cfg.checkpoint_ns;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        int64_t now = real_mono_ns();
+        bool due = now >= next_ckpt || s->ckpt_req != s->ckpt_done || s->stop;
+        if (!due && !s->work) {
+            struct timespec ts = { .tv_sec = next_ckpt / REEL_NS_PER_SEC, .tv_nsec = next_ckpt % REEL_NS_PER_SEC };
+            pthread_cond_timedwait(&s->cond, &s->mu, &ts);
+            continue;
+        }
+        bool stopping = s->stop;
+        uint64_t serving = s->ckpt_req;
+        s->work = false;
+        pthread_mutex_unlock(&s->mu);
+        prepare_files(s);
+        if (due) {
+            checkpoint(s);
+            struct reel_err err;
+            if (reel__retention(s, s->sdb, &err) < 0)
+                reel__event(s, REEL_LOG_ERROR, "retention: %s", err.msg);
+            next_ckpt = real_mono_ns() + s->cfg.checkpoint_ns;
+        }
+        pthread_mutex_lock(&s->mu);
+        s->cycles++;
+        if (due)
+            s->ckpt_done = serving;
+        pthread_cond_broadcast(&s->done_cond);
+        if (stopping)
+            break;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+int reel__syncer_start(struct reel_store *s, struct reel_err *err)
+{
+    int e = pthread_create(&s->syncer, NULL, syncer_main, s);
+    if (e)
+        return reel_err_set(err, e, "cannot start the syncer thread: %s", strerror(e));
+    s->syncer_running = true;
+    return 0;
+}
+
+void reel__syncer_stop(struct reel_store *s)
+{
+    if (!s->syncer_running)
+        return;
+    /* a last cycle, with everything closed, makes everything durable */
+    pthread_mutex_lock(&s->mu);
+    s->stop = true;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->syncer, NULL);
+    s->syncer_running = false;
+    /* a closing recording whose file was created in the last cycle gets its final checkpoint */
+    prepare_files(s);
+    checkpoint(s);
+    checkpoint(s);
+    while (s->recs) {
+        struct reel_rec *x = s->recs;
+        s->recs = x->next;
+        rec_free(x);
+    }
+}
+
+int reel_store_sync(struct reel_store *s, struct reel_err *err)
+{
+    if (!s->syncer_running)
+        return reel_err_set(err, EPERM, "store not opened for recording");
+    pthread_mutex_lock(&s->mu);
+    uint64_t mine = ++s->ckpt_req;
+    pthread_cond_signal(&s->cond);
+    while (s->ckpt_done < mine && !s->stop)
+        pthread_cond_wait(&s->done_cond, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+/* ---- retention and freeing space ---- */
+
+int reel__retention(struct reel_store *s, sqlite3 *db, struct reel_err *err)
+{
+    sqlite3_stmt *cams, *recs, *tot;
+    if (sqlite3_prepare_v2(db, "SELECT id, name, retain_bytes, retain_seconds FROM camera "
+                               "WHERE retain_bytes > 0 OR retain_seconds > 0", -1, &cams, NULL) != SQLITE_OK)
+        return reel__db_err(db, SQLITE_ERROR, err, "retention");
+    if (sqlite3_prepare_v2(db, "SELECT COALESCE(SUM(bytes), 0) FROM recording WHERE camera_id = ?", -1, &tot, NULL) !=
+        SQLITE_OK) {
+        sqlite3_finalize(cams);
+        return reel__db_err(db, SQLITE_ERROR, err, "retention");
+    }
+    if (sqlite3_prepare_v2(db, "SELECT id, bytes, start90k + wall_duration90k FROM recording WHERE camera_id = ? "
+                               "AND open = 0 AND frames > 0 ORDER BY start90k, id LIMIT 10000", -1, &recs, NULL) !=
+        SQLITE_OK) {
+        sqlite3_finalize(cams);
+        sqlite3_finalize(tot);
+        return reel__db_err(db, SQLITE_ERROR, err, "retention");
+    }
+    int64_t now90k = reel_ns_to_90k(reel_clock_wall(s->clock));
+    struct cam_ret {
+        int64_t id, rb, rs;
+        char name[REEL_NAME_MAX];
+    } *cv = NULL;
+    size_t ncv = 0, acv = 0;
+    while (sqlite3_step(cams) == SQLITE_ROW) {
+        if (ncv == acv) {
+            size_t na = acv ? acv * 2 : 16;
+            void *p = realloc(cv, na * sizeof(*cv));
+            if (!p)
+                break;
+            cv = p;
+            acv = na;
+        }
+        cv[ncv].id = sqlite3_column_int64(cams, 0);
+        reel__fmt(cv[ncv].name, sizeof(cv[ncv].name), "%s", (const char *)sqlite3_column_text(cams, 1));
+        cv[ncv].rb = sqlite3_column_int64(cams, 2);
+        cv[ncv].rs = sqlite3_column_int64(cams, 3);
+        ncv++;
+    }
+    sqlite3_reset(cams);
+    int r = 0;
+    for (size_t ci = 0; r == 0 && ci < ncv; ci++) {
+        int64_t cam = cv[ci].id, rb = cv[ci].rb, rs = cv[ci].rs;
+        const char *name = cv[ci].name;
+        sqlite3_reset(tot);
+        sqlite3_bind_int64(tot, 1, cam);
+        int64_t total = sqlite3_step(tot) == SQLITE_ROW ? sqlite3_column_int64(tot, 0) : 0;
+        sqlite3_reset(tot);
+        int64_t *ids = NULL;
+        size_t n = 0, alloc = 0;
+        int64_t freed = 0;
+        sqlite3_reset(recs);
+        sqlite3_bind_int64(recs, 1, cam);
+        while (sqlite3_step(recs) == SQLITE_ROW) {
+            int64_t id = sqlite3_column_int64(recs, 0), bytes = sqlite3_column_int64(recs, 1);
+            int64_t end = sqlite3_column_int64(recs, 2);
+            bool over = rb > 0 && total > rb;
+            bool old = rs > 0 && end < now90k - rs * REEL_90K;
+            if (!over && !old)
+                break;
+            if (n == alloc) {
+                size_t na = alloc ? alloc * 2 : 16;
+                int64_t *p = realloc(ids, na * sizeof(*ids));
+                if (!p)
+                    break;
+                ids = p;
+                alloc = na;
+            }
+            ids[n++] = id;
+            total -= bytes;
+            freed += bytes;
+        }
+        sqlite3_reset(recs);
+        if (n) {
+            r = reel__delete_recordings(s, db, ids, n, "deleted by retention", err);
+            if (r == 0)
+                reel__event(s, REEL_LOG_INFO, "camera %s: retention deleted %zu recordings (%" PRId64 " bytes)", name, n,
+                            freed);
+        }
+        free(ids);
+    }
+    free(cv);
+    sqlite3_finalize(cams);
+    sqlite3_finalize(tot);
+    sqlite3_finalize(recs);
+    return r;
+}
+
+int reel_store_retention(struct reel_store *s, struct reel_err *err)
+{
+    if (s->cfg.mode == REEL_STORE_READ)
+        return reel_err_set(err, EROFS, "retention: store opened read-only");
+    return reel__retention(s, s->db, err);
+}
+
+int reel_store_free_oldest(struct reel_store *s, int64_t dir_id, unsigned max, unsigned *ret_deleted,
+                           struct reel_err *err)
+{
+    if (s->cfg.mode == REEL_STORE_READ)
+        return reel_err_set(err, EROFS, "freeing space: store opened read-only");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT r.id, r.bytes, c.name FROM recording r JOIN camera c ON c.id = r.camera_id "
+                                  "WHERE r.dir_id = ? AND r.open = 0 AND r.frames > 0 ORDER BY r.start90k, r.id LIMIT ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return reel__db_err(s->db, SQLITE_ERROR, err, "freeing space");
+    sqlite3_bind_int64(st, 1, dir_id);
+    sqlite3_bind_int64(st, 2, max);
+    struct victim {
+        int64_t id, bytes;
+        char name[REEL_NAME_MAX];
+    } *v = calloc(max ? max : 1, sizeof(*v));
+    if (!v) {
+        sqlite3_finalize(st);
+        return reel_err_set(err, ENOMEM, "out of memory");
+    }
+    size_t nv = 0;
+    while (nv < max && sqlite3_step(st) == SQLITE_ROW) {
+        v[nv].id = sqlite3_column_int64(st, 0);
+        v[nv].bytes = sqlite3_column_int64(st, 1);
+        reel__fmt(v[nv].name, sizeof(v[nv].name), "%s", (const char *)sqlite3_column_text(st, 2));
+        nv++;
+    }
+    sqlite3_finalize(st);
+    unsigned n = 0;
+    int r = 0;
+    const struct reel_dir_rt *d = reel__dir(s, dir_id);
+    for (size_t i = 0; r == 0 && i < nv; i++) {
+        r = reel__delete_recordings(s, s->db, &v[i].id, 1, "deleted: disk full", err);
+        if (r == 0) {
+            n++;
+            reel__event(s, REEL_LOG_WARN, "storage dir %s: disk full: deleted recording %" PRId64 " of camera %s (%" PRId64 " bytes)",
+                        d ? d->path : "?", v[i].id, v[i].name, v[i].bytes);
+        }
+    }
+    free(v);
+    if (r < 0)
+        return r;
+    if (ret_deleted)
+        *ret_deleted = n;
+    return 0;
+}
