@@ -15,7 +15,7 @@
 
 enum reel_codec { REEL_CODEC_H264 = 1, REEL_CODEC_H265 = 2 };
 
-#define REEL_PARAM_SET_MAX 1024   /* cap on one parameter set NAL, bytes */
+#define REEL_PARAM_SET_MAX 4096   /* cap on one parameter set NAL, bytes */
 
 struct reel_video_params {
     enum reel_codec codec;

@@ -32,7 +32,18 @@ struct reel_rtp_pkt {
  * 0 or -EBADMSG with err filled. */
 int reel_rtp_parse(const uint8_t *p, size_t len, struct reel_rtp_pkt *ret, struct reel_err *err);
 
-/* One complete access unit. Valid only during the callback. */
+/* One complete access unit. Valid only during the callback (params too: its
+ * sample_entry is freed when the parameter sets change; copy what you keep).
+ *
+ * Behaviour (see depack.c): an AU is the NAL units of one RTP timestamp; it
+ * ends on a timestamp change, on the marker bit of a packet carrying VCL
+ * data, or when a parameter set/AUD/SEI follows the picture; never on the
+ * marker of a non-VCL packet. Parameter sets sent ahead of the picture with
+ * the previous timestamp join the next AU. A gap in sequence numbers drops
+ * the AU it falls in (and the next one when the gap is at a boundary: its
+ * head may be missing); late and duplicate packets are dropped (reordered).
+ * A new SSRC takes over after 4 packets in a row, which are replayed so its
+ * first AU survives; ts90k continues across the change as a signed step. */
 struct reel_au {
     const uint8_t *data;      /* NAL units, each prefixed by its 4-byte big-endian length,
                                  exactly as received (parameter sets and SEI included) */

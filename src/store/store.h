@@ -152,9 +152,9 @@ int reel_run_open(struct reel_store *s, int64_t camera_id, struct reel_run **ret
 /* -EINVAL for a non-key first frame, a timestamp that does not increase, a
  * gap longer than INT32_MAX ticks, or a sample entry change on a non-key
  * frame (the caller decides: drop it, or end the run); -ENOSPC/-EIO when the
- * storage cannot take it: the run's recordings are then finished (what was
- * committed is kept) and every later frame fails the same way; the caller
- * still frees r with reel_run_close() and opens a new run.
+ * storage cannot take it: the run is then closed and freed (what was
+ * committed is kept; err says why): do not use r again, not even for
+ * reel_run_close(); open a new run.
  * f->data is copied (or written) before the call returns. */
 int reel_run_frame(struct reel_run *r, const struct reel_frame_in *f, struct reel_err *err);
 /* Ends the run: the last frame gets the previous frame's duration; the final

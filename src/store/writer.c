@@ -230,6 +230,20 @@ static int kill_run(struct reel_run *r, int rc, struct reel_err *err, const char
     return reel_err_set(err, -rc, "%s", r->dead_msg);
 }
 
+static void run_close_locked(struct reel_run *r);
+
+/* kill_run, then the run is closed and freed (called with s->mu held; returns
+ * with it released). */
+static int fail_run(struct reel_run *r, int rc, struct reel_err *err, const char *msg)
+{
+    struct reel_store *s = r->s;
+    int e = kill_run(r, rc, err, msg);
+    run_close_locked(r);
+    pthread_mutex_unlock(&s->mu);
+    free(r);
+    return e;
+}
+
 /* Appends a frame's bytes to cur: into the batch, or straight to the file for
  * a frame larger than a batch. *done tracks a direct write across retries. */
 static int append_locked(struct reel_rec *x, const uint8_t *p, size_t n, size_t *done)
@@ -298,9 +312,7 @@ int reel_run_frame(struct reel_run *r, const struct reel_frame_in *f, struct ree
     int64_t mono = reel_clock_mono(s->clock);
     pthread_mutex_lock(&s->mu);
     if (r->cur && r->cur->io_error) {
-        int e = kill_run(r, -EIO, err, r->cur->error[0] ? r->cur->error : "sample file: I/O error");
-        pthread_mutex_unlock(&s->mu);
-        return e;
+        return fail_run(r, -EIO, err, r->cur->error[0] ? r->cur->error : "sample file: I/O error");
     }
     if (r->have_prev) {
         int e = complete_prev(r, dur, mono);
@@ -308,9 +320,7 @@ int reel_run_frame(struct reel_run *r, const struct reel_frame_in *f, struct ree
             char msg[200];
             reel__fmt(msg, sizeof(msg), "camera %" PRId64 ": frame index full (no key frame for too long)",
                      r->camera_id);
-            e = kill_run(r, -EIO, err, msg);
-            pthread_mutex_unlock(&s->mu);
-            return e;
+            return fail_run(r, -EIO, err, msg);
         }
     }
     struct reel_rec *x = r->cur;
@@ -327,9 +337,7 @@ int reel_run_frame(struct reel_run *r, const struct reel_frame_in *f, struct ree
         finish_cur(r);
         x = r->spare;
         if (x->state == REC_FAILED) {
-            int e = kill_run(r, -EIO, err, x->error);
-            pthread_mutex_unlock(&s->mu);
-            return e;
+            return fail_run(r, -EIO, err, x->error);
         }
         r->cur = x;
         r->spare = rec_new(s, r->camera_id, r->dir_id);
@@ -345,9 +353,7 @@ int reel_run_frame(struct reel_run *r, const struct reel_frame_in *f, struct ree
         /* stagger: a camera's first recording lasts rotate * (1 + frac(id * 0.37)) */
         r->rec_limit90k = first ? rot90k + rot90k / 100 * ((r->camera_id * 37) % 100) : rot90k;
         if (!r->spare) {
-            int e = kill_run(r, -ENOMEM, err, "out of memory");
-            pthread_mutex_unlock(&s->mu);
-            return e;
+            return fail_run(r, -ENOMEM, err, "out of memory");
         }
     }
     size_t done = 0;
@@ -378,9 +384,7 @@ int reel_run_frame(struct reel_run *r, const struct reel_frame_in *f, struct ree
             reel__fmt(msg, sizeof(msg), "sample file %s: write failed: %s; recording closed (committed part kept)",
                      x->path, strerror(-e));
         reel__event(s, REEL_LOG_ERROR, "%s", msg);
-        e = kill_run(r, e == -ENOSPC ? -ENOSPC : -EIO, err, msg);
-        pthread_mutex_unlock(&s->mu);
-        return e;
+        return fail_run(r, e == -ENOSPC ? -ENOSPC : -EIO, err, msg);
     }
     r->have_prev = true;
     r->prev_ts = f->ts90k;

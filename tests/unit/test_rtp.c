@@ -395,6 +395,14 @@ static void test_h264_fu_oddities(void **state)
     assert_int_equal(t.got.n, 6);
     assert_int_equal(t.got.ts[5], 800);
     assert_int_equal(stats(&t).dropped_aus, 2);
+    /* a second start while a fragmented NAL is open: that AU is dropped */
+    SEND(&t, 900, false, 0x7c, 0x81, 0x01);
+    SEND(&t, 900, false, 0x7c, 0x81, 0x02);
+    SEND(&t, 900, true, 0x7c, 0x41, 0x03);
+    SEND(&t, 1000, true, 0x41, 0x04);
+    assert_int_equal(t.got.n, 7);
+    assert_int_equal(t.got.ts[6], 1000);
+    assert_int_equal(stats(&t).dropped_aus, 3);
     assert_int_equal(stats(&t).lost, 0);
     tx_close(&t);
 }
