@@ -410,20 +410,11 @@ static void plan_add_pkt(struct server *s, struct cam *c, const struct reel_sim_
     e->len = p->len;
 }
 
-/* Sends the plan to one TCP session. Returns bytes of RTP (without '$' prefix). */
-static void deliver_tcp(struct server *s, struct conn *c, int64_t now)
+/* Sends the plan to one TCP-interleaved session (copies to its queue what the socket does not take). */
+static void deliver_tcp(struct server *s, struct conn *c)
 {
     size_t n = 0;
     uint8_t ch = c->tr.ch[0];
-    if (s->o.disconnect && now - c->accepted_ns >= s->o.disconnect * REEL_NS_PER_SEC && s->plan_len) {
-        /* Cut the connection in the middle of an interleaved frame. */
-        struct plan_ent *e = &s->plan[0];
-        e->h[1] = ch;
-        conn_send(s, c, e->h, e->hlen > 10 ? 10 : e->hlen);
-        conn_flush(s, c);
-        conn_kill(s, c);
-        return;
-    }
     for (size_t i = 0; i < s->plan_len && !c->dead; i++) {
         struct plan_ent *e = &s->plan[i];
         if (e->kind == PLAN_GARBAGE) {
@@ -507,7 +498,7 @@ static void cam_tick(struct server *s, struct cam *c, int64_t now)
             continue;
         }
         if (x->tr.tcp)
-            deliver_tcp(s, x, now);
+            deliver_tcp(s, x);
         else
             deliver_udp(s, x);
         delivered++;
@@ -855,7 +846,8 @@ static void process_input(struct server *s, struct conn *c)
             return;
         }
         off += used;
-        handle_request(s, c, &rq);
+        if (!rq.response)       /* a client's answer to what it took for a request: ignored */
+            handle_request(s, c, &rq);
     }
     if (off) {
         reel_buf_consume(&c->in, off);
@@ -946,8 +938,18 @@ static void sweep(struct server *s, int64_t now)
             reel_buf_free(&c->pending);
             process_input(s, c);
         }
-        if (s->o.disconnect && now - c->accepted_ns >= s->o.disconnect * REEL_NS_PER_SEC &&
-            c->st != SESS_PLAYING) {
+        if (s->o.disconnect && now - c->accepted_ns >= s->o.disconnect * REEL_NS_PER_SEC) {
+            if (c->st == SESS_PLAYING && c->tr.tcp) {
+                /* Cut in the middle of an interleaved frame: a header announcing
+                 * 1400 bytes and the start of an RTP header, then close. */
+                struct cam *cam = &s->cams[c->cam];
+                uint8_t h[10] = {'$', c->tr.ch[0], 0x05, 0x78, 0x80, 96};
+                reel_wr_be16(h + 6, cam->seq);
+                reel_wr_be16(h + 8, (uint16_t)(frame_ts(s, cam, cam->n_next) >> 16));
+                conn_send(s, c, h, sizeof(h));
+                conn_flush(s, c);
+            }
+            reel_log(&s->lg, REEL_LOG_INFO, "conn %u: fault disconnect: closing", c->id);
             conn_kill(s, c);
             continue;
         }

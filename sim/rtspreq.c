@@ -40,7 +40,9 @@ int reel_sim_req_parse(const uint8_t *buf, size_t len, struct reel_sim_req *ret,
     size_t lim = len < REEL_SIM_REQ_MAX_HEAD ? len : REEL_SIM_REQ_MAX_HEAD;
 
     /* Reject garbage early, before waiting for a whole head. */
-    for (size_t i = 0; i < lim && s[i] != ' '; i++) {
+    static const char resp[] = "RTSP/1.0 ";
+    bool is_resp = lim >= 5 && memcmp(s, resp, lim < 9 ? lim : 9) == 0;
+    for (size_t i = 0; !is_resp && i < lim && s[i] != ' '; i++) {
         if (!(s[i] >= 'A' && s[i] <= 'Z') && s[i] != '_')
             return reel_err_set(err, EPROTO, "request: byte 0x%02x at %zu is not a method character",
                                 buf[i], i);
@@ -68,21 +70,33 @@ int reel_sim_req_parse(const uint8_t *buf, size_t len, struct reel_sim_req *ret,
     const char *eol = memchr(s, '\r', head);
     if (!eol || eol[1] != '\n')
         return reel_err_set(err, EPROTO, "request: bare CR in request line");
-    const char *sp1 = memchr(s, ' ', (size_t)(eol - s));
-    if (!sp1 || sp1 == s)
-        return reel_err_set(err, EPROTO, "request: no method");
-    const char *sp2 = memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1));
-    if (!sp2 || sp2 == sp1 + 1)
-        return reel_err_set(err, EPROTO, "request: no URI");
-    r.method = (struct reel_sim_str){s, (size_t)(sp1 - s)};
-    r.uri = (struct reel_sim_str){sp1 + 1, (size_t)(sp2 - sp1 - 1)};
-    struct reel_sim_str ver = {sp2 + 1, (size_t)(eol - sp2 - 1)};
-    if (!str_eq(ver, "RTSP/1.0"))
-        return reel_err_set(err, EPROTONOSUPPORT, "request: version '%.*s' is not RTSP/1.0",
-                            (int)(ver.n > 16 ? 16 : ver.n), ver.p);
-    for (size_t i = 0; i < r.uri.n; i++)
-        if ((unsigned char)r.uri.p[i] <= 0x20 || (unsigned char)r.uri.p[i] >= 0x7f)
-            return reel_err_set(err, EPROTO, "request: bad byte in URI");
+    if (is_resp) {
+        /* "RTSP/1.0 ddd[ reason]" */
+        size_t ll = (size_t)(eol - s);
+        if (ll < 12 || (ll > 12 && s[12] != ' '))
+            return reel_err_set(err, EPROTO, "request: malformed status line");
+        for (size_t i = 9; i < 12; i++)
+            if (s[i] < '0' || s[i] > '9')
+                return reel_err_set(err, EPROTO, "request: malformed status code");
+        r.response = true;
+        r.method = (struct reel_sim_str){s + 9, 3};
+    } else {
+        const char *sp1 = memchr(s, ' ', (size_t)(eol - s));
+        if (!sp1 || sp1 == s)
+            return reel_err_set(err, EPROTO, "request: no method");
+        const char *sp2 = memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1));
+        if (!sp2 || sp2 == sp1 + 1)
+            return reel_err_set(err, EPROTO, "request: no URI");
+        r.method = (struct reel_sim_str){s, (size_t)(sp1 - s)};
+        r.uri = (struct reel_sim_str){sp1 + 1, (size_t)(sp2 - sp1 - 1)};
+        struct reel_sim_str ver = {sp2 + 1, (size_t)(eol - sp2 - 1)};
+        if (!str_eq(ver, "RTSP/1.0"))
+            return reel_err_set(err, EPROTONOSUPPORT, "request: version '%.*s' is not RTSP/1.0",
+                                (int)(ver.n > 16 ? 16 : ver.n), ver.p);
+        for (size_t i = 0; i < r.uri.n; i++)
+            if ((unsigned char)r.uri.p[i] <= 0x20 || (unsigned char)r.uri.p[i] >= 0x7f)
+                return reel_err_set(err, EPROTO, "request: bad byte in URI");
+    }
 
     /* Headers. */
     size_t nh = 0;
@@ -126,7 +140,7 @@ int reel_sim_req_parse(const uint8_t *buf, size_t len, struct reel_sim_req *ret,
         }
         p = e + 2;
     }
-    if (r.cseq < 0)
+    if (r.cseq < 0 && !r.response)
         return reel_err_set(err, EPROTO, "request: no CSeq");
     if (len - head < r.body_len)
         return 0;

@@ -26,6 +26,7 @@ struct reel_sim_str {
 };
 
 struct reel_sim_req {
+    bool response;                /* a reply sent by the client ("RTSP/1.0 200 OK"): method = status code, no uri */
     struct reel_sim_str method, uri;
     int64_t cseq;                 /* -1 when absent */
     struct reel_sim_str session, transport, authorization;
@@ -35,7 +36,9 @@ struct reel_sim_req {
 /* Parses one request from buf[0..len). Returns 1 and fills *ret and
  * *ret_consumed (head + body bytes) when a whole request is there, 0 when more
  * bytes are needed, or a negative errno (with err) when the input is not a
- * well-formed RTSP/1.0 request or exceeds the caps. */
+ * well-formed RTSP/1.0 request or exceeds the caps. A well-formed RTSP/1.0
+ * response (clients answer what they take for server requests) is returned
+ * with ->response set so that the caller can skip it. */
 int reel_sim_req_parse(const uint8_t *buf, size_t len, struct reel_sim_req *ret,
                        size_t *ret_consumed, struct reel_err *err);
 

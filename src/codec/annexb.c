@@ -81,8 +81,17 @@ int reel_vcl_digest(enum reel_codec codec, const uint8_t *au, size_t len,
     int ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
     for (size_t pos = 0; ok && pos < len;) {
         uint32_t n = reel_rd_be32(au + pos);
-        if (n > 0 && is_vcl(codec, au[pos + 4]))
-            ok = EVP_DigestUpdate(ctx, au + pos, 4 + (size_t)n);
+        /* Trailing zero bytes belong to the byte stream, not the NAL unit
+         * (trailing_zero_8bits); packagers differ in keeping them, so the
+         * digest leaves them out. */
+        uint32_t m = n;
+        while (m > 1 && au[pos + 4 + m - 1] == 0)
+            m--;
+        if (n > 0 && is_vcl(codec, au[pos + 4])) {
+            uint8_t be[4];
+            reel_wr_be32(be, m);
+            ok = EVP_DigestUpdate(ctx, be, 4) && EVP_DigestUpdate(ctx, au + pos + 4, m);
+        }
         pos += 4 + (size_t)n;
     }
     uint8_t md[EVP_MAX_MD_SIZE];

@@ -35,7 +35,8 @@ int reel_annexb_split(const uint8_t *buf, size_t len, struct reel_nal *ret, size
 /* SHA-256 over the VCL NAL units only (H.264 types 1..5, H.265 types 0..31)
  * of an access unit given as 4-byte big-endian length-prefixed NAL units
  * (struct reel_au data, or an MP4 sample). Each VCL NAL unit is fed to the
- * hash as its 4-byte big-endian length followed by its bytes; parameter sets,
+ * hash as its 4-byte big-endian length followed by its bytes, both without
+ * trailing zero bytes (trailing_zero_8bits, which packagers keep or drop); parameter sets,
  * SEI and AUDs are left out, so a frame can be compared between what a test
  * sent and what Reel stored, whatever non-picture NAL units travelled with it.
  * Returns 0 and fills ret (32 bytes), -EBADMSG if a length prefix runs past

@@ -331,6 +331,20 @@ static void test_req_ok(void **st)
     const char *fb = "SET_PARAMETER rtsp://h/cam/0 RTSP/1.0\r\nCSeq: 2\r\nContent-Length: 5\r\n\r\nabcde";
     assert_int_equal(parse_str(fb, &r, &used), 1);
     assert_int_equal(used, strlen(fb));
+    assert_false(r.response);
+
+    /* A client's reply to something it took for a server request: parsed so that it can be skipped. */
+    const char *rs = "RTSP/1.0 501 Not Implemented\r\nCSeq: 0\r\n\r\n";
+    assert_int_equal(parse_str(rs, &r, &used), 1);
+    assert_true(r.response);
+    assert_int_equal(used, strlen(rs));
+    assert_memory_equal(r.method.p, "501", 3);
+    assert_int_equal(parse_str("RTSP/1.0 200\r\n\r\n", &r, &used), 1);
+    assert_true(r.response);
+    assert_true(parse_str("RTSP/1.0 20x OK\r\n\r\n", &r, &used) < 0);
+    assert_true(parse_str("RTSP/1.0 2000 OK\r\n\r\n", &r, &used) < 0);
+    assert_true(parse_str("RTSP/1.1 200 OK\r\n\r\n", &r, &used) < 0);
+    assert_int_equal(parse_str("RTSP", &r, &used), 0);
 }
 
 static void test_req_bad(void **st)
