@@ -52,6 +52,7 @@ struct opts {
     unsigned fps, cameras, port;
     enum reel_sim_auth auth;
     int64_t session_timeout;
+    bool rtcp_keepalive;      /* client RTCP on the interleaved channel also keeps a session alive */
     bool have_ts_start, have_seq_start;
     uint32_t ts_start;
     uint16_t seq_start;
@@ -828,6 +829,8 @@ static void process_input(struct server *s, struct conn *c)
             if (avail < 4)
                 break;
             c->skip = reel_rd_be16(p + 2);
+            if (s->o.rtcp_keepalive && c->st != SESS_NONE && c->tr.tcp && p[1] == c->tr.ch[1])
+                c->last_req_ns = now_ns(s);
             off += 4;
             continue;
         }
@@ -987,7 +990,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: reel-sim --clip FILE --codec h264|h265 [--fps 30] [--cameras N]\n"
             "                [--listen 127.0.0.1] [--port 8554] [--user U --password P --auth basic|digest]\n"
-            "                [--session-timeout S] [--fault KIND[=ARG]]... [--clip2 FILE]\n"
+            "                [--session-timeout S] [--rtcp-keepalive] [--fault KIND[=ARG]]... [--clip2 FILE]\n"
             "                [--ts-start N] [--seq-start N] [--frame-log FILE] [--ready-file FILE]\n"
             "faults: garbage, disconnect=S, stall=S, refuse-auth, silent, slow-describe=S,\n"
             "        params-change=S (needs --clip2), ssrc-change=S, ts-jump=S, seq-gap=N\n");
@@ -1047,7 +1050,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         {"session-timeout", required_argument, 0, 't'}, {"fault", required_argument, 0, 'F'},
         {"ready-file", required_argument, 0, 'r'}, {"frame-log", required_argument, 0, 'L'},
         {"ts-start", required_argument, 0, 'T'},   {"seq-start", required_argument, 0, 'S'},
-        {"help", no_argument, 0, 'h'},             {0, 0, 0, 0},
+        {"rtcp-keepalive", no_argument, 0, 'K'},   {"help", no_argument, 0, 'h'},             {0, 0, 0, 0},
     };
     *o = (struct opts){.listen = "127.0.0.1", .fps = 30, .cameras = 1, .port = 8554,
                        .auth = REEL_SIM_AUTH_DIGEST, .session_timeout = 60, .codec = (enum reel_sim_codec)-1};
@@ -1093,6 +1096,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
                 return -EINVAL;
             o->seq_start = (uint16_t)v, o->have_seq_start = true;
             break;
+        case 'K': o->rtcp_keepalive = true; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return -EINVAL;
         }

@@ -73,6 +73,7 @@ struct reel_cam {
     char fail_reason[256];           /* deferred failure from inside a callback */
     char last_error[256];
     bool outage_open;
+    char outage_reason[256];         /* reason of the open outage */
 
     /* status window */
     uint64_t win_frames, win_bytes;
@@ -139,16 +140,6 @@ static void cam_end_run(struct reel_cam *c)
     c->have_last_ts = false;
 }
 
-static void cam_outage_begin(struct reel_cam *c, const char *reason)
-{
-    struct reel_err err = { "" };
-    int r = reel_store_outage_begin(c->store, c->cfg.id, now_wall90k(c), reason, &err);
-    if (r < 0)
-        reel_log(c->log, REEL_LOG_ERROR, "camera %s: cannot record outage: %s", c->cfg.name, err.msg);
-    else
-        c->outage_open = true;
-}
-
 static void cam_outage_end(struct reel_cam *c)
 {
     if (!c->outage_open)
@@ -157,6 +148,25 @@ static void cam_outage_end(struct reel_cam *c)
     if (reel_store_outage_end(c->store, c->cfg.id, now_wall90k(c), &err) < 0)
         reel_log(c->log, REEL_LOG_ERROR, "camera %s: cannot close outage: %s", c->cfg.name, err.msg);
     c->outage_open = false;
+}
+
+/* Records why footage is missing from now on. The generic "connecting" is
+ * replaced by the first real cause; a different cause after that ends the
+ * open outage and starts a new one, so the timeline keeps each reason. */
+static void cam_outage_begin(struct reel_cam *c, const char *reason)
+{
+    if (c->outage_open && strcmp(c->outage_reason, reason) == 0)
+        return;
+    if (c->outage_open && strcmp(c->outage_reason, "connecting") != 0)
+        cam_outage_end(c);
+    struct reel_err err = { "" };
+    int r = reel_store_outage_begin(c->store, c->cfg.id, now_wall90k(c), reason, &err);
+    if (r < 0) {
+        reel_log(c->log, REEL_LOG_ERROR, "camera %s: cannot record outage: %s", c->cfg.name, err.msg);
+        return;
+    }
+    c->outage_open = true;
+    snprintf(c->outage_reason, sizeof(c->outage_reason), "%s", reason);
 }
 
 static int cam_sample_entry(struct reel_cam *c, const struct reel_video_params *p)

@@ -17,7 +17,7 @@ class FaultTest(ReelTestCase):
         _, port = self.start_sim("h264", name="goodsim")
         self.reel("camera", "add", "good", f"rtsp://127.0.0.1:{port}/cam/0")
 
-    def assert_good_camera_fine(self, min_frames=100):
+    def assert_good_camera_fine(self, min_frames=60):
         stored = self.frames("good")
         self.assert_frames_match_clip(stored, clip_frames("h264", clip("h264")), min_frames)
 
