@@ -149,9 +149,8 @@ int reel_loop_run(struct reel_loop *l)
         int64_t now = reel_loop_now(l);
         if (l->nheap > 0) {
             int64_t d = l->heap[0]->deadline - now;
-            timeout = d <= 0 ? 0 : (int)((d + 999999) / 1000000);
-            if (d > INT32_MAX / 2)
-                timeout = INT32_MAX / 2;
+            int64_t ms = d <= 0 ? 0 : (d + 999999) / 1000000;
+            timeout = ms > INT32_MAX / 2 ? INT32_MAX / 2 : (int)ms;
         }
         int n = epoll_wait(l->epfd, evs, MAX_EVENTS, timeout);
         if (n < 0) {

@@ -54,6 +54,9 @@ x265p='bframes=0:open-gop=0:repeat-headers=1:scenecut=0:log-level=error'
 mk h264.264 -f lavfi -i "$(src 640 360)" $x264 -b:v 800k
 # shellcheck disable=SC2086
 mk h265.265 -f lavfi -i "$(src 640 360)" $x265 -x265-params "$x265p" -b:v 600k
+# a second resolution, for the parameter-set change test (reel-sim --clip2)
+# shellcheck disable=SC2086
+mk h264-small.264 -f lavfi -i "$(src 320 180)" $x264 -b:v 300k
 # shellcheck disable=SC2086
 mk h264-1080p.264 -f lavfi -i "$(src 1920 1080)" $x264 -b:v 4M -maxrate 4M -bufsize 4M
 # shellcheck disable=SC2086

@@ -94,12 +94,31 @@ static void test_loop_timers(void **state)
     reel_loop_free(l);
 }
 
+/* A timer more than a second away must still wake epoll_wait on time (the
+ * millisecond timeout is computed from nanoseconds). */
+static void test_loop_far_timer(void **state)
+{
+    (void)state;
+    struct reel_loop *l;
+    assert_int_equal(reel_loop_new(&l, NULL), 0);
+    struct reel_timer stop;
+    reel_timer_init(&stop, stop_cb, l);
+    int64_t t0 = reel_loop_now(l);
+    reel_loop_timer_set(l, &stop, t0 + 1500 * INT64_C(1000000));
+    assert_int_equal(reel_loop_run(l), 0);
+    int64_t el = reel_loop_now(l) - t0;
+    assert_true(el >= 1500 * INT64_C(1000000));
+    assert_true(el < 10 * REEL_NS_PER_SEC);
+    reel_loop_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_time_parse),
         cmocka_unit_test(test_size_parse),
         cmocka_unit_test(test_loop_timers),
+        cmocka_unit_test(test_loop_far_timer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
