@@ -436,6 +436,10 @@ static int on_setup(struct reel_rtsp_client *c, const struct reel_rtsp_msg *m, i
         v->ssrc = t.ssrc;
     }
     c->channels_known = !c->udp;
+    if (c->channels_known) {
+        reel_rtsp_parser_allow_channel(&c->parser, v->rtp_channel);
+        reel_rtsp_parser_allow_channel(&c->parser, v->rtcp_channel);
+    }
     v->session_timeout_s = c->has_session ? c->session.timeout_s : 60;
     c->state = REEL_RTSP_PLAY;
     return send_request(c, M_PLAY, now, false, false);

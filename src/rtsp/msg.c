@@ -238,11 +238,30 @@ static int end_of_headers(struct reel_rtsp_parser *p, struct reel_err *err)
     return 0;
 }
 
+void reel_rtsp_parser_allow_channel(struct reel_rtsp_parser *p, uint8_t channel)
+{
+    p->chan_filter = true;
+    p->chan_ok[channel / 8] |= (uint8_t)(1u << (channel % 8));
+}
+
+/* A '$' header is believed when its channel was set up (once channels are
+ * known) and its payload starts like RTP/RTCP version 2. */
+static bool frame_plausible(const struct reel_rtsp_parser *p)
+{
+    uint8_t ch = p->frame_hdr[0];
+    if (p->chan_filter && !(p->chan_ok[ch / 8] & (1u << (ch % 8))))
+        return false;
+    if (p->frame_hdr_len < 4)
+        return !p->chan_filter;   /* an empty frame only before channels are known */
+    return p->chan_filter ? (p->frame_hdr[3] & 0xc0) == 0x80 : true;
+}
+
 int reel_rtsp_parser_feed(struct reel_rtsp_parser *p, const uint8_t *data, size_t n,
                           size_t *ret_consumed, struct reel_rtsp_msg *ret_msg, struct reel_err *err)
 {
     size_t i = 0;
     int r;
+    p->frame_hdr_in_call = false;
     while (i < n) {
         uint8_t c = data[i];
         switch (p->state) {
@@ -250,6 +269,8 @@ int reel_rtsp_parser_feed(struct reel_rtsp_parser *p, const uint8_t *data, size_
             if (c == '$') {
                 p->state = REEL_RTSP_PS_FRAME_HDR;
                 p->frame_hdr_len = 0;
+                p->frame_hdr_start = i;
+                p->frame_hdr_in_call = true;
                 i++;
             } else if (c == '\r' || c == '\n') {
                 i++;   /* stray line ends between messages */
@@ -263,7 +284,9 @@ int reel_rtsp_parser_feed(struct reel_rtsp_parser *p, const uint8_t *data, size_
             }
             break;
         case REEL_RTSP_PS_RESYNC:
-            if (c == '$' || c == 'R') {
+            /* A frame or a message (response "RTSP/..." or a request
+             * method, all upper case) may start here. */
+            if (c == '$' || is_upper(c)) {
                 p->state = REEL_RTSP_PS_START;
             } else {
                 p->skipped++;
@@ -275,10 +298,32 @@ int reel_rtsp_parser_feed(struct reel_rtsp_parser *p, const uint8_t *data, size_
         case REEL_RTSP_PS_FRAME_HDR:
             p->frame_hdr[p->frame_hdr_len++] = c;
             i++;
-            if (p->frame_hdr_len == 3) {
+            bool empty = p->frame_hdr_len == 3 && reel_rd_be16(p->frame_hdr + 1) == 0;
+            if (empty && frame_plausible(p)) {
+                p->acc.len = 0;
+                yield_frame(p, ret_msg);
+                *ret_consumed = i;
+                return 1;
+            }
+            if (empty || p->frame_hdr_len == 4) {
+                if (empty || !frame_plausible(p)) {
+                    /* Not a frame: skip the '$' and rescan what followed it. */
+                    p->skipped++;
+                    if (p->frame_hdr_in_call)
+                        i = p->frame_hdr_start + 1;
+                    p->state = REEL_RTSP_PS_RESYNC;
+                    break;
+                }
                 p->need = reel_rd_be16(p->frame_hdr + 1);
                 p->acc.len = 0;
                 p->state = REEL_RTSP_PS_FRAME_BODY;
+                /* the first payload byte was already taken */
+                if ((r = reel_buf_append(&p->acc, &p->frame_hdr[3], 1)) < 0) {
+                    p->state = REEL_RTSP_PS_RESYNC;
+                    *ret_consumed = i;
+                    return reel_err_set(err, -r, "cannot buffer an interleaved frame");
+                }
+                p->need -= 1;
                 if (p->need == 0) {
                     yield_frame(p, ret_msg);
                     *ret_consumed = i;

@@ -74,8 +74,12 @@ struct reel_rtsp_parser {
     size_t need;             /* bytes still wanted in FRAME_* / BODY */
     size_t body_off;
     size_t line_start;       /* offset of the current line in acc (HEADERS) */
-    uint8_t frame_hdr[3];
+    uint8_t frame_hdr[4];    /* channel, length (2), first payload byte */
     size_t frame_hdr_len;
+    size_t frame_hdr_start;  /* offset of the '$' in the current feed call */
+    bool frame_hdr_in_call;  /* ... valid only while this is true */
+    bool chan_filter;        /* only channels in chan_ok are frames */
+    uint8_t chan_ok[32];     /* bitmap of the 256 channels */
     struct reel_rtsp_hdr_off offs[REEL_RTSP_HDRS_MAX];
     size_t n_offs;
     bool is_response;
@@ -88,6 +92,10 @@ struct reel_rtsp_parser {
 };
 
 void reel_rtsp_parser_init(struct reel_rtsp_parser *p);
+/* Once SETUP has named the interleaved channels: a '$' followed by any other
+ * channel, or by a payload that is not RTP/RTCP version 2, is garbage and is
+ * skipped byte by byte instead of swallowing up to 64 KiB of good frames. */
+void reel_rtsp_parser_allow_channel(struct reel_rtsp_parser *p, uint8_t channel);
 void reel_rtsp_parser_free(struct reel_rtsp_parser *p);   /* NULL ok */
 
 /* Consumes bytes from data[0..n) until one message is complete or the input

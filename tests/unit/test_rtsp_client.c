@@ -146,12 +146,14 @@ static void test_full_session(void **state)
     expect_req(c, "PLAY rtsp://10.0.0.5/stream/ RTSP/1.0\r\nCSeq: 5\r\n",
                (const char *const[]){ "Session: 9876\r\n", "Range: npt=0.000-",
                                       "Authorization: Digest", NULL }, NULL);
-    const char mixed[] = "$\x02\x00\x04rtp1$\x00\x00\x01x"
+    /* The '$' on channel 0 (not set up) is garbage once channels are known:
+     * it is skipped and the request after it still parsed. */
+    const char mixed[] = "$\x02\x00\x04\x80tp1$\x00\x00\x01x"
                          "OPTIONS * RTSP/1.0\r\nCSeq: 77\r\n\r\n"
-                         "$\x03\x00\x03rtc"
+                         "$\x03\x00\x03\x80tc"
                          "RTSP/1.0 200 OK\r\nCSeq: 5\r\nSession: 9876\r\n"
                          "RTP-Info: url=rtsp://elsewhere/x;seq=100;rtptime=-1\r\n\r\n"
-                         "$\x02\x00\x05rtp22";
+                         "$\x02\x00\x05\x80tp22";
     assert_int_equal(feed(c, mixed, sizeof(mixed) - 1, now), 0);
     assert_int_equal(reel_rtsp_client_state(c), REEL_RTSP_PLAYING);
     assert_int_equal(sink.n, 3);
@@ -164,7 +166,7 @@ static void test_full_session(void **state)
     free(answer);
     struct reel_rtsp_client_stats st;
     reel_rtsp_client_stats(c, &st);
-    assert_int_equal(st.frames_dropped, 2);   /* channel 1 before SETUP, channel 0 */
+    assert_int_equal(st.frames_dropped, 1);   /* channel 1 before SETUP */
     assert_int_equal(st.frames_delivered, 3);
     assert_int_equal(st.server_requests, 1);
 

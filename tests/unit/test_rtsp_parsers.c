@@ -225,6 +225,48 @@ static void test_msg_stream(void **state)
     reel_rtsp_parser_free(&p);
 }
 
+/* Once channels are known, a '$' that announces another channel (or a
+ * payload that is not RTP version 2) is garbage: it must not swallow the
+ * real frames behind it. */
+static void test_msg_bogus_dollar(void **state)
+{
+    (void)state;
+    struct reel_rtsp_parser p;
+    reel_rtsp_parser_init(&p);
+    reel_rtsp_parser_allow_channel(&p, 0);
+    reel_rtsp_parser_allow_channel(&p, 1);
+    uint8_t in[64];
+    size_t n = 0;
+    memcpy(in + n, "$\x05\xff\xf0", 4);            /* channel 5, 65520 bytes */
+    n += 4;
+    memcpy(in + n, "$\x00\x10\x00\x11", 5);        /* channel 0, not version 2 */
+    n += 5;
+    in[n++] = '$';                                  /* the real frame */
+    in[n++] = 0;
+    in[n++] = 0;
+    in[n++] = 12;
+    in[n++] = 0x80;
+    for (int i = 0; i < 11; i++)
+        in[n++] = (uint8_t)i;
+    size_t used, off = 0;
+    struct reel_rtsp_msg m;
+    int frames = 0;
+    while (off < n) {
+        int r = reel_rtsp_parser_feed(&p, in + off, n - off, &used, &m, NULL);
+        assert_true(r >= 0);
+        off += used;
+        if (r == 1) {
+            assert_int_equal(m.kind, REEL_RTSP_MSG_FRAME);
+            assert_int_equal(m.channel, 0);
+            assert_int_equal(m.payload_len, 12);
+            assert_int_equal(m.payload[0], 0x80);
+            frames++;
+        }
+    }
+    assert_int_equal(frames, 1);
+    reel_rtsp_parser_free(&p);
+}
+
 static void test_msg_headers(void **state)
 {
     (void)state;
@@ -676,6 +718,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_url_parse),
+        cmocka_unit_test(test_msg_bogus_dollar),
         cmocka_unit_test(test_url_hostile),
         cmocka_unit_test(test_url_join_base),
         cmocka_unit_test(test_msg_stream),
