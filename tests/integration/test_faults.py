@@ -161,6 +161,28 @@ class FaultTest(ReelTestCase):
         self.assertRegex(log, r"camera junk: ")
         self.assert_good_camera_fine()
 
+    def test_timestamp_jump(self):
+        _, port = self.start_sim("h264", extra=["--fault", "ts-jump=3"])
+        self.reel("camera", "add", "jumpy", f"rtsp://127.0.0.1:{port}/cam/0")
+        log = self.run_for(8)
+        self.assertIn("camera jumpy: RTP timestamp jumped by", log)
+        recs = self.recordings("jumpy")
+        self.assertGreaterEqual(len({r["run"] for r in recs}), 2, log)
+        # no frame in the index carries the jump as its duration
+        self.assertTrue(all(f[2] == 3000 for f in self.frames("jumpy")[:-1]))
+        self.assertIn(" 0 problems", self.reel("check").stdout)
+
+    def test_ssrc_change_and_packet_loss(self):
+        _, port = self.start_sim("h264", extra=["--fault", "ssrc-change=3", "--fault", "seq-gap=500"])
+        self.reel("camera", "add", "lossy", f"rtsp://127.0.0.1:{port}/cam/0")
+        log = self.run_for(8)
+        frames = self.frames("lossy")
+        # a dropped packet costs its frame only; recording goes on across the SSRC change
+        self.assertGreaterEqual(len(frames), 120, log)
+        digests = {d for d, _ in clip_frames("h264", clip("h264"))}
+        self.assertTrue(all(f[5] in digests for f in frames), "a stored frame is not a clip frame")
+        self.assertIn(" 0 problems", self.reel("check", "--hash").stdout)
+
     def test_params_change(self):
         _, port = self.start_sim("h264", extra=["--fault", "params-change=4",
                                                 "--clip2", os.path.join(os.path.dirname(clip("h264")),
