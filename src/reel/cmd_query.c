@@ -45,6 +45,25 @@ static int range_args(struct reel_cli *cli, struct reel_store *s, bool need_rang
     return reel_cli_camera(s, name, cam);
 }
 
+/* Opens the store read-only and parses --camera/--from/--to with nothing
+ * left over. Returns 0 with *ret_s open, or the exit code (store closed). */
+static int open_for_camera(struct reel_cli *cli, bool need_range, struct reel_store **ret_s,
+                           struct reel_camera *cam, int64_t *from, int64_t *to)
+{
+    struct reel_store *s;
+    if (reel_cli_open(cli, REEL_STORE_READ, &s))
+        return 1;
+    int rc = range_args(cli, s, need_range, cam, from, to);
+    if (!rc)
+        rc = reel_cli_no_more_opts(cli);
+    if (rc) {
+        reel_store_close(s);
+        return rc;
+    }
+    *ret_s = s;
+    return 0;
+}
+
 static void fmt_duration(int64_t d90k, char *buf, size_t cap)
 {
     int64_t s = d90k / REEL_90K;
@@ -192,17 +211,11 @@ int reel_cmd_export(struct reel_cli *cli)
 int reel_cmd_recordings(struct reel_cli *cli)
 {
     struct reel_store *s;
-    if (reel_cli_open(cli, REEL_STORE_READ, &s))
-        return 1;
     struct reel_camera cam;
     int64_t from, to;
-    int rc = range_args(cli, s, false, &cam, &from, &to);
-    if (!rc)
-        rc = reel_cli_no_more_opts(cli);
-    if (rc) {
-        reel_store_close(s);
+    int rc = open_for_camera(cli, false, &s, &cam, &from, &to);
+    if (rc)
         return rc;
-    }
     struct reel_recording *recs = NULL;
     size_t n = 0;
     struct reel_err err = { "" };
@@ -228,17 +241,11 @@ int reel_cmd_recordings(struct reel_cli *cli)
 int reel_cmd_gaps(struct reel_cli *cli)
 {
     struct reel_store *s;
-    if (reel_cli_open(cli, REEL_STORE_READ, &s))
-        return 1;
     struct reel_camera cam;
     int64_t from, to;
-    int rc = range_args(cli, s, false, &cam, &from, &to);
-    if (!rc)
-        rc = reel_cli_no_more_opts(cli);
-    if (rc) {
-        reel_store_close(s);
+    int rc = open_for_camera(cli, false, &s, &cam, &from, &to);
+    if (rc)
         return rc;
-    }
     struct reel_gap *gaps = NULL;
     size_t n = 0;
     struct reel_err err = { "" };
@@ -264,17 +271,11 @@ int reel_cmd_gaps(struct reel_cli *cli)
 int reel_cmd_frames(struct reel_cli *cli)
 {
     struct reel_store *s;
-    if (reel_cli_open(cli, REEL_STORE_READ, &s))
-        return 1;
     struct reel_camera cam;
     int64_t from, to;
-    int rc = range_args(cli, s, false, &cam, &from, &to);
-    if (!rc)
-        rc = reel_cli_no_more_opts(cli);
-    if (rc) {
-        reel_store_close(s);
+    int rc = open_for_camera(cli, false, &s, &cam, &from, &to);
+    if (rc)
         return rc;
-    }
     struct reel_recording *recs = NULL;
     size_t n = 0;
     struct reel_err err = { "" };
