@@ -161,6 +161,53 @@ class FaultTest(ReelTestCase):
         self.assertRegex(log, r"camera junk: ")
         self.assert_good_camera_fine()
 
+    def test_keepalive_holds_session(self):
+        """The simulator drops sessions not kept alive within 4 s, as cameras do."""
+        _, port = self.start_sim("h264", extra=["--session-timeout", "4"])
+        self.reel("camera", "add", "kept", f"rtsp://127.0.0.1:{port}/cam/0")
+        log = self.run_for(12)
+        recs = self.recordings("kept")
+        self.assertEqual(len({r["run"] for r in recs}), 1, f"the session was dropped:\n{log}")
+        self.assertGreaterEqual(len(self.frames("kept")), 250)
+
+    def test_redirect(self):
+        """A server that redirects every request to the real camera."""
+        import threading
+        _, sim_port = self.start_sim("h264")
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(8)
+        port = srv.getsockname()[1]
+        stop = threading.Event()
+
+        def serve():
+            srv.settimeout(0.2)
+            while not stop.is_set():
+                try:
+                    c, _ = srv.accept()
+                except OSError:
+                    continue
+                try:
+                    req = c.recv(4096).decode(errors="replace")
+                    cseq = re.search(r"CSeq:\s*(\d+)", req)
+                    c.sendall(("RTSP/1.0 302 Moved Temporarily\r\nCSeq: %s\r\n"
+                               "Location: rtsp://127.0.0.1:%d/cam/0\r\n\r\n"
+                               % (cseq.group(1) if cseq else "1", sim_port)).encode())
+                except OSError:
+                    pass
+                c.close()
+        t = threading.Thread(target=serve, daemon=True)
+        t.start()
+        self.reel("camera", "add", "moved", f"rtsp://127.0.0.1:{port}/old")
+        try:
+            log = self.run_for(6)
+        finally:
+            stop.set()
+            t.join()
+            srv.close()
+        self.assertIn(f"camera moved: redirected to rtsp://127.0.0.1:{sim_port}/cam/0", log)
+        self.assert_frames_match_clip(self.frames("moved"), clip_frames("h264", clip("h264")), 90)
+
     def test_timestamp_jump(self):
         _, port = self.start_sim("h264", extra=["--fault", "ts-jump=3"])
         self.reel("camera", "add", "jumpy", f"rtsp://127.0.0.1:{port}/cam/0")

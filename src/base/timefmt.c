@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
- * Parsing and formatting of times and sizes for the command line. */
-#include "reel/timefmt.h"
+ * Parsing and formatting of times and sizes (command line and HTTP API). */
+#include "base/timefmt.h"
 
 #include <ctype.h>
 #include <errno.h>

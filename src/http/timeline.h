@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The timeline of a camera over [from, to): spans of footage (adjacent
+ * recordings of one run merged) and the gaps between them, each gap with the
+ * reason the store knows (outages, deletions) or "not recorded". Pure: built
+ * from the store's recordings and gaps, unit tested without a database.
+ */
+#ifndef REEL_HTTP_TIMELINE_H
+#define REEL_HTTP_TIMELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+struct reel_tl_span {
+    int64_t start90k, end90k;
+};
+struct reel_tl_gap {
+    int64_t start90k, end90k;
+    const char *reason;            /* points into the gaps passed in, or static */
+};
+struct reel_timeline {
+    struct reel_tl_span *spans;    /* malloc'd */
+    size_t nspans;
+    struct reel_tl_gap *gaps;      /* malloc'd */
+    size_t ngaps;
+};
+
+/* Recordings within one run whose ends are at most this far apart join. */
+#define REEL_TL_JOIN90K (REEL_90K / 2)
+
+/* recs oldest first (as reel_store_recordings returns them), gaps as
+ * reel_store_gaps returns them (end90k -1 = still open). Spans and gaps are
+ * clipped to [from90k, to90k) and together cover it exactly. ret's reasons
+ * point into gaps: keep gaps alive while ret is used. -ENOMEM. Free with
+ * reel_timeline_free(). */
+int reel_timeline_build(const struct reel_recording *recs, size_t nrecs, const struct reel_gap *gaps,
+                        size_t ngaps, int64_t from90k, int64_t to90k, struct reel_timeline *ret);
+void reel_timeline_free(struct reel_timeline *t);
+
+#endif

@@ -1,0 +1,503 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Reel's minimal web page: the sign-in form, the camera list (refreshed every
+ * few seconds), the last hour of one camera drawn as a bar of recorded spans
+ * and gaps, a range picker, a <video> playing view.mp4 for the range and a
+ * download link for it. Vanilla JS, no build step. It runs under the
+ * server's CSP (default-src 'self'): no inline code, no eval, styles only
+ * through CSSOM. Everything the server sends is put on the page with
+ * textContent, never parsed as HTML. The API it uses is in docs/api.md.
+ */
+'use strict';
+
+(function () {
+  const POLL_MS = 5000;              /* camera list and timeline refresh */
+  const HOUR_MS = 3600 * 1000;
+  const DEFAULT_MS = 5 * 60 * 1000;  /* default range: the last 5 minutes of footage */
+  const LOOKBACK_MS = 7 * 24 * HOUR_MS; /* how far back "latest span" looks; also the server's cap */
+
+  const $ = (id) => document.getElementById(id);
+
+  const state = {
+    user: null,
+    csrf: null,
+    timer: null,
+    cameras: new Map(),   /* name -> last camera object from /api/cameras */
+    camera: null,         /* selected camera name */
+    spans: [],            /* last hour, from /spans */
+    gaps: [],
+    win: null,            /* {start, end} of the timeline, ms */
+    range: null,          /* {start, end} chosen, ms */
+    gen: 0,               /* bumped on camera change, so late answers are dropped */
+  };
+
+  /* ---- API ---- */
+
+  class Unauthorized extends Error {}
+
+  /* fetch + JSON. Sends the CSRF token on every state-changing request.
+   * A 401 anywhere but the login and the session probe means the session
+   * is gone: back to the sign-in form. */
+  async function api(method, path, body) {
+    const headers = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (method !== 'GET' && state.csrf) headers['X-CSRF-Token'] = state.csrf;
+    const res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+    let json = null;
+    try {
+      json = await res.json();
+    } catch (e) {
+      json = null;
+    }
+    if (res.status === 401 && path !== '/api/login' && path !== '/api/session') {
+      signedOut('Your session has ended. Please sign in again.');
+      throw new Unauthorized('401');
+    }
+    return { status: res.status, json };
+  }
+
+  /* ---- time and number formatting ---- */
+
+  const pad = (n, w = 2) => String(n).padStart(w, '0');
+
+  /* Date -> "YYYY-MM-DDTHH:MM:SS" in local time, for <input type=datetime-local>. */
+  function toLocalInput(ms) {
+    const d = new Date(ms);
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}` +
+      `T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  }
+
+  /* The input's local time back to ms since the epoch; NaN when empty or bad. */
+  function fromLocalInput(v) {
+    return v ? new Date(v).getTime() : NaN;
+  }
+
+  const hms = (ms) => new Date(ms).toLocaleTimeString([], { hour12: false });
+  const dateTime = (ms) => new Date(ms).toLocaleString([], { hour12: false });
+
+  function bytes(n) {
+    if (typeof n !== 'number' || !isFinite(n)) return '?';
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let i = 0;
+    while (n >= 1024 && i < units.length - 1) {
+      n /= 1024;
+      i++;
+    }
+    return `${i ? n.toFixed(1) : n} ${units[i]}`;
+  }
+
+  function duration(s) {
+    if (typeof s !== 'number' || !isFinite(s)) return '?';
+    if (s < 120) return `${Math.round(s)} s`;
+    if (s < 7200) return `${Math.round(s / 60)} min`;
+    if (s < 172800) return `${(s / 3600).toFixed(1)} h`;
+    return `${(s / 86400).toFixed(1)} days`;
+  }
+
+  function bitrate(bps) {
+    if (typeof bps !== 'number' || !isFinite(bps)) return '?';
+    return bps >= 1e6 ? `${(bps / 1e6).toFixed(2)} Mbit/s` : `${Math.round(bps / 1e3)} kbit/s`;
+  }
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  /* ---- sign in / out ---- */
+
+  function showLogin(message) {
+    $('app-view').hidden = true;
+    $('who').hidden = true;
+    $('login-view').hidden = false;
+    $('login-error').textContent = message || '';
+    $('password').value = '';
+    (($('username').value) ? $('password') : $('username')).focus();
+  }
+
+  function signedIn(user, csrf) {
+    state.user = user;
+    state.csrf = csrf;
+    $('user-name').textContent = user;
+    $('who').hidden = false;
+    $('login-view').hidden = true;
+    $('app-view').hidden = false;
+    $('login-error').textContent = '';
+    refresh();
+    if (!state.timer) state.timer = setInterval(refresh, POLL_MS);
+  }
+
+  function signedOut(message) {
+    if (state.timer) clearInterval(state.timer);
+    state.timer = null;
+    state.user = state.csrf = state.camera = null;
+    state.cameras.clear();
+    state.gen++;
+    $('cameras').replaceChildren();
+    $('player').hidden = true;
+    const v = $('video');
+    v.removeAttribute('src');
+    v.load();
+    showLogin(message);
+  }
+
+  async function onLogin(ev) {
+    ev.preventDefault();
+    const btn = $('login-submit');
+    btn.disabled = true;
+    $('login-error').textContent = '';
+    try {
+      const r = await api('POST', '/api/login', {
+        username: $('username').value,
+        password: $('password').value,
+      });
+      if (r.status === 200 && r.json) {
+        $('password').value = '';
+        signedIn(r.json.user, r.json.csrf_token);
+      } else if (r.status === 401) {
+        $('login-error').textContent = 'Wrong user name or password.';
+        $('password').select();
+      } else if (r.status === 429) {
+        $('login-error').textContent = 'Too many attempts. Wait a minute, then try again.';
+      } else {
+        $('login-error').textContent = `Sign-in failed (HTTP ${r.status}).`;
+      }
+    } catch (e) {
+      $('login-error').textContent = 'The server cannot be reached.';
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
+  async function onLogout() {
+    try {
+      await api('POST', '/api/logout');
+    } catch (e) {
+      /* signed out locally anyway */
+    }
+    signedOut('Signed out.');
+  }
+
+  /* ---- cameras ---- */
+
+  async function refresh() {
+    try {
+      const r = await api('GET', '/api/cameras');
+      if (r.status !== 200 || !r.json || !Array.isArray(r.json.cameras)) {
+        $('cameras-status').textContent = `Could not read the cameras (HTTP ${r.status}).`;
+        return;
+      }
+      renderCameras(r.json.cameras);
+      $('cameras-status').textContent = r.json.cameras.length
+        ? `Updated ${hms(Date.now())}.` : 'No cameras configured (reel camera add).';
+      if (state.camera) loadTimeline(false);
+    } catch (e) {
+      if (!(e instanceof Unauthorized)) $('cameras-status').textContent = 'The server cannot be reached.';
+    }
+  }
+
+  /* Updates the list in place, so focus and the selection survive a refresh. */
+  function renderCameras(list) {
+    const ul = $('cameras');
+    const seen = new Set();
+    for (const c of list) {
+      if (typeof c.name !== 'string') continue;
+      seen.add(c.name);
+      state.cameras.set(c.name, c);
+      let li = ul.querySelector(`li[data-name="${CSS.escape(c.name)}"]`);
+      if (!li) {
+        li = el('li', 'camera');
+        li.dataset.name = c.name;
+        const b = el('button', 'cam-name', c.name);
+        b.type = 'button';
+        b.addEventListener('click', () => selectCamera(c.name));
+        li.append(b, el('span', 'badge'), el('p', 'details'), el('p', 'cam-error'));
+        ul.append(li);
+      }
+      const badge = li.querySelector('.badge');
+      badge.textContent = c.state || (c.connected ? 'connected' : 'disconnected');
+      badge.className = `badge ${c.connected ? 'ok' : 'bad'}`;
+      const codec = c.codec ? `${String(c.codec).toUpperCase()}${c.width ? ` ${c.width}×${c.height}` : ''}` : '';
+      li.querySelector('.details').textContent = [
+        c.connected ? `${Number(c.fps || 0).toFixed(1)} fps` : null,
+        c.connected ? bitrate(c.bitrate_bps) : null,
+        codec || null,
+        `kept ${bytes(c.bytes_kept)}, ${duration(c.seconds_kept)}`,
+        c.oldest ? `since ${dateTime(Date.parse(c.oldest))}` : null,
+      ].filter(Boolean).join(' · ');
+      li.querySelector('.cam-error').textContent = c.last_error ? `Last error: ${c.last_error}` : '';
+      li.querySelector('.cam-name').setAttribute('aria-pressed', String(c.name === state.camera));
+    }
+    for (const li of [...ul.children]) {
+      if (!seen.has(li.dataset.name)) {
+        state.cameras.delete(li.dataset.name);
+        li.remove();
+      }
+    }
+  }
+
+  async function selectCamera(name) {
+    state.camera = name;
+    state.gen++;
+    for (const b of document.querySelectorAll('#cameras .cam-name')) {
+      b.setAttribute('aria-pressed', String(b.textContent === name));
+    }
+    $('player').hidden = false;
+    $('player-title').textContent = `Playback: ${name}`;
+    $('range-error').textContent = '';
+    const v = $('video');
+    v.removeAttribute('src');
+    v.load();
+    $('download').hidden = true;
+    codecNote();
+    await loadTimeline(true);
+  }
+
+  /* H.265 plays only where the browser has a decoder for it; say so early. */
+  function codecNote() {
+    const c = state.cameras.get(state.camera);
+    if (c && /^(h265|hevc)$/i.test(c.codec || '') &&
+        !$('video').canPlayType('video/mp4; codecs="hvc1.1.6.L93.B0"')) {
+      $('range-error').textContent =
+        'This browser cannot decode H.265: use the download link and play the file in a video player.';
+    }
+  }
+
+  /* ---- timeline ---- */
+
+  const spansUrl = (cam, s, e) =>
+    `/api/cameras/${encodeURIComponent(cam)}/spans?start=${encodeURIComponent(new Date(s).toISOString())}` +
+    `&end=${encodeURIComponent(new Date(e).toISOString())}`;
+
+  async function loadTimeline(pickDefault) {
+    const cam = state.camera;
+    const gen = state.gen;
+    const now = Date.now();
+    const win = { start: now - HOUR_MS, end: now };
+    let r;
+    try {
+      r = await api('GET', spansUrl(cam, win.start, win.end));
+    } catch (e) {
+      return;
+    }
+    if (gen !== state.gen) return;
+    if (r.status !== 200 || !r.json) {
+      $('timeline-summary').textContent = `Could not read the recordings (HTTP ${r.status}).`;
+      return;
+    }
+    state.win = win;
+    state.spans = parseIntervals(r.json.spans);
+    state.gaps = parseIntervals(r.json.gaps);
+    drawTimeline();
+    if (pickDefault) await defaultRange(gen);
+  }
+
+  function parseIntervals(a) {
+    if (!Array.isArray(a)) return [];
+    return a.map((x) => ({ start: Date.parse(x.start), end: Date.parse(x.end), reason: x.reason }))
+      .filter((x) => isFinite(x.start) && isFinite(x.end) && x.end >= x.start)
+      .sort((x, y) => x.start - y.start);
+  }
+
+  function drawTimeline() {
+    const bar = $('timeline');
+    const { start, end } = state.win;
+    const len = end - start;
+    const place = (e, s, t) => {
+      const a = Math.max(s, start);
+      const b = Math.min(t, end);
+      e.style.left = `${((a - start) / len) * 100}%`;
+      e.style.width = `${(Math.max(b - a, 0) / len) * 100}%`;
+    };
+    const parts = [];
+    for (const g of state.gaps) {
+      const d = el('div', `seg gap${/retention/i.test(g.reason || '') ? ' retention' : ''}`);
+      const label = `Gap ${hms(g.start)} to ${hms(g.end)}: ${g.reason || 'no footage'}`;
+      d.title = label;
+      d.setAttribute('role', 'img');
+      d.setAttribute('aria-label', label);
+      place(d, g.start, g.end);
+      parts.push(d);
+    }
+    for (const s of state.spans) {
+      const b = el('button', 'seg span');
+      b.type = 'button';
+      const label = `Recorded ${hms(s.start)} to ${hms(s.end)}`;
+      b.title = `${label} (select to pick this range)`;
+      b.setAttribute('aria-label', label);
+      b.addEventListener('click', () => {
+        setRange(Math.max(s.start, s.end - HOUR_MS), s.end);
+        play();
+      });
+      place(b, s.start, s.end);
+      parts.push(b);
+    }
+    if (state.range) {
+      const sel = el('div', 'sel');
+      sel.setAttribute('aria-hidden', 'true');
+      place(sel, state.range.start, state.range.end);
+      parts.push(sel);
+    }
+    bar.replaceChildren(...parts);
+    $('axis-start').textContent = hms(start);
+    $('axis-end').textContent = hms(end);
+    const n = state.spans.length;
+    const g = state.gaps.length;
+    $('timeline-summary').textContent = n
+      ? `${n} recorded span${n === 1 ? '' : 's'}, ${g} gap${g === 1 ? '' : 's'} in the last hour.`
+      : 'No footage in the last hour.';
+  }
+
+  /* ---- range and playback ---- */
+
+  /* Whole seconds: the inputs show seconds, and the range must not lose its
+   * last partial second. */
+  function setRange(s, e) {
+    s = Math.floor(s / 1000) * 1000;
+    e = Math.ceil(e / 1000) * 1000;
+    state.range = { start: s, end: e };
+    $('range-start').value = toLocalInput(s);
+    $('range-end').value = toLocalInput(e);
+    $('range-error').textContent = '';
+    if (state.win) drawTimeline();
+    updateDownload();
+  }
+
+  /* The latest span: from this hour's spans, else looked up over the last
+   * 7 days. Returns null when there is none. */
+  async function latestSpan(gen) {
+    if (state.spans.length) return state.spans[state.spans.length - 1];
+    const now = Date.now();
+    try {
+      const r = await api('GET', spansUrl(state.camera, now - LOOKBACK_MS, now));
+      if (gen !== state.gen || r.status !== 200 || !r.json) return null;
+      const all = parseIntervals(r.json.spans);
+      return all.length ? all[all.length - 1] : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  /* The last 5 minutes of footage (while recording: the last 5 minutes). */
+  async function defaultRange(gen) {
+    const s = await latestSpan(gen);
+    if (gen !== state.gen) return;
+    const end = s ? s.end : Date.now();
+    setRange(end - DEFAULT_MS, end);
+    if (!s) $('range-error').textContent = 'This camera has no footage from the last 7 days.';
+    else codecNote();
+  }
+
+  function viewUrl() {
+    const { start, end } = state.range;
+    return `/api/cameras/${encodeURIComponent(state.camera)}/view.mp4` +
+      `?start=${encodeURIComponent(new Date(start).toISOString())}` +
+      `&end=${encodeURIComponent(new Date(end).toISOString())}`;
+  }
+
+  /* Reads the inputs into state.range; false (with a message) when invalid. */
+  function readRange() {
+    const s = fromLocalInput($('range-start').value);
+    const e = fromLocalInput($('range-end').value);
+    let msg = '';
+    if (!isFinite(s) || !isFinite(e)) msg = 'Enter both times.';
+    else if (e <= s) msg = '"To" must be after "From".';
+    else if (e - s > LOOKBACK_MS) msg = 'A range can be at most 7 days long.';
+    if (msg) {
+      $('range-error').textContent = msg;
+      $('download').hidden = true;
+      return false;
+    }
+    state.range = { start: s, end: e };
+    $('range-error').textContent = '';
+    return true;
+  }
+
+  function updateDownload() {
+    const a = $('download');
+    if (!state.camera || !state.range) {
+      a.hidden = true;
+      return;
+    }
+    a.href = viewUrl();
+    const t = new Date(state.range.start).toISOString().replace(/[:]/g, '').replace(/\.\d+Z$/, 'Z');
+    a.setAttribute('download', `${state.camera}-${t}.mp4`);
+    a.hidden = false;
+  }
+
+  function play() {
+    if (!state.camera || !readRange()) return;
+    updateDownload();
+    if (state.win) drawTimeline();
+    const v = $('video');
+    v.src = viewUrl();
+    const p = v.play();
+    if (p && p.catch) p.catch(() => { /* reported by the error event, or paused by the user */ });
+  }
+
+  function onVideoError() {
+    const v = $('video');
+    if (!v.getAttribute('src')) return;
+    const codes = { 1: 'aborted', 2: 'network error', 3: 'cannot decode', 4: 'not supported or no footage' };
+    const code = v.error ? v.error.code : 0;
+    let msg = `The video could not be played (${codes[code] || 'error'}).`;
+    const c = state.cameras.get(state.camera);
+    if (c && /^(h265|hevc)$/i.test(c.codec || '')) msg += ' This browser may lack an H.265 decoder: use the download link.';
+    else if (code === 4) msg += ' Is there footage in this range?';
+    $('range-error').textContent = msg;
+  }
+
+  /* ---- start ---- */
+
+  async function boot() {
+    $('login-form').addEventListener('submit', onLogin);
+    $('logout').addEventListener('click', onLogout);
+    $('range-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      play();
+    });
+    $('range-last5').addEventListener('click', () => {
+      const now = Date.now();
+      setRange(now - DEFAULT_MS, now);
+      play();
+    });
+    $('range-latest').addEventListener('click', async () => {
+      const gen = state.gen;
+      const s = await latestSpan(gen);
+      if (gen !== state.gen) return;
+      if (!s) {
+        $('range-error').textContent = 'This camera has no footage from the last 7 days.';
+        return;
+      }
+      setRange(Math.max(s.start, s.end - HOUR_MS), s.end);
+      play();
+    });
+    for (const id of ['range-start', 'range-end']) {
+      $(id).addEventListener('change', () => {
+        if (readRange()) {
+          updateDownload();
+          if (state.win) drawTimeline();
+        }
+      });
+    }
+    $('video').addEventListener('error', onVideoError);
+    try {
+      const r = await api('GET', '/api/session');
+      if (r.status === 200 && r.json && r.json.user) signedIn(r.json.user, r.json.csrf_token);
+      else showLogin();
+    } catch (e) {
+      if (!(e instanceof Unauthorized)) showLogin('The server cannot be reached.');
+    }
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', boot);
+  else boot();
+})();
