@@ -72,7 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_touch(u, strlen(u));
     }
     (void)reel_rtsp_client_stop(c, now);
-    fuzz_touch(reel_rtsp_client_pending(c, &len), len);
+    const uint8_t *out = reel_rtsp_client_pending(c, &len);
+    fuzz_touch(out, len);
     reel_rtsp_client_free(c);
     return 0;
 }

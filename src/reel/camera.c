@@ -33,6 +33,12 @@
 #define READ_CHUNK 65536
 #define MAX_REDIRECTS 5
 #define JUMP_90K (10 * REEL_90K)      /* a timestamp jump larger than this starts a new run */
+/* The loop polls at most every COALESCE_NS once I/O is flowing, so each
+ * recv() takes ~50 ms of a stream rather than one packet burst: the profile
+ * at 256 cameras showed recv (with the ACKs it sends) as a quarter of the
+ * recorder's CPU. The kernel's receive buffer holds far more than 50 ms. */
+#define COALESCE_NS (50 * INT64_C(1000000))
+#define READ_ROUNDS 8                 /* up to 512 KiB per camera per wakeup */
 
 enum cam_state { CAM_IDLE, CAM_CONNECTING, CAM_SESSION, CAM_BACKOFF, CAM_STOPPED };
 
@@ -100,6 +106,7 @@ int reel_cam_new(struct reel_cam **ret, struct reel_loop *loop, struct reel_stor
     if (!c)
         return -ENOMEM;
     c->loop = loop;
+    reel_loop_set_coalesce(loop, COALESCE_NS);
     c->store = store;
     c->log = log;
     c->cfg = *cfg;
@@ -473,7 +480,7 @@ static void cam_io_cb(struct reel_io *io, uint32_t events)
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
         uint8_t buf[READ_CHUNK];
         /* Bounded work per wakeup so one busy camera cannot starve the others. */
-        for (int rounds = 0; rounds < 4; rounds++) {
+        for (int rounds = 0; rounds < READ_ROUNDS; rounds++) {
             ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
             if (n == 0) {
                 cam_fail(c, "camera closed the connection");

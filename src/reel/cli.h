@@ -42,5 +42,10 @@ int reel_cmd_export(struct reel_cli *cli);
 int reel_cmd_frames(struct reel_cli *cli);
 int reel_cmd_recordings(struct reel_cli *cli);
 int reel_cmd_gaps(struct reel_cli *cli);
+int reel_cmd_user(struct reel_cli *cli);
+int reel_cmd_token(struct reel_cli *cli);
+/* Creates the `admin` web account with a random password printed once to
+ * stdout when there are no accounts (called by init and run). 0 or 1. */
+int reel_cli_bootstrap_admin(struct reel_cli *cli);
 
 #endif

@@ -28,7 +28,7 @@ int reel_cmd_init(struct reel_cli *cli)
     if (r < 0)
         return reel_cli_fail("cannot initialise %s: %s", cli->datadir, err.msg[0] ? err.msg : strerror(-r));
     printf("initialised %s\n", cli->datadir);
-    return 0;
+    return reel_cli_bootstrap_admin(cli);
 }
 
 static int read_password_file(const char *path, char *buf, size_t cap)

@@ -3,7 +3,8 @@
  * `reel run`: the recorder. One event loop serves every camera; the store's
  * syncer thread does the fsyncs and index commits. SIGINT/SIGTERM end the
  * loop; each camera then tears down its session and closes its recording
- * durably.
+ * durably. The HTTP server (src/http) runs on its own threads next to the
+ * loop, with its own read-only database handles; it is stopped first.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -15,6 +16,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "http/assets.h"
+#include "http/http.h"
 #include "reel/camera.h"
 #include "reel/cli.h"
 #include "reel/loop.h"
@@ -90,8 +93,15 @@ int reel_cmd_run(struct reel_cli *cli)
             return reel_cli_usage("--backoff-max-s: expected 1..3600");
         opts.backoff_max_ns = s * REEL_NS_PER_SEC;
     }
+    const char *http_listen = reel_cli_opt(cli, "--http", true);
+    bool no_http = reel_cli_opt(cli, "--no-http", false) != NULL;
+    bool secure_cookie = reel_cli_opt(cli, "--secure-cookie", false) != NULL;
+    if (http_listen && no_http)
+        return reel_cli_usage("--http and --no-http exclude each other");
     if (reel_cli_no_more_opts(cli))
         return 2;
+    if (!no_http && reel_cli_bootstrap_admin(cli))
+        return 1;
 
     /* Block the stop signals before the store starts its syncer thread, so
      * that every thread inherits the mask and only the signalfd sees them. */
@@ -147,6 +157,31 @@ int reel_cmd_run(struct reel_cli *cli)
     if (sw.io.fd >= 0)
         reel_loop_io_add(rec.loop, &sw.io, EPOLLIN);
 
+    /* The web server: a failure to listen is reported but does not stop
+     * the recording. */
+    struct reel_http *http = NULL;
+    if (!no_http) {
+        struct reel_http_cfg hcfg = {
+            .datadir = cli->datadir, .listen = http_listen, .secure_cookie = secure_cookie, .log = &cli->log,
+        };
+        r = reel_http_new(&http, &hcfg, &err);
+        for (size_t i = 0; r == 0 && i < reel_web_nassets; i++)
+            r = reel_http_static_add(http, reel_web_assets[i].path, reel_web_assets[i].content_type,
+                                     reel_web_assets[i].data, reel_web_assets[i].len);
+        if (r == 0)
+            r = reel_http_start(http, &err);
+        if (r < 0) {
+            reel_log(&cli->log, REEL_LOG_ERROR, "http: %s; recording without the web server",
+                     err.msg[0] ? err.msg : strerror(-r));
+            reel_http_free(http);
+            http = NULL;
+        } else {
+            char url[128];
+            reel_http_url(http, url, sizeof(url));
+            reel_log(&cli->log, REEL_LOG_INFO, "http: listening on %s", url);
+        }
+    }
+
     for (size_t i = 0; i < rec.ncams; i++)
         reel_cam_start(rec.cams[i]);
     reel_timer_init(&rec.status_timer, status_cb, &rec);
@@ -154,6 +189,7 @@ int reel_cmd_run(struct reel_cli *cli)
 
     r = reel_loop_run(rec.loop);
     reel_log(&cli->log, REEL_LOG_INFO, "stopping");
+    reel_http_free(http);
     for (size_t i = 0; i < rec.ncams; i++) {
         reel_cam_stop(rec.cams[i]);
         reel_cam_report_status(rec.cams[i]);

@@ -5,9 +5,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
-#define MAX_EVENTS 64
+#define MAX_EVENTS 512
 
 struct reel_loop {
     int epfd;
@@ -15,6 +16,7 @@ struct reel_loop {
     const struct reel_clock *clock;
     struct reel_timer **heap;
     size_t nheap, aheap;
+    int64_t coalesce_ns;
 };
 
 int reel_loop_new(struct reel_loop **ret, const struct reel_clock *clock)
@@ -46,6 +48,29 @@ void reel_loop_free(struct reel_loop *l)
 const struct reel_clock *reel_loop_clock(const struct reel_loop *l) { return l->clock; }
 int64_t reel_loop_now(const struct reel_loop *l) { return reel_clock_mono(l->clock); }
 void reel_loop_stop(struct reel_loop *l) { l->stop = true; }
+void reel_loop_set_coalesce(struct reel_loop *l, int64_t ns)
+{
+    /* Only with the system clock: a test's simulated clock does not move
+     * while the loop sleeps in real time. */
+    l->coalesce_ns = ns > 0 && l->clock == reel_clock_system() ? ns : 0;
+}
+
+/* Sleeps (real time) until polled + coalesce_ns, or the next timer if sooner. */
+static void coalesce_wait(struct reel_loop *l, int64_t polled)
+{
+    int64_t now = reel_loop_now(l);
+    int64_t until = polled + l->coalesce_ns;
+    if (l->nheap > 0 && l->heap[0]->deadline < until)
+        until = l->heap[0]->deadline;
+    int64_t d = until - now;
+    if (d <= 0)
+        return;
+    if (d > l->coalesce_ns)
+        d = l->coalesce_ns;
+    struct timespec ts = { .tv_sec = d / REEL_NS_PER_SEC, .tv_nsec = d % REEL_NS_PER_SEC };
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
 
 int reel_loop_io_add(struct reel_loop *l, struct reel_io *io, uint32_t events)
 {
@@ -158,6 +183,7 @@ int reel_loop_run(struct reel_loop *l)
                 continue;
             return -errno;
         }
+        int64_t polled = reel_loop_now(l);
         for (int i = 0; i < n && !l->stop; i++) {
             struct reel_io *io = evs[i].data.ptr;
             io->cb(io, evs[i].events);
@@ -168,6 +194,9 @@ int reel_loop_run(struct reel_loop *l)
             reel_loop_timer_cancel(l, t);
             t->cb(t);
         }
+        /* A full event array means more is ready: poll again at once. */
+        if (l->coalesce_ns > 0 && n > 0 && n < MAX_EVENTS && !l->stop)
+            coalesce_wait(l, polled);
     }
     return 0;
 }

@@ -21,12 +21,16 @@ static const char usage[] =
     "  camera list | camera remove NAME [--delete-footage]\n"
     "  storage add PATH | storage list\n"
     "  run [--checkpoint-ms MS] [--rotate-s S]   record all cameras until SIGINT/SIGTERM\n"
+    "      [--http ADDR:PORT | --no-http] [--secure-cookie]   web server (default 127.0.0.1:8080)\n"
     "  status                       per camera: state, last error, fps, bitrate, footage kept\n"
     "  check [--hash] [--repair]    verify the index against the files\n"
     "  export --camera NAME --from T --to T -o FILE.mp4\n"
     "  recordings --camera NAME [--from T --to T]\n"
     "  gaps --camera NAME [--from T --to T]\n"
     "  frames --camera NAME [--from T --to T]    one line per stored frame (for tests)\n"
+    "  user add NAME [--password-file F] | user passwd NAME [--password-file F]\n"
+    "  user remove NAME | user list            web accounts (random password printed if no file)\n"
+    "  token add NAME --user U | token list | token remove NAME   API tokens (printed once)\n"
     "\n"
     "DATADIR defaults to $REEL_DIR, else ./reel-data. Times: RFC 3339\n"
     "(2026-11-26T23:00:00Z), @UNIXSECONDS, now, or relative (-5m, -1h30m).\n";
@@ -144,6 +148,7 @@ int main(int argc, char **argv)
         { "status", reel_cmd_status },   { "check", reel_cmd_check },
         { "export", reel_cmd_export },   { "frames", reel_cmd_frames },
         { "recordings", reel_cmd_recordings }, { "gaps", reel_cmd_gaps },
+        { "user", reel_cmd_user },       { "token", reel_cmd_token },
     };
     for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
         if (strcmp(cmd, cmds[k].name) == 0)

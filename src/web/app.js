@@ -105,6 +105,23 @@
     return bps >= 1e6 ? `${(bps / 1e6).toFixed(2)} Mbit/s` : `${Math.round(bps / 1e3)} kbit/s`;
   }
 
+  /* The API gives "h264"/"h265" in codec and the RFC 6381 string
+   * ("avc1.64001e", "hvc1.1.6.L93.B0") in codec_string. */
+  function codecName(codec) {
+    if (/^(h\.?264|avc[13])/i.test(codec)) return 'H.264';
+    if (/^(h\.?265|hevc|hvc1|hev1)/i.test(codec)) return 'H.265';
+    return String(codec);
+  }
+
+  /* '' when this browser says it cannot play the camera's video. */
+  function canPlay(c) {
+    if (!c || !c.codec) return 'maybe';
+    const name = codecName(c.codec);
+    const rfc6381 = c.codec_string ||
+      (name === 'H.264' ? 'avc1.42E01E' : name === 'H.265' ? 'hvc1.1.6.L93.B0' : c.codec);
+    return $('video').canPlayType(`video/mp4; codecs="${rfc6381}"`);
+  }
+
   function el(tag, cls, text) {
     const e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -225,7 +242,7 @@
       const badge = li.querySelector('.badge');
       badge.textContent = c.state || (c.connected ? 'connected' : 'disconnected');
       badge.className = `badge ${c.connected ? 'ok' : 'bad'}`;
-      const codec = c.codec ? `${String(c.codec).toUpperCase()}${c.width ? ` ${c.width}×${c.height}` : ''}` : '';
+      const codec = c.codec ? `${codecName(c.codec)}${c.width ? ` ${c.width}×${c.height}` : ''}` : '';
       li.querySelector('.details').textContent = [
         c.connected ? `${Number(c.fps || 0).toFixed(1)} fps` : null,
         c.connected ? bitrate(c.bitrate_bps) : null,
@@ -264,10 +281,9 @@
   /* H.265 plays only where the browser has a decoder for it; say so early. */
   function codecNote() {
     const c = state.cameras.get(state.camera);
-    if (c && /^(h265|hevc)$/i.test(c.codec || '') &&
-        !$('video').canPlayType('video/mp4; codecs="hvc1.1.6.L93.B0"')) {
-      $('range-error').textContent =
-        'This browser cannot decode H.265: use the download link and play the file in a video player.';
+    if (c && c.codec && !canPlay(c)) {
+      $('range-error').textContent = `This browser cannot decode ${codecName(c.codec)}: ` +
+        'use the download link and play the file in a video player.';
     }
   }
 
@@ -307,6 +323,14 @@
       .sort((x, y) => x.start - y.start);
   }
 
+  /* Gaps are coloured by kind: an outage (the camera failed, the recorder
+   * stopped), footage deleted by retention, or time never recorded. */
+  function gapKind(reason) {
+    if (!reason || /not recorded/i.test(reason)) return 'none';
+    if (/retention|deleted/i.test(reason)) return 'retention';
+    return 'outage';
+  }
+
   function drawTimeline() {
     const bar = $('timeline');
     const { start, end } = state.win;
@@ -319,7 +343,7 @@
     };
     const parts = [];
     for (const g of state.gaps) {
-      const d = el('div', `seg gap${/retention/i.test(g.reason || '') ? ' retention' : ''}`);
+      const d = el('div', `seg gap ${gapKind(g.reason)}`);
       const label = `Gap ${hms(g.start)} to ${hms(g.end)}: ${g.reason || 'no footage'}`;
       d.title = label;
       d.setAttribute('role', 'img');
@@ -350,9 +374,9 @@
     $('axis-start').textContent = hms(start);
     $('axis-end').textContent = hms(end);
     const n = state.spans.length;
-    const g = state.gaps.length;
+    const g = state.gaps.filter((x) => gapKind(x.reason) !== 'none').length;
     $('timeline-summary').textContent = n
-      ? `${n} recorded span${n === 1 ? '' : 's'}, ${g} gap${g === 1 ? '' : 's'} in the last hour.`
+      ? `${n} recorded span${n === 1 ? '' : 's'}, ${g} outage${g === 1 ? '' : 's'} in the last hour.`
       : 'No footage in the last hour.';
   }
 
@@ -450,8 +474,11 @@
     const code = v.error ? v.error.code : 0;
     let msg = `The video could not be played (${codes[code] || 'error'}).`;
     const c = state.cameras.get(state.camera);
-    if (c && /^(h265|hevc)$/i.test(c.codec || '')) msg += ' This browser may lack an H.265 decoder: use the download link.';
-    else if (code === 4) msg += ' Is there footage in this range?';
+    if (c && c.codec && (code === 3 || code === 4) && !canPlay(c)) {
+      msg += ` This browser cannot decode ${codecName(c.codec)}: use the download link.`;
+    } else if (code === 4) {
+      msg += ' Is there footage in this range?';
+    }
     $('range-error').textContent = msg;
   }
 

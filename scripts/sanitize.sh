@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Builds Reel with AddressSanitizer + UndefinedBehaviorSanitizer in
+# ./build-asan and runs the unit and fuzz-replay suites (with --all, the
+# integration suite too) so that any leak, invalid access or undefined
+# behaviour fails the test that caused it. Ends with "N passed, N failed".
+#   scripts/sanitize.sh [--all] [meson test args...]
+#   BUILD_DIR=/tmp/x scripts/sanitize.sh       another build directory
+# Run scripts/setup.sh first on a fresh machine (same packages).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${BUILD_DIR:-build-asan}
+suites=(--suite unit --suite fuzz)
+if [[ "${1:-}" == "--all" ]]; then
+  shift
+  suites+=(--suite integration)
+  tests/data/make-clips.sh "$build/clips" || { echo "0 passed, 1 failed"; exit 1; }
+fi
+opts=(-Db_sanitize=address,undefined -Db_lundef=false)
+if [[ ! -f $build/build.ninja ]]; then
+  meson setup "$build" "${opts[@]}" >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+else
+  meson configure "$build" "${opts[@]}" >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+fi
+ninja -C "$build" >/dev/null || { ninja -C "$build" | tail -30; echo "0 passed, 1 failed"; exit 1; }
+
+# Set here so that meson test does not substitute its own defaults: leaks
+# are reported (and fail the test), the first error aborts.
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+start=$(date +%s)
+meson test -C "$build" --print-errorlogs --num-processes 2 "${suites[@]}" "$@"
+rc=$?
+echo "sanitize: meson test took $(( $(date +%s) - start )) s"
+python3 - "$build/meson-logs/testlog.json" <<'PY'
+import json, sys
+passed = failed = skipped = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line).get("result")
+    if r in ("OK", "EXPECTEDFAIL"): passed += 1
+    elif r == "SKIP": skipped += 1
+    else: failed += 1
+print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+PY
+exit $rc

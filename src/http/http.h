@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The HTTP server of `reel run`: the JSON API (login, sessions, cameras,
+ * timeline, API tokens), playback and export of any time range as an MP4
+ * with byte ranges (view.mp4), and the web UI's static files. It runs on
+ * libmicrohttpd's own threads (epoll, a small thread pool): the recorder's
+ * event loop never waits for it. Handlers read the database through their
+ * own read-only store handles and their own accounts connection, pooled and
+ * used by one thread at a time. See docs/api.md for the routes and README.md
+ * ("Web server and TLS") for deployment.
+ *
+ * Lifetime: reel_http_new(), then reel_http_static_add() for each embedded
+ * file, then reel_http_start(); reel_http_free() stops the threads (waiting
+ * for requests in progress) and frees everything.
+ */
+#ifndef REEL_HTTP_HTTP_H
+#define REEL_HTTP_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+
+struct reel_http;
+
+#define REEL_HTTP_DEFAULT_LISTEN "127.0.0.1:8080"
+
+struct reel_http_cfg {
+    const char *datadir;            /* initialised data directory; copied */
+    const char *listen;             /* "ADDR:PORT" or "[V6ADDR]:PORT"; port 0 picks one;
+                                     * NULL = REEL_HTTP_DEFAULT_LISTEN */
+    bool secure_cookie;             /* add Secure to the session cookie (behind TLS) */
+    int64_t session_idle_ns;        /* idle expiry; 0 = 12 h */
+    int64_t session_max_ns;         /* absolute expiry; 0 = 7 days */
+    unsigned threads;               /* libmicrohttpd thread pool; 0 = 2 */
+    const struct reel_clock *clock; /* NULL = system clock; must outlive the server */
+    /* One debug line per request, warnings for errors. NULL = silent. Must
+     * outlive the server; reel_log is thread safe. */
+    const struct reel_logger *log;
+};
+
+/* Checks cfg (-EINVAL for a bad listen address, with err). *ret owned by
+ * the caller: reel_http_free(). */
+int reel_http_new(struct reel_http **ret, const struct reel_http_cfg *cfg, struct reel_err *err);
+/* Serves data at path (e.g. "/index.html"; "/" and "/login" serve
+ * "/index.html") with content_type. data is NOT copied: it must outlive the
+ * server (embedded arrays do). Before reel_http_start() only (-EBUSY after);
+ * -EINVAL for a path not starting with '/', -ENOMEM. */
+int reel_http_static_add(struct reel_http *h, const char *path, const char *content_type, const uint8_t *data,
+                         size_t len);
+/* Binds and starts the threads. -EADDRINUSE etc. with err. */
+int reel_http_start(struct reel_http *h, struct reel_err *err);
+/* The bound port (after a successful start). */
+uint16_t reel_http_port(const struct reel_http *h);
+/* "http://127.0.0.1:8080/" into buf. */
+void reel_http_url(const struct reel_http *h, char *buf, size_t cap);
+/* Stops and frees. NULL ok. */
+void reel_http_free(struct reel_http *h);
+
+#endif

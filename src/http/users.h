@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Web accounts, sessions and API tokens, kept in reel.db next to the
+ * recordings (tables web_user, web_session, web_token, created with CREATE
+ * TABLE IF NOT EXISTS; the database is in WAL mode, so these small writes do
+ * not block the recorder's readers).
+ *
+ * Passwords are hashed with argon2id (libsodium crypto_pwhash_str, opslimit
+ * 2, memlimit 19 MiB). Session ids and API tokens are 256 random bits; only
+ * their BLAKE2b hash is stored, so a copy of the database does not log
+ * anyone in. One struct reel_users is one SQLite connection: use it from one
+ * thread at a time.
+ */
+#ifndef REEL_HTTP_USERS_H
+#define REEL_HTTP_USERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/log.h"
+
+struct reel_users;
+
+#define REEL_USER_NAME_MAX 64
+#define REEL_PASSWORD_MAX 1024
+#define REEL_PASSWORD_MIN 8
+/* Session ids and tokens: 64 hex digits; tokens carry a "reel_" prefix. */
+#define REEL_SECRET_MAX 80
+
+/* Opens datadir/reel.db (must exist: `reel init`) and creates the tables if
+ * missing. *ret owned by the caller: reel_users_close(). */
+int reel_users_open(struct reel_users **ret, const char *datadir, struct reel_err *err);
+void reel_users_close(struct reel_users *u);
+
+/* [A-Za-z0-9_.@-]{1,63} */
+bool reel_user_name_valid(const char *name);
+/* A random password of len (< cap) characters from [A-Za-z0-9]. */
+void reel_users_random_password(char *buf, size_t len);
+
+int reel_users_count(struct reel_users *u, int64_t *ret, struct reel_err *err);
+/* -EEXIST for a duplicate, -EINVAL for a bad name or a password shorter than
+ * REEL_PASSWORD_MIN / longer than REEL_PASSWORD_MAX. */
+int reel_users_add(struct reel_users *u, const char *name, const char *password, struct reel_err *err);
+/* Changes a password and ends the user's sessions. -ENOENT. */
+int reel_users_passwd(struct reel_users *u, const char *name, const char *password, struct reel_err *err);
+/* Removes a user with their sessions and tokens. -ENOENT. */
+int reel_users_remove(struct reel_users *u, const char *name, struct reel_err *err);
+struct reel_user_info {
+    int64_t id;
+    char name[REEL_USER_NAME_MAX];
+    int64_t created_unix;
+    int64_t sessions, tokens;
+};
+/* *ret malloc'd (free()). */
+int reel_users_list(struct reel_users *u, struct reel_user_info **ret, size_t *ret_n, struct reel_err *err);
+/* 0 and *ret_id when name/password are right; -EACCES otherwise (an unknown
+ * name costs as much time as a wrong password). */
+int reel_users_verify(struct reel_users *u, const char *name, const char *password, int64_t *ret_id,
+                      struct reel_err *err);
+
+/* What a session or token authenticates. */
+struct reel_auth {
+    int64_t user_id;
+    char user[REEL_USER_NAME_MAX];
+    char csrf[REEL_SECRET_MAX];   /* sessions only; "" for tokens */
+    int64_t created_ns;           /* wall ns */
+};
+
+/* Creates a session for user_id; ret_id gets the cookie value and ret the
+ * session (with a fresh CSRF token). now_ns: wall clock. */
+int reel_session_create(struct reel_users *u, int64_t user_id, int64_t now_ns, char ret_id[REEL_SECRET_MAX],
+                        struct reel_auth *ret, struct reel_err *err);
+/* Looks a session up; -ENOENT when unknown, or expired (idle longer than
+ * idle_ns since last use, or older than max_ns), in which case it is
+ * deleted. Refreshes its last use at most once a minute. */
+int reel_session_lookup(struct reel_users *u, const char *id, int64_t now_ns, int64_t idle_ns, int64_t max_ns,
+                        struct reel_auth *ret, struct reel_err *err);
+int reel_session_delete(struct reel_users *u, const char *id, struct reel_err *err);
+
+/* Creates API token `name` ([A-Za-z0-9_-]{1,63}) for user; ret_token gets
+ * the token (shown once). -EEXIST, -ENOENT (no such user), -EINVAL. */
+int reel_token_add(struct reel_users *u, const char *name, const char *user, int64_t now_ns,
+                   char ret_token[REEL_SECRET_MAX], struct reel_err *err);
+/* -ENOENT when unknown. */
+int reel_token_lookup(struct reel_users *u, const char *token, int64_t now_ns, struct reel_auth *ret,
+                      struct reel_err *err);
+int reel_token_remove(struct reel_users *u, const char *name, struct reel_err *err);
+struct reel_token_info {
+    char name[REEL_USER_NAME_MAX];
+    char user[REEL_USER_NAME_MAX];
+    int64_t created_unix;
+    int64_t last_used_unix;       /* 0 = never */
+};
+int reel_token_list(struct reel_users *u, struct reel_token_info **ret, size_t *ret_n, struct reel_err *err);
+
+#endif

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Web accounts and API tokens: `reel user add|passwd|remove|list` and
+ * `reel token add|list|remove`, plus the first `admin` account that `reel
+ * init` and `reel run` create when there is none (there is no default
+ * password: a random one is printed once). Passwords come from a file or are
+ * generated; they are never taken from the command line nor logged. Tokens
+ * are printed once; the database keeps only their hash.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "base/clock.h"
+#include "http/users.h"
+#include "reel/cli.h"
+
+#define GENERATED_LEN 16
+
+static int open_users(struct reel_cli *cli, struct reel_users **ret)
+{
+    struct reel_err err = { "" };
+    int r = reel_users_open(ret, cli->datadir, &err);
+    if (r < 0)
+        return reel_cli_fail("cannot open accounts in %s: %s", cli->datadir, err.msg);
+    return 0;
+}
+
+/* The password from --password-file F, else a generated one (*generated). */
+static int get_password(struct reel_cli *cli, char *buf, size_t cap, bool *generated)
+{
+    const char *file = reel_cli_opt(cli, "--password-file", true);
+    *generated = false;
+    if (!file) {
+        reel_users_random_password(buf, GENERATED_LEN);
+        *generated = true;
+        return 0;
+    }
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return reel_cli_fail("cannot read password file %s: %s", file, strerror(errno));
+    ssize_t n = read(fd, buf, cap - 1);
+    int e = errno;
+    close(fd);
+    if (n < 0)
+        return reel_cli_fail("cannot read password file %s: %s", file, strerror(e));
+    if ((size_t)n == cap - 1)
+        return reel_cli_fail("password file %s: longer than %zu bytes", file, cap - 2);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    buf[n] = '\0';
+    return 0;
+}
+
+int reel_cli_bootstrap_admin(struct reel_cli *cli)
+{
+    struct reel_users *u;
+    if (open_users(cli, &u))
+        return 1;
+    struct reel_err err = { "" };
+    int64_t n = 0;
+    int r = reel_users_count(u, &n, &err);
+    if (r == 0 && n == 0) {
+        char pw[GENERATED_LEN + 1];
+        reel_users_random_password(pw, GENERATED_LEN);
+        r = reel_users_add(u, "admin", pw, &err);
+        if (r == 0) {
+            printf("created user admin with password %s \xe2\x80\x94 change it with `reel user passwd admin`\n", pw);
+            fflush(stdout);
+        }
+        sodium_memzero(pw, sizeof(pw));
+    }
+    reel_users_close(u);
+    if (r < 0)
+        return reel_cli_fail("cannot create the admin account: %s", err.msg);
+    return 0;
+}
+
+static void fmt_unix(int64_t t, char *buf, size_t cap)
+{
+    if (t <= 0) {
+        snprintf(buf, cap, "never");
+        return;
+    }
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int reel_cmd_user(struct reel_cli *cli)
+{
+    if (cli->argc < 1)
+        return reel_cli_usage("user: expected add, passwd, remove or list");
+    const char *sub = cli->argv[0];
+    cli->argc--;
+    cli->argv++;
+    char pw[REEL_PASSWORD_MAX + 2];
+    bool generated = false;
+    bool needs_pw = strcmp(sub, "add") == 0 || strcmp(sub, "passwd") == 0;
+    if (needs_pw && get_password(cli, pw, sizeof(pw), &generated))
+        return 1;
+    if (reel_cli_no_more_opts(cli))
+        return 2;
+    bool needs_name = needs_pw || strcmp(sub, "remove") == 0;
+    if (needs_name && cli->argc != 1)
+        return reel_cli_usage("user %s: expected one NAME", sub);
+    if (!needs_name && strcmp(sub, "list") != 0)
+        return reel_cli_usage("user: unknown sub-command '%s'", sub);
+    struct reel_users *u;
+    if (open_users(cli, &u))
+        return 1;
+    struct reel_err err = { "" };
+    int r = 0, rc = 0;
+    if (strcmp(sub, "add") == 0) {
+        r = reel_users_add(u, cli->argv[0], pw, &err);
+        if (r == 0 && generated)
+            printf("created user %s with password %s\n", cli->argv[0], pw);
+        else if (r == 0)
+            printf("created user %s\n", cli->argv[0]);
+    } else if (strcmp(sub, "passwd") == 0) {
+        r = reel_users_passwd(u, cli->argv[0], pw, &err);
+        if (r == 0 && generated)
+            printf("new password for %s: %s (their sessions were ended)\n", cli->argv[0], pw);
+        else if (r == 0)
+            printf("password of %s changed (their sessions were ended)\n", cli->argv[0]);
+    } else if (strcmp(sub, "remove") == 0) {
+        r = reel_users_remove(u, cli->argv[0], &err);
+        if (r == 0)
+            printf("removed user %s with their sessions and tokens\n", cli->argv[0]);
+    } else {
+        struct reel_user_info *v = NULL;
+        size_t n = 0;
+        r = reel_users_list(u, &v, &n, &err);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+            char t[32];
+            fmt_unix(v[i].created_unix, t, sizeof(t));
+            printf("%-24s created=%s sessions=%lld tokens=%lld\n", v[i].name, t, (long long)v[i].sessions,
+                   (long long)v[i].tokens);
+        }
+        free(v);
+    }
+    sodium_memzero(pw, sizeof(pw));
+    if (r < 0)
+        rc = reel_cli_fail("user %s: %s", sub, err.msg);
+    reel_users_close(u);
+    return rc;
+}
+
+int reel_cmd_token(struct reel_cli *cli)
+{
+    if (cli->argc < 1)
+        return reel_cli_usage("token: expected add, remove or list");
+    const char *sub = cli->argv[0];
+    cli->argc--;
+    cli->argv++;
+    const char *user = NULL;
+    if (strcmp(sub, "add") == 0 && !(user = reel_cli_opt(cli, "--user", true)))
+        return reel_cli_usage("token add NAME --user USER");
+    if (reel_cli_no_more_opts(cli))
+        return 2;
+    bool needs_name = strcmp(sub, "add") == 0 || strcmp(sub, "remove") == 0;
+    if (needs_name && cli->argc != 1)
+        return reel_cli_usage("token %s: expected one NAME", sub);
+    if (!needs_name && strcmp(sub, "list") != 0)
+        return reel_cli_usage("token: unknown sub-command '%s'", sub);
+    struct reel_users *u;
+    if (open_users(cli, &u))
+        return 1;
+    struct reel_err err = { "" };
+    int r;
+    if (strcmp(sub, "add") == 0) {
+        char tok[REEL_SECRET_MAX];
+        r = reel_token_add(u, cli->argv[0], user, reel_clock_wall(reel_clock_system()), tok, &err);
+        if (r == 0) {
+            printf("%s\n", tok);
+            fprintf(stderr, "token %s for user %s: shown only now; send it as 'Authorization: Bearer <token>'\n",
+                    cli->argv[0], user);
+        }
+        sodium_memzero(tok, sizeof(tok));
+    } else if (strcmp(sub, "remove") == 0) {
+        r = reel_token_remove(u, cli->argv[0], &err);
+        if (r == 0)
+            printf("removed token %s\n", cli->argv[0]);
+    } else {
+        struct reel_token_info *v = NULL;
+        size_t n = 0;
+        r = reel_token_list(u, &v, &n, &err);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+            char c[32], l[32];
+            fmt_unix(v[i].created_unix, c, sizeof(c));
+            fmt_unix(v[i].last_used_unix, l, sizeof(l));
+            printf("%-24s user=%s created=%s last_used=%s\n", v[i].name, v[i].user, c, l);
+        }
+        free(v);
+    }
+    reel_users_close(u);
+    return r < 0 ? reel_cli_fail("token %s: %s", sub, err.msg) : 0;
+}

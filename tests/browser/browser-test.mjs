@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//
+// Reel's browser test: the real recorder, the real HTTP server and the real
+// page in Debian's chromium, driven by playwright-core (no downloaded
+// browser). It starts reel-sim (an H.264 and an H.265 camera), `reel init`
+// (capturing the admin password it prints), adds both cameras, runs
+// `reel run --http 127.0.0.1:PORT`, lets it record ~8 s, then checks, one
+// case at a time: the page without a session shows the sign-in form and the
+// API answers 401; a wrong password is refused; signing in through the form
+// works; the camera list shows the live camera; the H.264 camera plays a
+// recorded range to currentTime >= 3 s without error and its download link
+// serves the MP4 (Range too); what the H.265 camera does in this browser;
+// no CSP violation or script error happened; signing out ends the session.
+// Prints "ok"/"not ok" per case and a last line "N passed, N failed"; exit
+// status 0 only when all passed, 77 (skip) when chromium or playwright-core
+// is missing.
+//
+// Environment (meson sets the first three): REEL, REEL_SIM, REEL_CLIPS;
+// REEL_CHROMIUM (default /usr/bin/chromium); REEL_KEEP_TMP=1 keeps the
+// temporary directory. REEL_TEST_URL (with REEL_TEST_USER, REEL_TEST_PASSWORD)
+// runs the browser cases against a server already running, with cameras
+// cam264 and cam265, instead of starting one. Options: --screenshot FILE also writes the
+// screenshot there (docs/img/web.png is made this way).
+// Run it with tests/browser/run.sh, which does `npm ci` first when needed.
+
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..');
+const REEL = process.env.REEL || path.join(root, 'build/src/reel/reel');
+const REEL_SIM = process.env.REEL_SIM || path.join(root, 'build/sim/reel-sim');
+const CLIPS = process.env.REEL_CLIPS || path.join(root, 'build/clips');
+const CHROMIUM = process.env.REEL_CHROMIUM || '/usr/bin/chromium';
+const RECORD_MS = 8000;
+
+const args = process.argv.slice(2);
+const shotArg = args.indexOf('--screenshot');
+const screenshotOut = shotArg >= 0 ? path.resolve(args[shotArg + 1]) : null;
+
+function skip(why) {
+  console.log(`SKIP: ${why}`);
+  console.log('0 passed, 0 failed');
+  process.exit(77);
+}
+
+let chromium;
+try {
+  ({ chromium } = await import('playwright-core'));
+} catch (e) {
+  skip(`playwright-core is not installed (cd tests/browser && npm ci): ${e.message}`);
+}
+if (!fs.existsSync(CHROMIUM)) skip(`${CHROMIUM} not found (apt-get install chromium)`);
+for (const [what, f] of [['REEL', REEL], ['REEL_SIM', REEL_SIM], ['H.264 clip', path.join(CLIPS, 'h264.264')],
+  ['H.265 clip', path.join(CLIPS, 'h265.265')]]) {
+  if (!fs.existsSync(f)) {
+    console.log(`${what} not found: ${f} (build first; clips: tests/data/make-clips.sh ${CLIPS})`);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+}
+
+// ---- processes ----
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'reel-browser-'));
+const data = path.join(tmp, 'data');
+const procs = [];
+let browserCtx = null;
+
+function start(name, cmd, argv) {
+  const log = fs.openSync(path.join(tmp, `${name}.log`), 'a');
+  const p = spawn(cmd, argv, { stdio: ['ignore', log, log], detached: true });
+  fs.closeSync(log);
+  p.name = name;
+  p.exited = new Promise((res) => p.on('exit', (code, sig) => res({ code, sig })));
+  procs.push(p);
+  return p;
+}
+
+function killAll() {
+  for (const p of procs) {
+    if (p.exitCode === null && p.signalCode === null) {
+      try {
+        process.kill(-p.pid, 'SIGKILL');
+      } catch (e) {
+        /* already gone */
+      }
+    }
+  }
+}
+
+async function stop(p, timeoutMs = 15000) {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  process.kill(-p.pid, 'SIGTERM');
+  const t = setTimeout(() => killAll(), timeoutMs);
+  await p.exited;
+  clearTimeout(t);
+}
+
+function reel(...argv) {
+  const r = spawnSync(REEL, ['-d', data, ...argv], { encoding: 'utf8', timeout: 60000 });
+  if (r.status !== 0) throw new Error(`reel ${argv.join(' ')} exited ${r.status}: ${r.stdout}${r.stderr}`);
+  return r.stdout + r.stderr;
+}
+
+function logs() {
+  return procs.map((p) => {
+    const f = path.join(tmp, `${p.name}.log`);
+    const s = fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : '';
+    return `---- ${p.name}.log\n${s.slice(-4000)}`;
+  }).join('\n');
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what, fn, timeoutMs, stepMs = 100) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => null);
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(stepMs);
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startSim(name, codec, ext) {
+  const ready = path.join(tmp, `${name}.ready`);
+  start(name, REEL_SIM, ['--clip', path.join(CLIPS, `${codec}.${ext}`), '--codec', codec,
+    '--listen', '127.0.0.1', '--port', '0', '--ready-file', ready]);
+  return waitFor(`${name} ready file`, async () => {
+    const s = fs.existsSync(ready) && fs.readFileSync(ready, 'utf8').trim();
+    return s && Number(s);
+  }, 15000);
+}
+
+/* The admin account `reel init` creates: its password is printed once. */
+function parseInit(out) {
+  const pw = /password\s*(?:is|:|=)?\s*[:=]?\s*["'`]?([A-Za-z0-9_\-.~+/=!@#$%^&*]{8,})/i.exec(out);
+  const user = /user(?:\s*name)?\s*[:=]\s*["'`]?([A-Za-z0-9_.@-]+)/i.exec(out) ||
+    /\buser\s+["'`]?([A-Za-z0-9_.@-]+)["'`]?/i.exec(out);
+  return { user: user ? user[1] : 'admin', password: pw ? pw[1] : null };
+}
+
+// ---- cases ----
+
+let passed = 0;
+let failed = 0;
+const notes = [];
+
+async function check(name, fn) {
+  try {
+    await fn();
+    passed++;
+    console.log(`ok - ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`not ok - ${name}\n  ${String(e && e.stack || e).split('\n').join('\n  ')}`);
+  }
+}
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+async function main() {
+  // Set-up failures are one failed case, with the logs.
+  let base;
+  let account;
+  if (process.env.REEL_TEST_URL) {
+    // Against a server that is already running (developing the page).
+    base = process.env.REEL_TEST_URL.replace(/\/$/, '');
+    account = { user: process.env.REEL_TEST_USER || 'admin', password: process.env.REEL_TEST_PASSWORD };
+  } else try {
+    const port264 = await startSim('sim264', 'h264', '264');
+    const port265 = await startSim('sim265', 'h265', '265');
+    const initOut = reel('init');
+    account = parseInit(initOut);
+    assert(account.password, `no admin password found in the output of reel init:\n${initOut}`);
+    reel('camera', 'add', 'cam264', `rtsp://127.0.0.1:${port264}/cam/0`);
+    reel('camera', 'add', 'cam265', `rtsp://127.0.0.1:${port265}/cam/0`);
+    const httpPort = await freePort();
+    base = `http://127.0.0.1:${httpPort}`;
+    const rec = start('reel', REEL, ['-d', data, 'run', '--http', `127.0.0.1:${httpPort}`]);
+    await waitFor('GET /api/health', async () => {
+      if (rec.exitCode !== null) throw new Error('reel run exited');
+      const r = await fetch(`${base}/api/health`);
+      return r.status === 200 && (await r.json()).ok === true;
+    }, 20000);
+    await sleep(RECORD_MS);
+  } catch (e) {
+    failed++;
+    console.log(`not ok - set-up (reel-sim, reel init, camera add, reel run --http)\n  ${e.stack || e}\n${logs()}`);
+    return;
+  }
+
+  await check('without a session the API answers 401 and the page is served with a CSP', async () => {
+    const r = await fetch(`${base}/api/cameras`);
+    assert(r.status === 401, `GET /api/cameras without a session: ${r.status}, expected 401`);
+    const p = await fetch(`${base}/`);
+    assert(p.status === 200, `GET /: ${p.status}`);
+    assert(/text\/html/.test(p.headers.get('content-type') || ''), `GET / content-type ${p.headers.get('content-type')}`);
+    const csp = p.headers.get('content-security-policy') || '';
+    assert(/default-src 'self'/.test(csp), `GET / has no CSP default-src 'self': "${csp}"`);
+  });
+
+  const profile = fs.mkdtempSync(path.join(tmp, 'chromium-'));
+  browserCtx = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1000, height: 900 },
+  });
+  const page = browserCtx.pages()[0] || await browserCtx.newPage();
+  page.setDefaultTimeout(15000);
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`script error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/status of 40[14]/.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+  const shown = (sel) => page.locator(sel).isVisible();
+
+  await check('the page without sign-in shows the sign-in form', async () => {
+    await page.goto(`${base}/`);
+    await page.locator('#login-view').waitFor({ state: 'visible' });
+    assert(!(await shown('#app-view')), 'the camera view is visible before sign-in');
+    assert(await page.getByLabel('User name').isVisible(), 'no visible field labelled "User name"');
+    assert(await page.getByLabel('Password').isVisible(), 'no visible field labelled "Password"');
+    const st = await page.evaluate(async () => (await fetch('/api/cameras')).status);
+    assert(st === 401, `fetch('/api/cameras') from the page without a session: ${st}`);
+  });
+
+  await check('a wrong password is refused', async () => {
+    await page.getByLabel('User name').fill(account.user);
+    await page.getByLabel('Password').fill(`${account.password}-wrong`);
+    await page.click('#login-submit');
+    await page.waitForFunction(() => document.getElementById('login-error').textContent.length > 0);
+    const msg = await page.textContent('#login-error');
+    assert(/wrong/i.test(msg), `login error says "${msg}"`);
+    assert(!(await shown('#app-view')), 'signed in with a wrong password');
+  });
+
+  await check('signing in through the form shows the cameras', async () => {
+    await page.getByLabel('User name').fill(account.user);
+    await page.getByLabel('Password').fill(account.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#app-view').waitFor({ state: 'visible' });
+    assert((await page.textContent('#user-name')) === account.user, 'user name not shown');
+    const cookies = await browserCtx.cookies(base);
+    const c = cookies.find((x) => x.name === 'reel_session');
+    assert(c, 'no reel_session cookie');
+    assert(c.httpOnly, 'reel_session is not HttpOnly');
+    assert(c.sameSite === 'Strict', `reel_session SameSite=${c.sameSite}`);
+  });
+
+  await check('the camera list shows the live state', async () => {
+    const li = page.locator('li[data-name="cam264"]');
+    await li.waitFor({ state: 'visible' });
+    await page.waitForFunction(() => {
+      const b = document.querySelector('li[data-name="cam264"] .badge');
+      return b && b.classList.contains('ok');
+    }, null, { timeout: 20000 });
+    const details = await li.locator('.details').textContent();
+    assert(/fps/.test(details), `details of cam264: "${details}"`);
+    assert(/H\.264 640×360/.test(details), `codec/size missing in "${details}"`);
+    assert(await page.locator('li[data-name="cam265"]').isVisible(), 'cam265 is not listed');
+  });
+
+  let mp4Url = null;
+  await check('H.264: pick the camera, play a recorded range to >= 3 s without error', async () => {
+    await page.getByRole('button', { name: 'cam264' }).click();
+    await page.locator('#player').waitFor({ state: 'visible' });
+    await page.locator('#timeline .seg.span').first().waitFor({ state: 'attached' });
+    assert((await page.inputValue('#range-start')) !== '', 'no default range');
+    await page.getByRole('button', { name: 'Play', exact: true }).click();
+    const res = await page.waitForFunction(() => {
+      const v = document.getElementById('video');
+      if (v.error) return { error: v.error.code, msg: v.error.message };
+      return v.currentTime >= 3 ? { t: v.currentTime, d: v.duration, w: v.videoWidth } : null;
+    }, null, { timeout: 30000 }).then((h) => h.jsonValue());
+    assert(!res.error, `video error ${res.error} ${res.msg}; page says "${await page.textContent('#range-error')}"`);
+    assert(res.w === 640, `videoWidth ${res.w}`);
+    assert(res.d >= 5, `duration ${res.d} s for ~${RECORD_MS / 1000} s recorded`);
+    assert((await page.textContent('#range-error')) === '', 'an error message is shown');
+    mp4Url = await page.getAttribute('#download', 'href');
+    assert(await page.locator('#download').isVisible(), 'no download link');
+    assert(/\/api\/cameras\/cam264\/view\.mp4\?start=.+&end=.+/.test(mp4Url), `download link ${mp4Url}`);
+    await page.evaluate(() => document.getElementById('video').pause());
+    const shot = path.join(tmp, 'web.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    if (screenshotOut) fs.copyFileSync(shot, screenshotOut);
+  });
+
+  await check('the download link serves the MP4, whole and by Range', async () => {
+    assert(mp4Url, 'no download link from the previous case');
+    const r = await page.evaluate(async (u) => {
+      const full = await fetch(u);
+      const buf = new Uint8Array(await full.arrayBuffer());
+      const part = await fetch(u, { headers: { Range: 'bytes=4-7' } });
+      return {
+        status: full.status, type: full.headers.get('content-type'), len: buf.length,
+        ftyp: String.fromCharCode(...buf.slice(4, 8)),
+        pstatus: part.status, prange: part.headers.get('content-range'),
+        pbody: String.fromCharCode(...new Uint8Array(await part.arrayBuffer())),
+      };
+    }, mp4Url);
+    assert(r.status === 200, `GET view.mp4: ${r.status}`);
+    assert(r.type === 'video/mp4', `content-type ${r.type}`);
+    assert(r.ftyp === 'ftyp', `first box is "${r.ftyp}", not ftyp`);
+    assert(r.len > 100000, `only ${r.len} bytes`);
+    assert(r.pstatus === 206, `Range request: ${r.pstatus}`);
+    assert(r.prange === `bytes 4-7/${r.len}`, `Content-Range ${r.prange}`);
+    assert(r.pbody === 'ftyp', `Range body "${r.pbody}"`);
+  });
+
+  await check('H.265: plays, or the page says the browser cannot decode it', async () => {
+    await page.getByRole('button', { name: 'cam265' }).click();
+    await page.locator('#timeline .seg.span').first().waitFor({ state: 'attached' });
+    const canPlay = await page.evaluate(() =>
+      document.createElement('video').canPlayType('video/mp4; codecs="hvc1.1.6.L93.B0"'));
+    await page.getByRole('button', { name: 'Play', exact: true }).click();
+    const res = await page.waitForFunction(() => {
+      const v = document.getElementById('video');
+      if (v.error) return { error: v.error.code };
+      return v.currentTime >= 3 ? { t: v.currentTime } : null;
+    }, null, { timeout: 30000 }).then((h) => h.jsonValue());
+    if (res.error) {
+      const msg = await page.textContent('#range-error');
+      assert(/H\.265/.test(msg), `H.265 failed (error ${res.error}) without saying why: "${msg}"`);
+      notes.push(`H.265 does not play in this chromium (canPlayType "${canPlay}", MediaError ${res.error}); the page says so`);
+    } else {
+      notes.push(`H.265 plays in this chromium (canPlayType "${canPlay}")`);
+    }
+  });
+
+  await check('no CSP violation, script error or unexpected console error', async () => {
+    assert(problems.length === 0, problems.join('\n'));
+  });
+
+  await check('signing out shows the form and ends the session', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.locator('#login-view').waitFor({ state: 'visible' });
+    assert(!(await shown('#app-view')), 'camera view still visible');
+    const st = await page.evaluate(async () => (await fetch('/api/cameras')).status);
+    assert(st === 401, `GET /api/cameras after sign-out: ${st}`);
+    await page.reload();
+    await page.locator('#login-view').waitFor({ state: 'visible' });
+  });
+}
+
+let code = 1;
+const onSignal = (sig) => {
+  killAll();
+  console.log(`interrupted by ${sig}`);
+  console.log(`${passed} passed, ${failed + 1} failed`);
+  process.exit(1);
+};
+process.on('SIGTERM', onSignal);
+process.on('SIGINT', onSignal);
+try {
+  await main();
+} catch (e) {
+  failed++;
+  console.log(`not ok - unexpected error\n  ${e.stack || e}`);
+} finally {
+  if (browserCtx) await browserCtx.close().catch(() => {});
+  const reelProc = procs.find((p) => p.name === 'reel');
+  if (reelProc) await stop(reelProc).catch(() => {});
+  killAll();
+  for (const n of notes) console.log(`# ${n}`);
+  if (failed && !process.env.REEL_KEEP_TMP) console.log(logs());
+  if (failed || process.env.REEL_KEEP_TMP) console.log(`(kept ${tmp})`);
+  else fs.rmSync(tmp, { recursive: true, force: true });
+  console.log(`${passed} passed, ${failed} failed`);
+  code = failed ? 1 : 0;
+}
+process.exit(code);

@@ -1,0 +1,36 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+# Runs Reel's browser test (browser-test.mjs): installs playwright-core from
+# package-lock.json with `npm ci` when node_modules is missing or older than
+# the lock file (no browser download: the test drives Debian's chromium),
+# then runs the test with node. Exit 0 when all cases pass, 77 (meson: skip)
+# when node, npm or chromium is missing, 1 otherwise. The last line is
+# "N passed, N failed".
+#   tests/browser/run.sh [--screenshot docs/img/web.png]
+# Meson sets REEL, REEL_SIM and REEL_CLIPS; without them it uses ./build.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+for tool in node npm; do
+    if ! command -v "$tool" >/dev/null; then
+        echo "SKIP: $tool not found (scripts/setup.sh --test installs it)"
+        echo "0 passed, 0 failed"
+        exit 77
+    fi
+done
+if [ ! -x "${REEL_CHROMIUM:-/usr/bin/chromium}" ]; then
+    echo "SKIP: ${REEL_CHROMIUM:-/usr/bin/chromium} not found (apt-get install chromium)"
+    echo "0 passed, 0 failed"
+    exit 77
+fi
+stamp="$here/node_modules/.package-lock.json"
+if [ ! -f "$stamp" ] || [ "$here/package-lock.json" -nt "$stamp" ]; then
+    # PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: playwright-core downloads nothing
+    # anyway; this makes sure no dependency ever does.
+    if ! (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error); then
+        echo "npm ci failed in $here"
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+fi
+exec node "$here/browser-test.mjs" "$@"

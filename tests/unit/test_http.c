@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Unit tests of the HTTP server's pure pieces: request paths and queries,
+ * cookies, Range, entity tags and conditional headers, the CSRF rule, names,
+ * query times, the login rate limiter (with a fake clock) and the timeline
+ * of spans and gaps.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "base/clock.h"
+#include "http/parse.h"
+#include "http/ratelimit.h"
+#include "http/timeline.h"
+
+static void test_path_split(void **state)
+{
+    (void)state;
+    char segs[8][REEL_HTTP_SEG_MAX];
+    assert_int_equal(reel_http_path_split("/api/cameras/front-1/view.mp4", segs, 8), 4);
+    assert_string_equal(segs[0], "api");
+    assert_string_equal(segs[2], "front-1");
+    assert_string_equal(segs[3], "view.mp4");
+    assert_int_equal(reel_http_path_split("/", segs, 8), 1);
+    assert_string_equal(segs[0], "");
+    assert_int_equal(reel_http_path_split("/a%20b", segs, 8), 1);
+    assert_string_equal(segs[0], "a b");
+    /* Traversal stays inside one segment (and fails name validation later). */
+    assert_int_equal(reel_http_path_split("/api/cameras/../x", segs, 8), 4);
+    assert_string_equal(segs[2], "..");
+    assert_false(reel_http_name_valid(segs[2]));
+    /* Encoded slash, encoded NUL, bad escapes: refused. */
+    assert_int_equal(reel_http_path_split("/api/cameras/..%2F..%2Fetc%2Fpasswd/view.mp4", segs, 8), -EINVAL);
+    assert_int_equal(reel_http_path_split("/api/cameras/..%2f/view.mp4", segs, 8), -EINVAL);
+    assert_int_equal(reel_http_path_split("/api/cameras/x%00y/view.mp4", segs, 8), -EINVAL);
+    assert_int_equal(reel_http_path_split("/a%2", segs, 8), -EINVAL);
+    assert_int_equal(reel_http_path_split("/a%zz", segs, 8), -EINVAL);
+    assert_int_equal(reel_http_path_split("api", segs, 8), -EINVAL);
+    assert_int_equal(reel_http_path_split("/a/b/c/d/e/f/g/h/i", segs, 8), -E2BIG);
+    char longp[400] = "/";
+    memset(longp + 1, 'a', 300);
+    assert_int_equal(reel_http_path_split(longp, segs, 8), -EMSGSIZE);
+}
+
+static void test_query(void **state)
+{
+    (void)state;
+    char v[64];
+    assert_int_equal(reel_http_query_get("start=1&end=2", "end", v, sizeof(v)), 1);
+    assert_string_equal(v, "2");
+    assert_int_equal(reel_http_query_get("start=1&end=2", "start", v, sizeof(v)), 1);
+    assert_string_equal(v, "1");
+    assert_int_equal(reel_http_query_get("start=1&end=2", "x", v, sizeof(v)), 0);
+    assert_int_equal(reel_http_query_get(NULL, "x", v, sizeof(v)), 0);
+    assert_int_equal(reel_http_query_get("startx=1&start=5", "start", v, sizeof(v)), 1);
+    assert_string_equal(v, "5");
+    assert_int_equal(reel_http_query_get("t=2026-11-26T23%3A00%3A00%2B01%3A00", "t", v, sizeof(v)), 1);
+    assert_string_equal(v, "2026-11-26T23:00:00+01:00");
+    assert_int_equal(reel_http_query_get("t=a+b", "t", v, sizeof(v)), 1);
+    assert_string_equal(v, "a b");
+    assert_int_equal(reel_http_query_get("flag&x=1", "flag", v, sizeof(v)), 1);
+    assert_string_equal(v, "");
+    assert_int_equal(reel_http_query_get("t=%00", "t", v, sizeof(v)), -EINVAL);
+    assert_int_equal(reel_http_query_get("t=%g1", "t", v, sizeof(v)), -EINVAL);
+    assert_int_equal(reel_http_query_get("t=0123456789", "t", v, 5), -EMSGSIZE);
+}
+
+static void test_cookie(void **state)
+{
+    (void)state;
+    char v[80];
+    assert_int_equal(reel_http_cookie_get("a=1; reel_session=abc; b=2", "reel_session", v, sizeof(v)), 1);
+    assert_string_equal(v, "abc");
+    assert_int_equal(reel_http_cookie_get("reel_session=\"q\"", "reel_session", v, sizeof(v)), 1);
+    assert_string_equal(v, "q");
+    assert_int_equal(reel_http_cookie_get("xreel_session=1;reel_session=2", "reel_session", v, sizeof(v)), 1);
+    assert_string_equal(v, "2");
+    assert_int_equal(reel_http_cookie_get("a=1", "reel_session", v, sizeof(v)), 0);
+    assert_int_equal(reel_http_cookie_get(NULL, "reel_session", v, sizeof(v)), 0);
+    assert_int_equal(reel_http_cookie_get("reel_session=0123456789", "reel_session", v, 4), -EMSGSIZE);
+}
+
+static void test_range(void **state)
+{
+    (void)state;
+    uint64_t s = 0, l = 0;
+    assert_int_equal(reel_http_range_parse(NULL, 1000, &s, &l), REEL_RANGE_NONE);
+    assert_int_equal(reel_http_range_parse("bytes=0-99", 1000, &s, &l), REEL_RANGE_OK);
+    assert_true(s == 0 && l == 100);
+    assert_int_equal(reel_http_range_parse("bytes=900-", 1000, &s, &l), REEL_RANGE_OK);
+    assert_true(s == 900 && l == 100);
+    assert_int_equal(reel_http_range_parse("bytes=-300", 1000, &s, &l), REEL_RANGE_OK);
+    assert_true(s == 700 && l == 300);
+    assert_int_equal(reel_http_range_parse("bytes=-3000", 1000, &s, &l), REEL_RANGE_OK);
+    assert_true(s == 0 && l == 1000);
+    assert_int_equal(reel_http_range_parse("bytes=990-2000", 1000, &s, &l), REEL_RANGE_OK);
+    assert_true(s == 990 && l == 10);
+    assert_int_equal(reel_http_range_parse("bytes=999-999", 1000, &s, &l), REEL_RANGE_OK);
+    assert_true(s == 999 && l == 1);
+    assert_int_equal(reel_http_range_parse("bytes=1000-", 1000, &s, &l), REEL_RANGE_UNSATISFIABLE);
+    assert_int_equal(reel_http_range_parse("bytes=5000-6000", 1000, &s, &l), REEL_RANGE_UNSATISFIABLE);
+    assert_int_equal(reel_http_range_parse("bytes=-0", 1000, &s, &l), REEL_RANGE_UNSATISFIABLE);
+    /* Ignored: whole entity. */
+    assert_int_equal(reel_http_range_parse("bytes=0-1,5-6", 1000, &s, &l), REEL_RANGE_NONE);
+    assert_int_equal(reel_http_range_parse("bytes=9-5", 1000, &s, &l), REEL_RANGE_NONE);
+    assert_int_equal(reel_http_range_parse("items=0-5", 1000, &s, &l), REEL_RANGE_NONE);
+    assert_int_equal(reel_http_range_parse("bytes=abc", 1000, &s, &l), REEL_RANGE_NONE);
+    assert_int_equal(reel_http_range_parse("bytes=99999999999999999999999-", 1000, &s, &l), REEL_RANGE_NONE);
+    assert_int_equal(reel_http_range_parse("bytes=1-2x", 1000, &s, &l), REEL_RANGE_NONE);
+}
+
+static void test_etag(void **state)
+{
+    (void)state;
+    struct reel_http_etag_rec r[2] = { { 1, 1000, 30 }, { 2, 500, 15 } };
+    char a[REEL_HTTP_ETAG_MAX], b[REEL_HTTP_ETAG_MAX];
+    reel_http_etag(7, 100, 200, r, 2, a);
+    assert_int_equal(a[0], '"');
+    assert_int_equal(a[strlen(a) - 1], '"');
+    reel_http_etag(7, 100, 200, r, 2, b);
+    assert_string_equal(a, b);
+    r[1].bytes = 600; /* an open recording grew */
+    reel_http_etag(7, 100, 200, r, 2, b);
+    assert_string_not_equal(a, b);
+    r[1].bytes = 500;
+    r[1].frames = 16;
+    reel_http_etag(7, 100, 200, r, 2, b);
+    assert_string_not_equal(a, b);
+    r[1].frames = 15;
+    reel_http_etag(7, 100, 201, r, 2, b);
+    assert_string_not_equal(a, b);
+    reel_http_etag(8, 100, 200, r, 2, b);
+    assert_string_not_equal(a, b);
+    reel_http_etag(7, 100, 200, r, 1, b);
+    assert_string_not_equal(a, b);
+
+    assert_true(reel_http_etag_none_match(a, a));
+    assert_true(reel_http_etag_none_match("*", a));
+    char list[200];
+    snprintf(list, sizeof(list), "\"x\", W/%s", a);
+    assert_true(reel_http_etag_none_match(list, a));
+    assert_false(reel_http_etag_none_match("\"x\", \"y\"", a));
+    assert_false(reel_http_etag_none_match(NULL, a));
+
+    const char *lm = "Sun, 06 Nov 1994 08:49:37 GMT";
+    assert_true(reel_http_if_range_ok(NULL, a, lm));
+    assert_true(reel_http_if_range_ok(a, a, lm));
+    assert_false(reel_http_if_range_ok("\"other\"", a, lm));
+    char weak[64];
+    snprintf(weak, sizeof(weak), "W/%s", a);
+    assert_false(reel_http_if_range_ok(weak, a, lm));
+    assert_true(reel_http_if_range_ok(lm, a, lm));
+    assert_false(reel_http_if_range_ok("Mon, 07 Nov 1994 08:49:37 GMT", a, lm));
+}
+
+static void test_csrf(void **state)
+{
+    (void)state;
+    const char *why;
+    const char *tok = "abcdef0123";
+    assert_int_equal(reel_http_csrf_check("GET", NULL, tok, NULL, "h:1", &why), 0);
+    assert_int_equal(reel_http_csrf_check("HEAD", NULL, tok, "http://evil", "h:1", &why), 0);
+    assert_int_equal(reel_http_csrf_check("POST", tok, tok, NULL, "h:1", &why), 0);
+    assert_int_equal(reel_http_csrf_check("POST", tok, tok, "http://h:1", "h:1", &why), 0);
+    assert_int_equal(reel_http_csrf_check("DELETE", tok, tok, "https://h:1", "h:1", &why), 0);
+    assert_int_equal(reel_http_csrf_check("POST", NULL, tok, NULL, "h:1", &why), -EPERM);
+    assert_string_equal(why, "missing X-CSRF-Token header");
+    assert_int_equal(reel_http_csrf_check("PUT", "abcdef0124", tok, NULL, "h:1", &why), -EPERM);
+    assert_int_equal(reel_http_csrf_check("PATCH", "abc", tok, NULL, "h:1", &why), -EPERM);
+    assert_int_equal(reel_http_csrf_check("POST", "", "", NULL, "h:1", &why), -EPERM);
+    assert_int_equal(reel_http_csrf_check("POST", tok, tok, "http://evil.example", "h:1", &why), -EPERM);
+    assert_string_equal(why, "Origin does not match Host");
+    assert_int_equal(reel_http_csrf_check("POST", tok, tok, "null", "h:1", &why), -EPERM);
+    assert_int_equal(reel_http_csrf_check("POST", tok, tok, "http://h:2", "h:1", &why), -EPERM);
+    assert_int_equal(reel_http_csrf_check("POST", tok, tok, "http://h:1", NULL, &why), -EPERM);
+    assert_true(reel_http_origin_ok(NULL, NULL));
+    assert_false(reel_http_origin_ok("ftp://h:1", "h:1"));
+}
+
+static void test_names_times(void **state)
+{
+    (void)state;
+    assert_true(reel_http_name_valid("front_door-2"));
+    assert_false(reel_http_name_valid(""));
+    assert_false(reel_http_name_valid("a.b"));
+    assert_false(reel_http_name_valid("a/b"));
+    assert_false(reel_http_name_valid(".."));
+    char n63[64], n64[65];
+    memset(n63, 'a', 63);
+    n63[63] = 0;
+    memset(n64, 'a', 64);
+    n64[64] = 0;
+    assert_true(reel_http_name_valid(n63));
+    assert_false(reel_http_name_valid(n64));
+
+    int64_t t;
+    int64_t now = INT64_C(1700000000) * REEL_90K;
+    assert_int_equal(reel_http_time_parse("1700000000", now, &t), 0);
+    assert_true(t == INT64_C(1700000000) * REEL_90K);
+    assert_int_equal(reel_http_time_parse("1700000000.5", now, &t), 0);
+    assert_true(t == INT64_C(1700000000) * REEL_90K + 45000);
+    assert_int_equal(reel_http_time_parse("2023-11-14T22:13:20Z", now, &t), 0);
+    assert_true(t == INT64_C(1700000000) * REEL_90K);
+    assert_int_equal(reel_http_time_parse("2023-11-14T23:13:20+01:00", now, &t), 0);
+    assert_true(t == INT64_C(1700000000) * REEL_90K);
+    /* The '+' sent unencoded arrives as a space. */
+    assert_int_equal(reel_http_time_parse("2023-11-14T23:13:20 01:00", now, &t), 0);
+    assert_true(t == INT64_C(1700000000) * REEL_90K);
+    assert_int_equal(reel_http_time_parse("2023-11-14T22:13:20.250Z", now, &t), 0);
+    assert_true(t == INT64_C(1700000000) * REEL_90K + 22500);
+    assert_int_equal(reel_http_time_parse("-5m", now, &t), 0);
+    assert_true(t == now - 300 * REEL_90K);
+    assert_int_not_equal(reel_http_time_parse("", now, &t), 0);
+    assert_int_not_equal(reel_http_time_parse("yesterday", now, &t), 0);
+    assert_int_not_equal(reel_http_time_parse("1700000000.", now, &t), 0);
+    assert_int_not_equal(reel_http_time_parse("2023-13-45T99:00:00Z", now, &t), 0);
+
+    char d[40];
+    reel_http_date(784111777, d, sizeof(d));
+    assert_string_equal(d, "Sun, 06 Nov 1994 08:49:37 GMT");
+}
+
+static void test_ratelimit(void **state)
+{
+    (void)state;
+    struct reel_clock_fake fc;
+    reel_clock_fake_init(&fc, REEL_NS_PER_SEC, 0);
+    struct reel_ratelimit *rl;
+    struct reel_ratelimit_cfg cfg = { .threshold = 3, .base_ns = 10 * REEL_NS_PER_SEC,
+                                      .max_ns = 35 * REEL_NS_PER_SEC, .forget_ns = 100 * REEL_NS_PER_SEC,
+                                      .max_keys = 4 };
+    assert_int_equal(reel_ratelimit_new(&rl, &cfg, &fc.clock), 0);
+    assert_true(reel_ratelimit_check(rl, "u") == 0);
+    assert_true(reel_ratelimit_fail(rl, "u") == 0);
+    assert_true(reel_ratelimit_fail(rl, "u") == 0);
+    assert_true(reel_ratelimit_check(rl, "u") == 0);
+    /* third failure: locked 10 s */
+    assert_true(reel_ratelimit_fail(rl, "u") == 10 * REEL_NS_PER_SEC);
+    assert_true(reel_ratelimit_check(rl, "u") == 10 * REEL_NS_PER_SEC);
+    assert_true(reel_ratelimit_check(rl, "other") == 0);
+    reel_clock_fake_advance(&fc, 4 * REEL_NS_PER_SEC);
+    assert_true(reel_ratelimit_check(rl, "u") == 6 * REEL_NS_PER_SEC);
+    reel_clock_fake_advance(&fc, 6 * REEL_NS_PER_SEC);
+    assert_true(reel_ratelimit_check(rl, "u") == 0);
+    /* then doubling, capped */
+    assert_true(reel_ratelimit_fail(rl, "u") == 20 * REEL_NS_PER_SEC);
+    reel_clock_fake_advance(&fc, 20 * REEL_NS_PER_SEC);
+    assert_true(reel_ratelimit_fail(rl, "u") == 35 * REEL_NS_PER_SEC);
+    reel_clock_fake_advance(&fc, 35 * REEL_NS_PER_SEC);
+    assert_true(reel_ratelimit_fail(rl, "u") == 35 * REEL_NS_PER_SEC);
+    /* success forgets */
+    reel_clock_fake_advance(&fc, 35 * REEL_NS_PER_SEC);
+    reel_ratelimit_success(rl, "u");
+    assert_true(reel_ratelimit_fail(rl, "u") == 0);
+    /* quiet time forgets */
+    assert_true(reel_ratelimit_fail(rl, "u") == 0);
+    reel_clock_fake_advance(&fc, 100 * REEL_NS_PER_SEC);
+    assert_true(reel_ratelimit_fail(rl, "u") == 0);
+    assert_true(reel_ratelimit_fail(rl, "u") == 0);
+    assert_true(reel_ratelimit_fail(rl, "u") == 10 * REEL_NS_PER_SEC);
+    /* table full of locked keys: a new key is refused, locks are kept */
+    for (int k = 0; k < 3; k++) {
+        char key[8] = { 'k', (char)('0' + k), 0 };
+        for (int i = 0; i < 3; i++)
+            reel_ratelimit_fail(rl, key);
+    }
+    assert_true(reel_ratelimit_check(rl, "u") > 0);
+    assert_true(reel_ratelimit_check(rl, "new") > 0);
+    assert_true(reel_ratelimit_fail(rl, "new") > 0);
+    assert_true(reel_ratelimit_check(rl, "u") > 0);
+    reel_ratelimit_free(rl);
+}
+
+static struct reel_recording rec(int64_t id, int64_t run, int64_t start, int64_t dur)
+{
+    struct reel_recording r;
+    memset(&r, 0, sizeof(r));
+    r.id = id;
+    r.run_id = run;
+    r.start90k = start;
+    r.wall_duration90k = dur;
+    return r;
+}
+
+static void test_timeline(void **state)
+{
+    (void)state;
+    const int64_t S = REEL_90K;
+    /* run 1: [10,20) [20,30); outage [30,40) "connection refused"; run 2:
+     * [40,50) [50.2,60); nothing known after 60. */
+    struct reel_recording recs[4] = { rec(1, 1, 10 * S, 10 * S), rec(2, 1, 20 * S, 10 * S),
+                                      rec(3, 2, 40 * S, 10 * S), rec(4, 2, 50 * S + S / 5, 10 * S - S / 5) };
+    struct reel_gap gaps[2];
+    memset(gaps, 0, sizeof(gaps));
+    gaps[0] = (struct reel_gap){ .start90k = 30 * S, .end90k = 40 * S };
+    strcpy(gaps[0].reason, "connection refused");
+    gaps[1] = (struct reel_gap){ .start90k = 0, .end90k = 5 * S };
+    strcpy(gaps[1].reason, "deleted by retention");
+    struct reel_timeline t;
+    assert_int_equal(reel_timeline_build(recs, 4, gaps, 2, 0, 70 * S, &t), 0);
+    assert_int_equal(t.nspans, 2);
+    assert_true(t.spans[0].start90k == 10 * S && t.spans[0].end90k == 30 * S);
+    assert_true(t.spans[1].start90k == 40 * S && t.spans[1].end90k == 60 * S);
+    assert_int_equal(t.ngaps, 4);
+    assert_true(t.gaps[0].start90k == 0 && t.gaps[0].end90k == 5 * S);
+    assert_string_equal(t.gaps[0].reason, "deleted by retention");
+    assert_true(t.gaps[0].reason == gaps[1].reason);
+    assert_true(t.gaps[1].start90k == 5 * S && t.gaps[1].end90k == 10 * S);
+    assert_string_equal(t.gaps[1].reason, "not recorded");
+    assert_true(t.gaps[2].start90k == 30 * S && t.gaps[2].end90k == 40 * S);
+    assert_string_equal(t.gaps[2].reason, "connection refused");
+    assert_true(t.gaps[3].start90k == 60 * S && t.gaps[3].end90k == 70 * S);
+    assert_string_equal(t.gaps[3].reason, "not recorded");
+    reel_timeline_free(&t);
+
+    /* Clipped to the range; an open outage (end -1) explains up to the end. */
+    gaps[0].end90k = -1;
+    assert_int_equal(reel_timeline_build(recs, 2, gaps, 1, 15 * S, 45 * S, &t), 0);
+    assert_int_equal(t.nspans, 1);
+    assert_true(t.spans[0].start90k == 15 * S && t.spans[0].end90k == 30 * S);
+    assert_int_equal(t.ngaps, 1);
+    assert_true(t.gaps[0].start90k == 30 * S && t.gaps[0].end90k == 45 * S);
+    assert_string_equal(t.gaps[0].reason, "connection refused");
+    reel_timeline_free(&t);
+
+    /* Nothing at all. */
+    assert_int_equal(reel_timeline_build(NULL, 0, NULL, 0, 0, 10 * S, &t), 0);
+    assert_int_equal(t.nspans, 0);
+    assert_int_equal(t.ngaps, 1);
+    assert_string_equal(t.gaps[0].reason, "not recorded");
+    reel_timeline_free(&t);
+}
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_path_split), cmocka_unit_test(test_query),     cmocka_unit_test(test_cookie),
+        cmocka_unit_test(test_range),      cmocka_unit_test(test_etag),      cmocka_unit_test(test_csrf),
+        cmocka_unit_test(test_names_times), cmocka_unit_test(test_ratelimit), cmocka_unit_test(test_timeline),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
