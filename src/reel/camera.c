@@ -288,6 +288,7 @@ static void cam_close_conn(struct reel_cam *c)
     c->params_seen = NULL;
     c->sample_entry_id = 0;
     c->playing_since = 0;
+    c->io.bulk = false;
     c->fail_reason[0] = '\0';
 }
 
@@ -422,6 +423,7 @@ static bool cam_after_client(struct reel_cam *c, int r, const struct reel_err *e
     }
     if (st == REEL_RTSP_PLAYING && !c->playing_since) {
         c->playing_since = now_mono(c);
+        c->io.bulk = true;               /* media flows: reads may be coalesced */
         c->last_frame_mono = c->playing_since;
         c->last_udp_mono = c->playing_since;
         int rr = cam_setup_depack(c);

@@ -184,8 +184,11 @@ int reel_loop_run(struct reel_loop *l)
             return -errno;
         }
         int64_t polled = reel_loop_now(l);
+        bool all_bulk = true;
         for (int i = 0; i < n && !l->stop; i++) {
             struct reel_io *io = evs[i].data.ptr;
+            if (!io->bulk)
+                all_bulk = false;
             io->cb(io, evs[i].events);
         }
         now = reel_loop_now(l);
@@ -195,7 +198,7 @@ int reel_loop_run(struct reel_loop *l)
             t->cb(t);
         }
         /* A full event array means more is ready: poll again at once. */
-        if (l->coalesce_ns > 0 && n > 0 && n < MAX_EVENTS && !l->stop)
+        if (l->coalesce_ns > 0 && n > 0 && n < MAX_EVENTS && all_bulk && !l->stop)
             coalesce_wait(l, polled);
     }
     return 0;

@@ -2,7 +2,7 @@
  *
  * The event loop: one thread, epoll for file descriptors, a binary heap of
  * timers. Every camera of the recorder is served from one loop; nothing here
- * blocks except epoll_wait.
+ * blocks except epoll_wait (and the coalescing wait, see below).
  *
  * Ownership: the caller allocates struct reel_io and struct reel_timer and
  * keeps them alive while registered; the loop only links them.
@@ -22,6 +22,7 @@ struct reel_io {
     int fd;
     void (*cb)(struct reel_io *io, uint32_t events);   /* EPOLLIN/EPOLLOUT/EPOLLERR/EPOLLHUP */
     void *opaque;
+    bool bulk;      /* streaming data: may wait for the coalescing interval */
 };
 
 struct reel_timer {
@@ -47,12 +48,14 @@ int reel_loop_timer_set(struct reel_loop *l, struct reel_timer *t, int64_t deadl
 void reel_loop_timer_cancel(struct reel_loop *l, struct reel_timer *t);
 static inline bool reel_timer_armed(const struct reel_timer *t) { return t->heap_idx != SIZE_MAX; }
 
-/* Coalescing: when a round of polling found I/O ready, the loop waits until
- * ns after that poll (or until the next timer, if sooner) before polling
- * again, so that busy sockets accumulate data and each wakeup reads more per
- * system call (fewer recv()s, fewer TCP ACKs, fewer timer re-arms). It adds
- * at most ns of latency to I/O. 0 (the default) polls at once. Only takes
- * effect with the system clock (the wait is in real time). */
+/* Coalescing: when every descriptor a round of polling found ready is marked
+ * bulk (io->bulk, e.g. a camera streaming media), the loop waits until ns
+ * after that poll (or until the next timer, if sooner) before polling again,
+ * so that busy sockets accumulate data and each wakeup reads more per system
+ * call (fewer recv()s, fewer TCP ACKs, fewer timer re-arms). Rounds with any
+ * other descriptor ready (RTSP handshakes, signals) poll again at once, so
+ * only bulk data waits, by at most ns. 0 (the default) never waits. Only
+ * takes effect with the system clock (the wait is in real time). */
 void reel_loop_set_coalesce(struct reel_loop *l, int64_t ns);
 
 /* Runs until reel_loop_stop() is called from a callback. */

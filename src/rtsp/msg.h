@@ -103,7 +103,9 @@ void reel_rtsp_parser_free(struct reel_rtsp_parser *p);   /* NULL ok */
  * 0 when all input was consumed without completing a message, or a negative
  * errno (-EMSGSIZE over a cap, -EBADMSG bad Content-Length, -ENOMEM) with
  * err filled; after an error the parser resyncs and may be fed again. Call
- * again with the remaining bytes until it returns 0. */
+ * again with the remaining bytes until it returns 0. The pointers in
+ * *ret_msg are valid until the next call and while data is: an interleaved
+ * frame that lies whole in data is handed out in place, without a copy. */
 int reel_rtsp_parser_feed(struct reel_rtsp_parser *p, const uint8_t *data, size_t n,
                           size_t *ret_consumed, struct reel_rtsp_msg *ret_msg, struct reel_err *err);
 

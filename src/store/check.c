@@ -150,8 +150,8 @@ int reel_store_check(struct reel_store *s, int flags, void (*cb)(void *opaque, c
         const uint8_t *blob = sqlite3_column_blob(st, 7);
         size_t blen = (size_t)sqlite3_column_bytes(st, 7);
         const struct reel_dir_rt *d = reel__dir(s, dir);
-        if (!d || (!d->usable && s->cfg.mode != REEL_STORE_READ))
-            continue; /* reported above */
+        if (!d || !d->usable)
+            continue; /* reported above: its files are not there to check */
         c.rep.recordings++;
         char path[4200];
         reel__rec_path(s, dir, cam, id, path, sizeof(path));

@@ -317,12 +317,10 @@ static int load_dirs(struct reel_store *s, struct reel_err *err)
         d->id = sqlite3_column_int64(st, 0);
         reel__fmt(d->path, sizeof(d->path), "%s", (const char *)sqlite3_column_text(st, 1));
         const char *uuid = (const char *)sqlite3_column_text(st, 2);
-        if (s->cfg.mode == REEL_STORE_READ) {
-            d->usable = true; /* not verified in READ mode */
-            continue;
-        }
+        /* verified in every mode (reading it changes nothing), so that check
+         * and storage list tell an unmounted disk from missing files */
         d->usable = check_identity(d->path, uuid ? uuid : "", d->error, sizeof(d->error)) == 0;
-        if (!d->usable)
+        if (!d->usable && s->cfg.mode != REEL_STORE_READ)
             reel__event(s, REEL_LOG_ERROR, "%s; not recording into it", d->error);
     }
     sqlite3_finalize(st);

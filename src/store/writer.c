@@ -108,6 +108,20 @@ static int write_some(struct reel_rec *x, const uint8_t *p, size_t n, size_t *do
     return 0;
 }
 
+/* A write into x failed (under s->mu). A failed write is never retried: the
+ * recording is closed at its last committed checkpoint, and the run gets
+ * -EIO with x->error on its next frame. */
+static void write_failed(struct reel_store *s, struct reel_rec *x, int e)
+{
+    if (x->io_error)
+        return;
+    x->io_error = true;
+    x->batch.len = 0;
+    reel__fmt(x->error, sizeof(x->error), "sample file %s: write failed: %s; recording closed at its last checkpoint",
+              x->path, strerror(-e));
+    reel__event(s, REEL_LOG_ERROR, "%s", x->error);
+}
+
 /* Writes the whole batch with one write(2) (more only after a short write). */
 static int flush_locked(struct reel_rec *x)
 {
@@ -203,7 +217,9 @@ static void finish_cur(struct reel_run *r)
     struct reel_rec *x = r->cur;
     if (!x)
         return;
-    flush_locked(x); /* a failure here is the syncer's to see (it retries) */
+    int e = flush_locked(x);
+    if (e < 0)
+        write_failed(r->s, x, e);
     x->closing = true;
     r->next_start90k = x->start90k + x->wall_dur;
     r->cur = NULL;
@@ -430,6 +446,22 @@ void reel_run_close(struct reel_run *r)
 
 /* ---- syncer ---- */
 
+/* BEGIN IMMEDIATE on the syncer's connection. Another process holding the
+ * write lock (the busy timeout waits up to 10 s) delays durability but loses
+ * nothing: frames wait in memory. A wait longer than a checkpoint interval
+ * is reported, once per spell. */
+static int begin_write(struct reel_store *s, const char *what, struct reel_err *err)
+{
+    int64_t t0 = real_mono_ns();
+    int r = reel__db_exec(s->sdb, "BEGIN IMMEDIATE", err);
+    int64_t waited = real_mono_ns() - t0;
+    if (waited >= s->cfg.checkpoint_ns && waited >= REEL_NS_PER_SEC / 2)
+        reel__event(s, REEL_LOG_WARN, "database busy: the %s waited %.1f s for the write lock on %s/reel.db "
+                    "(another process writing it?); frames are kept in memory meanwhile", what,
+                    (double)waited / REEL_NS_PER_SEC, s->datadir);
+    return r;
+}
+
 /* Inserts rows for wanted recordings (one commit), then creates their files. */
 static void prepare_files(struct reel_store *s)
 {
@@ -453,7 +485,7 @@ static void prepare_files(struct reel_store *s)
     if (n == 0)
         return;
     struct reel_err err;
-    int r = reel__db_exec(s->sdb, "BEGIN IMMEDIATE", &err);
+    int r = begin_write(s, "creation of new recordings", &err);
     sqlite3_stmt *st = NULL;
     if (r == 0 && sqlite3_prepare_v2(s->sdb, "INSERT INTO recording (id, camera_id, dir_id, open) VALUES (?, ?, ?, 1)",
                                      -1, &st, NULL) != SQLITE_OK)
@@ -503,7 +535,9 @@ static void prepare_files(struct reel_store *s)
         if (fd >= 0) {
             x->fd = fd;
             x->state = REC_READY;
-            flush_locked(x); /* frames that waited for the file */
+            int e = flush_locked(x); /* frames that waited for the file */
+            if (e < 0)
+                write_failed(s, x, e);
         } else {
             x->state = REC_FAILED;
             x->io_error = true;
@@ -521,6 +555,7 @@ struct ckpt_item {
     uint8_t *index;
     int64_t run_id, run_index, start90k, sample_entry_id;
     bool final, discard, sync_failed, done;
+    int sync_errno;
 };
 
 static void checkpoint(struct reel_store *s)
@@ -542,11 +577,8 @@ static void checkpoint(struct reel_store *s)
             continue; /* a spare, ready and waiting */
         if (x->batch.len > 0 && !x->io_error) {
             int e = flush_locked(x);
-            if (e < 0 && x->closing) {
-                x->io_error = true;
-                reel__event(s, REEL_LOG_ERROR, "sample file %s: final write failed: %s; kept the committed part",
-                            x->path, strerror(-e));
-            }
+            if (e < 0)
+                write_failed(s, x, e);
         }
         bool final = x->closing && (x->batch.len == 0 || x->io_error);
         bool changed = memcmp(&x->good, &x->committed, sizeof(x->good)) != 0;
@@ -592,13 +624,14 @@ static void checkpoint(struct reel_store *s)
         if (fdatasync(it->x->fd) < 0) {
             /* never retry a failed fsync: the kernel may have dropped the pages */
             it->sync_failed = true;
+            it->sync_errno = errno;
             it->snap = it->x->committed;
             reel__event(s, REEL_LOG_ERROR, "sample file %s: fdatasync failed: %s; recording closed at its last checkpoint",
                         it->x->path, strerror(errno));
         }
     }
     struct reel_err err;
-    int r = reel__db_exec(s->sdb, "BEGIN IMMEDIATE", &err);
+    int r = begin_write(s, "checkpoint", &err);
     sqlite3_stmt *st = NULL;
     if (r == 0 && sqlite3_prepare_v2(s->sdb,
                                      "UPDATE recording SET run_id = ?, run_index = ?, start90k = ?, wall_duration90k = ?, "
@@ -649,8 +682,12 @@ static void checkpoint(struct reel_store *s)
         struct reel_rec *x = it->x;
         if (it->done) {
             x->committed = it->snap;
-            if (it->sync_failed)
+            if (it->sync_failed && !x->io_error) {
                 x->io_error = true;
+                reel__fmt(x->error, sizeof(x->error),
+                          "sample file %s: fdatasync failed: %s; recording closed at its last checkpoint", x->path,
+                          strerror(it->sync_errno));
+            }
             if (it->final || (it->sync_failed && x->closing)) {
                 if (it->snap.frames == 0 && del)
                     del[ndel++] = x->id; /* nothing was ever committed */

@@ -636,6 +636,74 @@ static void test_write_error(void **state)
     assert_int_equal(rep.problems, 0);
 }
 
+static void test_write_error_in_syncer(void **state)
+{
+    /* the syncer's own write of a batch fails (EFBIG from RLIMIT_FSIZE): the
+     * failure is reported at once, never retried, and the next frame ends
+     * the run with -EIO; the committed part is kept, the file cut back to it */
+    struct fx *f = *state;
+    reel_store_close(f->s);
+    f->s = NULL;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = { 1024 * 1024, 1024 * 1024 };
+        setrlimit(RLIMIT_FSIZE, &rl);
+        struct reel_store *s;
+        if (open_store(f, REEL_STORE_RECORD, &s, 600 * REEL_NS_PER_SEC) < 0)
+            _exit(2);
+        struct reel_run *run;
+        struct reel_err err;
+        if (reel_run_open(s, f->cam, &run, &err) < 0)
+            _exit(3);
+        uint8_t buf[10000];
+        int i;
+        for (i = 0; i < 300 && !strstr(f->events, "write failed"); i++) {
+            make_frame(i, i == 0, buf, sizeof(buf));
+            struct reel_frame_in in = { .data = buf, .len = sizeof(buf), .ts90k = (int64_t)i * 3000, .key = i == 0,
+                                        .sample_entry_id = f->se1 };
+            if (reel_run_frame(run, &in, &err) < 0)
+                _exit(4); /* the loop never writes: batches stay under 256 KiB */
+            if (i % 10 == 9)
+                reel_store_sync(s, &err);
+        }
+        if (!strstr(f->events, "write failed"))
+            _exit(5);
+        make_frame(i, false, buf, sizeof(buf));
+        struct reel_frame_in in = { .data = buf, .len = sizeof(buf), .ts90k = (int64_t)i * 3000,
+                                    .sample_entry_id = f->se1 };
+        int r = reel_run_frame(run, &in, &err);
+        if (r != -EIO || !strstr(err.msg, "write failed"))
+            _exit(6);
+        if (reel_run_open(s, f->cam, &run, &err) < 0)
+            _exit(7);
+        reel_run_close(run);
+        reel_store_close(s);
+        _exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(open_store(f, REEL_STORE_READ, &f->s, 0), 0);
+    struct reel_recording *v;
+    size_t n;
+    get_recs(f->s, f->cam, &v, &n);
+    assert_int_equal(n, 1);
+    assert_false(v[0].open);
+    assert_true(v[0].frames >= 50);
+    assert_true(v[0].bytes < 1024 * 1024);
+    struct stat sb;
+    assert_int_equal(stat(v[0].path, &sb), 0);
+    assert_int_equal((uint64_t)sb.st_size, v[0].bytes);
+    reel_recordings_free(v, n);
+    struct reel_check_report rep;
+    struct reel_err err;
+    assert_int_equal(reel_store_check(f->s, REEL_CHECK_HASH, NULL, NULL, &rep, &err), 0);
+    assert_int_equal(rep.problems, 0);
+}
+
 /* ---- retention ---- */
 
 static void test_retention_bytes(void **state)
@@ -791,6 +859,17 @@ static void test_identity(void **state)
     struct reel_check_report rep;
     assert_int_equal(reel_store_check(f->s, 0, NULL, NULL, &rep, &err), 0);
     assert_int_equal(rep.problems, 1);
+    /* READ mode (`reel check`, `storage list`) sees it too, and reports the
+     * directory once rather than each of its files as missing */
+    struct reel_store *rd;
+    assert_int_equal(open_store(f, REEL_STORE_READ, &rd, 0), 0);
+    assert_int_equal(reel_store_dir_list(rd, &dirs, &nd, &err), 0);
+    assert_false(dirs[0].usable);
+    assert_non_null(strstr(dirs[0].error, "identity file missing"));
+    free(dirs);
+    assert_int_equal(reel_store_check(rd, 0, NULL, NULL, &rep, &err), 0);
+    assert_int_equal(rep.problems, 1);
+    reel_store_close(rd);
     reel_store_close(f->s);
     /* a foreign identity */
     fd = open(idf, O_WRONLY | O_CREAT, 0644);
@@ -932,6 +1011,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_crash_recovery, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_row_and_tail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_error_in_syncer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_age, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_oldest, setup, teardown),

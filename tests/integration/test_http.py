@@ -1,0 +1,483 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The HTTP server of `reel run` against a real recording from reel-sim:
+accounts and sessions (cookie flags, 401 everywhere without one, rate
+limiting, CSRF), the timeline (spans and gaps with reasons across a camera
+outage), view.mp4 (ffprobe frame counts against `reel frames`, clean
+decoding, byte ranges joined, 206/416/If-Range/If-None-Match/HEAD, ETag
+growing with an open recording, same bytes as `reel export`), path
+traversal and bad requests. Standard library only (http.client)."""
+import http.client
+import json
+import os
+import re
+import socket
+import subprocess
+import time
+import unittest
+
+from harness import REEL, ReelTestCase, wait_until
+
+USER, PASSWORD = "tester", "correct horse battery"
+CAM_PASSWORD = "cam-S3cr3t-pw"
+
+
+class Resp:
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def headers_all(self, name):
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class HttpTest(ReelTestCase):
+    outputs = None
+
+    def setUp(self):
+        super().setUp()
+        self.outputs = []
+        pw = os.path.join(self.tmp, "user.pw")
+        with open(pw, "w") as f:
+            f.write(PASSWORD + "\n")
+        self.reel("user", "add", USER, "--password-file", pw)
+
+    # ---- set-up ----
+
+    def start_recording(self, rotate="2", auth=False):
+        extra = ["--user", "admin", "--password", CAM_PASSWORD, "--auth", "digest"] if auth else []
+        self.sim_extra = extra
+        _, self.sim_port = self.start_sim("h264", extra=extra)
+        if auth:
+            pwf = os.path.join(self.tmp, "cam.pw")
+            with open(pwf, "w") as f:
+                f.write(CAM_PASSWORD + "\n")
+            self.reel("camera", "add", "cam0", f"rtsp://127.0.0.1:{self.sim_port}/cam/0", "--user", "admin",
+                      "--password-file", pwf)
+        else:
+            self.reel("camera", "add", "cam0", f"rtsp://127.0.0.1:{self.sim_port}/cam/0")
+        self.rec = self.start([REEL, "-d", self.data, "-v", "run", "--http", "127.0.0.1:0", "--rotate-s", rotate,
+                               "--checkpoint-ms", "300", "--backoff-max-s", "1"], "reel")
+        m = wait_until(lambda: re.search(r"http: listening on http://127\.0\.0\.1:(\d+)/", self.rec.output()), 15,
+                       what="the http server to listen")
+        self.port = int(m.group(1))
+
+    def request(self, method, path, headers=None, body=None, cookie=None, csrf=None):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        h = dict(headers or {})
+        if cookie:
+            h["Cookie"] = f"reel_session={cookie}"
+        if csrf:
+            h["X-CSRF-Token"] = csrf
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+            h.setdefault("Content-Type", "application/json")
+        c.request(method, path, body=body, headers=h)
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        resp = Resp(r.status, r.getheaders(), data)
+        if not path.endswith(".mp4") or r.status >= 400:
+            self.outputs.append(data.decode(errors="replace"))
+        for k, v in resp.headers:
+            self.outputs.append(f"{k}: {v}")
+        return resp
+
+    def login(self, user=USER, password=PASSWORD):
+        r = self.request("POST", "/api/login", body={"username": user, "password": password})
+        self.assertEqual(r.status, 200, r.body)
+        cookie = r.header("Set-Cookie")
+        m = re.match(r"reel_session=([0-9a-f]{64});", cookie)
+        self.assertTrue(m, cookie)
+        return m.group(1), r.json()["csrf_token"]
+
+    def assert_json_error(self, r, status):
+        self.assertEqual(r.status, status, r.body)
+        self.assertEqual(r.header("Content-Type"), "application/json")
+        self.assertIsInstance(r.json().get("error"), str)
+        self.assertTrue(r.json()["error"])
+
+    def frames_in(self, start90k, end90k):
+        """Stored frames whose display interval overlaps [start, end)."""
+        return [f for f in self.frames("cam0") if f[1] < end90k and f[1] + f[2] > start90k]
+
+    def view_path(self, s, e):
+        return f"/api/cameras/cam0/view.mp4?start={s}&end={e}"
+
+    def fetch_mp4(self, cookie, s, e, name):
+        r = self.request("GET", self.view_path(s, e), cookie=cookie)
+        self.assertEqual(r.status, 200, r.body[:200])
+        path = os.path.join(self.tmp, name)
+        with open(path, "wb") as f:
+            f.write(r.body)
+        return r, path
+
+    def check_mp4(self, cookie, s90k, e90k, name):
+        """view.mp4 for [s, e): decodes cleanly, exactly the frames `reel
+        frames` lists for the range, the range's duration."""
+        s, e = f"{s90k / 90000:.6f}", f"{e90k / 90000:.6f}"
+        r, path = self.fetch_mp4(cookie, s, e, name)
+        self.assertEqual(r.header("Content-Type"), "video/mp4")
+        stream, duration = self.ffprobe_frames(path)
+        self.assertEqual(stream["codec_name"], "h264")
+        # The edit list starts playback at s: a frame that began before s is
+        # decoded but not shown, so the frames shown are those starting in
+        # [s, e); the duration is the footage in [s, e), gaps squeezed out.
+        overlapping = self.frames_in(s90k, e90k)
+        want = [f for f in overlapping if f[1] >= s90k]
+        self.assertEqual(int(stream["nb_read_frames"]), len(want), f"{name}: frames [{s}, {e})")
+        self.assertGreater(len(want), 0)
+        covered = sum(min(e90k, f[1] + f[2]) - max(s90k, f[1]) for f in overlapping) / 90000
+        self.assertAlmostEqual(duration, covered, delta=0.05, msg=name)
+        self.assert_decodes_clean(path)
+        # Also straight from the URL, as a player would.
+        url = f"http://127.0.0.1:{self.port}{self.view_path(s, e)}"
+        out = subprocess.run(["ffmpeg", "-v", "error", "-headers", f"Cookie: reel_session={cookie}\r\n", "-i", url,
+                              "-f", "null", "-"], capture_output=True, text=True, timeout=120)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(out.stderr.strip(), "")
+        return r, path
+
+    def assert_no_secret_anywhere(self, sid):
+        self.rec.stop()
+        log = self.rec.output()
+        for secret in (CAM_PASSWORD, PASSWORD):
+            self.assertNotIn(secret, log)
+            for o in self.outputs:
+                self.assertNotIn(secret, o)
+        self.assertNotIn("reel_session=", log)
+        self.assertNotIn(sid, log)
+
+    # ---- tests ----
+
+    def test_init_prints_admin_password(self):
+        d = os.path.join(self.tmp, "fresh")
+        r = subprocess.run([REEL, "-d", d, "init"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        m = re.search(r"created user admin with password (\S+) \u2014 change it with `reel user passwd admin`",
+                      r.stdout)
+        self.assertTrue(m, r.stdout)
+        self.assertGreaterEqual(len(m.group(1)), 12)
+        r2 = subprocess.run([REEL, "-d", d, "init"], capture_output=True, text=True, timeout=60)
+        self.assertNotIn("created user", r2.stdout)
+        users = subprocess.run([REEL, "-d", d, "user", "list"], capture_output=True, text=True).stdout
+        self.assertIn("admin", users)
+        self.assertNotIn(m.group(1), users)
+        # the printed password logs in
+        self.data = d
+        self.start_recording()
+        self.login("admin", m.group(1))
+
+    def test_login_sessions_csrf_tokens(self):
+        self.start_recording()
+        self.assertEqual(self.request("GET", "/api/health").json(), {"ok": True})
+        # every API route needs a session or a token
+        for method, path in [("GET", "/api/cameras"), ("GET", "/api/session"), ("POST", "/api/logout"),
+                             ("POST", "/api/tokens"), ("GET", "/api/cameras/cam0/spans?start=-1m&end=now"),
+                             ("GET", "/api/cameras/cam0/view.mp4?start=-1m&end=now"),
+                             ("HEAD", "/api/cameras/cam0/view.mp4?start=-1m&end=now"),
+                             ("GET", "/api/nope"), ("GET", "/api/cameras/cam0/spans")]:
+            r = self.request(method, path)
+            self.assertEqual(r.status, 401, f"{method} {path}")
+            if method != "HEAD":
+                self.assert_json_error(r, 401)
+        r = self.request("GET", "/api/cameras", cookie="0" * 64)
+        self.assert_json_error(r, 401)
+        r = self.request("GET", "/api/cameras", headers={"Authorization": "Bearer reel_" + "0" * 64})
+        self.assert_json_error(r, 401)
+        # login: cookie flags
+        r = self.request("POST", "/api/login", body={"username": USER, "password": PASSWORD})
+        self.assertEqual(r.status, 200)
+        cookie = r.header("Set-Cookie")
+        attrs = [a.strip() for a in cookie.split(";")]
+        self.assertIn("HttpOnly", attrs)
+        self.assertIn("SameSite=Strict", attrs)
+        self.assertIn("Path=/", attrs)
+        self.assertNotIn("Secure", attrs)
+        self.assertEqual(r.header("Cache-Control"), "no-store")
+        self.assertEqual(r.header("X-Content-Type-Options"), "nosniff")
+        self.assertEqual(r.header("Content-Security-Policy"), "default-src 'self'")
+        sid = re.match(r"reel_session=([0-9a-f]{64})", cookie).group(1)
+        csrf = r.json()["csrf_token"]
+        self.assertEqual(r.json()["user"], USER)
+        r = self.request("GET", "/api/session", cookie=sid)
+        self.assertEqual(r.json()["user"], USER)
+        self.assertEqual(r.json()["csrf_token"], csrf)
+        cams = self.request("GET", "/api/cameras", cookie=sid).json()["cameras"]
+        self.assertEqual([c["name"] for c in cams], ["cam0"])
+        for k in ("name", "state", "connected", "fps", "bitrate_bps", "last_error", "bytes_kept", "seconds_kept",
+                  "oldest", "codec", "width", "height"):
+            self.assertIn(k, cams[0])
+        # CSRF: POST with the cookie but without the token, a wrong one, a foreign Origin
+        self.assert_json_error(self.request("POST", "/api/tokens", body={"name": "t1"}, cookie=sid), 403)
+        self.assert_json_error(self.request("POST", "/api/tokens", body={"name": "t1"}, cookie=sid,
+                                            csrf="0" * 64), 403)
+        self.assert_json_error(self.request("POST", "/api/tokens", body={"name": "t1"}, cookie=sid, csrf=csrf,
+                                            headers={"Origin": "http://evil.example"}), 403)
+        self.assert_json_error(self.request("POST", "/api/logout", cookie=sid), 403)
+        self.assert_json_error(self.request("POST", "/api/login", body={"username": USER, "password": PASSWORD},
+                                            headers={"Origin": "http://evil.example"}), 403)
+        # with the token and a matching Origin: a new API token, shown once
+        r = self.request("POST", "/api/tokens", body={"name": "t1"}, cookie=sid, csrf=csrf,
+                         headers={"Origin": f"http://127.0.0.1:{self.port}"})
+        self.assertEqual(r.status, 200, r.body)
+        tok = r.json()["token"]
+        self.assertTrue(tok.startswith("reel_"))
+        self.assert_json_error(self.request("POST", "/api/tokens", body={"name": "t1"}, cookie=sid, csrf=csrf), 409)
+        self.assert_json_error(self.request("POST", "/api/tokens", body={"name": "../x"}, cookie=sid, csrf=csrf), 400)
+        self.assert_json_error(self.request("POST", "/api/tokens", body="{not json", cookie=sid, csrf=csrf), 400)
+        # bearer requests need no CSRF token
+        bearer = {"Authorization": f"Bearer {tok}"}
+        self.assertEqual(self.request("GET", "/api/cameras", headers=bearer).status, 200)
+        r = self.request("POST", "/api/tokens", body={"name": "t2"}, headers=bearer)
+        self.assertEqual(r.status, 200, r.body)
+        # CLI tokens work too, are listed without their value, and can be removed
+        cli_tok = self.reel("token", "add", "script", "--user", USER).stdout.strip()
+        self.assertTrue(cli_tok.startswith("reel_"))
+        listing = self.reel("token", "list").stdout
+        self.assertIn("script", listing)
+        self.assertNotIn(cli_tok, listing)
+        self.assertEqual(self.request("GET", "/api/cameras", headers={"Authorization": f"Bearer {cli_tok}"}).status,
+                         200)
+        self.reel("token", "remove", "script")
+        self.assertEqual(self.request("GET", "/api/cameras", headers={"Authorization": f"Bearer {cli_tok}"}).status,
+                         401)
+        # logout ends the session
+        r = self.request("POST", "/api/logout", cookie=sid, csrf=csrf)
+        self.assertEqual(r.status, 200)
+        self.assertIn("Max-Age=0", r.header("Set-Cookie"))
+        self.assert_json_error(self.request("GET", "/api/cameras", cookie=sid), 401)
+        # a password change ends sessions
+        sid2, _ = self.login()
+        pw = os.path.join(self.tmp, "new.pw")
+        with open(pw, "w") as f:
+            f.write("another long password\n")
+        self.reel("user", "passwd", USER, "--password-file", pw)
+        self.assert_json_error(self.request("GET", "/api/cameras", cookie=sid2), 401)
+        sid3, _ = self.login(USER, "another long password")
+        # the page and its assets are public, with the security headers
+        r = self.request("GET", "/")
+        if r.status == 200:
+            self.assertTrue(r.header("Content-Type").startswith("text/html"))
+            self.assertEqual(r.header("X-Frame-Options"), "DENY")
+            self.assertEqual(r.header("Referrer-Policy"), "no-referrer")
+        else:
+            self.assert_json_error(r, 404)  # the UI is not built in
+        self.assert_json_error(self.request("DELETE", "/api/cameras", cookie=sid3), 403)
+
+    def test_rate_limited(self):
+        self.start_recording()
+        for i in range(5):
+            r = self.request("POST", "/api/login", body={"username": USER, "password": f"wrong{i}"})
+            self.assert_json_error(r, 401)
+        r = self.request("POST", "/api/login", body={"username": USER, "password": "wrong5"})
+        self.assert_json_error(r, 429)
+        self.assertGreaterEqual(int(r.header("Retry-After")), 1)
+        # even the right password is refused while locked
+        r = self.request("POST", "/api/login", body={"username": USER, "password": PASSWORD})
+        self.assertEqual(r.status, 429)
+        # unknown users get the same answer as wrong passwords
+        r = self.request("POST", "/api/login", body={"username": "nobody", "password": "x" * 10})
+        self.assert_json_error(r, 401)
+        self.assertIn("failed login for 'tester'", self.rec.output())
+        self.assertNotIn("wrong1", self.rec.output())
+
+    def test_spans_gaps_and_view_across_outage(self):
+        self.start_recording(rotate="2")
+        sid, _ = self.login()
+        time.sleep(6)
+        self.procs[0].kill()  # the camera goes away
+        time.sleep(3)
+        self.start_sim("h264", port=self.sim_port, name="sim2")
+        time.sleep(6)
+        self.rec.stop()
+        frames = self.frames("cam0")
+        recs = self.recordings("cam0")
+        self.assertGreaterEqual(len({r["run"] for r in recs}), 2, recs)
+        t0, t1 = frames[0][1], frames[-1][1] + frames[-1][2]
+        # spans and gaps over the whole time, from a bit before to a bit after
+        s, e = t0 - 90000, t1 + 90000
+        self.rec = self.start([REEL, "-d", self.data, "-v", "run", "--http", "127.0.0.1:0"], "reel2")
+        m = wait_until(lambda: re.search(r"listening on http://127\.0\.0\.1:(\d+)/", self.rec.output()), 15)
+        self.port = int(m.group(1))
+        sid, _ = self.login()
+        r = self.request("GET", f"/api/cameras/cam0/spans?start={s / 90000:.6f}&end={e / 90000:.6f}", cookie=sid)
+        self.assertEqual(r.status, 200, r.body)
+        j = r.json()
+        self.assertEqual(j["camera"], "cam0")
+        spans, gaps = j["spans"], j["gaps"]
+        self.assertEqual(len(spans), 2, j)
+
+        # spans and gaps tile [start, end) in order
+        pieces = sorted([(p["start"], p["end"], "span") for p in spans] +
+                        [(g["start"], g["end"], g["reason"]) for g in gaps])
+        self.assertEqual(pieces[0][0], j["start"])
+        self.assertEqual(pieces[-1][1], j["end"])
+        for a, b in zip(pieces, pieces[1:]):
+            self.assertEqual(a[1], b[0], pieces)
+        # the outage between the two spans has its reason
+        between = [g for g in gaps if spans[0]["end"] <= g["start"] and g["end"] <= spans[1]["start"]]
+        self.assertTrue(between, j)
+        self.assertTrue(any(g["reason"] not in ("not recorded",) for g in between), between)
+        self.assertTrue(any("refused" in g["reason"] or "closed" in g["reason"] or "stalled" in g["reason"]
+                            or "lost" in g["reason"] or "reset" in g["reason"] or "EOF" in g["reason"]
+                            or "connect" in g["reason"] for g in between), between)
+        # view.mp4: inside one recording, across several, across the gap, at the edges
+        by_rec = {}
+        for f in frames:
+            by_rec.setdefault(f[0], []).append(f)
+        ids = sorted(by_rec)
+        mid = by_rec[ids[1]]
+        a = mid[len(mid) // 4][1] + 1234
+        self.check_mp4(sid, a, a + 30000, "inside.mp4")
+        a = by_rec[ids[0]][10][1] + 567
+        self.check_mp4(sid, a, by_rec[ids[2]][5][1] + 789, "several.mp4")
+        self.check_mp4(sid, t0 + 45000 + 1234, t1 - 45000 - 1234, "across-gap.mp4")
+        self.check_mp4(sid, t0 - 5 * 90000, t0 + 90000 + 1234, "start-edge.mp4")
+        self.check_mp4(sid, t1 - 90000 - 1234, t1 + 5 * 90000, "end-edge.mp4")
+        self.check_mp4(sid, t0, t1, "all.mp4")
+
+    def test_view_ranges_etag_export(self):
+        self.start_recording(rotate="2")
+        sid, _ = self.login()
+        time.sleep(8)
+        frames = self.frames("cam0")
+        t0 = frames[0][1]
+        # a range whose recordings are all closed: its bytes no longer change
+        closed = [r for r in self.recordings("cam0") if "open" not in r]
+        self.assertGreaterEqual(len(closed), 1, closed)
+        last = closed[-1]
+        e90k = int(last["start90k"]) + int(last["wall90k"]) // 2
+        s, e = f"{(t0 + 45000) / 90000:.6f}", f"{e90k / 90000:.6f}"
+        path = self.view_path(s, e)
+        t_start = time.time()
+        whole = self.request("GET", path, cookie=sid)
+        self.assertEqual(whole.status, 200)
+        self.assertLess(time.time() - t_start, 2.0)
+        size = len(whole.body)
+        self.assertEqual(int(whole.header("Content-Length")), size)
+        self.assertEqual(whole.header("Accept-Ranges"), "bytes")
+        etag = whole.header("ETag")
+        self.assertRegex(etag, r'^"[0-9a-f]{32}"$')
+        self.assertTrue(whole.header("Last-Modified").endswith(" GMT"))
+        self.assertRegex(whole.header("Content-Disposition"), r'^inline; filename="cam0-\d{8}T\d{6}Z\.mp4"$')
+        self.assertEqual(whole.body[4:8], b"ftyp")
+        self.assertIn(b"moov", whole.body[:4096])  # fast start
+        # export writes the same bytes
+        out = os.path.join(self.tmp, "export.mp4")
+        self.reel("export", "--camera", "cam0", "--from", "@" + s, "--to", "@" + e, "-o", out)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), whole.body, "reel export and view.mp4 differ")
+        # byte ranges fetched piecewise and joined equal the whole
+        parts, off, step = [], 0, 65537
+        while off < size:
+            r = self.request("GET", path, cookie=sid, headers={"Range": f"bytes={off}-{off + step - 1}"})
+            self.assertEqual(r.status, 206)
+            last = min(off + step, size) - 1
+            self.assertEqual(r.header("Content-Range"), f"bytes {off}-{last}/{size}")
+            self.assertEqual(r.header("ETag"), etag)
+            parts.append(r.body)
+            off += step
+        self.assertEqual(b"".join(parts), whole.body)
+        r = self.request("GET", path, cookie=sid, headers={"Range": "bytes=-100"})
+        self.assertEqual((r.status, r.body), (206, whole.body[-100:]))
+        r = self.request("GET", path, cookie=sid, headers={"Range": f"bytes={size - 10}-"})
+        self.assertEqual((r.status, r.body), (206, whole.body[-10:]))
+        r = self.request("GET", path, cookie=sid, headers={"Range": f"bytes={size}-"})
+        self.assert_json_error(r, 416)
+        self.assertEqual(r.header("Content-Range"), f"bytes */{size}")
+        r = self.request("GET", path, cookie=sid, headers={"Range": "bytes=0-1,5-6"})
+        self.assertEqual((r.status, r.body), (200, whole.body))
+        # If-Range: current tag -> 206, old tag -> whole; If-None-Match -> 304
+        r = self.request("GET", path, cookie=sid, headers={"Range": "bytes=0-9", "If-Range": etag})
+        self.assertEqual((r.status, r.body), (206, whole.body[:10]))
+        r = self.request("GET", path, cookie=sid, headers={"Range": "bytes=0-9", "If-Range": '"stale"'})
+        self.assertEqual((r.status, r.body), (200, whole.body))
+        r = self.request("GET", path, cookie=sid, headers={"If-None-Match": etag})
+        self.assertEqual((r.status, r.body), (304, b""))
+        self.assertEqual(r.header("ETag"), etag)
+        # HEAD: headers only
+        r = self.request("HEAD", path, cookie=sid)
+        self.assertEqual((r.status, r.body), (200, b""))
+        self.assertEqual(int(r.header("Content-Length")), size)
+        self.assertEqual(r.header("ETag"), etag)
+        # a range reaching into the open recording: the tag changes as it grows
+        now_path = self.view_path(s, f"{time.time() + 60:.3f}")
+        e1 = self.request("HEAD", now_path, cookie=sid).header("ETag")
+        time.sleep(1.5)
+        e2 = self.request("HEAD", now_path, cookie=sid).header("ETag")
+        self.assertNotEqual(e1, e2)
+        # a one-hour range starts sending quickly
+        t = time.time()
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        c.request("GET", self.view_path(f"{time.time() - 3000:.0f}", f"{time.time() + 600:.0f}"),
+                  headers={"Cookie": f"reel_session={sid}"})
+        r = c.getresponse()
+        r.read(1)
+        self.assertEqual(r.status, 200)
+        self.assertLess(time.time() - t, 0.5)
+        c.close()
+
+    def test_traversal_bad_requests_no_secrets(self):
+        self.start_recording(auth=True)
+        sid, _ = self.login()
+        time.sleep(3)
+        for path in ["/api/cameras/..%2F..%2Fetc%2Fpasswd/view.mp4?start=-1m&end=now",
+                     "/api/cameras/..%2f..%2fetc%2fpasswd/spans",
+                     "/api/cameras/../../etc/passwd/view.mp4?start=-1m&end=now",
+                     "/api/cameras/%2e%2e/view.mp4?start=-1m&end=now",
+                     "/api/cameras/cam0%00/view.mp4?start=-1m&end=now",
+                     "/api/cameras/cam0%2F..%2F..%2Freel.db/view.mp4?start=-1m&end=now",
+                     "/..%2Freel.db", "/../reel.db", "/reel.db", "/storage", "/%2e%2e/%2e%2e/etc/passwd",
+                     "/api/cameras/cam0/view.mp4/../../../../etc/passwd"]:
+            r = self.request("GET", path, cookie=sid)
+            self.assertGreaterEqual(r.status, 400, path)
+            self.assertLess(r.status, 500, path)
+            self.assertNotIn(b"root:", r.body)
+            self.assertNotIn(b"SQLite format", r.body)
+            self.assertEqual(r.header("Content-Type"), "application/json", path)
+        # a raw NUL byte in the request line
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as so:
+            so.sendall(b"GET /api/cameras/cam0\x00/etc/passwd/view.mp4 HTTP/1.1\r\nHost: x\r\n"
+                       b"Cookie: reel_session=" + sid.encode() + b"\r\n\r\n")
+            data = so.recv(65536)
+        self.assertRegex(data, rb"^HTTP/1\.1 4\d\d ")
+        self.assertNotIn(b"root:", data)
+        # bad requests: 4xx with a JSON error saying what was wrong
+        base = "/api/cameras/cam0/view.mp4"
+        cases = [(f"{base}?start=yesterday&end=now", 400, "start"),
+                 (f"{base}?start=-1m&end=2026-13-99T00:00:00Z", 400, "end"),
+                 (f"{base}?end=now", 400, "start"),
+                 (f"{base}?start=-1m", 400, "end"),
+                 (f"{base}?start=now&end=-1m", 400, "after"),
+                 (f"{base}?start=-8d&end=now", 400, "7 days"),
+                 (f"{base}?start=%zz&end=now", 400, "start"),
+                 ("/api/cameras/nosuch/view.mp4?start=-1m&end=now", 404, "nosuch"),
+                 ("/api/cameras/nosuch/spans?start=-1m&end=now", 404, "nosuch"),
+                 (f"{base}?start=1000&end=1010", 404, "no footage"),
+                 ("/api/cameras/cam0/spans?start=x&end=now", 400, "start"),
+                 ("/api/cameras/a.b/spans", 400, "camera name"),
+                 ("/api/cameras/cam0/other", 404, "route")]
+        for path, status, word in cases:
+            r = self.request("GET", path, cookie=sid)
+            self.assert_json_error(r, status)
+            self.assertIn(word, r.json()["error"], path)
+        self.assert_json_error(self.request("PUT", "/api/cameras", cookie=sid), 403)
+        r = self.request("POST", "/api/login", body="x" * 20000)
+        self.assertIn(r.status, (400, 413))
+        # the camera password appears in no API output and no log line
+        self.request("GET", "/api/cameras", cookie=sid)
+        self.request("GET", "/api/cameras/cam0/spans?start=-1m&end=now", cookie=sid)
+        self.assertNotIn(CAM_PASSWORD, self.request("GET", "/api/cameras", cookie=sid).body.decode())
+        self.assert_no_secret_anywhere(sid)
+
+
+if __name__ == "__main__":
+    unittest.main()
