@@ -226,7 +226,11 @@ class Reel:
             if r.returncode:
                 raise RuntimeError(f"reel camera add: {r.stderr}")
         self.log = open(os.path.join(os.path.dirname(out), "reel.log"), "wb")
-        self.procs = [subprocess.Popen(["nice", "-n", str(args.nice), args.reel, "-d", self.data, "run"],
+        # The recorder alone: no web server (when this reel has one), so that
+        # nothing else competes and no port can clash.
+        usage = run_quiet([args.reel, "--help"])
+        extra = ["--no-http"] if "--no-http" in usage.stdout + usage.stderr else []
+        self.procs = [subprocess.Popen(["nice", "-n", str(args.nice), args.reel, "-d", self.data, "run"] + extra,
                                        stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)]
         self.t_start = time.time()
 
