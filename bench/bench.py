@@ -123,6 +123,23 @@ def mem_of(pids):
     return rss, pss
 
 
+def rx_backlog(port):
+    """Bytes waiting in receive queues of TCP sockets connected to the
+    simulator's port (what the recorder has not read yet), from /proc/net/tcp*."""
+    total = 0
+    for fn in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(fn) as f:
+                next(f)
+                for line in f:
+                    w = line.split()
+                    if int(w[2].rsplit(":", 1)[1], 16) == port:
+                        total += int(w[4].split(":")[1], 16)
+        except (OSError, StopIteration, ValueError, IndexError):
+            pass
+    return total
+
+
 def disk_bytes(path):
     """(allocated, apparent) bytes of every file under path."""
     alloc = app = 0
@@ -384,6 +401,14 @@ def measure(args, rec_cls, n, work):
         alive = sum(1 for p in rec.procs if p.poll() is None)
         load = os.getloadavg()
         sim.freeze()
+        # Let the recorder read what is in flight: wait until its sockets'
+        # receive queues are empty (a recorder that fell behind real time
+        # shows here as backlog), then give it args.drain more seconds.
+        backlog = rx_backlog(sim.port)
+        t_drain = time.monotonic()
+        while rx_backlog(sim.port) > 0 and time.monotonic() - t_drain < 60:
+            time.sleep(0.2)
+        drain_s = time.monotonic() - t_drain
         time.sleep(args.drain)
         rec.stop()
     finally:
@@ -412,12 +437,13 @@ def measure(args, rec_cls, n, work):
         "frames_fraction": (sum(min(expect.get(i, 0), stored.get(i, 0)) for i in range(n))
                             / max(1, sum(expect.values()))),
         "procs_alive_at_end": alive, "loadavg": load,
+        "backlog_bytes_at_stop": backlog, "drain_s": round(drain_s, 2),
         "decodes": rec.decodes(),
     }
     log(f"{rec_cls.name} N={n}: cpu {res['cpu_pct_per_cam']:.3f}%/cam, "
         f"pss {res['pss_per_cam'] / 1e6:.2f} MB/cam, disk/recv {res['disk_ratio'] or 0:.4f}, "
         f"frames {res['frames_stored']}/{res['frames_sent']} (lost {lost}), decode {res['decodes']}, "
-        f"load {load[0]:.2f}")
+        f"backlog {backlog / 1e6:.1f} MB drained in {drain_s:.1f} s, load {load[0]:.2f}")
     return res
 
 

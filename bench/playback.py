@@ -88,9 +88,10 @@ def main():
     ap.add_argument("--max-bytes", type=int, default=256 << 20,
                     help="body bytes each client reads at most (default 256 MiB)")
     ap.add_argument("--data", help="reuse/keep this data dir (filled once)")
+    ap.add_argument("--fill", help="reel-bench-fill binary (default: BUILD/bench/reel-bench-fill)")
     a = ap.parse_args()
     a.reel = os.path.join(a.build, "src/reel/reel")
-    fill = os.path.join(a.build, "bench/reel-bench-fill")
+    fill = a.fill or os.path.join(a.build, "bench/reel-bench-fill")
     a.clip = a.clip or os.path.join(a.build, "clips/h264.264")
     for f in (a.reel, fill, a.clip):
         if not os.path.exists(f):
@@ -105,6 +106,7 @@ def main():
         a.data = os.path.join(tmp, "data")
     marker = os.path.join(a.data, "bench-fill.end")
     if not os.path.exists(marker):
+        os.makedirs(os.path.dirname(os.path.abspath(a.data)), exist_ok=True)
         reel(a, "init")
         reel(a, "camera", "add", "bench", "rtsp://127.0.0.1:9/none")
         end = int(time.time())

@@ -14,7 +14,8 @@ pkgs=(build-essential meson ninja-build pkg-config libsqlite3-dev sqlite3 libssl
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(python3 python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools gstreamer1.0-plugins-base
          gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-         chromium fonts-dejavu-core nodejs)   # browser test (tests/browser): Debian's chromium
+         chromium fonts-dejavu-core nodejs   # browser test (tests/browser): Debian's chromium
+         valgrind)  # meson test --setup=valgrind (fuzz/meson.build)
   command -v npm >/dev/null || pkgs+=(npm)    # npm ships inside nodesource's nodejs
 fi
 

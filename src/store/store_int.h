@@ -56,6 +56,7 @@ struct reel_rec {
     bool closing;                   /* the run is done with it */
     bool discard;                   /* never used: delete it */
     bool io_error;                  /* a write or fdatasync failed: nothing more is trusted */
+    bool nospace;                   /* the syncer's write got ENOSPC: the loop frees space and retries */
     int err_no;
     char error[256];
     int64_t id, camera_id, dir_id;

@@ -113,6 +113,12 @@ static int write_some(struct reel_rec *x, const uint8_t *p, size_t n, size_t *do
  * -EIO with x->error on its next frame. */
 static void write_failed(struct reel_store *s, struct reel_rec *x, int e)
 {
+    if (e == -ENOSPC && !x->closing) {
+        /* nothing of the failed call was written: safe to retry once the
+         * loop thread has freed space (reel_run_frame's disk-full path) */
+        x->nospace = true;
+        return;
+    }
     if (x->io_error)
         return;
     x->io_error = true;
@@ -218,9 +224,9 @@ static void finish_cur(struct reel_run *r)
     if (!x)
         return;
     int e = flush_locked(x);
-    if (e < 0)
-        write_failed(r->s, x, e);
     x->closing = true;
+    if (e < 0 && e != -ENOSPC)
+        write_failed(r->s, x, e); /* ENOSPC: the syncer tries once more */
     r->next_start90k = x->start90k + x->wall_dur;
     r->cur = NULL;
     r->s->work = true;
@@ -264,10 +270,11 @@ static int fail_run(struct reel_run *r, int rc, struct reel_err *err, const char
  * a frame larger than a batch. *done tracks a direct write across retries. */
 static int append_locked(struct reel_rec *x, const uint8_t *p, size_t n, size_t *done)
 {
-    if (x->fd >= 0 && x->batch.len > 0 && x->batch.len + n > REEL_BATCH_CAP) {
+    if (x->fd >= 0 && x->batch.len > 0 && (x->batch.len + n > REEL_BATCH_CAP || x->nospace)) {
         int e = flush_locked(x);
         if (e < 0)
             return e;
+        x->nospace = false;
     }
     if (x->fd >= 0 && n > REEL_BATCH_CAP) {
         int e = write_some(x, p, n, done);
