@@ -137,6 +137,7 @@ struct server {
     int family;
     uint16_t port;
     int64_t start_ns;
+    bool paused;                /* SIGUSR2: send no more frames */
     uint64_t ticks;
     uint64_t rng;
     bool quit;
@@ -1246,6 +1247,7 @@ static int setup(struct server *s)
     sigaddset(&ss, SIGINT);
     sigaddset(&ss, SIGTERM);
     sigaddset(&ss, SIGUSR1);
+    sigaddset(&ss, SIGUSR2);
     sigprocmask(SIG_BLOCK, &ss, NULL);
     signal(SIGPIPE, SIG_IGN);
     s->sfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -1279,10 +1281,18 @@ static void on_signal(struct server *s)
 {
     struct signalfd_siginfo si;
     while (read(s->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-        if (si.ssi_signo == SIGUSR1)
+        if (si.ssi_signo == SIGUSR1) {
             print_stats(s);
-        else
+        } else if (si.ssi_signo == SIGUSR2) {
+            /* Pause: no new frames for anyone; queued output still drains.
+             * The benchmark uses it to end a measurement cleanly. */
+            s->paused = true;
+            reel_log(&s->lg, REEL_LOG_INFO, "paused: no more frames are sent");
+            if (s->frame_log)
+                fflush(s->frame_log);
+        } else {
             s->quit = true;
+        }
     }
 }
 
@@ -1292,7 +1302,7 @@ static void on_tick(struct server *s)
     if (read(s->tfd, &exp, sizeof(exp)) != (ssize_t)sizeof(exp))
         return;
     int64_t now = now_ns(s);
-    for (unsigned i = 0; i < s->o.cameras; i++)
+    for (unsigned i = 0; i < s->o.cameras && !s->paused; i++)
         cam_tick(s, &s->cams[i], now);
     if (++s->ticks % SWEEP_EVERY == 0 || s->o.slow_describe)
         sweep(s, now);

@@ -104,3 +104,25 @@ void reel_buf_consume(struct reel_buf *b, size_t n)
     memmove(b->data, b->data + n, b->len - n);
     b->len -= n;
 }
+
+int reel_array_grow(void *arrp, size_t *alloc, size_t n, size_t elem, size_t first)
+{
+    if (n < *alloc)
+        return 0;
+    size_t na = *alloc ? *alloc : (first ? first : 8);
+    while (na <= n) {
+        if (na > SIZE_MAX / 2)
+            return -EOVERFLOW;
+        na *= 2;
+    }
+    if (na > SIZE_MAX / elem)
+        return -EOVERFLOW;
+    void *old;
+    memcpy(&old, arrp, sizeof(old));
+    void *p = realloc(old, na * elem);
+    if (!p)
+        return -ENOMEM;
+    memcpy(arrp, &p, sizeof(p));
+    *alloc = na;
+    return 0;
+}

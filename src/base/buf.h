@@ -34,6 +34,12 @@ int reel_buf_printf(struct reel_buf *b, const char *fmt, ...) __attribute__((for
 void reel_buf_consume(struct reel_buf *b, size_t n);
 static inline void reel_buf_reset(struct reel_buf *b) { b->len = 0; }
 
+/* Makes room in a malloc'd array for element index n (n + 1 elements of
+ * elem bytes), doubling the capacity from `first`. arrp is the address of
+ * the array pointer (e.g. &v for `struct x *v`), *alloc its capacity in
+ * elements. 0, or -ENOMEM / -EOVERFLOW with the array left as it was. */
+int reel_array_grow(void *arrp, size_t *alloc, size_t n, size_t elem, size_t first);
+
 static inline uint16_t reel_rd_be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static inline uint32_t reel_rd_be32(const uint8_t *p)
 {

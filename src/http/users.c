@@ -13,6 +13,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/strutil.h"
 
@@ -252,15 +253,9 @@ int reel_users_list(struct reel_users *u, struct reel_user_info **ret, size_t *r
     size_t n = 0, alloc = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == alloc) {
-            size_t na = alloc ? alloc * 2 : 8;
-            void *p = realloc(v, na * sizeof(*v));
-            if (!p) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            v = p;
-            alloc = na;
+        if (reel_array_grow(&v, &alloc, n, sizeof(*v), 8) < 0) {
+            rc = SQLITE_NOMEM;
+            break;
         }
         v[n].id = sqlite3_column_int64(st, 0);
         snprintf(v[n].name, sizeof(v[n].name), "%s", (const char *)sqlite3_column_text(st, 1));
@@ -508,15 +503,9 @@ int reel_token_list(struct reel_users *u, struct reel_token_info **ret, size_t *
     size_t n = 0, alloc = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == alloc) {
-            size_t na = alloc ? alloc * 2 : 8;
-            void *p = realloc(v, na * sizeof(*v));
-            if (!p) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            v = p;
-            alloc = na;
+        if (reel_array_grow(&v, &alloc, n, sizeof(*v), 8) < 0) {
+            rc = SQLITE_NOMEM;
+            break;
         }
         snprintf(v[n].name, sizeof(v[n].name), "%s", (const char *)sqlite3_column_text(st, 0));
         snprintf(v[n].user, sizeof(v[n].user), "%s", (const char *)sqlite3_column_text(st, 1));

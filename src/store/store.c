@@ -338,14 +338,8 @@ int reel__collect_garbage(struct reel_store *s, sqlite3 *db, struct reel_err *er
     int64_t (*rows)[3] = NULL;
     size_t n = 0, alloc = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
-        if (n == alloc) {
-            size_t na = alloc ? alloc * 2 : 64;
-            void *p = realloc(rows, na * sizeof(*rows));
-            if (!p)
-                break;
-            rows = p;
-            alloc = na;
-        }
+        if (reel_array_grow(&rows, &alloc, n, sizeof(*rows), 64) < 0)
+            break;
         for (int i = 0; i < 3; i++)
             rows[n][i] = sqlite3_column_int64(st, i);
         n++;
@@ -610,14 +604,8 @@ static int recover(struct reel_store *s, struct reel_err *err)
         const struct reel_dir_rt *d = reel__dir(s, sqlite3_column_int64(st, 1));
         if (!d || !d->usable)
             continue;
-        if (n == alloc) {
-            size_t na = alloc ? alloc * 2 : 16;
-            int64_t *p = realloc(ids, na * sizeof(*ids));
-            if (!p)
-                break;
-            ids = p;
-            alloc = na;
-        }
+        if (reel_array_grow(&ids, &alloc, n, sizeof(*ids), 16) < 0)
+            break;
         ids[n++] = sqlite3_column_int64(st, 0);
     }
     sqlite3_finalize(st);
@@ -938,15 +926,9 @@ int reel_store_camera_list(struct reel_store *s, struct reel_camera **ret, size_
     size_t n = 0, alloc = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == alloc) {
-            size_t na = alloc ? alloc * 2 : 8;
-            void *p = realloc(v, na * sizeof(*v));
-            if (!p) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            v = p;
-            alloc = na;
+        if (reel_array_grow(&v, &alloc, n, sizeof(*v), 8) < 0) {
+            rc = SQLITE_NOMEM;
+            break;
         }
         camera_from_row(st, &v[n++]);
     }
@@ -1022,16 +1004,10 @@ int reel_store_camera_remove(struct reel_store *s, const char *name, bool delete
     int64_t *ids = NULL;
     size_t n = 0, alloc = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
-        if (n == alloc) {
-            size_t na = alloc ? alloc * 2 : 64;
-            int64_t *p = realloc(ids, na * sizeof(*ids));
-            if (!p) {
-                sqlite3_finalize(st);
-                free(ids);
-                return reel_err_set(err, ENOMEM, "out of memory");
-            }
-            ids = p;
-            alloc = na;
+        if (reel_array_grow(&ids, &alloc, n, sizeof(*ids), 64) < 0) {
+            sqlite3_finalize(st);
+            free(ids);
+            return reel_err_set(err, ENOMEM, "out of memory");
         }
         ids[n++] = sqlite3_column_int64(st, 0);
     }
@@ -1230,15 +1206,9 @@ int reel_store_recordings(struct reel_store *s, int64_t camera_id, int64_t from9
     size_t n = 0, alloc = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == alloc) {
-            size_t na = alloc ? alloc * 2 : 16;
-            void *p = realloc(v, na * sizeof(*v));
-            if (!p) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            v = p;
-            alloc = na;
+        if (reel_array_grow(&v, &alloc, n, sizeof(*v), 16) < 0) {
+            rc = SQLITE_NOMEM;
+            break;
         }
         struct reel_recording *x = &v[n];
         memset(x, 0, sizeof(*x));
@@ -1313,15 +1283,9 @@ int reel_store_gaps(struct reel_store *s, int64_t camera_id, int64_t from90k, in
     size_t n = 0, alloc = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == alloc) {
-            size_t na = alloc ? alloc * 2 : 16;
-            void *p = realloc(v, na * sizeof(*v));
-            if (!p) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            v = p;
-            alloc = na;
+        if (reel_array_grow(&v, &alloc, n, sizeof(*v), 16) < 0) {
+            rc = SQLITE_NOMEM;
+            break;
         }
         v[n].start90k = sqlite3_column_int64(st, 0);
         v[n].end90k = sqlite3_column_int64(st, 1);

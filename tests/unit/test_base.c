@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -29,6 +30,25 @@ static void test_buf_cap(void **state)
     assert_int_equal(reel_buf_printf(&b, "%d%d", 1, 2), -EMSGSIZE);
     assert_int_equal(b.len, 9);
     reel_buf_free(&b);
+}
+
+static void test_array_grow(void **state)
+{
+    (void)state;
+    int *v = NULL;
+    size_t alloc = 0;
+    for (size_t n = 0; n < 100; n++) {
+        assert_int_equal(reel_array_grow(&v, &alloc, n, sizeof(*v), 4), 0);
+        assert_true(alloc > n);
+        v[n] = (int)n;
+    }
+    assert_int_equal(alloc, 128);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(v[i], i);
+    size_t huge = SIZE_MAX / 2 + 1;
+    assert_int_equal(reel_array_grow(&v, &alloc, huge, sizeof(*v), 4), -EOVERFLOW);
+    assert_int_equal(alloc, 128);
+    free(v);
 }
 
 static void test_base64(void **state)
@@ -79,6 +99,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buf_cap),
+        cmocka_unit_test(test_array_grow),
         cmocka_unit_test(test_base64),
         cmocka_unit_test(test_parse_i64),
         cmocka_unit_test(test_clock),
