@@ -5,10 +5,12 @@ camera for the peers, all fed by reel-sim from the same 1080p clip.
 
 For each N in the list and each recorder, a fresh reel-sim (same binary, same
 options, same clip) serves N cameras; the recorder records them for WARMUP + T
-seconds; then the simulator is frozen (SIGSTOP) so that the recorder drains
-what is in flight, the recorder is stopped (SIGTERM for reel, SIGINT for the
-peers, which finalise their MP4s on it), and the simulator is resumed and
-stopped to read its exit stats. Per camera, it reports:
+seconds; then the simulator is paused (SIGUSR2: no new frames) and the
+runner waits until nothing is queued between simulator and recorder (the
+backlog at that moment says whether the recorder kept up with real time),
+the recorder is stopped (SIGTERM for reel, SIGINT for the peers, which
+finalise their MP4s on it), and the simulator is stopped to read its exit
+stats. Per camera, it reports:
 
   cpu%      utime+stime+cutime+cstime of the recorder's processes from
             /proc/PID/stat over the T steady seconds, % of one core
@@ -123,9 +125,11 @@ def mem_of(pids):
     return rss, pss
 
 
-def rx_backlog(port):
-    """Bytes waiting in receive queues of TCP sockets connected to the
-    simulator's port (what the recorder has not read yet), from /proc/net/tcp*."""
+def in_flight(port):
+    """Bytes between the simulator and the recorder: the send queues of the
+    simulator's sockets (local port = port) plus the receive queues of the
+    recorder's (remote port = port), from /proc/net/tcp*. The simulator's own
+    output queue only holds data while its kernel send queue is full."""
     total = 0
     for fn in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
@@ -133,8 +137,11 @@ def rx_backlog(port):
                 next(f)
                 for line in f:
                     w = line.split()
+                    tx, rx = (int(x, 16) for x in w[4].split(":"))
+                    if int(w[1].rsplit(":", 1)[1], 16) == port:
+                        total += tx
                     if int(w[2].rsplit(":", 1)[1], 16) == port:
-                        total += int(w[4].split(":")[1], 16)
+                        total += rx
         except (OSError, StopIteration, ValueError, IndexError):
             pass
     return total
@@ -174,12 +181,12 @@ class Sim:
     def url(self, i):
         return f"rtsp://127.0.0.1:{self.port}/cam/{i}"
 
-    def freeze(self):
-        os.kill(self.p.pid, signal.SIGSTOP)
+    def pause(self):
+        """No more frames from now on; queued output still drains (SIGUSR2)."""
+        os.kill(self.p.pid, signal.SIGUSR2)
 
     def stop(self):
-        """Resumes and stops the simulator; returns {camera: (bytes, aus)}."""
-        os.kill(self.p.pid, signal.SIGCONT)
+        """Stops the simulator; returns {camera: (bytes, aus)}."""
         self.p.send_signal(signal.SIGTERM)
         try:
             self.p.wait(30)
@@ -197,10 +204,9 @@ class Sim:
 
     def frames_from_key(self):
         """Per camera: (frames, NAL bytes) sent from the first key frame on.
-        A frame more than 1 s of media time after the one before it is the
-        single frame the simulator sends when it resumes after SIGSTOP
-        ("skip rather than burst"), into a connection the recorder has
-        already closed; it and anything after it are not counted."""
+        A frame more than 1 s of media time after the one before it would
+        be the simulator skipping ahead after being held up ("skip rather
+        than burst"); it and anything after it are not counted."""
         first_key, count, nbytes, last_ts, ended = {}, {}, {}, {}, set()
         with open(self.frame_log) as f:
             for line in f:
@@ -400,13 +406,14 @@ def measure(args, rec_cls, n, work):
         rss, pss = mem_of(pids)
         alive = sum(1 for p in rec.procs if p.poll() is None)
         load = os.getloadavg()
-        sim.freeze()
-        # Let the recorder read what is in flight: wait until its sockets'
-        # receive queues are empty (a recorder that fell behind real time
+        sim.pause()
+        # Let the recorder take what is in flight: wait until nothing is
+        # queued between the two (a recorder that fell behind real time
         # shows here as backlog), then give it args.drain more seconds.
-        backlog = rx_backlog(sim.port)
-        t_drain = time.monotonic()
-        while rx_backlog(sim.port) > 0 and time.monotonic() - t_drain < 60:
+        backlog = in_flight(sim.port)
+        t_drain, zeros = time.monotonic(), 0
+        while zeros < 3 and time.monotonic() - t_drain < 120:
+            zeros = zeros + 1 if in_flight(sim.port) == 0 else 0
             time.sleep(0.2)
         drain_s = time.monotonic() - t_drain
         time.sleep(args.drain)
@@ -421,6 +428,9 @@ def measure(args, rec_cls, n, work):
     stored = rec.frames_stored()
     lost = sum(max(0, expect.get(i, 0) - stored.get(i, 0)) for i in range(n))
     cams_lossy = sum(1 for i in range(n) if expect.get(i, 0) > stored.get(i, 0))
+    # more stored than sent from the first key frame: GStreamer keeps the
+    # frames before it (undecodable until the key frame)
+    extra = sum(max(0, stored.get(i, 0) - expect.get(i, 0)) for i in range(n))
     alloc, app = disk_bytes(out)
     res = {
         "recorder": rec_cls.name, "n": n, "seconds": round(t1 - t0, 2),
@@ -433,7 +443,7 @@ def measure(args, rec_cls, n, work):
         "disk_ratio": alloc / payload_bytes if payload_bytes else None,
         "disk_ratio_rtp": alloc / sent_bytes if sent_bytes else None,
         "frames_sent": sum(expect.values()), "frames_stored": sum(stored.values()),
-        "frames_lost": lost, "cams_with_loss": cams_lossy,
+        "frames_lost": lost, "cams_with_loss": cams_lossy, "frames_extra": extra,
         "frames_fraction": (sum(min(expect.get(i, 0), stored.get(i, 0)) for i in range(n))
                             / max(1, sum(expect.values()))),
         "procs_alive_at_end": alive, "loadavg": load,
@@ -453,13 +463,13 @@ def fmt_row(r):
     return (f"| {r['recorder']} | {r['n']} | {r['cpu_pct_per_cam']:.3f} | {r['cpu_pct_total']:.1f} | "
             f"{r['rss_per_cam'] / 1e6:.2f} | {r['pss_per_cam'] / 1e6:.2f} | "
             f"{r['disk_ratio']:.4f} | {r['disk_ratio_rtp']:.4f} | {r['frames_stored']}/{r['frames_sent']} | {r['frames_lost']} | "
-            f"{r['decodes']} |")
+            f"{r['backlog_bytes_at_stop'] / 1e6:.1f} | {r['decodes']} |")
 
 
 def report(results):
     lines = ["| recorder | N | CPU %/cam | CPU % total | RSS MB/cam | PSS MB/cam | disk ÷ recv | "
-             "disk ÷ RTP sent | frames stored/sent | lost | decodes |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "disk ÷ RTP sent | frames stored/sent | lost | backlog MB | decodes |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     lines += [fmt_row(r) for r in results]
     by = {(r["recorder"], r["n"]): r for r in results}
     ratio = []
@@ -493,7 +503,7 @@ def main():
     ap.add_argument("-t", "--seconds", type=float, default=30.0, help="measured seconds (default 30)")
     ap.add_argument("--warmup", type=float, default=6.0, help="seconds before measuring (default 6)")
     ap.add_argument("--drain", type=float, default=2.0,
-                    help="seconds the frozen simulator leaves the recorder to drain (default 2)")
+                    help="seconds left to the recorder once nothing is in flight (default 2)")
     ap.add_argument("--recorders", default="reel,ffmpeg,gst")
     ap.add_argument("--nice", type=int, default=0, help="nice level of measured processes (default 0)")
     ap.add_argument("--work", default=None, help="scratch dir (default: a new one under /tmp)")

@@ -348,12 +348,25 @@ static int cam_flush(struct reel_cam *c)
     return 0;
 }
 
+static int cam_setup_depack(struct reel_cam *c);
+
 static int on_rtp(void *opaque, uint8_t channel, const uint8_t *pkt, size_t len)
 {
     struct reel_cam *c = opaque;
     const struct reel_rtsp_video *v = reel_rtsp_client_video(c->rtsp);
-    if (!v || !c->depack || channel != v->rtp_channel)
+    if (!v || channel != v->rtp_channel)
         return 0;                          /* RTCP and unknown channels */
+    if (!c->depack) {
+        /* RTP can arrive in the same read as the PLAY response, before
+         * cam_after_client() sees PLAYING: set up now rather than drop the
+         * first packets (and with them, often, the first key frame). */
+        int r = cam_setup_depack(c);
+        if (r < 0) {
+            snprintf(c->fail_reason, sizeof(c->fail_reason), "cannot set up depacketiser: %s",
+                     strerror(-r));
+            return r;
+        }
+    }
     struct reel_err err = { "" };
     int r = reel_depack_push(c->depack, pkt, len, &err);
     if (r < 0 && c->fail_reason[0])
@@ -426,7 +439,7 @@ static bool cam_after_client(struct reel_cam *c, int r, const struct reel_err *e
         c->io.bulk = true;               /* media flows: reads may be coalesced */
         c->last_frame_mono = c->playing_since;
         c->last_udp_mono = c->playing_since;
-        int rr = cam_setup_depack(c);
+        int rr = c->depack ? 0 : cam_setup_depack(c);
         if (rr < 0) {
             cam_fail(c, "cannot set up depacketiser: %s", strerror(-rr));
             return false;
