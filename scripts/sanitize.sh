@@ -29,6 +29,9 @@ ninja -C "$build" >/dev/null || { ninja -C "$build" | tail -30; echo "0 passed, 
 # are reported (and fail the test), the first error aborts.
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+# LD_PRELOAD shims (tests/faultfs) must load after the sanitizer runtime.
+REEL_PRELOAD_FIRST="$(cc -print-file-name=libasan.so)"
+export REEL_PRELOAD_FIRST
 start=$(date +%s)
 meson test -C "$build" --print-errorlogs --num-processes 2 "${suites[@]}" "$@"
 rc=$?

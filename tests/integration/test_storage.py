@@ -17,6 +17,9 @@ import unittest
 
 from harness import REEL, Proc, ReelTestCase, clip, clip_frames, wait_until
 
+# Under AddressSanitizer the ASan runtime must come first in LD_PRELOAD;
+# scripts/sanitize.sh names it in REEL_PRELOAD_FIRST.
+PRELOAD_FIRST = os.environ.get("REEL_PRELOAD_FIRST", "")
 FAULTFS = os.environ.get("REEL_FAULTFS") or os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(REEL)))), "tests", "faultfs", "faultfs.so")
 CLIPS = os.environ.get("REEL_CLIPS", "build/clips")
@@ -254,7 +257,7 @@ class StorageTest(ReelTestCase):
         self.reel("camera", "add", "c", f"rtsp://127.0.0.1:{port}/cam/0")
         trig = os.path.join(self.tmp, "fail-now")
         flog = os.path.join(self.tmp, "faultfs.log")
-        rec = self.start_reel_env({"LD_PRELOAD": FAULTFS, "FAULTFS_MODE": "fail",
+        rec = self.start_reel_env({"LD_PRELOAD": (PRELOAD_FIRST + " " + FAULTFS).strip(), "FAULTFS_MODE": "fail",
                                    "FAULTFS_PREFIX": os.path.join(self.data, "storage") + "/",
                                    "FAULTFS_TRIGGER": trig, "FAULTFS_COUNT": "1", "FAULTFS_LOG": flog},
                                   "--checkpoint-ms", "500", "--backoff-max-s", "1")
@@ -293,7 +296,7 @@ class StorageTest(ReelTestCase):
             self.reel("camera", "add", f"c{i}", f"rtsp://127.0.0.1:{port}/cam/{i}")
         flog = os.path.join(self.tmp, "faultfs.log")
         trig = os.path.join(self.tmp, "crash-now")
-        env = {"LD_PRELOAD": FAULTFS, "FAULTFS_MODE": "crash", "FAULTFS_PREFIX": self.data + "/",
+        env = {"LD_PRELOAD": (PRELOAD_FIRST + " " + FAULTFS).strip(), "FAULTFS_MODE": "crash", "FAULTFS_PREFIX": self.data + "/",
                "FAULTFS_TRIGGER": trig, "FAULTFS_LOG": flog}
         args = ("--checkpoint-ms", str(ckpt_ms), "--rotate-s", "2")
         # a clean run first: how many write/sync calls a second
