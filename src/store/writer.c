@@ -562,36 +562,8 @@ struct ckpt_item {
     uint8_t *index;
     int64_t run_id, run_index, start90k, sample_entry_id;
     bool final, discard, sync_failed, done;
-    bool need_sync, synced;
     int sync_errno;
 };
-
-/* Files per storage directory from which one syncfs() replaces their
- * fdatasync()s. */
-#define SYNCFS_MIN_FILES 2
-
-/* Marks items synced by one syncfs() per storage directory that has at least
- * SYNCFS_MIN_FILES files to sync. Items it does not cover (few files, or a
- * syncfs error) are left for per-file fdatasync(). */
-static void sync_by_filesystem(struct ckpt_item *items, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        struct ckpt_item *a = &items[i];
-        if (a->discard || !a->need_sync || a->synced)
-            continue;
-        size_t count = 0;
-        for (size_t j = i; j < n; j++)
-            if (!items[j].discard && items[j].need_sync && items[j].x->dir_id == a->x->dir_id)
-                count++;
-        if (count < SYNCFS_MIN_FILES)
-            continue;
-        if (syncfs(a->x->fd) < 0)
-            continue; /* fdatasync() each file: the error lands where it belongs */
-        for (size_t j = i; j < n; j++)
-            if (!items[j].discard && items[j].need_sync && items[j].x->dir_id == a->x->dir_id)
-                items[j].synced = true;
-    }
-}
 
 static void checkpoint(struct reel_store *s)
 {
@@ -646,12 +618,7 @@ static void checkpoint(struct reel_store *s)
     }
     pthread_mutex_unlock(&s->mu);
 
-    /* Durability of the data before the rows that describe it. With many
-     * files to sync, one syncfs() per storage directory's filesystem does the
-     * work of an fdatasync() per file in a single call (and, on a journalling
-     * filesystem, a single journal commit); if it reports an error, every
-     * file falls back to its own fdatasync() so that the failure is pinned on
-     * the right recordings. */
+    /* durability of the data before the rows that describe it */
     for (size_t i = 0; i < n; i++) {
         struct ckpt_item *it = &items[i];
         if (it->discard)
@@ -659,12 +626,7 @@ static void checkpoint(struct reel_store *s)
         bool cut = it->final && it->x->written > it->snap.bytes;
         if (cut && ftruncate(it->x->fd, (off_t)it->snap.bytes) < 0)
             cut = false; /* recovery cuts it back at the next start */
-        it->need_sync = cut || memcmp(&it->snap, &it->x->committed, sizeof(it->snap)) != 0;
-    }
-    sync_by_filesystem(items, n);
-    for (size_t i = 0; i < n; i++) {
-        struct ckpt_item *it = &items[i];
-        if (it->discard || !it->need_sync || it->synced)
+        if (!cut && memcmp(&it->snap, &it->x->committed, sizeof(it->snap)) == 0)
             continue;
         if (fdatasync(it->x->fd) < 0) {
             /* never retry a failed fsync: the kernel may have dropped the pages */

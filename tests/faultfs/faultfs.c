@@ -110,7 +110,6 @@ static struct {
     int (*ftruncate64)(int, off64_t);
     int (*fsync)(int);
     int (*fdatasync)(int);
-    int (*syncfs)(int);
     int (*open)(const char *, int, ...);
     int (*open64)(const char *, int, ...);
     int (*close)(int);
@@ -128,7 +127,6 @@ static void resolve(void)
     F.ftruncate64 = (int (*)(int, off64_t))dlsym(RTLD_NEXT, "ftruncate64");
     F.fsync = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
     F.fdatasync = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-    F.syncfs = (int (*)(int))dlsym(RTLD_NEXT, "syncfs");
     F.open = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
     F.open64 = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open64");
     F.close = (int (*)(int))dlsym(RTLD_NEXT, "close");
@@ -739,32 +737,4 @@ int fsync(int fd)
 int fdatasync(int fd)
 {
     return do_sync(fd, OP_FDATASYNC, "fdatasync", F.fdatasync ? F.fdatasync : (resolve(), F.fdatasync));
-}
-
-/* syncfs() makes every file of the filesystem durable: in crash mode all the
- * tracked files forget their unsynced records and all creations count as
- * durable. Failures are injected as for fdatasync (op "fdatasync"). */
-int syncfs(int fd)
-{
-    resolve();
-    if (!F.on || !fd_file(fd))
-        return F.syncfs(fd);
-    pthread_mutex_lock(&F.mu);
-    if (inject(fd, OP_FDATASYNC, "syncfs")) {
-        pthread_mutex_unlock(&F.mu);
-        return -1;
-    }
-    countdown();
-    int r = F.syncfs(fd);
-    int e = errno;
-    if (r == 0 && F.crash_mode) {
-        for (struct ffile *g = F.files; g; g = g->next) {
-            g->created_pending = false;
-            if (!g->dir)
-                undo_clear(g);
-        }
-    }
-    pthread_mutex_unlock(&F.mu);
-    errno = e;
-    return r;
 }
