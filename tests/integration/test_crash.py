@@ -9,7 +9,7 @@ import signal
 import time
 import unittest
 
-from harness import ReelTestCase, clip, clip_frames
+from harness import ReelTestCase, clip, clip_frames, wait_until
 
 KILLS = int(os.environ.get("REEL_CRASH_KILLS", "20"))
 CHECKPOINT_MS = 1000
@@ -25,8 +25,13 @@ class CrashTest(ReelTestCase):
         kills = []
         for k in range(KILLS):
             rec = self.start_reel("--checkpoint-ms", str(CHECKPOINT_MS), "--rotate-s", "2", name=f"reel{k}")
-            # long enough to connect and reach a key frame (GOP 2 s), then a random moment
-            time.sleep(3.0 + rnd.random() * 2.5)
+            # Kill only once every camera records (connected and past its first
+            # key frame; slow under load), so that the loss measured below is
+            # footage this recorder received, not the restart gap; then wait a
+            # random moment more.
+            wait_until(lambda: all(f"camera c{i}: recording" in rec.output() for i in range(CAMERAS)),
+                       30, what=f"all cameras recording after restart {k}")
+            time.sleep(0.5 + rnd.random() * 2.5)
             kill_wall = time.time()
             rec.p.send_signal(signal.SIGKILL)
             rec.p.wait()
