@@ -138,7 +138,10 @@ class StorageTest(ReelTestCase):
         self.reel("camera", "add", "a", f"rtsp://127.0.0.1:{port}/cam/0", "--storage", dir_id)
         self.reel("camera", "add", "b", f"rtsp://127.0.0.1:{port}/cam/1")
         rec = self.start_reel("--checkpoint-ms", "500", "--rotate-s", "2", "--backoff-max-s", "1")
-        wait_until(lambda: "no space left" in rec.output(), 30, 0.2, "the no-space error")
+        try:
+            wait_until(lambda: "no space left" in rec.output(), 45, 0.2, "the no-space error")
+        except AssertionError as e:
+            raise AssertionError(f"{e}\n{self.dump_logs()}") from None
         time.sleep(6)
         self.assertIsNone(rec.p.poll(), "the recorder exited:\n" + self.dump_logs())
         log = rec.output()
