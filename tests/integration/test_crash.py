@@ -47,7 +47,11 @@ class CrashTest(ReelTestCase):
 
         clipf = clip_frames("h264", clip("h264"))
         digests = [d for d, _ in clipf]
-        bound = CHECKPOINT_MS / 1000 + 1.0
+        # The bound is the issue's: checkpoint interval + 1 s. Under the
+        # sanitizers (scripts/sanitize.sh sets REEL_SANITIZED) everything runs
+        # 2-3x slower, so a checkpoint cycle takes longer; there the test is
+        # about memory safety and a clean `reel check`, and gets 1 s of slack.
+        bound = CHECKPOINT_MS / 1000 + 1.0 + (1.0 if os.environ.get("REEL_SANITIZED") else 0.0)
         worst = 0.0
         for i in range(CAMERAS):
             frames = self.frames(f"c{i}")
