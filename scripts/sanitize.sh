@@ -35,8 +35,6 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 # LD_PRELOAD shims (tests/faultfs) must load after the sanitizer runtime.
 REEL_PRELOAD_FIRST="$(cc -print-file-name=libasan.so)"
 export REEL_PRELOAD_FIRST
-# Timing bounds in the integration tests allow for the sanitizers' slowdown.
-export REEL_SANITIZED=1
 start=$(date +%s)
 meson test -C "$build" --print-errorlogs --num-processes 2 "${suites[@]}" "$@"
 rc=$?
