@@ -315,6 +315,15 @@ static void cam_fail(struct reel_cam *c, const char *fmt, ...)
     reel_loop_timer_set(c->loop, &c->timer, now_mono(c) + delay);
 }
 
+/* Acts on a failure recorded inside a callback (c->fail_reason), now that
+ * the call chain that found it has returned. */
+static void cam_fail_deferred(struct reel_cam *c)
+{
+    char reason[256];
+    snprintf(reason, sizeof(reason), "%s", c->fail_reason);   /* cam_fail clears it */
+    cam_fail(c, "%s", reason);
+}
+
 /* ---- socket I/O ---- */
 
 static void cam_update_events(struct reel_cam *c)
@@ -403,9 +412,7 @@ static const char *errkind_word(enum reel_rtsp_errkind k)
 static bool cam_after_client(struct reel_cam *c, int r, const struct reel_err *err)
 {
     if (c->fail_reason[0]) {
-        char reason[256];
-        snprintf(reason, sizeof(reason), "%s", c->fail_reason);
-        cam_fail(c, "%s", reason);
+        cam_fail_deferred(c);
         return false;
     }
     enum reel_rtsp_state st = reel_rtsp_client_state(c->rtsp);
@@ -532,9 +539,7 @@ static void cam_udp_cb(struct reel_io *io, uint32_t events)
         struct reel_err err = { "" };
         reel_depack_push(c->depack, buf, (size_t)n, &err);
         if (c->fail_reason[0]) {
-            char reason[256];
-            snprintf(reason, sizeof(reason), "%s", c->fail_reason);
-            cam_fail(c, "%s", reason);
+            cam_fail_deferred(c);
             return;
         }
     }

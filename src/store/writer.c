@@ -591,14 +591,8 @@ static void checkpoint(struct reel_store *s)
         bool changed = memcmp(&x->good, &x->committed, sizeof(x->good)) != 0;
         if (!final && !x->discard && !changed)
             continue;
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            void *p = realloc(items, nc * sizeof(*items));
-            if (!p)
-                break;
-            items = p;
-            cap = nc;
-        }
+        if (reel_array_grow(&items, &cap, n, sizeof(*items), 16) < 0)
+            break;
         struct ckpt_item *it = &items[n];
         memset(it, 0, sizeof(*it));
         it->x = x;
@@ -858,14 +852,8 @@ int reel__retention(struct reel_store *s, sqlite3 *db, struct reel_err *err)
             bool old = rs > 0 && end < now90k - rs * REEL_90K;
             if (!over && !old)
                 break;
-            if (n == alloc) {
-                size_t na = alloc ? alloc * 2 : 16;
-                int64_t *p = realloc(ids, na * sizeof(*ids));
-                if (!p)
-                    break;
-                ids = p;
-                alloc = na;
-            }
+            if (reel_array_grow(&ids, &alloc, n, sizeof(*ids), 16) < 0)
+                break;
             ids[n++] = id;
             total -= bytes;
             freed += bytes;
