@@ -25,10 +25,12 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <sodium.h>
 
 #include "base/buf.h"
 #include "base/strutil.h"
 #include "base/timefmt.h"
+#include "http/body.h"
 #include "http/parse.h"
 #include "http/ratelimit.h"
 #include "http/timeline.h"
@@ -38,7 +40,6 @@
 #include "store/store.h"
 
 #define URI_MAX 2048
-#define BODY_MAX (16 * 1024)
 #define POOL_MAX 8
 #define STATIC_MAX 64
 #define SEGS_MAX 8
@@ -347,18 +348,13 @@ static enum MHD_Result h_login(struct req *rq, struct MHD_Connection *c)
     if (!reel_http_origin_ok(header(c, "Origin"), header(c, "Host")))
         return send_error(rq, c, MHD_HTTP_FORBIDDEN, "Origin does not match Host");
     if (rq->body_too_big)
-        return send_error(rq, c, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %d bytes", BODY_MAX);
-    json_error_t jerr;
-    json_t *j = json_loadb((const char *)rq->body.data, rq->body.len, JSON_REJECT_DUPLICATES, &jerr);
-    const char *user = NULL, *pass = NULL;
-    if (!j || json_unpack(j, "{s:s, s:s}", "username", &user, "password", &pass) != 0) {
-        json_decref(j);
-        return send_error(rq, c, MHD_HTTP_BAD_REQUEST, "expected a JSON object with \"username\" and \"password\"");
-    }
-    if (strlen(user) >= REEL_USER_NAME_MAX || strlen(pass) > REEL_PASSWORD_MAX) {
-        json_decref(j);
+        return send_error(rq, c, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %d bytes", REEL_HTTP_BODY_MAX);
+    char user[REEL_USER_NAME_MAX], pass[REEL_PASSWORD_MAX + 1];
+    int pr = reel_http_login_parse(rq->body.data, rq->body.len, user, pass);
+    if (pr == -EMSGSIZE)
         return send_error(rq, c, MHD_HTTP_UNAUTHORIZED, "wrong user name or password");
-    }
+    if (pr < 0)
+        return send_error(rq, c, MHD_HTTP_BAD_REQUEST, "expected a JSON object with \"username\" and \"password\"");
     char ukey[96], akey[96], addr[64];
     client_addr(c, addr, sizeof(addr));
     snprintf(ukey, sizeof(ukey), "user:%s", user);
@@ -367,7 +363,7 @@ static enum MHD_Result h_login(struct req *rq, struct MHD_Connection *c)
     if (wa > wait)
         wait = wa;
     if (wait > 0) {
-        json_decref(j);
+        sodium_memzero(pass, sizeof(pass));
         char ra[32];
         snprintf(ra, sizeof(ra), "%lld", (long long)((wait + REEL_NS_PER_SEC - 1) / REEL_NS_PER_SEC));
         hlog(h, REEL_LOG_WARN, "login for '%s' from %s refused: too many failures (retry in %s s)", ukey + 5, addr,
@@ -379,20 +375,19 @@ static enum MHD_Result h_login(struct req *rq, struct MHD_Connection *c)
     struct reel_err err = { "" };
     int r = users_get(h, &u, &err);
     if (r < 0) {
-        json_decref(j);
+        sodium_memzero(pass, sizeof(pass));
         return send_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "accounts database: %s", err.msg);
     }
     int64_t uid = 0;
     r = reel_users_verify(u, user, pass, &uid, &err);
+    sodium_memzero(pass, sizeof(pass));
     if (r == -EACCES) {
         users_put(h, u);
         reel_ratelimit_fail(h->rl_user, ukey);
         reel_ratelimit_fail(h->rl_addr, akey);
         hlog(h, REEL_LOG_WARN, "failed login for '%s' from %s", ukey + 5, addr);
-        json_decref(j);
         return send_error(rq, c, MHD_HTTP_UNAUTHORIZED, "wrong user name or password");
     }
-    json_decref(j); /* user/pass pointed into it */
     char sid[REEL_SECRET_MAX];
     struct reel_auth a;
     if (r == 0)
@@ -431,18 +426,13 @@ static enum MHD_Result h_tokens(struct req *rq, struct MHD_Connection *c, const 
 {
     struct reel_http *h = rq->h;
     if (rq->body_too_big)
-        return send_error(rq, c, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %d bytes", BODY_MAX);
-    json_error_t jerr;
-    json_t *j = json_loadb((const char *)rq->body.data, rq->body.len, JSON_REJECT_DUPLICATES, &jerr);
-    const char *name = NULL;
-    if (!j || json_unpack(j, "{s:s}", "name", &name) != 0) {
-        json_decref(j);
-        return send_error(rq, c, MHD_HTTP_BAD_REQUEST, "expected a JSON object with \"name\"");
-    }
-    if (!reel_http_name_valid(name)) {
-        json_decref(j);
+        return send_error(rq, c, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %d bytes", REEL_HTTP_BODY_MAX);
+    char name[REEL_HTTP_TOKEN_NAME_MAX];
+    int pr = reel_http_token_parse(rq->body.data, rq->body.len, name);
+    if (pr == -EINVAL)
         return send_error(rq, c, MHD_HTTP_BAD_REQUEST, "token name: expected 1-63 of A-Z a-z 0-9 _ -");
-    }
+    if (pr < 0)
+        return send_error(rq, c, MHD_HTTP_BAD_REQUEST, "expected a JSON object with \"name\"");
     struct reel_users *u;
     struct reel_err err = { "" };
     char tok[REEL_SECRET_MAX];
@@ -452,7 +442,6 @@ static enum MHD_Result h_tokens(struct req *rq, struct MHD_Connection *c, const 
         users_put(h, u);
     }
     json_t *out = r == 0 ? json_pack("{s:s, s:s, s:s}", "name", name, "user", a->user, "token", tok) : NULL;
-    json_decref(j);
     if (r == -EEXIST)
         return send_error(rq, c, MHD_HTTP_CONFLICT, "%s", err.msg);
     if (r < 0)
@@ -928,7 +917,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     }
     memcpy(rq->uri, uri, n);
     rq->uri[n] = '\0';
-    reel_buf_init(&rq->body, BODY_MAX);
+    reel_buf_init(&rq->body, REEL_HTTP_BODY_MAX);
     return rq;
 }
 

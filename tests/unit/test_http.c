@@ -2,8 +2,8 @@
  *
  * Unit tests of the HTTP server's pure pieces: request paths and queries,
  * cookies, Range, entity tags and conditional headers, the CSRF rule, names,
- * query times, the login rate limiter (with a fake clock) and the timeline
- * of spans and gaps.
+ * query times, the JSON request bodies (login, token), the login rate
+ * limiter (with a fake clock) and the timeline of spans and gaps.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "base/clock.h"
+#include "http/body.h"
 #include "http/parse.h"
 #include "http/ratelimit.h"
 #include "http/timeline.h"
@@ -338,6 +339,103 @@ static void test_timeline(void **state)
     reel_timeline_free(&t);
 }
 
+#define B(s) (const uint8_t *)(s), strlen(s)
+
+static void test_login_body(void **state)
+{
+    (void)state;
+    char user[REEL_USER_NAME_MAX], pass[REEL_PASSWORD_MAX + 1];
+    assert_int_equal(reel_http_login_parse(B("{\"username\":\"admin\",\"password\":\"s3cret pw\"}"), user, pass), 0);
+    assert_string_equal(user, "admin");
+    assert_string_equal(pass, "s3cret pw");
+    /* Escapes are decoded; unknown members are ignored. */
+    assert_int_equal(reel_http_login_parse(B("{\"extra\":[1,{}],\"password\":\"a\\\"\\u00e9\",\"username\":\"\\u0041\"}"),
+                                           user, pass), 0);
+    assert_string_equal(user, "A");
+    assert_string_equal(pass, "a\"\xc3\xa9");
+    /* Outputs are untouched on failure. */
+    strcpy(user, "keep");
+    strcpy(pass, "keep");
+    static const char *const bad[] = {
+        "", "null", "[]", "\"admin\"", "{", "{\"username\":\"a\"}", "{\"password\":\"a\"}",
+        "{\"username\":1,\"password\":\"a\"}", "{\"username\":\"a\",\"password\":null}",
+        "{\"username\":\"a\",\"password\":\"b\",\"username\":\"c\"}", /* duplicate key */
+        "{\"username\":\"a\\u0000b\",\"password\":\"b\"}",               /* NUL inside */
+        "{\"username\":\"a\",\"password\":\"b\"} trailing", "{\"username\":\"a\",\"password\":\"\xff\"}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(reel_http_login_parse(B(bad[i]), user, pass), -EBADMSG);
+        assert_string_equal(user, "keep");
+        assert_string_equal(pass, "keep");
+    }
+    /* A NUL byte in the body itself (not an escape) ends nothing early. */
+    const char nul[] = "{\"username\":\"a\",\"password\":\"b\"}\0junk";
+    assert_int_equal(reel_http_login_parse((const uint8_t *)nul, sizeof(nul) - 1, user, pass), -EBADMSG);
+
+    /* Lengths: user name < REEL_USER_NAME_MAX, password <= REEL_PASSWORD_MAX. */
+    char body[REEL_HTTP_BODY_MAX + 64];
+    char name63[64], name64[65];
+    memset(name63, 'u', 63);
+    name63[63] = '\0';
+    memset(name64, 'u', 64);
+    name64[64] = '\0';
+    snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"p\"}", name63);
+    assert_int_equal(reel_http_login_parse(B(body), user, pass), 0);
+    assert_int_equal(strlen(user), 63);
+    snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"p\"}", name64);
+    assert_int_equal(reel_http_login_parse(B(body), user, pass), -EMSGSIZE);
+    static char pw[REEL_PASSWORD_MAX + 2];
+    memset(pw, 'p', REEL_PASSWORD_MAX);
+    pw[REEL_PASSWORD_MAX] = '\0';
+    snprintf(body, sizeof(body), "{\"username\":\"u\",\"password\":\"%s\"}", pw);
+    assert_int_equal(reel_http_login_parse(B(body), user, pass), 0);
+    assert_int_equal(strlen(pass), REEL_PASSWORD_MAX);
+    pw[REEL_PASSWORD_MAX] = 'p';
+    pw[REEL_PASSWORD_MAX + 1] = '\0';
+    snprintf(body, sizeof(body), "{\"username\":\"u\",\"password\":\"%s\"}", pw);
+    assert_int_equal(reel_http_login_parse(B(body), user, pass), -EMSGSIZE);
+    /* Bodies over the cap are refused before parsing, even valid ones. */
+    memset(body, ' ', sizeof(body));
+    memcpy(body, "{\"username\":\"u\",\"password\":\"p\"}", 31);
+    assert_int_equal(reel_http_login_parse((const uint8_t *)body, REEL_HTTP_BODY_MAX, user, pass), 0);
+    assert_int_equal(reel_http_login_parse((const uint8_t *)body, REEL_HTTP_BODY_MAX + 1, user, pass), -E2BIG);
+}
+
+static void test_token_body(void **state)
+{
+    (void)state;
+    char name[REEL_HTTP_TOKEN_NAME_MAX];
+    assert_int_equal(reel_http_token_parse(B("{\"name\":\"ci-bot_1\"}"), name), 0);
+    assert_string_equal(name, "ci-bot_1");
+    assert_int_equal(reel_http_token_parse(B(" {\"other\":true, \"name\":\"x\"} "), name), 0);
+    assert_string_equal(name, "x");
+    strcpy(name, "keep");
+    assert_int_equal(reel_http_token_parse(B("{\"name\":\"\"}"), name), -EINVAL);
+    assert_int_equal(reel_http_token_parse(B("{\"name\":\"a b\"}"), name), -EINVAL);
+    assert_int_equal(reel_http_token_parse(B("{\"name\":\"../x\"}"), name), -EINVAL);
+    assert_int_equal(reel_http_token_parse(B("{\"name\":\"\\u00e9\"}"), name), -EINVAL);
+    assert_int_equal(reel_http_token_parse(B("{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}"), name),
+                     -EINVAL); /* 64 characters */
+    assert_int_equal(reel_http_token_parse(B("{\"name\":5}"), name), -EBADMSG);
+    assert_int_equal(reel_http_token_parse(B("{\"name\":\"a\",\"name\":\"b\"}"), name), -EBADMSG);
+    assert_int_equal(reel_http_token_parse(B("[\"name\"]"), name), -EBADMSG);
+    assert_int_equal(reel_http_token_parse(B("{\"name\":\"a\\u0000\"}"), name), -EBADMSG);
+    assert_string_equal(name, "keep");
+    /* Deep nesting is refused by jansson's depth limit, not by the stack. */
+    static char deep[REEL_HTTP_BODY_MAX];
+    size_t d = 0;
+    deep[d++] = '{';
+    memcpy(deep + d, "\"x\":", 4);
+    d += 4;
+    while (d < sizeof(deep) / 2)
+        deep[d++] = '[';
+    size_t open = d - 5;
+    for (size_t i = 0; i < open && d < sizeof(deep) - 2; i++)
+        deep[d++] = ']';
+    deep[d++] = '}';
+    assert_int_equal(reel_http_token_parse((const uint8_t *)deep, d, name), -EBADMSG);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -346,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_path_split), cmocka_unit_test(test_query),     cmocka_unit_test(test_cookie),
         cmocka_unit_test(test_range),      cmocka_unit_test(test_etag),      cmocka_unit_test(test_csrf),
         cmocka_unit_test(test_names_times), cmocka_unit_test(test_ratelimit), cmocka_unit_test(test_timeline),
+        cmocka_unit_test(test_login_body), cmocka_unit_test(test_token_body),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
