@@ -535,8 +535,8 @@ static void cam_tick(struct server *s, struct cam *c, int64_t now)
             c->big_vcl = au_first_vcl(clip, au);
             c->big_count++;
             c->big_due_ns = now + s->o.big_nal_every * REEL_NS_PER_SEC;
-            reel_log(&s->lg, REEL_LOG_INFO, "cam %u: fault big-nal: a %zu-byte SEI NAL unit in frame %" PRId64
-                     " (RTP time %" PRIu32 ")", c->idx, s->big.len, ts, (uint32_t)ts);
+            reel_log(&s->lg, REEL_LOG_INFO, "cam %u: fault big-nal: a %zu-byte SEI NAL unit in the frame of RTP time %"
+                     PRIu32, c->idx, s->big.len, (uint32_t)ts);
             plan_add_au(s, c, clip, au, 0, c->big_vcl, ts, &rtp_bytes, &npkts);
         }
         if (c->big_active) {
