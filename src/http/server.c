@@ -31,6 +31,7 @@
 #include "base/strutil.h"
 #include "base/timefmt.h"
 #include "http/body.h"
+#include "http/deadline.h"
 #include "http/parse.h"
 #include "http/ratelimit.h"
 #include "http/timeline.h"
@@ -45,6 +46,10 @@
 #define SEGS_MAX 8
 #define STREAM_BLOCK (64 * 1024)
 #define COOKIE_NAME "reel_session"
+#define CONN_MAX 256                /* connections in all */
+#define CONN_PER_ADDR_MAX 64        /* connections from one client address */
+#define IDLE_TIMEOUT_S 60           /* inactivity, also while a response is sent */
+#define DEADLINE_LOG_NS (60 * REEL_NS_PER_SEC)
 
 struct static_file {
     char path[128];
@@ -74,6 +79,9 @@ struct reel_http {
     size_t nstatics;
     struct pool stores, users;
     struct reel_ratelimit *rl_user, *rl_addr;
+    struct reel_http_deadline *deadline;
+    uint64_t deadline_closed;       /* since the last log line (watchdog thread only) */
+    int64_t deadline_logged_ns;
 };
 
 /* Per request: allocated by the URI callback, freed when it completes. */
@@ -901,6 +909,57 @@ static enum MHD_Result route(struct req *rq, struct MHD_Connection *c, const cha
 
 /* ---- libmicrohttpd callbacks ---- */
 
+/* The connection's slot in the deadline table (-1 when it has none). */
+static int conn_slot(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    intptr_t v = ci ? (intptr_t)ci->socket_context : 0;
+    return v > 0 ? (int)(v - 1) : -1;
+}
+
+/* Connection start and end: every connection gets a slot in the deadline
+ * table (its socket context holds slot + 1), given back before
+ * libmicrohttpd closes the socket. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct reel_http *h = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        int slot = ci ? reel_http_deadline_add(h->deadline, ci->connect_fd) : -EBADF;
+        if (slot < 0) {
+            /* not watched, so not kept: its event loop sees the end at once */
+            if (ci)
+                shutdown(ci->connect_fd, SHUT_RDWR);
+            *socket_context = NULL;
+            return;
+        }
+        *socket_context = (void *)(intptr_t)(slot + 1);
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        intptr_t v = (intptr_t)*socket_context;
+        if (v > 0)
+            reel_http_deadline_remove(h->deadline, (int)(v - 1));
+        *socket_context = NULL;
+    }
+}
+
+/* Watchdog thread: n connections were shut down for missing the deadline.
+ * One log line a minute at most (idle keep-alive connections of browsers
+ * end this way too). */
+static void on_deadline(void *opaque, unsigned n)
+{
+    struct reel_http *h = opaque;
+    h->deadline_closed += n;
+    int64_t now = reel_clock_mono(h->clock);
+    if (h->deadline_logged_ns != 0 && now - h->deadline_logged_ns < DEADLINE_LOG_NS)
+        return;
+    hlog(h, REEL_LOG_INFO,
+         "closed %llu connection(s) without a complete request within %d s (idle keep-alive or slow clients)",
+         (unsigned long long)h->deadline_closed, REEL_HTTP_REQUEST_DEADLINE_S);
+    h->deadline_closed = 0;
+    h->deadline_logged_ns = now;
+}
+
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
     (void)c;
@@ -942,12 +1001,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_data_size = 0;
         return MHD_YES;
     }
+    /* The request is complete: no deadline while it is answered. */
+    reel_http_deadline_responding(rq->h->deadline, conn_slot(c));
     return route(rq, c, method);
 }
 
 static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
     struct reel_http *h = cls;
+    /* keep-alive: the next request must be complete within the deadline */
+    reel_http_deadline_waiting(h->deadline, conn_slot(c));
     struct req *rq = *con_cls;
     if (!rq)
         return;
@@ -1064,6 +1127,14 @@ int reel_http_start(struct reel_http *h, struct reel_err *err)
     if (r < 0)
         return r;
     users_put(h, u);
+    if (!h->deadline) {
+        r = reel_http_deadline_new(&h->deadline, 2 * CONN_MAX, REEL_HTTP_REQUEST_DEADLINE_S * REEL_NS_PER_SEC,
+                                   h->clock, on_deadline, h);
+        if (r == 0)
+            r = reel_http_deadline_start(h->deadline);
+        if (r < 0)
+            return reel_err_set(err, -r, "http request deadlines: %s", strerror(-r));
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
     if (h->addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
@@ -1072,9 +1143,10 @@ int reel_http_start(struct reel_http *h, struct reel_err *err)
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&h->addr,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)h->cfg.threads,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned int)256,
-                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)64,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_MAX,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)CONN_PER_ADDR_MAX,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IDLE_TIMEOUT_S,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
                             MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
                             MHD_OPTION_NOTIFY_COMPLETED, on_done, h,
                             MHD_OPTION_END);
@@ -1107,6 +1179,7 @@ void reel_http_free(struct reel_http *h)
         return;
     if (h->d)
         MHD_stop_daemon(h->d);
+    reel_http_deadline_free(h->deadline); /* after the daemon: it gave every slot back */
     for (size_t i = 0; i < h->stores.n; i++)
         reel_store_close(h->stores.idle[i]);
     for (size_t i = 0; i < h->users.n; i++)
