@@ -524,12 +524,12 @@ static void test_deadline_thread(void **state)
     int64_t t0 = reel_clock_mono(reel_clock_system());
     assert_true(reel_http_deadline_add(d, sp[0]) >= 0);
     char c;
-    struct timeval tv = { .tv_sec = 5 };
+    struct timeval tv = { .tv_sec = 10 };
     setsockopt(sp[1], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     assert_int_equal(recv(sp[1], &c, 1, 0), 0); /* blocks until shut down */
     int64_t took = reel_clock_mono(reel_clock_system()) - t0;
     assert_true(took >= 200 * 1000 * 1000);
-    assert_true(took < 1500 * 1000 * 1000LL);
+    assert_true(took < 5000 * 1000 * 1000LL); /* 0.2-0.25 s unless the machine is very busy */
     reel_http_deadline_free(d); /* joins the thread, so closed is settled */
     assert_int_equal(closed, 1);
     close(sp[0]);
