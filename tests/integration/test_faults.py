@@ -176,6 +176,7 @@ class FaultTest(ReelTestCase):
         srv.listen(8)
         port = srv.getsockname()[1]
         stop = threading.Event()
+        accepts = []
 
         def serve():
             srv.settimeout(0.2)
@@ -184,6 +185,7 @@ class FaultTest(ReelTestCase):
                     c, _ = srv.accept()
                 except OSError:
                     continue
+                accepts.append(time.time())
                 try:
                     c.recv(4096)
                     c.sendall(os.urandom(3000) + b"RTSP/1.0 200 OK\r\nCSeq: banana\r\n\r\n" + os.urandom(500))
@@ -201,6 +203,7 @@ class FaultTest(ReelTestCase):
             t.join()
             srv.close()
         self.assertRegex(log, r"camera junk: ")
+        self.assertGreaterEqual(len(accepts), 2, "the recorder did not reconnect")
         self.assert_good_camera_fine()
 
     def test_keepalive_holds_session(self):
