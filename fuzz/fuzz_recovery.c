@@ -32,12 +32,14 @@
  * read_rec); missing bytes read as 0. The data directory is removed after
  * each input.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -437,7 +439,7 @@ static bool damaged(const struct world *w, const struct row *r)
 
 static bool usable(const struct world *w, int64_t dir) { return dir == 1 || (dir == 2 && w->dir2_usable); }
 
-/* Every hex-named regular file under <dir>/<numeric>/ of a usable directory
+/* Every hex-named regular file under <dir>/<camera>/ of a usable directory
  * must be known by a row. */
 static void check_no_orphans(const struct world *w, const struct row *rows, size_t n)
 {
@@ -445,17 +447,25 @@ static void check_no_orphans(const struct world *w, const struct row *rows, size
         if (!usable(w, dir))
             continue;
         for (int64_t cam = 1; cam <= 2; cam++) {
-            for (int64_t id = 1; id < IDS; id++) {
-                char path[300];
-                sample_path(w, dir, cam, id, path, sizeof(path));
-                struct stat sb;
-                if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+            char sub[260];
+            snprintf(sub, sizeof(sub), "%s/%" PRId64, w->dirs[dir], cam);
+            DIR *dh = opendir(sub);
+            if (!dh)
+                continue;
+            struct dirent *de;
+            while ((de = readdir(dh))) {
+                if (strlen(de->d_name) != 16 || strspn(de->d_name, "0123456789abcdef") != 16)
                     continue;
+                struct stat sb;
+                if (fstatat(dirfd(dh), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode))
+                    continue;
+                int64_t id = (int64_t)strtoull(de->d_name, NULL, 16);
                 bool known = false;
                 for (size_t i = 0; i < n; i++)
                     known |= rows[i].id == id && rows[i].dir == dir && rows[i].cam == cam;
                 FUZZ_CHECK(known);
             }
+            closedir(dh);
         }
     }
 }

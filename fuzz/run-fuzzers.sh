@@ -11,7 +11,8 @@
 # fuzz/corpus/<target>/ as a regression.
 #   fuzz/run-fuzzers.sh BUILDDIR SECONDS [TARGET...]     (default: all)
 #   BUILDDIR from: CC=clang meson setup BUILDDIR -Dfuzzing=true
-#   WORKDIR (default /tmp/reel-fuzz-work), JOBS (default 2)
+#   WORKDIR (default /tmp/reel-fuzz-work), JOBS (default 2), FUZZ_FLAGS (more
+#   libFuzzer flags, e.g. -len_control=0 for slow targets such as recovery)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:?usage: $0 BUILDDIR SECONDS [TARGET...]}
@@ -20,7 +21,7 @@ shift 2
 targets=("$@")
 if (( ${#targets[@]} == 0 )); then
   targets=(rtsp_msg rtsp_client rtsp_auth rtsp_transport rtsp_url sdp rtp depack_h264 depack_h265
-           codec index mp4)
+           codec index mp4 http_parse json recovery)
 fi
 work=${WORKDIR:-/tmp/reel-fuzz-work}
 mkdir -p "$work"
@@ -35,7 +36,7 @@ run_one() {
   local maxlen=4096
   [[ $t == depack_* || $t == rtsp_client || $t == mp4 || $t == json || $t == recovery ]] && maxlen=16384
   nice -n 10 "$bin" "${dict[@]}" -max_total_time="$secs" -max_len=$maxlen -timeout=10 \
-    -rss_limit_mb=1024 -print_final_stats=1 -artifact_prefix="$w/" "$w/corpus" >"$w/log" 2>&1 || true
+    -rss_limit_mb=1024 -print_final_stats=1 ${FUZZ_FLAGS:-} -artifact_prefix="$w/" "$w/corpus" >"$w/log" 2>&1 || true
   local last execs crashes
   last=$(grep -E '^#[0-9]+' "$w/log" | tail -1)
   execs=$(grep -E 'stat::number_of_executed_units' "$w/log" | awk '{print $2}')
@@ -43,5 +44,5 @@ run_one() {
   echo "$t: ${secs}s execs=${execs:-?} last=[$last] crash_files=$crashes work_corpus=$(ls "$w/corpus" | wc -l)"
 }
 export -f run_one
-export build secs work
+export build secs work FUZZ_FLAGS
 printf '%s\n' "${targets[@]}" | xargs -P "${JOBS:-2}" -I{} bash -c 'run_one {}'
