@@ -8,16 +8,19 @@
  * camera, directory, open flag, frames, bytes, media duration, a well-formed
  * or raw video_index blob), garbage rows, and sample files whose length
  * (exact, longer, shorter, empty, absent, a directory) and contents come from
- * the input, plus stray files. Then reel_store_open(RECORD) runs recovery,
- * reel_store_check runs twice (without and with REEL_CHECK_HASH), and
- * reel_store_close. Only store.h, index.h and SQLite are used.
+ * the input, plus stray files and directories. Then reel_store_open(RECORD)
+ * runs recovery, reel_store_check runs twice (without and with
+ * REEL_CHECK_HASH), and reel_store_close. Only store.h, index.h and SQLite
+ * are used.
  *
  * What must hold afterwards (checked on the database and the files):
  *  - no row is left open; open rows with nothing committed (frames = 0) in a
  *    usable directory are gone with their files; every other row is kept,
  *    unchanged;
- *  - in a usable directory no garbage row is left, every sample file is
- *    known by a row, and no file is longer than its row's bytes (bytes >= 0);
+ *  - in a usable directory no garbage row is left (unless its file could not
+ *    be unlinked: a directory), every sample file (a regular file with a
+ *    16-hex-digit name) is known by a row, and no file is longer than its
+ *    row's bytes (bytes >= 0);
  *  - a row that was consistent when written (index decodes to its frames,
  *    summing to bytes and media duration; file holds valid NAL units, at
  *    least bytes long) keeps exactly those bytes and gets no problem, hashed
@@ -370,7 +373,8 @@ static void build(struct world *w, struct src *s)
     FUZZ_CHECK(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
     sqlite3_close(db);
     /* Stray files: sample-file names no row knows (orphans, to be removed),
-     * and names that are not sample files (to be left alone). */
+     * names that are not sample files, and directories (to be left alone,
+     * and not reported). */
     for (size_t i = 0; i < nstrays; i++) {
         uint8_t a = u8(s), b = u8(s);
         int64_t dir = (a & 1) && w->dir2_row ? 2 : 1, cam = (a & 2) ? 2 : 1;
@@ -381,7 +385,11 @@ static void build(struct world *w, struct src *s)
         else
             snprintf(path, sizeof(path), "%s/%" PRId64 "/%s", w->dirs[dir], cam,
                      (a & 8) ? "00000000000000zz" : "notes.txt");
-        if (access(path, F_OK) != 0)
+        if (access(path, F_OK) == 0)
+            continue;
+        if (a & 16)
+            mkdir(path, 0700); /* not a sample file, whatever its name */
+        else
             write_file(path, &b, 1);
     }
 }
