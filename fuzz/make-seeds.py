@@ -353,6 +353,66 @@ def mp4_input(trim_s, trim_e, created, frames):
     return b
 
 
+def recovery_rec(frames, open_=False, cam2=False, dir2=False, shape=3, amount=0, step=0, raw_index=None,
+                 raw_content=None, o_frames=None, o_bytes=None, o_media=None):
+    """One recording of a fuzz_recovery input (see read_rec in fuzz_recovery.c):
+    frames are (size_byte, dur_byte) pairs; shape 0 exact/longer, 1 torn,
+    2 absent/directory, 3 exact; amount 0-63 (x5 bytes)."""
+    f = (open_ and 1) | (cam2 and 2) | (dir2 and 4) | (raw_index is not None and 8) | \
+        (raw_content is not None and 16) | (o_bytes is not None and 32) | (o_media is not None and 64) | \
+        (o_frames is not None and 128)
+    out = bytes([f, (amount << 2 | shape) & 0xff, step, len(frames)])
+    for a, b in frames:
+        out += bytes([a, b])
+        size = a + (0 if b & 1 else 40)
+        if raw_content is not None or size < 5:
+            out += (raw_content or b"")[:size].ljust(size, b"\0")
+    if raw_index is not None:
+        out += bytes([len(raw_index)]) + raw_index
+    for v in (o_frames, o_bytes, o_media):
+        if v is not None:
+            out += struct.pack(">q", v)
+    if shape == 0 and amount & 1:
+        out += bytes(range(amount * 5 % 256))[: amount * 5].ljust(amount * 5, b"\xee")
+    return out
+
+
+def recovery_input(recs, dir2_row=False, dir2_ok=False, garbage=(), strays=False, stray_bytes=b""):
+    """A whole fuzz_recovery input: header byte, recordings, garbage rows
+    (flags, id), stray files (flags, id)."""
+    h = (dir2_row and 1) | (dir2_ok and 2) | ((len(recs) - 1) << 2) | (len(garbage) << 5) | (strays and 128)
+    out = bytes([h]) + b"".join(recs)
+    for flags, rid in garbage:
+        out += bytes([flags, rid])
+    return out + stray_bytes
+
+
+def recovery_seeds():
+    gop = [(200, 60)] + [(60, 60)] * 7          # a key frame then P frames, 3000 ticks each
+    put("recovery", "closed-clean", recovery_input([recovery_rec(gop), recovery_rec(gop, cam2=True)]))
+    put("recovery", "open-unsynced-tail", recovery_input([recovery_rec(gop), recovery_rec(gop, open_=True, shape=0,
+                                                                                          amount=21)]))
+    put("recovery", "open-empty-spare", recovery_input([recovery_rec(gop), recovery_rec([], open_=True, shape=0,
+                                                                                         amount=9)]))
+    put("recovery", "torn-and-missing", recovery_input([recovery_rec(gop, shape=1, amount=3),
+                                                        recovery_rec(gop, shape=2), recovery_rec(gop)]))
+    put("recovery", "directory-in-place", recovery_input([recovery_rec(gop, shape=2, amount=1),
+                                                          recovery_rec([], open_=True, shape=2, amount=1)]))
+    put("recovery", "bad-index-and-sums", recovery_input([
+        recovery_rec(gop, raw_index=b"\x80\x80\x00\x01\x02"), recovery_rec(gop, o_bytes=1 << 40),
+        recovery_rec(gop, o_media=-5), recovery_rec(gop, o_frames=-1), recovery_rec(gop, o_frames=1 << 32),
+        recovery_rec(gop, o_bytes=-100)]))
+    put("recovery", "raw-content", recovery_input([recovery_rec([(3, 61), (9, 61)], raw_content=b"\0\0\0\5abcdefghijkl")]))
+    put("recovery", "second-disk", recovery_input([recovery_rec(gop, dir2=True), recovery_rec(gop, dir2=True,
+                                                   open_=True, shape=0, amount=5)], dir2_row=True, dir2_ok=True))
+    put("recovery", "second-disk-unmounted", recovery_input([recovery_rec(gop, dir2=True, open_=True),
+                                                             recovery_rec([], dir2=True, open_=True),
+                                                             recovery_rec(gop)], dir2_row=True))
+    put("recovery", "garbage-and-strays", recovery_input(
+        [recovery_rec(gop), recovery_rec(gop, step=3)], garbage=[(4, 40), (0, 41), (6, 2)], strays=True,
+        stray_bytes=bytes([4, 77, 6, 1, 8 | 2, 0])))
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -426,6 +486,7 @@ def main():
     put("mp4", "two-entries-trims", mp4_input(1500, 1000, -5, [(5000, 3000, 1), (700, 3000, 0),
                                                               (4000, 3003, 1 | 2 | 4), (600, 2997, 0),
                                                               (4000, 3000, 1 | 2 | 8), (100, 0, 0)]))
+    recovery_seeds()
     print("seeds written to", CORPUS)
 
 

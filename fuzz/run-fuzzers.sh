@@ -33,7 +33,7 @@ run_one() {
   local dict=()
   [[ -f fuzz/$t.dict ]] && dict=(-dict="fuzz/$t.dict")
   local maxlen=4096
-  [[ $t == depack_* || $t == rtsp_client || $t == mp4 ]] && maxlen=16384
+  [[ $t == depack_* || $t == rtsp_client || $t == mp4 || $t == json || $t == recovery ]] && maxlen=16384
   nice -n 10 "$bin" "${dict[@]}" -max_total_time="$secs" -max_len=$maxlen -timeout=10 \
     -rss_limit_mb=1024 -print_final_stats=1 -artifact_prefix="$w/" "$w/corpus" >"$w/log" 2>&1 || true
   local last execs crashes

@@ -111,7 +111,7 @@ static struct nal_info classify(enum reel_sim_codec codec, const uint8_t *p, siz
     return in;
 }
 
-static size_t npackets(enum reel_sim_codec codec, size_t n)
+size_t reel_sim_npackets(enum reel_sim_codec codec, size_t n)
 {
     if (n <= REEL_SIM_MAX_PAYLOAD)
         return 1;
@@ -120,8 +120,7 @@ static size_t npackets(enum reel_sim_codec codec, size_t n)
     return (n - hdr + chunk - 1) / chunk;
 }
 
-/* Writes the packets of one NAL unit at *out; returns how many. */
-static size_t packetise(enum reel_sim_codec codec, const uint8_t *p, size_t n, struct reel_sim_pkt *out)
+size_t reel_sim_packetise(enum reel_sim_codec codec, const uint8_t *p, size_t n, struct reel_sim_pkt *out)
 {
     if (n <= REEL_SIM_MAX_PAYLOAD) {
         out[0] = (struct reel_sim_pkt){.data = p, .len = (uint32_t)n};
@@ -172,7 +171,7 @@ int reel_sim_clip_parse(uint8_t *buf, size_t len, enum reel_sim_codec codec,
             seen_vcl = false;
         }
         seen_vcl |= in.vcl;
-        total_pkts += npackets(codec, l.v[i].n);
+        total_pkts += reel_sim_npackets(codec, l.v[i].n);
         const uint8_t **ps = NULL;
         size_t *psl = NULL;
         if ((codec == REEL_SIM_H264 && in.type == 7) || (codec == REEL_SIM_H265 && in.type == 33))
@@ -227,7 +226,7 @@ int reel_sim_clip_parse(uint8_t *buf, size_t len, enum reel_sim_codec codec,
         }
         seen_vcl |= in.vcl;
         cur.key |= in.key;
-        size_t k = packetise(codec, l.v[i].p, l.v[i].n, &c.pkts[np]);
+        size_t k = reel_sim_packetise(codec, l.v[i].p, l.v[i].n, &c.pkts[np]);
         np += k;
         cur.npkt += (uint32_t)k;
         cur.bytes += (uint32_t)l.v[i].n;

@@ -73,6 +73,15 @@ void reel_sim_clip_free(struct reel_sim_clip *c);
 size_t reel_sim_annexb_split(const uint8_t *buf, size_t len,
                              void (*fn)(void *ctx, const uint8_t *nal, size_t n), void *ctx);
 
+/* How many RTP payloads reel_sim_packetise() makes of an n-byte NAL unit:
+ * 1 up to REEL_SIM_MAX_PAYLOAD bytes, else FU-A (H.264) / FU (H.265)
+ * fragments. n must be at least the NAL header (1 or 2 bytes). */
+size_t reel_sim_npackets(enum reel_sim_codec codec, size_t n);
+/* Writes the payloads of one NAL unit p[0..n) at out (room for
+ * reel_sim_npackets() entries; they point into p, which must outlive them)
+ * and returns how many. No marker bit is set. */
+size_t reel_sim_packetise(enum reel_sim_codec codec, const uint8_t *p, size_t n, struct reel_sim_pkt *out);
+
 /* The SDP a=fmtp parameters for the clip (without "a=fmtp:96 "), e.g.
  * "packetization-mode=1;profile-level-id=64001f;sprop-parameter-sets=..,..".
  * Returns the length or -EMSGSIZE if out (cap bytes) is too small. */

@@ -35,6 +35,7 @@
 #include "base/log.h"
 #include "base/strutil.h"
 #include "sim/clip.h"
+#include "sim/fault.h"
 #include "sim/rtspreq.h"
 
 #define TICK_NS (10 * INT64_C(1000000))
@@ -44,6 +45,13 @@
 #define MAX_CONNS 8192
 #define MAX_IOV 1000
 #define MMSG_BATCH 64
+/* --fault big-nal: packets of the big NAL sent per camera per tick (about
+ * 6.7 MB/s), so that neither our output queue nor a reader that keeps up
+ * with a few MB/s overflows. */
+#define BIG_TICK_PKTS 48
+#define BIG_DEFAULT_BYTES (3u << 20)
+#define BIG_DEFAULT_EVERY 5
+#define REORDER_DEFAULT 4
 #define REALM "reel-sim"
 
 struct opts {
@@ -60,6 +68,9 @@ struct opts {
     bool garbage, refuse_auth, silent;
     int64_t disconnect, stall, slow_describe, params_change, ssrc_change, ts_jump;
     unsigned seq_gap;
+    unsigned reorder;         /* UDP packets shuffled in windows of this many; 0 = off */
+    size_t big_nal;           /* SEI payload bytes of the big NAL; 0 = off */
+    int64_t big_nal_every;    /* seconds between big NALs */
 };
 
 enum sess_state { SESS_NONE, SESS_READY, SESS_PLAYING };
@@ -104,6 +115,13 @@ struct cam {
     uint64_t pkt_count;
     int64_t first_play_ns;   /* 0 = never played */
     bool params_changed, ssrc_changed, ts_jumped;
+    /* --fault big-nal: frame big_n is being sent with the big NAL in front of
+     * its first VCL packet (big_vcl); big_next big packets are out. */
+    bool big_active, catch_up;
+    uint64_t big_n;
+    uint32_t big_vcl, big_next;
+    uint64_t big_count;
+    int64_t big_due_ns;      /* when the next one is due; 0 = not yet scheduled */
     struct conn *playing;
     uint64_t st_pkts, st_bytes, st_aus;
 };
@@ -129,6 +147,7 @@ struct server {
     struct reel_logger lg;
     const struct reel_clock *clk;
     struct reel_sim_clip clip, clip2;
+    struct reel_sim_bignal big;
     struct cam *cams;
     struct conn *conns;
     struct conn *dead;
@@ -144,6 +163,7 @@ struct server {
     FILE *frame_log;
     struct plan_ent *plan;
     size_t plan_len, plan_cap;
+    uint32_t *perm;             /* --fault reorder: UDP send order of the plan */
     struct frame_ent *frames;
     size_t nframes, frames_cap;
     struct iovec iov[MAX_IOV + 4];
@@ -155,16 +175,7 @@ struct server {
 
 /* ---- small helpers ---- */
 
-static uint64_t rnd(struct server *s)
-{
-    /* xorshift64* */
-    uint64_t x = s->rng;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    s->rng = x;
-    return x * UINT64_C(2685821657736338717);
-}
+static uint64_t rnd(struct server *s) { return reel_sim_rand(&s->rng); }
 
 static void rnd_hex(struct server *s, char *out, size_t nbytes)
 {
@@ -435,11 +446,12 @@ static void deliver_tcp(struct server *s, struct conn *c)
     conn_sendv(s, c, s->iov, n);
 }
 
+/* Sends the plan to one UDP session, in the order of s->perm with --fault reorder. */
 static void deliver_udp(struct server *s, struct conn *c)
 {
     size_t n = 0;
-    for (size_t i = 0; i < s->plan_len; i++) {
-        struct plan_ent *e = &s->plan[i];
+    for (size_t j = 0; j < s->plan_len; j++) {
+        struct plan_ent *e = &s->plan[s->o.reorder ? s->perm[j] : j];
         if (e->kind == PLAN_GARBAGE)
             continue;
         struct iovec *v = &s->uiov[n * 2];
@@ -447,7 +459,7 @@ static void deliver_udp(struct server *s, struct conn *c)
         v[1] = (struct iovec){(void *)e->data, e->len};
         s->mmsg[n].msg_hdr = (struct msghdr){.msg_name = &c->udp_dst, .msg_namelen = c->udp_dst_len,
                                              .msg_iov = v, .msg_iovlen = e->len ? 2 : 1};
-        if (++n == MMSG_BATCH || i + 1 == s->plan_len) {
+        if (++n == MMSG_BATCH || j + 1 == s->plan_len) {
             /* A full socket buffer drops datagrams, as a network would. */
             (void)sendmmsg(c->udp_fd, s->mmsg, (unsigned)n, MSG_DONTWAIT);
             n = 0;
@@ -457,37 +469,99 @@ static void deliver_udp(struct server *s, struct conn *c)
         (void)sendmmsg(c->udp_fd, s->mmsg, (unsigned)n, MSG_DONTWAIT);
 }
 
+/* Adds packets [from, to) of an access unit to the plan. */
+static void plan_add_au(struct server *s, struct cam *c, const struct reel_sim_clip *clip,
+                        const struct reel_sim_au *au, uint32_t from, uint32_t to, int64_t ts,
+                        size_t *rtp_bytes, size_t *npkts)
+{
+    for (uint32_t k = from; k < to; k++) {
+        const struct reel_sim_pkt *p = &clip->pkts[au->first_pkt + k];
+        plan_add_pkt(s, c, p, ts);
+        *rtp_bytes += 12u + p->pre_len + p->len;
+        (*npkts)++;
+    }
+}
+
+static uint32_t au_first_vcl(const struct reel_sim_clip *clip, const struct reel_sim_au *au)
+{
+    for (uint32_t k = 0; k < au->npkt; k++)
+        if (reel_sim_pkt_is_vcl(clip->codec, &clip->pkts[au->first_pkt + k]))
+            return k;
+    return au->npkt;
+}
+
+/* --fault big-nal: the first non-key frame big_nal_every seconds after the
+ * camera's first PLAY, and then after the previous big NAL started, carries
+ * the next one. */
+static bool big_due(const struct server *s, struct cam *c, const struct reel_sim_au *au, int64_t now)
+{
+    if (!s->o.big_nal)
+        return false;
+    if (!c->big_due_ns)
+        c->big_due_ns = c->first_play_ns + s->o.big_nal_every * REEL_NS_PER_SEC;
+    return !au->key && now >= c->big_due_ns;
+}
+
 static void cam_tick(struct server *s, struct cam *c, int64_t now)
 {
     uint64_t due = frames_due(s, now);
     if (!c->playing) {
         if (due > c->n_next)
             c->n_next = due;
+        c->big_active = c->catch_up = false;
         return;
     }
     if (due <= c->n_next)
         return;
-    if (due - c->n_next > s->o.fps)
+    if (due - c->n_next > s->o.fps && !c->big_active && !c->catch_up)
         c->n_next = due - 1;     /* we were stopped: skip rather than burst */
     cam_faults(s, c, now);
 
     s->plan_len = 0;
     s->nframes = 0;
     size_t rtp_bytes = 0, npkts = 0;
-    for (uint64_t n = c->n_next; n < due; n++) {
+    uint64_t n = c->n_next;
+    /* At most frames_cap frames per tick: after a big NAL the frames that
+     * waited behind it go out at up to that rate until caught up. */
+    for (; n < due && s->nframes < s->frames_cap; n++) {
         const struct reel_sim_clip *clip = c->clip;
         const struct reel_sim_au *au = &clip->aus[(c->au_off + (n - c->clip_base)) % clip->naus];
         int64_t ts = frame_ts(s, c, n);
-        for (uint32_t k = 0; k < au->npkt; k++) {
-            const struct reel_sim_pkt *p = &clip->pkts[au->first_pkt + k];
-            plan_add_pkt(s, c, p, ts);
-            rtp_bytes += 12u + p->pre_len + p->len;
-            npkts++;
+        uint32_t from = 0, bytes = au->bytes;
+        if (!c->big_active && big_due(s, c, au, now)) {
+            c->big_active = true;
+            c->big_n = n;
+            c->big_next = 0;
+            c->big_vcl = au_first_vcl(clip, au);
+            c->big_count++;
+            c->big_due_ns = now + s->o.big_nal_every * REEL_NS_PER_SEC;
+            reel_log(&s->lg, REEL_LOG_INFO, "cam %u: fault big-nal: a %zu-byte SEI NAL unit in the frame of RTP time %"
+                     PRIu32, c->idx, s->big.len, (uint32_t)ts);
+            plan_add_au(s, c, clip, au, 0, c->big_vcl, ts, &rtp_bytes, &npkts);
         }
-        if (s->nframes < s->frames_cap)
-            s->frames[s->nframes++] = (struct frame_ent){ts, au->bytes, au->key};
+        if (c->big_active) {
+            /* Paced: the frame's slices and every later frame wait behind it. */
+            for (unsigned b = 0; b < BIG_TICK_PKTS && c->big_next < s->big.npkts; b++) {
+                const struct reel_sim_pkt *p = &s->big.pkts[c->big_next++];
+                plan_add_pkt(s, c, p, ts);
+                rtp_bytes += 12u + p->pre_len + p->len;
+                npkts++;
+            }
+            if (c->big_next < s->big.npkts)
+                break;
+            c->big_active = false;
+            c->catch_up = true;
+            from = c->big_vcl;
+            bytes += (uint32_t)s->big.len;
+        }
+        plan_add_au(s, c, clip, au, from, au->npkt, ts, &rtp_bytes, &npkts);
+        s->frames[s->nframes++] = (struct frame_ent){ts, bytes, au->key};
     }
-    c->n_next = due;
+    c->n_next = n;
+    if (n >= due)
+        c->catch_up = false;
+    if (s->o.reorder)
+        reel_sim_reorder_perm(s->perm, s->plan_len, s->o.reorder, &s->rng);
 
     unsigned delivered = 0;
     for (struct conn *x = c->playing; x; x = x->cam_next) {
@@ -994,7 +1068,8 @@ static void usage(FILE *f)
             "                [--session-timeout S] [--rtcp-keepalive] [--fault KIND[=ARG]]... [--clip2 FILE]\n"
             "                [--ts-start N] [--seq-start N] [--frame-log FILE] [--ready-file FILE]\n"
             "faults: garbage, disconnect=S, stall=S, refuse-auth, silent, slow-describe=S,\n"
-            "        params-change=S (needs --clip2), ssrc-change=S, ts-jump=S, seq-gap=N\n");
+            "        params-change=S (needs --clip2), ssrc-change=S, ts-jump=S, seq-gap=N,\n"
+            "        reorder[=N] (UDP, default 4), big-nal[=BYTES[,S]] (default 3M every 5 s)\n");
 }
 
 static int num(const char *opt, const char *v, int64_t min, int64_t max, int64_t *ret)
@@ -1004,6 +1079,28 @@ static int num(const char *opt, const char *v, int64_t min, int64_t max, int64_t
                 min, max);
         return -EINVAL;
     }
+    return 0;
+}
+
+/* "BYTES[K|M][,S]" for --fault big-nal. */
+static int parse_big_nal(const char *arg, size_t *ret_bytes, int64_t *ret_every)
+{
+    const char *comma = strchr(arg, ',');
+    size_t n = comma ? (size_t)(comma - arg) : strlen(arg);
+    int64_t mult = 1, v;
+    if (n && (arg[n - 1] == 'K' || arg[n - 1] == 'k'))
+        mult = 1 << 10, n--;
+    else if (n && (arg[n - 1] == 'M' || arg[n - 1] == 'm'))
+        mult = 1 << 20, n--;
+    if (reel_parse_i64(arg, n, 1, REEL_SIM_BIGNAL_MAX, &v) < 0 || v * mult < REEL_SIM_BIGNAL_MIN ||
+        v * mult > REEL_SIM_BIGNAL_MAX) {
+        fprintf(stderr, "reel-sim: --fault big-nal=%s: size must be %u..%u bytes (K and M suffixes)\n", arg,
+                REEL_SIM_BIGNAL_MIN, REEL_SIM_BIGNAL_MAX);
+        return -EINVAL;
+    }
+    *ret_bytes = (size_t)(v * mult);
+    if (comma && num("--fault big-nal interval", comma + 1, 1, 86400, ret_every) < 0)
+        return -EINVAL;
     return 0;
 }
 
@@ -1020,7 +1117,17 @@ static int parse_fault(struct opts *o, const char *f)
         o->refuse_auth = true;
     else if (IS("silent") && !arg)
         o->silent = true;
-    else if (IS("seq-gap")) {
+    else if (IS("reorder")) {
+        v = REORDER_DEFAULT;
+        if (arg && num("--fault reorder", arg, REEL_SIM_REORDER_MIN, REEL_SIM_REORDER_MAX, &v) < 0)
+            return -EINVAL;
+        o->reorder = (unsigned)v;
+    } else if (IS("big-nal")) {
+        o->big_nal = BIG_DEFAULT_BYTES;
+        o->big_nal_every = BIG_DEFAULT_EVERY;
+        if (arg && parse_big_nal(arg, &o->big_nal, &o->big_nal_every) < 0)
+            return -EINVAL;
+    } else if (IS("seq-gap")) {
         if (num("--fault seq-gap", arg, 1, 1000000, &v) < 0)
             return -EINVAL;
         o->seq_gap = (unsigned)v;
@@ -1200,13 +1307,19 @@ static int setup(struct server *s)
     size_t m = max_au_pkts(&s->clip);
     if (s->o.clip2 && max_au_pkts(&s->clip2) > m)
         m = max_au_pkts(&s->clip2);
-    /* At most fps+1 frames per tick; every packet may be preceded by one garbage entry. */
+    if (s->o.big_nal && (r = reel_sim_bignal_make(s->o.codec, s->o.big_nal, &s->big)) < 0) {
+        fprintf(stderr, "reel-sim: --fault big-nal: %s\n", strerror(-r));
+        return r;
+    }
+    /* At most frames_cap frames per tick (and BIG_TICK_PKTS packets of a big
+     * NAL); every packet may be preceded by one garbage entry. */
     s->frames_cap = s->o.fps + 2;
-    s->plan_cap = m * s->frames_cap * 2 + 4;
+    s->plan_cap = (m * s->frames_cap + (s->o.big_nal ? BIG_TICK_PKTS : 0)) * 2 + 4;
     s->plan = calloc(s->plan_cap, sizeof(*s->plan));
+    s->perm = s->o.reorder ? calloc(s->plan_cap, sizeof(*s->perm)) : NULL;
     s->frames = calloc(s->frames_cap, sizeof(*s->frames));
     s->cams = calloc(s->o.cameras, sizeof(*s->cams));
-    if (!s->plan || !s->frames || !s->cams) {
+    if (!s->plan || !s->frames || !s->cams || (s->o.reorder && !s->perm)) {
         fprintf(stderr, "reel-sim: out of memory\n");
         return -ENOMEM;
     }
@@ -1274,6 +1387,11 @@ static int setup(struct server *s)
     }
     reel_log(&s->lg, REEL_LOG_INFO, "serving %u camera(s) of %s (%zu AUs, %zu packets) on rtsp://%s:%u/cam/<i>",
              s->o.cameras, s->o.clip, s->clip.naus, s->clip.npkts, s->o.listen, s->port);
+    if (s->o.big_nal)
+        reel_log(&s->lg, REEL_LOG_INFO, "fault big-nal: a %zu-byte SEI NAL unit (%zu packets) every %" PRId64 " s",
+                 s->big.len, s->big.npkts, s->o.big_nal_every);
+    if (s->o.reorder)
+        reel_log(&s->lg, REEL_LOG_INFO, "fault reorder: UDP packets shuffled in windows of %u", s->o.reorder);
     return 0;
 }
 
@@ -1316,10 +1434,12 @@ static void shutdown_all(struct server *s)
     if (s->frame_log)
         fclose(s->frame_log);
     free(s->plan);
+    free(s->perm);
     free(s->frames);
     free(s->cams);
     reel_sim_clip_free(&s->clip);
     reel_sim_clip_free(&s->clip2);
+    reel_sim_bignal_free(&s->big);
     int fds[] = {s->ep, s->lfd, s->tfd, s->sfd};
     for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
         if (fds[i] >= 0)

@@ -27,6 +27,15 @@ struct reel_http;
 
 #define REEL_HTTP_DEFAULT_LISTEN "127.0.0.1:8080"
 
+/* Limits against hostile clients: at most 256 connections, 64 from one
+ * address; a connection idle for 60 s is closed (also while a response is
+ * sent to a client that stopped reading); and a connection must complete
+ * each request (head and body) within REEL_HTTP_REQUEST_DEADLINE_S of its
+ * start or of the end of its previous response, else it is closed
+ * (slowloris). A response being sent has no deadline (a view.mp4 download
+ * may take hours). See deadline.h and docs/security.md. */
+#define REEL_HTTP_REQUEST_DEADLINE_S 10
+
 struct reel_http_cfg {
     const char *datadir;            /* initialised data directory; copied */
     const char *listen;             /* "ADDR:PORT" or "[V6ADDR]:PORT"; port 0 picks one;

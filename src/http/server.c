@@ -25,10 +25,13 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <sodium.h>
 
 #include "base/buf.h"
 #include "base/strutil.h"
 #include "base/timefmt.h"
+#include "http/body.h"
+#include "http/deadline.h"
 #include "http/parse.h"
 #include "http/ratelimit.h"
 #include "http/timeline.h"
@@ -38,12 +41,15 @@
 #include "store/store.h"
 
 #define URI_MAX 2048
-#define BODY_MAX (16 * 1024)
 #define POOL_MAX 8
 #define STATIC_MAX 64
 #define SEGS_MAX 8
 #define STREAM_BLOCK (64 * 1024)
 #define COOKIE_NAME "reel_session"
+#define CONN_MAX 256                /* connections in all */
+#define CONN_PER_ADDR_MAX 64        /* connections from one client address */
+#define IDLE_TIMEOUT_S 60           /* inactivity, also while a response is sent */
+#define DEADLINE_LOG_NS (60 * REEL_NS_PER_SEC)
 
 struct static_file {
     char path[128];
@@ -73,6 +79,9 @@ struct reel_http {
     size_t nstatics;
     struct pool stores, users;
     struct reel_ratelimit *rl_user, *rl_addr;
+    struct reel_http_deadline *deadline;
+    uint64_t deadline_closed;       /* since the last log line (watchdog thread only) */
+    int64_t deadline_logged_ns;
 };
 
 /* Per request: allocated by the URI callback, freed when it completes. */
@@ -347,18 +356,13 @@ static enum MHD_Result h_login(struct req *rq, struct MHD_Connection *c)
     if (!reel_http_origin_ok(header(c, "Origin"), header(c, "Host")))
         return send_error(rq, c, MHD_HTTP_FORBIDDEN, "Origin does not match Host");
     if (rq->body_too_big)
-        return send_error(rq, c, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %d bytes", BODY_MAX);
-    json_error_t jerr;
-    json_t *j = json_loadb((const char *)rq->body.data, rq->body.len, JSON_REJECT_DUPLICATES, &jerr);
-    const char *user = NULL, *pass = NULL;
-    if (!j || json_unpack(j, "{s:s, s:s}", "username", &user, "password", &pass) != 0) {
-        json_decref(j);
-        return send_error(rq, c, MHD_HTTP_BAD_REQUEST, "expected a JSON object with \"username\" and \"password\"");
-    }
-    if (strlen(user) >= REEL_USER_NAME_MAX || strlen(pass) > REEL_PASSWORD_MAX) {
-        json_decref(j);
+        return send_error(rq, c, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %d bytes", REEL_HTTP_BODY_MAX);
+    char user[REEL_USER_NAME_MAX], pass[REEL_PASSWORD_MAX + 1];
+    int pr = reel_http_login_parse(rq->body.data, rq->body.len, user, pass);
+    if (pr == -EMSGSIZE)
         return send_error(rq, c, MHD_HTTP_UNAUTHORIZED, "wrong user name or password");
-    }
+    if (pr < 0)
+        return send_error(rq, c, MHD_HTTP_BAD_REQUEST, "expected a JSON object with \"username\" and \"password\"");
     char ukey[96], akey[96], addr[64];
     client_addr(c, addr, sizeof(addr));
     snprintf(ukey, sizeof(ukey), "user:%s", user);
@@ -367,7 +371,7 @@ static enum MHD_Result h_login(struct req *rq, struct MHD_Connection *c)
     if (wa > wait)
         wait = wa;
     if (wait > 0) {
-        json_decref(j);
+        sodium_memzero(pass, sizeof(pass));
         char ra[32];
         snprintf(ra, sizeof(ra), "%lld", (long long)((wait + REEL_NS_PER_SEC - 1) / REEL_NS_PER_SEC));
         hlog(h, REEL_LOG_WARN, "login for '%s' from %s refused: too many failures (retry in %s s)", ukey + 5, addr,
@@ -379,20 +383,19 @@ static enum MHD_Result h_login(struct req *rq, struct MHD_Connection *c)
     struct reel_err err = { "" };
     int r = users_get(h, &u, &err);
     if (r < 0) {
-        json_decref(j);
+        sodium_memzero(pass, sizeof(pass));
         return send_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "accounts database: %s", err.msg);
     }
     int64_t uid = 0;
     r = reel_users_verify(u, user, pass, &uid, &err);
+    sodium_memzero(pass, sizeof(pass));
     if (r == -EACCES) {
         users_put(h, u);
         reel_ratelimit_fail(h->rl_user, ukey);
         reel_ratelimit_fail(h->rl_addr, akey);
         hlog(h, REEL_LOG_WARN, "failed login for '%s' from %s", ukey + 5, addr);
-        json_decref(j);
         return send_error(rq, c, MHD_HTTP_UNAUTHORIZED, "wrong user name or password");
     }
-    json_decref(j); /* user/pass pointed into it */
     char sid[REEL_SECRET_MAX];
     struct reel_auth a;
     if (r == 0)
@@ -431,18 +434,13 @@ static enum MHD_Result h_tokens(struct req *rq, struct MHD_Connection *c, const 
 {
     struct reel_http *h = rq->h;
     if (rq->body_too_big)
-        return send_error(rq, c, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %d bytes", BODY_MAX);
-    json_error_t jerr;
-    json_t *j = json_loadb((const char *)rq->body.data, rq->body.len, JSON_REJECT_DUPLICATES, &jerr);
-    const char *name = NULL;
-    if (!j || json_unpack(j, "{s:s}", "name", &name) != 0) {
-        json_decref(j);
-        return send_error(rq, c, MHD_HTTP_BAD_REQUEST, "expected a JSON object with \"name\"");
-    }
-    if (!reel_http_name_valid(name)) {
-        json_decref(j);
+        return send_error(rq, c, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %d bytes", REEL_HTTP_BODY_MAX);
+    char name[REEL_HTTP_TOKEN_NAME_MAX];
+    int pr = reel_http_token_parse(rq->body.data, rq->body.len, name);
+    if (pr == -EINVAL)
         return send_error(rq, c, MHD_HTTP_BAD_REQUEST, "token name: expected 1-63 of A-Z a-z 0-9 _ -");
-    }
+    if (pr < 0)
+        return send_error(rq, c, MHD_HTTP_BAD_REQUEST, "expected a JSON object with \"name\"");
     struct reel_users *u;
     struct reel_err err = { "" };
     char tok[REEL_SECRET_MAX];
@@ -452,7 +450,6 @@ static enum MHD_Result h_tokens(struct req *rq, struct MHD_Connection *c, const 
         users_put(h, u);
     }
     json_t *out = r == 0 ? json_pack("{s:s, s:s, s:s}", "name", name, "user", a->user, "token", tok) : NULL;
-    json_decref(j);
     if (r == -EEXIST)
         return send_error(rq, c, MHD_HTTP_CONFLICT, "%s", err.msg);
     if (r < 0)
@@ -912,6 +909,57 @@ static enum MHD_Result route(struct req *rq, struct MHD_Connection *c, const cha
 
 /* ---- libmicrohttpd callbacks ---- */
 
+/* The connection's slot in the deadline table (-1 when it has none). */
+static int conn_slot(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    intptr_t v = ci ? (intptr_t)ci->socket_context : 0;
+    return v > 0 ? (int)(v - 1) : -1;
+}
+
+/* Connection start and end: every connection gets a slot in the deadline
+ * table (its socket context holds slot + 1), given back before
+ * libmicrohttpd closes the socket. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct reel_http *h = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        int slot = ci ? reel_http_deadline_add(h->deadline, ci->connect_fd) : -EBADF;
+        if (slot < 0) {
+            /* not watched, so not kept: its event loop sees the end at once */
+            if (ci)
+                shutdown(ci->connect_fd, SHUT_RDWR);
+            *socket_context = NULL;
+            return;
+        }
+        *socket_context = (void *)(intptr_t)(slot + 1);
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        intptr_t v = (intptr_t)*socket_context;
+        if (v > 0)
+            reel_http_deadline_remove(h->deadline, (int)(v - 1));
+        *socket_context = NULL;
+    }
+}
+
+/* Watchdog thread: n connections were shut down for missing the deadline.
+ * One log line a minute at most (idle keep-alive connections of browsers
+ * end this way too). */
+static void on_deadline(void *opaque, unsigned n)
+{
+    struct reel_http *h = opaque;
+    h->deadline_closed += n;
+    int64_t now = reel_clock_mono(h->clock);
+    if (h->deadline_logged_ns != 0 && now - h->deadline_logged_ns < DEADLINE_LOG_NS)
+        return;
+    hlog(h, REEL_LOG_INFO,
+         "closed %llu connection(s) without a complete request within %d s (idle keep-alive or slow clients)",
+         (unsigned long long)h->deadline_closed, REEL_HTTP_REQUEST_DEADLINE_S);
+    h->deadline_closed = 0;
+    h->deadline_logged_ns = now;
+}
+
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
     (void)c;
@@ -928,7 +976,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     }
     memcpy(rq->uri, uri, n);
     rq->uri[n] = '\0';
-    reel_buf_init(&rq->body, BODY_MAX);
+    reel_buf_init(&rq->body, REEL_HTTP_BODY_MAX);
     return rq;
 }
 
@@ -953,12 +1001,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_data_size = 0;
         return MHD_YES;
     }
+    /* The request is complete: no deadline while it is answered. */
+    reel_http_deadline_responding(rq->h->deadline, conn_slot(c));
     return route(rq, c, method);
 }
 
 static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
     struct reel_http *h = cls;
+    /* keep-alive: the next request must be complete within the deadline */
+    reel_http_deadline_waiting(h->deadline, conn_slot(c));
     struct req *rq = *con_cls;
     if (!rq)
         return;
@@ -1075,6 +1127,14 @@ int reel_http_start(struct reel_http *h, struct reel_err *err)
     if (r < 0)
         return r;
     users_put(h, u);
+    if (!h->deadline) {
+        r = reel_http_deadline_new(&h->deadline, 2 * CONN_MAX, REEL_HTTP_REQUEST_DEADLINE_S * REEL_NS_PER_SEC,
+                                   h->clock, on_deadline, h);
+        if (r == 0)
+            r = reel_http_deadline_start(h->deadline);
+        if (r < 0)
+            return reel_err_set(err, -r, "http request deadlines: %s", strerror(-r));
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
     if (h->addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
@@ -1083,9 +1143,10 @@ int reel_http_start(struct reel_http *h, struct reel_err *err)
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&h->addr,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)h->cfg.threads,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned int)256,
-                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)64,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_MAX,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)CONN_PER_ADDR_MAX,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IDLE_TIMEOUT_S,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
                             MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
                             MHD_OPTION_NOTIFY_COMPLETED, on_done, h,
                             MHD_OPTION_END);
@@ -1118,6 +1179,7 @@ void reel_http_free(struct reel_http *h)
         return;
     if (h->d)
         MHD_stop_daemon(h->d);
+    reel_http_deadline_free(h->deadline); /* after the daemon: it gave every slot back */
     for (size_t i = 0; i < h->stores.n; i++)
         reel_store_close(h->stores.idle[i]);
     for (size_t i = 0; i < h->users.n; i++)

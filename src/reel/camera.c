@@ -39,6 +39,9 @@
  * recorder's CPU. The kernel's receive buffer holds far more than 50 ms. */
 #define COALESCE_NS (50 * INT64_C(1000000))
 #define READ_ROUNDS 8                 /* up to 512 KiB per camera per wakeup */
+#define MAX_AU_BYTES (4u << 20)       /* a larger access unit (frame) is dropped */
+#define OVERSIZED_LOG_NS (60 * REEL_NS_PER_SEC)   /* at most one such line a minute */
+#define REORDER_WINDOW 32             /* RTP over UDP: packets held to undo reordering */
 
 enum cam_state { CAM_IDLE, CAM_CONNECTING, CAM_SESSION, CAM_BACKOFF, CAM_STOPPED };
 
@@ -75,6 +78,9 @@ struct reel_cam {
     int64_t last_frame_mono;
     int64_t last_udp_mono;
     bool recording_logged;
+    uint64_t oversized_seen;         /* the depacketiser's oversized_aus when last looked */
+    uint64_t oversized_unlogged;
+    int64_t oversized_logged_mono;   /* 0 = never logged */
 
     char fail_reason[256];           /* deferred failure from inside a callback */
     char last_error[256];
@@ -359,6 +365,30 @@ static int cam_flush(struct reel_cam *c)
 
 static int cam_setup_depack(struct reel_cam *c);
 
+/* One line when the depacketiser dropped an access unit over MAX_AU_BYTES
+ * (then at most one a minute, with the count since the previous line). */
+static void cam_check_oversized(struct reel_cam *c)
+{
+    struct reel_depack_stats st;
+    reel_depack_get_stats(c->depack, &st);
+    if (st.oversized_aus == c->oversized_seen)
+        return;
+    c->oversized_unlogged += st.oversized_aus - c->oversized_seen;
+    c->oversized_seen = st.oversized_aus;
+    int64_t now = now_mono(c);
+    if (c->oversized_logged_mono && now - c->oversized_logged_mono < OVERSIZED_LOG_NS)
+        return;
+    if (!c->oversized_logged_mono)
+        reel_log(c->log, REEL_LOG_WARN, "camera %s: frame dropped: access unit over the %u MiB cap; "
+                 "recording goes on", c->cfg.name, MAX_AU_BYTES >> 20);
+    else
+        reel_log(c->log, REEL_LOG_WARN, "camera %s: %llu more frames over the %u MiB cap dropped; "
+                 "recording goes on", c->cfg.name, (unsigned long long)c->oversized_unlogged,
+                 MAX_AU_BYTES >> 20);
+    c->oversized_logged_mono = now;
+    c->oversized_unlogged = 0;
+}
+
 static int on_rtp(void *opaque, uint8_t channel, const uint8_t *pkt, size_t len)
 {
     struct reel_cam *c = opaque;
@@ -380,6 +410,7 @@ static int on_rtp(void *opaque, uint8_t channel, const uint8_t *pkt, size_t len)
     int r = reel_depack_push(c->depack, pkt, len, &err);
     if (r < 0 && c->fail_reason[0])
         return r;                          /* storage failure from on_au */
+    cam_check_oversized(c);
     /* a malformed packet: counted by the depacketiser; carry on */
     return 0;
 }
@@ -388,10 +419,12 @@ static int cam_setup_depack(struct reel_cam *c)
 {
     const struct reel_rtsp_video *v = reel_rtsp_client_video(c->rtsp);
     struct reel_depack_cfg dc = {
-        .codec = v->codec, .payload_type = v->payload_type, .max_au_bytes = 0,
+        .codec = v->codec, .payload_type = v->payload_type, .max_au_bytes = MAX_AU_BYTES,
+        .reorder_window = c->use_udp ? REORDER_WINDOW : 0,
         .sprop_nals = v->sprop_nals, .sprop_lens = v->sprop_lens, .sprop_n = v->sprop_n,
         .on_au = on_au, .opaque = c,
     };
+    c->oversized_seen = 0;
     return reel_depack_new(&c->depack, &dc);
 }
 
@@ -542,6 +575,7 @@ static void cam_udp_cb(struct reel_io *io, uint32_t events)
             cam_fail_deferred(c);
             return;
         }
+        cam_check_oversized(c);
     }
 }
 

@@ -12,6 +12,13 @@
  * SEI...) follows the picture. An AU with no picture yet (parameter sets sent
  * with the previous frame's timestamp) is carried into the next one. Any loss
  * inside an AU, or an unfinished fragment, drops the whole AU.
+ *
+ * Reordering (RTP over UDP, cfg.reorder_window): in front of the sequence
+ * check sits a small reorder buffer. A packet ahead of the next expected
+ * sequence number is copied and held; when the missing one comes, the held
+ * ones follow it in order. A packet W or more ahead slides the window: the
+ * holes it leaves behind are losses, handled by the sequence check as
+ * before. In order (always, over TCP) nothing is copied.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -80,7 +87,7 @@ static void rebuild_params(struct reel_depack *d)
 static void start_au(struct reel_depack *d)
 {
     d->au_open = true;
-    d->au_broken = d->au_vcl = d->au_key = false;
+    d->au_broken = d->au_vcl = d->au_key = d->au_oversized = false;
     d->au_ts = d->pkt_ts;
     d->au_ts64 = d->pkt_ts64;
     d->fu = FU_NONE;
@@ -101,6 +108,8 @@ static int finish_au(struct reel_depack *d)
     d->fu = FU_NONE;
     if (d->au_broken) {
         d->st.dropped_aus++;
+        if (d->au_oversized)
+            d->st.oversized_aus++;
         reel_buf_reset(&d->au);
         return 0;
     }
@@ -128,6 +137,7 @@ static int finish_au(struct reel_depack *d)
 static void au_overflow(struct reel_depack *d)
 {
     d->au_broken = true;                      /* counted in dropped_aus when it ends */
+    d->au_oversized = true;
 }
 
 /* Called before a NAL of this type is added: a parameter set, SEI or AUD
@@ -388,6 +398,127 @@ static int process(struct reel_depack *d, const struct reel_rtp_pkt *pkt, struct
     return 0;
 }
 
+/* ---- reordering ---- */
+
+/* Passes a held packet on. Returns process()'s result. */
+static int ro_release(struct reel_depack *d, struct reel_depack__held *h, struct reel_err *err)
+{
+    h->used = false;
+    d->ro_n--;
+    struct reel_rtp_pkt pkt;
+    if (reel_rtp_parse(h->p, h->len, &pkt, NULL) < 0)
+        return 0;                             /* cannot happen: it parsed when it came */
+    return process(d, &pkt, err);
+}
+
+/* Passes on the held packet with sequence number seq, if there is one. A
+ * malformed payload's error is kept in *saved and the caller goes on; a
+ * non-zero return means the on_au callback stopped us. */
+static int ro_release_seq(struct reel_depack *d, uint16_t seq, int *saved, struct reel_err *err)
+{
+    struct reel_depack__held *h = &d->ro[seq % d->ro_win];
+    if (!h->used || h->seq != seq)
+        return 0;
+    int rc = ro_release(d, h, err);
+    if (rc && d->cb_stopped)
+        return rc;
+    if (rc)
+        *saved = rc;
+    return 0;
+}
+
+/* Passes on the held packets that follow ro_next without a hole. */
+static int ro_drain(struct reel_depack *d, int *saved, struct reel_err *err)
+{
+    while (d->ro_n) {
+        struct reel_depack__held *h = &d->ro[d->ro_next % d->ro_win];
+        if (!h->used || h->seq != d->ro_next)
+            break;
+        int rc = ro_release_seq(d, d->ro_next++, saved, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Passes on every held packet in order (holes count as loss) and forgets
+ * the expected sequence number. */
+static int ro_flush(struct reel_depack *d, struct reel_err *err)
+{
+    int saved = 0;
+    for (unsigned i = 0; i < d->ro_win && d->ro_n; i++) {
+        int rc = ro_release_seq(d, (uint16_t)(d->ro_next + i), &saved, err);
+        if (rc)
+            return rc;
+    }
+    d->ro_have = false;
+    return saved;
+}
+
+static int ro_hold(struct reel_depack *d, const uint8_t *raw, size_t len, uint16_t seq)
+{
+    struct reel_depack__held *h = &d->ro[seq % d->ro_win];
+    if (h->alloc < len) {
+        uint8_t *p = realloc(h->p, len);
+        if (!p)
+            return -ENOMEM;
+        h->p = p;
+        h->alloc = len;
+    }
+    memcpy(h->p, raw, len);
+    h->len = len;
+    h->seq = seq;
+    h->used = true;
+    d->ro_n++;
+    return 0;
+}
+
+/* The reorder buffer in front of process() (see the top of this file). */
+static int ro_push(struct reel_depack *d, const uint8_t *raw, size_t len, const struct reel_rtp_pkt *pkt,
+                   struct reel_err *err)
+{
+    if (!d->ro_win)
+        return process(d, pkt, err);
+    if (!d->ro_have) {
+        d->ro_have = true;
+        d->ro_next = pkt->seq;
+    }
+    uint16_t ahead = (uint16_t)(pkt->seq - d->ro_next);
+    if (ahead >= 0x8000)                      /* behind: late or a duplicate */
+        return process(d, pkt, err);          /* the sequence check drops and counts it */
+    int saved = 0, rc;
+    if (ahead >= d->ro_win) {
+        /* Slide: what was missing before the new window start is lost. At
+         * most ro_win packets are held, all within ro_win of ro_next. */
+        uint16_t start = (uint16_t)(pkt->seq - (d->ro_win - 1));
+        for (unsigned i = 0; i < d->ro_win && d->ro_n && d->ro_next != start; i++)
+            if ((rc = ro_release_seq(d, d->ro_next++, &saved, err)) != 0)
+                return rc;
+        d->ro_next = start;
+        if ((rc = ro_drain(d, &saved, err)) != 0)
+            return rc;
+        ahead = (uint16_t)(pkt->seq - d->ro_next);
+    }
+    if (ahead == 0) {
+        d->ro_next++;
+        rc = process(d, pkt, err);
+        if (rc && d->cb_stopped)
+            return rc;
+        int rc2 = ro_drain(d, &saved, err);
+        return rc2 ? rc2 : rc ? rc : saved;
+    }
+    struct reel_depack__held *h = &d->ro[pkt->seq % d->ro_win];
+    if (h->used && h->seq == pkt->seq) {      /* a duplicate of a held packet */
+        d->st.reordered++;
+        return saved;
+    }
+    if (ro_hold(d, raw, len, pkt->seq) < 0) {
+        rc = process(d, pkt, err);            /* no memory to hold it: the gap is a loss */
+        return rc ? rc : saved;
+    }
+    return saved;
+}
+
 static void cand_reset(struct reel_depack *d)
 {
     d->cand_n = 0;
@@ -412,7 +543,10 @@ static int foreign_ssrc(struct reel_depack *d, const uint8_t *raw, size_t len,
     }
     /* Handover: the old SSRC has stopped. Finish its last AU as at the end
      * of a stream, then replay the new one's packets from the start. */
-    int rc = finish_au(d);
+    int rc = d->ro_win ? ro_flush(d, err) : 0;
+    if (rc && d->cb_stopped)
+        return rc;
+    rc = finish_au(d);
     if (rc)
         return rc;
     d->st.ssrc_changes++;
@@ -457,11 +591,17 @@ int reel_depack_push(struct reel_depack *d, const uint8_t *raw, size_t len, stru
     } else if (d->cand_n) {
         cand_reset(d);                        /* the old one is still alive */
     }
-    return process(d, &pkt, err);
+    return ro_push(d, raw, len, &pkt, err);
 }
 
 int reel_depack_flush(struct reel_depack *d)
 {
+    if (d->ro_win && d->ro_n) {
+        struct reel_err err;
+        int rc = ro_flush(d, &err);
+        if (rc && d->cb_stopped)
+            return rc;
+    }
     return finish_au(d);
 }
 
@@ -510,6 +650,18 @@ int reel_depack_new(struct reel_depack **ret, const struct reel_depack_cfg *cfg)
     d->pt = cfg->payload_type;
     d->on_au = cfg->on_au;
     d->opaque = cfg->opaque;
+    if (cfg->reorder_window) {
+        /* A power of two, so that seq % ro_win stays distinct across the
+         * 16-bit wrap within one window. */
+        d->ro_win = 2;
+        while (d->ro_win < cfg->reorder_window && d->ro_win < REEL_DEPACK_REORDER_MAX)
+            d->ro_win <<= 1;
+        d->ro = calloc(d->ro_win, sizeof(*d->ro));
+        if (!d->ro) {
+            free(d);
+            return -ENOMEM;
+        }
+    }
     reel_buf_init(&d->au, cfg->max_au_bytes ? cfg->max_au_bytes : DEFAULT_MAX_AU);
     reel_buf_init(&d->cand, CAND_CAP);
     d->bad_seq = NO_BAD_SEQ;
@@ -524,6 +676,9 @@ void reel_depack_free(struct reel_depack *d)
         return;
     reel_buf_free(&d->au);
     reel_buf_free(&d->cand);
+    for (unsigned i = 0; d->ro && i < d->ro_win; i++)
+        free(d->ro[i].p);
+    free(d->ro);
     reel_video_params_clear(&d->params);
     free(d);
 }

@@ -42,6 +42,10 @@ int reel_rtp_parse(const uint8_t *p, size_t len, struct reel_rtp_pkt *ret, struc
  * the previous timestamp join the next AU. A gap in sequence numbers drops
  * the AU it falls in (and the next one when the gap is at a boundary: its
  * head may be missing); late and duplicate packets are dropped (reordered).
+ * With cfg.reorder_window W (for RTP over UDP), a packet that arrives ahead
+ * of a missing one is held, up to W-1 sequence numbers ahead, so that the
+ * missing one can still come: packets reordered by less than W places are
+ * put back in order; a hole older than that counts as loss.
  * A new SSRC takes over after 4 packets in a row, which are replayed so its
  * first AU survives; ts90k continues across the change as a signed step. */
 struct reel_au {
@@ -56,12 +60,14 @@ struct reel_au {
 
 struct reel_depack_stats {
     uint64_t packets, bytes, lost, reordered, dropped_aus, ssrc_changes, oddities;
+    uint64_t oversized_aus;            /* of dropped_aus: over max_au_bytes */
 };
 
 struct reel_depack_cfg {
     enum reel_codec codec;
     uint8_t payload_type;              /* packets with another PT are ignored */
     size_t max_au_bytes;               /* cap; a larger AU is dropped (0 = 4 MiB) */
+    unsigned reorder_window;           /* 0: none (TCP); else 2..REEL_DEPACK_REORDER_MAX */
     /* Parameter sets from the SDP (may be absent, wrong or garbage: hints only). */
     const uint8_t *const *sprop_nals;
     const size_t *sprop_lens;
@@ -74,6 +80,8 @@ struct reel_depack_cfg {
 
 struct reel_depack;
 
+#define REEL_DEPACK_REORDER_MAX 64
+
 /* 0, -ENOMEM, -EINVAL. *ret owned by the caller: reel_depack_free(). */
 int reel_depack_new(struct reel_depack **ret, const struct reel_depack_cfg *cfg);
 void reel_depack_free(struct reel_depack *d);   /* NULL is fine */
@@ -84,7 +92,8 @@ void reel_depack_free(struct reel_depack *d);   /* NULL is fine */
  * callback's non-zero return. */
 int reel_depack_push(struct reel_depack *d, const uint8_t *pkt, size_t len, struct reel_err *err);
 
-/* Delivers a pending AU, if complete enough (end of stream). */
+/* Delivers a pending AU, if complete enough (end of stream); packets held
+ * for reordering are let through first (a hole among them is a loss). */
 int reel_depack_flush(struct reel_depack *d);
 
 void reel_depack_get_stats(const struct reel_depack *d, struct reel_depack_stats *ret);

@@ -31,6 +31,14 @@ enum reel_depack__fu_state { FU_NONE, FU_ACTIVE, FU_DISCARD };
 
 #define REEL_DEPACK_HANDOVER 4          /* packets of a new SSRC in a row to accept it */
 
+/* A packet held for reordering: a copy of the raw RTP packet. */
+struct reel_depack__held {
+    uint8_t *p;
+    size_t len, alloc;
+    uint16_t seq;
+    bool used;
+};
+
 struct reel_depack {
     const struct reel_depack__codec *ops;
     enum reel_codec codec;
@@ -54,6 +62,14 @@ struct reel_depack {
     uint32_t bad_seq;                  /* > 0xffff: none */
     bool loss;                         /* a gap before the packet being handled */
 
+    /* Reordering (cfg.reorder_window > 0): packets ahead of ro_next are held
+     * in ro[seq % ro_win] until the missing ones come or fall out of the
+     * window. */
+    unsigned ro_win, ro_n;
+    bool ro_have;
+    uint16_t ro_next;
+    struct reel_depack__held *ro;
+
     /* Timestamps. */
     bool have_ts;
     uint32_t last_ts;
@@ -63,7 +79,7 @@ struct reel_depack {
 
     /* The access unit being assembled: 4-byte length-prefixed NAL units. */
     struct reel_buf au;
-    bool au_open, au_broken, au_vcl, au_key;
+    bool au_open, au_broken, au_vcl, au_key, au_oversized;
     uint32_t au_ts;
     int64_t au_ts64;
     bool pkt_vcl;                      /* the current packet carried VCL data */

@@ -167,6 +167,12 @@ int reel_store_check(struct reel_store *s, int flags, void (*cb)(void *opaque, c
             if (fd >= 0)
                 close(fd);
             fd = -1;
+        } else if (!S_ISREG(sb.st_mode)) {
+            problem(&c, "recording %" PRId64 ": %s is not a regular file%s", id, path,
+                    repair ? "; row deleted" : "");
+            drop = true;
+            close(fd);
+            fd = -1;
         } else {
             c.rep.files++;
             c.rep.bytes += (uint64_t)sb.st_size;
@@ -186,7 +192,14 @@ int reel_store_check(struct reel_store *s, int flags, void (*cb)(void *opaque, c
                 }
             }
         }
-        if (!drop && frames > 0) {
+        /* Every frame takes at least two bytes of the index: a count the
+         * blob cannot hold is refused before anything is allocated for it. */
+        if (!drop && (frames < 0 || frames > UINT32_MAX || (uint64_t)frames > blen / 2)) {
+            problem(&c, "recording %" PRId64 ": corrupt index (%" PRId64 " frames in %zu bytes)%s", id, frames,
+                    blen, repair ? "; row deleted" : "");
+            drop = true;
+        }
+        if (!drop) {
             if ((size_t)frames > fi_alloc) {
                 void *p = realloc(fi, (size_t)frames * sizeof(*fi));
                 if (!p) {
@@ -199,9 +212,8 @@ int reel_store_check(struct reel_store *s, int flags, void (*cb)(void *opaque, c
                 fi_alloc = (size_t)frames;
             }
             struct reel_err e2;
-            if (frames > UINT32_MAX || reel_index_decode(blob, blen, (uint32_t)frames, fi, &e2) < 0) {
-                problem(&c, "recording %" PRId64 ": corrupt index (%s)%s", id,
-                        frames > UINT32_MAX ? "frame count" : e2.msg, repair ? "; row deleted" : "");
+            if (reel_index_decode(blob, blen, (uint32_t)frames, fi, &e2) < 0) {
+                problem(&c, "recording %" PRId64 ": corrupt index (%s)%s", id, e2.msg, repair ? "; row deleted" : "");
                 drop = true;
             } else {
                 uint64_t sb_ = 0;
@@ -210,11 +222,11 @@ int reel_store_check(struct reel_store *s, int flags, void (*cb)(void *opaque, c
                     sb_ += fi[i].size;
                     sd += fi[i].duration90k;
                 }
-                if (sb_ != (uint64_t)bytes || sd != media) {
+                if (bytes < 0 || sb_ != (uint64_t)bytes || sd != media) {
                     problem(&c, "recording %" PRId64 ": index sums to %" PRIu64 " bytes / %" PRId64 " ticks, row says %" PRId64 " / %" PRId64 "%s",
                             id, sb_, sd, bytes, media, repair ? "; row deleted" : "");
                     drop = true;
-                } else if ((flags & REEL_CHECK_HASH) && fd >= 0) {
+                } else if ((flags & REEL_CHECK_HASH) && fd >= 0 && frames > 0) {
                     char msg[300];
                     if (check_frames(fd, fi, (uint32_t)frames, msg, sizeof(msg)) < 0)
                         problem(&c, "recording %" PRId64 ": %s: %s", id, path, msg);

@@ -533,8 +533,9 @@ static int parse_dec_name(const char *name, int64_t *ret)
     return 0;
 }
 
-/* Calls cb for each sample file (hex-named, under <dir>/<camera id>/) that no
- * recording or garbage row knows; with remove, unlinks it (and fsyncs). */
+/* Calls cb for each sample file (a regular file with a 16-hex-digit name,
+ * under <dir>/<camera id>/) that no recording or garbage row knows; with
+ * remove, unlinks it (and fsyncs). */
 int reel__scan_orphans(struct reel_store *s, sqlite3 *db, bool remove,
                        void (*cb)(void *opaque, const char *path), void *opaque, uint64_t *ret_n)
 {
@@ -567,6 +568,13 @@ int reel__scan_orphans(struct reel_store *s, sqlite3 *db, bool remove,
             while ((fe = readdir(cd))) {
                 int64_t id;
                 if (!parse_hex16(fe->d_name, &id) || rec_exists(q, id, d->id, cam))
+                    continue;
+                /* only regular files are sample files: a directory of that
+                 * name cannot be unlinked, and is not ours to report */
+                struct stat sb;
+                if (fe->d_type != DT_REG &&
+                    (fe->d_type != DT_UNKNOWN || fstatat(dirfd(cd), fe->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
+                     !S_ISREG(sb.st_mode)))
                     continue;
                 char path[4400];
                 reel__fmt(path, sizeof(path), "%s/%s", sub, fe->d_name);

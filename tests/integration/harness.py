@@ -16,6 +16,7 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -123,15 +124,35 @@ def clip_frames(codec, path):
 
 # ---- processes ----
 
+def proc_memory(pid):
+    """(VmHWM in KiB, sanitized) of a running process: its peak resident set
+    size so far, and whether AddressSanitizer's runtime is mapped in (its
+    shadow memory and quarantine make RSS several times larger)."""
+    hwm = None
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                hwm = int(line.split()[1])
+    with open(f"/proc/{pid}/maps") as f:
+        sanitized = "libasan" in f.read()
+    return hwm, sanitized
+
+
 class Proc:
     def __init__(self, args, log_path, env=None):
         self.log_path = log_path
         self.log = open(log_path, "ab")
         self.p = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env,
                                   start_new_session=True)
+        self.peak_rss_kib = None      # VmHWM read by stop() just before the signal
+        self.sanitized = False
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
         if self.p.poll() is None:
+            try:
+                self.peak_rss_kib, self.sanitized = proc_memory(self.p.pid)
+            except OSError:
+                pass
             self.p.send_signal(sig)
             try:
                 self.p.wait(timeout)
@@ -258,6 +279,24 @@ class ReelTestCase(unittest.TestCase):
         if durs:
             self.assertAlmostEqual(sum(durs) / len(durs), frame_dur, delta=0.5)
 
+    def assert_bounded_memory(self, proc, cameras):
+        """The process's peak RSS, read by Proc.stop() just before it was
+        stopped, stays under rss_bound_kib(cameras)."""
+        self.assertIsNotNone(proc.peak_rss_kib, "peak RSS not measured: the process had already exited")
+        bound = rss_bound_kib(cameras, proc.sanitized)
+        print(f"{self.id()}: peak RSS {proc.peak_rss_kib} KiB, bound {bound} KiB for {cameras} camera(s)"
+              f"{' (ASan)' if proc.sanitized else ''}", file=sys.stderr)
+        self.assertLess(proc.peak_rss_kib, bound,
+                        f"peak RSS {proc.peak_rss_kib} KiB over the bound of {bound} KiB\n" + self.dump_logs())
+
+    def frames_by_run(self, camera):
+        """{run: [frames]} from frames() and recordings(), runs in order."""
+        run_of = {r["id"]: int(r["run"]) for r in self.recordings(camera)}
+        out = {}
+        for f in self.frames(camera):
+            out.setdefault(run_of[f[0]], []).append(f)
+        return dict(sorted(out.items()))
+
     def ffprobe_frames(self, path):
         r = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
                             "-show_entries", "stream=codec_name,nb_read_frames,width,height:format=duration",
@@ -271,6 +310,70 @@ class ReelTestCase(unittest.TestCase):
                            capture_output=True, text=True, timeout=300)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stderr.strip(), "", f"ffmpeg reported errors decoding {path}")
+
+
+# Bound on the recorder's peak RSS (VmHWM) in a camera-fault test: a fixed
+# base plus an allowance per camera. Seen on this box (Debian 12, plain
+# build, 2026-11-29): 9.7-12.1 MiB for one or two cameras, 13.1 MiB with a
+# camera sending 3 MiB NAL units, 15.9 MiB with one sending 16 MiB ones
+# (dropped at the cap). Base 16 MiB: the binary, libc, SQLite's page cache,
+# libmicrohttpd's threads and the store's buffers (about 10 MiB seen with
+# one quiet camera) with room to spare. Per camera 5 MiB: the access-unit
+# buffer at its 4 MiB cap (MAX_AU_BYTES in src/reel/camera.c) and 1 MiB for
+# the UDP reorder buffer (32 packets), the SSRC handover buffer and socket
+# reads. With the cap raised to 64 MiB, test_huge_nal_dropped measured
+# 28.1 MiB against its 26 MiB bound: the bound catches a camera's frame
+# buffer that is not capped. Under AddressSanitizer (shadow memory,
+# redzones, a quarantine of freed memory) the same tests peaked at 20-32 MiB,
+# about twice the plain figures; there the bound is 3 times the plain one
+# plus 64 MiB for the quarantine (which may grow to 256 MiB in a long run,
+# but these tests free far less), so it only catches gross growth.
+RSS_BASE_KIB = 16 * 1024
+RSS_PER_CAMERA_KIB = 5 * 1024
+RSS_ASAN_FACTOR = 3
+RSS_ASAN_QUARANTINE_KIB = 64 * 1024
+
+
+def rss_bound_kib(cameras, sanitized):
+    b = RSS_BASE_KIB + RSS_PER_CAMERA_KIB * cameras
+    return b * RSS_ASAN_FACTOR + RSS_ASAN_QUARANTINE_KIB if sanitized else b
+
+
+def rtsp_udp_seqs(port, path="/cam/0", seconds=1.5):
+    """A minimal RTSP client (no auth): SETUP over UDP + PLAY, then the RTP
+    sequence numbers of what arrives within `seconds`, in arrival order."""
+    url = f"rtsp://127.0.0.1:{port}{path}"
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 21)
+    uport = udp.getsockname()[1]
+    seqs = []
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as c:
+        def req(text):
+            c.sendall(text.encode())
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                d = c.recv(4096)
+                if not d:
+                    raise AssertionError("RTSP connection closed")
+                buf += d
+            return buf.decode(errors="replace")
+        r = req(f"SETUP {url}/trackID=0 RTSP/1.0\r\nCSeq: 1\r\n"
+                f"Transport: RTP/AVP;unicast;client_port={uport}-{uport + 1}\r\n\r\n")
+        sess = [l.split(":", 1)[1].strip().split(";")[0] for l in r.split("\r\n")
+                if l.lower().startswith("session:")][0]
+        req(f"PLAY {url} RTSP/1.0\r\nCSeq: 2\r\nSession: {sess}\r\n\r\n")
+        udp.settimeout(0.2)
+        end = time.time() + seconds
+        while time.time() < end:
+            try:
+                d = udp.recv(65536)
+            except socket.timeout:
+                continue
+            if len(d) >= 12 and d[0] >> 6 == 2:
+                seqs.append(struct.unpack(">H", d[2:4])[0])
+    udp.close()
+    return seqs
 
 
 def wait_until(pred, timeout, step=0.1, what="condition"):

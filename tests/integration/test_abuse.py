@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Hostile HTTP clients and the last camera faults, against a real `reel run
 --http 127.0.0.1:0` recording from reel-sim: slow clients (slowloris, a
-view.mp4 reader that never reads) and idle connections, oversized headers
+view.mp4 reader that never reads), the request deadline (trickled heads
+and bodies closed at 10 s, a slow download not), oversized headers
 and bodies, thousands of connections, malformed byte ranges; a camera that
 disconnects mid-frame and one that answers DESCRIBE slowly. Each checks that
 the server answers (or refuses cleanly), that the reel process's memory
@@ -112,6 +113,7 @@ class AbuseTest(ReelTestCase):
         # 20 slowloris clients, one byte of their request head every 0.5 s
         head = b"GET /api/cameras HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 200
         loris = [self.raw() for _ in range(20)]
+        t_loris = time.monotonic()
         stop = threading.Event()
 
         def drip():
@@ -141,12 +143,17 @@ class AbuseTest(ReelTestCase):
             self.assert_still_recording(before, "with slow clients")
             time.sleep(2)
             self.assert_serving("5 s later")
-            # the slow clients are still connected: each dripped byte resets
-            # the idle timeout, so only the connection limits bound them
+            # the slow clients were neither answered nor closed before the
+            # 10 s request deadline (each dripped byte resets the idle
+            # timeout; test_request_deadline shows the deadline closing them)
             for s in loris:
                 s.setblocking(False)
-                with self.assertRaises(BlockingIOError, msg="a slowloris client was closed or answered"):
-                    s.recv(1)
+                try:
+                    self.assertEqual(s.recv(1), b"", "a slowloris client was answered")
+                    self.assertGreater(time.monotonic() - t_loris, self.DEADLINE - 0.5,
+                                       "a slowloris client was closed before the deadline")
+                except BlockingIOError:
+                    pass
             for s in readers:
                 self.assertEqual(s.recv(12, socket.MSG_PEEK), b"HTTP/1.1 200", "view.mp4 not being sent")
         finally:
@@ -156,25 +163,181 @@ class AbuseTest(ReelTestCase):
                 s.close()
         self.assert_serving("after the slow clients left")
 
-    def test_idle_connection_closed_after_timeout(self):
-        """src/http/server.c sets MHD_OPTION_CONNECTION_TIMEOUT to 60 s: a
-        connection that sends nothing is closed after it, not before. No
-        camera: the test is a minute of waiting that should cost no CPU."""
+    # ---- the request deadline (src/http/deadline.h) ----
+
+    DEADLINE = 10.0   # REEL_HTTP_REQUEST_DEADLINE_S
+    SLACK = 2.5       # the watchdog sweeps at least every second; a loaded machine
+
+    def start_http_only(self):
+        """reel run with the web server and no camera."""
         self.rec = self.start_reel("--http", "127.0.0.1:0")
         m = wait_until(lambda: re.search(r"http: listening on http://127\.0\.0\.1:(\d+)/", self.rec.output()), 15,
                        what="the http server to listen")
         self.port = int(m.group(1))
-        s = self.raw(timeout=90)
-        s.send(b"GET /api/health HTTP/1.1\r\n")  # half a request head, then silence
+
+    def trickle_until_closed(self, socks, data, period=1.0, limit=30.0, source_t0=None):
+        """Sends data[i] to every socket in socks each period s (each byte
+        resets libmicrohttpd's 60 s idle timer) until the server closes them;
+        returns, per socket, the seconds from its connect (source_t0[i]) to
+        the close, and what it received before."""
+        t0 = source_t0 or [time.monotonic()] * len(socks)
+        closed = [None] * len(socks)
+        got = [b""] * len(socks)
+        for s in socks:
+            s.setblocking(False)
+        i = 0
+        end = time.monotonic() + limit
+        while time.monotonic() < end and None in closed:
+            for k, s in enumerate(socks):
+                if closed[k] is not None:
+                    continue
+                try:
+                    while True:
+                        chunk = s.recv(4096)
+                        if not chunk:
+                            closed[k] = time.monotonic() - t0[k]
+                            break
+                        got[k] += chunk
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    closed[k] = time.monotonic() - t0[k]
+                if closed[k] is None and data and i < len(data):
+                    try:
+                        s.send(data[i:i + 1])
+                    except BlockingIOError:
+                        pass
+                    except OSError:
+                        closed[k] = time.monotonic() - t0[k]
+            i += 1
+            time.sleep(period if data else 0.1)
+        return closed, got
+
+    def test_request_deadline(self):
+        """A connection must complete its request (head and body) within 10 s
+        of its start, however it trickles: silent, half a head then silence,
+        a head one byte a second, a login body one byte a second. Each is
+        closed without a reply at the deadline (plus the sweep's slack), not
+        at the 60 s idle timeout. No camera."""
+        self.start_http_only()
+        kinds = ["silent", "half head", "head byte by byte", "body byte by byte"]
+        socks, t0 = [], []
+        for _ in kinds:
+            socks.append(self.raw(timeout=30))
+            t0.append(time.monotonic())
+        socks[1].sendall(b"GET /api/health HTTP/1.1\r\n")
+        socks[3].sendall(b"POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: 200\r\n\r\n")
+        head = b"GET /api/health HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 100
+        body = b'{"username": "' + b"u" * 150
+        # one data stream per socket: send to 2 from head, to 3 from body
+        closed = [None] * 4
+        got = [b""] * 4
+        threads = []
+
+        def run(k, data):
+            c, g = self.trickle_until_closed([socks[k]], data, 1.0, 30.0, [t0[k]])
+            closed[k], got[k] = c[0], g[0]
+        for k, data in ((0, b""), (1, b""), (2, head), (3, body)):
+            threads.append(threading.Thread(target=run, args=(k, data)))
+            threads[-1].start()
+        for t in threads:
+            t.join()
+        for s in socks:
+            s.close()
+        for k, what in enumerate(kinds):
+            self.assertIsNotNone(closed[k], f"{what}: not closed within 30 s")
+            print(f"{what}: closed after {closed[k]:.1f} s, reply {got[k][:40]!r}")
+            self.assertEqual(got[k], b"", f"{what}: got a reply")
+            self.assertGreaterEqual(closed[k], self.DEADLINE - 0.5, f"{what}: closed before the deadline")
+            self.assertLess(closed[k], self.DEADLINE + self.SLACK, f"{what}: closed too late")
+        self.assertRegex(self.rec.output(), r"http: closed \d+ connection\(s\) without a complete request within 10 s")
+        # the server is fine afterwards
+        self.assert_serving("after the deadline closed the slow clients")
+
+    def test_tricklers_fill_address_then_login_recovers(self):
+        """64 slowloris connections from 127.0.0.1 fill that address's
+        connection limit: a login from it is refused (another address is
+        served), and succeeds again once the deadline has closed them."""
+        self.start_http_only()
+        fds0 = fd_count(self.rec.p.pid)
+        socks, t0 = [], []
+        for _ in range(64):
+            socks.append(self.raw(timeout=30))
+            t0.append(time.monotonic())
+        for s in socks:
+            s.send(b"G")
+        time.sleep(0.5)  # libmicrohttpd has accepted them all (in order, before the next)
+        with self.assertRaises((ConnectionError, http.client.HTTPException, socket.timeout),
+                               msg="a 65th connection from 127.0.0.1 was served: the slots were not full"):
+            self.login()
+        st, _ = self.request_from("127.0.0.2", "GET", "/api/health")
+        self.assertEqual(st, 200)
+        head = b"ET /api/health HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 100
+        closed, got = self.trickle_until_closed(socks, head, 1.0, 30.0, t0)
+        for s in socks:
+            s.close()
+        self.assertNotIn(None, closed, "a trickler was not closed within 30 s")
+        self.assertEqual(set(got), {b""}, "a trickler got a reply")
+        print(f"64 tricklers closed after {min(closed):.1f}-{max(closed):.1f} s")
+        self.assertGreaterEqual(min(closed), self.DEADLINE - 0.5)
+        self.assertLess(max(closed), self.DEADLINE + self.SLACK)
+        wait_until(lambda: fd_count(self.rec.p.pid) <= fds0 + 2, 5, 0.1, "reel to close the tricklers' sockets")
+        self.assert_serving("once the deadline closed the tricklers")
+
+    def test_slow_download_not_cut(self):
+        """A large view.mp4 read like a video player does (a little, then a
+        stall of 12.5 s, past the deadline, then the rest) arrives whole: a
+        response being sent has no deadline, only the 60 s idle timeout. The
+        MP4 is bigger than the kernel's largest send buffer plus 1 MiB, so
+        the server is still writing it at the deadline (a smaller one would
+        sit whole in socket buffers and prove nothing)."""
+        from harness import REEL, REEL_SIM, free_port, wait_file
+        with open("/proc/sys/net/ipv4/tcp_wmem") as f:
+            need = int(f.read().split()[2]) + (1 << 20)
+        port = free_port()
+        ready = os.path.join(self.tmp, "sim.ready")
+        self.start([REEL_SIM, "--clip", os.path.join(os.path.dirname(clip("h264")), "h264-1080p.264"), "--codec",
+                    "h264", "--listen", "127.0.0.1", "--port", str(port), "--ready-file", ready], "sim")
+        wait_file(ready)
+        self.reel("camera", "add", "cam0", f"rtsp://127.0.0.1:{port}/cam/0")
+        self.rec = self.start([REEL, "-d", self.data, "-v", "run", "--http", "127.0.0.1:0", "--checkpoint-ms", "300"],
+                              "reel")
+        m = wait_until(lambda: re.search(r"http: listening on http://127\.0\.0\.1:(\d+)/", self.rec.output()), 15,
+                       what="the http server to listen")
+        self.port = int(m.group(1))
+        sid, _ = self.login()
+        view = "/api/cameras/cam0/view.mp4?start=-1h&end=-1s"
+
+        def size():
+            r = self.request("HEAD", view, cookie=sid)
+            return int(r.header("Content-Length") or 0) if r.status == 200 else 0
+        wait_until(lambda: size() > need, 30, 0.5, f"a view.mp4 over {need} bytes")
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(30)
+        s.connect(("127.0.0.1", self.port))
+        s.sendall(f"GET {view} HTTP/1.1\r\nHost: x\r\nCookie: reel_session={sid}\r\n\r\n".encode())
         t0 = time.monotonic()
-        s.settimeout(90)
-        got = self.read_reply(s)
+        head = self.read_reply(s)
+        self.assertEqual(self.status_of(head), 200, head[:200])
+        h, _, data = head.partition(b"\r\n\r\n")
+        total = int(re.search(rb"Content-Length: (\d+)", h).group(1))
+        self.assertGreater(total, need)
+        time.sleep(self.DEADLINE + self.SLACK)  # the player's buffer is full
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)  # then it reads on
+        while len(data) < total:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
         took = time.monotonic() - t0
         s.close()
-        print(f"idle connection closed after {took:.1f} s")
-        self.assertEqual(got, b"", "an idle half request must be closed without a reply")
-        self.assertGreater(took, 55)
-        self.assertLess(took, 70)
+        print(f"view.mp4 of {total} bytes (send buffers hold at most {need - (1 << 20)}) read in {took:.1f} s, "
+              f"with a {self.DEADLINE + self.SLACK:.1f} s stall")
+        self.assertEqual(len(data), total, f"download cut after {len(data)} of {total} bytes ({took:.1f} s)")
+        self.assertEqual(data[4:8], b"ftyp")
+        self.assertNotIn("view.mp4?start=-1h&end=-1s -> 200 (aborted)", self.rec.output())
 
     # ---- oversized requests ----
 

@@ -1,14 +1,40 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Bad cameras: each failure gets one clear log line naming the camera, an
 outage with its reason, reconnection with backoff, no effect on the other
-cameras, and every frame already received kept."""
+cameras, and every frame already received kept. Every test also bounds the
+recorder's peak memory (harness.rss_bound_kib)."""
 import os
 import re
 import socket
+import subprocess
 import time
 import unittest
 
-from harness import ReelTestCase, clip, clip_frames, free_port, wait_until
+from harness import ReelTestCase, clip, clip_frames, free_port, rtsp_udp_seqs, wait_until
+
+
+def big_nal(codec, payload):
+    """The NAL unit reel-sim sends with --fault big-nal=PAYLOAD, rebuilt from
+    docs/simulator.md: a prefix SEI with one user_data_unregistered message."""
+    hdr = b"\x06" if codec == "h264" else b"\x4e\x01"
+    size = b"\xff" * (payload // 255) + bytes([payload % 255])
+    data = bytes(1 + (i + (i >> 8)) % 255 for i in range(payload - 16))
+    return hdr + b"\x05" + size + b"reel-sim big-nal" + data + b"\x80"
+
+
+def clip_skips(test, stored, clipf):
+    """Walks stored frames along the (looping) clip: each must be a frame of
+    the clip, the first a key frame; returns how many clip frames were
+    skipped between each pair of consecutive stored frames."""
+    pos = {d: i for i, (d, _) in enumerate(clipf)}
+    test.assertEqual(len(pos), len(clipf), "clip frames are not unique")
+    test.assertTrue(stored and stored[0][4], "first stored frame is not a key frame")
+    skips = []
+    for a, b in zip(stored, stored[1:]):
+        test.assertIn(a[5], pos, "a stored frame is not a frame of the clip")
+        test.assertIn(b[5], pos, "a stored frame is not a frame of the clip")
+        skips.append((pos[b[5]] - pos[a[5]] - 1) % len(clipf))
+    return skips
 
 
 class FaultTest(ReelTestCase):
@@ -24,11 +50,18 @@ class FaultTest(ReelTestCase):
     def gaps(self, camera):
         return self.reel("gaps", "--camera", camera).stdout
 
+    def stop_reel(self, rec):
+        """Stops the recorder: it must exit 0, and its peak RSS (read just
+        before the signal) stay within the bound for the cameras configured."""
+        self.assertEqual(rec.stop(), 0, self.dump_logs())
+        cameras = len(self.reel("camera", "list").stdout.splitlines())
+        self.assert_bounded_memory(rec, cameras)
+        return rec.output()
+
     def run_for(self, seconds, *args):
         rec = self.start_reel("--checkpoint-ms", "500", "--backoff-max-s", "2", *args)
         time.sleep(seconds)
-        self.assertEqual(rec.stop(), 0)
-        return rec.output()
+        return self.stop_reel(rec)
 
     def test_unreachable(self):
         self.good_camera()
@@ -79,6 +112,11 @@ class FaultTest(ReelTestCase):
         self.assertGreaterEqual(len(runs), 2, f"expected a new run after reconnecting\n{log}")
         self.assertIn("stalled", self.gaps("stally"))
         self.assertIn(" 0 problems", self.reel("check").stdout)
+        # frames before the stall and after the reconnection are kept, each run a piece of the clip
+        by_run = list(self.frames_by_run("stally").values())
+        clipf = clip_frames("h264", clip("h264"))
+        self.assert_frames_match_clip(by_run[0], clipf, 30)
+        self.assert_frames_match_clip(by_run[1], clipf, 20)
 
     def test_garbage(self):
         self.good_camera()
@@ -87,6 +125,11 @@ class FaultTest(ReelTestCase):
         self.run_for(8)
         stored = self.frames("noisy")
         self.assertGreaterEqual(len(stored), 100)
+        # garbage and malformed packets cost no frame: one run, the clip without a hole
+        self.assertEqual(len(self.frames_by_run("noisy")), 1)
+        skips = clip_skips(self, stored, clip_frames("h264", clip("h264")))
+        # (random garbage may now and then look like an interleaved header and cost a packet)
+        self.assertLessEqual(sum(skips), len(stored) // 20, f"frames lost: {[k for k in skips if k]}")
         self.assertIn(" 0 problems", self.reel("check", "--hash").stdout)
         self.assert_good_camera_fine()
 
@@ -99,8 +142,7 @@ class FaultTest(ReelTestCase):
         time.sleep(1.5)
         self.start_sim("h264", port=port, name="sim2")
         time.sleep(5)
-        self.assertEqual(rec.stop(), 0)
-        log = rec.output()
+        log = self.stop_reel(rec)
         self.assertRegex(log, r"camera flaky: (camera closed the connection|connection lost)")
         recs = self.recordings("flaky")
         self.assertGreaterEqual(len({r["run"] for r in recs}), 2, log)
@@ -120,7 +162,7 @@ class FaultTest(ReelTestCase):
         try:
             rec = self.start_reel("--checkpoint-ms", "500", "--backoff-max-s", "2")
             time.sleep(13)
-            self.assertEqual(rec.stop(), 0)
+            self.stop_reel(rec)
         finally:
             srv.close()
         self.assertRegex(rec.output(), r"camera mute: camera did not answer")
@@ -134,6 +176,7 @@ class FaultTest(ReelTestCase):
         srv.listen(8)
         port = srv.getsockname()[1]
         stop = threading.Event()
+        accepts = []
 
         def serve():
             srv.settimeout(0.2)
@@ -142,6 +185,7 @@ class FaultTest(ReelTestCase):
                     c, _ = srv.accept()
                 except OSError:
                     continue
+                accepts.append(time.time())
                 try:
                     c.recv(4096)
                     c.sendall(os.urandom(3000) + b"RTSP/1.0 200 OK\r\nCSeq: banana\r\n\r\n" + os.urandom(500))
@@ -159,6 +203,7 @@ class FaultTest(ReelTestCase):
             t.join()
             srv.close()
         self.assertRegex(log, r"camera junk: ")
+        self.assertGreaterEqual(len(accepts), 2, "the recorder did not reconnect")
         self.assert_good_camera_fine()
 
     def test_keepalive_holds_session(self):
@@ -217,6 +262,11 @@ class FaultTest(ReelTestCase):
         self.assertGreaterEqual(len({r["run"] for r in recs}), 2, log)
         # no frame in the index carries the jump as its duration
         self.assertTrue(all(f[2] == 3000 for f in self.frames("jumpy")[:-1]))
+        # frames before and after the jump are kept (the run after it waits for a key frame)
+        by_run = list(self.frames_by_run("jumpy").values())
+        clipf = clip_frames("h264", clip("h264"))
+        self.assert_frames_match_clip(by_run[0], clipf, 30)
+        self.assert_frames_match_clip(by_run[1], clipf, 20)
         self.assertIn(" 0 problems", self.reel("check").stdout)
 
     def test_ssrc_change_and_packet_loss(self):
@@ -229,6 +279,11 @@ class FaultTest(ReelTestCase):
         digests = {d for d, _ in clip_frames("h264", clip("h264"))}
         self.assertTrue(all(f[5] in digests for f in frames), "a stored frame is not a clip frame")
         self.assertIn(" 0 problems", self.reel("check", "--hash").stdout)
+        # frames before and after the SSRC change: no hole longer than a few lost frames
+        walls = sorted(f[1] for f in frames)
+        self.assertGreater(walls[-1] - walls[0], 4 * 90000, "frames missing before or after the change")
+        gap = max(b - a for a, b in zip(walls, walls[1:]))
+        self.assertLess(gap, 90000 // 2, f"a hole of {gap / 90000:.2f} s")
 
     def test_params_change(self):
         _, port = self.start_sim("h264", extra=["--fault", "params-change=4",
@@ -237,9 +292,95 @@ class FaultTest(ReelTestCase):
         self.reel("camera", "add", "morph", f"rtsp://127.0.0.1:{port}/cam/0")
         log = self.run_for(9)
         self.assertIn("camera morph: parameter sets changed", log)
-        entries = {r["entry"] for r in self.recordings("morph")}
+        recs = self.recordings("morph")
+        entries = {r["entry"] for r in recs}
         self.assertEqual(len(entries), 2, log)
         self.assertIn(" 0 problems", self.reel("check", "--hash").stdout)
+        # frames before and after the change are kept
+        for e in entries:
+            self.assertGreaterEqual(sum(int(r["frames"]) for r in recs if r["entry"] == e), 30, log)
+
+    def test_reorder_udp(self):
+        """RTP over UDP arriving out of order (shuffled in windows of 8) is put
+        back in order: every frame stored, as the clip has it."""
+        _, port = self.start_sim("h264", cameras=2, extra=["--fault", "reorder=8"])
+        # the simulator does reorder: a raw UDP client sees sequence numbers go backwards
+        seqs = rtsp_udp_seqs(port, "/cam/1", 1.5)
+        self.assertGreater(len(seqs), 50)
+        backwards = sum(1 for a, b in zip(seqs, seqs[1:]) if ((b - a) & 0xffff) > 0x8000)
+        self.assertGreater(backwards, len(seqs) // 10, "the simulator did not reorder")
+        self.assertEqual(sorted(seqs), sorted(set(seqs)), "duplicates")
+        self.reel("camera", "add", "shuffled", f"rtsp://127.0.0.1:{port}/cam/0", "--udp")
+        self.reel("camera", "add", "tcpcam", f"rtsp://127.0.0.1:{port}/cam/1")   # unaffected over TCP
+        log = self.run_for(8)
+        self.assertNotIn("falling back to TCP", log)
+        clipf = clip_frames("h264", clip("h264"))
+        for cam in ("shuffled", "tcpcam"):
+            self.assertEqual(len(self.frames_by_run(cam)), 1, log)
+            self.assert_frames_match_clip(self.frames(cam), clipf, 150)
+        self.assertIn(" 0 problems", self.reel("check", "--hash").stdout)
+
+    def big_nal_camera(self, name, payload, every):
+        sim, port = self.start_sim("h264", extra=["--fault", f"big-nal={payload},{every}"], name=f"sim-{name}")
+        self.reel("camera", "add", name, f"rtsp://127.0.0.1:{port}/cam/0")
+        return sim
+
+    def big_nals_sent(self, sim):
+        return len(re.findall(r"cam 0: fault big-nal: a \d+-byte SEI", sim.output()))
+
+    def test_big_nal_stored_intact(self):
+        """A 3 MiB NAL unit (FU-A) in a frame, under the 4 MiB cap: the frame is
+        stored with it byte for byte, and no frame is lost."""
+        payload = 3 << 20
+        sim = self.big_nal_camera("big", payload, 3)
+        log = self.run_for(9)
+        sent = self.big_nals_sent(sim)
+        self.assertGreaterEqual(sent, 2, sim.output())
+        self.assertNotIn("cap", log)
+        stored = self.frames("big")
+        self.assertEqual(len(self.frames_by_run("big")), 1, log)
+        self.assert_frames_match_clip(stored, clip_frames("h264", clip("h264")), 150)
+        nal = big_nal("h264", payload)
+        bigs = [f for f in stored if f[3] > len(nal)]
+        # the last one may have been in flight when the recorder stopped
+        self.assertIn(len(bigs), (sent - 1, sent), f"{len(bigs)} big frames stored, {sent} sent")
+        self.assertGreaterEqual(len(bigs), 1)
+        self.assertTrue(all(not f[4] for f in bigs), "the big NAL rides on non-key frames")
+        # byte-exact: export the second around the first one and find the NAL, length-prefixed
+        t = bigs[0][1] // 90000
+        out = os.path.join(self.tmp, "big.mp4")
+        self.reel("export", "--camera", "big", "--from", f"@{t - 1}", "--to", f"@{t + 2}", "-o", out)
+        with open(out, "rb") as f:
+            mp4 = f.read()
+        self.assertIn(len(nal).to_bytes(4, "big") + nal, mp4, "the big NAL is not in the export intact")
+        self.assertIn(" 0 problems", self.reel("check", "--hash").stdout)
+
+    def test_huge_nal_dropped(self):
+        """A 16 MiB NAL unit, four times the 4 MiB cap on one frame: that frame
+        is dropped with one log line naming the camera (not one per frame),
+        the frames before and after are kept, recording goes on in one run."""
+        payload = 16 << 20
+        sim = self.big_nal_camera("huge", payload, 4)
+        self.good_camera()
+        log = self.run_for(12)
+        sent = self.big_nals_sent(sim)
+        self.assertGreaterEqual(sent, 2, sim.output())
+        lines = [l for l in log.splitlines() if "cap" in l]
+        self.assertEqual(len(lines), 1, log)
+        self.assertIn("camera huge: frame dropped: access unit over the 4 MiB cap; recording goes on", lines[0])
+        self.assertEqual(len(self.frames_by_run("huge")), 1, f"the camera reconnected\n{log}")
+        stored = self.frames("huge")
+        self.assertFalse([f for f in stored if f[3] > 4 << 20], "an oversized frame was stored")
+        skips = clip_skips(self, stored, clip_frames("h264", clip("h264")))
+        holes = [i for i, k in enumerate(skips) if k]
+        # each huge NAL costs exactly its own frame; the last may still have been in flight
+        self.assertTrue(all(skips[i] == 1 for i in holes), f"holes: {[skips[i] for i in holes]}")
+        self.assertIn(len(holes), (sent - 1, sent), f"{len(holes)} frames dropped, {sent} huge NALs sent")
+        self.assertGreaterEqual(len(holes), 1)
+        self.assertGreaterEqual(holes[0], 30, "frames before the first drop")
+        self.assertGreaterEqual(len(stored) - 1 - holes[-1], 30, "frames after the last drop")
+        self.assertIn(" 0 problems", self.reel("check", "--hash").stdout)
+        self.assert_good_camera_fine(200)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
  *
  * Unit tests of the HTTP server's pure pieces: request paths and queries,
  * cookies, Range, entity tags and conditional headers, the CSRF rule, names,
- * query times, the login rate limiter (with a fake clock) and the timeline
- * of spans and gaps.
+ * query times, the JSON request bodies (login, token), the request
+ * deadlines and the login rate limiter (both with a fake clock) and the
+ * timeline of spans and gaps.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -11,11 +12,15 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sodium.h>
 
 #include "base/clock.h"
+#include "http/body.h"
+#include "http/deadline.h"
 #include "http/parse.h"
 #include "http/ratelimit.h"
 #include "http/timeline.h"
@@ -338,6 +343,199 @@ static void test_timeline(void **state)
     reel_timeline_free(&t);
 }
 
+#define B(s) (const uint8_t *)(s), strlen(s)
+
+static void test_login_body(void **state)
+{
+    (void)state;
+    char user[REEL_USER_NAME_MAX], pass[REEL_PASSWORD_MAX + 1];
+    assert_int_equal(reel_http_login_parse(B("{\"username\":\"admin\",\"password\":\"s3cret pw\"}"), user, pass), 0);
+    assert_string_equal(user, "admin");
+    assert_string_equal(pass, "s3cret pw");
+    /* Escapes are decoded; unknown members are ignored. */
+    assert_int_equal(reel_http_login_parse(B("{\"extra\":[1,{}],\"password\":\"a\\\"\\u00e9\",\"username\":\"\\u0041\"}"),
+                                           user, pass), 0);
+    assert_string_equal(user, "A");
+    assert_string_equal(pass, "a\"\xc3\xa9");
+    /* Outputs are untouched on failure. */
+    strcpy(user, "keep");
+    strcpy(pass, "keep");
+    static const char *const bad[] = {
+        "", "null", "[]", "\"admin\"", "{", "{\"username\":\"a\"}", "{\"password\":\"a\"}",
+        "{\"username\":1,\"password\":\"a\"}", "{\"username\":\"a\",\"password\":null}",
+        "{\"username\":\"a\",\"password\":\"b\",\"username\":\"c\"}", /* duplicate key */
+        "{\"username\":\"a\\u0000b\",\"password\":\"b\"}",               /* NUL inside */
+        "{\"username\":\"a\",\"password\":\"b\"} trailing", "{\"username\":\"a\",\"password\":\"\xff\"}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(reel_http_login_parse(B(bad[i]), user, pass), -EBADMSG);
+        assert_string_equal(user, "keep");
+        assert_string_equal(pass, "keep");
+    }
+    /* A NUL byte in the body itself (not an escape) ends nothing early. */
+    const char nul[] = "{\"username\":\"a\",\"password\":\"b\"}\0junk";
+    assert_int_equal(reel_http_login_parse((const uint8_t *)nul, sizeof(nul) - 1, user, pass), -EBADMSG);
+
+    /* Lengths: user name < REEL_USER_NAME_MAX, password <= REEL_PASSWORD_MAX. */
+    char body[REEL_HTTP_BODY_MAX + 64];
+    char name63[64], name64[65];
+    memset(name63, 'u', 63);
+    name63[63] = '\0';
+    memset(name64, 'u', 64);
+    name64[64] = '\0';
+    snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"p\"}", name63);
+    assert_int_equal(reel_http_login_parse(B(body), user, pass), 0);
+    assert_int_equal(strlen(user), 63);
+    snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"p\"}", name64);
+    assert_int_equal(reel_http_login_parse(B(body), user, pass), -EMSGSIZE);
+    static char pw[REEL_PASSWORD_MAX + 2];
+    memset(pw, 'p', REEL_PASSWORD_MAX);
+    pw[REEL_PASSWORD_MAX] = '\0';
+    snprintf(body, sizeof(body), "{\"username\":\"u\",\"password\":\"%s\"}", pw);
+    assert_int_equal(reel_http_login_parse(B(body), user, pass), 0);
+    assert_int_equal(strlen(pass), REEL_PASSWORD_MAX);
+    pw[REEL_PASSWORD_MAX] = 'p';
+    pw[REEL_PASSWORD_MAX + 1] = '\0';
+    snprintf(body, sizeof(body), "{\"username\":\"u\",\"password\":\"%s\"}", pw);
+    assert_int_equal(reel_http_login_parse(B(body), user, pass), -EMSGSIZE);
+    /* Bodies over the cap are refused before parsing, even valid ones. */
+    memset(body, ' ', sizeof(body));
+    memcpy(body, "{\"username\":\"u\",\"password\":\"p\"}", 31);
+    assert_int_equal(reel_http_login_parse((const uint8_t *)body, REEL_HTTP_BODY_MAX, user, pass), 0);
+    assert_int_equal(reel_http_login_parse((const uint8_t *)body, REEL_HTTP_BODY_MAX + 1, user, pass), -E2BIG);
+}
+
+static void test_token_body(void **state)
+{
+    (void)state;
+    char name[REEL_HTTP_TOKEN_NAME_MAX];
+    assert_int_equal(reel_http_token_parse(B("{\"name\":\"ci-bot_1\"}"), name), 0);
+    assert_string_equal(name, "ci-bot_1");
+    assert_int_equal(reel_http_token_parse(B(" {\"other\":true, \"name\":\"x\"} "), name), 0);
+    assert_string_equal(name, "x");
+    strcpy(name, "keep");
+    assert_int_equal(reel_http_token_parse(B("{\"name\":\"\"}"), name), -EINVAL);
+    assert_int_equal(reel_http_token_parse(B("{\"name\":\"a b\"}"), name), -EINVAL);
+    assert_int_equal(reel_http_token_parse(B("{\"name\":\"../x\"}"), name), -EINVAL);
+    assert_int_equal(reel_http_token_parse(B("{\"name\":\"\\u00e9\"}"), name), -EINVAL);
+    assert_int_equal(reel_http_token_parse(B("{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}"), name),
+                     -EINVAL); /* 64 characters */
+    assert_int_equal(reel_http_token_parse(B("{\"name\":5}"), name), -EBADMSG);
+    assert_int_equal(reel_http_token_parse(B("{\"name\":\"a\",\"name\":\"b\"}"), name), -EBADMSG);
+    assert_int_equal(reel_http_token_parse(B("[\"name\"]"), name), -EBADMSG);
+    assert_int_equal(reel_http_token_parse(B("{\"name\":\"a\\u0000\"}"), name), -EBADMSG);
+    assert_string_equal(name, "keep");
+    /* Deep nesting is refused by jansson's depth limit, not by the stack. */
+    static char deep[REEL_HTTP_BODY_MAX];
+    size_t d = 0;
+    deep[d++] = '{';
+    memcpy(deep + d, "\"x\":", 4);
+    d += 4;
+    while (d < sizeof(deep) / 2)
+        deep[d++] = '[';
+    size_t open = d - 5;
+    for (size_t i = 0; i < open && d < sizeof(deep) - 2; i++)
+        deep[d++] = ']';
+    deep[d++] = '}';
+    assert_int_equal(reel_http_token_parse((const uint8_t *)deep, d, name), -EBADMSG);
+}
+
+/* True when the peer of fd has been shut down (reads the end of stream). */
+static bool peer_shut(int fd)
+{
+    char c;
+    return recv(fd, &c, 1, MSG_DONTWAIT) == 0;
+}
+
+static void test_deadline(void **state)
+{
+    (void)state;
+    const int64_t S = REEL_NS_PER_SEC;
+    struct reel_clock_fake fk;
+    reel_clock_fake_init(&fk, 1000 * S, 0);
+    struct reel_http_deadline *d;
+    assert_int_equal(reel_http_deadline_new(&d, 0, S, &fk.clock, NULL, NULL), -EINVAL);
+    assert_int_equal(reel_http_deadline_new(&d, 3, 0, &fk.clock, NULL, NULL), -EINVAL);
+    assert_int_equal(reel_http_deadline_new(&d, 3, 10 * S, &fk.clock, NULL, NULL), 0);
+    int sp[4][2];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp[i]), 0);
+    /* a: never completes a request; b: completes one at 5 s and is answered
+     * for a long time; c: answered, then idle (keep-alive) from 8 s. */
+    int a = reel_http_deadline_add(d, sp[0][0]), b = reel_http_deadline_add(d, sp[1][0]);
+    int c = reel_http_deadline_add(d, sp[2][0]);
+    assert_true(a >= 0 && b >= 0 && c >= 0);
+    assert_int_equal(reel_http_deadline_add(d, sp[3][0]), -ENOSPC); /* the table is full */
+    int64_t next;
+    assert_int_equal(reel_http_deadline_sweep(d, &next), 0);
+    assert_int_equal(next, 1010 * S);
+    reel_clock_fake_advance(&fk, 5 * S);
+    reel_http_deadline_responding(d, b);
+    reel_http_deadline_responding(d, c);
+    reel_clock_fake_advance(&fk, 3 * S);
+    reel_http_deadline_waiting(d, c); /* t = 8 s: its next request is due by 18 s */
+    reel_clock_fake_advance(&fk, 2 * S - 1);
+    assert_int_equal(reel_http_deadline_sweep(d, &next), 0);
+    assert_int_equal(next, 1010 * S);
+    assert_false(peer_shut(sp[0][1]));
+    reel_clock_fake_advance(&fk, 1); /* t = 10 s: a is due */
+    assert_int_equal(reel_http_deadline_sweep(d, &next), 1);
+    assert_int_equal(next, 1018 * S);
+    assert_true(peer_shut(sp[0][1]));
+    assert_false(peer_shut(sp[1][1]));
+    assert_false(peer_shut(sp[2][1]));
+    assert_int_equal(reel_http_deadline_sweep(d, NULL), 0); /* once only */
+    reel_clock_fake_advance(&fk, 3600 * S);  /* b is still being answered */
+    assert_int_equal(reel_http_deadline_sweep(d, &next), 1); /* c */
+    assert_int_equal(next, INT64_MAX);
+    assert_false(peer_shut(sp[1][1]));
+    assert_true(peer_shut(sp[2][1]));
+    /* A removed slot is free again and its fd never touched. */
+    reel_http_deadline_remove(d, a);
+    reel_http_deadline_remove(d, a);
+    reel_http_deadline_responding(d, -1); /* no slot: ignored */
+    reel_http_deadline_waiting(d, 99);
+    int e = reel_http_deadline_add(d, sp[3][0]);
+    assert_int_equal(e, a);
+    reel_http_deadline_remove(d, e);
+    reel_clock_fake_advance(&fk, 3600 * S);
+    assert_int_equal(reel_http_deadline_sweep(d, NULL), 0);
+    assert_false(peer_shut(sp[3][1]));
+    reel_http_deadline_free(d);
+    for (int i = 0; i < 4; i++) {
+        close(sp[i][0]);
+        close(sp[i][1]);
+    }
+}
+
+static void count_closed(void *opaque, unsigned n) { *(unsigned *)opaque += n; }
+
+/* The watchdog thread on the real clock: a connection that never completes
+ * a request is shut down about 200 ms after it started. */
+static void test_deadline_thread(void **state)
+{
+    (void)state;
+    struct reel_http_deadline *d;
+    unsigned closed = 0;
+    assert_int_equal(reel_http_deadline_new(&d, 4, 200 * 1000 * 1000, reel_clock_system(), count_closed, &closed), 0);
+    assert_int_equal(reel_http_deadline_start(d), 0);
+    int sp[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+    int64_t t0 = reel_clock_mono(reel_clock_system());
+    assert_true(reel_http_deadline_add(d, sp[0]) >= 0);
+    char c;
+    struct timeval tv = { .tv_sec = 10 };
+    setsockopt(sp[1], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    assert_int_equal(recv(sp[1], &c, 1, 0), 0); /* blocks until shut down */
+    int64_t took = reel_clock_mono(reel_clock_system()) - t0;
+    assert_true(took >= 200 * 1000 * 1000);
+    assert_true(took < 5000 * 1000 * 1000LL); /* 0.2-0.25 s unless the machine is very busy */
+    reel_http_deadline_free(d); /* joins the thread, so closed is settled */
+    assert_int_equal(closed, 1);
+    close(sp[0]);
+    close(sp[1]);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -346,6 +544,8 @@ int main(void)
         cmocka_unit_test(test_path_split), cmocka_unit_test(test_query),     cmocka_unit_test(test_cookie),
         cmocka_unit_test(test_range),      cmocka_unit_test(test_etag),      cmocka_unit_test(test_csrf),
         cmocka_unit_test(test_names_times), cmocka_unit_test(test_ratelimit), cmocka_unit_test(test_timeline),
+        cmocka_unit_test(test_login_body), cmocka_unit_test(test_token_body),
+        cmocka_unit_test(test_deadline),   cmocka_unit_test(test_deadline_thread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -696,6 +696,7 @@ static void test_oversize_and_malformed(void **state)
     assert_int_equal(t.got.ts[0], 2);
     assert_int_equal(t.got.ts[1], 4);
     assert_int_equal(stats(&t).dropped_aus, 2);
+    assert_int_equal(stats(&t).oversized_aus, 2);
 
     /* malformed STAP-A: a size past the end; the AU is dropped, the next comes */
     SEND(&t, 5, false, 0x41, 0x01);
@@ -762,6 +763,92 @@ static void test_callback_stop_and_flush(void **state)
 }
 
 /* ---- H.265 ---- */
+
+/* RTP over UDP (cfg.reorder_window): packets reordered within the window
+ * are put back in order; a hole older than the window is a loss. */
+#define RO_AUS 6
+#define RO_PER_AU 3
+static void ro_packets(uint8_t pk[][1100], size_t *len, uint16_t seq0, uint32_t ts0, const uint8_t *nal, size_t n)
+{
+    for (int a = 0; a < RO_AUS; a++)
+        for (int k = 0; k < RO_PER_AU; k++) {
+            size_t pos = 1 + (size_t)k * 1000, m = n - pos < 1000 ? n - pos : 1000;
+            uint8_t pl[1002];
+            pl[0] = (uint8_t)((nal[0] & 0xe0) | 28);
+            pl[1] = (uint8_t)((k == 0 ? 0x80 : 0) | (k == RO_PER_AU - 1 ? 0x40 : 0) | (nal[0] & 0x1f));
+            memcpy(pl + 2, nal + pos, m);
+            int i = a * RO_PER_AU + k;
+            len[i] = mkpkt(pk[i], 96, (uint16_t)(seq0 + i), ts0 + (uint32_t)(a + 1) * 3000, k == RO_PER_AU - 1,
+                           0x11223344, pl, m + 2);
+        }
+}
+
+static void test_reorder_window(void **state)
+{
+    (void)state;
+    static uint8_t pk[RO_AUS * RO_PER_AU][1100];
+    size_t len[RO_AUS * RO_PER_AU];
+    uint8_t nal[2500];
+    fill(nal, sizeof(nal), 0x41, 9);
+    /* after the first (which sets where the sequence starts), packets swapped
+     * in pairs or moved by up to 7 places (window 8), across the 16-bit wrap */
+    static const int order[] = {0, 2, 3, 4, 5, 6, 7, 8, 1, 10, 9, 12, 11, 14, 13, 17, 16, 15};
+    for (int with = 0; with < 2; with++) {
+        struct tx t;
+        memset(&t, 0, sizeof(t));
+        struct reel_depack_cfg cfg = {.codec = REEL_CODEC_H264, .payload_type = 96,
+                                      .reorder_window = with ? 8 : 0, .on_au = on_au, .opaque = &t.got};
+        assert_int_equal(reel_depack_new(&t.d, &cfg), 0);
+        ro_packets(pk, len, 65530, 0, nal, sizeof(nal));
+        for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+            assert_int_equal(reel_depack_push(t.d, pk[order[i]], len[order[i]], &t.err), 0);
+            if (with && i == 3)
+                assert_int_equal(reel_depack_push(t.d, pk[3], len[3], &t.err), 0);   /* duplicate, held */
+        }
+        if (!with) {                         /* without the window, each swap costs its AU */
+            assert_int_equal(t.got.n, 2);      /* AUs 2 and 3 only */
+            tx_close(&t);
+            continue;
+        }
+        assert_int_equal(t.got.n, RO_AUS);
+        for (int a = 0; a < RO_AUS; a++) {
+            assert_int_equal(t.got.ts[a], (a + 1) * 3000);
+            assert_int_equal(t.got.len[a], 4 + sizeof(nal));
+            assert_memory_equal(t.got.data[a] + 4, nal, sizeof(nal));
+        }
+        struct reel_depack_stats s = stats(&t);
+        assert_int_equal(s.lost, 0);
+        assert_int_equal(s.dropped_aus, 0);
+        assert_int_equal(s.reordered, 1);    /* the duplicate */
+
+        /* a real loss: packet 0 never comes; the 8th packet after it gives up on it */
+        got_free(&t.got);
+        ro_packets(pk, len, 12, 100000, nal, sizeof(nal));     /* right after the first part */
+        for (int i = 1; i <= 7; i++)
+            assert_int_equal(reel_depack_push(t.d, pk[i], len[i], &t.err), 0);
+        assert_int_equal(t.got.n, 0);        /* held: 0 may still come */
+        assert_int_equal(reel_depack_push(t.d, pk[8], len[8], &t.err), 0);
+        assert_int_equal(t.got.n, 2);        /* AUs 2 and 3 (1 lost its head) */
+        assert_int_equal(t.got.ts[0], 100000 + 2 * 3000);
+        assert_int_equal(reel_depack_push(t.d, pk[0], len[0], &t.err), 0);   /* too late */
+        s = stats(&t);
+        assert_int_equal(s.lost, 1);
+        assert_int_equal(s.dropped_aus, 1);
+        assert_int_equal(s.reordered, 2);
+        /* held packets go through at the end of the stream (a hole is a loss) */
+        assert_int_equal(reel_depack_push(t.d, pk[9], len[9], &t.err), 0);
+        assert_int_equal(reel_depack_push(t.d, pk[11], len[11], &t.err), 0);   /* 10 missing */
+        assert_int_equal(t.got.n, 2);
+        assert_int_equal(reel_depack_flush(t.d), 0);
+        assert_int_equal(t.got.n, 2);        /* AU 4 lost its middle */
+        assert_int_equal(stats(&t).lost, 2);
+        tx_close(&t);
+    }
+    struct reel_depack *d;
+    struct reel_depack_cfg big = {.codec = REEL_CODEC_H264, .reorder_window = 1000, .on_au = on_au};
+    assert_int_equal(reel_depack_new(&d, &big), 0);   /* capped at REEL_DEPACK_REORDER_MAX */
+    reel_depack_free(d);
+}
 
 static void test_h265_modes(void **state)
 {
@@ -1021,6 +1108,7 @@ int main(void)
         cmocka_unit_test(test_params_change_and_sprops),
         cmocka_unit_test(test_oversize_and_malformed),
         cmocka_unit_test(test_callback_stop_and_flush),
+        cmocka_unit_test(test_reorder_window),
         cmocka_unit_test(test_h265_modes),
         cmocka_unit_test(test_clip_h264),
         cmocka_unit_test(test_clip_h265),

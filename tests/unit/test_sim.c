@@ -3,7 +3,8 @@
  * Unit tests for the simulator's pieces: the Annex-B splitter, access-unit
  * grouping and RTP packetiser (sim/clip.c) and the RTSP request parser,
  * URI/Transport interpretation and Basic/Digest checks (sim/rtspreq.c),
- * including malformed and hostile input.
+ * including malformed and hostile input, and the pure parts of two faults
+ * (sim/fault.c): the reorder permutation and the oversized SEI NAL unit.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "sim/clip.h"
+#include "sim/fault.h"
 #include "sim/rtspreq.h"
 
 /* ---- helpers ---- */
@@ -514,12 +516,197 @@ static void test_auth(void **st)
                                              "admin", "s3cret", "reel-sim", "abc"), 0);
 }
 
+/* ---- faults ---- */
+
+static void test_reorder_perm(void **st)
+{
+    (void)st;
+    static const unsigned windows[] = {0, 1, 2, 3, 4, 8, 64};
+    static const size_t sizes[] = {0, 1, 2, 3, 5, 17, 100, 1000};
+    static uint32_t perm[1000];
+    static bool seen[1000];
+    uint64_t rng = 0x1234567;
+    for (size_t w = 0; w < sizeof(windows) / sizeof(windows[0]); w++) {
+        unsigned win = windows[w];
+        for (size_t z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+            size_t n = sizes[z];
+            for (int round = 0; round < 50; round++) {
+                reel_sim_reorder_perm(perm, n, win, &rng);
+                memset(seen, 0, sizeof(seen));
+                for (size_t i = 0; i < n; i++) {
+                    assert_true(perm[i] < n);
+                    assert_false(seen[perm[i]]);           /* a permutation */
+                    seen[perm[i]] = true;
+                    if (win < 2)
+                        assert_int_equal(perm[i], i);      /* off: identity */
+                    else
+                        assert_int_equal(perm[i] / win, i / win);   /* stays in its window */
+                }
+                for (size_t b = 0; win >= 2 && b + 1 < n; b += win) {
+                    size_t m = n - b < win ? n - b : win;
+                    bool moved = false;                    /* every window of 2+ is out of order */
+                    for (size_t i = b; i < b + m; i++)
+                        moved |= perm[i] != i;
+                    assert_true(moved);
+                }
+            }
+        }
+    }
+    /* all 23 orders of a window of 4 other than the identity come up */
+    bool orders[256] = {false};
+    for (int round = 0; round < 5000; round++) {
+        reel_sim_reorder_perm(perm, 4, 4, &rng);
+        orders[perm[0] << 6 | perm[1] << 4 | perm[2] << 2 | perm[3]] = true;
+    }
+    int distinct = 0;
+    for (int i = 0; i < 256; i++)
+        distinct += orders[i];
+    assert_int_equal(distinct, 23);
+    assert_false(orders[0 << 6 | 1 << 4 | 2 << 2 | 3]);
+}
+
+/* Reassembles a NAL unit from single-NAL or FU payloads; returns its length. */
+static size_t reassemble(enum reel_sim_codec codec, const struct reel_sim_pkt *pk, size_t np, uint8_t *out,
+                         size_t cap)
+{
+    if (np == 1 && pk[0].pre_len == 0) {
+        assert_true(pk[0].len <= cap);
+        memcpy(out, pk[0].data, pk[0].len);
+        return pk[0].len;
+    }
+    bool h264 = codec == REEL_SIM_H264;
+    size_t o = 0;
+    for (size_t k = 0; k < np; k++) {
+        const struct reel_sim_pkt *p = &pk[k];
+        assert_int_equal(p->pre_len, h264 ? 2 : 3);
+        assert_true(p->pre_len + p->len <= REEL_SIM_MAX_PAYLOAD);
+        assert_false(p->marker);
+        uint8_t fuh = p->pre[h264 ? 1 : 2];
+        assert_int_equal(!!(fuh & 0x80), k == 0);           /* S on the first only */
+        assert_int_equal(!!(fuh & 0x40), k + 1 == np);      /* E on the last only */
+        if (k == 0) {
+            if (h264) {
+                assert_int_equal(p->pre[0] & 0x1f, 28);
+                out[o++] = (uint8_t)((p->pre[0] & 0xe0) | (fuh & 0x1f));
+            } else {
+                assert_int_equal((p->pre[0] >> 1) & 0x3f, 49);
+                out[o++] = (uint8_t)((p->pre[0] & 0x81) | ((fuh & 0x3f) << 1));
+                out[o++] = p->pre[1];
+            }
+        }
+        assert_true(o + p->len <= cap);
+        memcpy(out + o, p->data, p->len);
+        o += p->len;
+    }
+    return o;
+}
+
+static void test_bignal(void **st)
+{
+    (void)st;
+    static const size_t payloads[] = {16, 17, 254, 255, 256, 509, 510, 5000, 3u << 20};
+    for (int codec = 0; codec < 2; codec++) {
+        enum reel_sim_codec cd = codec ? REEL_SIM_H265 : REEL_SIM_H264;
+        size_t hl = codec ? 2 : 1;
+        for (size_t i = 0; i < sizeof(payloads) / sizeof(payloads[0]); i++) {
+            size_t pl = payloads[i];
+            struct reel_sim_bignal b;
+            assert_int_equal(reel_sim_bignal_make(cd, pl, &b), 0);
+            assert_int_equal(b.len, reel_sim_bignal_len(cd, pl));
+            assert_int_equal(b.len, hl + 1 + pl / 255 + 1 + pl + 1);
+            /* a prefix SEI: H.264 type 6, H.265 type 39 with TemporalId 0 */
+            if (codec) {
+                assert_int_equal(b.nal[0], 39 << 1);
+                assert_int_equal(b.nal[1], 1);
+            } else {
+                assert_int_equal(b.nal[0], 6);
+            }
+            const uint8_t *p = b.nal + hl;
+            assert_int_equal(*p++, 5);                      /* user_data_unregistered */
+            size_t size = 0;
+            while (*p == 0xff)
+                size += *p++;
+            size += *p++;
+            assert_int_equal(size, pl);
+            assert_memory_equal(p, REEL_SIM_BIGNAL_UUID, 16);
+            p += 16;
+            for (size_t k = 0; k < pl - 16; k++)
+                if (p[k] != reel_sim_bignal_byte(k))
+                    fail_msg("pattern byte %zu of payload %zu", k, pl);
+            assert_int_equal(p[pl - 16], 0x80);             /* rbsp trailing bits, last byte */
+            assert_ptr_equal(p + pl - 16 + 1, b.nal + b.len);
+            for (size_t k = 0; k + 2 < b.len; k++)         /* no start code, nothing to escape */
+                if (b.nal[k] == 0 && b.nal[k + 1] == 0 && b.nal[k + 2] <= 3)
+                    fail_msg("00 00 %02x at %zu", b.nal[k + 2], k);
+            /* its packets put back together give the NAL unit */
+            assert_int_equal(b.npkts, reel_sim_npackets(cd, b.len));
+            uint8_t *re = malloc(b.len);
+            assert_non_null(re);
+            assert_int_equal(reassemble(cd, b.pkts, b.npkts, re, b.len), b.len);
+            assert_memory_equal(re, b.nal, b.len);
+            free(re);
+            for (size_t k = 0; k < b.npkts; k++)
+                assert_false(reel_sim_pkt_is_vcl(cd, &b.pkts[k]));
+            reel_sim_bignal_free(&b);
+            assert_null(b.nal);
+        }
+        struct reel_sim_bignal b = {0};
+        assert_int_equal(reel_sim_bignal_make(cd, REEL_SIM_BIGNAL_MIN - 1, &b), -EINVAL);
+        assert_int_equal(reel_sim_bignal_make(cd, (size_t)REEL_SIM_BIGNAL_MAX + 1, &b), -EINVAL);
+        assert_null(b.nal);
+        reel_sim_bignal_free(&b);
+        reel_sim_bignal_free(NULL);
+    }
+    /* pattern: never 0, not periodic at the FU fragment size */
+    for (size_t k = 0; k < 100000; k++)
+        assert_true(reel_sim_bignal_byte(k) != 0);
+    assert_true(memcmp((uint8_t[]){reel_sim_bignal_byte(0), reel_sim_bignal_byte(1), reel_sim_bignal_byte(2)},
+                       (uint8_t[]){reel_sim_bignal_byte(1397), reel_sim_bignal_byte(1398),
+                                   reel_sim_bignal_byte(1399)}, 3) != 0);
+}
+
+static void test_pkt_is_vcl(void **st)
+{
+    (void)st;
+    struct bld b = {0};
+    static const uint8_t sps[] = {0x67, 0x64, 0x00, 0x1f, 0xac};
+    static const uint8_t pps[] = {0x68, 0xee, 0x3c, 0x80};
+    nal(&b, true, sps, sizeof(sps), 0);
+    nal(&b, true, pps, sizeof(pps), 0);
+    nal(&b, true, (const uint8_t *)"\x06\x05", 2, 10);        /* SEI */
+    nal(&b, true, (const uint8_t *)"\x65\x88", 2, 3000);      /* IDR in 3 FU-A */
+    struct reel_sim_clip c;
+    assert_int_equal(reel_sim_clip_parse(b.p, b.len, REEL_SIM_H264, &c, NULL), 0);
+    assert_int_equal(c.naus, 1);
+    assert_int_equal(c.aus[0].npkt, 6);
+    for (size_t k = 0; k < 6; k++)
+        assert_int_equal(reel_sim_pkt_is_vcl(REEL_SIM_H264, &c.pkts[k]), k >= 3);
+    reel_sim_clip_free(&c);
+
+    struct bld h = {0};
+    nal(&h, true, (const uint8_t *)"\x40\x01\x0c\x01", 4, 10);  /* VPS */
+    nal(&h, true, (const uint8_t *)"\x42\x01\x01\x01", 4, 20);  /* SPS */
+    nal(&h, true, (const uint8_t *)"\x44\x01\xc1\x72", 4, 2);   /* PPS */
+    nal(&h, true, (const uint8_t *)"\x4e\x01\x05", 3, 10);       /* prefix SEI */
+    nal(&h, true, (const uint8_t *)"\x26\x01\xaf", 3, 3000);     /* IDR_W_RADL in 3 FUs */
+    nal(&h, true, (const uint8_t *)"\x50\x01\x01", 3, 3);        /* suffix SEI */
+    assert_int_equal(reel_sim_clip_parse(h.p, h.len, REEL_SIM_H265, &c, NULL), 0);
+    assert_int_equal(c.aus[0].npkt, 8);
+    for (size_t k = 0; k < 8; k++)
+        assert_int_equal(reel_sim_pkt_is_vcl(REEL_SIM_H265, &c.pkts[k]), k >= 4 && k < 7);
+    reel_sim_clip_free(&c);
+    struct reel_sim_pkt empty = {0};
+    assert_false(reel_sim_pkt_is_vcl(REEL_SIM_H264, &empty));
+    assert_false(reel_sim_pkt_is_vcl(REEL_SIM_H265, &empty));
+}
+
 int main(void)
 {
     const struct CMUnitTest t[] = {
         cmocka_unit_test(test_split),     cmocka_unit_test(test_h264_clip), cmocka_unit_test(test_h265_clip),
         cmocka_unit_test(test_clip_bad),  cmocka_unit_test(test_req_ok),    cmocka_unit_test(test_req_bad),
         cmocka_unit_test(test_uri),       cmocka_unit_test(test_transport), cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_reorder_perm), cmocka_unit_test(test_bignal), cmocka_unit_test(test_pkt_is_vcl),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }

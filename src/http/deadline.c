@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Request deadlines (see deadline.h): a fixed table of connection slots
+ * under one mutex, and a watchdog thread that sweeps it, sleeping until the
+ * earliest deadline (at most 1 s, at least 50 ms between sweeps).
+ */
+#include "http/deadline.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define SWEEP_MAX_NS (1000 * 1000 * 1000LL)
+#define SWEEP_MIN_NS (50 * 1000 * 1000LL)
+
+struct slot {
+    int fd;                         /* -1: free */
+    bool responding;
+    bool shut;                      /* shut down already */
+    int64_t deadline_ns;
+};
+
+struct reel_http_deadline {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;            /* CLOCK_MONOTONIC; signalled to stop */
+    pthread_t thread;
+    bool running, stop;
+    int64_t deadline_ns;
+    const struct reel_clock *clock;
+    reel_http_deadline_cb *cb;
+    void *opaque;
+    size_t max, hint;               /* hint: where the next free slot search starts */
+    struct slot slots[];
+};
+
+int reel_http_deadline_new(struct reel_http_deadline **ret, size_t max, int64_t deadline_ns,
+                           const struct reel_clock *clock, reel_http_deadline_cb *cb, void *opaque)
+{
+    if (max == 0 || max > 65536 || deadline_ns <= 0 || !clock)
+        return -EINVAL;
+    struct reel_http_deadline *d = calloc(1, sizeof(*d) + max * sizeof(d->slots[0]));
+    if (!d)
+        return -ENOMEM;
+    pthread_mutex_init(&d->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&d->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    d->max = max;
+    d->deadline_ns = deadline_ns;
+    d->clock = clock;
+    d->cb = cb;
+    d->opaque = opaque;
+    for (size_t i = 0; i < max; i++)
+        d->slots[i].fd = -1;
+    *ret = d;
+    return 0;
+}
+
+int reel_http_deadline_add(struct reel_http_deadline *d, int fd)
+{
+    if (fd < 0)
+        return -EINVAL;
+    int64_t now = reel_clock_mono(d->clock);
+    int r = -ENOSPC;
+    pthread_mutex_lock(&d->mu);
+    for (size_t k = 0; k < d->max; k++) {
+        size_t i = (d->hint + k) % d->max;
+        if (d->slots[i].fd >= 0)
+            continue;
+        d->slots[i] = (struct slot){ .fd = fd, .deadline_ns = now + d->deadline_ns };
+        d->hint = (i + 1) % d->max;
+        r = (int)i;
+        break;
+    }
+    pthread_mutex_unlock(&d->mu);
+    return r;
+}
+
+static struct slot *slot_of(struct reel_http_deadline *d, int slot)
+{
+    return slot >= 0 && (size_t)slot < d->max && d->slots[slot].fd >= 0 ? &d->slots[slot] : NULL;
+}
+
+void reel_http_deadline_responding(struct reel_http_deadline *d, int slot)
+{
+    pthread_mutex_lock(&d->mu);
+    struct slot *s = slot_of(d, slot);
+    if (s)
+        s->responding = true;
+    pthread_mutex_unlock(&d->mu);
+}
+
+void reel_http_deadline_waiting(struct reel_http_deadline *d, int slot)
+{
+    int64_t now = reel_clock_mono(d->clock);
+    pthread_mutex_lock(&d->mu);
+    struct slot *s = slot_of(d, slot);
+    if (s) {
+        s->responding = false;
+        s->deadline_ns = now + d->deadline_ns;
+    }
+    pthread_mutex_unlock(&d->mu);
+}
+
+void reel_http_deadline_remove(struct reel_http_deadline *d, int slot)
+{
+    pthread_mutex_lock(&d->mu);
+    struct slot *s = slot_of(d, slot);
+    if (s)
+        s->fd = -1;
+    pthread_mutex_unlock(&d->mu);
+}
+
+unsigned reel_http_deadline_sweep(struct reel_http_deadline *d, int64_t *ret_next_ns)
+{
+    int64_t now = reel_clock_mono(d->clock), next = INT64_MAX;
+    unsigned n = 0;
+    pthread_mutex_lock(&d->mu);
+    for (size_t i = 0; i < d->max; i++) {
+        struct slot *s = &d->slots[i];
+        if (s->fd < 0 || s->responding || s->shut)
+            continue;
+        if (now >= s->deadline_ns) {
+            /* Under the lock: the owner cannot remove the slot, hence not
+             * close the fd, while it is shut down. */
+            shutdown(s->fd, SHUT_RDWR);
+            s->shut = true;
+            n++;
+        } else if (s->deadline_ns < next) {
+            next = s->deadline_ns;
+        }
+    }
+    pthread_mutex_unlock(&d->mu);
+    if (ret_next_ns)
+        *ret_next_ns = next;
+    return n;
+}
+
+static void *watchdog(void *arg)
+{
+    struct reel_http_deadline *d = arg;
+    pthread_mutex_lock(&d->mu);
+    while (!d->stop) {
+        pthread_mutex_unlock(&d->mu);
+        int64_t next;
+        unsigned n = reel_http_deadline_sweep(d, &next);
+        if (n > 0 && d->cb)
+            d->cb(d->opaque, n);
+        int64_t wait = next == INT64_MAX ? SWEEP_MAX_NS : next - reel_clock_mono(d->clock);
+        if (wait > SWEEP_MAX_NS)
+            wait = SWEEP_MAX_NS;
+        if (wait < SWEEP_MIN_NS)
+            wait = SWEEP_MIN_NS;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        int64_t t = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec + wait;
+        ts.tv_sec = (time_t)(t / 1000000000LL);
+        ts.tv_nsec = (long)(t % 1000000000LL);
+        pthread_mutex_lock(&d->mu);
+        if (!d->stop)
+            pthread_cond_timedwait(&d->cond, &d->mu, &ts);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return NULL;
+}
+
+int reel_http_deadline_start(struct reel_http_deadline *d)
+{
+    if (d->running)
+        return -EBUSY;
+    int e = pthread_create(&d->thread, NULL, watchdog, d);
+    if (e != 0)
+        return -e;
+    d->running = true;
+    return 0;
+}
+
+void reel_http_deadline_free(struct reel_http_deadline *d)
+{
+    if (!d)
+        return;
+    if (d->running) {
+        pthread_mutex_lock(&d->mu);
+        d->stop = true;
+        pthread_cond_signal(&d->cond);
+        pthread_mutex_unlock(&d->mu);
+        pthread_join(d->thread, NULL);
+    }
+    pthread_mutex_destroy(&d->mu);
+    pthread_cond_destroy(&d->cond);
+    free(d);
+}
