@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static size_t align_down(size_t v, size_t a)
@@ -231,10 +232,11 @@ void reel__io_ready(struct reel_store *s, struct reel_rec *x)
 
 /* ---- the writer thread ---- */
 
-static int pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
+/* Writes iov[0..n) at off, whole (a short write goes on where it stopped). */
+static int pwritev_all(int fd, struct iovec *iov, int n, uint64_t off)
 {
     while (n > 0) {
-        ssize_t w = pwrite(fd, p, n, (off_t)off);
+        ssize_t w = pwritev(fd, iov, n, (off_t)off);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -242,21 +244,31 @@ static int pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
         }
         if (w == 0)
             return -EIO;
-        p += w;
-        n -= (size_t)w;
         off += (uint64_t)w;
+        while (n > 0 && (size_t)w >= iov->iov_len) {
+            w -= (ssize_t)iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (uint8_t *)iov->iov_base + w;
+            iov->iov_len -= (size_t)w;
+        }
     }
     return 0;
 }
 
+/* One system call, one request to the device: the whole blocks from the
+ * batch and the tail block are contiguous in the file. */
 static int job_write(int fd, const struct reel_wjob *j, bool direct)
 {
-    int e = 0;
+    struct iovec iov[2];
+    int n = 0;
     if (j->end > j->start)
-        e = pwrite_all(fd, j->buf + j->start, j->end - j->start, j->off + j->start);
-    if (e == 0 && j->tail)
-        e = pwrite_all(fd, j->tail, direct ? REEL_IO_ALIGN : j->tail_len, j->off + j->end);
-    return e;
+        iov[n++] = (struct iovec){ j->buf + j->start, j->end - j->start };
+    if (j->tail)
+        iov[n++] = (struct iovec){ j->tail, direct ? REEL_IO_ALIGN : j->tail_len };
+    return n ? pwritev_all(fd, iov, n, j->off + j->start) : 0;
 }
 
 static void *writer_main(void *arg)
