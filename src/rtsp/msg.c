@@ -194,9 +194,15 @@ static void yield_message(struct reel_rtsp_parser *p, struct reel_rtsp_msg *m)
     p->state = REEL_RTSP_PS_START;
 }
 
+/* Called for every RTP packet: clears the fields by hand, not the whole
+ * message with its header table (1 KiB). */
 static void yield_frame(struct reel_rtsp_parser *p, struct reel_rtsp_msg *m)
 {
-    memset(m, 0, sizeof(*m));
+    m->status = 0;
+    m->reason = m->method = m->uri = NULL;
+    m->n_hdrs = 0;
+    m->body = NULL;
+    m->body_len = 0;
     m->kind = REEL_RTSP_MSG_FRAME;
     m->channel = p->frame_hdr[0];
     m->payload = p->acc.len ? p->acc.data : (const uint8_t *)"";

@@ -672,6 +672,8 @@ int reel_store_open(struct reel_store **ret, const struct reel_store_cfg *cfg, s
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->cond, &ca);
     pthread_cond_init(&s->done_cond, &ca);
+    pthread_cond_init(&s->wcond, &ca);
+    pthread_cond_init(&s->wdone, &ca);
     pthread_condattr_destroy(&ca);
     int r;
     if (!cfg->datadir || !realpath(cfg->datadir, s->datadir)) {
@@ -751,6 +753,8 @@ void reel_store_close(struct reel_store *s)
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cond);
     pthread_cond_destroy(&s->done_cond);
+    pthread_cond_destroy(&s->wcond);
+    pthread_cond_destroy(&s->wdone);
     free(s);
 }
 

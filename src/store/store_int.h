@@ -17,8 +17,12 @@
 
 #define REEL_SCHEMA_VERSION 1
 #define REEL_IDENTITY_FILE "reel-storage-id"
-#define REEL_BATCH_CAP (256 * 1024)          /* one write(2) per batch */
-#define REEL_PENDING_CAP (8 * 1024 * 1024)   /* frames held while a file is being created */
+#define REEL_BATCH_CAP (256 * 1024)          /* one write per batch (a multiple of REEL_IO_ALIGN) */
+#define REEL_IO_ALIGN 4096                   /* O_DIRECT offsets, lengths and buffer addresses */
+#define REEL_IO_HELD_MAX 32                  /* full batches held while a file is being created */
+#define REEL_IO_QUEUE_CAP (16 * 1024 * 1024) /* full batches queued for the writer before the loop waits */
+#define REEL_IO_POOL_KEEP (REEL_IO_QUEUE_CAP / REEL_BATCH_CAP) /* free batch buffers kept for reuse */
+#define REEL_IO_TAILS_KEEP 1024              /* free tail blocks kept for reuse */
 #define REEL_INDEX_CAP (1024 * 1024)         /* index blob of one recording */
 #define REEL_INDEX_ROTATE (512 * 1024)       /* rotate at the next key frame past this */
 #define REEL_MAX_DIRS 64
@@ -49,6 +53,21 @@ struct reel_snap {                  /* a prefix of the recording that is write(2
     int64_t media_dur, wall_dur;
 };
 
+/* One write for the writer thread (io.c): bytes [start, end) of buf, then
+ * tail (tail_len bytes of data, written as a whole REEL_IO_ALIGN block when
+ * direct), at file offset off + start. */
+struct reel_wjob {
+    struct reel_wjob *next;
+    struct reel_rec *x;
+    uint8_t *buf;                   /* the batch buffer; owned by the job when release */
+    size_t start, end;
+    uint8_t *tail;                  /* NULL or an aligned zero-padded copy, owned */
+    size_t tail_len;
+    uint64_t off;                   /* file offset of buf[0] */
+    uint64_t data_end;              /* file offset just past the job's real data */
+    bool release;                   /* buf goes back to the pool once written */
+};
+
 struct reel_rec {
     struct reel_rec *next;          /* store->recs */
     enum rec_state state;
@@ -56,7 +75,8 @@ struct reel_rec {
     bool closing;                   /* the run is done with it */
     bool discard;                   /* never used: delete it */
     bool io_error;                  /* a write or fdatasync failed: nothing more is trusted */
-    bool nospace;                   /* the syncer's write got ENOSPC: the loop frees space and retries */
+    bool nospace_dead;              /* io_error because the disk is full with nothing to delete */
+    bool direct;                    /* fd has O_DIRECT (io.c) */
     int err_no;
     char error[256];
     int64_t id, camera_id, dir_id;
@@ -64,13 +84,21 @@ struct reel_rec {
     char path[4200];
     /* set when put in use */
     int64_t run_id, run_index, start90k, sample_entry_id;
-    /* data path */
-    struct reel_buf batch;          /* appended, not yet written */
-    uint64_t appended, written;     /* bytes given / bytes write(2)'d */
+    /* data path (io.c): the batch being filled holds file bytes [boff, boff + blen);
+     * [0, bsent) of it are already in jobs */
+    uint8_t *bbuf;                  /* NULL until the first byte; REEL_BATCH_CAP, aligned */
+    size_t blen, bsent;
+    uint64_t boff;
+    struct reel_wjob *held, **held_tail;    /* full batches waiting for the file to exist */
+    size_t nheld;
+    struct reel_wjob *stalled, **stalled_tail; /* jobs set aside on ENOSPC, in order */
+    unsigned inflight;              /* jobs made and not yet done (queued, held, stalled) */
+    uint64_t appended, written;     /* bytes given / bytes written by finished jobs */
+    uint64_t file_end;              /* the file's size as written (padding included) */
     struct reel_index_enc idx;      /* complete frames (duration known) */
     uint64_t idx_bytes;             /* sum of their sizes */
     int64_t media_dur, wall_dur, corr;
-    struct reel_snap good;          /* latest prefix entirely write(2)'d */
+    struct reel_snap good;          /* latest prefix of complete frames (appended) */
     struct reel_snap committed;     /* latest prefix in the database */
 };
 
@@ -94,6 +122,22 @@ struct reel_store {
     struct reel_rec *recs;
     struct reel_run *runs;
     pthread_t syncer;
+    /* the writer thread (io.c) */
+    pthread_t writer;
+    pthread_cond_t wcond;           /* wakes the writer */
+    pthread_cond_t wdone;           /* a job finished or was set aside */
+    bool writer_running, wstop;
+    bool nospace;                   /* some recording has jobs set aside on ENOSPC */
+    bool no_direct;                 /* never open sample files with O_DIRECT */
+    struct reel_wjob *wq, **wq_tail;
+    size_t wq_bytes;                /* full batches in wq */
+    uint8_t *pool[REEL_IO_POOL_KEEP];
+    size_t npool;
+    uint8_t *tails[REEL_IO_TAILS_KEEP];
+    size_t ntails;
+    size_t nbufs, nbufs_peak;       /* batch buffers allocated (pool included) */
+    size_t wq_peak;                 /* most bytes of full batches ever queued */
+    uint64_t jobs, direct_jobs;     /* jobs written, of which with O_DIRECT */
 };
 
 struct reel_run {
@@ -141,5 +185,29 @@ int reel__scan_orphans(struct reel_store *s, sqlite3 *db, bool remove,
 int reel__syncer_start(struct reel_store *s, struct reel_err *err);
 void reel__syncer_stop(struct reel_store *s);
 int reel__retention(struct reel_store *s, sqlite3 *db, struct reel_err *err);
+/* A write into x failed with e (under s->mu): x is closed at its last checkpoint. */
+void reel__write_failed(struct reel_store *s, struct reel_rec *x, int e);
+/* io.c, all under s->mu */
+/* A batch buffer from the pool or newly allocated (NULL: out of memory). May
+ * wait (s->mu released) while the writer has REEL_IO_QUEUE_CAP queued. */
+uint8_t *reel__io_buf_get(struct reel_store *s);
+void reel__io_pool_free(struct reel_store *s);
+/* Queues x's batch bytes not yet in a job; with release the buffer goes with
+ * them and x starts a new batch at the next file offset. Before x's file
+ * exists only full batches are queued (held); -EAGAIN when REEL_IO_HELD_MAX
+ * are held, -ENOMEM. */
+int reel__io_submit(struct reel_store *s, struct reel_rec *x, bool release);
+/* x's file now exists (fd, direct set): its held batches go to the queue. */
+void reel__io_ready(struct reel_store *s, struct reel_rec *x);
+/* Frees a list of jobs that will never be written. */
+void reel__io_free_list(struct reel_store *s, struct reel_wjob *j);
+/* Unmaps a batch buffer (from reel__io_buf_get). NULL ok. */
+void reel__io_buf_free(struct reel_store *s, uint8_t *p);
+/* Disk full: frees the oldest recording of the first stalled recording's
+ * directory (s->mu released meanwhile) and requeues that directory's stalled
+ * jobs, or fails them when nothing is left to delete. Caller thread only. */
+void reel__io_nospace(struct reel_store *s);
+int reel__io_start(struct reel_store *s, struct reel_err *err);
+void reel__io_stop(struct reel_store *s);
 
 #endif

@@ -3,16 +3,17 @@
  * The recording path and the syncer.
  *
  * The loop thread (reel_run_*) appends frames into a per-recording batch and
- * writes each batch with one write(2); it never fsyncs and never commits.
- * The syncer thread does all durability work, in this order:
+ * hands each full batch to the writer thread (io.c); it never writes, fsyncs
+ * or commits. The syncer thread does all durability work, in this order:
  *   1. for each wanted recording: insert its row (open=1, nothing committed)
- *      and commit, then create the file with O_EXCL, then fsync the directory;
- *      only then may the loop write into it;
- *   2. every checkpoint: under the mutex write any pending batch and take a
- *      snapshot of each recording's fully written prefix (frames, bytes,
- *      index); outside it fdatasync each file; then one transaction updates
- *      every recording row with its snapshot. A row therefore never describes
- *      bytes that are not on disk;
+ *      and commit, then create the file with O_EXCL (O_DIRECT where the
+ *      filesystem takes it), then fsync the directory; only then are its
+ *      batches written;
+ *   2. every checkpoint: under the mutex queue every batch's unwritten bytes
+ *      and take a snapshot of each recording's complete frames (frames,
+ *      bytes, index); wait until the writer has written them; fdatasync each
+ *      file; then one transaction updates every recording row with its
+ *      snapshot. A row therefore never describes bytes that are not on disk;
  *   3. finished recordings get their final row (open=0) and their fd closed;
  *      never-used ones are deleted (row -> garbage -> unlink -> dir fsync);
  *   4. retention.
@@ -51,7 +52,6 @@ static struct reel_rec *rec_new(struct reel_store *s, int64_t camera_id, int64_t
     x->camera_id = camera_id;
     x->dir_id = dir_id;
     reel__rec_path(s, dir_id, camera_id, x->id, x->path, sizeof(x->path));
-    reel_buf_init(&x->batch, REEL_PENDING_CAP);
     reel_index_enc_init(&x->idx, REEL_INDEX_CAP);
     x->next = s->recs;
     s->recs = x;
@@ -60,13 +60,15 @@ static struct reel_rec *rec_new(struct reel_store *s, int64_t camera_id, int64_t
     return x;
 }
 
-static void rec_free(struct reel_rec *x)
+static void rec_free(struct reel_store *s, struct reel_rec *x)
 {
     if (!x)
         return;
     if (x->fd >= 0)
         close(x->fd);
-    reel_buf_free(&x->batch);
+    reel__io_buf_free(s, x->bbuf);
+    reel__io_free_list(s, x->held);
+    reel__io_free_list(s, x->stalled);
     reel_index_enc_free(&x->idx);
     free(x);
 }
@@ -82,66 +84,26 @@ static void rec_unlink(struct reel_store *s, struct reel_rec *x)
 
 static void update_good(struct reel_rec *x)
 {
-    if (x->written >= x->idx_bytes) {
-        x->good.frames = x->idx.frames;
-        x->good.bytes = x->idx_bytes;
-        x->good.index_len = x->idx.out.len;
-        x->good.media_dur = x->media_dur;
-        x->good.wall_dur = x->wall_dur;
-    }
-}
-
-static int write_some(struct reel_rec *x, const uint8_t *p, size_t n, size_t *done)
-{
-    while (*done < n) {
-        ssize_t w = write(x->fd, p + *done, n - *done);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        if (w == 0)
-            return -EIO;
-        *done += (size_t)w;
-        x->written += (uint64_t)w;
-    }
-    return 0;
+    x->good.frames = x->idx.frames;
+    x->good.bytes = x->idx_bytes;
+    x->good.index_len = x->idx.out.len;
+    x->good.media_dur = x->media_dur;
+    x->good.wall_dur = x->wall_dur;
 }
 
 /* A write into x failed (under s->mu). A failed write is never retried: the
  * recording is closed at its last committed checkpoint, and the run gets
- * -EIO with x->error on its next frame. */
-static void write_failed(struct reel_store *s, struct reel_rec *x, int e)
+ * -EIO with x->error on its next frame. (ENOSPC is io.c's: set aside, space
+ * freed, written again.) */
+void reel__write_failed(struct reel_store *s, struct reel_rec *x, int e)
 {
-    if (e == -ENOSPC && !x->closing) {
-        /* nothing of the failed call was written: safe to retry once the
-         * loop thread has freed space (reel_run_frame's disk-full path) */
-        x->nospace = true;
-        return;
-    }
     if (x->io_error)
         return;
     x->io_error = true;
-    x->batch.len = 0;
+    x->blen = x->bsent;
     reel__fmt(x->error, sizeof(x->error), "sample file %s: write failed: %s; recording closed at its last checkpoint",
               x->path, strerror(-e));
     reel__event(s, REEL_LOG_ERROR, "%s", x->error);
-}
-
-/* Writes the whole batch with one write(2) (more only after a short write). */
-static int flush_locked(struct reel_rec *x)
-{
-    if (x->fd < 0 || x->batch.len == 0)
-        return 0;
-    size_t done = 0;
-    int r = write_some(x, x->batch.data, x->batch.len, &done);
-    reel_buf_consume(&x->batch, done);
-    if (x->batch.len == 0 && x->batch.alloc > REEL_BATCH_CAP) {
-        reel_buf_free(&x->batch); /* shrink after a pending spell */
-        reel_buf_init(&x->batch, REEL_PENDING_CAP);
-    }
-    update_good(x);
-    return r;
 }
 
 /* ---- the run (caller thread) ---- */
@@ -223,10 +185,14 @@ static void finish_cur(struct reel_run *r)
     struct reel_rec *x = r->cur;
     if (!x)
         return;
-    int e = flush_locked(x);
     x->closing = true;
-    if (e < 0 && e != -ENOSPC)
-        write_failed(r->s, x, e); /* ENOSPC: the syncer tries once more */
+    if (x->fd >= 0) {
+        /* the last batch goes with its buffer; before the file exists the
+         * syncer queues it (prepare_files) */
+        int e = reel__io_submit(r->s, x, true);
+        if (e < 0)
+            reel__write_failed(r->s, x, e);
+    }
     r->next_start90k = x->start90k + x->wall_dur;
     r->cur = NULL;
     r->s->work = true;
@@ -237,7 +203,7 @@ static void finish_cur(struct reel_run *r)
 static int kill_run(struct reel_run *r, int rc, struct reel_err *err, const char *msg)
 {
     if (r->cur) {
-        r->cur->batch.len = 0; /* unwritable: the committed part is what is kept */
+        r->cur->blen = r->cur->bsent; /* unwritable: the committed part is what is kept */
         r->cur->io_error = r->cur->io_error || rc == -EIO;
         finish_cur(r);
     }
@@ -266,28 +232,33 @@ static int fail_run(struct reel_run *r, int rc, struct reel_err *err, const char
     return e;
 }
 
-/* Appends a frame's bytes to cur: into the batch, or straight to the file for
- * a frame larger than a batch. *done tracks a direct write across retries. */
-static int append_locked(struct reel_rec *x, const uint8_t *p, size_t n, size_t *done)
+/* Appends a frame's bytes to cur's batch; each full batch goes to the writer. */
+static int append_locked(struct reel_store *s, struct reel_rec *x, const uint8_t *p, size_t n)
 {
-    if (x->fd >= 0 && x->batch.len > 0 && (x->batch.len + n > REEL_BATCH_CAP || x->nospace)) {
-        int e = flush_locked(x);
-        if (e < 0)
-            return e;
-        x->nospace = false;
+    while (n > 0) {
+        if (!x->bbuf) {
+            x->bbuf = reel__io_buf_get(s);
+            if (!x->bbuf)
+                return -ENOMEM;
+            x->blen = x->bsent = 0;
+        }
+        size_t k = REEL_BATCH_CAP - x->blen;
+        if (k > n)
+            k = n;
+        memcpy(x->bbuf + x->blen, p, k);
+        x->blen += k;
+        x->appended += k;
+        p += k;
+        n -= k;
+        if (x->blen == REEL_BATCH_CAP) {
+            int e = reel__io_submit(s, x, true);
+            if (e < 0) {
+                x->blen -= k; /* the frame is not kept */
+                x->appended -= k;
+                return e;
+            }
+        }
     }
-    if (x->fd >= 0 && n > REEL_BATCH_CAP) {
-        int e = write_some(x, p, n, done);
-        if (e < 0)
-            return e;
-    } else {
-        int e = reel_buf_append(&x->batch, p, n);
-        if (e == -EMSGSIZE)
-            return -EAGAIN; /* the file is still being created and the pending cap is reached */
-        if (e < 0)
-            return e;
-    }
-    x->appended += n;
     update_good(x);
     return 0;
 }
@@ -334,8 +305,11 @@ int reel_run_frame(struct reel_run *r, const struct reel_frame_in *f, struct ree
     }
     int64_t mono = reel_clock_mono(s->clock);
     pthread_mutex_lock(&s->mu);
+    if (s->nospace)
+        reel__io_nospace(s); /* disk full: free space, or fail what cannot be written */
     if (r->cur && r->cur->io_error) {
-        return fail_run(r, -EIO, err, r->cur->error[0] ? r->cur->error : "sample file: I/O error");
+        return fail_run(r, r->cur->nospace_dead ? -ENOSPC : -EIO, err,
+                        r->cur->error[0] ? r->cur->error : "sample file: I/O error");
     }
     if (r->have_prev) {
         int e = complete_prev(r, dur, mono);
@@ -379,35 +353,18 @@ int reel_run_frame(struct reel_run *r, const struct reel_frame_in *f, struct ree
             return fail_run(r, -ENOMEM, err, "out of memory");
         }
     }
-    size_t done = 0;
-    int e;
-    for (;;) {
-        e = append_locked(x, f->data, f->len, &done);
-        if (e != -ENOSPC)
-            break;
-        /* disk full: free the oldest closed recordings of this dir, retry */
-        pthread_mutex_unlock(&s->mu);
-        unsigned n = 0;
-        struct reel_err e2;
-        int fr = reel_store_free_oldest(s, x->dir_id, 1, &n, &e2);
-        pthread_mutex_lock(&s->mu);
-        if (fr < 0 || n == 0)
-            break;
-    }
+    int e = append_locked(s, x, f->data, f->len);
     if (e < 0) {
         char msg[256];
         const struct reel_dir_rt *d = reel__dir(s, x->dir_id);
-        if (e == -ENOSPC)
-            reel__fmt(msg, sizeof(msg), "storage dir %s: no space left and nothing left to delete; camera %" PRId64 " stops recording (committed footage kept)",
-                     d ? d->path : "?", r->camera_id);
-        else if (e == -EAGAIN)
+        if (e == -EAGAIN)
             reel__fmt(msg, sizeof(msg), "storage dir %s: sample file %s not created in time; run ended",
                      d ? d->path : "?", x->path);
         else
             reel__fmt(msg, sizeof(msg), "sample file %s: write failed: %s; recording closed (committed part kept)",
                      x->path, strerror(-e));
         reel__event(s, REEL_LOG_ERROR, "%s", msg);
-        return fail_run(r, e == -ENOSPC ? -ENOSPC : -EIO, err, msg);
+        return fail_run(r, -EIO, err, msg);
     }
     r->have_prev = true;
     r->prev_ts = f->ts90k;
@@ -479,7 +436,7 @@ static void prepare_files(struct reel_store *s)
         struct reel_rec *x = *pp;
         if (x->state == REC_REQ && x->discard && !x->in_use) {
             *pp = x->next; /* never created: nothing to undo */
-            rec_free(x);
+            rec_free(s, x);
             continue;
         }
         if (x->state == REC_REQ && n < 256) {
@@ -540,11 +497,18 @@ static void prepare_files(struct reel_store *s)
             reel__event(s, REEL_LOG_ERROR, "camera %" PRId64 ": %s", x->camera_id, msg);
         pthread_mutex_lock(&s->mu);
         if (fd >= 0) {
+            /* O_DIRECT where the filesystem takes it (io.c); else the page cache */
+            int fl = s->no_direct ? -1 : fcntl(fd, F_GETFL);
+            bool direct = fl >= 0 && fcntl(fd, F_SETFL, fl | O_DIRECT) == 0;
             x->fd = fd;
+            x->direct = direct;
             x->state = REC_READY;
-            int e = flush_locked(x); /* frames that waited for the file */
-            if (e < 0)
-                write_failed(s, x, e);
+            reel__io_ready(s, x); /* full batches that waited for the file */
+            if (x->closing) {
+                int e = reel__io_submit(s, x, true);
+                if (e < 0)
+                    reel__write_failed(s, x, e);
+            }
         } else {
             x->state = REC_FAILED;
             x->io_error = true;
@@ -561,6 +525,7 @@ struct ckpt_item {
     struct reel_snap snap;
     uint8_t *index;
     int64_t run_id, run_index, start90k, sample_entry_id;
+    uint64_t file_end;
     bool final, discard, sync_failed, done;
     int sync_errno;
 };
@@ -574,7 +539,7 @@ static void checkpoint(struct reel_store *s)
         struct reel_rec *x = *pp;
         if (x->state == REC_FAILED && (x->closing || x->discard)) {
             *pp = x->next; /* its row is already gone */
-            rec_free(x);
+            rec_free(s, x);
             continue;
         }
         pp = &x->next;
@@ -582,12 +547,14 @@ static void checkpoint(struct reel_store *s)
             continue;
         if (!x->in_use && !x->discard)
             continue; /* a spare, ready and waiting */
-        if (x->batch.len > 0 && !x->io_error) {
-            int e = flush_locked(x);
+        if (x->bbuf && !x->io_error) {
+            /* what the batch holds goes to the writer too (all of it, buffer
+             * included, once the run is done with the recording) */
+            int e = reel__io_submit(s, x, x->closing);
             if (e < 0)
-                write_failed(s, x, e);
+                reel__write_failed(s, x, e);
         }
-        bool final = x->closing && (x->batch.len == 0 || x->io_error);
+        bool final = x->closing && (!x->bbuf || x->io_error);
         bool changed = memcmp(&x->good, &x->committed, sizeof(x->good)) != 0;
         if (!final && !x->discard && !changed)
             continue;
@@ -610,6 +577,28 @@ static void checkpoint(struct reel_store *s)
         it->discard = x->discard;
         n++;
     }
+    /* wait until the writer has written what each snapshot describes; a
+     * recording whose writes are set aside (disk full) stays where it was */
+    for (size_t i = 0; i < n; i++) {
+        struct ckpt_item *it = &items[i];
+        struct reel_rec *x = it->x;
+        if (it->discard)
+            continue;
+        /* a closing recording gets no more jobs: wait for all of them, so
+         * that none refers to it once it is freed */
+        while (!x->stalled && s->writer_running &&
+               (x->closing ? x->inflight > 0 : !x->io_error && x->written < it->snap.bytes))
+            pthread_cond_wait(&s->wdone, &s->mu);
+        if (x->io_error) {
+            it->snap = x->committed;
+        } else if (x->written < it->snap.bytes) {
+            it->snap = x->committed;
+            it->final = false;
+        }
+        if (x->inflight > 0)
+            it->final = false;
+        it->file_end = x->file_end;
+    }
     pthread_mutex_unlock(&s->mu);
 
     /* durability of the data before the rows that describe it */
@@ -617,7 +606,7 @@ static void checkpoint(struct reel_store *s)
         struct ckpt_item *it = &items[i];
         if (it->discard)
             continue;
-        bool cut = it->final && it->x->written > it->snap.bytes;
+        bool cut = it->final && it->file_end > it->snap.bytes;
         if (cut && ftruncate(it->x->fd, (off_t)it->snap.bytes) < 0)
             cut = false; /* recovery cuts it back at the next start */
         if (!cut && memcmp(&it->snap, &it->x->committed, sizeof(it->snap)) == 0)
@@ -693,12 +682,12 @@ static void checkpoint(struct reel_store *s)
                 if (it->snap.frames == 0 && del)
                     del[ndel++] = x->id; /* nothing was ever committed */
                 rec_unlink(s, x);
-                rec_free(x);
+                rec_free(s, x);
             }
         } else if (it->discard && del) {
             del[ndel++] = x->id;
             rec_unlink(s, x);
-            rec_free(x);
+            rec_free(s, x);
         }
         free(it->index);
     }
@@ -748,6 +737,9 @@ static void *syncer_main(void *arg)
 
 int reel__syncer_start(struct reel_store *s, struct reel_err *err)
 {
+    int r = reel__io_start(s, err);
+    if (r < 0)
+        return r;
     int e = pthread_create(&s->syncer, NULL, syncer_main, s);
     if (e)
         return reel_err_set(err, e, "cannot start the syncer thread: %s", strerror(e));
@@ -757,8 +749,10 @@ int reel__syncer_start(struct reel_store *s, struct reel_err *err)
 
 void reel__syncer_stop(struct reel_store *s)
 {
-    if (!s->syncer_running)
+    if (!s->syncer_running) {
+        reel__io_stop(s);
         return;
+    }
     /* a last cycle, with everything closed, makes everything durable */
     pthread_mutex_lock(&s->mu);
     s->stop = true;
@@ -770,11 +764,13 @@ void reel__syncer_stop(struct reel_store *s)
     prepare_files(s);
     checkpoint(s);
     checkpoint(s);
+    reel__io_stop(s);
     while (s->recs) {
         struct reel_rec *x = s->recs;
         s->recs = x->next;
-        rec_free(x);
+        rec_free(s, x);
     }
+    reel__io_pool_free(s);
 }
 
 int reel_store_sync(struct reel_store *s, struct reel_err *err)

@@ -3,11 +3,12 @@
  * faultfs: an LD_PRELOAD shim that puts storage faults under the recorder,
  * for the integration tests (tests/integration/test_storage.py). It wraps the
  * libc calls that Reel and SQLite use to write files (open, write, pwrite,
- * writev, ftruncate, fsync, fdatasync, close, unlink) and acts only on files
+ * pwritev, writev, ftruncate, fsync, fdatasync, close, unlink) and acts only on files
  * whose absolute path starts with FAULTFS_PREFIX. Two modes:
  *
  * FAULTFS_MODE=fail: the chosen calls (FAULTFS_OPS, a comma list of write,
- *   pwrite, writev, ftruncate, fsync, fdatasync; default all but ftruncate)
+ *   pwrite (pwritev too), writev, ftruncate, fsync, fdatasync; default all
+ *   but ftruncate)
  *   fail with FAULTFS_ERRNO (EIO, ENOSPC or a number; default EIO):
  *   after FAULTFS_AFTER matching calls succeeded (default 0), for
  *   FAULTFS_COUNT calls (default: for ever), and, when FAULTFS_TRIGGER names
@@ -106,6 +107,8 @@ static struct {
     ssize_t (*pwrite)(int, const void *, size_t, off_t);
     ssize_t (*pwrite64)(int, const void *, size_t, off64_t);
     ssize_t (*writev)(int, const struct iovec *, int);
+    ssize_t (*pwritev)(int, const struct iovec *, int, off_t);
+    ssize_t (*pwritev64)(int, const struct iovec *, int, off64_t);
     int (*ftruncate)(int, off_t);
     int (*ftruncate64)(int, off64_t);
     int (*fsync)(int);
@@ -123,6 +126,8 @@ static void resolve(void)
     F.pwrite = (ssize_t (*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite");
     F.pwrite64 = (ssize_t (*)(int, const void *, size_t, off64_t))dlsym(RTLD_NEXT, "pwrite64");
     F.writev = (ssize_t (*)(int, const struct iovec *, int))dlsym(RTLD_NEXT, "writev");
+    F.pwritev = (ssize_t (*)(int, const struct iovec *, int, off_t))dlsym(RTLD_NEXT, "pwritev");
+    F.pwritev64 = (ssize_t (*)(int, const struct iovec *, int, off64_t))dlsym(RTLD_NEXT, "pwritev64");
     F.ftruncate = (int (*)(int, off_t))dlsym(RTLD_NEXT, "ftruncate");
     F.ftruncate64 = (int (*)(int, off64_t))dlsym(RTLD_NEXT, "ftruncate64");
     F.fsync = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
@@ -635,6 +640,14 @@ static ssize_t call_writev(int fd, const void *unused, size_t len, off_t off, co
     return F.writev(fd, a->iov, a->n);
 }
 
+static ssize_t call_pwritev(int fd, const void *unused, size_t len, off_t off, const void *arg)
+{
+    (void)unused;
+    (void)len;
+    const struct iov_arg *a = arg;
+    return F.pwritev64 ? F.pwritev64(fd, a->iov, a->n, off) : F.pwritev(fd, a->iov, a->n, off);
+}
+
 ssize_t write(int fd, const void *buf, size_t len)
 {
     resolve();
@@ -661,6 +674,26 @@ ssize_t writev(int fd, const struct iovec *iov, int n)
         len += iov[i].iov_len;
     struct iov_arg a = { iov, n };
     return do_write(fd, OP_WRITEV, "writev", -1, len, call_writev, &a);
+}
+
+static ssize_t pwritev_common(int fd, const struct iovec *iov, int n, off_t off)
+{
+    resolve();
+    size_t len = 0;
+    for (int i = 0; i < n; i++)
+        len += iov[i].iov_len;
+    struct iov_arg a = { iov, n };
+    return do_write(fd, OP_PWRITE, "pwritev", off, len, call_pwritev, &a);
+}
+
+ssize_t pwritev(int fd, const struct iovec *iov, int n, off_t off)
+{
+    return pwritev_common(fd, iov, n, off);
+}
+
+ssize_t pwritev64(int fd, const struct iovec *iov, int n, off64_t off)
+{
+    return pwritev_common(fd, iov, n, off);
 }
 
 static int do_truncate(int fd, off_t size)
