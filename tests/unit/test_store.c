@@ -3,7 +3,9 @@
  * path across rotation and a sample-entry change (bytes and index read back
  * exactly), the wall-clock drift bound, checkpoint visibility to a READ-mode
  * reader, crash recovery (a forked recorder that _exit()s), retention by bytes
- * and by age, the disk-full deletion path, identity files and check. */
+ * and by age, the disk-full deletion path, identity files and check, and the
+ * writer with O_DIRECT and through the page cache (bytes exact at every
+ * checkpoint and after the close). */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -998,6 +1000,111 @@ static void test_check(void **state)
     assert_int_equal(open_store(f, REEL_STORE_RECORD, &f->s, 0), 0);
 }
 
+/* ---- the writer: O_DIRECT and buffered ---- */
+
+/* Frames of many sizes (some larger than a 256 KiB batch), a checkpoint
+ * every few frames (so that partial batches end at unaligned offsets and
+ * their last block is written again later): after each checkpoint the
+ * committed prefix of the file is exactly the frames, and after the close
+ * the file is exactly the frames, no padding left. Both with O_DIRECT (where
+ * the filesystem takes it) and through the page cache. */
+static void io_mode(struct fx *f, bool buffered)
+{
+    reel_store_close(f->s);
+    f->s = NULL;
+    f->events[0] = '\0';
+    struct reel_store_cfg cfg = {
+        .datadir = f->dir, .mode = REEL_STORE_RECORD, .clock = &f->clk.clock,
+        .checkpoint_ns = 3600 * REEL_NS_PER_SEC, .rotate_ns = 3600 * REEL_NS_PER_SEC,
+        .buffered_io = buffered, .on_event = on_event, .opaque = f,
+    };
+    struct reel_err err = { "" };
+    assert_int_equal(reel_store_open(&f->s, &cfg, &err), 0);
+    struct reel_run *run;
+    assert_int_equal(reel_run_open(f->s, f->cam, &run, &err), 0);
+    enum { N = 120 };
+    size_t total = 0, sizes[N];
+    for (int i = 0; i < N; i++) {
+        sizes[i] = i % 40 == 0 ? 300000 + (size_t)i : i % 7 == 3 ? 70001 + (size_t)i * 3 : 1000 + (size_t)(i * 4099 % 9000);
+        total += sizes[i];
+    }
+    uint8_t *all = malloc(total);
+    size_t off = 0;
+    for (int i = 0; i < N; i++) {
+        make_frame(i, i % 40 == 0, all + off, sizes[i]);
+        struct reel_frame_in in = { .data = all + off, .len = sizes[i], .ts90k = (int64_t)i * 3000,
+                                    .key = i % 40 == 0, .sample_entry_id = f->se1 };
+        assert_int_equal(reel_run_frame(run, &in, &err), 0);
+        off += sizes[i];
+        f->clk.mono += REEL_NS_PER_SEC / 30;
+        f->clk.wall += REEL_NS_PER_SEC / 30;
+        if (i % 9 == 4) {
+            assert_int_equal(reel_store_sync(f->s, &err), 0);
+            struct reel_recording *v;
+            size_t n;
+            get_recs(f->s, f->cam, &v, &n);
+            assert_int_equal(n, 1);
+            assert_int_equal(v[0].bytes, off - sizes[i]); /* all but the last frame */
+            size_t flen;
+            uint8_t *data = read_file(v[0].path, &flen);
+            assert_non_null(data);
+            assert_true(flen >= v[0].bytes);
+            assert_memory_equal(data, all, v[0].bytes);
+            free(data);
+            reel_recordings_free(v, n);
+        }
+    }
+    reel_run_close(run);
+    assert_int_equal(reel_store_sync(f->s, &err), 0);
+    struct reel_recording *v;
+    size_t n;
+    get_recs(f->s, f->cam, &v, &n);
+    assert_int_equal(n, 1);
+    assert_false(v[0].open);
+    assert_int_equal(v[0].frames, N);
+    assert_int_equal(v[0].bytes, total);
+    size_t flen;
+    uint8_t *data = read_file(v[0].path, &flen);
+    assert_int_equal(flen, total);
+    assert_memory_equal(data, all, total);
+    free(data);
+    /* does this filesystem take O_DIRECT? then the writer must have used it */
+    char probe[256];
+    snprintf(probe, sizeof(probe), "%s/direct-probe", f->dir);
+    int pfd = open(probe, O_WRONLY | O_CREAT | O_DIRECT, 0600);
+    bool can_direct = pfd >= 0;
+    if (pfd >= 0)
+        close(pfd);
+    unlink(probe);
+    char path[4200];
+    snprintf(path, sizeof(path), "%s", v[0].path);
+    reel_recordings_free(v, n);
+    reel_store_close(f->s);
+    f->s = NULL;
+    unsigned long writes = 0, direct = 0;
+    const char *w = strstr(f->events, "writer: ");
+    assert_non_null(w);
+    assert_int_equal(sscanf(w, "writer: %lu writes (%lu direct)", &writes, &direct), 2);
+    assert_true(writes >= total / (256 * 1024));
+    if (buffered || !can_direct)
+        assert_int_equal(direct, 0);
+    else
+        assert_int_equal(direct, writes);
+    unlink(path);
+    assert_int_equal(open_store(f, REEL_STORE_RECORD, &f->s, 2 * REEL_NS_PER_SEC), 0);
+    free(all);
+}
+
+static void test_io_direct(void **state)
+{
+    io_mode(*state, false);
+}
+
+static void test_io_buffered(void **state)
+{
+    io_mode(*state, true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1017,6 +1124,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_free_oldest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_io_direct, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_io_buffered, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
