@@ -583,7 +583,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct world *w = calloc(1, sizeof(*w));
     FUZZ_CHECK(w);
-    snprintf(w->root, sizeof(w->root), "/dev/shm/reel-fuzz-recovery-%d", (int)getpid());
+    /* tmpfs when there is one (fsync is then nearly free) */
+    snprintf(w->root, sizeof(w->root), "%s/reel-fuzz-recovery-%d", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp",
+             (int)getpid());
     rm_tree(w->root);
     FUZZ_CHECK(mkdir(w->root, 0700) == 0);
     snprintf(w->data, sizeof(w->data), "%s/data", w->root);

@@ -542,7 +542,7 @@ int reel__scan_orphans(struct reel_store *s, sqlite3 *db, bool remove,
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(db,
                            "SELECT 1 FROM recording WHERE id = ?1 AND dir_id = ?2 AND camera_id = ?3 "
-                           "UNION ALL SELECT 1 FROM garbage WHERE recording_id = ?1 AND dir_id = ?2",
+                           "UNION ALL SELECT 1 FROM garbage WHERE recording_id = ?1 AND dir_id = ?2 AND camera_id = ?3",
                            -1, &q, NULL) != SQLITE_OK)
         return -EIO;
     uint64_t n = 0;
