@@ -176,7 +176,11 @@ int reel_store_check(struct reel_store *s, int flags, void (*cb)(void *opaque, c
         } else {
             c.rep.files++;
             c.rep.bytes += (uint64_t)sb.st_size;
-            if (sb.st_size < bytes) {
+            if (bytes < 0) {
+                problem(&c, "recording %" PRId64 ": negative byte count %" PRId64 "%s", id, bytes,
+                        repair ? "; row deleted" : "");
+                drop = true;
+            } else if (sb.st_size < bytes) {
                 problem(&c, "recording %" PRId64 ": sample file %s holds %lld bytes, the index says %" PRId64 "%s", id,
                         path, (long long)sb.st_size, bytes, repair ? "; row deleted" : "");
                 drop = true;
