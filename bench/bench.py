@@ -253,6 +253,7 @@ class Reel:
         # nothing else competes and no port can clash.
         usage = run_quiet([args.reel, "--help"])
         extra = ["--no-http"] if "--no-http" in usage.stdout + usage.stderr else []
+        extra += args.reel_args.split()
         self.procs = [subprocess.Popen(["nice", "-n", str(args.nice), args.reel, "-d", self.data, "run"] + extra,
                                        stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)]
         self.t_start = time.time()
@@ -505,6 +506,7 @@ def main():
     ap.add_argument("--drain", type=float, default=2.0,
                     help="seconds left to the recorder once nothing is in flight (default 2)")
     ap.add_argument("--recorders", default="reel,ffmpeg,gst")
+    ap.add_argument("--reel-args", default="", help="more options for `reel run` (e.g. --no-io-uring)")
     ap.add_argument("--nice", type=int, default=0, help="nice level of measured processes (default 0)")
     ap.add_argument("--work", default=None, help="scratch dir (default: a new one under /tmp)")
     ap.add_argument("--keep", action="store_true", help="keep recordings (default: delete each)")

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(build-essential meson ninja-build pkg-config libsqlite3-dev sqlite3 libssl-dev libcmocka-dev
+pkgs=(build-essential meson ninja-build pkg-config libsqlite3-dev sqlite3 libssl-dev libcmocka-dev liburing-dev
       libmicrohttpd-dev libsodium-dev libjansson-dev ffmpeg)
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(python3 python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools gstreamer1.0-plugins-base

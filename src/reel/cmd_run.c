@@ -97,6 +97,7 @@ int reel_cmd_run(struct reel_cli *cli)
     bool no_http = reel_cli_opt(cli, "--no-http", false) != NULL;
     bool secure_cookie = reel_cli_opt(cli, "--secure-cookie", false) != NULL;
     bool buffered_io = reel_cli_opt(cli, "--buffered-io", false) != NULL;
+    bool no_io_uring = reel_cli_opt(cli, "--no-io-uring", false) != NULL;
     if (http_listen && no_http)
         return reel_cli_usage("--http and --no-http exclude each other");
     if (reel_cli_no_more_opts(cli))
@@ -115,7 +116,8 @@ int reel_cmd_run(struct reel_cli *cli)
     struct recorder rec = { .log = &cli->log };
     struct reel_store_cfg cfg = {
         .datadir = cli->datadir, .mode = REEL_STORE_RECORD, .checkpoint_ns = checkpoint_ns,
-        .rotate_ns = rotate_ns, .buffered_io = buffered_io, .on_event = store_event, .opaque = &cli->log,
+        .rotate_ns = rotate_ns, .buffered_io = buffered_io,
+        .no_io_uring = no_io_uring, .on_event = store_event, .opaque = &cli->log,
     };
     struct reel_err err = { "" };
     int r = reel_store_open(&rec.store, &cfg, &err);

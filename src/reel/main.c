@@ -23,6 +23,7 @@ static const char usage[] =
     "  run [--checkpoint-ms MS] [--rotate-s S]   record all cameras until SIGINT/SIGTERM\n"
     "      [--http ADDR:PORT | --no-http] [--secure-cookie]   web server (default 127.0.0.1:8080)\n"
     "      [--buffered-io]          write sample files through the page cache, not O_DIRECT\n"
+    "      [--no-io-uring]          one pwritev per write instead of io_uring batches\n"
     "  status                       per camera: state, last error, fps, bitrate, footage kept\n"
     "  check [--hash] [--repair]    verify the index against the files\n"
     "  export --camera NAME --from T --to T -o FILE.mp4\n"

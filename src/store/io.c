@@ -41,6 +41,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -75,8 +76,12 @@ uint8_t *reel__io_buf_get(struct reel_store *s)
     /* a writer that falls behind makes the loop wait here, as a full page
      * cache would make write(2) wait; not while the disk is full, which the
      * loop thread itself must resolve */
-    while (s->npool == 0 && s->wq_bytes >= REEL_IO_QUEUE_CAP && s->writer_running && !s->nospace)
-        pthread_cond_wait(&s->wdone, &s->mu);
+    if (s->npool == 0 && s->wq_bytes >= REEL_IO_QUEUE_CAP && s->writer_running && !s->nospace) {
+        reel__io_urgent(s, 1);
+        while (s->npool == 0 && s->wq_bytes >= REEL_IO_QUEUE_CAP && s->writer_running && !s->nospace)
+            pthread_cond_wait(&s->wdone, &s->mu);
+        reel__io_urgent(s, -1);
+    }
     if (s->npool)
         return s->pool[--s->npool];
     uint8_t *p = buf_map();
@@ -117,12 +122,22 @@ static void list_append(struct reel_wjob **head, struct reel_wjob ***tail, struc
 static void enqueue(struct reel_store *s, struct reel_wjob *j)
 {
     list_append(&s->wq, &s->wq_tail, j);
+    s->wq_len++;
     if (j->release) {
         s->wq_bytes += REEL_BATCH_CAP;
         if (s->wq_bytes > s->wq_peak)
             s->wq_peak = s->wq_bytes;
     }
-    pthread_cond_signal(&s->wcond);
+    /* the writer gathers a batch: wake it for the first job and a full batch */
+    if (!s->ring_ok || s->wq_len == 1 || s->wq_len >= REEL_IO_BATCH || s->wurgent)
+        pthread_cond_signal(&s->wcond);
+}
+
+void reel__io_urgent(struct reel_store *s, int delta)
+{
+    s->wurgent += delta;
+    if (delta > 0)
+        pthread_cond_signal(&s->wcond);
 }
 
 /* Tail blocks: one aligned block per partial job, reused. */
@@ -258,37 +273,74 @@ static int pwritev_all(int fd, struct iovec *iov, int n, uint64_t off)
     return 0;
 }
 
-/* One system call, one request to the device: the whole blocks from the
- * batch and the tail block are contiguous in the file. */
-static int job_write(int fd, const struct reel_wjob *j, bool direct)
+/* The iovecs of a job: the whole blocks from the batch and the tail block
+ * (always a whole, zero-padded block: a job has a tail only with O_DIRECT),
+ * contiguous in the file, so one system call and one request to the device. */
+static int job_iov(const struct reel_wjob *j, struct iovec *iov)
 {
-    struct iovec iov[2];
     int n = 0;
     if (j->end > j->start)
         iov[n++] = (struct iovec){ j->buf + j->start, j->end - j->start };
     if (j->tail)
-        iov[n++] = (struct iovec){ j->tail, direct ? REEL_IO_ALIGN : j->tail_len };
-    return n ? pwritev_all(fd, iov, n, j->off + j->start) : 0;
+        iov[n++] = (struct iovec){ j->tail, REEL_IO_ALIGN };
+    return n;
 }
 
-static void *writer_main(void *arg)
+static size_t job_len(const struct reel_wjob *j)
 {
-    struct reel_store *s = arg;
-    pthread_mutex_lock(&s->mu);
-    for (;;) {
-        if (!s->wq) {
-            if (s->wstop)
-                break;
-            pthread_cond_wait(&s->wcond, &s->mu);
-            continue;
-        }
+    return j->end - j->start + (j->tail ? REEL_IO_ALIGN : 0);
+}
+
+/* Writes what is left of a job from byte done on, synchronously. */
+static int job_write_sync(int fd, const struct reel_wjob *j, size_t done)
+{
+    struct iovec iov[2];
+    int n = job_iov(j, iov);
+    uint64_t off = j->off + j->start + done;
+    for (int i = 0; i < n && done > 0; i++) {
+        size_t k = done < iov[i].iov_len ? done : iov[i].iov_len;
+        iov[i].iov_base = (uint8_t *)iov[i].iov_base + k;
+        iov[i].iov_len -= k;
+        done -= k;
+    }
+    int first = 0;
+    while (first < n && iov[first].iov_len == 0)
+        first++;
+    return first < n ? pwritev_all(fd, iov + first, n - first, off) : 0;
+}
+
+/* ---- one batch: up to REEL_IO_BATCH jobs, at most one per recording ---- */
+
+struct wbatch {
+    struct reel_wjob *j[REEL_IO_BATCH];
+    int fd[REEL_IO_BATCH];
+    bool direct[REEL_IO_BATCH];
+    int err[REEL_IO_BATCH];
+    struct iovec iov[REEL_IO_BATCH][2];
+    int n;
+};
+
+/* Takes jobs from the head of the queue (under s->mu). A job of a recording
+ * already in the batch ends it, so that a recording's writes never run
+ * concurrently and land in order. Jobs of a recording that is set aside or
+ * failed are dealt with here. */
+static void batch_take(struct reel_store *s, struct wbatch *b)
+{
+    b->n = 0;
+    while (s->wq && b->n < REEL_IO_BATCH) {
         struct reel_wjob *j = s->wq;
+        struct reel_rec *x = j->x;
+        bool dup = false;
+        for (int i = 0; i < b->n && !dup; i++)
+            dup = b->j[i]->x == x;
+        if (dup)
+            break;
         s->wq = j->next;
         if (!s->wq)
             s->wq_tail = NULL;
+        s->wq_len--;
         if (j->release)
             s->wq_bytes -= REEL_BATCH_CAP;
-        struct reel_rec *x = j->x;
         if (x->stalled) {
             list_append(&x->stalled, &x->stalled_tail, j); /* stays behind the stalled one */
             continue;
@@ -297,27 +349,104 @@ static void *writer_main(void *arg)
             job_done(s, j);
             continue;
         }
-        int fd = x->fd;
-        bool direct = x->direct;
-        pthread_mutex_unlock(&s->mu);
-        int e = job_write(fd, j, direct);
-        if (e == -EINVAL && direct) {
-            /* the device wants a larger alignment than ours: page cache from now on */
-            int fl = fcntl(fd, F_GETFL);
-            if (fl >= 0 && fcntl(fd, F_SETFL, fl & ~O_DIRECT) == 0) {
-                direct = false;
-                e = job_write(fd, j, true);
+        b->j[b->n] = j;
+        b->fd[b->n] = x->fd;
+        b->direct[b->n] = x->direct;
+        b->err[b->n] = 0;
+        b->n++;
+    }
+}
+
+/* Writes the batch with s->mu released: one io_uring submission for all of
+ * it where the kernel allows, else one pwritev per job. A short or refused
+ * asynchronous write is finished synchronously. */
+static void batch_write(struct reel_store *s, struct wbatch *b)
+{
+    size_t done[REEL_IO_BATCH] = { 0 };
+    bool sync[REEL_IO_BATCH];
+    for (int i = 0; i < b->n; i++)
+        sync[i] = true;
+#ifdef REEL_HAVE_IO_URING
+    if (s->ring_ok && b->n > 0) {
+        int queued = 0;
+        for (int i = 0; i < b->n; i++) {
+            struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);
+            if (!sqe)
+                break;
+            int niov = job_iov(b->j[i], b->iov[i]);
+            io_uring_prep_writev(sqe, b->fd[i], b->iov[i], (unsigned)niov, b->j[i]->off + b->j[i]->start);
+            io_uring_sqe_set_data(sqe, (void *)(intptr_t)i);
+            queued++;
+        }
+        int r;
+        do
+            r = io_uring_submit_and_wait(&s->ring, (unsigned)queued);
+        while (r == -EINTR);
+        int reaped = 0;
+        while (r >= 0 && reaped < queued) {
+            struct io_uring_cqe *cqe;
+            int w = io_uring_wait_cqe(&s->ring, &cqe);
+            if (w == -EINTR)
+                continue;
+            if (w < 0)
+                break;
+            int i = (int)(intptr_t)io_uring_cqe_get_data(cqe);
+            int res = cqe->res;
+            io_uring_cqe_seen(&s->ring, cqe);
+            reaped++;
+            if (i < 0 || i >= b->n)
+                continue;
+            if (res >= 0) {
+                done[i] = (size_t)res;
+                sync[i] = done[i] < job_len(b->j[i]);
+            } else if (res != -EAGAIN && res != -EINTR && res != -EINVAL) {
+                b->err[i] = res; /* EINVAL: retried below, where O_DIRECT may be dropped */
+                sync[i] = false;
             }
         }
-        pthread_mutex_lock(&s->mu);
-        if (!direct)
+        if (reaped < queued) {
+            /* the ring is in an unknown state: drain it, and use pwritev from now on */
+            io_uring_queue_exit(&s->ring);
+            s->ring_ok = false;
+            for (int i = 0; i < b->n; i++) {
+                sync[i] = true;
+                done[i] = 0;
+                b->err[i] = 0;
+            }
+        }
+    }
+#endif
+    for (int i = 0; i < b->n; i++) {
+        if (!sync[i])
+            continue;
+        int e = job_write_sync(b->fd[i], b->j[i], done[i]);
+        if (e == -EINVAL && b->direct[i]) {
+            /* the device wants a larger alignment than ours: page cache from now on */
+            int fl = fcntl(b->fd[i], F_GETFL);
+            if (fl >= 0 && fcntl(b->fd[i], F_SETFL, fl & ~O_DIRECT) == 0) {
+                b->direct[i] = false;
+                e = job_write_sync(b->fd[i], b->j[i], 0);
+            }
+        }
+        b->err[i] = e;
+    }
+}
+
+/* Accounts for a written batch (under s->mu). */
+static void batch_finish(struct reel_store *s, struct wbatch *b)
+{
+    for (int i = 0; i < b->n; i++) {
+        struct reel_wjob *j = b->j[i];
+        struct reel_rec *x = j->x;
+        int e = b->err[i];
+        if (!b->direct[i])
             x->direct = false;
         if (e == 0) {
             s->jobs++;
-            s->direct_jobs += direct;
+            s->direct_jobs += b->direct[i];
             if (j->data_end > x->written)
                 x->written = j->data_end;
-            uint64_t fend = j->tail ? j->off + j->end + (direct ? REEL_IO_ALIGN : j->tail_len) : j->off + j->end;
+            uint64_t fend = j->off + j->start + job_len(j);
             if (fend > x->file_end)
                 x->file_end = fend;
             job_done(s, j);
@@ -330,12 +459,65 @@ static void *writer_main(void *arg)
             job_done(s, j);
         }
     }
+    s->batches++;
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * REEL_NS_PER_SEC + ts.tv_nsec;
+}
+
+static void *writer_main(void *arg)
+{
+    struct reel_store *s = arg;
+    struct wbatch batch, *b = &batch;
+    int64_t gather_until = 0;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        if (!s->wq) {
+            if (s->wstop)
+                break;
+            gather_until = 0;
+            pthread_cond_wait(&s->wcond, &s->mu);
+            continue;
+        }
+        /* with io_uring, let a few more jobs arrive (at most REEL_IO_GATHER_NS)
+         * so that one submission carries them all; not when somebody waits */
+        if (s->ring_ok && s->wq_len < REEL_IO_BATCH && !s->wurgent && !s->wstop) {
+            int64_t now = mono_ns();
+            if (gather_until == 0)
+                gather_until = now + REEL_IO_GATHER_NS;
+            if (now < gather_until) {
+                struct timespec ts = { .tv_sec = gather_until / REEL_NS_PER_SEC,
+                                       .tv_nsec = gather_until % REEL_NS_PER_SEC };
+                pthread_cond_timedwait(&s->wcond, &s->mu, &ts);
+                continue;
+            }
+        }
+        gather_until = 0;
+        batch_take(s, b);
+        if (b->n == 0)
+            continue;
+        pthread_mutex_unlock(&s->mu);
+        batch_write(s, b);
+        pthread_mutex_lock(&s->mu);
+        batch_finish(s, b);
+    }
     pthread_mutex_unlock(&s->mu);
     return NULL;
 }
 
 int reel__io_start(struct reel_store *s, struct reel_err *err)
 {
+#ifdef REEL_HAVE_IO_URING
+    /* io_uring where the kernel (or a container's seccomp policy) allows it */
+    int q = s->no_uring ? -ENOSYS : io_uring_queue_init(2 * REEL_IO_BATCH, &s->ring, 0);
+    s->ring_ok = q == 0;
+    if (q < 0 && !s->no_uring)
+        reel__event(s, REEL_LOG_INFO, "writer: io_uring unavailable (%s); one pwritev per write", strerror(-q));
+#endif
     int e = pthread_create(&s->writer, NULL, writer_main, s);
     if (e)
         return reel_err_set(err, e, "cannot start the writer thread: %s", strerror(e));
@@ -354,8 +536,14 @@ void reel__io_stop(struct reel_store *s)
     pthread_join(s->writer, NULL);
     s->writer_running = false;
     pthread_cond_broadcast(&s->wdone);
-    reel__event(s, REEL_LOG_INFO, "writer: %" PRIu64 " writes (%" PRIu64 " direct), at most %zu MiB queued, "
-                "at most %zu batch buffers", s->jobs, s->direct_jobs, s->wq_peak >> 20, s->nbufs_peak);
+#ifdef REEL_HAVE_IO_URING
+    if (s->ring_ok)
+        io_uring_queue_exit(&s->ring);
+#endif
+    reel__event(s, REEL_LOG_INFO, "writer: %" PRIu64 " writes (%" PRIu64 " direct) in %" PRIu64 " batches%s, "
+                "at most %zu MiB queued, at most %zu batch buffers", s->jobs, s->direct_jobs, s->batches,
+                s->ring_ok ? " (io_uring)" : "", s->wq_peak >> 20, s->nbufs_peak);
+    s->ring_ok = false;
 }
 
 /* ---- disk full ---- */
@@ -392,9 +580,11 @@ void reel__io_nospace(struct reel_store *s)
             if (!s->wq)
                 s->wq_tail = y->stalled_tail;
             s->wq = y->stalled;
-            for (struct reel_wjob *j = y->stalled; j && j != *y->stalled_tail; j = j->next)
+            for (struct reel_wjob *j = y->stalled; j && j != *y->stalled_tail; j = j->next) {
+                s->wq_len++;
                 if (j->release)
                     s->wq_bytes += REEL_BATCH_CAP;
+            }
         } else {
             if (!y->io_error) {
                 y->io_error = true;

@@ -45,6 +45,7 @@ struct reel_store_cfg {
     int64_t checkpoint_ns;          /* durability interval; 0 = 1 s */
     int64_t rotate_ns;              /* nominal recording length; 0 = 60 s */
     bool buffered_io;               /* sample files through the page cache, never O_DIRECT */
+    bool no_io_uring;               /* one pwritev per write, never io_uring */
     /* Called from the syncer thread for each problem it meets (one line of
      * text, e.g. "storage dir /x: write failed: No space left on device;
      * deleted 3 oldest recordings"); may be NULL. Must be thread safe. */

@@ -10,6 +10,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <sqlite3.h>
+#ifdef REEL_HAVE_IO_URING
+#include <liburing.h>
+#endif
 
 #include "base/buf.h"
 #include "store/index.h"
@@ -23,6 +26,8 @@
 #define REEL_IO_QUEUE_CAP (16 * 1024 * 1024) /* full batches queued for the writer before the loop waits */
 #define REEL_IO_POOL_KEEP (REEL_IO_QUEUE_CAP / REEL_BATCH_CAP) /* free batch buffers kept for reuse */
 #define REEL_IO_TAILS_KEEP 1024              /* free tail blocks kept for reuse */
+#define REEL_IO_BATCH 32                     /* jobs per io_uring submission */
+#define REEL_IO_GATHER_NS (10 * 1000 * 1000) /* how long the writer lets a batch gather */
 #define REEL_INDEX_CAP (1024 * 1024)         /* index blob of one recording */
 #define REEL_INDEX_ROTATE (512 * 1024)       /* rotate at the next key frame past this */
 #define REEL_MAX_DIRS 64
@@ -129,6 +134,13 @@ struct reel_store {
     bool writer_running, wstop;
     bool nospace;                   /* some recording has jobs set aside on ENOSPC */
     bool no_direct;                 /* never open sample files with O_DIRECT */
+    bool no_uring;                  /* never use io_uring */
+    bool ring_ok;                   /* ring is set up: batches go through it */
+#ifdef REEL_HAVE_IO_URING
+    struct io_uring ring;           /* the writer thread's */
+#endif
+    int wurgent;                    /* threads waiting for the writer: no gathering */
+    size_t wq_len;                  /* jobs in wq */
     struct reel_wjob *wq, **wq_tail;
     size_t wq_bytes;                /* full batches in wq */
     uint8_t *pool[REEL_IO_POOL_KEEP];
@@ -138,6 +150,7 @@ struct reel_store {
     size_t nbufs, nbufs_peak;       /* batch buffers allocated (pool included) */
     size_t wq_peak;                 /* most bytes of full batches ever queued */
     uint64_t jobs, direct_jobs;     /* jobs written, of which with O_DIRECT */
+    uint64_t batches;               /* writer batches (system calls with io_uring) */
 };
 
 struct reel_run {
@@ -199,6 +212,9 @@ void reel__io_pool_free(struct reel_store *s);
 int reel__io_submit(struct reel_store *s, struct reel_rec *x, bool release);
 /* x's file now exists (fd, direct set): its held batches go to the queue. */
 void reel__io_ready(struct reel_store *s, struct reel_rec *x);
+/* Someone starts (+1) or stops (-1) waiting for the writer: while anyone
+ * waits it writes at once instead of gathering a batch. */
+void reel__io_urgent(struct reel_store *s, int delta);
 /* Frees a list of jobs that will never be written. */
 void reel__io_free_list(struct reel_store *s, struct reel_wjob *j);
 /* Unmaps a batch buffer (from reel__io_buf_get). NULL ok. */

@@ -586,9 +586,14 @@ static void checkpoint(struct reel_store *s)
             continue;
         /* a closing recording gets no more jobs: wait for all of them, so
          * that none refers to it once it is freed */
-        while (!x->stalled && s->writer_running &&
-               (x->closing ? x->inflight > 0 : !x->io_error && x->written < it->snap.bytes))
-            pthread_cond_wait(&s->wdone, &s->mu);
+        if (!x->stalled && s->writer_running &&
+            (x->closing ? x->inflight > 0 : !x->io_error && x->written < it->snap.bytes)) {
+            reel__io_urgent(s, 1);
+            while (!x->stalled && s->writer_running &&
+                   (x->closing ? x->inflight > 0 : !x->io_error && x->written < it->snap.bytes))
+                pthread_cond_wait(&s->wdone, &s->mu);
+            reel__io_urgent(s, -1);
+        }
         if (x->io_error) {
             it->snap = x->committed;
         } else if (x->written < it->snap.bytes) {

@@ -3,7 +3,8 @@
  * faultfs: an LD_PRELOAD shim that puts storage faults under the recorder,
  * for the integration tests (tests/integration/test_storage.py). It wraps the
  * libc calls that Reel and SQLite use to write files (open, write, pwrite,
- * pwritev, writev, ftruncate, fsync, fdatasync, close, unlink) and acts only on files
+ * pwritev, writev, ftruncate, fsync, fdatasync, close, unlink), and refuses
+ * io_uring (see the end of this file) and acts only on files
  * whose absolute path starts with FAULTFS_PREFIX. Two modes:
  *
  * FAULTFS_MODE=fail: the chosen calls (FAULTFS_OPS, a comma list of write,
@@ -770,4 +771,25 @@ int fsync(int fd)
 int fdatasync(int fd)
 {
     return do_sync(fd, OP_FDATASYNC, "fdatasync", F.fdatasync ? F.fdatasync : (resolve(), F.fdatasync));
+}
+
+/* io_uring writes bypass the libc calls above, so a process under the shim
+ * gets no ring (liburing's set-up fails as in a container whose seccomp
+ * policy forbids io_uring) and Reel writes with pwritev, which is seen. */
+int io_uring_queue_init(unsigned entries, void *ring, unsigned flags);
+int io_uring_queue_init(unsigned entries, void *ring, unsigned flags)
+{
+    (void)entries;
+    (void)ring;
+    (void)flags;
+    return -ENOSYS;
+}
+
+int io_uring_queue_init_params(unsigned entries, void *ring, void *params);
+int io_uring_queue_init_params(unsigned entries, void *ring, void *params)
+{
+    (void)entries;
+    (void)ring;
+    (void)params;
+    return -ENOSYS;
 }

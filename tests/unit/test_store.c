@@ -459,7 +459,7 @@ static void test_crash_recovery(void **state)
             _exit(3);
         uint8_t *buf = malloc(300000);
         for (int i = 0; i < 60; i++) {
-            /* frames 50.. are large: written directly, never synced */
+            /* frames 50.. are large: full batches, written, never synced */
             size_t len = i >= 50 ? 300000 : frame_size(i, i % 15 == 0);
             make_frame(i, i % 15 == 0, buf, len);
             struct reel_frame_in in = { .data = buf, .len = len, .ts90k = (int64_t)i * 3000, .key = i % 15 == 0,
@@ -469,6 +469,7 @@ static void test_crash_recovery(void **state)
             if (i == 44 && reel_store_sync(s, &err) < 0)
                 _exit(5);
         }
+        usleep(200 * 1000); /* the writer thread writes what is queued (it may gather 10 ms) */
         _exit(0); /* no close: like SIGKILL, but the page cache survives */
     }
     int status;
