@@ -7,7 +7,8 @@
  * Input: one flags byte, then packets as records (2-byte big-endian length,
  * see fuzz.h). Flags: bit 0, the first record is not a packet but the SDP's
  * parameter sets (Annex-B, start codes between them); bit 1, a small AU cap
- * (64 KiB); bit 2, flush at the end. Payload type 96.
+ * (64 KiB); bit 2, flush at the end; bit 3, a reorder window (RTP over UDP)
+ * of 2 << (bits 4-6 mod 6) packets, 2 to 64. Payload type 96.
  *
  * Every AU handed out is checked: its 4-byte length prefixes tile it
  * exactly, it is within the cap, and its params (when present) carry a
@@ -79,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .codec = FUZZ_CODEC,
         .payload_type = 96,
         .max_au_bytes = (flags & 2) ? c.cap : 0,
+        .reorder_window = (flags & 8) ? 2u << ((flags >> 4 & 7) % 6) : 0,
         .sprop_nals = nals,
         .sprop_lens = lens,
         .sprop_n = (size_t)nsprop,

@@ -473,6 +473,10 @@ def main():
         # loss, duplicate, reorder and a foreign SSRC
         odd = [p[0], p[2], p[2], p[1]] + [x[:8] + b"\x99\x99\x99\x99" + x[12:] for x in p[3:6]] + p[6:]
         put(f"depack_{codec}", "loss-reorder-ssrc", depack_input(4, odd))
+        # reordered inside blocks of 4 (each block reversed), with a reorder window of 4
+        q = packetise(al[:3], h265, 200, False)
+        shuffled = [x for k in range(0, len(q), 4) for x in reversed(q[k:k + 4])]
+        put(f"depack_{codec}", "reorder-window4", depack_input(5 | 8 | 1 << 4, shuffled, sprop))
         put("codec", f"{codec}-params", bytes([1 if h265 else 0]) + sprop)
         put("codec", f"{codec}-first-au", bytes([1 if h265 else 0]) +
             b"".join(b"\0\0\0\1" + n for n in al[0])[:3000])
