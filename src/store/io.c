@@ -519,8 +519,14 @@ int reel__io_start(struct reel_store *s, struct reel_err *err)
         reel__event(s, REEL_LOG_INFO, "writer: io_uring unavailable (%s); one pwritev per write", strerror(-q));
 #endif
     int e = pthread_create(&s->writer, NULL, writer_main, s);
-    if (e)
+    if (e) {
+#ifdef REEL_HAVE_IO_URING
+        if (s->ring_ok)
+            io_uring_queue_exit(&s->ring);
+#endif
+        s->ring_ok = false;
         return reel_err_set(err, e, "cannot start the writer thread: %s", strerror(e));
+    }
     s->writer_running = true;
     return 0;
 }
