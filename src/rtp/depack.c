@@ -177,6 +177,16 @@ static int emit_one(struct reel_depack *d, const uint8_t *nal, size_t len)
     }
     if (nal[0] & 0x80)
         reel_depack__oddity(d);               /* forbidden_zero_bit set: keep going */
+    if (d->fu == FU_ACTIVE) {
+        /* A whole NAL unit while a fragmented one is unfinished: that one
+         * never ended. Drop what it had (a NAL appended after it would be
+         * cut off with it later) and the AU it was in, as when a new
+         * fragmented NAL unit starts (reel_depack__fu). */
+        d->au.len = d->fu_off;
+        d->au_broken = true;
+        reel_depack__oddity(d);
+    }
+    d->fu = FU_NONE;                          /* a discarded one is over too */
     int rc = begin_nal(d, d->ops->type(nal));
     if (rc)
         return rc;

@@ -269,6 +269,32 @@ class FaultTest(ReelTestCase):
         self.assert_frames_match_clip(by_run[1], clipf, 20)
         self.assertIn(" 0 problems", self.reel("check").stdout)
 
+    def test_wraparound(self):
+        """RTP timestamps that wrap past 2^32 and sequence numbers past 2^16
+        mid-run, over TCP and over UDP: one run each, every frame of the clip
+        in order, every duration exact across the wrap."""
+        wrap_s = 4
+        _, port = self.start_sim("h264", cameras=2,
+                                 extra=["--ts-start", str(2**32 - wrap_s * 90000), "--seq-start", str(2**16 - 300)])
+        t0 = time.monotonic()
+        self.reel("camera", "add", "wraptcp", f"rtsp://127.0.0.1:{port}/cam/0")
+        self.reel("camera", "add", "wrapudp", f"rtsp://127.0.0.1:{port}/cam/1", "--udp")
+        log = self.run_for(10)
+        self.assertGreater(time.monotonic() - t0, wrap_s + 3, "the run ended before the timestamps wrapped")
+        clipf = clip_frames("h264", clip("h264"))
+        for cam in ("wraptcp", "wrapudp"):
+            runs = self.frames_by_run(cam)
+            self.assertEqual(len(runs), 1, f"{cam}: the wrap started a new run\n{log[-3000:]}")
+            frames = list(runs.values())[0]
+            self.assert_frames_match_clip(frames, clipf, 150)
+            self.assertTrue(all(f[2] == 3000 for f in frames[:-1]), f"{cam}: a duration is not 1/30 s")
+            # the recording spans the moment of the wrap (wrap_s after the simulator started,
+            # while the recorder stops about 10.5 s after it): it started before the wrap
+            span = (frames[-1][1] - frames[0][1]) / 90000
+            self.assertGreater(span, 7.0, f"{cam}: only {span:.1f} s recorded")
+        self.assertNotIn("timestamp jumped", log)
+        self.assertIn(" 0 problems", self.reel("check", "--hash").stdout)
+
     def test_ssrc_change_and_packet_loss(self):
         _, port = self.start_sim("h264", extra=["--fault", "ssrc-change=3", "--fault", "seq-gap=500"])
         self.reel("camera", "add", "lossy", f"rtsp://127.0.0.1:{port}/cam/0")

@@ -403,6 +403,17 @@ static void test_h264_fu_oddities(void **state)
     assert_int_equal(t.got.n, 7);
     assert_int_equal(t.got.ts[6], 1000);
     assert_int_equal(stats(&t).dropped_aus, 3);
+    /* a whole NAL while a fragmented one is open, then a fragment of another
+     * type (found by fuzzing with the reorder window): that AU is dropped; it
+     * was delivered empty, the whole NAL cut off with the unfinished one */
+    SEND(&t, 1100, false, 0x7c, 0x85, 0x01);                /* FU start, IDR */
+    SEND(&t, 1100, false, 0x65, 0x02);                      /* a whole IDR slice */
+    SEND(&t, 1100, false, 0x7c, 0x01, 0x03);                /* FU middle, type 1 */
+    SEND(&t, 1200, true, 0x41, 0x05);
+    assert_int_equal(t.got.n, 8);
+    assert_int_equal(t.got.ts[7], 1200);
+    assert_int_equal(t.got.len[7], 4 + 2);
+    assert_int_equal(stats(&t).dropped_aus, 4);
     assert_int_equal(stats(&t).lost, 0);
     tx_close(&t);
 }
