@@ -382,8 +382,10 @@ static void batch_write(struct reel_store *s, struct wbatch *b)
         do
             r = io_uring_submit_and_wait(&s->ring, (unsigned)queued);
         while (r == -EINTR);
-        int reaped = 0;
-        while (r >= 0 && reaped < queued) {
+        /* only what was submitted completes: wait for that many */
+        int expect = r < 0 ? 0 : r < queued ? r : queued, reaped = 0;
+        bool got[REEL_IO_BATCH] = { false };
+        while (reaped < expect) {
             struct io_uring_cqe *cqe;
             int w = io_uring_wait_cqe(&s->ring, &cqe);
             if (w == -EINTR)
@@ -396,6 +398,7 @@ static void batch_write(struct reel_store *s, struct wbatch *b)
             reaped++;
             if (i < 0 || i >= b->n)
                 continue;
+            got[i] = true;
             if (res >= 0) {
                 done[i] = (size_t)res;
                 sync[i] = done[i] < job_len(b->j[i]);
@@ -404,15 +407,18 @@ static void batch_write(struct reel_store *s, struct wbatch *b)
                 sync[i] = false;
             }
         }
-        if (reaped < queued) {
-            /* the ring is in an unknown state: drain it, and use pwritev from now on */
+        if (r < queued || reaped < expect) {
+            /* a submission refused (memory) or a ring in an unknown state:
+             * what got no completion is written below, and pwritev from now
+             * on (closing the ring drops the SQEs it did not take) */
             io_uring_queue_exit(&s->ring);
             s->ring_ok = false;
-            for (int i = 0; i < b->n; i++) {
-                sync[i] = true;
-                done[i] = 0;
-                b->err[i] = 0;
-            }
+            for (int i = 0; i < b->n; i++)
+                if (!got[i]) {
+                    sync[i] = true;
+                    done[i] = 0;
+                    b->err[i] = 0;
+                }
         }
     }
 #endif
