@@ -519,9 +519,9 @@ int reel__io_start(struct reel_store *s, struct reel_err *err)
 {
 #ifdef REEL_HAVE_IO_URING
     /* io_uring where the kernel (or a container's seccomp policy) allows it */
-    int q = s->no_uring ? -ENOSYS : io_uring_queue_init(2 * REEL_IO_BATCH, &s->ring, 0);
+    int q = s->cfg.no_io_uring ? -ENOSYS : io_uring_queue_init(2 * REEL_IO_BATCH, &s->ring, 0);
     s->ring_ok = q == 0;
-    if (q < 0 && !s->no_uring)
+    if (q < 0 && !s->cfg.no_io_uring)
         reel__event(s, REEL_LOG_INFO, "writer: io_uring unavailable (%s); one pwritev per write", strerror(-q));
 #endif
     int e = pthread_create(&s->writer, NULL, writer_main, s);

@@ -666,8 +666,6 @@ int reel_store_open(struct reel_store **ret, const struct reel_store_cfg *cfg, s
         s->cfg.checkpoint_ns = REEL_NS_PER_SEC;
     if (s->cfg.rotate_ns <= 0)
         s->cfg.rotate_ns = 60 * REEL_NS_PER_SEC;
-    s->no_direct = cfg->buffered_io;
-    s->no_uring = cfg->no_io_uring;
     pthread_mutex_init(&s->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

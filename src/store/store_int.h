@@ -98,7 +98,7 @@ struct reel_rec {
     size_t nheld;
     struct reel_wjob *stalled, **stalled_tail; /* jobs set aside on ENOSPC, in order */
     unsigned inflight;              /* jobs made and not yet done (queued, held, stalled) */
-    uint64_t appended, written;     /* bytes given / bytes written by finished jobs */
+    uint64_t written;               /* bytes written by finished jobs */
     uint64_t file_end;              /* the file's size as written (padding included) */
     struct reel_index_enc idx;      /* complete frames (duration known) */
     uint64_t idx_bytes;             /* sum of their sizes */
@@ -133,8 +133,6 @@ struct reel_store {
     pthread_cond_t wdone;           /* a job finished or was set aside */
     bool writer_running, wstop;
     bool nospace;                   /* some recording has jobs set aside on ENOSPC */
-    bool no_direct;                 /* never open sample files with O_DIRECT */
-    bool no_uring;                  /* never use io_uring */
     bool ring_ok;                   /* ring is set up: batches go through it */
 #ifdef REEL_HAVE_IO_URING
     struct io_uring ring;           /* the writer thread's */

@@ -247,19 +247,16 @@ static int append_locked(struct reel_store *s, struct reel_rec *x, const uint8_t
             k = n;
         memcpy(x->bbuf + x->blen, p, k);
         x->blen += k;
-        x->appended += k;
         p += k;
         n -= k;
         if (x->blen == REEL_BATCH_CAP) {
             int e = reel__io_submit(s, x, true);
             if (e < 0) {
                 x->blen -= k; /* the frame is not kept */
-                x->appended -= k;
                 return e;
             }
         }
     }
-    update_good(x);
     return 0;
 }
 
@@ -498,7 +495,7 @@ static void prepare_files(struct reel_store *s)
         pthread_mutex_lock(&s->mu);
         if (fd >= 0) {
             /* O_DIRECT where the filesystem takes it (io.c); else the page cache */
-            int fl = s->no_direct ? -1 : fcntl(fd, F_GETFL);
+            int fl = s->cfg.buffered_io ? -1 : fcntl(fd, F_GETFL);
             bool direct = fl >= 0 && fcntl(fd, F_SETFL, fl | O_DIRECT) == 0;
             x->fd = fd;
             x->direct = direct;
