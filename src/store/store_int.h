@@ -28,6 +28,7 @@
 #define REEL_IO_TAILS_KEEP 1024              /* free tail blocks kept for reuse */
 #define REEL_IO_BATCH 32                     /* jobs per io_uring submission */
 #define REEL_IO_GATHER_NS (10 * 1000 * 1000) /* how long the writer lets a batch gather */
+#define REEL_IO_AHEAD (8u << 20)             /* O_DIRECT files: size set this far past the data */
 #define REEL_INDEX_CAP (1024 * 1024)         /* index blob of one recording */
 #define REEL_INDEX_ROTATE (512 * 1024)       /* rotate at the next key frame past this */
 #define REEL_MAX_DIRS 64
@@ -99,7 +100,8 @@ struct reel_rec {
     struct reel_wjob *stalled, **stalled_tail; /* jobs set aside on ENOSPC, in order */
     unsigned inflight;              /* jobs made and not yet done (queued, held, stalled) */
     uint64_t written;               /* bytes written by finished jobs */
-    uint64_t file_end;              /* the file's size as written (padding included) */
+    uint64_t file_end;              /* the file's size (padding and size set ahead included) */
+    uint64_t ahead;                 /* writer thread only: size set ahead of the data (io.c) */
     struct reel_index_enc idx;      /* complete frames (duration known) */
     uint64_t idx_bytes;             /* sum of their sizes */
     int64_t media_dur, wall_dur, corr;

@@ -1014,6 +1014,14 @@ static void io_mode(struct fx *f, bool buffered)
     reel_store_close(f->s);
     f->s = NULL;
     f->events[0] = '\0';
+    /* does this filesystem take O_DIRECT? then the writer must use it */
+    char probe[256];
+    snprintf(probe, sizeof(probe), "%s/direct-probe", f->dir);
+    int pfd = open(probe, O_WRONLY | O_CREAT | O_DIRECT, 0600);
+    bool can_direct = pfd >= 0;
+    if (pfd >= 0)
+        close(pfd);
+    unlink(probe);
     struct reel_store_cfg cfg = {
         .datadir = f->dir, .mode = REEL_STORE_RECORD, .clock = &f->clk.clock,
         .checkpoint_ns = 3600 * REEL_NS_PER_SEC, .rotate_ns = 3600 * REEL_NS_PER_SEC,
@@ -1052,6 +1060,16 @@ static void io_mode(struct fx *f, bool buffered)
             assert_true(flen >= v[0].bytes);
             assert_memory_equal(data, all, v[0].bytes);
             free(data);
+            /* O_DIRECT: the size is set ahead of the data (a hole, no blocks),
+             * so that no write extends the file */
+            struct stat sb;
+            assert_int_equal(stat(v[0].path, &sb), 0);
+            if (can_direct && !buffered) {
+                assert_true((uint64_t)sb.st_size >= v[0].bytes + (4u << 20));
+                assert_true((uint64_t)sb.st_blocks * 512 < (uint64_t)sb.st_size);
+            } else {
+                assert_true((uint64_t)sb.st_size <= off); /* no size ahead, no padding */
+            }
             reel_recordings_free(v, n);
         }
     }
@@ -1069,14 +1087,6 @@ static void io_mode(struct fx *f, bool buffered)
     assert_int_equal(flen, total);
     assert_memory_equal(data, all, total);
     free(data);
-    /* does this filesystem take O_DIRECT? then the writer must have used it */
-    char probe[256];
-    snprintf(probe, sizeof(probe), "%s/direct-probe", f->dir);
-    int pfd = open(probe, O_WRONLY | O_CREAT | O_DIRECT, 0600);
-    bool can_direct = pfd >= 0;
-    if (pfd >= 0)
-        close(pfd);
-    unlink(probe);
     char path[4200];
     snprintf(path, sizeof(path), "%s", v[0].path);
     reel_recordings_free(v, n);
