@@ -14,6 +14,9 @@ stats. Per camera, it reports:
 
   cpu%      utime+stime+cutime+cstime of the recorder's processes from
             /proc/PID/stat over the T steady seconds, % of one core
+  kernel%   over the same seconds, the machine's CPU that no process is
+            charged for: kernel threads (writeback, direct-I/O completion)
+            plus irq and softirq time; it includes what the simulator causes
   rss, pss  /proc/PID/smaps_rollup at the end of T, summed over processes
   disk/recv bytes on disk (allocated blocks of every file under the output
             dir: sample files, reel.db, -wal, -shm) / RTP bytes the simulator
@@ -114,6 +117,36 @@ def tree_pids(pids):
 
 def cpu_of(pids):
     return sum(t for t in (proc_cpu_ticks(p) for p in tree_pids(pids)) if t is not None)
+
+
+PF_KTHREAD = 0x00200000
+
+
+def kernel_ticks():
+    """CPU of the whole machine that no process is charged for: utime+stime
+    of every kernel thread alive now (kworkers doing writeback, direct-I/O
+    completion, block dispatch; ksoftirqd) plus the irq and softirq time of
+    /proc/stat (on loopback, TCP's receive path runs there). Kernel threads
+    that exit between two samples take their ticks with them."""
+    t = 0
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                s = f.read()
+            fields = s[s.rindex(")") + 2:].split()
+            if int(fields[6]) & PF_KTHREAD:
+                t += int(fields[11]) + int(fields[12])
+        except (OSError, ValueError, IndexError):
+            continue
+    try:
+        with open("/proc/stat") as f:
+            cpu = f.readline().split()
+        t += int(cpu[6]) + int(cpu[7])   # irq, softirq
+    except (OSError, ValueError, IndexError):
+        pass
+    return t
 
 
 def mem_of(pids):
@@ -397,13 +430,13 @@ def measure(args, rec_cls, n, work):
         rec = rec_cls(args, out, sim)
         time.sleep(args.warmup)
         pids = rec.pids()
-        c0, t0 = cpu_of(pids), time.monotonic()
+        c0, k0, t0 = cpu_of(pids), kernel_ticks(), time.monotonic()
         peak_rss = peak_pss = 0
         while time.monotonic() - t0 < args.seconds:
             time.sleep(min(5.0, max(0.1, args.seconds - (time.monotonic() - t0))))
             rss, pss = mem_of(pids)
             peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
-        c1, t1 = cpu_of(pids), time.monotonic()
+        c1, k1, t1 = cpu_of(pids), kernel_ticks(), time.monotonic()
         rss, pss = mem_of(pids)
         alive = sum(1 for p in rec.procs if p.poll() is None)
         load = os.getloadavg()
@@ -437,6 +470,7 @@ def measure(args, rec_cls, n, work):
         "recorder": rec_cls.name, "n": n, "seconds": round(t1 - t0, 2),
         "cpu_pct_per_cam": 100.0 * (c1 - c0) / CLK_TCK / (t1 - t0) / n,
         "cpu_pct_total": 100.0 * (c1 - c0) / CLK_TCK / (t1 - t0),
+        "kernel_pct": 100.0 * (k1 - k0) / CLK_TCK / (t1 - t0),
         "rss_per_cam": rss / n, "pss_per_cam": pss / n,
         "peak_rss_per_cam": peak_rss / n, "peak_pss_per_cam": peak_pss / n,
         "sent_bytes": sent_bytes, "disk_bytes": alloc, "disk_apparent": app,
@@ -454,7 +488,8 @@ def measure(args, rec_cls, n, work):
     log(f"{rec_cls.name} N={n}: cpu {res['cpu_pct_per_cam']:.3f}%/cam, "
         f"pss {res['pss_per_cam'] / 1e6:.2f} MB/cam, disk/recv {res['disk_ratio'] or 0:.4f}, "
         f"frames {res['frames_stored']}/{res['frames_sent']} (lost {lost}), decode {res['decodes']}, "
-        f"backlog {backlog / 1e6:.1f} MB drained in {drain_s:.1f} s, load {load[0]:.2f}")
+        f"backlog {backlog / 1e6:.1f} MB drained in {drain_s:.1f} s, load {load[0]:.2f}, "
+        f"kernel threads + irq {res['kernel_pct']:.1f}%")
     return res
 
 
@@ -464,13 +499,13 @@ def fmt_row(r):
     return (f"| {r['recorder']} | {r['n']} | {r['cpu_pct_per_cam']:.3f} | {r['cpu_pct_total']:.1f} | "
             f"{r['rss_per_cam'] / 1e6:.2f} | {r['pss_per_cam'] / 1e6:.2f} | "
             f"{r['disk_ratio']:.4f} | {r['disk_ratio_rtp']:.4f} | {r['frames_stored']}/{r['frames_sent']} | {r['frames_lost']} | "
-            f"{r['backlog_bytes_at_stop'] / 1e6:.1f} | {r['decodes']} |")
+            f"{r['backlog_bytes_at_stop'] / 1e6:.1f} | {r['kernel_pct']:.1f} | {r['decodes']} |")
 
 
 def report(results):
     lines = ["| recorder | N | CPU %/cam | CPU % total | RSS MB/cam | PSS MB/cam | disk ÷ recv | "
-             "disk ÷ RTP sent | frames stored/sent | lost | backlog MB | decodes |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "disk ÷ RTP sent | frames stored/sent | lost | backlog MB | kernel % (machine) | decodes |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     lines += [fmt_row(r) for r in results]
     by = {(r["recorder"], r["n"]): r for r in results}
     ratio = []
