@@ -87,12 +87,13 @@ uint8_t *reel__io_buf_get(struct reel_store *s)
     /* a writer that falls behind makes the loop wait here, as a full page
      * cache would make write(2) wait; not while the disk is full, which the
      * loop thread itself must resolve */
-    if (s->npool == 0 && s->wq_bytes >= REEL_IO_QUEUE_CAP && s->writer_running && !s->nospace) {
-        reel__io_urgent(s, 1);
-        while (s->npool == 0 && s->wq_bytes >= REEL_IO_QUEUE_CAP && s->writer_running && !s->nospace)
-            pthread_cond_wait(&s->wdone, &s->mu);
-        reel__io_urgent(s, -1);
+    int urgent = 0;
+    while (s->npool == 0 && s->wq_bytes >= REEL_IO_QUEUE_CAP && s->writer_running && !s->nospace) {
+        if (!urgent)
+            reel__io_urgent(s, urgent = 1);
+        pthread_cond_wait(&s->wdone, &s->mu);
     }
+    reel__io_urgent(s, -urgent);
     if (s->npool)
         return s->pool[--s->npool];
     uint8_t *p = buf_map();

@@ -583,14 +583,14 @@ static void checkpoint(struct reel_store *s)
             continue;
         /* a closing recording gets no more jobs: wait for all of them, so
          * that none refers to it once it is freed */
-        if (!x->stalled && s->writer_running &&
-            (x->closing ? x->inflight > 0 : !x->io_error && x->written < it->snap.bytes)) {
-            reel__io_urgent(s, 1);
-            while (!x->stalled && s->writer_running &&
-                   (x->closing ? x->inflight > 0 : !x->io_error && x->written < it->snap.bytes))
-                pthread_cond_wait(&s->wdone, &s->mu);
-            reel__io_urgent(s, -1);
+        int urgent = 0;
+        while (!x->stalled && s->writer_running &&
+               (x->closing ? x->inflight > 0 : !x->io_error && x->written < it->snap.bytes)) {
+            if (!urgent)
+                reel__io_urgent(s, urgent = 1);
+            pthread_cond_wait(&s->wdone, &s->mu);
         }
+        reel__io_urgent(s, -urgent);
         if (x->io_error) {
             it->snap = x->committed;
         } else if (x->written < it->snap.bytes) {
