@@ -34,6 +34,7 @@ static const char schema_sql[] =
     "  user TEXT NOT NULL DEFAULT '',\n"
     "  password TEXT,\n"
     "  udp INTEGER NOT NULL DEFAULT 0,\n"
+    "  enabled INTEGER NOT NULL DEFAULT 1,\n"
     "  retain_bytes INTEGER NOT NULL DEFAULT 0 CHECK (retain_bytes >= 0),\n"
     "  retain_seconds INTEGER NOT NULL DEFAULT 0 CHECK (retain_seconds >= 0),\n"
     "  dir_id INTEGER NOT NULL REFERENCES storage_dir (id));\n"
@@ -704,6 +705,16 @@ int reel_store_open(struct reel_store **ret, const struct reel_store_cfg *cfg, s
             version = sqlite3_column_int(st, 0);
         sqlite3_finalize(st);
     }
+    if (version == 1 && cfg->mode != REEL_STORE_READ) {
+        /* 1 -> 2: cameras can be disabled (kept, not recorded). */
+        r = reel__db_exec(s->db, "BEGIN IMMEDIATE; ALTER TABLE camera ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1; "
+                                 "PRAGMA user_version = 2; COMMIT", err);
+        if (r < 0) {
+            rollback(s->db);
+            goto fail;
+        }
+        version = 2;
+    }
     if (version != REEL_SCHEMA_VERSION) {
         r = reel_err_set(err, version == 0 ? ENOENT : EPROTO,
                          "database %s/reel.db: schema version %d, this Reel knows %d%s", s->datadir, version,
@@ -854,8 +865,8 @@ int reel_store_camera_add(struct reel_store *s, struct reel_camera *cam, const c
     if (dir <= 0)
         return reel_err_set(err, EINVAL, "camera %s: no storage dir %" PRId64, cam->name, cam->dir_id);
     sqlite3_stmt *st;
-    r = prep(s->db, "INSERT INTO camera (name, url, user, password, udp, retain_bytes, retain_seconds, dir_id) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &st, err);
+    r = prep(s->db, "INSERT INTO camera (name, url, user, password, udp, retain_bytes, retain_seconds, dir_id, enabled) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &st, err);
     if (r < 0)
         return r;
     sqlite3_bind_text(st, 1, cam->name, -1, SQLITE_STATIC);
@@ -867,6 +878,7 @@ int reel_store_camera_add(struct reel_store *s, struct reel_camera *cam, const c
     sqlite3_bind_int64(st, 6, cam->retain_bytes);
     sqlite3_bind_int64(st, 7, cam->retain_seconds);
     sqlite3_bind_int64(st, 8, dir);
+    sqlite3_bind_int(st, 9, !cam->disabled);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc == SQLITE_CONSTRAINT)
@@ -890,7 +902,7 @@ int reel_store_camera_update(struct reel_store *s, const struct reel_camera *cam
         return reel_err_set(err, EINVAL, "camera %s: no storage dir %" PRId64, cam->name, cam->dir_id);
     sqlite3_stmt *st;
     r = prep(s->db, "UPDATE camera SET url = ?, user = ?, udp = ?, retain_bytes = ?, retain_seconds = ?, dir_id = ?, "
-                    "password = CASE WHEN ?8 THEN ?7 ELSE password END WHERE id = ?9", &st, err);
+                    "password = CASE WHEN ?8 THEN ?7 ELSE password END, enabled = ?10 WHERE id = ?9", &st, err);
     if (r < 0)
         return r;
     sqlite3_bind_text(st, 1, cam->url, -1, SQLITE_STATIC);
@@ -903,6 +915,7 @@ int reel_store_camera_update(struct reel_store *s, const struct reel_camera *cam
         sqlite3_bind_text(st, 7, password, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 8, password != NULL);
     sqlite3_bind_int64(st, 9, cam->id);
+    sqlite3_bind_int(st, 10, !cam->disabled);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -924,9 +937,10 @@ static void camera_from_row(sqlite3_stmt *st, struct reel_camera *c)
     c->retain_bytes = sqlite3_column_int64(st, 6);
     c->retain_seconds = sqlite3_column_int64(st, 7);
     c->dir_id = sqlite3_column_int64(st, 8);
+    c->disabled = !sqlite3_column_int(st, 9);
 }
 
-#define CAMERA_COLS "id, name, url, user, password IS NOT NULL, udp, retain_bytes, retain_seconds, dir_id"
+#define CAMERA_COLS "id, name, url, user, password IS NOT NULL, udp, retain_bytes, retain_seconds, dir_id, enabled"
 
 int reel_store_camera_list(struct reel_store *s, struct reel_camera **ret, size_t *ret_n, struct reel_err *err)
 {

@@ -91,6 +91,7 @@ struct reel_camera {
     int64_t retain_bytes;           /* 0 = no byte limit */
     int64_t retain_seconds;         /* 0 = no age limit */
     int64_t dir_id;                 /* storage directory; 0 = the first one */
+    bool disabled;                  /* kept, not recorded (zero = enabled) */
 };
 /* Adds a camera (cam->id ignored; set on return). password may be NULL.
  * -EEXIST for a duplicate name, -EINVAL for a bad name/URL. */

@@ -18,7 +18,7 @@
 #include "store/index.h"
 #include "store/store.h"
 
-#define REEL_SCHEMA_VERSION 1
+#define REEL_SCHEMA_VERSION 2
 #define REEL_IDENTITY_FILE "reel-storage-id"
 #define REEL_BATCH_CAP (256 * 1024)          /* one write per batch (a multiple of REEL_IO_ALIGN) */
 #define REEL_IO_ALIGN 4096                   /* O_DIRECT offsets, lengths and buffer addresses */
