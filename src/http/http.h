@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The HTTP server of `reel run`: the JSON API (login, sessions, cameras,
- * timeline, API tokens), playback and export of any time range as an MP4
+ * The HTTP server of `reel run`: the JSON API (login, sessions, cameras and
+ * their configuration, timeline, API tokens), playback and export of any time range as an MP4
  * with byte ranges (view.mp4), and the web UI's static files. It runs on
  * libmicrohttpd's own threads (epoll, a small thread pool): the recorder's
  * event loop never waits for it. Handlers read the database through their
@@ -24,6 +24,24 @@
 #include "base/log.h"
 
 struct reel_http;
+struct reel_camera_status;          /* store/store.h */
+
+/* The running recorder as the HTTP server sees it (implemented by `reel
+ * run`). The camera configuration routes write reel.db, then call
+ * camera_changed; GET /api/cameras reads camera_status. Both are called on
+ * the server's threads, one request at a time for camera_changed (the
+ * server serialises configuration changes). */
+struct reel_http_recorder {
+    /* Any thread. Camera `name`'s row in reel.db was added, changed, enabled/disabled or deleted:
+     * the running recorder applies the row as it now is (start, restart, stop; a disabled or deleted
+     * camera is stopped and its run closed and committed). Blocks until applied, at most 5 s
+     * (-ETIMEDOUT). */
+    int (*camera_changed)(void *opaque, const char *name, struct reel_err *err);
+    /* Any thread. The camera's live status from memory; -ENOENT when the recorder does not run it
+     * (not yet started, disabled). */
+    int (*camera_status)(void *opaque, int64_t camera_id, struct reel_camera_status *ret);
+    void *opaque;
+};
 
 #define REEL_HTTP_DEFAULT_LISTEN "127.0.0.1:8080"
 
@@ -48,6 +66,10 @@ struct reel_http_cfg {
     /* One debug line per request, warnings for errors. NULL = silent. Must
      * outlive the server; reel_log is thread safe. */
     const struct reel_logger *log;
+    /* The recorder to tell about camera changes and to ask for live status;
+     * NULL: none (changes are saved and answered 202, status comes from the
+     * database). Must outlive the server. */
+    const struct reel_http_recorder *recorder;
 };
 
 /* Checks cfg (-EINVAL for a bad listen address, with err). *ret owned by
