@@ -247,9 +247,9 @@ enum MHD_Result reel_api_camera_add(struct reel_http_req *r)
     if (!parse_body(r, &in, &res))
         return res;
     if (!(in.has & REEL_API_CAM_NAME) || !(in.has & REEL_API_CAM_URL)) {
+        const char *missing = !(in.has & REEL_API_CAM_NAME) ? "name" : "url";
         sodium_memzero(&in, sizeof(in));
-        return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "%s: required",
-                                    !(in.has & REEL_API_CAM_NAME) ? "name" : "url");
+        return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "%s: required", missing);
     }
     struct reel_camera cam;
     memset(&cam, 0, sizeof(cam));
