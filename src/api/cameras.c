@@ -402,6 +402,15 @@ enum MHD_Result reel_api_camera_delete(struct reel_http_req *r)
     }
     reel_http_log(r, REEL_LOG_INFO, "camera %s removed by %s%s", cam.name, who(r),
                   delete_footage ? " with its footage" : "");
+    /* The row is gone: the recorder, which stopped the camera already,
+     * forgets it. Its answer no longer changes ours. */
+    const struct reel_http_recorder *rec = r->cfg->recorder;
+    if (rec && rec->camera_changed) {
+        struct reel_err e2 = { "" };
+        if (rec->camera_changed(rec->opaque, cam.name, &e2) < 0)
+            reel_http_log(r, REEL_LOG_WARN, "camera %s removed, but the recorder did not take note: %s", cam.name,
+                          e2.msg);
+    }
     reel_http_admin_close(r, s);
     json_t *o = json_pack("{s:s, s:b}", "deleted", cam.name, "footage_deleted", delete_footage);
     if (applied == 0) {
