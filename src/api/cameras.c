@@ -227,6 +227,19 @@ static enum MHD_Result changed(struct reel_http_req *r, int applied, const struc
     return reel_http_send_json(r, ok_status, o, NULL);
 }
 
+/* The answer when the admin store cannot be had: another change is being
+ * applied (503, retry in a second: waiting here would hold one of the
+ * server's few threads, and every connection on it, for up to 5 s), or the
+ * database failed. */
+static enum MHD_Result admin_open_error(struct reel_http_req *r, int rc, const struct reel_err *err)
+{
+    if (rc == -EBUSY) {
+        json_t *e = json_pack("{s:s}", "error", "another camera change is being applied: retry in a moment");
+        return reel_http_send_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, e, "Retry-After", "1", NULL);
+    }
+    return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "database: %s", err->msg);
+}
+
 static const char *who(const struct reel_http_req *r) { return r->auth ? r->auth->user : "?"; }
 
 enum MHD_Result reel_api_camera_get(struct reel_http_req *r)
@@ -262,7 +275,7 @@ enum MHD_Result reel_api_camera_add(struct reel_http_req *r)
     int rc = reel_http_admin_open(r, &s, &err);
     if (rc < 0) {
         sodium_memzero(&in, sizeof(in));
-        return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "database: %s", err.msg);
+        return admin_open_error(r, rc, &err);
     }
     rc = reel_store_camera_add(s, &cam, (in.has & REEL_API_CAM_PASSWORD) ? in.password : NULL, &err);
     sodium_memzero(&in, sizeof(in));
@@ -286,7 +299,7 @@ static enum MHD_Result change(struct reel_http_req *r, struct reel_api_camera_in
     if (rc < 0) {
         if (in)
             sodium_memzero(in, sizeof(*in));
-        return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "database: %s", err.msg);
+        return admin_open_error(r, rc, &err);
     }
     struct reel_camera cam;
     rc = reel_store_camera_get(s, r->name, &cam, &err);
@@ -353,7 +366,7 @@ enum MHD_Result reel_api_camera_delete(struct reel_http_req *r)
     struct reel_err err = { "" };
     int rc = reel_http_admin_open(r, &s, &err);
     if (rc < 0)
-        return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "database: %s", err.msg);
+        return admin_open_error(r, rc, &err);
     struct reel_camera cam;
     rc = reel_store_camera_get(s, r->name, &cam, &err);
     int64_t bytes = 0;

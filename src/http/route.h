@@ -148,7 +148,10 @@ void reel_http_users_put(struct reel_http_req *r, struct reel_users *u);
  * (one change at a time, so that a read-modify-write of a camera and the
  * recorder's notification happen in the order of the writes). Pair with
  * reel_http_admin_close() (NULL ok: releases the lock only), which closes
- * the handle and releases the lock. On failure the lock is not held. */
+ * the handle and releases the lock. -EBUSY at once when another change
+ * holds the lock (it may wait up to 5 s for the recorder; waiting for it
+ * would hold this libmicrohttpd thread and every connection on it). On
+ * failure the lock is not held. */
 int reel_http_admin_open(struct reel_http_req *r, struct reel_store **ret, struct reel_err *err);
 void reel_http_admin_close(struct reel_http_req *r, struct reel_store *s);
 

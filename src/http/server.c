@@ -229,7 +229,8 @@ void reel_http_users_put(struct reel_http_req *r, struct reel_users *u) { users_
 int reel_http_admin_open(struct reel_http_req *r, struct reel_store **ret, struct reel_err *err)
 {
     struct reel_http *h = r->h;
-    pthread_mutex_lock(&h->admin_mu);
+    if (pthread_mutex_trylock(&h->admin_mu) != 0)
+        return reel_err_set(err, EBUSY, "another configuration change is being applied");
     struct reel_store_cfg cfg = { .datadir = h->datadir, .mode = REEL_STORE_ADMIN, .clock = h->clock };
     int rc = reel_store_open(ret, &cfg, err);
     if (rc < 0)

@@ -142,8 +142,10 @@ static int teardown(void **state)
     return 0;
 }
 
-/* One request on a fresh connection; the status, and the body into out. */
-static int request(struct fixture *f, const char *method, const char *path, const char *body, char *out, size_t cap)
+/* One request on a fresh connection (with the API token unless anonymous);
+ * the status, and the body into out. */
+static int request_as(struct fixture *f, bool anonymous, const char *method, const char *path, const char *body,
+                      char *out, size_t cap)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(fd >= 0);
@@ -154,9 +156,10 @@ static int request(struct fixture *f, const char *method, const char *path, cons
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     char req[4096];
     int n = snprintf(req, sizeof(req),
-                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\nConnection: close\r\n"
+                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s%s%sConnection: close\r\n"
                      "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-                     method, path, f->token, body ? strlen(body) : 0, body ? body : "");
+                     method, path, anonymous ? "" : "Authorization: Bearer ", anonymous ? "" : f->token,
+                     anonymous ? "" : "\r\n", body ? strlen(body) : 0, body ? body : "");
     assert_true(n > 0 && (size_t)n < sizeof(req));
     assert_int_equal(send(fd, req, (size_t)n, 0), n);
     static char resp[65536];
@@ -171,6 +174,11 @@ static int request(struct fixture *f, const char *method, const char *path, cons
     const char *b = strstr(resp, "\r\n\r\n");
     snprintf(out, cap, "%s", b ? b + 4 : "");
     return status;
+}
+
+static int request(struct fixture *f, const char *method, const char *path, const char *body, char *out, size_t cap)
+{
+    return request_as(f, false, method, path, body, out, cap);
 }
 
 static int row_enabled(struct fixture *f, const char *name, struct reel_camera *ret)
@@ -272,6 +280,31 @@ static void test_handlers_read_injected_clock(void **state)
     assert_non_null(strstr(body, "\"end\":\"2026-11-27T00:00:00.000Z\""));
 }
 
+/* The dispatcher's order: nothing behind the sign-in is told to an
+ * anonymous caller, not even whether a route exists or which methods it
+ * has; public routes answer a wrong method at once. */
+static void test_dispatch_order(void **state)
+{
+    struct fixture *f = *state;
+    char body[8192];
+    const char *hidden[][2] = { { "GET", "/api/nope" }, { "POST", "/api/cameras" }, { "PUT", "/api/cameras" },
+                                { "DELETE", "/api/cameras/a.b" }, { "PATCH", "/api/cameras/x" },
+                                { "GET", "/api/cameras/x/config" }, { "GET", "/api/cameras/" } };
+    for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++)
+        assert_int_equal(request_as(f, true, hidden[i][0], hidden[i][1], NULL, body, sizeof(body)), 401);
+    assert_int_equal(request_as(f, true, "POST", "/api/health", NULL, body, sizeof(body)), 405);
+    assert_int_equal(request_as(f, true, "GET", "/api/login", NULL, body, sizeof(body)), 405);
+    assert_int_equal(request_as(f, true, "GET", "/api/health", NULL, body, sizeof(body)), 200);
+    /* signed in: 404, 405, 400 for a bad name, in that order of checks */
+    assert_int_equal(request(f, "GET", "/api/nope", NULL, body, sizeof(body)), 404);
+    assert_int_equal(request(f, "GET", "/api/cameras/", NULL, body, sizeof(body)), 404);
+    assert_int_equal(request(f, "PUT", "/api/cameras", NULL, body, sizeof(body)), 405);
+    assert_int_equal(request(f, "DELETE", "/api/cameras/a.b", NULL, body, sizeof(body)), 400);
+    assert_non_null(strstr(body, "camera name"));
+    assert_int_equal(request(f, "GET", "/api/a/b/c/d/e/f/g/h/i", NULL, body, sizeof(body)), 404);
+    assert_int_equal(request(f, "GET", "/api/cameras/%zz/spans", NULL, body, sizeof(body)), 400);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -280,6 +313,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_camera_api_with_recorder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_camera_api_without_recorder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_handlers_read_injected_clock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dispatch_order, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
