@@ -6,8 +6,13 @@
  * libmicrohttpd's own threads (epoll, a small thread pool): the recorder's
  * event loop never waits for it. Handlers read the database through their
  * own read-only store handles and their own accounts connection, pooled and
- * used by one thread at a time. See docs/api.md for the routes and README.md
- * ("Web server and TLS") for deployment.
+ * used by one thread at a time; a change to a camera's configuration is
+ * written through a store handle in admin mode opened for it, then handed
+ * to the recorder (struct reel_http_recorder). The server glue is here
+ * (server.c; route.h is what handlers get), the handlers are in src/api/
+ * (one file per resource, the routing table in src/api/routes.c). See
+ * docs/api.md for the routes and README.md ("Web server and TLS") for
+ * deployment.
  *
  * Lifetime: reel_http_new(), then reel_http_static_add() for each embedded
  * file, then reel_http_start(); reel_http_free() stops the threads (waiting
