@@ -229,12 +229,19 @@ int reel__collect_garbage(struct reel_store *s, sqlite3 *db, struct reel_err *er
         return r;
     int64_t (*rows)[3] = NULL;
     size_t n = 0, alloc = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int lrc;
+    while ((lrc = sqlite3_step(st)) == SQLITE_ROW) {
         if (reel_array_grow(&rows, &alloc, n, sizeof(*rows), 64) < 0)
             break;
         for (int i = 0; i < 3; i++)
             rows[n][i] = sqlite3_column_int64(st, i);
         n++;
+    }
+    if (lrc != SQLITE_ROW && lrc != SQLITE_DONE) {
+        r = reel__db_err(db, lrc, err, "reading garbage rows");
+        sqlite3_finalize(st);
+        free(rows);
+        return r;
     }
     sqlite3_finalize(st);
     if (n == 0) {
@@ -405,9 +412,9 @@ static bool rec_exists(sqlite3_stmt *q, int64_t id, int64_t dir_id, int64_t cam)
     sqlite3_bind_int64(q, 1, id);
     sqlite3_bind_int64(q, 2, dir_id);
     sqlite3_bind_int64(q, 3, cam);
-    bool found = sqlite3_step(q) == SQLITE_ROW;
+    int rc = sqlite3_step(q);
     sqlite3_reset(q);
-    return found;
+    return rc != SQLITE_DONE; /* a failed lookup is not "no row": never an orphan */
 }
 
 static int parse_dec_name(const char *name, int64_t *ret)
@@ -867,8 +874,9 @@ int reel_store_camera_password(struct reel_store *s, int64_t camera_id, char *bu
                            NULL) != SQLITE_OK)
         return -EIO;
     sqlite3_bind_int64(st, 1, camera_id);
-    int r = -ENOENT;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    int rc = sqlite3_step(st);
+    int r = rc == SQLITE_DONE ? -ENOENT : rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? -EBUSY : -EIO;
+    if (rc == SQLITE_ROW) {
         const char *p = (const char *)sqlite3_column_text(st, 0);
         size_t n = (size_t)sqlite3_column_bytes(st, 0);
         if (n >= cap) {
@@ -903,13 +911,20 @@ int reel_store_camera_remove(struct reel_store *s, const char *name, bool delete
     sqlite3_bind_int64(st, 1, c.id);
     int64_t *ids = NULL;
     size_t n = 0, alloc = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (reel_array_grow(&ids, &alloc, n, sizeof(*ids), 64) < 0) {
             sqlite3_finalize(st);
             free(ids);
             return reel_err_set(err, ENOMEM, "out of memory");
         }
         ids[n++] = sqlite3_column_int64(st, 0);
+    }
+    if (rc != SQLITE_DONE) { /* never remove a camera on a partial list of its recordings */
+        r = reel__db_err(s->db, rc, err, "listing the camera's recordings");
+        sqlite3_finalize(st);
+        free(ids);
+        return r;
     }
     sqlite3_finalize(st);
     if (n > 0 && !delete_footage) {
@@ -938,12 +953,15 @@ int reel_store_sample_entry_put(struct reel_store *s, const uint8_t *box, size_t
     if (r < 0)
         return r;
     sqlite3_bind_blob(st, 1, box, (int)len, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
         *ret_id = sqlite3_column_int64(st, 0);
         sqlite3_finalize(st);
         return 0;
     }
     sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return reel__db_err(s->db, rc, err, "looking up sample entry");
     r = prep(s->db, "INSERT INTO sample_entry (width, height, codec_string, data) VALUES (?, ?, ?, ?)", &st, err);
     if (r < 0)
         return r;
@@ -951,7 +969,7 @@ int reel_store_sample_entry_put(struct reel_store *s, const uint8_t *box, size_t
     sqlite3_bind_int(st, 2, height);
     sqlite3_bind_text(st, 3, codec_string, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 4, box, (int)len, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return reel__db_err(s->db, rc, err, "adding sample entry");
