@@ -114,29 +114,34 @@ static const char schema_sql[] =
  * be disabled (kept, not recorded). */
 static int upgrade_v1_to_v2(sqlite3 *db, struct reel_err *err)
 {
-    static const char sql[] =
+    static const char *const sql[] = {
         "CREATE TABLE IF NOT EXISTS web_user (\n"
         "  id INTEGER PRIMARY KEY,\n"
         "  name TEXT NOT NULL UNIQUE,\n"
         "  pwhash TEXT NOT NULL,\n"
-        "  created_ns INTEGER NOT NULL);\n"
+        "  created_ns INTEGER NOT NULL)",
         "CREATE TABLE IF NOT EXISTS web_session (\n"
         "  hash BLOB PRIMARY KEY,\n"
         "  user_id INTEGER NOT NULL REFERENCES web_user (id) ON DELETE CASCADE,\n"
         "  csrf TEXT NOT NULL,\n"
         "  created_ns INTEGER NOT NULL,\n"
-        "  last_ns INTEGER NOT NULL);\n"
+        "  last_ns INTEGER NOT NULL)",
         "CREATE TABLE IF NOT EXISTS web_token (\n"
         "  id INTEGER PRIMARY KEY,\n"
         "  name TEXT NOT NULL UNIQUE,\n"
         "  hash BLOB NOT NULL UNIQUE,\n"
         "  user_id INTEGER NOT NULL REFERENCES web_user (id) ON DELETE CASCADE,\n"
         "  created_ns INTEGER NOT NULL,\n"
-        "  last_ns INTEGER NOT NULL DEFAULT 0);\n"
-        "ALTER TABLE web_user ADD COLUMN "
-        "role TEXT NOT NULL DEFAULT 'admin' CHECK (role IN ('admin', 'operator', 'viewer', 'auditor'));\n"
-        "ALTER TABLE camera ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;\n";
-    return reel_db_exec(db, sql, err);
+        "  last_ns INTEGER NOT NULL DEFAULT 0)",
+        "ALTER TABLE web_user ADD COLUMN role TEXT NOT NULL DEFAULT 'admin' "
+        "CHECK (role IN ('admin', 'operator', 'viewer', 'auditor'))",
+        "ALTER TABLE camera ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1",
+    };
+    /* one statement at a time, so that an error names the one that failed */
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < sizeof(sql) / sizeof(sql[0]); i++)
+        r = reel_db_exec(db, sql[i], err);
+    return r;
 }
 
 /* steps[i] takes version i + 1 to i + 2. */
