@@ -308,10 +308,13 @@ int reel_store_read_begin(struct reel_store *s, struct reel_err *err);
  * the caller must handle; a no-op without a snapshot. */
 void reel_store_read_end(struct reel_store *s);
 
-/* Brings datadir's reel.db to the current schema version (what a writer's
- * open does; src/db) and closes it again: for commands that otherwise only
- * read, such as `reel check`, which is what to run after installing a newer
- * Reel. 0 when it was current already. */
+/* Brings datadir's reel.db to the current schema version and closes it
+ * again: for commands that otherwise only read, such as `reel check`, which
+ * is what to run after installing a newer Reel. 0 also when it was current.
+ * (reel_store_open() checks the version through src/db: in RECORD and ADMIN
+ * mode it upgrades an older database the same way; in READ mode it refuses
+ * one with -EPROTO; every mode refuses a newer one with -EPROTONOSUPPORT.
+ * See docs/database.md.) */
 int reel_store_upgrade(const char *datadir, struct reel_err *err);
 
 #endif
