@@ -90,9 +90,17 @@ int reel_cmd_status(struct reel_cli *cli)
     for (size_t i = 0; i < n; i++) {
         struct reel_camera_status st;
         memset(&st, 0, sizeof(st));
-        bool have = reel_store_status_get(s, cams[i].id, &st, &err) == 0;
+        int r = reel_store_status_get(s, cams[i].id, &st, &err);
+        bool have = r == 0;
         int64_t bytes = 0, dur = 0, oldest = 0;
-        reel_store_camera_usage(s, cams[i].id, &bytes, &dur, &oldest, &err);
+        if (r == 0 || r == -ENOENT) /* no status row: never run; anything else is a database error */
+            r = reel_store_camera_usage(s, cams[i].id, &bytes, &dur, &oldest, &err);
+        if (r < 0) {
+            int rc = reel_cli_fail("status of camera %s: %s", cams[i].name, err.msg);
+            free(cams);
+            reel_store_close(s);
+            return rc;
+        }
         const char *state = have ? st.state : "never run";
         char statebuf[80];
         /* A status row older than 30 s means the recorder is not running. */
@@ -124,12 +132,16 @@ int reel_cmd_check(struct reel_cli *cli)
         flags |= REEL_CHECK_REPAIR;
     if (reel_cli_no_more_opts(cli))
         return 2;
+    /* check is what to run after installing a newer Reel: it brings the
+     * schema up to date first (the only thing it writes without --repair) */
+    struct reel_err err = { "" };
+    if (reel_store_upgrade(cli->datadir, &err) < 0)
+        return reel_cli_fail("cannot open data directory %s: %s", cli->datadir, err.msg);
     struct reel_store *s;
     if (reel_cli_open(cli, flags & REEL_CHECK_REPAIR ? REEL_STORE_ADMIN : REEL_STORE_READ, &s))
         return 1;
     struct reel_check_report rep;
     memset(&rep, 0, sizeof(rep));
-    struct reel_err err = { "" };
     int r = reel_store_check(s, flags, check_line, NULL, &rep, &err);
     reel_store_close(s);
     if (r < 0)
