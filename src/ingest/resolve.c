@@ -92,7 +92,7 @@ static void lookup(struct reel_resolve_req *q)
 {
     char port[8];
     snprintf(port, sizeof(port), "%u", q->port);
-    struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG };
+    struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
     struct addrinfo *ai = NULL;
     int g = getaddrinfo(q->host, port, &hints, &ai);
     if (g == 0 && (!ai || ai->ai_addrlen > sizeof(q->res.addr)))
