@@ -108,6 +108,7 @@ static void close_conn(struct reel_ingest_policy *p)
     p->resolving = false;
     p->rtsp_deadline = INT64_MAX;
     p->fail_pending[0] = '\0';
+    p->have_seen = false;
 }
 
 static int timer_set(struct reel_ingest_policy *p, int64_t deadline)
@@ -419,6 +420,14 @@ int reel_ingest_au(struct reel_ingest_policy *p, const struct reel_ingest_au *au
     int64_t now = now_ns(p);
     p->last_frame_mono = now;
     struct reel_err err = { "" };
+    /* Every AU of the connection, stored or not: is it a repeat? */
+    int64_t raw = au->ts90k, prev_seen = p->seen_raw;
+    bool repeat = p->have_seen && raw <= prev_seen && raw >= prev_seen - JUMP_BACK_90K;
+    if (p->have_seen && raw > prev_seen && !p->seen_repeat)
+        p->seen_interval = raw - prev_seen > MAX_INTERVAL_90K ? MAX_INTERVAL_90K : raw - prev_seen;
+    p->seen_repeat = repeat;
+    p->seen_raw = raw;
+    p->have_seen = true;
     if (au->params_new) {
         if (p->run)
             logf_(p, REEL_LOG_INFO, "parameter sets changed (%s %ux%u); new recording", au->codec, au->width,
@@ -448,6 +457,8 @@ int reel_ingest_au(struct reel_ingest_policy *p, const struct reel_ingest_au *au
         }
         p->run = true;
         p->have_last = false;
+        if (repeat)
+            ts = prev_seen + (p->seen_interval > 0 ? p->seen_interval : 1);
         outage_end(p);
         p->backoff_ns = p->cfg.backoff_min_ns;
         if (!p->recording_logged) {

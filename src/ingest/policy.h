@@ -29,6 +29,8 @@
  *   it are brought back onto the camera's clock by at most half of their own
  *   interval each, so every frame keeps a duration of at least half the
  *   nominal interval and the store never sees a non-increasing timestamp.
+ *   A run that starts on a repeated timestamp (its key frame repeats the
+ *   dropped frame before it) starts one interval later too.
  * - Parameter sets: a change is stored as a new sample entry; on a non-key
  *   frame the run ends and the next key frame starts a new one.
  * - Media timeout: no access unit for media_timeout while playing fails the
@@ -172,8 +174,10 @@ struct reel_ingest_policy {         /* private: use the functions */
     int retry_now_depth;
     int64_t playing_since;          /* 0 = not playing */
     int64_t last_frame_mono, last_udp_mono;
-    bool have_last;
+    bool have_last;                 /* of the run: last stored frame */
     int64_t last_raw, last_out, last_interval;
+    bool have_seen, seen_repeat;    /* of the connection: every AU, stored or not */
+    int64_t seen_raw, seen_interval;
     char fail_pending[REEL_INGEST_REASON_MAX];
     char last_error[REEL_INGEST_REASON_MAX];
     bool outage_open;

@@ -308,6 +308,17 @@ static void test_repeated_timestamp_spread(void **state)
         assert_true(d >= 1500 && d <= 4500);
     }
     assert_int_equal(f.ts[7], 18000);          /* back on the camera's clock */
+    /* the key frame that starts the run repeats the (dropped) frame before it */
+    fake_init(&f, false);
+    reel_ingest_start(&f.p);
+    playing(&f);
+    au(&f, 0, false, true);
+    au(&f, 3000, false, false);
+    au(&f, 3000, true, false);
+    au(&f, 9000, false, false);
+    assert_int_equal(f.frames, 2);
+    assert_int_equal(f.ts[0], 6000);
+    assert_int_equal(f.ts[1], 9000);
 }
 
 static void test_media_timeout_stalled(void **state)
