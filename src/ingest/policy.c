@@ -437,14 +437,17 @@ int reel_ingest_au(struct reel_ingest_policy *p, const struct reel_ingest_au *au
             defer_fail(p, "cannot store sample entry", err.msg);
             return r;
         }
-        if (p->run && !au->key)
+        if (p->run && !au->key) {
             end_run(p);             /* a new sample entry starts at a key frame */
+            set_state(p, p->state);
+        }
     }
     int64_t ts = au->ts90k;
     if (p->run && !fix_ts(p, au->ts90k, &ts)) {
         logf_(p, REEL_LOG_WARN, "RTP timestamp jumped by %.3f s; starting a new run",
               (double)(au->ts90k - p->last_raw) / REEL_90K);
         end_run(p);
+        set_state(p, p->state);
         ts = au->ts90k;
     }
     if (!p->run) {

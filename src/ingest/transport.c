@@ -140,11 +140,14 @@ static void io_cb(struct reel_io *io, uint32_t events)
             t->cbs->on_fail(t->cbs->opaque, reason);
             return;
         }
-        t->connecting = false;
+        /* Not connected yet (an event for a descriptor closed earlier in
+         * the same round, whose number this socket reuses): wait. */
         struct sockaddr_storage ss;
         socklen_t al = sizeof(ss);
-        int family = getpeername(t->fd, (struct sockaddr *)&ss, &al) == 0 ? ss.ss_family : AF_INET;
-        t->cbs->on_connected(t->cbs->opaque, family);
+        if (getpeername(t->fd, (struct sockaddr *)&ss, &al) < 0)
+            return;
+        t->connecting = false;
+        t->cbs->on_connected(t->cbs->opaque, ss.ss_family);
         return;
     }
     t->cbs->on_tcp(t->cbs->opaque, events);

@@ -13,9 +13,15 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "base/clock.h"
 #include "ingest/policy.h"
 #include "ingest/resolve.h"
+#include "ingest/transport.h"
 #include "reel/loop.h"
 
 #define S REEL_NS_PER_SEC
@@ -542,6 +548,97 @@ static void test_resolver(void **state)
     assert_int_equal(lr.calls, 1);
 }
 
+/* ---- transport, over real sockets on the loopback ---- */
+
+struct tr_result {
+    struct reel_loop *loop;
+    int connected, failed, family;
+    char reason[512];
+};
+
+static void tr_connected(void *o, int family)
+{
+    struct tr_result *t = o;
+    t->connected++;
+    t->family = family;
+    reel_loop_stop(t->loop);
+}
+static void tr_fail(void *o, const char *reason)
+{
+    struct tr_result *t = o;
+    t->failed++;
+    snprintf(t->reason, sizeof(t->reason), "%s", reason);
+    reel_loop_stop(t->loop);
+}
+static void tr_tcp(void *o, uint32_t ev) { (void)o; (void)ev; }
+static void tr_udp(void *o, int idx) { (void)o; (void)idx; }
+
+static void test_transport(void **state)
+{
+    (void)state;
+    struct reel_loop *loop;
+    assert_int_equal(reel_loop_new(&loop, NULL), 0);
+    struct reel_resolver *res;
+    assert_int_equal(reel_resolver_new(&res, loop, 1), 0);
+    struct tr_result out = { .loop = loop };
+    struct reel_transport_cbs cbs = { tr_connected, tr_fail, tr_tcp, tr_udp, &out };
+    struct reel_transport t;
+    reel_transport_init(&t, loop, res, &cbs);
+    struct reel_timer guard;
+    reel_timer_init(&guard, on_deadline, loop);
+
+    /* a listening socket: numeric address, connected */
+    int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(ls, 4), 0);
+    socklen_t al = sizeof(a);
+    getsockname(ls, (struct sockaddr *)&a, &al);
+    uint16_t port = ntohs(a.sin_port);
+    struct reel_err err = { "" };
+    assert_int_equal(reel_transport_open(&t, "127.0.0.1", port, &err), 0);
+    reel_loop_timer_set(loop, &guard, reel_loop_now(loop) + 10 * S);
+    reel_loop_run(loop);
+    assert_int_equal(out.connected, 1);
+    assert_int_equal(out.family, AF_INET);
+    uint16_t up;
+    assert_int_equal(reel_transport_udp_open(&t, AF_INET, 12345, &up), 0);
+    assert_int_equal(up % 2, 0);
+    assert_true(t.udp_fd[0] >= 0 && t.udp_fd[1] >= 0);
+    assert_int_equal(reel_transport_want_write(&t, true), 0);
+    reel_transport_close(&t);
+    assert_int_equal(t.fd, -1);
+    assert_int_equal(t.udp_fd[0], -1);
+
+    /* a name, looked up off the loop, then connected */
+    assert_int_equal(reel_transport_open(&t, "localhost", port, &err), 1);
+    reel_loop_timer_set(loop, &guard, reel_loop_now(loop) + 10 * S);
+    reel_loop_run(loop);
+    assert_int_equal(out.connected + out.failed, 2);
+    reel_transport_close(&t);
+
+    /* nothing listens any more: refused, reported as a failure */
+    close(ls);
+    assert_int_equal(reel_transport_open(&t, "127.0.0.1", port, &err), 0);
+    reel_loop_timer_set(loop, &guard, reel_loop_now(loop) + 10 * S);
+    reel_loop_run(loop);
+    assert_int_equal(out.failed >= 1, 1);
+    assert_non_null(strstr(out.reason, "Connection refused"));
+    assert_int_equal(t.fd, -1);
+
+    /* closing while a lookup is under way cancels it: no callback */
+    int before = out.connected + out.failed;
+    assert_int_equal(reel_transport_open(&t, "localhost", port, &err), 1);
+    reel_transport_close(&t);
+    reel_loop_timer_set(loop, &guard, reel_loop_now(loop) + S / 5);
+    reel_loop_run(loop);
+    assert_int_equal(out.connected + out.failed, before);
+
+    reel_loop_timer_cancel(loop, &guard);
+    reel_resolver_free(res);
+    reel_loop_free(loop);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -558,6 +655,7 @@ int main(void)
         cmocka_unit_test(test_resolve_timeout),
         cmocka_unit_test(test_storage_failure_deferred),
         cmocka_unit_test(test_resolver),
+        cmocka_unit_test(test_transport),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
