@@ -492,6 +492,34 @@ static void test_storage_failure_deferred(void **state)
     assert_int_equal(f.run_closes, 0);          /* the store closed it itself */
 }
 
+static void test_status_window(void **state)
+{
+    (void)state;
+    struct fake f;
+    fake_init(&f, true);
+    reel_ingest_start(&f.p);
+    playing(&f);
+    struct reel_ingest_status st;
+    reel_ingest_status(&f.p, &st);
+    assert_string_equal(st.state_word, "starting (udp)");
+    /* 30 frames/s of 1000 bytes for 12 s */
+    for (int i = 0; i < 360; i++) {
+        reel_ingest_udp_packet(&f.p, now(&f));
+        au(&f, i * 3000, i == 0, i == 0);
+        reel_clock_fake_advance(&f.clk, S / 30);
+    }
+    reel_ingest_status(&f.p, &st);
+    assert_string_equal(st.state_word, "recording (udp)");
+    assert_true(st.recording);
+    assert_true(st.fps > 29.0 && st.fps < 31.0);
+    assert_true(st.bitrate_bps > 0.97 * 240000 && st.bitrate_bps < 1.03 * 240000);
+    assert_int_equal(st.frames, 360);
+    /* nothing for 20 s: the window forgets */
+    reel_clock_fake_advance(&f.clk, 20 * S);
+    reel_ingest_status(&f.p, &st);
+    assert_true(st.fps < 0.01);
+}
+
 /* ---- resolver ---- */
 
 struct lookup_result {
@@ -654,6 +682,7 @@ int main(void)
         cmocka_unit_test(test_registration_refused),
         cmocka_unit_test(test_resolve_timeout),
         cmocka_unit_test(test_storage_failure_deferred),
+        cmocka_unit_test(test_status_window),
         cmocka_unit_test(test_resolver),
         cmocka_unit_test(test_transport),
     };
