@@ -227,6 +227,8 @@ static int op_timer_set(void *opaque, int64_t deadline)
             return r;
         }
         c->tfd = fd;
+        reel_log(c->log, REEL_LOG_WARN, "camera %s: cannot arm the loop's timer: %s; using a timerfd",
+                 c->cfg.name, strerror(-r));
     }
     int64_t d = deadline - now_mono(c);
     if (d < 1)
