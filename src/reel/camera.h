@@ -78,7 +78,7 @@ void reel_cam_start(struct reel_cam *c);
 void reel_cam_stop(struct reel_cam *c);
 void reel_cam_free(struct reel_cam *c);
 
-/* Fills *ret from memory, no I/O: state, last error, fps and bitrate over
+/* Loop thread. Fills *ret from memory, no I/O: state, last error, fps and bitrate over
  * the last 5 to 10 s. */
 void reel_cam_status(struct reel_cam *c, struct reel_camera_status *ret);
 
