@@ -80,10 +80,10 @@ struct reel_ingest_ops {
     /* Starts a connection: resolve the URL's host, open the TCP socket
      * (non-blocking connect) and, with udp, bind the UDP port pair. Returns
      * 0 when the TCP connect is under way, 1 when a name lookup is under way
-     * (host[] holds the name), or a negative errno with err (then nothing is
+     * (ret_host holds the name), or a negative errno with err (then nothing is
      * left open). The caller later reports reel_ingest_resolved(),
      * reel_ingest_connected() or reel_ingest_fail(). */
-    int (*connect)(void *opaque, const char *url, bool udp, char *host, size_t host_cap, struct reel_err *err);
+    int (*connect)(void *opaque, const char *url, bool udp, char *ret_host, size_t host_cap, struct reel_err *err);
     /* Closes everything connect opened (cancelling a lookup); may deliver
      * buffered access units (see Re-entrancy). Called in any state. */
     void (*disconnect)(void *opaque);

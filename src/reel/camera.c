@@ -80,7 +80,8 @@ static int64_t now_wall90k(const struct reel_cam *c)
 
 static int on_rtp(void *opaque, uint8_t channel, const uint8_t *pkt, size_t len);
 
-static int op_connect(void *opaque, const char *url, bool udp, char *host, size_t host_cap, struct reel_err *err)
+static int op_connect(void *opaque, const char *url, bool udp, char *ret_host, size_t host_cap,
+                      struct reel_err *err)
 {
     struct reel_cam *c = opaque;
     struct reel_rtsp_client_cfg cc = {
@@ -98,7 +99,7 @@ static int op_connect(void *opaque, const char *url, bool udp, char *host, size_
     if (r < 0)
         return reel_err_set(err, -r, "bad URL: %s", e2.msg);
     c->conn_udp = udp;
-    snprintf(host, host_cap, "%s", reel_rtsp_client_host(c->rtsp));
+    snprintf(ret_host, host_cap, "%s", reel_rtsp_client_host(c->rtsp));
     return reel_transport_open(&c->tr, reel_rtsp_client_host(c->rtsp), reel_rtsp_client_port(c->rtsp), err);
 }
 

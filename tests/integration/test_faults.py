@@ -7,6 +7,7 @@ import os
 import re
 import socket
 import subprocess
+import sys
 import time
 import unittest
 from datetime import datetime
@@ -525,6 +526,8 @@ class FaultTest(ReelTestCase):
         self.assert_frames_match_clip(stored, clip_frames("h264", clip("h264")), 200)
         # recorded from about 1 s after start to the stop, at 30 fps
         expected = 30 * (elapsed - 1.5)
+        print(f"{self.id()}: healthy camera stored {len(stored)} frames in {elapsed:.1f} s "
+              f"(expected about {expected:.0f})", file=sys.stderr)
         self.assertGreater(len(stored), 0.9 * expected, f"{len(stored)} frames in {elapsed:.1f} s\n{log}")
 
 
