@@ -50,11 +50,22 @@ struct recorder {
     const struct reel_logger *log;
 };
 
+/* Stand-in until the hub branch merges: `reel status` still reads the
+ * camera_status table, so the status held in memory is copied there. */
+static void write_status(struct recorder *rec, struct reel_cam *cam)
+{
+    struct reel_camera_status st;
+    reel_cam_status(cam, &st);
+    struct reel_err err = { "" };
+    if (reel_store_status_put(rec->store, &st, &err) < 0)
+        reel_log(rec->log, REEL_LOG_WARN, "camera %lld: cannot write status: %s", (long long)st.camera_id, err.msg);
+}
+
 static void status_cb(struct reel_timer *t)
 {
     struct recorder *rec = t->opaque;
     for (size_t i = 0; i < rec->ncams; i++)
-        reel_cam_report_status(rec->cams[i]);
+        write_status(rec, rec->cams[i]);
     reel_loop_timer_set(rec->loop, t, reel_loop_now(rec->loop) + STATUS_INTERVAL_NS);
 }
 
@@ -136,6 +147,11 @@ int reel_cmd_run(struct reel_cli *cli)
         reel_store_close(rec.store);
         return reel_cli_fail("cannot list cameras: %s", err.msg);
     }
+    /* Name lookups off the loop, at most 4 at once for all cameras. */
+    struct reel_resolver *resolver = NULL;
+    if (reel_resolver_new(&resolver, rec.loop, 4) < 0)
+        reel_log(&cli->log, REEL_LOG_WARN, "cannot start the name resolver; each camera uses its own");
+    opts.resolver = resolver;
     rec.cams = calloc(n ? n : 1, sizeof(*rec.cams));
     for (size_t i = 0; rec.cams && i < n; i++) {
         char pass[256];
@@ -195,10 +211,11 @@ int reel_cmd_run(struct reel_cli *cli)
     reel_http_free(http);
     for (size_t i = 0; i < rec.ncams; i++) {
         reel_cam_stop(rec.cams[i]);
-        reel_cam_report_status(rec.cams[i]);
+        write_status(&rec, rec.cams[i]);
         reel_cam_free(rec.cams[i]);
     }
     free(rec.cams);
+    reel_resolver_free(resolver);
     reel_loop_timer_cancel(rec.loop, &rec.status_timer);
     if (sw.io.fd >= 0) {
         reel_loop_io_del(rec.loop, &sw.io);
