@@ -26,6 +26,7 @@
 
 #include "ingest/policy.h"
 #include "ingest/transport.h"
+#include "rtp/audio.h"
 #include "rtsp/client.h"
 
 #define READ_CHUNK 65536
@@ -68,6 +69,20 @@ struct reel_cam {
     uint64_t oversized_seen;         /* the depacketiser's oversized_aus when last looked */
     uint64_t oversized_unlogged;
     int64_t oversized_logged_mono;   /* 0 = never logged */
+
+    /* Audio (camera.audio): recorded as a run of the "<name>~audio" row,
+     * alongside the video run and never in its way. */
+    int64_t audio_id;                /* the audio row's id; 0 = audio not recorded */
+    char audio_name[REEL_NAME_MAX];
+    struct reel_audio_depack *adepack;
+    struct reel_run *arun;
+    int64_t a_sample_entry_id;
+    int64_t a_last_ts90k;
+    bool a_has_last;
+    bool a_off;                      /* given up until the next video run (storage error) */
+    bool a_setup_failed;             /* given up for this connection (unusable parameters) */
+    bool a_note_logged;              /* "audio not recorded: why" said once */
+    bool a_on_logged;                /* "recording audio" said once */
 };
 
 static int64_t now_mono(const struct reel_cam *c) { return reel_loop_now(c->loop); }
@@ -89,6 +104,7 @@ static int op_connect(void *opaque, const char *url, bool udp, char *ret_host, s
         .user = c->cfg.user[0] ? c->cfg.user : NULL,
         .password = c->has_password ? c->password : NULL,
         .udp = udp,
+        .audio = c->audio_id != 0,
         .user_agent = "Reel/0.1",
         .request_timeout_ns = c->opts.connect_timeout_ns,
         .on_rtp = on_rtp,
@@ -103,9 +119,21 @@ static int op_connect(void *opaque, const char *url, bool udp, char *ret_host, s
     return reel_transport_open(&c->tr, reel_rtsp_client_host(c->rtsp), reel_rtsp_client_port(c->rtsp), err);
 }
 
+static void audio_run_close(struct reel_cam *c)
+{
+    reel_run_close(c->arun);
+    c->arun = NULL;
+    c->a_has_last = false;
+}
+
 static void op_disconnect(void *opaque)
 {
     struct reel_cam *c = opaque;
+    audio_run_close(c);              /* a new connection's RTP timestamps start afresh */
+    reel_audio_depack_free(c->adepack);
+    c->adepack = NULL;
+    c->a_sample_entry_id = 0;
+    c->a_setup_failed = false;
     reel_transport_close(&c->tr);
     reel_rtsp_client_free(c->rtsp);
     c->rtsp = NULL;
@@ -168,6 +196,8 @@ static void op_run_close(void *opaque)
     struct reel_cam *c = opaque;
     reel_run_close(c->run);
     c->run = NULL;
+    audio_run_close(c);              /* the audio run ends with the video run */
+    c->a_off = false;                /* and is tried again with the next one */
 }
 
 static void op_outage_begin(void *opaque, int64_t wall90k, const char *reason)
@@ -319,10 +349,110 @@ static int cam_setup_depack(struct reel_cam *c)
     return reel_depack_new(&c->depack, &dc);
 }
 
+/* ---- audio: never fails or blocks the video; every error ends in a log
+ * line and the audio (only) stopped ---- */
+
+static int on_audio_au(void *opaque, const struct reel_audio_au *au)
+{
+    struct reel_cam *c = opaque;
+    if (!c->run) {                        /* waits for the video run */
+        if (c->arun)
+            audio_run_close(c);
+        return 0;
+    }
+    if (c->a_off || (c->a_has_last && au->ts90k <= c->a_last_ts90k))
+        return 0;                         /* off, or a timestamp going back: dropped */
+    struct reel_err err = { "" };
+    int r;
+    if (!c->arun && (r = reel_run_open(c->store, c->audio_id, &c->arun, &err)) < 0) {
+        c->arun = NULL;
+        c->a_off = true;
+        reel_log(c->log, REEL_LOG_ERROR, "camera %s: cannot record audio: %s; video goes on, audio "
+                 "is tried again with the next run", c->cfg.name, err.msg[0] ? err.msg : strerror(-r));
+        return 0;
+    }
+    struct reel_frame_in f = {
+        .data = au->data, .len = au->len, .ts90k = au->ts90k, .key = true,
+        .sample_entry_id = c->a_sample_entry_id,
+    };
+    r = reel_run_frame(c->arun, &f, &err);
+    if (r == -EINVAL) {                   /* e.g. a timestamp jump too long: a new audio run */
+        audio_run_close(c);
+        return 0;
+    }
+    if (r < 0) {                          /* the store closed and freed the audio run */
+        c->arun = NULL;
+        c->a_has_last = false;
+        c->a_off = true;
+        reel_log(c->log, REEL_LOG_ERROR, "camera %s: audio recording stopped: %s; video goes on, "
+                 "audio is tried again with the next run", c->cfg.name, err.msg[0] ? err.msg : strerror(-r));
+        return 0;
+    }
+    c->a_last_ts90k = au->ts90k;
+    c->a_has_last = true;
+    return 0;
+}
+
+static void cam_audio_setup(struct reel_cam *c, const struct reel_rtsp_audio *a)
+{
+    struct reel_audio_params p;
+    struct reel_err err = { "" };
+    int r = reel_audio_params_build(a->codec, a->clock_rate, a->channels, a->aac_config,
+                                    a->aac_config_len, &p, &err);
+    int64_t id = 0;
+    if (r == 0)
+        r = reel_store_sample_entry_put(c->store, p.sample_entry, p.sample_entry_len, p.channels, 0,
+                                        p.codec_string, &id, &err);
+    if (r == 0) {
+        struct reel_audio_depack_cfg dc = {
+            .codec = a->codec, .payload_type = a->payload_type, .clock_rate = a->clock_rate,
+            .size_length = a->size_length, .index_length = a->index_length,
+            .index_delta_length = a->index_delta_length, .samples_per_au = p.samples_per_au,
+            .on_au = on_audio_au, .opaque = c,
+        };
+        r = reel_audio_depack_new(&c->adepack, &dc);
+        if (r < 0)
+            reel_err_set(&err, -r, "cannot set up the audio depacketiser");
+    }
+    if (r < 0) {
+        c->adepack = NULL;
+        c->a_setup_failed = true;
+        reel_log(c->log, REEL_LOG_ERROR, "camera %s: audio not recorded: %s; recording video only",
+                 c->cfg.name, err.msg[0] ? err.msg : strerror(-r));
+        return;
+    }
+    c->a_sample_entry_id = id;
+    if (!c->a_on_logged) {
+        c->a_on_logged = true;
+        reel_log(c->log, REEL_LOG_INFO, "camera %s: recording audio (%s, %u Hz, %u channel%s) as %s",
+                 c->cfg.name, reel_audio_codec_name(a->codec), (unsigned)p.sample_rate,
+                 (unsigned)p.channels, p.channels == 1 ? "" : "s", c->audio_name);
+    }
+}
+
+static void cam_audio_rtp(struct reel_cam *c, const struct reel_rtsp_audio *a, const uint8_t *pkt,
+                          size_t len)
+{
+    if (!c->adepack) {
+        if (c->a_setup_failed)
+            return;
+        cam_audio_setup(c, a);
+        if (!c->adepack)
+            return;
+    }
+    struct reel_err err = { "" };
+    (void)reel_audio_depack_push(c->adepack, pkt, len, &err);   /* malformed: counted; carry on */
+}
+
 static int on_rtp(void *opaque, uint8_t channel, const uint8_t *pkt, size_t len)
 {
     struct reel_cam *c = opaque;
     const struct reel_rtsp_video *v = reel_rtsp_client_video(c->rtsp);
+    const struct reel_rtsp_audio *a = c->audio_id ? reel_rtsp_client_audio(c->rtsp) : NULL;
+    if (a && channel == a->rtp_channel) {
+        cam_audio_rtp(c, a, pkt, len);
+        return 0;
+    }
     if (!v || channel != v->rtp_channel)
         return 0;                          /* RTCP and unknown channels */
     if (!c->depack) {
@@ -396,6 +526,11 @@ static bool cam_after_client(struct reel_cam *c, int r, const struct reel_err *e
         }
         if (c->conn_udp)
             reel_transport_udp_peer(&c->tr, reel_rtsp_client_video(cl)->server_rtp_port);
+        if (c->audio_id && !reel_rtsp_client_audio(cl) && !c->a_note_logged) {
+            c->a_note_logged = true;
+            reel_log(c->log, REEL_LOG_WARN, "camera %s: audio not recorded: %s; recording video only",
+                     c->cfg.name, reel_rtsp_client_audio_note(cl));
+        }
     }
     if (st != REEL_RTSP_FAILED && st != REEL_RTSP_REDIRECT && r >= 0) {
         int fr = cam_flush(c);
@@ -441,7 +576,7 @@ static void tr_connected(void *opaque, int family)
             .url = reel_ingest_url(&c->pol),
             .user = c->cfg.user[0] ? c->cfg.user : NULL,
             .password = c->has_password ? c->password : NULL,
-            .udp = true, .client_rtp_port = port,
+            .udp = true, .client_rtp_port = port, .audio = c->audio_id != 0,
             .user_agent = "Reel/0.1",
             .request_timeout_ns = c->opts.connect_timeout_ns,
             .on_rtp = on_rtp, .opaque = c,
@@ -598,6 +733,18 @@ int reel_cam_new(struct reel_cam **ret, struct reel_loop *loop, struct reel_stor
     };
     reel_transport_init(&c->tr, loop, res, &c->tr_cbs);
     reel_timer_init(&c->timer, cam_timer_cb, c);
+    if (cfg->audio && cfg->kind == REEL_STREAM_MAIN) {
+        struct reel_camera arow;
+        struct reel_err err = { "" };
+        int r = reel_store_camera_stream(store, cfg->id, REEL_STREAM_AUDIO, true, &arow, &err);
+        if (r < 0) {
+            reel_log(log, REEL_LOG_ERROR, "camera %s: audio not recorded: no audio row: %s; recording "
+                     "video only", cfg->name, err.msg[0] ? err.msg : strerror(-r));
+        } else {
+            c->audio_id = arow.id;
+            snprintf(c->audio_name, sizeof(c->audio_name), "%s", arow.name);
+        }
+    }
     *ret = c;
     return 0;
 }
@@ -629,6 +776,7 @@ void reel_cam_free(struct reel_cam *c)
     op_disconnect(c);
     reel_run_close(c->run);
     c->run = NULL;
+    audio_run_close(c);
     if (c->tfd >= 0) {
         reel_loop_io_del(c->loop, &c->tfd_io);
         close(c->tfd);

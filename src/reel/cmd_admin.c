@@ -130,6 +130,13 @@ static int camera_options(struct reel_cli *cli, struct reel_camera *cam, char *p
             return reel_cli_usage("--retain-days: '%s' is not a positive number", v);
         cam->retain_seconds = (int64_t)(d * 86400);
     }
+    if ((v = reel_cli_opt(cli, "--audio", true))) {
+        if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+            return reel_cli_usage("--audio: expected on or off, not '%s'", v);
+        if (cam->parent_id)
+            return reel_cli_usage("--audio: %s is a stream row; set it on its camera", cam->name);
+        cam->audio = strcmp(v, "on") == 0;
+    }
     if ((v = reel_cli_opt(cli, "--storage", true))) {
         cam->dir_id = strtoll(v, NULL, 10);
         if (cam->dir_id <= 0)
@@ -187,7 +194,16 @@ static int camera_add_or_set(struct reel_cli *cli, bool add)
         reel_cli_fail("camera %s %s: %s", add ? "add" : "set", name, err.msg[0] ? err.msg : strerror(-r));
         goto out;
     }
-    printf("camera %s %s: %s%s\n", name, add ? "added" : "updated", cam.url, cam.udp ? " (udp)" : "");
+    if (cam.audio) {   /* the audio is recorded as the "<name>~audio" row's */
+        struct reel_camera arow;
+        if ((r = reel_store_camera_stream(s, cam.id, REEL_STREAM_AUDIO, true, &arow, &err)) < 0) {
+            reel_cli_fail("camera %s %s: audio stream: %s", add ? "add" : "set", name,
+                          err.msg[0] ? err.msg : strerror(-r));
+            goto out;
+        }
+    }
+    printf("camera %s %s: %s%s%s\n", name, add ? "added" : "updated", cam.url, cam.udp ? " (udp)" : "",
+           cam.audio ? " (audio)" : "");
     rc = 0;
 out:
     explicit_bzero(pass, sizeof(pass));

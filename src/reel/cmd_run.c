@@ -154,6 +154,8 @@ int reel_cmd_run(struct reel_cli *cli)
     opts.resolver = resolver;
     rec.cams = calloc(n ? n : 1, sizeof(*rec.cams));
     for (size_t i = 0; rec.cams && i < n; i++) {
+        if (cams[i].kind == REEL_STREAM_AUDIO)
+            continue;   /* recorded by its camera's streamer, from the camera's own session */
         char pass[256];
         bool has = reel_store_camera_password(rec.store, cams[i].id, pass, sizeof(pass)) == 0;
         r = reel_cam_new(&rec.cams[rec.ncams], rec.loop, rec.store, &cli->log, &cams[i],

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The sans-I/O RTSP client session: OPTIONS -> DESCRIBE -> SETUP (video) ->
+ * The sans-I/O RTSP client session: OPTIONS -> DESCRIBE -> SETUP (video,
+ * then audio when asked for and usable) ->
  * PLAY -> PLAYING with keep-alives -> TEARDOWN. One request is in flight at
  * a time; responses are matched by CSeq. See client.h for the contract.
  */
@@ -39,6 +40,7 @@ struct reel_rtsp_client {
 
     char *user, *password, *user_agent;
     bool udp;
+    bool want_audio;
     uint16_t client_rtp_port;
     int64_t request_timeout_ns;
     int (*on_rtp)(void *opaque, uint8_t channel, const uint8_t *pkt, size_t len);
@@ -79,6 +81,13 @@ struct reel_rtsp_client {
     struct reel_rtsp_video video;
     const uint8_t *sprop_ptrs[REEL_SDP_SPROP_MAX];
     size_t sprop_lens[REEL_SDP_SPROP_MAX];
+    /* audio (cfg.audio) */
+    bool audio_candidate;            /* a supported audio stream to SETUP after the video */
+    bool setup_audio;                /* the SETUP in flight (or last sent) is the audio one */
+    bool audio_ok;                   /* the audio SETUP succeeded */
+    char audio_setup_url[URL_CAP];
+    char audio_note[160];
+    struct reel_rtsp_audio audio;
 
     int64_t ka_interval;
     int64_t ka_next;
@@ -132,6 +141,7 @@ int reel_rtsp_client_new(struct reel_rtsp_client **ret, const struct reel_rtsp_c
         return reel_err_set(err, EINVAL, "User-Agent with a line break");
     }
     c->udp = cfg->udp;
+    c->want_audio = cfg->audio;
     c->client_rtp_port = cfg->client_rtp_port;
     c->request_timeout_ns = cfg->request_timeout_ns > 0 ? cfg->request_timeout_ns
                                                         : 10 * REEL_NS_PER_SEC;
@@ -185,6 +195,15 @@ const struct reel_rtsp_video *reel_rtsp_client_video(const struct reel_rtsp_clie
     return &c->video;
 }
 
+const struct reel_rtsp_audio *reel_rtsp_client_audio(const struct reel_rtsp_client *c)
+{
+    if (c->state != REEL_RTSP_PLAYING || !c->audio_ok)
+        return NULL;
+    return &c->audio;
+}
+
+const char *reel_rtsp_client_audio_note(const struct reel_rtsp_client *c) { return c->audio_note; }
+
 const char *reel_rtsp_client_redirect_url(const struct reel_rtsp_client *c)
 {
     return c->state == REEL_RTSP_REDIRECT ? c->redirect_url : NULL;
@@ -230,7 +249,7 @@ static const char *method_uri(const struct reel_rtsp_client *c, enum method m)
     case M_DESCRIBE:
         return c->req_url;
     case M_SETUP:
-        return c->setup_url;
+        return c->setup_audio ? c->audio_setup_url : c->setup_url;
     default:
         return c->play_url;
     }
@@ -263,6 +282,8 @@ static int send_request(struct reel_rtsp_client *c, enum method m, int64_t now, 
         if (c->udp)
             snprintf(transport, sizeof(transport), "RTP/AVP;unicast;client_port=%u-%u",
                      (unsigned)c->client_rtp_port, (unsigned)c->client_rtp_port + 1u);
+        else if (c->setup_audio)
+            snprintf(transport, sizeof(transport), "RTP/AVP/TCP;unicast;interleaved=2-3");
         else
             snprintf(transport, sizeof(transport), "RTP/AVP/TCP;unicast;interleaved=0-1");
         req.transport = transport;
@@ -360,6 +381,56 @@ static int on_redirect(struct reel_rtsp_client *c, const struct reel_rtsp_msg *m
     return 0;
 }
 
+/* Decides whether the first audio stream of the SDP can be set up (after
+ * the video), or notes why not. */
+static void pick_audio(struct reel_rtsp_client *c)
+{
+    int i = reel_sdp_find_audio(c->sdp);
+    if (i < 0) {
+        snprintf(c->audio_note, sizeof(c->audio_note), "the SDP has no audio stream");
+        return;
+    }
+    const struct reel_sdp_media *m = &c->sdp->media[i];
+    if (m->audio_codec == REEL_AUDIO_NONE) {
+        if (m->latm)
+            snprintf(c->audio_note, sizeof(c->audio_note),
+                     "audio codec MP4A-LATM is not supported (only mpeg4-generic AAC-hbr)");
+        else if (m->aac)
+            snprintf(c->audio_note, sizeof(c->audio_note),
+                     "AAC audio with mode \"%.16s\" or without a config is not supported "
+                     "(only AAC-hbr)", m->aac_mode);
+        else
+            snprintf(c->audio_note, sizeof(c->audio_note), "audio codec \"%.32s\" (payload type %u) "
+                     "is not supported", m->encoding[0] ? m->encoding : "?", (unsigned)m->pt);
+        return;
+    }
+    if (c->udp) {
+        snprintf(c->audio_note, sizeof(c->audio_note),
+                 "audio is recorded over RTSP/TCP only and this session uses UDP");
+        return;
+    }
+    struct reel_rtsp_url tmp;
+    if (reel_rtsp_url_join(c->base_url, m->control, c->audio_setup_url, sizeof(c->audio_setup_url)) < 0 ||
+        reel_rtsp_url_parse(c->audio_setup_url, strlen(c->audio_setup_url), &tmp, NULL) < 0 ||
+        reel_rtsp_url_format(&tmp, c->audio_setup_url, sizeof(c->audio_setup_url)) < 0 ||
+        strcmp(c->audio_setup_url, c->setup_url) == 0) {
+        snprintf(c->audio_note, sizeof(c->audio_note), "the audio stream has no usable control URL");
+        return;
+    }
+    struct reel_rtsp_audio *a = &c->audio;
+    a->codec = m->audio_codec;
+    a->payload_type = m->pt;
+    a->clock_rate = m->clock_rate;
+    a->channels = m->channels;
+    a->aac_config = m->aac_config;
+    a->aac_config_len = m->aac_config_len;
+    a->size_length = m->size_length > 0 ? (unsigned)m->size_length : 0;
+    a->index_length = m->index_length > 0 ? (unsigned)m->index_length : 0;
+    a->index_delta_length = m->index_delta_length > 0 ? (unsigned)m->index_delta_length : 0;
+    a->control_url = c->audio_setup_url;
+    c->audio_candidate = true;
+}
+
 static int on_describe(struct reel_rtsp_client *c, const struct reel_rtsp_msg *m, int64_t now)
 {
     struct reel_err e;
@@ -404,8 +475,39 @@ static int on_describe(struct reel_rtsp_client *c, const struct reel_rtsp_msg *m
     v->sprop_n = med->n_sprop;
     v->tool = c->sdp->tool;
     v->control_url = c->setup_url;
+    if (c->want_audio)
+        pick_audio(c);
     c->state = REEL_RTSP_SETUP;
     return send_request(c, M_SETUP, now, false, false);
+}
+
+/* The audio SETUP's reply: its channels (2-3 unless the server chose
+ * others that do not collide with the video's), then PLAY. */
+static int on_setup_audio(struct reel_rtsp_client *c, const struct reel_rtsp_msg *m, int64_t now)
+{
+    struct reel_rtsp_audio *a = &c->audio;
+    const struct reel_rtsp_video *v = &c->video;
+    a->rtp_channel = 2;
+    a->rtcp_channel = 3;
+    const char *tv = reel_rtsp_msg_header(m, "Transport");
+    struct reel_rtsp_transport t;
+    if (tv && reel_rtsp_transport_parse(tv, &t, NULL) == 0 && t.has_interleaved &&
+        t.rtp_channel != t.rtcp_channel) {
+        a->rtp_channel = t.rtp_channel;
+        a->rtcp_channel = t.rtcp_channel;
+    }
+    if (a->rtp_channel == v->rtp_channel || a->rtp_channel == v->rtcp_channel ||
+        a->rtcp_channel == v->rtp_channel || a->rtcp_channel == v->rtcp_channel) {
+        snprintf(c->audio_note, sizeof(c->audio_note),
+                 "the server put the audio on the video's interleaved channels");
+    } else {
+        c->audio_ok = true;
+        reel_rtsp_parser_allow_channel(&c->parser, a->rtp_channel);
+        reel_rtsp_parser_allow_channel(&c->parser, a->rtcp_channel);
+    }
+    c->setup_audio = false;
+    c->state = REEL_RTSP_PLAY;
+    return send_request(c, M_PLAY, now, false, false);
 }
 
 static int on_setup(struct reel_rtsp_client *c, const struct reel_rtsp_msg *m, int64_t now)
@@ -418,6 +520,8 @@ static int on_setup(struct reel_rtsp_client *c, const struct reel_rtsp_msg *m, i
             return fail(c, REEL_RTSP_ERR_PROTOCOL, -r, "SETUP %s: %s", c->setup_url, e.msg);
         c->has_session = true;
     }
+    if (c->setup_audio)
+        return on_setup_audio(c, m, now);
     struct reel_rtsp_video *v = &c->video;
     v->rtp_channel = 0;
     v->rtcp_channel = 1;
@@ -441,6 +545,10 @@ static int on_setup(struct reel_rtsp_client *c, const struct reel_rtsp_msg *m, i
         reel_rtsp_parser_allow_channel(&c->parser, v->rtcp_channel);
     }
     v->session_timeout_s = c->has_session ? c->session.timeout_s : 60;
+    if (c->audio_candidate && c->has_session && c->channels_known) {
+        c->setup_audio = true;
+        return send_request(c, M_SETUP, now, false, false);
+    }
     c->state = REEL_RTSP_PLAY;
     return send_request(c, M_PLAY, now, false, false);
 }
@@ -451,8 +559,12 @@ static void on_play(struct reel_rtsp_client *c, const struct reel_rtsp_msg *m, i
     if (ri) {
         struct reel_rtsp_rtpinfo info;
         reel_rtsp_rtpinfo_parse(ri, &info);
-        /* With one stream, any entry will do; prefer the one naming it. */
-        const struct reel_rtsp_rtpinfo_entry *pick = info.n ? &info.e[0] : NULL;
+        /* With one stream, any entry will do; prefer the one naming it. With
+         * audio too, never the audio's. */
+        const struct reel_rtsp_rtpinfo_entry *pick = NULL;
+        for (size_t i = 0; i < info.n && !pick; i++)
+            if (!c->audio_ok || strcmp(info.e[i].url, c->audio_setup_url) != 0)
+                pick = &info.e[i];
         for (size_t i = 0; i < info.n; i++)
             if (strcmp(info.e[i].url, c->setup_url) == 0)
                 pick = &info.e[i];
@@ -507,6 +619,15 @@ static int on_response(struct reel_rtsp_client *c, const struct reel_rtsp_msg *m
         c->inflight = false;
         c->state = REEL_RTSP_DONE;
         return 0;
+    }
+    if (meth == M_SETUP && c->setup_audio && (m->status < 200 || m->status > 299)) {
+        /* The audio is optional: play the video alone. */
+        snprintf(c->audio_note, sizeof(c->audio_note), "SETUP of the audio stream: %d %.64s",
+                 m->status, m->reason);
+        c->inflight = false;
+        c->setup_audio = false;
+        c->state = REEL_RTSP_PLAY;
+        return send_request(c, M_PLAY, now, false, false);
     }
     if (m->status >= 300 && m->status <= 399)
         return on_redirect(c, m);
@@ -593,7 +714,9 @@ int reel_rtsp_client_feed(struct reel_rtsp_client *c, const uint8_t *p, size_t n
         switch (m.kind) {
         case REEL_RTSP_MSG_FRAME:
             if (c->channels_known &&
-                (m.channel == c->video.rtp_channel || m.channel == c->video.rtcp_channel)) {
+                (m.channel == c->video.rtp_channel || m.channel == c->video.rtcp_channel ||
+                 (c->audio_ok && (m.channel == c->audio.rtp_channel ||
+                                  m.channel == c->audio.rtcp_channel)))) {
                 c->stats.frames_delivered++;
                 if (c->on_rtp) {
                     int cr = c->on_rtp(c->opaque, m.channel, m.payload, m.payload_len);
@@ -691,6 +814,7 @@ int reel_rtsp_client_fuzz(const uint8_t *p, size_t n)
     struct reel_rtsp_client_cfg cfg = {
         .url = "rtsp://u:p@127.0.0.1/stream",
         .on_rtp = fuzz_rtp,
+        .audio = n > 0 && (p[0] & 1),
     };
     struct reel_rtsp_client *c;
     if (reel_rtsp_client_new(&c, &cfg, NULL) < 0)
@@ -706,6 +830,7 @@ int reel_rtsp_client_fuzz(const uint8_t *p, size_t n)
     (void)reel_rtsp_client_tick(c, now, NULL);
     (void)reel_rtsp_client_feed(c, p + half, n - half, now, NULL);
     (void)reel_rtsp_client_video(c);
+    (void)reel_rtsp_client_audio(c);
     (void)reel_rtsp_client_stop(c, now);
     reel_rtsp_client_free(c);
     return 0;

@@ -8,8 +8,10 @@
  * handed to on_rtp; for UDP the caller owns the sockets and feeds the
  * depacketiser itself.
  *
- * Sequence: OPTIONS -> DESCRIBE -> SETUP (video track; audio and others are
- * skipped) -> PLAY, then keep-alive (GET_PARAMETER when the server's Public
+ * Sequence: OPTIONS -> DESCRIBE -> SETUP (video track; with cfg.audio also
+ * the first audio track when its codec is supported and RTP goes over TCP,
+ * on interleaved channels 2-3, in the same session; others are skipped) ->
+ * PLAY, then keep-alive (GET_PARAMETER when the server's Public
  * header lists it, else OPTIONS) every min(timeout/2, 30 s), TEARDOWN on
  * reel_rtsp_client_stop(). Basic and Digest (MD5, SHA-256; qop=auth or none)
  * authentication when challenged, with one retry on a stale nonce. 3xx
@@ -23,6 +25,7 @@
 #include <stdint.h>
 
 #include "base/log.h"
+#include "codec/audio_entry.h"
 #include "codec/params.h"
 
 struct reel_rtsp_client;
@@ -63,6 +66,19 @@ struct reel_rtsp_video {
     uint32_t session_timeout_s;       /* from Session;timeout=, default 60 */
 };
 
+/* The audio stream set up next to the video (cfg.audio), known from PLAYING on. */
+struct reel_rtsp_audio {
+    enum reel_audio_codec codec;
+    uint8_t payload_type;
+    uint32_t clock_rate;
+    uint8_t channels;                 /* from the rtpmap; 0 if absent */
+    const uint8_t *aac_config;        /* AAC: the AudioSpecificConfig from the fmtp */
+    size_t aac_config_len;
+    unsigned size_length, index_length, index_delta_length;   /* AAC-hbr field widths */
+    uint8_t rtp_channel, rtcp_channel;  /* TCP interleaved channels */
+    const char *control_url;          /* the SETUP URL of this stream */
+};
+
 enum reel_rtsp_errkind {
     REEL_RTSP_ERR_NONE,
     REEL_RTSP_ERR_AUTH,      /* 401/403 after trying credentials */
@@ -79,6 +95,11 @@ struct reel_rtsp_client_cfg {
     const char *user;                 /* may be NULL */
     const char *password;             /* may be NULL; never logged, never in a URI */
     bool udp;                         /* request RTP/AVP;unicast;client_port=... */
+    /* Also SETUP the first audio stream of the SDP when its codec is
+     * supported. Audio is recorded over RTP/TCP only: with udp it is not set
+     * up (reel_rtsp_client_audio_note says so). An audio SETUP the server
+     * refuses is not fatal: the session plays video only. */
+    bool audio;
     uint16_t client_rtp_port;         /* UDP: the caller's bound even port (rtcp = +1) */
     const char *user_agent;           /* default "Reel/0.1" */
     int64_t request_timeout_ns;       /* default 10 s */
@@ -121,6 +142,14 @@ enum reel_rtsp_state reel_rtsp_client_state(const struct reel_rtsp_client *c);
 enum reel_rtsp_errkind reel_rtsp_client_errkind(const struct reel_rtsp_client *c);
 /* Valid from PLAYING on; NULL before. Points into c. */
 const struct reel_rtsp_video *reel_rtsp_client_video(const struct reel_rtsp_client *c);
+/* With cfg.audio: valid from PLAYING on when the audio stream was set up;
+ * NULL otherwise. Points into c. */
+const struct reel_rtsp_audio *reel_rtsp_client_audio(const struct reel_rtsp_client *c);
+/* With cfg.audio, from DESCRIBE's reply on: "" when the audio stream is set
+ * up (or being set up), else one phrase saying why not ("the SDP has no audio
+ * stream", "audio codec MP4A-LATM is not supported", ...). Points into c. */
+const char *reel_rtsp_client_audio_note(const struct reel_rtsp_client *c);
+
 /* The 3xx Location, normalised without userinfo (pass credentials again in
  * cfg.user/password when following it). NULL unless state is REDIRECT. */
 const char *reel_rtsp_client_redirect_url(const struct reel_rtsp_client *c);

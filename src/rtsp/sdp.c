@@ -188,6 +188,80 @@ static void parse_fmtp(struct reel_sdp_media *m, struct span params)
     }
 }
 
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static void parse_aac_fmtp(struct reel_sdp_media *m, struct span params)
+{
+    while (params.len > 0) {
+        struct span kv = next_tok(&params, ";");
+        trim(&kv);
+        const char *eq = memchr(kv.s, '=', kv.len);
+        if (!eq)
+            continue;
+        struct span k = { kv.s, (size_t)(eq - kv.s) }, v = { eq + 1, kv.len - k.len - 1 };
+        trim(&k);
+        trim(&v);
+        int64_t x;
+        if (reel_strn_ieq(k.s, k.len, "mode")) {
+            if (!span_copy(v, m->aac_mode, sizeof(m->aac_mode)))
+                m->aac_mode[0] = '\0';
+        } else if (reel_strn_ieq(k.s, k.len, "sizelength")) {
+            if (reel_parse_i64(v.s, v.len, 0, 32, &x) == 0)
+                m->size_length = (int)x;
+        } else if (reel_strn_ieq(k.s, k.len, "indexlength")) {
+            if (reel_parse_i64(v.s, v.len, 0, 32, &x) == 0)
+                m->index_length = (int)x;
+        } else if (reel_strn_ieq(k.s, k.len, "indexdeltalength")) {
+            if (reel_parse_i64(v.s, v.len, 0, 32, &x) == 0)
+                m->index_delta_length = (int)x;
+        } else if (reel_strn_ieq(k.s, k.len, "config")) {
+            m->aac_config_len = 0;
+            if (v.len == 0 || v.len % 2 || v.len / 2 > sizeof(m->aac_config))
+                continue;
+            bool ok = true;
+            for (size_t i = 0; ok && i < v.len; i += 2) {
+                int hi = hexval(v.s[i]), lo = hexval(v.s[i + 1]);
+                ok = hi >= 0 && lo >= 0;
+                m->aac_config[i / 2] = (uint8_t)(hi << 4 | (lo & 15));
+            }
+            m->aac_config_len = ok ? v.len / 2 : 0;
+        }
+    }
+}
+
+/* The audio codec of a media, once its encoding and fmtp are known. */
+static void classify_audio(struct reel_sdp_media *m)
+{
+    const char *e = m->encoding;
+    if (strcasecmp(e, "PCMU") == 0)
+        m->audio_codec = REEL_AUDIO_PCMU;
+    else if (strcasecmp(e, "PCMA") == 0)
+        m->audio_codec = REEL_AUDIO_PCMA;
+    else if (strcasecmp(e, "opus") == 0)
+        m->audio_codec = REEL_AUDIO_OPUS;
+    else if (strcasecmp(e, "MP4A-LATM") == 0)
+        m->latm = true;
+    else if (strcasecmp(e, "mpeg4-generic") == 0) {
+        m->aac = true;
+        if (strcasecmp(m->aac_mode, "AAC-hbr") == 0 && m->aac_config_len > 0 &&
+            m->size_length > 0 && m->size_length <= 16 && m->index_length >= 0 &&
+            m->index_length <= 16 && m->index_delta_length >= 0 && m->index_delta_length <= 16)
+            m->audio_codec = REEL_AUDIO_AAC;
+    }
+    if (m->clock_rate == 0)
+        m->audio_codec = REEL_AUDIO_NONE;
+}
+
+static bool audio_enc_supported(const char *e)
+{
+    return strcasecmp(e, "PCMU") == 0 || strcasecmp(e, "PCMA") == 0 ||
+           strcasecmp(e, "opus") == 0 || strcasecmp(e, "mpeg4-generic") == 0;
+}
+
 static void static_pt(uint8_t pt, char *enc, size_t cap, uint32_t *rate)
 {
     for (size_t i = 0; i < sizeof(static_pts) / sizeof(static_pts[0]); i++) {
@@ -200,7 +274,8 @@ static void static_pt(uint8_t pt, char *enc, size_t cap, uint32_t *rate)
 }
 
 /* Encoding name and clock rate of pt: explicit rtpmap beats the static table. */
-static bool lookup_pt(const struct media_acc *a, uint8_t pt, char *enc, size_t cap, uint32_t *rate)
+static bool lookup_pt(const struct media_acc *a, uint8_t pt, char *enc, size_t cap, uint32_t *rate,
+                      uint8_t *channels)
 {
     enc[0] = '\0';
     *rate = 0;
@@ -211,10 +286,13 @@ static bool lookup_pt(const struct media_acc *a, uint8_t pt, char *enc, size_t c
         struct span e = next_tok(&r, "/");
         struct span c = next_tok(&r, "/");
         int64_t v;
+        struct span ch = next_tok(&r, "/");
         if (e.len == 0 || !span_copy(e, enc, cap))
             continue;
         if (reel_parse_i64(c.s, c.len, 1, UINT32_MAX, &v) == 0)
             *rate = (uint32_t)v;
+        if (channels && reel_parse_i64(ch.s, ch.len, 1, 255, &v) == 0)
+            *channels = (uint8_t)v;
         return true;
     }
     static_pt(pt, enc, cap, rate);
@@ -231,14 +309,19 @@ static void finish_media(struct reel_sdp *s, struct media_acc *a)
     uint32_t rate;
     m->pt = m->pts[0];
     for (size_t i = 0; i < m->n_pts; i++) {
-        lookup_pt(a, m->pts[i], enc, sizeof(enc), &rate);
+        lookup_pt(a, m->pts[i], enc, sizeof(enc), &rate, NULL);
         if (strcasecmp(m->type, "video") == 0 &&
             (strcasecmp(enc, "H264") == 0 || strcasecmp(enc, "H265") == 0)) {
             m->pt = m->pts[i];
             break;
         }
+        if (strcasecmp(m->type, "audio") == 0 && audio_enc_supported(enc)) {
+            m->pt = m->pts[i];
+            break;
+        }
     }
-    m->has_rtpmap = lookup_pt(a, m->pt, m->encoding, sizeof(m->encoding), &m->clock_rate);
+    m->has_rtpmap = lookup_pt(a, m->pt, m->encoding, sizeof(m->encoding), &m->clock_rate,
+                              &m->channels);
     if (strcasecmp(m->encoding, "H264") == 0)
         m->codec = REEL_CODEC_H264;
     else if (strcasecmp(m->encoding, "H265") == 0)
@@ -252,8 +335,12 @@ static void finish_media(struct reel_sdp *s, struct media_acc *a)
             m->fmtp[0] = '\0';
         if (m->codec)
             parse_fmtp(m, f);
+        else if (strcasecmp(m->type, "audio") == 0 && strcasecmp(m->encoding, "mpeg4-generic") == 0)
+            parse_aac_fmtp(m, f);
         break;
     }
+    if (strcasecmp(m->type, "audio") == 0)
+        classify_audio(m);
     s->n_media++;
 }
 
@@ -262,6 +349,7 @@ static bool start_media(struct reel_sdp_media *m, struct span v)
 {
     memset(m, 0, sizeof(*m));
     m->packetization_mode = -1;
+    m->size_length = m->index_length = m->index_delta_length = -1;
     struct span type = next_tok(&v, " \t");
     struct span port = next_tok(&v, " \t");
     struct span proto = next_tok(&v, " \t");
@@ -394,11 +482,26 @@ int reel_sdp_find_video(const struct reel_sdp *s)
     return -ENOENT;
 }
 
+int reel_sdp_find_audio(const struct reel_sdp *s)
+{
+    for (size_t i = 0; i < s->n_media; i++)
+        if (strcasecmp(s->media[i].type, "audio") == 0)
+            return (int)i;
+    return -ENOENT;
+}
+
 int reel_sdp_fuzz(const uint8_t *p, size_t n)
 {
     struct reel_sdp *s = NULL;
     if (reel_sdp_parse((const char *)p, n, &s, NULL) == 0) {
         (void)reel_sdp_find_video(s);
+        int a = reel_sdp_find_audio(s);
+        if (a >= 0) {
+            const struct reel_sdp_media *m = &s->media[a];
+            if (m->aac_config_len > sizeof(m->aac_config) ||
+                (m->audio_codec == REEL_AUDIO_AAC && (m->size_length < 1 || m->size_length > 16)))
+                __builtin_trap();
+        }
         reel_sdp_free(s);
     }
     return 0;

@@ -7,6 +7,12 @@
  * for the media. For H.264 it decodes sprop-parameter-sets, for H.265
  * sprop-vps/sps/pps (kept only when all three are there), as hints. Lines it
  * does not understand are ignored; a media it cannot parse is skipped.
+ * For audio it keeps the channel count of the rtpmap and recognises the
+ * codecs Reel records (docs/audio.md): PCMU and PCMA (also as static payload
+ * types 0 and 8), mpeg4-generic in mode AAC-hbr (sizelength, indexlength,
+ * indexdeltalength, config = the hex AudioSpecificConfig, at most
+ * REEL_AAC_CONFIG_MAX bytes) and opus; MP4A-LATM is recognised as such
+ * (so that the caller can say it is unsupported).
  *
  * Caps: REEL_SDP_MEDIA_MAX media (the rest ignored), REEL_SDP_LINE_MAX bytes
  * per line (longer lines ignored), REEL_SDP_SPROP_MAX parameter sets.
@@ -19,6 +25,7 @@
 #include <stdint.h>
 
 #include "base/log.h"
+#include "codec/audio_entry.h"
 #include "codec/params.h"
 
 #define REEL_SDP_MEDIA_MAX 16
@@ -50,6 +57,15 @@ struct reel_sdp_media {
     uint8_t sprop[REEL_SDP_SPROP_MAX][REEL_PARAM_SET_MAX];
     size_t sprop_len[REEL_SDP_SPROP_MAX];
     size_t n_sprop;
+    /* Audio (type "audio" only) */
+    uint8_t channels;                /* rtpmap's third field; 0 if absent */
+    enum reel_audio_codec audio_codec;   /* REEL_AUDIO_NONE unless supported (AAC: mode AAC-hbr with a config) */
+    bool latm;                       /* MP4A-LATM (not supported) */
+    bool aac;                        /* mpeg4-generic, whatever the mode */
+    char aac_mode[16];               /* fmtp mode=, "" if absent */
+    int size_length, index_length, index_delta_length;   /* -1 absent */
+    uint8_t aac_config[REEL_AAC_CONFIG_MAX];
+    size_t aac_config_len;           /* 0: absent or unusable */
 };
 
 struct reel_sdp {
@@ -68,6 +84,9 @@ void reel_sdp_free(struct reel_sdp *s);   /* NULL ok */
 
 /* Index of the first media with codec H.264 or H.265, or -ENOENT. */
 int reel_sdp_find_video(const struct reel_sdp *s);
+
+/* Index of the first media of type audio (supported or not), or -ENOENT. */
+int reel_sdp_find_audio(const struct reel_sdp *s);
 
 /* Fuzzing entry point. */
 int reel_sdp_fuzz(const uint8_t *p, size_t n);

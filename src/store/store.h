@@ -330,4 +330,12 @@ void reel_store_read_end(struct reel_store *s);
  * See docs/database.md.) */
 int reel_store_upgrade(const char *datadir, struct reel_err *err);
 
+/* A camera's stream row (kind SUB or AUDIO) of camera parent_id: fills *ret
+ * with it; when absent and create, inserts it first, named "<camera>~<kind>",
+ * with the camera's url, user, password, udp, retention and storage dir
+ * (and its own recordings from then on). -ENOENT when absent and !create
+ * (or when parent_id is not a camera), -EINVAL for kind MAIN. */
+int reel_store_camera_stream(struct reel_store *s, int64_t parent_id, enum reel_stream_kind kind,
+                             bool create, struct reel_camera *ret, struct reel_err *err);
+
 #endif
