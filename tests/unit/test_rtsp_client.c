@@ -397,6 +397,153 @@ static void test_udp_session_no_public(void **state)
     reel_rtsp_client_free(c);
 }
 
+static struct reel_rtsp_client *new_audio_client(bool audio, bool udp, struct sink *sink)
+{
+    struct reel_rtsp_client_cfg cfg = {
+        .url = "rtsp://cam/s", .udp = udp, .client_rtp_port = 5000, .audio = audio,
+        .on_rtp = on_rtp, .opaque = sink,
+    };
+    struct reel_rtsp_client *c;
+    assert_int_equal(reel_rtsp_client_new(&c, &cfg, NULL), 0);
+    assert_int_equal(reel_rtsp_client_start(c, 0), 0);
+    free(take(c));
+    return c;
+}
+
+static const char sdp_av[] =
+    "v=0\r\na=control:*\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:v\r\n"
+    "m=audio 0 RTP/AVP 97\r\na=rtpmap:97 MPEG4-GENERIC/16000/1\r\n"
+    "a=fmtp:97 streamtype=5;profile-level-id=15;mode=AAC-hbr;config=1408;sizelength=13;"
+    "indexlength=3;indexdeltalength=3\r\na=control:a\r\n";
+
+/* Audio on: SETUP video (0-1), then audio (2-3) in the same session, then
+ * PLAY; frames on channels 2 and 3 are delivered. */
+static void test_audio_setup(void **state)
+{
+    (void)state;
+    struct sink sink = { 0 };
+    struct reel_rtsp_client *c = new_audio_client(true, false, &sink);
+    to_setup(c, 1, sdp_av);
+    expect_req(c, "SETUP rtsp://cam/s/v RTSP/1.0", (const char *const[]){ "interleaved=0-1", NULL }, NULL);
+    assert_int_equal(feed_str(c, "RTSP/1.0 200 OK\r\nCSeq: 3\r\nSession: abc;timeout=60\r\n"
+                                 "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n", 0), 0);
+    assert_int_equal(reel_rtsp_client_state(c), REEL_RTSP_SETUP);
+    expect_req(c, "SETUP rtsp://cam/s/a RTSP/1.0",
+               (const char *const[]){ "interleaved=2-3", "Session: abc", NULL }, NULL);
+    assert_int_equal(feed_str(c, "RTSP/1.0 200 OK\r\nCSeq: 4\r\nSession: abc\r\n"
+                                 "Transport: RTP/AVP/TCP;unicast;interleaved=2-3\r\n\r\n", 0), 0);
+    expect_req(c, "PLAY rtsp://cam/s RTSP/1.0", (const char *const[]){ "Session: abc", NULL }, NULL);
+    assert_null(reel_rtsp_client_audio(c));
+    assert_int_equal(feed_str(c, "RTSP/1.0 200 OK\r\nCSeq: 5\r\n"
+                                 "RTP-Info: url=rtsp://cam/s/a;seq=9;rtptime=9,url=rtsp://cam/s/v;seq=5;rtptime=7\r\n\r\n", 0), 0);
+    assert_int_equal(reel_rtsp_client_state(c), REEL_RTSP_PLAYING);
+    const struct reel_rtsp_video *v = reel_rtsp_client_video(c);
+    assert_int_equal(v->rtpinfo_seq, 5);           /* the video's entry, not the audio's */
+    const struct reel_rtsp_audio *a = reel_rtsp_client_audio(c);
+    assert_non_null(a);
+    assert_int_equal(a->codec, REEL_AUDIO_AAC);
+    assert_int_equal(a->payload_type, 97);
+    assert_int_equal(a->clock_rate, 16000);
+    assert_int_equal(a->channels, 1);
+    assert_int_equal(a->aac_config_len, 2);
+    assert_int_equal(a->aac_config[0], 0x14);
+    assert_int_equal(a->size_length, 13);
+    assert_int_equal(a->index_length, 3);
+    assert_int_equal(a->index_delta_length, 3);
+    assert_int_equal(a->rtp_channel, 2);
+    assert_int_equal(a->rtcp_channel, 3);
+    assert_string_equal(reel_rtsp_client_audio_note(c), "");
+    assert_int_equal(feed(c, "$\x02\x00\x01\x80$\x03\x00\x01\x80$\x00\x00\x01\x80$\x04\x00\x01\x80", 20, 0), 0);
+    assert_int_equal(sink.n, 3);
+    assert_int_equal(sink.channels[0], 2);
+    assert_int_equal(sink.channels[1], 3);
+    assert_int_equal(sink.channels[2], 0);
+    reel_rtsp_client_free(c);
+}
+
+/* Audio off (the default): the audio stream is never set up, its channels
+ * are dropped. */
+static void test_audio_off(void **state)
+{
+    (void)state;
+    struct sink sink = { 0 };
+    struct reel_rtsp_client *c = new_audio_client(false, false, &sink);
+    to_setup(c, 1, sdp_av);
+    expect_req(c, "SETUP rtsp://cam/s/v RTSP/1.0", NULL, NULL);
+    assert_int_equal(feed_str(c, "RTSP/1.0 200 OK\r\nCSeq: 3\r\nSession: abc\r\n"
+                                 "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n", 0), 0);
+    expect_req(c, "PLAY rtsp://cam/s RTSP/1.0", NULL, NULL);
+    assert_int_equal(feed_str(c, "RTSP/1.0 200 OK\r\nCSeq: 4\r\n\r\n$\x02\x00\x01\x80", 0), 0);
+    assert_int_equal(reel_rtsp_client_state(c), REEL_RTSP_PLAYING);
+    assert_null(reel_rtsp_client_audio(c));
+    assert_int_equal(sink.n, 0);
+    reel_rtsp_client_free(c);
+}
+
+/* Audio on but unusable: no audio, LATM, UDP, or the audio SETUP refused:
+ * video plays alone and the note says why. */
+static void test_audio_unusable(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *sdp;
+        bool udp;
+        const char *note;
+    } cases[] = {
+        { "v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:v\r\n", false, "no audio" },
+        { "v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:v\r\n"
+          "m=audio 0 RTP/AVP 98\r\na=rtpmap:98 MP4A-LATM/16000\r\na=control:a\r\n", false, "MP4A-LATM" },
+        { "v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:v\r\n"
+          "m=audio 0 RTP/AVP 98\r\na=rtpmap:98 G726-32/8000\r\na=control:a\r\n", false, "G726-32" },
+        { "v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:v\r\n"
+          "m=audio 0 RTP/AVP 0\r\na=control:a\r\n", true, "UDP" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sink sink = { 0 };
+        struct reel_rtsp_client *c = new_audio_client(true, cases[i].udp, &sink);
+        to_setup(c, 1, cases[i].sdp);
+        expect_req(c, "SETUP rtsp://cam/s/v RTSP/1.0", NULL, NULL);
+        assert_int_equal(feed_str(c, "RTSP/1.0 200 OK\r\nCSeq: 3\r\nSession: abc\r\n\r\n", 0), 0);
+        expect_req(c, "PLAY", NULL, NULL);
+        assert_int_equal(feed_str(c, "RTSP/1.0 200 OK\r\nCSeq: 4\r\n\r\n", 0), 0);
+        assert_int_equal(reel_rtsp_client_state(c), REEL_RTSP_PLAYING);
+        assert_null(reel_rtsp_client_audio(c));
+        if (!strstr(reel_rtsp_client_audio_note(c), cases[i].note))
+            fail_msg("case %zu: note \"%s\" lacks \"%s\"", i, reel_rtsp_client_audio_note(c), cases[i].note);
+        reel_rtsp_client_free(c);
+    }
+    /* PCMU (static PT 0) whose SETUP is refused: PLAY goes on with video. */
+    struct sink sink = { 0 };
+    struct reel_rtsp_client *c = new_audio_client(true, false, &sink);
+    to_setup(c, 1, "v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:v\r\n"
+                   "m=audio 0 RTP/AVP 0\r\na=control:a\r\n");
+    expect_req(c, "SETUP rtsp://cam/s/v", NULL, NULL);
+    assert_int_equal(feed_str(c, "RTSP/1.0 200 OK\r\nCSeq: 3\r\nSession: abc\r\n\r\n", 0), 0);
+    expect_req(c, "SETUP rtsp://cam/s/a", (const char *const[]){ "interleaved=2-3", NULL }, NULL);
+    assert_int_equal(feed_str(c, "RTSP/1.0 461 Unsupported Transport\r\nCSeq: 4\r\n\r\n", 0), 0);
+    expect_req(c, "PLAY rtsp://cam/s", NULL, NULL);
+    assert_int_equal(feed_str(c, "RTSP/1.0 200 OK\r\nCSeq: 5\r\n\r\n", 0), 0);
+    assert_int_equal(reel_rtsp_client_state(c), REEL_RTSP_PLAYING);
+    assert_null(reel_rtsp_client_audio(c));
+    assert_non_null(strstr(reel_rtsp_client_audio_note(c), "461"));
+    reel_rtsp_client_free(c);
+    /* The server puts the audio on the video's channels: not used. */
+    memset(&sink, 0, sizeof(sink));
+    c = new_audio_client(true, false, &sink);
+    to_setup(c, 1, "v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:v\r\n"
+                   "m=audio 0 RTP/AVP 8\r\na=control:a\r\n");
+    free(take(c));
+    assert_int_equal(feed_str(c, "RTSP/1.0 200 OK\r\nCSeq: 3\r\nSession: abc\r\n\r\n", 0), 0);
+    free(take(c));
+    assert_int_equal(feed_str(c, "RTSP/1.0 200 OK\r\nCSeq: 4\r\n"
+                                 "Transport: RTP/AVP/TCP;interleaved=0-1\r\n\r\n", 0), 0);
+    expect_req(c, "PLAY", NULL, NULL);
+    assert_int_equal(feed_str(c, "RTSP/1.0 200 OK\r\nCSeq: 5\r\n\r\n", 0), 0);
+    assert_null(reel_rtsp_client_audio(c));
+    assert_non_null(strstr(reel_rtsp_client_audio_note(c), "channels"));
+    reel_rtsp_client_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -405,6 +552,9 @@ int main(void)
         cmocka_unit_test(test_redirect),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_udp_session_no_public),
+        cmocka_unit_test(test_audio_setup),
+        cmocka_unit_test(test_audio_off),
+        cmocka_unit_test(test_audio_unusable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
