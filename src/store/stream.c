@@ -46,12 +46,15 @@ int reel_store_camera_stream(struct reel_store *s, int64_t parent_id, enum reel_
     }
     struct reel_camera row = *parent;
     free(cams);
+    parent = NULL;
+    char pname[REEL_NAME_MAX];
+    memcpy(pname, row.name, sizeof(pname));
     row.id = 0;
     row.parent_id = parent_id;
     row.kind = kind;
     row.audio = false;
-    if (snprintf(row.name, sizeof(row.name), "%s~%s", parent->name, kname) >= (int)sizeof(row.name))
-        return reel_err_set(err, EINVAL, "camera %s: stream name too long", parent->name);
+    if (snprintf(row.name, sizeof(row.name), "%s~%s", pname, kname) >= (int)sizeof(row.name))
+        return reel_err_set(err, EINVAL, "camera %s: stream name too long", pname);
     char pass[256];
     bool has_pass = reel_store_camera_password(s, parent_id, pass, sizeof(pass)) == 0;
     r = reel_store_camera_add(s, &row, has_pass ? pass : NULL, err);

@@ -1,0 +1,120 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Audio recording end to end: GStreamer's RTSP server sends H.264 video and
+an audio stream (PCMU, PCMA, AAC, Opus, or hostile garbage) in one session;
+the recorder, with the camera's audio on, records the audio as the run of the
+"<camera>~audio" row next to the video. Checked with the store (`reel
+recordings`, `reel frames`): frame counts, sizes and durations as the encoder
+sent them. With audio off (the default) no audio track is even set up."""
+import os
+import time
+import unittest
+
+from harness import GST_SERVER, SYS_PYTHON, ReelTestCase, clip, clip_frames, free_port, wait_file
+
+
+class AudioTest(ReelTestCase):
+    SECONDS = 6.0
+
+    def start_gst_audio(self, audio):
+        port = free_port()
+        ready = os.path.join(self.tmp, "gst.ready")
+        self.req_log = os.path.join(self.tmp, "gst-requests.log")
+        self.start([SYS_PYTHON, GST_SERVER, "--port", str(port), "--clip", clip("h264", "mp4"),
+                    "--codec", "h264", "--mount", "/cam", "--ready-file", ready, "--audio", audio,
+                    "--log-requests", self.req_log], "gst")
+        wait_file(ready, 30)
+        return port
+
+    def setups(self):
+        with open(self.req_log) as f:
+            return [line.split()[1] for line in f if line.startswith("SETUP ")]
+
+    def record(self, audio, audio_on=True):
+        port = self.start_gst_audio(audio)
+        self.reel("camera", "add", "c0", f"rtsp://127.0.0.1:{port}/cam")
+        if audio_on:
+            out = self.reel("camera", "set", "c0", "--audio", "on").stdout
+            self.assertIn("(audio)", out)
+        rec = self.start_reel("--checkpoint-ms", "500", "--rotate-s", "3", "--no-http")
+        time.sleep(self.SECONDS)
+        self.assertEqual(rec.stop(), 0, rec.output())
+        return rec.output()
+
+    def check_video(self):
+        stored = self.frames("c0")
+        try:
+            self.assert_frames_match_clip(stored, clip_frames("h264", clip("h264")), 100, dur_tolerance=1)
+        except AssertionError as e:
+            raise AssertionError(f"video: {e}\n{self.dump_logs()}")
+        return stored
+
+    def check_audio(self, frame_dur, per_s, size=None, first_dur_free=False):
+        video = self.check_video()
+        recs = self.recordings("c0~audio")
+        self.assertGreaterEqual(len(recs), 1, "no audio recording\n" + self.dump_logs())
+        frames = self.frames("c0~audio")
+        self.assertEqual(sum(int(r["frames"]) for r in recs), len(frames))
+        self.assertTrue(all(f[4] for f in frames), "every audio frame is a key frame")
+        durs = [f[2] for f in frames[:-1]]
+        check = durs[1:] if first_dur_free else durs
+        self.assertTrue(all(d == frame_dur for d in check),
+                        f"audio frame durations {sorted(set(check))}, expected {frame_dur}")
+        media_s = sum(durs) / 90000
+        # the frame count matches the duration: per_s frames a second
+        self.assertAlmostEqual(len(frames), media_s * per_s + 1, delta=2)
+        self.assertGreater(media_s, self.SECONDS - 3, "too little audio recorded")
+        if size:
+            self.assertTrue(all(f[3] == size for f in frames), f"sizes {sorted(set(f[3] for f in frames))}")
+        else:
+            self.assertTrue(all(0 < f[3] < 2048 for f in frames))
+        # audio and video start together in wall time (within a second)
+        self.assertLess(abs(frames[0][1] - video[0][1]), 90000)
+        self.assertEqual(len(self.setups()), 2, "video and audio set up")
+        r = self.reel("check")
+        self.assertIn(" 0 problems", r.stdout)
+        return frames, media_s
+
+    def test_audio_pcmu(self):
+        log = self.record("pcmu")
+        self.assertIn("recording audio (PCMU, 8000 Hz, 1 channel) as c0~audio", log)
+        frames, media_s = self.check_audio(1800, 50, size=160)
+        total = sum(f[3] for f in frames)
+        self.assertAlmostEqual(total, 8000 * (media_s + 0.02), delta=8000 * 0.05)
+
+    def test_audio_pcma(self):
+        log = self.record("pcma")
+        self.assertIn("recording audio (PCMA, 8000 Hz, 1 channel)", log)
+        frames, media_s = self.check_audio(1800, 50, size=160)
+        self.assertAlmostEqual(sum(f[3] for f in frames), 8000 * (media_s + 0.02), delta=8000 * 0.05)
+
+    def test_audio_aac(self):
+        log = self.record("aac")
+        self.assertIn("recording audio (AAC, 16000 Hz, 1 channel)", log)
+        self.check_audio(5760, 16000 / 1024)   # 1024 samples at 16 kHz = 5760 ticks
+
+    def test_audio_opus(self):
+        log = self.record("opus")
+        self.assertIn("recording audio (Opus, 48000 Hz, 2 channels)", log)
+        # the encoder's first packet may be short (its lookahead)
+        self.check_audio(1800, 50, first_dur_free=True)
+
+    def test_audio_off_by_default(self):
+        log = self.record("pcmu", audio_on=False)
+        self.check_video()
+        self.assertEqual(len(self.setups()), 1, f"only the video is set up: {self.setups()}")
+        self.assertNotIn("audio", log)
+        self.assertNotIn("c0~audio", self.reel("camera", "list").stdout)
+        r = self.reel("recordings", "--camera", "c0~audio", check=False)
+        self.assertNotEqual(r.returncode, 0)
+
+    def test_audio_garbage_never_stops_video(self):
+        self.record("garbage")
+        self.check_video()
+        self.assertEqual(len(self.setups()), 2)
+        # whatever survived of the audio is stored consistently
+        r = self.reel("check")
+        self.assertIn(" 0 problems", r.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
