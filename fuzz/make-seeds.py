@@ -5,7 +5,8 @@ fuzzers found are named otherwise and kept). Seeds are small real inputs:
 RTSP replies and interleaved RTP captured from reel-sim serving the clips in
 tests/data (H.264 and H.265, with and without Digest auth), the test clips
 packetised here as RFC 6184/7798 packets (single NAL, STAP-A/AP, FU-A/FU),
-index blobs, MP4 frame lists, and hand-written oddities in the spirit of
+RTP audio packets made here (AAC-hbr, G.711, Opus, and hostile ones), index
+blobs, MP4 frame lists, and hand-written oddities in the spirit of
 CAMERA-QUIRKS.md. Deterministic apart from what reel-sim randomises
 (nonces, SSRC, first sequence number and timestamp).
 
@@ -272,6 +273,19 @@ QUIRK_SDPS = {
     "sprop-annexb-garbage": "v=0\r\ns=-\r\nm=video 554 RTP/AVP 96 97\r\na=rtpmap:97 H264/90000\r\n"
                             "a=fmtp:97 sprop-parameter-sets=AAAAAWdCACk=,AAAAAWjOPIA=,!!!,;packetization-mode=0\r\n"
                             "m=application 0 RTP/AVP 107\r\na=rtpmap:107 vnd.onvif.metadata/90000\r\n",
+    "audio-aac-hbr": "v=0\r\ns=-\r\na=control:*\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"
+                     "a=control:stream=0\r\nm=audio 0 RTP/AVP 97\r\na=rtpmap:97 MPEG4-GENERIC/16000/1\r\n"
+                     "a=fmtp:97 streamtype=5;profile-level-id=2;mode=AAC-hbr;config=1408;sizelength=13;"
+                     "indexlength=3;indexdeltalength=3\r\na=control:stream=1\r\n",
+    "audio-pcmu-pcma-static": "v=0\r\ns=-\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"
+                              "m=audio 0 RTP/AVP 8 0\r\na=control:trackID=2\r\n",
+    "audio-opus": "v=0\r\ns=-\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H265/90000\r\n"
+                  "m=audio 0 RTP/AVP 111\r\na=rtpmap:111 OPUS/48000/2\r\na=fmtp:111 sprop-stereo=1\r\n",
+    "audio-latm": "v=0\r\ns=-\r\nm=audio 0 RTP/AVP 98\r\na=rtpmap:98 MP4A-LATM/16000/1\r\n"
+                  "a=fmtp:98 profile-level-id=15;object=2;cpresent=0;config=400028103FC0\r\n",
+    "audio-aac-bad": "v=0\r\ns=-\r\nm=audio 0 RTP/AVP 97 98\r\na=rtpmap:97 mpeg4-generic/48000/2\r\n"
+                     "a=fmtp:97 mode=AAC-hbr;config=11;sizelength=99;indexlength=-1;indexdeltalength=3\r\n"
+                     "a=rtpmap:98 mpeg4-generic/0/300\r\na=fmtp:98 mode=AAC-hbr;config=" + "ab" * 80 + "\r\n",
     "static-pt-and-long": "v=0\n s=x\nm=video 0 RTP/AVP 26\nm=video x RTP/AVP\nm=audio 0 RTP/AVP 0 8 97\n"
                           "a=rtpmap:97 MPEG4-GENERIC/16000/1\na=fmtp:97 streamtype=5;config=1408\n"
                           "a=tool:LIVE555 Streaming Media v2013.04.08\n",
@@ -413,6 +427,53 @@ def recovery_seeds():
         stray_bytes=bytes([4, 77, 6, 1, 8 | 2, 0])))
 
 
+def rtp_pkt(pt, seq, ts, payload, marker=True, ssrc=0x51a0c0de):
+    return struct.pack(">BBHII", 0x80, (0x80 if marker else 0) | pt, seq & 0xffff, ts & 0xffffffff,
+                       ssrc) + payload
+
+
+def aac_hbr(aus, deltas=None, size_override=None):
+    """RFC 3640 AAC-hbr payload: 16-bit AU headers (13-bit size, 3-bit
+    index/delta) then the AUs."""
+    hdr = b"".join(struct.pack(">H", ((size_override or len(a)) << 3) | ((deltas or [0] * len(aus))[i] & 7))
+                   for i, a in enumerate(aus))
+    return struct.pack(">H", 16 * len(aus)) + hdr + b"".join(aus)
+
+
+def audio_seeds():
+    """Seeds for depack_audio (flags byte, then records; see its header)."""
+    au = lambda n, b: bytes((b + i) & 0xff for i in range(n))
+    # AAC: single AUs, three in a packet, an index delta, a 1500-byte AU in three fragments
+    pk = [rtp_pkt(96, 1, 0, aac_hbr([au(170, 1)])),
+          rtp_pkt(96, 2, 1024, aac_hbr([au(10, 2), au(20, 3), au(5, 4)])),
+          rtp_pkt(96, 3, 4096, aac_hbr([au(8, 5), au(8, 6)], deltas=[0, 1]))]
+    big = au(1500, 7)
+    pk += [rtp_pkt(96, 4, 8192, aac_hbr([big[:600]], size_override=1500), marker=False),
+           rtp_pkt(96, 5, 8192, aac_hbr([big[600:1200]], size_override=1500), marker=False),
+           rtp_pkt(96, 6, 8192, aac_hbr([big[1200:]], size_override=1500))]
+    put("depack_audio", "aac-hbr", bytes([0x10]) + b"".join(rec(p) for p in pk))
+    # AAC hostile: headers longer than the packet, zero sizes, a fragment over the cap, a gap
+    pk = [rtp_pkt(96, 1, 0, b"\xff\xf0\x00\x50abc"),
+          rtp_pkt(96, 2, 1024, aac_hbr([b"", b""])),
+          rtp_pkt(96, 3, 2048, aac_hbr([au(300, 0)], size_override=4000), marker=False),
+          rtp_pkt(96, 5, 2048, aac_hbr([au(300, 0)], size_override=4000)),
+          rtp_pkt(96, 6, 3072, struct.pack(">H", 16 * 100) + bytes(200))]
+    put("depack_audio", "aac-hostile-smallcap", bytes([0x14]) + b"".join(rec(p) for p in pk))
+    # AAC with explicit field widths and an HE-AAC config, 48 kHz stereo (ASC 0x11 0x90)
+    put("depack_audio", "aac-widths", bytes([0x38]) + rec(bytes([13, 3, 3, 0x11, 0x90])) +
+        rec(rtp_pkt(96, 9, 0, aac_hbr([au(300, 9)]))))
+    # G.711: 20 ms packets across the RTP timestamp wrap, a duplicate, an empty one
+    for codec, flags, fill in (("pcmu", 0x01, 0xff), ("pcma", 0x02, 0xd5)):
+        ts0 = 0xffffffff - 320 + 1
+        pk = [rtp_pkt(96, 65534 + i, ts0 + 160 * i, bytes([fill]) * 160, marker=(i == 0)) for i in range(4)]
+        pk += [pk[-1], rtp_pkt(96, 2, ts0 + 640, b"")]
+        put("depack_audio", f"{codec}-wrap", bytes([flags]) + b"".join(rec(p) for p in pk))
+    # Opus: 20 ms packets at 48 kHz, an SSRC change
+    pk = [rtp_pkt(96, 100 + i, 960 * i, bytes([0xfc, 0xff, 0xfe])) for i in range(3)]
+    pk.append(rtp_pkt(96, 7, 123456, bytes([0x78, 1, 2, 3]), ssrc=0x1234))
+    put("depack_audio", "opus", bytes([0x33]) + b"".join(rec(p) for p in pk))
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -453,6 +514,7 @@ def main():
         put("rtsp_client", f"quirk-{i}", b"\0" + rec(m))
     for k, v in QUIRK_SDPS.items():
         put("sdp", f"quirk-{k}", v)
+    audio_seeds()
     for i, v in enumerate(QUIRK_AUTH):
         put("rtsp_auth", f"quirk-{i}", v)
     for i, v in enumerate(QUIRK_TRANSPORT):
