@@ -2,8 +2,8 @@
  *
  * Fuzz target: the sans-I/O RTSP client (src/rtsp/client.c) fed the input
  * as the server's bytes. Runs reel_rtsp_client_fuzz, then drives a client
- * of its own: the first byte picks TCP or UDP and whether credentials are
- * configured; the rest is fed in records (2-byte length prefixes, see
+ * of its own: the first byte picks TCP or UDP, whether credentials are
+ * configured and (bit 2) whether the audio stream is set up too; the rest is fed in records (2-byte length prefixes, see
  * fuzz.h), the requests the client queues are "sent" and the clock moves
  * 5 s between records, so keep-alives and timeouts run too. Interleaved RTP
  * handed out is read whole; what the client exposes at the end is checked.
@@ -34,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .user = (flags & 2) ? "admin" : NULL,
         .password = (flags & 2) ? "secret" : NULL,
         .udp = flags & 1,
+        .audio = (flags & 4) != 0,
         .client_rtp_port = 40000,
         .on_rtp = on_rtp,
     };
@@ -64,6 +65,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_touch(v->tool, strlen(v->tool));
         fuzz_touch(v->control_url, strlen(v->control_url));
     }
+    const struct reel_rtsp_audio *a = reel_rtsp_client_audio(c);
+    if (a) {
+        FUZZ_CHECK(cfg.audio && !cfg.udp && a->codec != REEL_AUDIO_NONE && a->clock_rate > 0);
+        FUZZ_CHECK(a->rtp_channel != v->rtp_channel && a->rtcp_channel != v->rtcp_channel);
+        fuzz_touch(a->aac_config, a->aac_config_len);
+        fuzz_touch(a->control_url, strlen(a->control_url));
+    }
+    const char *note = reel_rtsp_client_audio_note(c);
+    fuzz_touch(note, strlen(note));
     const char *e = reel_rtsp_client_error(c);
     fuzz_touch(e, strlen(e));
     if (reel_rtsp_client_state(c) == REEL_RTSP_REDIRECT) {

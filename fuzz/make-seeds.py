@@ -472,6 +472,19 @@ def audio_seeds():
     pk = [rtp_pkt(96, 100 + i, 960 * i, bytes([0xfc, 0xff, 0xfe])) for i in range(3)]
     pk.append(rtp_pkt(96, 7, 123456, bytes([0x78, 1, 2, 3]), ssrc=0x1234))
     put("depack_audio", "opus", bytes([0x33]) + b"".join(rec(p) for p in pk))
+    # A client session with audio (TCP, flag bit 2): video and AAC audio SETUP, PLAY, frames on 0 and 2
+    sdp = QUIRK_SDPS["audio-aac-hbr"].encode()
+    replies = [b"RTSP/1.0 200 OK\r\nCSeq: 1\r\nPublic: OPTIONS, DESCRIBE, SETUP, PLAY, GET_PARAMETER\r\n\r\n",
+               b"RTSP/1.0 200 OK\r\nCSeq: 2\r\nContent-Base: rtsp://127.0.0.1/cam/\r\n"
+               b"Content-Type: application/sdp\r\nContent-Length: %d\r\n\r\n" % len(sdp) + sdp,
+               b"RTSP/1.0 200 OK\r\nCSeq: 3\r\nSession: s1;timeout=60\r\n"
+               b"Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n",
+               b"RTSP/1.0 200 OK\r\nCSeq: 4\r\nSession: s1\r\nTransport: RTP/AVP/TCP;unicast;interleaved=2-3\r\n\r\n",
+               b"RTSP/1.0 200 OK\r\nCSeq: 5\r\nSession: s1\r\n"
+               b"RTP-Info: url=rtsp://127.0.0.1/cam/stream=0;seq=1,url=rtsp://127.0.0.1/cam/stream=1;seq=1\r\n\r\n"]
+    a = rtp_pkt(97, 1, 0, aac_hbr([au(20, 1)]))
+    frames = b"$\x02" + struct.pack(">H", len(a)) + a + b"$\x00\x00\x0c" + rtp_pkt(96, 1, 0, b"")
+    put("rtsp_client", "audio-aac-tcp", bytes([4]) + b"".join(rec(r) for r in replies) + rec(frames))
 
 
 def main():

@@ -86,7 +86,7 @@ void reel_audio_depack_get_stats(const struct reel_audio_depack *d,
 
 static int deliver(struct reel_audio_depack *d, const uint8_t *p, size_t n, int64_t ticks)
 {
-    if (n == 0 || ticks < 0) {
+    if (n == 0 || n > d->cfg.max_au_bytes || ticks < 0) {
         d->st.dropped_aus++;
         return 0;
     }

@@ -49,7 +49,7 @@ struct reel_audio_depack_cfg {
      * samples (reel_audio_params.samples_per_au; 0 = 1024). */
     unsigned size_length, index_length, index_delta_length;
     uint32_t samples_per_au;
-    size_t max_au_bytes;                /* 0 = REEL_AUDIO_AU_MAX; capped to it */
+    size_t max_au_bytes;                /* 0 = REEL_AUDIO_AU_MAX; capped to it; a larger AU is dropped */
     /* Called for each AU; a non-zero return stops the push and is returned. */
     int (*on_au)(void *opaque, const struct reel_audio_au *au);
     void *opaque;

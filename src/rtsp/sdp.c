@@ -226,7 +226,8 @@ static void parse_aac_fmtp(struct reel_sdp_media *m, struct span params)
             for (size_t i = 0; ok && i < v.len; i += 2) {
                 int hi = hexval(v.s[i]), lo = hexval(v.s[i + 1]);
                 ok = hi >= 0 && lo >= 0;
-                m->aac_config[i / 2] = (uint8_t)(hi << 4 | (lo & 15));
+                if (ok)
+                    m->aac_config[i / 2] = (uint8_t)(hi << 4 | lo);
             }
             m->aac_config_len = ok ? v.len / 2 : 0;
         }
