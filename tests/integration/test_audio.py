@@ -15,13 +15,13 @@ from harness import GST_SERVER, SYS_PYTHON, ReelTestCase, clip, clip_frames, fre
 class AudioTest(ReelTestCase):
     SECONDS = 6.0
 
-    def start_gst_audio(self, audio):
-        port = free_port()
-        ready = os.path.join(self.tmp, "gst.ready")
+    def start_gst_audio(self, audio, port=None, name="gst"):
+        port = port or free_port()
+        ready = os.path.join(self.tmp, f"{name}.ready")
         self.req_log = os.path.join(self.tmp, "gst-requests.log")
-        self.start([SYS_PYTHON, GST_SERVER, "--port", str(port), "--clip", clip("h264", "mp4"),
-                    "--codec", "h264", "--mount", "/cam", "--ready-file", ready, "--audio", audio,
-                    "--log-requests", self.req_log], "gst")
+        self.gst = self.start([SYS_PYTHON, GST_SERVER, "--port", str(port), "--clip", clip("h264", "mp4"),
+                               "--codec", "h264", "--mount", "/cam", "--ready-file", ready, "--audio", audio,
+                               "--log-requests", self.req_log], name)
         wait_file(ready, 30)
         return port
 
@@ -29,9 +29,9 @@ class AudioTest(ReelTestCase):
         with open(self.req_log) as f:
             return [line.split()[1] for line in f if line.startswith("SETUP ")]
 
-    def record(self, audio, audio_on=True):
+    def record(self, audio, audio_on=True, udp=False):
         port = self.start_gst_audio(audio)
-        self.reel("camera", "add", "c0", f"rtsp://127.0.0.1:{port}/cam")
+        self.reel("camera", "add", "c0", f"rtsp://127.0.0.1:{port}/cam", *(["--udp"] if udp else []))
         if audio_on:
             out = self.reel("camera", "set", "c0", "--audio", "on").stdout
             self.assertIn("(audio)", out)
@@ -114,6 +114,47 @@ class AudioTest(ReelTestCase):
         # whatever survived of the audio is stored consistently
         r = self.reel("check")
         self.assertIn(" 0 problems", r.stdout)
+
+    def test_audio_over_udp_not_recorded(self):
+        """Audio is recorded over RTSP/TCP only: a UDP camera records its
+        video, sets up no audio, and says why once."""
+        log = self.record("pcmu", udp=True)
+        self.check_video()
+        self.assertEqual(len(self.setups()), 1)
+        self.assertEqual(log.count("camera c0: audio not recorded: audio is recorded over RTSP/TCP only"), 1, log)
+        self.assertEqual(self.frames("c0~audio"), [])
+
+    def test_audio_restarts_with_video(self):
+        """The camera goes away and comes back: the audio run ends with the
+        video run and a new one starts with the next video run."""
+        port = self.start_gst_audio("pcmu")
+        self.reel("camera", "add", "c0", f"rtsp://127.0.0.1:{port}/cam")
+        self.reel("camera", "set", "c0", "--audio", "on")
+        rec = self.start_reel("--checkpoint-ms", "500", "--backoff-max-s", "1", "--no-http")
+        time.sleep(4)
+        self.gst.kill()
+        time.sleep(1.5)
+        self.start_gst_audio("pcmu", port=port, name="gst2")
+        time.sleep(5)
+        self.assertEqual(rec.stop(), 0, rec.output())
+        vruns = sorted({int(r["run"]) for r in self.recordings("c0")})
+        arecs = self.recordings("c0~audio")
+        aruns = sorted({int(r["run"]) for r in arecs})
+        self.assertGreaterEqual(len(vruns), 2, self.dump_logs())
+        self.assertEqual(len(aruns), len(vruns), f"audio runs {aruns}, video runs {vruns}")
+        for run in aruns:
+            n = sum(int(r["frames"]) for r in arecs if int(r["run"]) == run)
+            self.assertGreater(n, 50, f"audio run {run} has {n} frames")
+        # each audio run starts within a second of its video run
+        vstart = {}
+        for r in self.recordings("c0"):
+            vstart.setdefault(int(r["run"]), int(r["start90k"]))
+        astart = {}
+        for r in arecs:
+            astart.setdefault(int(r["run"]), int(r["start90k"]))
+        for (_, v), (_, a) in zip(sorted(vstart.items()), sorted(astart.items())):
+            self.assertLess(abs(a - v), 90000)
+        self.assertEqual(len(self.setups()), 4, "video and audio set up on each connection")
 
 
 if __name__ == "__main__":
