@@ -20,8 +20,8 @@ class AudioTest(ReelTestCase):
         ready = os.path.join(self.tmp, f"{name}.ready")
         self.req_log = os.path.join(self.tmp, "gst-requests.log")
         self.gst = self.start([SYS_PYTHON, GST_SERVER, "--port", str(port), "--clip", clip("h264", "mp4"),
-                               "--codec", "h264", "--mount", "/cam", "--ready-file", ready, "--audio", audio,
-                               "--log-requests", self.req_log], name)
+                               "--codec", "h264", "--mount", "/cam", "--ready-file", ready,
+                               *(["--audio", audio] if audio else []), "--log-requests", self.req_log], name)
         wait_file(ready, 30)
         return port
 
@@ -122,6 +122,16 @@ class AudioTest(ReelTestCase):
         self.check_video()
         self.assertEqual(len(self.setups()), 1)
         self.assertEqual(log.count("camera c0: audio not recorded: audio is recorded over RTSP/TCP only"), 1, log)
+        self.assertEqual(self.frames("c0~audio"), [])
+
+    def test_audio_on_camera_without_audio(self):
+        """Audio on, but the camera's SDP has no audio: video as before, one
+        log line."""
+        log = self.record(None)
+        self.check_video()
+        self.assertEqual(len(self.setups()), 1)
+        self.assertEqual(log.count("camera c0: audio not recorded: the SDP has no audio stream; "
+                                   "recording video only"), 1, log)
         self.assertEqual(self.frames("c0~audio"), [])
 
     def test_audio_restarts_with_video(self):
