@@ -404,10 +404,16 @@ static void cam_audio_setup(struct reel_cam *c, const struct reel_rtsp_audio *a)
         r = reel_store_sample_entry_put(c->store, p.sample_entry, p.sample_entry_len, p.channels, 0,
                                         p.codec_string, &id, &err);
     if (r == 0) {
+        /* an AAC AU's duration in RTP clock ticks (the RTP clock may differ
+         * from the config's rate: HE-AAC's core rate is half the output's) */
+        uint64_t spa = p.samples_per_au;
+        if (spa && p.sample_rate && a->clock_rate != p.sample_rate)
+            spa = spa * a->clock_rate / p.sample_rate;
         struct reel_audio_depack_cfg dc = {
             .codec = a->codec, .payload_type = a->payload_type, .clock_rate = a->clock_rate,
             .size_length = a->size_length, .index_length = a->index_length,
-            .index_delta_length = a->index_delta_length, .samples_per_au = p.samples_per_au,
+            .index_delta_length = a->index_delta_length,
+            .samples_per_au = spa > 0 && spa <= UINT32_MAX ? (uint32_t)spa : 1024,
             .on_au = on_audio_au, .opaque = c,
         };
         r = reel_audio_depack_new(&c->adepack, &dc);

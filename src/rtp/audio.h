@@ -11,7 +11,8 @@
  * count (signed steps between packets, so a wrap is seamless) and rescaled
  * to 90 kHz from that exact count, rounded to nearest, so no drift can
  * accumulate however long the run. AAC AUs after the first in a packet are
- * placed samples_per_au (1024 or 960) apart, shifted by their AU-index-delta.
+ * placed samples_per_au ticks (1024 or 960 samples) apart, shifted by their
+ * AU-index-delta.
  *
  * Hostile input: every length is checked against the packet; an AU header
  * section longer than the packet, AU sizes that do not tile the data, more
@@ -46,7 +47,8 @@ struct reel_audio_depack_cfg {
     uint32_t clock_rate;                /* RTP clock (Hz), > 0 */
     /* AAC-hbr only (from the fmtp): AU-size, AU-index and AU-index-delta
      * field widths in bits (13, 3, 3 for AAC-hbr), and the AU duration in
-     * samples (reel_audio_params.samples_per_au; 0 = 1024). */
+     * RTP clock ticks (reel_audio_params.samples_per_au, rescaled when the
+     * RTP clock differs from the config's sample rate; 0 = 1024). */
     unsigned size_length, index_length, index_delta_length;
     uint32_t samples_per_au;
     size_t max_au_bytes;                /* 0 = REEL_AUDIO_AU_MAX; capped to it; a larger AU is dropped */
