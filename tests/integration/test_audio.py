@@ -134,6 +134,29 @@ class AudioTest(ReelTestCase):
                                    "recording video only"), 1, log)
         self.assertEqual(self.frames("c0~audio"), [])
 
+    def test_audio_storage_failure_spares_video(self):
+        """The audio row's storage dir is unusable (its identity file is gone):
+        the audio is not recorded, with a log line; the video goes on."""
+        disk = os.path.join(self.tmp, "disk")
+        self.reel("storage", "add", disk)
+        dir_id = [line.split()[0] for line in self.reel("storage", "list").stdout.splitlines()
+                  if disk in line.split()][0]
+        port = self.start_gst_audio("pcmu")
+        self.reel("camera", "add", "c0", f"rtsp://127.0.0.1:{port}/cam")
+        self.reel("camera", "set", "c0", "--audio", "on")
+        self.reel("camera", "set", "c0~audio", "--storage", dir_id)
+        os.rename(disk, disk + ".away")   # the disk "fails to mount"
+        os.mkdir(disk)
+        rec = self.start_reel("--checkpoint-ms", "500", "--rotate-s", "3", "--no-http")
+        time.sleep(self.SECONDS)
+        self.assertEqual(rec.stop(), 0, rec.output())
+        log = rec.output()
+        self.assertEqual(log.count("camera c0: cannot record audio:"), 1, log)
+        self.assertIn("video goes on", log)
+        self.check_video()
+        self.assertEqual(self.frames("c0~audio"), [])
+        self.assertEqual(os.listdir(disk), [], "it recorded into the empty mount point")
+
     def test_audio_restarts_with_video(self):
         """The camera goes away and comes back: the audio run ends with the
         video run and a new one starts with the next video run."""
