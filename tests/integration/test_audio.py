@@ -5,7 +5,9 @@ the recorder, with the camera's audio on, records the audio as the run of the
 "<camera>~audio" row next to the video. Checked with the store (`reel
 recordings`, `reel frames`): frame counts, sizes and durations as the encoder
 sent them. With audio off (the default) no audio track is even set up."""
+import glob
 import os
+import subprocess
 import time
 import unittest
 
@@ -74,23 +76,74 @@ class AudioTest(ReelTestCase):
         self.assertIn(" 0 problems", r.stdout)
         return frames, media_s
 
+    def stored_bytes(self, camera):
+        """The sample files of a camera's recordings, end to end, in order."""
+        out = b""
+        for r in self.recordings(camera):
+            paths = glob.glob(os.path.join(self.data, "storage", "*", "%016x" % r["id"]))
+            self.assertEqual(len(paths), 1, f"sample file of recording {r['id']}")
+            with open(paths[0], "rb") as f:
+                out += f.read()
+        return out
+
+    def assert_g711_is_the_encoders(self, enc):
+        """The stored samples are exactly what GStreamer's encoder makes of
+        the same sine (440 Hz at 8 kHz: it repeats every 200 samples), with
+        none lost, doubled or reordered."""
+        ref_path = os.path.join(self.tmp, "ref.g711")
+        subprocess.run(["gst-launch-1.0", "-q", "audiotestsrc", "num-buffers=10", "samplesperbuffer=160", "!",
+                        "audio/x-raw,rate=8000,channels=1", "!", enc, "!", "filesink", f"location={ref_path}"],
+                       check=True, timeout=60)
+        with open(ref_path, "rb") as f:
+            ref = f.read()
+        self.assertEqual(ref[:200], ref[200:400], "the reference sine repeats every 200 samples")
+        got = self.stored_bytes("c0~audio")
+        self.assertEqual(len(got), sum(f[3] for f in self.frames("c0~audio")))
+        offs = [o for o in range(200) if ref[o:o + 200] == got[:200]]
+        self.assertTrue(offs, "the stored samples are not the encoder's")
+        o = offs[0]
+        bad = sum(1 for i, b in enumerate(got) if b != ref[(o + i) % 200])
+        self.assertEqual(bad, 0, f"{bad} of {len(got)} stored samples differ from the encoder's")
+
     def test_audio_pcmu(self):
         log = self.record("pcmu")
         self.assertIn("recording audio (PCMU, 8000 Hz, 1 channel) as c0~audio", log)
         frames, media_s = self.check_audio(1800, 50, size=160)
         total = sum(f[3] for f in frames)
         self.assertAlmostEqual(total, 8000 * (media_s + 0.02), delta=8000 * 0.05)
+        self.assert_g711_is_the_encoders("mulawenc")
 
     def test_audio_pcma(self):
         log = self.record("pcma")
         self.assertIn("recording audio (PCMA, 8000 Hz, 1 channel)", log)
         frames, media_s = self.check_audio(1800, 50, size=160)
         self.assertAlmostEqual(sum(f[3] for f in frames), 8000 * (media_s + 0.02), delta=8000 * 0.05)
+        self.assert_g711_is_the_encoders("alawenc")
 
     def test_audio_aac(self):
         log = self.record("aac")
         self.assertIn("recording audio (AAC, 16000 Hz, 1 channel)", log)
-        self.check_audio(5760, 16000 / 1024)   # 1024 samples at 16 kHz = 5760 ticks
+        frames, _ = self.check_audio(5760, 16000 / 1024)   # 1024 samples at 16 kHz = 5760 ticks
+        # the stored AUs are raw AAC frames: with an ADTS header each (AAC-LC,
+        # 16 kHz = index 8, mono) ffmpeg decodes every one of them cleanly
+        data = self.stored_bytes("c0~audio")
+        adts, at = b"", 0
+        for f in frames:
+            n = f[3] + 7
+            adts += bytes([0xff, 0xf1, (1 << 6) | (8 << 2), (1 << 6) | (n >> 11), (n >> 3) & 0xff,
+                           ((n & 7) << 5) | 0x1f, 0xfc]) + data[at:at + f[3]]
+            at += f[3]
+        self.assertEqual(at, len(data))
+        path = os.path.join(self.tmp, "audio.aac")
+        with open(path, "wb") as f:
+            f.write(adts)
+        r = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-f", "null", "-"], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual((r.returncode, r.stderr), (0, ""), "stored AAC does not decode cleanly")
+        r = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "a:0", "-show_entries",
+                            "stream=nb_read_frames,sample_rate,channels", "-of", "csv=p=0", path],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.stdout.strip(), f"16000,1,{len(frames)}")
 
     def test_audio_opus(self):
         log = self.record("opus")
