@@ -4,7 +4,7 @@
  * directory identity, start-up recovery), cameras, storage directories,
  * sample entries, outages, status and the queries that read recordings back.
  * Crash-safe deletion (row -> garbage -> unlink -> dir fsync -> drop garbage)
- * lives here too; the recording path and the syncer are in writer.c.
+ * lives here too; the run is in run.c, the syncer in syncer.c, the writer thread in writer.c.
  */
 #include "store/store_int.h"
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Private to src/store: the store and run structures shared by store.c (the
- * database, recovery), writer.c (the recording path and the syncer) and
- * check.c. Not a contract for other modules.
+ * database, recovery), run.c (the recording run), syncer.c (durability),
+ * writer.c (the writer thread) and check.c. Not a contract for other modules.
  */
 #ifndef REEL_STORE_STORE_INT_H
 #define REEL_STORE_STORE_INT_H
@@ -59,7 +59,7 @@ struct reel_snap {                  /* a prefix of the recording that is write(2
     int64_t media_dur, wall_dur;
 };
 
-/* One write for the writer thread (io.c): bytes [start, end) of buf, then
+/* One write for the writer thread (writer.c): bytes [start, end) of buf, then
  * tail (tail_len bytes of data, written as a whole REEL_IO_ALIGN block when
  * direct), at file offset off + start. */
 struct reel_wjob {
@@ -82,7 +82,7 @@ struct reel_rec {
     bool discard;                   /* never used: delete it */
     bool io_error;                  /* a write or fdatasync failed: nothing more is trusted */
     bool nospace_dead;              /* io_error because the disk is full with nothing to delete */
-    bool direct;                    /* fd has O_DIRECT (io.c) */
+    bool direct;                    /* fd has O_DIRECT (writer.c) */
     int err_no;
     char error[256];
     int64_t id, camera_id, dir_id;
@@ -90,7 +90,7 @@ struct reel_rec {
     char path[4200];
     /* set when put in use */
     int64_t run_id, run_index, start90k, sample_entry_id;
-    /* data path (io.c): the batch being filled holds file bytes [boff, boff + blen);
+    /* data path (writer.c): the batch being filled holds file bytes [boff, boff + blen);
      * [0, bsent) of it are already in jobs */
     uint8_t *bbuf;                  /* NULL until the first byte; REEL_BATCH_CAP, aligned */
     size_t blen, bsent;
@@ -101,7 +101,7 @@ struct reel_rec {
     unsigned inflight;              /* jobs made and not yet done (queued, held, stalled) */
     uint64_t written;               /* bytes written by finished jobs */
     uint64_t file_end;              /* the file's size (padding and size set ahead included) */
-    uint64_t ahead;                 /* writer thread only: size set ahead of the data (io.c) */
+    uint64_t ahead;                 /* writer thread only: size set ahead of the data (writer.c) */
     struct reel_index_enc idx;      /* complete frames (duration known) */
     uint64_t idx_bytes;             /* sum of their sizes */
     int64_t media_dur, wall_dur, corr;
@@ -129,7 +129,7 @@ struct reel_store {
     struct reel_rec *recs;
     struct reel_run *runs;
     pthread_t syncer;
-    /* the writer thread (io.c) */
+    /* the writer thread (writer.c) */
     pthread_t writer;
     pthread_cond_t wcond;           /* wakes the writer */
     pthread_cond_t wdone;           /* a job finished or was set aside */
@@ -194,36 +194,40 @@ int reel__collect_garbage(struct reel_store *s, sqlite3 *db, struct reel_err *er
  * recording or garbage row knows; with remove, unlinks it (and fsyncs). */
 int reel__scan_orphans(struct reel_store *s, sqlite3 *db, bool remove,
                        void (*cb)(void *opaque, const char *path), void *opaque, uint64_t *ret_n);
-/* writer.c */
+/* run.c (recordings: under s->mu) */
+struct reel_rec *reel__rec_new(struct reel_store *s, int64_t camera_id, int64_t dir_id);
+void reel__rec_free(struct reel_store *s, struct reel_rec *x);
+void reel__rec_unlink(struct reel_store *s, struct reel_rec *x);
+/* A write into x failed with e (under s->mu): x is closed at its last checkpoint. */
+void reel__rec_write_failed(struct reel_store *s, struct reel_rec *x, int e);
+/* syncer.c */
 int reel__syncer_start(struct reel_store *s, struct reel_err *err);
 void reel__syncer_stop(struct reel_store *s);
 int reel__retention(struct reel_store *s, sqlite3 *db, struct reel_err *err);
-/* A write into x failed with e (under s->mu): x is closed at its last checkpoint. */
-void reel__write_failed(struct reel_store *s, struct reel_rec *x, int e);
-/* io.c, all under s->mu */
+/* writer.c, all under s->mu */
 /* A batch buffer from the pool or newly allocated (NULL: out of memory). May
  * wait (s->mu released) while the writer has REEL_IO_QUEUE_CAP queued. */
-uint8_t *reel__io_buf_get(struct reel_store *s);
-void reel__io_pool_free(struct reel_store *s);
+uint8_t *reel__writer_buf_get(struct reel_store *s);
+void reel__writer_pool_free(struct reel_store *s);
 /* Queues x's batch bytes not yet in a job; with release the buffer goes with
  * them and x starts a new batch at the next file offset. Before x's file
  * exists only full batches are queued (held); -EAGAIN when REEL_IO_HELD_MAX
  * are held, -ENOMEM. */
-int reel__io_submit(struct reel_store *s, struct reel_rec *x, bool release);
+int reel__writer_submit(struct reel_store *s, struct reel_rec *x, bool release);
 /* x's file now exists (fd, direct set): its held batches go to the queue. */
-void reel__io_ready(struct reel_store *s, struct reel_rec *x);
+void reel__writer_ready(struct reel_store *s, struct reel_rec *x);
 /* Someone starts (+1) or stops (-1) waiting for the writer: while anyone
  * waits it writes at once instead of gathering a batch. */
-void reel__io_urgent(struct reel_store *s, int delta);
+void reel__writer_urgent(struct reel_store *s, int delta);
 /* Frees a list of jobs that will never be written. */
-void reel__io_free_list(struct reel_store *s, struct reel_wjob *j);
-/* Unmaps a batch buffer (from reel__io_buf_get). NULL ok. */
-void reel__io_buf_free(struct reel_store *s, uint8_t *p);
+void reel__writer_free_jobs(struct reel_store *s, struct reel_wjob *j);
+/* Unmaps a batch buffer (from reel__writer_buf_get). NULL ok. */
+void reel__writer_buf_free(struct reel_store *s, uint8_t *p);
 /* Disk full: frees the oldest recording of the first stalled recording's
  * directory (s->mu released meanwhile) and requeues that directory's stalled
  * jobs, or fails them when nothing is left to delete. Caller thread only. */
-void reel__io_nospace(struct reel_store *s);
-int reel__io_start(struct reel_store *s, struct reel_err *err);
-void reel__io_stop(struct reel_store *s);
+void reel__writer_nospace(struct reel_store *s);
+int reel__writer_start(struct reel_store *s, struct reel_err *err);
+void reel__writer_stop(struct reel_store *s);
 
 #endif
