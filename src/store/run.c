@@ -19,43 +19,45 @@
 
 #define PPM_LIMIT 500
 
-/* ---- recordings (under s->mu) ---- */
+/* ---- recordings (under sd->mu) ---- */
 
-struct reel_rec *reel__rec_new(struct reel_store *s, int64_t camera_id, int64_t dir_id)
+struct reel_rec *reel__rec_new(struct reel_sdir *sd, int64_t camera_id)
 {
+    struct reel_store *s = sd->s;
     struct reel_rec *x = calloc(1, sizeof(*x));
     if (!x)
         return NULL;
+    x->sd = sd;
     x->fd = -1;
     x->state = REC_REQ;
-    x->id = s->next_rec_id++;
+    x->id = s->next_rec_id++; /* only the caller thread makes recordings */
     x->camera_id = camera_id;
-    x->dir_id = dir_id;
-    reel__rec_path(s, dir_id, camera_id, x->id, x->path, sizeof(x->path));
+    x->dir_id = sd->d->id;
+    reel__rec_path(s, x->dir_id, camera_id, x->id, x->path, sizeof(x->path));
     reel_index_enc_init(&x->idx, REEL_INDEX_CAP);
-    x->next = s->recs;
-    s->recs = x;
-    s->work = true;
-    pthread_cond_signal(&s->cond);
+    x->next = sd->recs;
+    sd->recs = x;
+    sd->y.work = true;
+    pthread_cond_signal(&sd->y.cond);
     return x;
 }
 
-void reel__rec_free(struct reel_store *s, struct reel_rec *x)
+int reel__rec_free(struct reel_sdir *sd, struct reel_rec *x)
 {
     if (!x)
-        return;
-    if (x->fd >= 0)
-        close(x->fd);
-    reel__writer_buf_free(s, x->bbuf);
-    reel__writer_free_jobs(s, x->held);
-    reel__writer_free_jobs(s, x->stalled);
+        return -1;
+    int fd = x->fd;
+    reel__writer_buf_free(sd, x->bbuf);
+    reel__writer_free_jobs(sd, x->held);
+    reel__writer_free_jobs(sd, x->stalled);
     reel_index_enc_free(&x->idx);
     free(x);
+    return fd;
 }
 
-void reel__rec_unlink(struct reel_store *s, struct reel_rec *x)
+void reel__rec_unlink(struct reel_sdir *sd, struct reel_rec *x)
 {
-    for (struct reel_rec **pp = &s->recs; *pp; pp = &(*pp)->next)
+    for (struct reel_rec **pp = &sd->recs; *pp; pp = &(*pp)->next)
         if (*pp == x) {
             *pp = x->next;
             return;
@@ -71,11 +73,11 @@ static void update_good(struct reel_rec *x)
     x->good.wall_dur = x->wall_dur;
 }
 
-/* A write into x failed (under s->mu). A failed write is never retried: the
+/* A write into x failed (under sd->mu). A failed write is never retried: the
  * recording is closed at its last committed checkpoint, and the run gets
  * -EIO with x->error on its next frame. (ENOSPC is writer.c's: set aside, space
  * freed, written again.) */
-void reel__rec_write_failed(struct reel_store *s, struct reel_rec *x, int e)
+void reel__rec_write_failed(struct reel_sdir *sd, struct reel_rec *x, int e)
 {
     if (x->io_error)
         return;
@@ -83,7 +85,7 @@ void reel__rec_write_failed(struct reel_store *s, struct reel_rec *x, int e)
     x->blen = x->bsent;
     reel__fmt(x->error, sizeof(x->error), "sample file %s: write failed: %s; recording closed at its last checkpoint",
               x->path, strerror(-e));
-    reel__event(s, REEL_LOG_ERROR, "%s", x->error);
+    reel__event(sd->s, REEL_LOG_ERROR, "%s", x->error);
 }
 
 /* ---- the run (caller thread) ---- */
@@ -105,12 +107,15 @@ int reel_run_open(struct reel_store *s, int64_t camera_id, struct reel_run **ret
     const struct reel_dir_rt *d = reel__dir(s, dir_id);
     if (!d)
         return reel_err_set(err, EIO, "camera %" PRId64 ": storage dir %" PRId64 " unknown", camera_id, dir_id);
-    if (!d->usable)
-        return reel_err_set(err, EIO, "camera %" PRId64 ": %s; not recording", camera_id, d->error);
+    if (!d->usable || !d->sd)
+        return reel_err_set(err, EIO, "camera %" PRId64 ": %s; not recording", camera_id,
+                            d->error[0] ? d->error : "storage dir not started");
+    struct reel_sdir *sd = d->sd;
     struct reel_run *r = calloc(1, sizeof(*r));
     if (!r)
         return reel_err_set(err, ENOMEM, "out of memory");
     r->s = s;
+    r->sd = sd;
     r->camera_id = camera_id;
     r->dir_id = dir_id;
     pthread_mutex_lock(&s->mu);
@@ -120,12 +125,23 @@ int reel_run_open(struct reel_store *s, int64_t camera_id, struct reel_run **ret
             free(r);
             return reel_err_set(err, EBUSY, "camera %" PRId64 " already has a run", camera_id);
         }
-    r->spare = reel__rec_new(s, camera_id, dir_id);
+    pthread_mutex_unlock(&s->mu);
+    /* a directory that does not answer takes no new run (it would only hold
+     * frames in memory); the camera retries and records once it answers */
+    pthread_mutex_lock(&sd->mu);
+    char why[300];
+    if (reel__sdir_stalled(sd, reel_clock_mono(s->clock), why, sizeof(why))[0]) {
+        pthread_mutex_unlock(&sd->mu);
+        free(r);
+        return reel_err_set(err, EIO, "%s", why);
+    }
+    r->spare = reel__rec_new(sd, camera_id);
+    pthread_mutex_unlock(&sd->mu);
     if (!r->spare) {
-        pthread_mutex_unlock(&s->mu);
         free(r);
         return reel_err_set(err, ENOMEM, "out of memory");
     }
+    pthread_mutex_lock(&s->mu);
     r->next = s->runs;
     s->runs = r;
     pthread_mutex_unlock(&s->mu);
@@ -163,20 +179,21 @@ static int complete_prev(struct reel_run *r, int64_t dur, int64_t mono)
 static void finish_cur(struct reel_run *r)
 {
     struct reel_rec *x = r->cur;
+    struct reel_sdir *sd = r->sd;
     if (!x)
         return;
     x->closing = true;
     if (x->fd >= 0) {
         /* the last batch goes with its buffer; before the file exists the
          * syncer queues it (prepare_files) */
-        int e = reel__writer_submit(r->s, x, true);
+        int e = reel__writer_submit(sd, x, true);
         if (e < 0)
-            reel__rec_write_failed(r->s, x, e);
+            reel__rec_write_failed(sd, x, e);
     }
     r->next_start90k = x->start90k + x->wall_dur;
     r->cur = NULL;
-    r->s->work = true;
-    pthread_cond_signal(&r->s->cond);
+    sd->y.work = true;
+    pthread_cond_signal(&sd->y.cond);
 }
 
 /* Ends the run after a storage failure; every later frame gets rc. */
@@ -193,31 +210,32 @@ static int kill_run(struct reel_run *r, int rc, struct reel_err *err, const char
     }
     r->dead = rc;
     reel__fmt(r->dead_msg, sizeof(r->dead_msg), "%s", msg);
-    r->s->work = true;
-    pthread_cond_signal(&r->s->cond);
+    r->sd->y.work = true;
+    pthread_cond_signal(&r->sd->y.cond);
     return reel_err_set(err, -rc, "%s", r->dead_msg);
 }
 
 static void run_close_locked(struct reel_run *r);
+static void run_unlink(struct reel_run *r);
 
-/* kill_run, then the run is closed and freed (called with s->mu held; returns
- * with it released). */
+/* kill_run, then the run is closed and freed (called with sd->mu held;
+ * returns with it released). */
 static int fail_run(struct reel_run *r, int rc, struct reel_err *err, const char *msg)
 {
-    struct reel_store *s = r->s;
     int e = kill_run(r, rc, err, msg);
     run_close_locked(r);
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&r->sd->mu);
+    run_unlink(r);
     free(r);
     return e;
 }
 
 /* Appends a frame's bytes to cur's batch; each full batch goes to the writer. */
-static int append_locked(struct reel_store *s, struct reel_rec *x, const uint8_t *p, size_t n)
+static int append_locked(struct reel_sdir *sd, struct reel_rec *x, const uint8_t *p, size_t n)
 {
     while (n > 0) {
         if (!x->bbuf) {
-            x->bbuf = reel__writer_buf_get(s);
+            x->bbuf = reel__writer_buf_get(sd);
             if (!x->bbuf)
                 return -ENOMEM;
             x->blen = x->bsent = 0;
@@ -230,7 +248,7 @@ static int append_locked(struct reel_store *s, struct reel_rec *x, const uint8_t
         p += k;
         n -= k;
         if (x->blen == REEL_BATCH_CAP) {
-            int e = reel__writer_submit(s, x, true);
+            int e = reel__writer_submit(sd, x, true);
             if (e < 0) {
                 x->blen -= k; /* the frame is not kept */
                 return e;
@@ -238,18 +256,6 @@ static int append_locked(struct reel_store *s, struct reel_rec *x, const uint8_t
         }
     }
     return 0;
-}
-
-static bool entry_exists(struct reel_store *s, int64_t id)
-{
-    sqlite3_stmt *st;
-    bool ok = false;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sample_entry WHERE id = ?", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, id);
-        ok = sqlite3_step(st) == SQLITE_ROW;
-        sqlite3_finalize(st);
-    }
-    return ok;
 }
 
 int reel_run_frame(struct reel_run *r, const struct reel_frame_in *f, struct reel_err *err)
@@ -276,14 +282,16 @@ int reel_run_frame(struct reel_run *r, const struct reel_frame_in *f, struct ree
         if (!f->key)
             return reel_err_set(err, EINVAL, "camera %" PRId64 ": sample entry changes on a non-key frame",
                                 r->camera_id);
-        if (!entry_exists(s, f->sample_entry_id))
+        if (!reel__entry_known(s, f->sample_entry_id))
             return reel_err_set(err, EINVAL, "camera %" PRId64 ": unknown sample entry %" PRId64, r->camera_id,
                                 f->sample_entry_id);
     }
     int64_t mono = reel_clock_mono(s->clock);
-    pthread_mutex_lock(&s->mu);
-    if (s->nospace)
-        reel__writer_nospace(s); /* disk full: free space, or fail what cannot be written */
+    struct reel_sdir *sd = r->sd;
+    pthread_mutex_lock(&sd->mu);
+    char why[300];
+    if (reel__sdir_stalled(sd, mono, why, sizeof(why))[0])
+        return fail_run(r, -EIO, err, why); /* never wait for a disk that does not answer */
     if (r->cur && r->cur->io_error) {
         return fail_run(r, r->cur->nospace_dead ? -ENOSPC : -EIO, err,
                         r->cur->error[0] ? r->cur->error : "sample file: I/O error");
@@ -314,7 +322,7 @@ int reel_run_frame(struct reel_run *r, const struct reel_frame_in *f, struct ree
             return fail_run(r, -EIO, err, x->error);
         }
         r->cur = x;
-        r->spare = reel__rec_new(s, r->camera_id, r->dir_id);
+        r->spare = reel__rec_new(sd, r->camera_id);
         x->in_use = true;
         if (first)
             r->run_id = x->id;
@@ -330,7 +338,7 @@ int reel_run_frame(struct reel_run *r, const struct reel_frame_in *f, struct ree
             return fail_run(r, -ENOMEM, err, "out of memory");
         }
     }
-    int e = append_locked(s, x, f->data, f->len);
+    int e = append_locked(sd, x, f->data, f->len);
     if (e < 0) {
         char msg[256];
         const struct reel_dir_rt *d = reel__dir(s, x->dir_id);
@@ -349,13 +357,13 @@ int reel_run_frame(struct reel_run *r, const struct reel_frame_in *f, struct ree
     r->prev_size = (uint32_t)f->len;
     r->prev_key = f->key;
     r->prev_entry = f->sample_entry_id;
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&sd->mu);
     return 0;
 }
 
 static void run_close_locked(struct reel_run *r)
 {
-    struct reel_store *s = r->s;
+    struct reel_sdir *sd = r->sd;
     if (r->cur && r->have_prev && !r->dead) {
         /* the last frame gets the previous frame's duration */
         if (complete_prev(r, r->prev_dur, INT64_MIN) < 0)
@@ -366,21 +374,30 @@ static void run_close_locked(struct reel_run *r)
         r->spare->discard = true;
         r->spare = NULL;
     }
+    sd->y.work = true;
+    pthread_cond_signal(&sd->y.cond);
+}
+
+/* Takes r off the store's list of runs (s->mu, never held with sd->mu). */
+static void run_unlink(struct reel_run *r)
+{
+    struct reel_store *s = r->s;
+    pthread_mutex_lock(&s->mu);
     for (struct reel_run **pp = &s->runs; *pp; pp = &(*pp)->next)
         if (*pp == r) {
             *pp = r->next;
             break;
         }
-    s->work = true;
-    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->mu);
 }
 
 void reel_run_close(struct reel_run *r)
 {
     if (!r)
         return;
-    pthread_mutex_lock(&r->s->mu);
+    pthread_mutex_lock(&r->sd->mu);
     run_close_locked(r);
-    pthread_mutex_unlock(&r->s->mu);
+    pthread_mutex_unlock(&r->sd->mu);
+    run_unlink(r);
     free(r);
 }

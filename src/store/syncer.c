@@ -30,11 +30,81 @@
 #include <unistd.h>
 
 
-static int64_t real_mono_ns(void)
+static int64_t real_ns(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (int64_t)ts.tv_sec * REEL_NS_PER_SEC + ts.tv_nsec;
+}
+
+/* Condition variables are on CLOCK_MONOTONIC (store.c): pthread needs real
+ * time for its deadlines, whatever the store's clock says. */
+int reel__cond_wait_rel(pthread_cond_t *cond, pthread_mutex_t *mu, int64_t rel_ns)
+{
+    if (rel_ns < 0)
+        rel_ns = 0;
+    int64_t t = real_ns(CLOCK_MONOTONIC) + rel_ns;
+    struct timespec ts = { .tv_sec = t / REEL_NS_PER_SEC, .tv_nsec = t % REEL_NS_PER_SEC };
+    return pthread_cond_timedwait(cond, mu, &ts);
+}
+
+/* A disk operation of the syncer starts (busy) or ends: how long one has
+ * been waiting tells the run whether the directory answers. */
+static void disk_busy(struct reel_sdir *sd, bool busy)
+{
+    pthread_mutex_lock(&sd->mu);
+    sd->y.busy_since = busy ? reel_clock_mono(sd->s->clock) | 1 : 0;
+    pthread_mutex_unlock(&sd->mu);
+}
+
+const char *reel__sdir_stalled(struct reel_sdir *sd, int64_t now, char *buf, size_t cap)
+{
+    int64_t since = sd->w.busy_since;
+    if (!since || (sd->y.busy_since && sd->y.busy_since < since))
+        since = sd->y.busy_since;
+    bool slow = since && now - since >= sd->s->cfg.stall_ns;
+    bool full = sd->w.out * (size_t)REEL_BATCH_CAP >= REEL_IO_QUEUE_MAX;
+    buf[0] = 0;
+    if (slow)
+        reel__fmt(buf, cap, "storage stalled: %s not answering (a write or sync has waited %.0f s)", sd->d->path,
+                  (double)(now - since) / REEL_NS_PER_SEC);
+    else if (full)
+        reel__fmt(buf, cap, "storage stalled: %s too slow (%u MiB waiting to be written)", sd->d->path,
+                  REEL_IO_QUEUE_MAX >> 20);
+    if (buf[0] && !sd->stall_logged) {
+        sd->stall_logged = true;
+        reel__event(sd->s, REEL_LOG_ERROR, "%s; its cameras stop recording until it answers", buf);
+    } else if (!buf[0] && sd->stall_logged) {
+        sd->stall_logged = false;
+        reel__event(sd->s, REEL_LOG_INFO, "storage dir %s: answering again", sd->d->path);
+    }
+    return buf;
+}
+
+/* fds of freed recordings, closed once sd->mu is released */
+struct fdlist {
+    int *v;
+    size_t n, cap;
+};
+
+static void fdlist_add(struct fdlist *l, int fd)
+{
+    if (fd < 0)
+        return;
+    if (reel_array_grow(&l->v, &l->cap, l->n, sizeof(*l->v), 16) < 0) {
+        close(fd); /* out of memory: close it here */
+        return;
+    }
+    l->v[l->n++] = fd;
+}
+
+static void fdlist_close(struct fdlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        close(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = l->cap = 0;
 }
 
 /* ---- syncer ---- */
@@ -43,11 +113,12 @@ static int64_t real_mono_ns(void)
  * write lock (the busy timeout waits up to 10 s) delays durability but loses
  * nothing: frames wait in memory. A wait longer than a checkpoint interval
  * is reported, once per spell. */
-static int begin_write(struct reel_store *s, const char *what, struct reel_err *err)
+static int begin_write(struct reel_sdir *sd, const char *what, struct reel_err *err)
 {
-    int64_t t0 = real_mono_ns();
-    int r = reel__db_exec(s->sdb, "BEGIN IMMEDIATE", err);
-    int64_t waited = real_mono_ns() - t0;
+    struct reel_store *s = sd->s;
+    int64_t t0 = reel_clock_mono(s->clock);
+    int r = reel__db_exec(sd->y.db, "BEGIN IMMEDIATE", err);
+    int64_t waited = reel_clock_mono(s->clock) - t0;
     if (waited >= s->cfg.checkpoint_ns && waited >= REEL_NS_PER_SEC / 2)
         reel__event(s, REEL_LOG_WARN, "database busy: the %s waited %.1f s for the write lock on %s/reel.db "
                     "(another process writing it?); frames are kept in memory meanwhile", what,
@@ -56,16 +127,18 @@ static int begin_write(struct reel_store *s, const char *what, struct reel_err *
 }
 
 /* Inserts rows for wanted recordings (one commit), then creates their files. */
-static void prepare_files(struct reel_store *s)
+static void prepare_files(struct reel_sdir *sd)
 {
+    struct reel_store *s = sd->s;
     struct reel_rec *todo[256];
     size_t n = 0;
-    pthread_mutex_lock(&s->mu);
-    for (struct reel_rec **pp = &s->recs; *pp;) {
+    struct fdlist fds = { 0 };
+    pthread_mutex_lock(&sd->mu);
+    for (struct reel_rec **pp = &sd->recs; *pp;) {
         struct reel_rec *x = *pp;
         if (x->state == REC_REQ && x->discard && !x->in_use) {
             *pp = x->next; /* never created: nothing to undo */
-            reel__rec_free(s, x);
+            fdlist_add(&fds, reel__rec_free(sd, x));
             continue;
         }
         if (x->state == REC_REQ && n < 256) {
@@ -74,15 +147,16 @@ static void prepare_files(struct reel_store *s)
         }
         pp = &x->next;
     }
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&sd->mu);
+    fdlist_close(&fds);
     if (n == 0)
         return;
     struct reel_err err;
-    int r = begin_write(s, "creation of new recordings", &err);
+    int r = begin_write(sd, "creation of new recordings", &err);
     sqlite3_stmt *st = NULL;
-    if (r == 0 && sqlite3_prepare_v2(s->sdb, "INSERT INTO recording (id, camera_id, dir_id, open) VALUES (?, ?, ?, 1)",
+    if (r == 0 && sqlite3_prepare_v2(sd->y.db, "INSERT INTO recording (id, camera_id, dir_id, open) VALUES (?, ?, ?, 1)",
                                      -1, &st, NULL) != SQLITE_OK)
-        r = reel__db_err(s->sdb, SQLITE_ERROR, &err, "preparing recording insert");
+        r = reel__db_err(sd->y.db, SQLITE_ERROR, &err, "preparing recording insert");
     for (size_t i = 0; r == 0 && i < n; i++) {
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, todo[i]->id);
@@ -90,13 +164,13 @@ static void prepare_files(struct reel_store *s)
         sqlite3_bind_int64(st, 3, todo[i]->dir_id);
         int rc = sqlite3_step(st);
         if (rc != SQLITE_DONE)
-            r = reel__db_err(s->sdb, rc, &err, "inserting recording rows");
+            r = reel__db_err(sd->y.db, rc, &err, "inserting recording rows");
     }
     sqlite3_finalize(st);
     if (r == 0)
-        r = reel__db_exec(s->sdb, "COMMIT", &err);
+        r = reel__db_exec(sd->y.db, "COMMIT", &err);
     if (r < 0)
-        sqlite3_exec(s->sdb, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_exec(sd->y.db, "ROLLBACK", NULL, NULL, NULL);
     int64_t failed[256];
     size_t nfailed = 0;
     for (size_t i = 0; i < n; i++) {
@@ -106,7 +180,8 @@ static void prepare_files(struct reel_store *s)
         if (r < 0) {
             reel__fmt(msg, sizeof(msg), "%s", err.msg);
         } else {
-            const struct reel_dir_rt *d = reel__dir(s, x->dir_id);
+            const struct reel_dir_rt *d = sd->d;
+            disk_busy(sd, true);
             char camdir[4200];
             reel__fmt(camdir, sizeof(camdir), "%s/%" PRId64, d ? d->path : "?", x->camera_id);
             if (mkdir(camdir, 0700) == 0)
@@ -119,34 +194,35 @@ static void prepare_files(struct reel_store *s)
                 close(fd);
                 fd = -1;
             }
+            disk_busy(sd, false);
             if (fd < 0)
                 failed[nfailed++] = x->id;
         }
         if (fd < 0)
             reel__event(s, REEL_LOG_ERROR, "camera %" PRId64 ": %s", x->camera_id, msg);
-        pthread_mutex_lock(&s->mu);
+        /* O_DIRECT where the filesystem takes it (writer.c); else the page cache */
+        int fl = fd < 0 || s->cfg.buffered_io ? -1 : fcntl(fd, F_GETFL);
+        bool direct = fl >= 0 && fcntl(fd, F_SETFL, fl | O_DIRECT) == 0;
+        pthread_mutex_lock(&sd->mu);
         if (fd >= 0) {
-            /* O_DIRECT where the filesystem takes it (writer.c); else the page cache */
-            int fl = s->cfg.buffered_io ? -1 : fcntl(fd, F_GETFL);
-            bool direct = fl >= 0 && fcntl(fd, F_SETFL, fl | O_DIRECT) == 0;
             x->fd = fd;
             x->direct = direct;
             x->state = REC_READY;
-            reel__writer_ready(s, x); /* full batches that waited for the file */
+            reel__writer_ready(sd, x); /* full batches that waited for the file */
             if (x->closing) {
-                int e = reel__writer_submit(s, x, true);
+                int e = reel__writer_submit(sd, x, true);
                 if (e < 0)
-                    reel__rec_write_failed(s, x, e);
+                    reel__rec_write_failed(sd, x, e);
             }
         } else {
             x->state = REC_FAILED;
             x->io_error = true;
             reel__fmt(x->error, sizeof(x->error), "%s", msg);
         }
-        pthread_mutex_unlock(&s->mu);
+        pthread_mutex_unlock(&sd->mu);
     }
     if (nfailed)
-        reel__delete_recordings(s, s->sdb, failed, nfailed, NULL, &err);
+        reel__delete_recordings(s, sd->y.db, failed, nfailed, NULL, &err);
 }
 
 struct ckpt_item {
@@ -155,20 +231,23 @@ struct ckpt_item {
     uint8_t *index;
     int64_t run_id, run_index, start90k, sample_entry_id;
     uint64_t file_end;
+    int64_t camera_id;
     bool final, discard, sync_failed, done;
     int sync_errno;
 };
 
-static void checkpoint(struct reel_store *s)
+static void checkpoint(struct reel_sdir *sd)
 {
+    struct reel_store *s = sd->s;
     size_t cap = 0, n = 0;
     struct ckpt_item *items = NULL;
-    pthread_mutex_lock(&s->mu);
-    for (struct reel_rec **pp = &s->recs; *pp;) {
+    struct fdlist fds = { 0 };
+    pthread_mutex_lock(&sd->mu);
+    for (struct reel_rec **pp = &sd->recs; *pp;) {
         struct reel_rec *x = *pp;
         if (x->state == REC_FAILED && (x->closing || x->discard)) {
             *pp = x->next; /* its row is already gone */
-            reel__rec_free(s, x);
+            fdlist_add(&fds, reel__rec_free(sd, x));
             continue;
         }
         pp = &x->next;
@@ -179,9 +258,9 @@ static void checkpoint(struct reel_store *s)
         if (x->bbuf && !x->io_error) {
             /* what the batch holds goes to the writer too (all of it, buffer
              * included, once the run is done with the recording) */
-            int e = reel__writer_submit(s, x, x->closing);
+            int e = reel__writer_submit(sd, x, x->closing);
             if (e < 0)
-                reel__rec_write_failed(s, x, e);
+                reel__rec_write_failed(sd, x, e);
         }
         bool final = x->closing && (!x->bbuf || x->io_error);
         bool changed = memcmp(&x->good, &x->committed, sizeof(x->good)) != 0;
@@ -204,6 +283,7 @@ static void checkpoint(struct reel_store *s)
         it->sample_entry_id = x->sample_entry_id;
         it->final = final;
         it->discard = x->discard;
+        it->camera_id = x->camera_id;
         n++;
     }
     /* wait until the writer has written what each snapshot describes; a
@@ -216,13 +296,13 @@ static void checkpoint(struct reel_store *s)
         /* a closing recording gets no more jobs: wait for all of them, so
          * that none refers to it once it is freed */
         int urgent = 0;
-        while (!x->stalled && s->writer_running &&
+        while (!x->stalled && sd->w.running &&
                (x->closing ? x->inflight > 0 : !x->io_error && x->written < it->snap.bytes)) {
             if (!urgent)
-                reel__writer_urgent(s, urgent = 1);
-            pthread_cond_wait(&s->wdone, &s->mu);
+                reel__writer_urgent(sd, urgent = 1);
+            pthread_cond_wait(&sd->w.done, &sd->mu);
         }
-        reel__writer_urgent(s, -urgent);
+        reel__writer_urgent(sd, -urgent);
         if (x->io_error) {
             it->snap = x->committed;
         } else if (x->written < it->snap.bytes) {
@@ -233,19 +313,28 @@ static void checkpoint(struct reel_store *s)
             it->final = false;
         it->file_end = x->file_end;
     }
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&sd->mu);
+    fdlist_close(&fds);
 
-    /* durability of the data before the rows that describe it */
+    /* durability of the data before the rows that describe it (never inside
+     * a transaction: the other directories' syncers commit meanwhile) */
     for (size_t i = 0; i < n; i++) {
         struct ckpt_item *it = &items[i];
         if (it->discard)
             continue;
         bool cut = it->final && it->file_end > it->snap.bytes;
+        disk_busy(sd, true);
         if (cut && ftruncate(it->x->fd, (off_t)it->snap.bytes) < 0)
             cut = false; /* recovery cuts it back at the next start */
-        if (!cut && memcmp(&it->snap, &it->x->committed, sizeof(it->snap)) == 0)
+        if (!cut && memcmp(&it->snap, &it->x->committed, sizeof(it->snap)) == 0) {
+            disk_busy(sd, false);
             continue;
-        if (fdatasync(it->x->fd) < 0) {
+        }
+        int sr = fdatasync(it->x->fd);
+        int se = errno;
+        disk_busy(sd, false);
+        errno = se;
+        if (sr < 0) {
             /* never retry a failed fsync: the kernel may have dropped the pages */
             it->sync_failed = true;
             it->sync_errno = errno;
@@ -255,13 +344,29 @@ static void checkpoint(struct reel_store *s)
         }
     }
     struct reel_err err;
-    int r = begin_write(s, "checkpoint", &err);
+    int r = begin_write(sd, "checkpoint", &err);
+    /* sample entries first (a committed recording never references an
+     * uncommitted entry), then the queued outages, then the recordings */
+    int64_t entries_max = 0;
+    size_t nout = 0;
+    if (r == 0)
+        r = reel__entries_write(s, sd->y.db, &entries_max);
+    if (r == 0) {
+        /* a failed outage write is undone alone and left queued for the next commit */
+        sqlite3_exec(sd->y.db, "SAVEPOINT outages", NULL, NULL, NULL);
+        if (reel__outages_write(s, sd->y.db, &nout) < 0) {
+            sqlite3_exec(sd->y.db, "ROLLBACK TO outages", NULL, NULL, NULL);
+            reel__outages_done(s, nout, false);
+            nout = 0;
+        }
+        sqlite3_exec(sd->y.db, "RELEASE outages", NULL, NULL, NULL);
+    }
     sqlite3_stmt *st = NULL;
-    if (r == 0 && sqlite3_prepare_v2(s->sdb,
+    if (r == 0 && sqlite3_prepare_v2(sd->y.db,
                                      "UPDATE recording SET run_id = ?, run_index = ?, start90k = ?, wall_duration90k = ?, "
                                      "media_duration90k = ?, frames = ?, bytes = ?, sample_entry_id = ?, open = ?, "
                                      "video_index = ? WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
-        r = reel__db_err(s->sdb, SQLITE_ERROR, &err, "preparing checkpoint");
+        r = reel__db_err(sd->y.db, SQLITE_ERROR, &err, "preparing checkpoint");
     for (size_t i = 0; r == 0 && i < n; i++) {
         struct ckpt_item *it = &items[i];
         if (it->discard)
@@ -287,20 +392,36 @@ static void checkpoint(struct reel_store *s)
             it->done = true;
         else
             reel__event(s, REEL_LOG_ERROR, "recording %" PRId64 ": checkpoint update failed: %s", it->x->id,
-                        sqlite3_errmsg(s->sdb));
+                        sqlite3_errmsg(sd->y.db));
     }
     sqlite3_finalize(st);
     if (r == 0)
-        r = reel__db_exec(s->sdb, "COMMIT", &err);
+        r = reel__db_exec(sd->y.db, "COMMIT", &err);
     if (r < 0) {
-        sqlite3_exec(s->sdb, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_exec(sd->y.db, "ROLLBACK", NULL, NULL, NULL);
         reel__event(s, REEL_LOG_ERROR, "checkpoint failed: %s; will retry", err.msg);
         for (size_t i = 0; i < n; i++)
             items[i].done = false;
     }
+    reel__outages_done(s, nout, r == 0);
+    if (r == 0)
+        reel__entries_done(s, entries_max);
+    /* the hub hears of frames once they are durable */
+    for (size_t i = 0; r == 0 && s->cfg.on_recording && i < n; i++) {
+        struct ckpt_item *it = &items[i];
+        if (!it->done || it->snap.frames == 0 ||
+            (!it->final && memcmp(&it->snap, &it->x->committed, sizeof(it->snap)) == 0))
+            continue;
+        struct reel_recording_event ev = {
+            .camera_id = it->camera_id, .recording_id = it->x->id, .run_id = it->run_id,
+            .start90k = it->start90k, .wall_duration90k = it->snap.wall_dur, .frames = it->snap.frames,
+            .bytes = it->snap.bytes, .closed = it->final || it->sync_failed,
+        };
+        s->cfg.on_recording(s->cfg.opaque, &ev);
+    }
     int64_t *del = calloc(n ? n : 1, sizeof(int64_t));
     size_t ndel = 0;
-    pthread_mutex_lock(&s->mu);
+    pthread_mutex_lock(&sd->mu);
     for (size_t i = 0; i < n; i++) {
         struct ckpt_item *it = &items[i];
         struct reel_rec *x = it->x;
@@ -315,126 +436,266 @@ static void checkpoint(struct reel_store *s)
             if (it->final || (it->sync_failed && x->closing)) {
                 if (it->snap.frames == 0 && del)
                     del[ndel++] = x->id; /* nothing was ever committed */
-                reel__rec_unlink(s, x);
-                reel__rec_free(s, x);
+                reel__rec_unlink(sd, x);
+                fdlist_add(&fds, reel__rec_free(sd, x));
             }
         } else if (it->discard && del) {
             del[ndel++] = x->id;
-            reel__rec_unlink(s, x);
-            reel__rec_free(s, x);
+            reel__rec_unlink(sd, x);
+            fdlist_add(&fds, reel__rec_free(sd, x));
         }
         free(it->index);
     }
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&sd->mu);
+    fdlist_close(&fds);
     free(items);
     if (ndel)
-        reel__delete_recordings(s, s->sdb, del, ndel, NULL, &err);
+        reel__delete_recordings(s, sd->y.db, del, ndel, NULL, &err);
     free(del);
+}
+
+/* The directory's pipeline at its end, on the syncer thread: a closing
+ * recording whose file was created in the last cycle gets its final
+ * checkpoint, the writer stops once it has written everything, the
+ * recordings are freed. */
+static void syncer_finish(struct reel_sdir *sd)
+{
+    prepare_files(sd);
+    checkpoint(sd);
+    checkpoint(sd);
+    pthread_mutex_lock(&sd->mu);
+    sd->w.stop = true;
+    pthread_cond_signal(&sd->w.cond);
+    pthread_mutex_unlock(&sd->mu);
+    /* untimed: reel_store_close bounds its own wait for this thread */
+    reel__writer_stop(sd, INT64_MAX);
+    struct fdlist fds = { 0 };
+    pthread_mutex_lock(&sd->mu);
+    while (sd->recs) {
+        struct reel_rec *x = sd->recs;
+        sd->recs = x->next;
+        fdlist_add(&fds, reel__rec_free(sd, x));
+    }
+    reel__writer_pool_free(sd);
+    pthread_mutex_unlock(&sd->mu);
+    fdlist_close(&fds);
 }
 
 static void *syncer_main(void *arg)
 {
-    struct reel_store *s = arg;
-    int64_t next_ckpt = real_mono_ns() + s->cfg.checkpoint_ns;
-    pthread_mutex_lock(&s->mu);
+    struct reel_sdir *sd = arg;
+    struct reel_store *s = sd->s;
+    const struct reel_clock *clk = s->clock;
+    int64_t next_ckpt = reel_clock_mono(clk) + s->cfg.checkpoint_ns;
+    pthread_mutex_lock(&sd->mu);
     for (;;) {
-        int64_t now = real_mono_ns();
-        bool due = now >= next_ckpt || s->ckpt_req != s->ckpt_done || s->stop;
-        if (!due && !s->work) {
-            struct timespec ts = { .tv_sec = next_ckpt / REEL_NS_PER_SEC, .tv_nsec = next_ckpt % REEL_NS_PER_SEC };
-            pthread_cond_timedwait(&s->cond, &s->mu, &ts);
+        if (sd->y.nospace)
+            reel__writer_nospace(sd); /* disk full: free space, or fail what cannot be written */
+        int64_t now = reel_clock_mono(clk);
+        bool due = now >= next_ckpt || sd->y.ckpt_req != sd->y.ckpt_done || sd->y.stop;
+        if (!due && !sd->y.work) {
+            /* the store's clock decides when a checkpoint is due; the wait
+             * itself is in real time, at most a second at a time, so that a
+             * test's clock moved forward is seen */
+            int64_t rel = next_ckpt - now;
+            reel__cond_wait_rel(&sd->y.cond, &sd->mu, rel < REEL_NS_PER_SEC ? rel : REEL_NS_PER_SEC);
             continue;
         }
-        bool stopping = s->stop;
-        uint64_t serving = s->ckpt_req;
-        s->work = false;
-        pthread_mutex_unlock(&s->mu);
-        prepare_files(s);
+        bool stopping = sd->y.stop;
+        uint64_t serving = sd->y.ckpt_req;
+        sd->y.work = false;
+        pthread_mutex_unlock(&sd->mu);
+        prepare_files(sd);
         if (due) {
-            checkpoint(s);
+            checkpoint(sd);
             struct reel_err err;
-            if (reel__retention(s, s->sdb, &err) < 0)
+            if (reel__retention(s, sd->y.db, sd->d->id, &err) < 0)
                 reel__event(s, REEL_LOG_ERROR, "retention: %s", err.msg);
-            next_ckpt = real_mono_ns() + s->cfg.checkpoint_ns;
+            next_ckpt = reel_clock_mono(clk) + s->cfg.checkpoint_ns;
         }
-        pthread_mutex_lock(&s->mu);
-        s->cycles++;
+        if (stopping)
+            syncer_finish(sd);
+        pthread_mutex_lock(&sd->mu);
+        sd->y.cycles++;
         if (due)
-            s->ckpt_done = serving;
-        pthread_cond_broadcast(&s->done_cond);
+            sd->y.ckpt_done = serving;
+        if (stopping)
+            sd->y.exited = true;
+        pthread_cond_broadcast(&sd->y.done_cond);
         if (stopping)
             break;
     }
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&sd->mu);
     return NULL;
 }
 
-int reel__syncer_start(struct reel_store *s, struct reel_err *err)
+static void sdir_free(struct reel_sdir *sd)
 {
-    int r = reel__writer_start(s, err);
-    if (r < 0)
+    sqlite3_close(sd->y.db);
+    pthread_mutex_destroy(&sd->mu);
+    pthread_cond_destroy(&sd->y.cond);
+    pthread_cond_destroy(&sd->y.done_cond);
+    pthread_cond_destroy(&sd->w.cond);
+    pthread_cond_destroy(&sd->w.done);
+    free(sd);
+}
+
+/* Starts the pipeline of one usable directory: its own db connection, its
+ * writer, its syncer. */
+static int sdir_start(struct reel_store *s, struct reel_dir_rt *d, struct reel_err *err)
+{
+    struct reel_sdir *sd = calloc(1, sizeof(*sd));
+    if (!sd)
+        return reel_err_set(err, ENOMEM, "out of memory");
+    sd->s = s;
+    sd->d = d;
+    pthread_mutex_init(&sd->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&sd->y.cond, &ca);
+    pthread_cond_init(&sd->y.done_cond, &ca);
+    pthread_cond_init(&sd->w.cond, &ca);
+    pthread_cond_init(&sd->w.done, &ca);
+    pthread_condattr_destroy(&ca);
+    int r = reel__open_db(s->datadir, &sd->y.db, err);
+    if (r == 0)
+        r = reel__writer_start(sd, err);
+    if (r < 0) {
+        sdir_free(sd);
         return r;
-    int e = pthread_create(&s->syncer, NULL, syncer_main, s);
-    if (e)
+    }
+    int e = pthread_create(&sd->y.thread, NULL, syncer_main, sd);
+    if (e) {
+        reel__writer_stop(sd, INT64_MAX);
+        reel__writer_pool_free(sd);
+        sdir_free(sd);
         return reel_err_set(err, e, "cannot start the syncer thread: %s", strerror(e));
-    s->syncer_running = true;
+    }
+    sd->y.running = true;
+    d->sd = sd;
     return 0;
 }
 
-void reel__syncer_stop(struct reel_store *s)
+int reel__pipelines_start(struct reel_store *s, struct reel_err *err)
 {
-    if (!s->syncer_running) {
-        reel__writer_stop(s);
+    (void)err;
+    for (size_t i = 0; i < s->ndirs; i++) {
+        struct reel_dir_rt *d = &s->dirs[i];
+        if (!d->usable)
+            continue;
+        struct reel_err e2 = { "" };
+        if (sdir_start(s, d, &e2) < 0) {
+            /* this directory does not record; the others do */
+            d->usable = false;
+            reel__fmt(d->error, sizeof(d->error), "storage dir %s: %s", d->path, e2.msg);
+            reel__event(s, REEL_LOG_ERROR, "%s; not recording into it", d->error);
+        }
+    }
+    s->recording = true;
+    return 0;
+}
+
+void reel__pipelines_stop(struct reel_store *s)
+{
+    if (!s->recording)
         return;
+    /* every directory makes its last cycle at once, in parallel */
+    for (size_t i = 0; i < s->ndirs; i++) {
+        struct reel_sdir *sd = s->dirs[i].sd;
+        if (!sd)
+            continue;
+        pthread_mutex_lock(&sd->mu);
+        sd->y.stop = true;
+        pthread_cond_signal(&sd->y.cond);
+        pthread_mutex_unlock(&sd->mu);
     }
-    /* a last cycle, with everything closed, makes everything durable */
-    pthread_mutex_lock(&s->mu);
-    s->stop = true;
-    pthread_cond_signal(&s->cond);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->syncer, NULL);
-    s->syncer_running = false;
-    /* a closing recording whose file was created in the last cycle gets its final checkpoint */
-    prepare_files(s);
-    checkpoint(s);
-    checkpoint(s);
-    reel__writer_stop(s);
-    while (s->recs) {
-        struct reel_rec *x = s->recs;
-        s->recs = x->next;
-        reel__rec_free(s, x);
+    int64_t deadline = real_ns(CLOCK_MONOTONIC) + REEL_CLOSE_WAIT_NS;
+    bool abandoned = false;
+    for (size_t i = 0; i < s->ndirs; i++) {
+        struct reel_sdir *sd = s->dirs[i].sd;
+        if (!sd)
+            continue;
+        pthread_mutex_lock(&sd->mu);
+        while (!sd->y.exited) {
+            int64_t rel = deadline - real_ns(CLOCK_MONOTONIC);
+            if (rel <= 0 || reel__cond_wait_rel(&sd->y.done_cond, &sd->mu, rel) == ETIMEDOUT)
+                break;
+        }
+        bool exited = sd->y.exited;
+        size_t open = 0;
+        uint64_t queued = sd->w.out;
+        for (struct reel_rec *x = sd->recs; x; x = x->next)
+            open += x->in_use && !x->discard;
+        pthread_mutex_unlock(&sd->mu);
+        if (exited) {
+            pthread_join(sd->y.thread, NULL);
+            sdir_free(sd);
+        } else {
+            /* the thread is stuck in a system call on a disk that does not
+             * answer: it and its memory stay (a process about to exit) */
+            abandoned = true;
+            reel__event(s, REEL_LOG_ERROR, "storage dir %s: not answering after %.0f s at close; %zu recordings "
+                        "and %zu MiB of queued frames not made durable past their last checkpoint "
+                        "(recovery at the next start keeps what was committed)", s->dirs[i].path,
+                        (double)REEL_CLOSE_WAIT_NS / REEL_NS_PER_SEC, open, (size_t)(queued * REEL_BATCH_CAP >> 20));
+        }
+        s->dirs[i].sd = NULL;
     }
-    reel__writer_pool_free(s);
+    s->recording = false;
+    if (abandoned) {
+        /* the stuck threads still point at s: it is left allocated, and they
+         * report nothing more (racy by design: they may be mid-call) */
+        s->abandoned = true;
+        s->cfg.on_event = NULL;
+        s->cfg.on_recording = NULL;
+    }
 }
 
 int reel_store_sync(struct reel_store *s, struct reel_err *err)
 {
-    if (!s->syncer_running)
+    if (!s->recording)
         return reel_err_set(err, EPERM, "store not opened for recording");
-    pthread_mutex_lock(&s->mu);
-    uint64_t mine = ++s->ckpt_req;
-    pthread_cond_signal(&s->cond);
-    while (s->ckpt_done < mine && !s->stop)
-        pthread_cond_wait(&s->done_cond, &s->mu);
-    pthread_mutex_unlock(&s->mu);
+    uint64_t mine[REEL_MAX_DIRS] = { 0 };
+    for (size_t i = 0; i < s->ndirs; i++) {
+        struct reel_sdir *sd = s->dirs[i].sd;
+        if (!sd)
+            continue;
+        pthread_mutex_lock(&sd->mu);
+        mine[i] = ++sd->y.ckpt_req;
+        pthread_cond_signal(&sd->y.cond);
+        pthread_mutex_unlock(&sd->mu);
+    }
+    for (size_t i = 0; i < s->ndirs; i++) {
+        struct reel_sdir *sd = s->dirs[i].sd;
+        if (!sd)
+            continue;
+        pthread_mutex_lock(&sd->mu);
+        while (sd->y.ckpt_done < mine[i] && !sd->y.exited)
+            pthread_cond_wait(&sd->y.done_cond, &sd->mu);
+        pthread_mutex_unlock(&sd->mu);
+    }
     return 0;
 }
 
 /* ---- retention and freeing space ---- */
 
-int reel__retention(struct reel_store *s, sqlite3 *db, struct reel_err *err)
+int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct reel_err *err)
 {
     sqlite3_stmt *cams, *recs, *tot;
     if (sqlite3_prepare_v2(db, "SELECT id, name, retain_bytes, retain_seconds FROM camera "
-                               "WHERE retain_bytes > 0 OR retain_seconds > 0", -1, &cams, NULL) != SQLITE_OK)
+                               "WHERE (retain_bytes > 0 OR retain_seconds > 0) AND (?1 < 0 OR dir_id = ?1)", -1, &cams,
+                           NULL) != SQLITE_OK)
         return reel__db_err(db, SQLITE_ERROR, err, "retention");
+    sqlite3_bind_int64(cams, 1, dir_id);
     if (sqlite3_prepare_v2(db, "SELECT COALESCE(SUM(bytes), 0) FROM recording WHERE camera_id = ?", -1, &tot, NULL) !=
         SQLITE_OK) {
         sqlite3_finalize(cams);
         return reel__db_err(db, SQLITE_ERROR, err, "retention");
     }
-    if (sqlite3_prepare_v2(db, "SELECT id, bytes, start90k + wall_duration90k FROM recording WHERE camera_id = ? "
-                               "AND open = 0 AND frames > 0 ORDER BY start90k, id LIMIT 10000", -1, &recs, NULL) !=
+    if (sqlite3_prepare_v2(db, "SELECT id, bytes, start90k + wall_duration90k FROM recording WHERE camera_id = ?1 "
+                               "AND (?2 < 0 OR dir_id = ?2) AND open = 0 AND frames > 0 ORDER BY start90k, id "
+                               "LIMIT 10000", -1, &recs, NULL) !=
         SQLITE_OK) {
         sqlite3_finalize(cams);
         sqlite3_finalize(tot);
@@ -475,6 +736,7 @@ int reel__retention(struct reel_store *s, sqlite3 *db, struct reel_err *err)
         int64_t freed = 0;
         sqlite3_reset(recs);
         sqlite3_bind_int64(recs, 1, cam);
+        sqlite3_bind_int64(recs, 2, dir_id);
         while (sqlite3_step(recs) == SQLITE_ROW) {
             int64_t id = sqlite3_column_int64(recs, 0), bytes = sqlite3_column_int64(recs, 1);
             int64_t end = sqlite3_column_int64(recs, 2);
@@ -508,7 +770,7 @@ int reel_store_retention(struct reel_store *s, struct reel_err *err)
 {
     if (s->cfg.mode == REEL_STORE_READ)
         return reel_err_set(err, EROFS, "retention: store opened read-only");
-    return reel__retention(s, s->db, err);
+    return reel__retention(s, s->db, -1, err);
 }
 
 int reel_store_free_oldest(struct reel_store *s, int64_t dir_id, unsigned max, unsigned *ret_deleted,
@@ -516,11 +778,17 @@ int reel_store_free_oldest(struct reel_store *s, int64_t dir_id, unsigned max, u
 {
     if (s->cfg.mode == REEL_STORE_READ)
         return reel_err_set(err, EROFS, "freeing space: store opened read-only");
+    return reel__free_oldest(s, s->db, dir_id, max, ret_deleted, err);
+}
+
+int reel__free_oldest(struct reel_store *s, sqlite3 *db, int64_t dir_id, unsigned max, unsigned *ret_deleted,
+                      struct reel_err *err)
+{
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT r.id, r.bytes, c.name FROM recording r JOIN camera c ON c.id = r.camera_id "
+    if (sqlite3_prepare_v2(db, "SELECT r.id, r.bytes, c.name FROM recording r JOIN camera c ON c.id = r.camera_id "
                                   "WHERE r.dir_id = ? AND r.open = 0 AND r.frames > 0 ORDER BY r.start90k, r.id LIMIT ?",
                            -1, &st, NULL) != SQLITE_OK)
-        return reel__db_err(s->db, SQLITE_ERROR, err, "freeing space");
+        return reel__db_err(db, SQLITE_ERROR, err, "freeing space");
     sqlite3_bind_int64(st, 1, dir_id);
     sqlite3_bind_int64(st, 2, max);
     struct victim {
@@ -543,7 +811,7 @@ int reel_store_free_oldest(struct reel_store *s, int64_t dir_id, unsigned max, u
     int r = 0;
     const struct reel_dir_rt *d = reel__dir(s, dir_id);
     for (size_t i = 0; r == 0 && i < nv; i++) {
-        r = reel__delete_recordings(s, s->db, &v[i].id, 1, "deleted: disk full", err);
+        r = reel__delete_recordings(s, db, &v[i].id, 1, "deleted: disk full", err);
         if (r == 0) {
             n++;
             reel__event(s, REEL_LOG_WARN, "storage dir %s: disk full: deleted recording %" PRId64 " of camera %s (%" PRId64 " bytes)",

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The store's writer thread: it takes the sample-file writes off the event
- * loop. The loop thread fills a recording's batch buffer (REEL_BATCH_CAP,
- * aligned); a full batch becomes a job on one FIFO queue and the loop takes a
- * fresh buffer from a small pool. The syncer, at each checkpoint, queues the
+ * The writer thread of one storage directory (one per usable directory): it
+ * takes the sample-file writes off the event loop. The loop thread fills a
+ * recording's batch buffer (REEL_BATCH_CAP, aligned); a full batch becomes a
+ * job on the directory's FIFO queue and the loop takes a fresh buffer from
+ * the directory's small pool. The loop never waits for the writer: a
+ * directory whose writes do not complete is reported stalled to the run
+ * (reel__sdir_stalled in syncer.c), which fails instead of waiting. The syncer, at each checkpoint, queues the
  * not yet written part of every batch ("partial" jobs) and waits until the
  * writer has written what its snapshot describes, then fdatasyncs.
  *
@@ -37,13 +40,14 @@
  * the loop only appends above it, so nobody writes them while they are read.
  *
  * Disk full: a job that fails with ENOSPC is set aside (x->stalled), and so
- * is every later job of that recording, in order; s->nospace tells the loop
- * thread, which frees the directory's oldest recording and puts the set-aside
- * jobs back at the head of the queue, or, with nothing left to delete, fails
- * them (reel__writer_nospace). Any other write error closes the recording at its
+ * is every later job of that recording, in order; sd->y.nospace wakes the
+ * directory's syncer, which frees the directory's oldest recording and puts
+ * the set-aside jobs back at the head of the queue, or, with nothing left to
+ * delete, fails them (reel__writer_nospace). The loop thread never commits.
+ * Any other write error closes the recording at its
  * last checkpoint (reel__rec_write_failed in run.c).
  *
- * Everything here runs under s->mu except the pwrite calls themselves.
+ * Everything here runs under sd->mu except the pwrite calls themselves.
  */
 #include "store/store_int.h"
 
@@ -74,50 +78,42 @@ static uint8_t *buf_map(void)
     return p == MAP_FAILED ? NULL : p;
 }
 
-void reel__writer_buf_free(struct reel_store *s, uint8_t *p)
+void reel__writer_buf_free(struct reel_sdir *sd, uint8_t *p)
 {
     if (!p)
         return;
     munmap(p, REEL_BATCH_CAP);
-    s->nbufs--;
+    sd->w.nbufs--;
 }
 
-uint8_t *reel__writer_buf_get(struct reel_store *s)
+uint8_t *reel__writer_buf_get(struct reel_sdir *sd)
 {
-    /* a writer that falls behind makes the loop wait here, as a full page
-     * cache would make write(2) wait; not while the disk is full, which the
-     * loop thread itself must resolve */
-    int urgent = 0;
-    while (s->npool == 0 && s->wq_bytes >= REEL_IO_QUEUE_CAP && s->writer_running && !s->nospace) {
-        if (!urgent)
-            reel__writer_urgent(s, urgent = 1);
-        pthread_cond_wait(&s->wdone, &s->mu);
-    }
-    reel__writer_urgent(s, -urgent);
-    if (s->npool)
-        return s->pool[--s->npool];
+    /* never waits: a writer that falls behind is the run's to judge
+     * (reel__sdir_stalled), so that a hung disk never holds the loop */
+    if (sd->w.npool)
+        return sd->w.pool[--sd->w.npool];
     uint8_t *p = buf_map();
-    if (p && ++s->nbufs > s->nbufs_peak)
-        s->nbufs_peak = s->nbufs;
+    if (p && ++sd->w.nbufs > sd->w.nbufs_peak)
+        sd->w.nbufs_peak = sd->w.nbufs;
     return p;
 }
 
-static void buf_put(struct reel_store *s, uint8_t *p)
+static void buf_put(struct reel_sdir *sd, uint8_t *p)
 {
     if (!p)
         return;
-    if (s->npool < REEL_IO_POOL_KEEP)
-        s->pool[s->npool++] = p;
+    if (sd->w.npool < REEL_IO_POOL_KEEP)
+        sd->w.pool[sd->w.npool++] = p;
     else
-        reel__writer_buf_free(s, p);
+        reel__writer_buf_free(sd, p);
 }
 
-void reel__writer_pool_free(struct reel_store *s)
+void reel__writer_pool_free(struct reel_sdir *sd)
 {
-    while (s->npool)
-        reel__writer_buf_free(s, s->pool[--s->npool]);
-    while (s->ntails)
-        free(s->tails[--s->ntails]);
+    while (sd->w.npool)
+        reel__writer_buf_free(sd, sd->w.pool[--sd->w.npool]);
+    while (sd->w.ntails)
+        free(sd->w.tails[--sd->w.ntails]);
 }
 
 /* ---- jobs ---- */
@@ -131,70 +127,74 @@ static void list_append(struct reel_wjob **head, struct reel_wjob ***tail, struc
     *tail = &j->next;
 }
 
-static void enqueue(struct reel_store *s, struct reel_wjob *j)
+static void enqueue(struct reel_sdir *sd, struct reel_wjob *j)
 {
-    list_append(&s->wq, &s->wq_tail, j);
-    s->wq_len++;
+    list_append(&sd->w.q, &sd->w.q_tail, j);
+    sd->w.q_len++;
     if (j->release) {
-        s->wq_bytes += REEL_BATCH_CAP;
-        if (s->wq_bytes > s->wq_peak)
-            s->wq_peak = s->wq_bytes;
+        sd->w.q_bytes += REEL_BATCH_CAP;
+        if (sd->w.q_bytes > sd->w.q_peak)
+            sd->w.q_peak = sd->w.q_bytes;
     }
     /* the writer gathers a batch: wake it for the first job and a full batch */
-    if (!s->ring_ok || s->wq_len == 1 || s->wq_len >= REEL_IO_BATCH || s->wurgent)
-        pthread_cond_signal(&s->wcond);
+    if (!sd->w.ring_ok || sd->w.q_len == 1 || sd->w.q_len >= REEL_IO_BATCH || sd->w.urgent)
+        pthread_cond_signal(&sd->w.cond);
 }
 
-void reel__writer_urgent(struct reel_store *s, int delta)
+void reel__writer_urgent(struct reel_sdir *sd, int delta)
 {
-    s->wurgent += delta;
+    sd->w.urgent += delta;
     if (delta > 0)
-        pthread_cond_signal(&s->wcond);
+        pthread_cond_signal(&sd->w.cond);
 }
 
 /* Tail blocks: one aligned block per partial job, reused. */
-static uint8_t *tail_get(struct reel_store *s)
+static uint8_t *tail_get(struct reel_sdir *sd)
 {
-    if (s->ntails)
-        return s->tails[--s->ntails];
+    if (sd->w.ntails)
+        return sd->w.tails[--sd->w.ntails];
     return aligned_alloc(REEL_IO_ALIGN, REEL_IO_ALIGN);
 }
 
-static void tail_put(struct reel_store *s, uint8_t *t)
+static void tail_put(struct reel_sdir *sd, uint8_t *t)
 {
     if (!t)
         return;
-    if (s->ntails < REEL_IO_TAILS_KEEP)
-        s->tails[s->ntails++] = t;
+    if (sd->w.ntails < REEL_IO_TAILS_KEEP)
+        sd->w.tails[sd->w.ntails++] = t;
     else
         free(t);
 }
 
 /* A job leaves: its buffer (if released) goes back to the pool. */
-static void job_done(struct reel_store *s, struct reel_wjob *j)
+static void job_done(struct reel_sdir *sd, struct reel_wjob *j)
 {
     j->x->inflight--;
-    if (j->release)
-        buf_put(s, j->buf);
-    tail_put(s, j->tail);
+    if (j->release) {
+        buf_put(sd, j->buf);
+        sd->w.out--;
+    }
+    tail_put(sd, j->tail);
     free(j);
-    pthread_cond_broadcast(&s->wdone);
+    pthread_cond_broadcast(&sd->w.done);
 }
 
-void reel__writer_free_jobs(struct reel_store *s, struct reel_wjob *j)
+void reel__writer_free_jobs(struct reel_sdir *sd, struct reel_wjob *j)
 {
     while (j) {
         struct reel_wjob *next = j->next;
         j->x->inflight--;
-        if (j->release)
-            reel__writer_buf_free(s, j->buf);
-        tail_put(s, j->tail);
+        if (j->release) {
+            reel__writer_buf_free(sd, j->buf);
+            sd->w.out--;
+        }
+        tail_put(sd, j->tail);
         free(j);
         j = next;
     }
 }
 
-int reel__writer_submit(struct reel_store *s, struct reel_rec *x, bool release)
+int reel__writer_submit(struct reel_sdir *sd, struct reel_rec *x, bool release)
 {
     if (!x->bbuf)
         return 0;
@@ -219,7 +219,7 @@ int reel__writer_submit(struct reel_store *s, struct reel_rec *x, bool release)
         j->start = align_down(x->bsent, a);
         j->end = align_down(x->blen, a);
         if (j->end < x->blen) {
-            j->tail = tail_get(s);
+            j->tail = tail_get(sd);
             if (!j->tail) {
                 free(j);
                 return -ENOMEM;
@@ -233,6 +233,7 @@ int reel__writer_submit(struct reel_store *s, struct reel_rec *x, bool release)
     x->bsent = x->blen;
     x->inflight++;
     if (release) {
+        sd->w.out++;
         x->bbuf = NULL;
         x->boff += x->blen;
         x->blen = x->bsent = 0;
@@ -241,17 +242,17 @@ int reel__writer_submit(struct reel_store *s, struct reel_rec *x, bool release)
         list_append(&x->held, &x->held_tail, j);
         x->nheld++;
     } else {
-        enqueue(s, j);
+        enqueue(sd, j);
     }
     return 0;
 }
 
-void reel__writer_ready(struct reel_store *s, struct reel_rec *x)
+void reel__writer_ready(struct reel_sdir *sd, struct reel_rec *x)
 {
     while (x->held) {
         struct reel_wjob *j = x->held;
         x->held = j->next;
-        enqueue(s, j);
+        enqueue(sd, j);
     }
     x->held_tail = NULL;
     x->nheld = 0;
@@ -332,33 +333,33 @@ struct wbatch {
     int n;
 };
 
-/* Takes jobs from the head of the queue (under s->mu). A job of a recording
+/* Takes jobs from the head of the queue (under sd->mu). A job of a recording
  * already in the batch ends it, so that a recording's writes never run
  * concurrently and land in order. Jobs of a recording that is set aside or
  * failed are dealt with here. */
-static void batch_take(struct reel_store *s, struct wbatch *b)
+static void batch_take(struct reel_sdir *sd, struct wbatch *b)
 {
     b->n = 0;
-    while (s->wq && b->n < REEL_IO_BATCH) {
-        struct reel_wjob *j = s->wq;
+    while (sd->w.q && b->n < REEL_IO_BATCH) {
+        struct reel_wjob *j = sd->w.q;
         struct reel_rec *x = j->x;
         bool dup = false;
         for (int i = 0; i < b->n && !dup; i++)
             dup = b->j[i]->x == x;
         if (dup)
             break;
-        s->wq = j->next;
-        if (!s->wq)
-            s->wq_tail = NULL;
-        s->wq_len--;
+        sd->w.q = j->next;
+        if (!sd->w.q)
+            sd->w.q_tail = NULL;
+        sd->w.q_len--;
         if (j->release)
-            s->wq_bytes -= REEL_BATCH_CAP;
+            sd->w.q_bytes -= REEL_BATCH_CAP;
         if (x->stalled) {
             list_append(&x->stalled, &x->stalled_tail, j); /* stays behind the stalled one */
             continue;
         }
         if (x->io_error) {
-            job_done(s, j);
+            job_done(sd, j);
             continue;
         }
         b->j[b->n] = j;
@@ -385,10 +386,10 @@ static void extend_ahead(struct wbatch *b, int i)
         x->ahead = want;
 }
 
-/* Writes the batch with s->mu released: one io_uring submission for all of
+/* Writes the batch with sd->mu released: one io_uring submission for all of
  * it where the kernel allows, else one pwritev per job. A short or refused
  * asynchronous write is finished synchronously. */
-static void batch_write(struct reel_store *s, struct wbatch *b)
+static void batch_write(struct reel_sdir *sd, struct wbatch *b)
 {
     size_t done[REEL_IO_BATCH] = { 0 };
     bool sync[REEL_IO_BATCH];
@@ -397,10 +398,10 @@ static void batch_write(struct reel_store *s, struct wbatch *b)
         extend_ahead(b, i);
     }
 #ifdef REEL_HAVE_IO_URING
-    if (s->ring_ok && b->n > 0) {
+    if (sd->w.ring_ok && b->n > 0) {
         int queued = 0;
         for (int i = 0; i < b->n; i++) {
-            struct io_uring_sqe *sqe = io_uring_get_sqe(&s->ring);
+            struct io_uring_sqe *sqe = io_uring_get_sqe(&sd->w.ring);
             if (!sqe)
                 break;
             int niov = job_iov(b->j[i], b->iov[i]);
@@ -410,21 +411,21 @@ static void batch_write(struct reel_store *s, struct wbatch *b)
         }
         int r;
         do
-            r = io_uring_submit_and_wait(&s->ring, (unsigned)queued);
+            r = io_uring_submit_and_wait(&sd->w.ring, (unsigned)queued);
         while (r == -EINTR);
         /* only what was submitted completes: wait for that many */
         int expect = r < 0 ? 0 : r < queued ? r : queued, reaped = 0;
         bool got[REEL_IO_BATCH] = { false };
         while (reaped < expect) {
             struct io_uring_cqe *cqe;
-            int w = io_uring_wait_cqe(&s->ring, &cqe);
+            int w = io_uring_wait_cqe(&sd->w.ring, &cqe);
             if (w == -EINTR)
                 continue;
             if (w < 0)
                 break;
             int i = (int)(intptr_t)io_uring_cqe_get_data(cqe);
             int res = cqe->res;
-            io_uring_cqe_seen(&s->ring, cqe);
+            io_uring_cqe_seen(&sd->w.ring, cqe);
             reaped++;
             if (i < 0 || i >= b->n)
                 continue;
@@ -441,8 +442,8 @@ static void batch_write(struct reel_store *s, struct wbatch *b)
             /* a submission refused (memory) or a ring in an unknown state:
              * what got no completion is written below, and pwritev from now
              * on (closing the ring drops the SQEs it did not take) */
-            io_uring_queue_exit(&s->ring);
-            s->ring_ok = false;
+            io_uring_queue_exit(&sd->w.ring);
+            sd->w.ring_ok = false;
             for (int i = 0; i < b->n; i++)
                 if (!got[i]) {
                     sync[i] = true;
@@ -468,8 +469,8 @@ static void batch_write(struct reel_store *s, struct wbatch *b)
     }
 }
 
-/* Accounts for a written batch (under s->mu). */
-static void batch_finish(struct reel_store *s, struct wbatch *b)
+/* Accounts for a written batch (under sd->mu). */
+static void batch_finish(struct reel_sdir *sd, struct wbatch *b)
 {
     for (int i = 0; i < b->n; i++) {
         struct reel_wjob *j = b->j[i];
@@ -480,154 +481,162 @@ static void batch_finish(struct reel_store *s, struct wbatch *b)
         if (x->ahead > x->file_end)
             x->file_end = x->ahead;   /* whatever became of the write */
         if (e == 0) {
-            s->jobs++;
-            s->direct_jobs += b->direct[i];
+            sd->w.jobs++;
+            sd->w.direct_jobs += b->direct[i];
             if (j->data_end > x->written)
                 x->written = j->data_end;
             uint64_t fend = j->off + j->start + job_len(j);
             if (fend > x->file_end)
                 x->file_end = fend;
-            job_done(s, j);
+            job_done(sd, j);
         } else if (e == -ENOSPC) {
             list_append(&x->stalled, &x->stalled_tail, j);
-            s->nospace = true;
-            pthread_cond_broadcast(&s->wdone);
+            sd->y.nospace = true;
+            sd->y.work = true;
+            pthread_cond_signal(&sd->y.cond);
+            pthread_cond_broadcast(&sd->w.done);
         } else {
-            reel__rec_write_failed(s, x, e);
-            job_done(s, j);
+            reel__rec_write_failed(sd, x, e);
+            job_done(sd, j);
         }
     }
-    s->batches++;
-}
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * REEL_NS_PER_SEC + ts.tv_nsec;
+    sd->w.batches++;
 }
 
 static void *writer_main(void *arg)
 {
-    struct reel_store *s = arg;
+    struct reel_sdir *sd = arg;
+    const struct reel_clock *clk = sd->s->clock;
     struct wbatch batch, *b = &batch;
     int64_t gather_until = 0;
-    pthread_mutex_lock(&s->mu);
+    pthread_mutex_lock(&sd->mu);
     for (;;) {
-        if (!s->wq) {
-            if (s->wstop)
+        if (!sd->w.q) {
+            if (sd->w.stop)
                 break;
             gather_until = 0;
-            pthread_cond_wait(&s->wcond, &s->mu);
+            pthread_cond_wait(&sd->w.cond, &sd->mu);
             continue;
         }
-        /* with io_uring, let a few more jobs arrive (at most REEL_IO_GATHER_NS)
-         * so that one submission carries them all; not when somebody waits */
-        if (s->ring_ok && s->wq_len < REEL_IO_BATCH && !s->wurgent && !s->wstop) {
-            int64_t now = mono_ns();
-            if (gather_until == 0)
+        /* with io_uring, let a few more jobs arrive (at most REEL_IO_GATHER_NS
+         * of the store's clock, and one wait of that length in real time, so
+         * that a clock a test holds still never stops the writer) so that one
+         * submission carries them all; not when somebody waits */
+        if (sd->w.ring_ok && sd->w.q_len < REEL_IO_BATCH && !sd->w.urgent && !sd->w.stop) {
+            int64_t now = reel_clock_mono(clk);
+            if (gather_until == 0) {
                 gather_until = now + REEL_IO_GATHER_NS;
-            if (now < gather_until) {
-                struct timespec ts = { .tv_sec = gather_until / REEL_NS_PER_SEC,
-                                       .tv_nsec = gather_until % REEL_NS_PER_SEC };
-                pthread_cond_timedwait(&s->wcond, &s->mu, &ts);
+                if (reel__cond_wait_rel(&sd->w.cond, &sd->mu, REEL_IO_GATHER_NS) == 0)
+                    continue; /* woken: more jobs, urgent or stop */
+            } else if (now < gather_until && reel__cond_wait_rel(&sd->w.cond, &sd->mu, gather_until - now) == 0) {
                 continue;
             }
         }
         gather_until = 0;
-        batch_take(s, b);
+        batch_take(sd, b);
         if (b->n == 0)
             continue;
-        pthread_mutex_unlock(&s->mu);
-        batch_write(s, b);
-        pthread_mutex_lock(&s->mu);
-        batch_finish(s, b);
+        sd->w.busy_since = reel_clock_mono(clk);
+        if (sd->w.busy_since == 0)
+            sd->w.busy_since = 1;
+        pthread_mutex_unlock(&sd->mu);
+        batch_write(sd, b);
+        pthread_mutex_lock(&sd->mu);
+        sd->w.busy_since = 0;
+        batch_finish(sd, b);
     }
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&sd->mu);
     return NULL;
 }
 
-int reel__writer_start(struct reel_store *s, struct reel_err *err)
+int reel__writer_start(struct reel_sdir *sd, struct reel_err *err)
 {
 #ifdef REEL_HAVE_IO_URING
     /* io_uring where the kernel (or a container's seccomp policy) allows it */
-    int q = s->cfg.no_io_uring ? -ENOSYS : io_uring_queue_init(2 * REEL_IO_BATCH, &s->ring, 0);
-    s->ring_ok = q == 0;
-    if (q < 0 && !s->cfg.no_io_uring)
-        reel__event(s, REEL_LOG_INFO, "writer: io_uring unavailable (%s); one pwritev per write", strerror(-q));
+    int q = sd->s->cfg.no_io_uring ? -ENOSYS : io_uring_queue_init(2 * REEL_IO_BATCH, &sd->w.ring, 0);
+    sd->w.ring_ok = q == 0;
+    if (q < 0 && !sd->s->cfg.no_io_uring)
+        reel__event(sd->s, REEL_LOG_INFO, "writer: io_uring unavailable (%s); one pwritev per write", strerror(-q));
 #endif
-    int e = pthread_create(&s->writer, NULL, writer_main, s);
+    int e = pthread_create(&sd->w.thread, NULL, writer_main, sd);
     if (e) {
 #ifdef REEL_HAVE_IO_URING
-        if (s->ring_ok)
-            io_uring_queue_exit(&s->ring);
+        if (sd->w.ring_ok)
+            io_uring_queue_exit(&sd->w.ring);
 #endif
-        s->ring_ok = false;
+        sd->w.ring_ok = false;
         return reel_err_set(err, e, "cannot start the writer thread: %s", strerror(e));
     }
-    s->writer_running = true;
+    sd->w.running = true;
     return 0;
 }
 
-void reel__writer_stop(struct reel_store *s)
+bool reel__writer_stop(struct reel_sdir *sd, int64_t deadline_real_ns)
 {
-    if (!s->writer_running)
-        return;
-    pthread_mutex_lock(&s->mu);
-    s->wstop = true;
-    pthread_cond_signal(&s->wcond);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->writer, NULL);
-    s->writer_running = false;
-    pthread_cond_broadcast(&s->wdone);
+    if (!sd->w.running)
+        return true;
+    pthread_mutex_lock(&sd->mu);
+    sd->w.stop = true;
+    pthread_cond_signal(&sd->w.cond);
+    pthread_mutex_unlock(&sd->mu);
+    struct timespec ts = { .tv_sec = deadline_real_ns / REEL_NS_PER_SEC, .tv_nsec = deadline_real_ns % REEL_NS_PER_SEC };
+    int e;
+    do
+        e = pthread_timedjoin_np(sd->w.thread, NULL, &ts);
+    while (e == EINTR);
+    if (e != 0)
+        return false; /* stuck in a write: the thread and sd stay */
+    sd->w.running = false;
+    pthread_cond_broadcast(&sd->w.done);
 #ifdef REEL_HAVE_IO_URING
-    if (s->ring_ok)
-        io_uring_queue_exit(&s->ring);
+    if (sd->w.ring_ok)
+        io_uring_queue_exit(&sd->w.ring);
 #endif
-    reel__event(s, REEL_LOG_INFO, "writer: %" PRIu64 " writes (%" PRIu64 " direct) in %" PRIu64 " batches%s, "
-                "at most %zu MiB queued, at most %zu batch buffers", s->jobs, s->direct_jobs, s->batches,
-                s->ring_ok ? " (io_uring)" : "", s->wq_peak >> 20, s->nbufs_peak);
-    s->ring_ok = false;
+    reel__event(sd->s, REEL_LOG_INFO, "writer: %" PRIu64 " writes (%" PRIu64 " direct) in %" PRIu64 " batches%s, "
+                "at most %zu MiB queued, at most %zu batch buffers (storage dir %s)", sd->w.jobs, sd->w.direct_jobs,
+                sd->w.batches, sd->w.ring_ok ? " (io_uring)" : "", sd->w.q_peak >> 20, sd->w.nbufs_peak, sd->d->path);
+    sd->w.ring_ok = false;
+    return true;
 }
 
 /* ---- disk full ---- */
 
-static struct reel_rec *first_stalled(struct reel_store *s)
+static struct reel_rec *first_stalled(struct reel_sdir *sd)
 {
-    for (struct reel_rec *x = s->recs; x; x = x->next)
+    for (struct reel_rec *x = sd->recs; x; x = x->next)
         if (x->stalled)
             return x;
     return NULL;
 }
 
-void reel__writer_nospace(struct reel_store *s)
+void reel__writer_nospace(struct reel_sdir *sd)
 {
-    struct reel_rec *x = first_stalled(s);
+    struct reel_rec *x = first_stalled(sd);
     if (!x) {
-        s->nospace = false;
+        sd->y.nospace = false;
         return;
     }
-    int64_t dir_id = x->dir_id;
-    pthread_mutex_unlock(&s->mu);
+    int64_t dir_id = sd->d->id;
+    pthread_mutex_unlock(&sd->mu);
     unsigned n = 0;
     struct reel_err e2;
-    int fr = reel_store_free_oldest(s, dir_id, 1, &n, &e2);
-    pthread_mutex_lock(&s->mu);
+    int fr = reel__free_oldest(sd->s, sd->y.db, dir_id, 1, &n, &e2);
+    pthread_mutex_lock(&sd->mu);
     bool freed = fr == 0 && n > 0;
-    const struct reel_dir_rt *d = reel__dir(s, dir_id);
-    for (struct reel_rec *y = s->recs; y; y = y->next) {
-        if (!y->stalled || y->dir_id != dir_id)
+    const struct reel_dir_rt *d = sd->d;
+    for (struct reel_rec *y = sd->recs; y; y = y->next) {
+        if (!y->stalled)
             continue;
         if (freed) {
             /* back at the head of the queue, in order, before y's newer jobs */
-            *y->stalled_tail = s->wq;
-            if (!s->wq)
-                s->wq_tail = y->stalled_tail;
-            s->wq = y->stalled;
+            *y->stalled_tail = sd->w.q;
+            if (!sd->w.q)
+                sd->w.q_tail = y->stalled_tail;
+            sd->w.q = y->stalled;
             for (struct reel_wjob *j = y->stalled; j && j != *y->stalled_tail; j = j->next) {
-                s->wq_len++;
+                sd->w.q_len++;
                 if (j->release)
-                    s->wq_bytes += REEL_BATCH_CAP;
+                    sd->w.q_bytes += REEL_BATCH_CAP;
             }
         } else {
             if (!y->io_error) {
@@ -637,17 +646,17 @@ void reel__writer_nospace(struct reel_store *s)
                 reel__fmt(y->error, sizeof(y->error),
                           "storage dir %s: no space left and nothing left to delete; camera %" PRId64
                           " stops recording (committed footage kept)", d ? d->path : "?", y->camera_id);
-                reel__event(s, REEL_LOG_ERROR, "%s", y->error);
+                reel__event(sd->s, REEL_LOG_ERROR, "%s", y->error);
             }
             while (y->stalled) {
                 struct reel_wjob *j = y->stalled;
                 y->stalled = j->next;
-                job_done(s, j);
+                job_done(sd, j);
             }
         }
         y->stalled = NULL;
         y->stalled_tail = NULL;
     }
-    pthread_cond_signal(&s->wcond);
-    s->nospace = first_stalled(s) != NULL;
+    pthread_cond_signal(&sd->w.cond);
+    sd->y.nospace = first_stalled(sd) != NULL;
 }
