@@ -1,0 +1,179 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A storage directory whose disk hangs (a dying disk, a dead NFS server)
+stalls only the cameras recording to it.
+
+Two storage directories: the data dir's own, and a FUSE passthrough (Debian's
+bindfs) of a temporary directory. The bindfs process is the FUSE server:
+SIGSTOP makes every access to the mount hang, SIGCONT resumes it. Two
+cameras record to each directory; the second one hangs for 20 s. Meanwhile
+the cameras on the healthy directory must keep (nearly) every frame, the web
+API must answer within a second, and once the disk answers again the other
+two cameras must record again by themselves.
+
+Needs /dev/fuse, bindfs and root (or a user allowed to mount FUSE); skipped,
+saying so, otherwise.
+"""
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+import unittest
+
+from harness import REEL, ReelTestCase, wait_until
+
+USER, PASSWORD = "tester", "correct horse battery"
+HANG_S = 20
+FPS = 30
+
+
+class HungDiskTest(ReelTestCase):
+    def setUp(self):
+        self.bindfs = None
+        self.mnt = None
+        super().setUp()
+
+    def tearDown(self):
+        # the FUSE server must answer before anything touches the mount again
+        if self.bindfs and self.bindfs.poll() is None:
+            try:
+                os.kill(self.bindfs.pid, signal.SIGCONT)
+            except OSError:
+                pass
+        for p in self.procs:
+            try:
+                p.kill()
+            except Exception:
+                pass
+        if self.mnt:
+            r = subprocess.run(["fusermount", "-u", self.mnt], capture_output=True)
+            if r.returncode != 0:
+                subprocess.run(["umount", "-l", self.mnt], capture_output=True)
+        if self.bindfs:
+            try:
+                self.bindfs.terminate()
+                self.bindfs.wait(10)
+            except Exception:
+                self.bindfs.kill()
+        super().tearDown()
+
+    # ---- helpers ----
+
+    def mount_bindfs(self):
+        if not os.path.exists("/dev/fuse"):
+            self.skipTest("/dev/fuse is missing (no FUSE in this container)")
+        if not shutil.which("bindfs"):
+            self.skipTest("bindfs is not installed (scripts/setup.sh --test installs it)")
+        src = os.path.join(self.tmp, "hung-src")
+        mnt = os.path.join(self.tmp, "hung-mnt")
+        os.makedirs(src)
+        os.makedirs(mnt)
+        # -f: in the foreground, so that this process is the FUSE server
+        self.bindfs = subprocess.Popen(["bindfs", "-f", src, mnt], stdout=subprocess.DEVNULL,
+                                       stderr=open(os.path.join(self.tmp, "bindfs.log"), "wb"),
+                                       start_new_session=True)
+        end = time.time() + 10
+        while time.time() < end and not os.path.ismount(mnt):
+            if self.bindfs.poll() is not None:
+                with open(os.path.join(self.tmp, "bindfs.log")) as f:
+                    self.skipTest(f"bindfs cannot mount (needs FUSE rights): {f.read().strip()}")
+            time.sleep(0.05)
+        if not os.path.ismount(mnt):
+            self.skipTest("bindfs did not mount within 10 s")
+        self.mnt = mnt
+        return mnt
+
+    def storage_add(self, path):
+        self.reel("storage", "add", path)
+        for line in self.reel("storage", "list").stdout.splitlines():
+            if path in line.split():
+                return line.split()[0]
+        raise AssertionError(f"storage dir {path} not listed after add")
+
+    def request(self, method, path, body=None, cookie=None, timeout=30):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        h = {}
+        if cookie:
+            h["Cookie"] = f"reel_session={cookie}"
+        if body is not None:
+            body = json.dumps(body)
+            h["Content-Type"] = "application/json"
+        c.request(method, path, body=body, headers=h)
+        r = c.getresponse()
+        data = r.read()
+        status = r.status
+        cookie_hdr = r.getheader("Set-Cookie")
+        c.close()
+        return status, data, cookie_hdr
+
+    def frames_between(self, camera, t0, t1):
+        return [f for f in self.frames(camera) if t0 <= f[1] / 90000 < t1]
+
+    # ---- the test ----
+
+    def test_hung_dir_stalls_only_its_cameras(self):
+        mnt = self.mount_bindfs()
+        hung_id = self.storage_add(mnt)
+        pw = os.path.join(self.tmp, "user.pw")
+        with open(pw, "w") as f:
+            f.write(PASSWORD + "\n")
+        self.reel("user", "add", USER, "--password-file", pw)
+        _, port = self.start_sim("h264", cameras=4)
+        healthy, hung = ["ok0", "ok1"], ["hung0", "hung1"]
+        for i, name in enumerate(healthy + hung):
+            extra = ["--storage", hung_id] if name in hung else []
+            self.reel("camera", "add", name, f"rtsp://127.0.0.1:{port}/cam/{i}", *extra)
+        rec = self.start([REEL, "-d", self.data, "run", "--http", "127.0.0.1:0", "--rotate-s", "4",
+                          "--checkpoint-ms", "500", "--backoff-max-s", "1"], "reel")
+        m = wait_until(lambda: re.search(r"http: listening on http://127\.0\.0\.1:(\d+)/", rec.output()), 15,
+                       what="the http server to listen")
+        self.port = int(m.group(1))
+        status, body, set_cookie = self.request("POST", "/api/login", {"username": USER, "password": PASSWORD})
+        self.assertEqual(status, 200, body)
+        sid = re.match(r"reel_session=([0-9a-f]{64});", set_cookie).group(1)
+        wait_until(lambda: all(self.frames(c) for c in healthy + hung), 20, 0.3, "all four cameras recording")
+        status, _, _ = self.request("GET", "/api/cameras", cookie=sid)
+        self.assertEqual(status, 200)
+
+        # ---- the second directory hangs ----
+        t0 = time.time()
+        os.kill(self.bindfs.pid, signal.SIGSTOP)
+        slowest = 0.0
+        while time.time() < t0 + HANG_S:
+            a = time.time()
+            status, body, _ = self.request("GET", "/api/cameras", cookie=sid, timeout=10)
+            took = time.time() - a
+            slowest = max(slowest, took)
+            self.assertEqual(status, 200, body)
+            self.assertLess(took, 1.0, f"GET /api/cameras took {took:.2f} s during the hang\n" + self.dump_logs())
+            time.sleep(1)
+        t1 = time.time()
+        os.kill(self.bindfs.pid, signal.SIGCONT)
+
+        # ---- the hung directory's cameras record again by themselves ----
+        wait_until(lambda: all(self.frames_between(c, t1 + 0.5, t1 + 3600) for c in hung), 25, 0.5,
+                   "the hung directory's cameras recording again after SIGCONT")
+        # what the healthy directory's cameras stored during the hang: all of it
+        want = (HANG_S - 1) * FPS
+        for c in healthy:
+            got = len(self.frames_between(c, t0 + 0.5, t1 - 0.5))
+            self.assertGreaterEqual(got, int(want * 0.97),
+                                    f"{c}: {got} frames in the {HANG_S - 1} s of the hang, want ~{want}\n"
+                                    + self.dump_logs())
+        self.assertEqual(rec.stop(), 0, self.dump_logs())
+        log = rec.output()
+        self.assertIn(f"storage stalled: {mnt} not answering", log)
+        self.assertIn(f"storage dir {mnt}: answering again", log)
+        for c in hung:
+            gaps = self.reel("gaps", "--camera", c).stdout
+            self.assertIn("storage stalled", gaps, f"{c}: gaps {gaps}")
+        r = self.reel("check", check=False)
+        self.assertIn(" 0 problems", r.stdout, r.stdout + r.stderr)
+        print(f"slowest API answer during the hang: {slowest * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    unittest.main()
