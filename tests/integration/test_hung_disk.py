@@ -5,7 +5,9 @@ stalls only the cameras recording to it.
 Two storage directories: the data dir's own, and a FUSE passthrough (Debian's
 bindfs) of a temporary directory. The bindfs process is the FUSE server:
 SIGSTOP makes every access to the mount hang, SIGCONT resumes it. Two
-cameras record to each directory; the second one hangs for 20 s. Meanwhile
+cameras record to the first directory and three to the second (1080p,
+~4 Mbit/s each: enough to fill a writer queue of 16 MiB within the hang);
+the second one hangs for 20 s. Meanwhile
 the cameras on the healthy directory must keep (nearly) every frame, the web
 API must answer within a second, and once the disk answers again the other
 two cameras must record again by themselves.
@@ -19,11 +21,15 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import time
 import unittest
 
-from harness import REEL, ReelTestCase, wait_until
+from harness import REEL, REEL_SIM, ReelTestCase, free_port, wait_file, wait_until
+
+CLIPS = os.environ.get("REEL_CLIPS", "build/clips")
+CLIP_1080P = os.path.join(CLIPS, "h264-1080p.264")   # 30 fps, ~4 Mbit/s
 
 USER, PASSWORD = "tester", "correct horse battery"
 HANG_S = 20
@@ -72,9 +78,9 @@ class HungDiskTest(ReelTestCase):
         os.makedirs(src)
         os.makedirs(mnt)
         # -f: in the foreground, so that this process is the FUSE server
-        self.bindfs = subprocess.Popen(["bindfs", "-f", src, mnt], stdout=subprocess.DEVNULL,
-                                       stderr=open(os.path.join(self.tmp, "bindfs.log"), "wb"),
-                                       start_new_session=True)
+        with open(os.path.join(self.tmp, "bindfs.log"), "wb") as log:
+            self.bindfs = subprocess.Popen(["bindfs", "-f", src, mnt], stdout=subprocess.DEVNULL, stderr=log,
+                                           start_new_session=True)
         end = time.time() + 10
         while time.time() < end and not os.path.ismount(mnt):
             if self.bindfs.poll() is not None:
@@ -109,6 +115,17 @@ class HungDiskTest(ReelTestCase):
         c.close()
         return status, data, cookie_hdr
 
+    def committed_frames(self, camera):
+        """Frames committed for a camera, read from reel.db directly: a `reel`
+        command would open the store, which reads every storage dir's
+        identity file, and hang on the stopped mount."""
+        db = sqlite3.connect(f"file:{self.data}/reel.db?mode=ro", uri=True, timeout=5)
+        try:
+            return db.execute("SELECT COALESCE(SUM(r.frames), 0) FROM recording r JOIN camera c ON c.id = r.camera_id "
+                              "WHERE c.name = ?", (camera,)).fetchone()[0]
+        finally:
+            db.close()
+
     def frames_between(self, camera, t0, t1):
         return [f for f in self.frames(camera) if t0 <= f[1] / 90000 < t1]
 
@@ -121,8 +138,12 @@ class HungDiskTest(ReelTestCase):
         with open(pw, "w") as f:
             f.write(PASSWORD + "\n")
         self.reel("user", "add", USER, "--password-file", pw)
-        _, port = self.start_sim("h264", cameras=4)
-        healthy, hung = ["ok0", "ok1"], ["hung0", "hung1"]
+        port = free_port()
+        ready = os.path.join(self.tmp, "sim.ready")
+        self.start([REEL_SIM, "--clip", CLIP_1080P, "--codec", "h264", "--cameras", "5", "--listen", "127.0.0.1",
+                    "--port", str(port), "--ready-file", ready], "sim")
+        wait_file(ready)
+        healthy, hung = ["ok0", "ok1"], ["hung0", "hung1", "hung2"]
         for i, name in enumerate(healthy + hung):
             extra = ["--storage", hung_id] if name in hung else []
             self.reel("camera", "add", name, f"rtsp://127.0.0.1:{port}/cam/{i}", *extra)
@@ -134,15 +155,27 @@ class HungDiskTest(ReelTestCase):
         status, body, set_cookie = self.request("POST", "/api/login", {"username": USER, "password": PASSWORD})
         self.assertEqual(status, 200, body)
         sid = re.match(r"reel_session=([0-9a-f]{64});", set_cookie).group(1)
-        wait_until(lambda: all(self.frames(c) for c in healthy + hung), 20, 0.3, "all four cameras recording")
+        wait_until(lambda: all(self.frames(c) for c in healthy + hung), 20, 0.3, "all five cameras recording")
         status, _, _ = self.request("GET", "/api/cameras", cookie=sid)
         self.assertEqual(status, 200)
 
         # ---- the second directory hangs ----
         t0 = time.time()
         os.kill(self.bindfs.pid, signal.SIGSTOP)
+        base = {c: self.committed_frames(c) for c in healthy}
         slowest = 0.0
+        durable_checked = False
         while time.time() < t0 + HANG_S:
+            if not durable_checked and time.time() >= t0 + HANG_S - 4:
+                # the healthy cameras' frames keep becoming durable: their
+                # syncer does not wait for the hung directory's
+                durable_checked = True
+                secs = time.time() - t0 - 2  # checkpoint 0.5 s, the frame in progress, margin
+                for c in healthy:
+                    got = self.committed_frames(c) - base[c]
+                    self.assertGreaterEqual(got, int(secs * FPS * 0.9),
+                                            f"{c}: {got} frames committed in {time.time() - t0:.1f} s of the hang\n"
+                                            + self.dump_logs())
             a = time.time()
             status, body, _ = self.request("GET", "/api/cameras", cookie=sid, timeout=10)
             took = time.time() - a
