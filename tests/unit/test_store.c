@@ -5,7 +5,8 @@
  * reader, crash recovery (a forked recorder that _exit()s), retention by bytes
  * and by age, the disk-full deletion path, identity files and check, and the
  * writer with O_DIRECT and through the page cache (bytes exact at every
- * checkpoint and after the close). */
+ * checkpoint and after the close), and what the loop thread queues for the
+ * syncers (new sample entries, outages) and the events they send back. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -35,6 +36,8 @@ struct fx {
     struct reel_store *s;
     int64_t cam, se1, se2;
     char events[8192];
+    struct reel_recording_event rev[64];  /* on_recording, in order */
+    int nrev;
 };
 
 static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
@@ -51,13 +54,20 @@ static void on_event(void *opaque, int level, const char *line)
     snprintf(f->events + n, sizeof(f->events) - n, "%s\n", line);
 }
 
+static void on_recording(void *opaque, const struct reel_recording_event *ev)
+{
+    struct fx *f = opaque;
+    if (f->nrev < 64)
+        f->rev[f->nrev++] = *ev;
+}
+
 static int open_store(struct fx *f, enum reel_store_mode mode, struct reel_store **ret, int64_t rotate_ns)
 {
     struct reel_store_cfg cfg = {
         .datadir = f->dir, .mode = mode, .clock = &f->clk.clock,
         .checkpoint_ns = 3600 * REEL_NS_PER_SEC, /* tests drive checkpoints with reel_store_sync() */
         .stall_ns = 3600 * REEL_NS_PER_SEC,      /* the fake clock runs ahead of the real writes */
-        .rotate_ns = rotate_ns, .on_event = on_event, .opaque = f,
+        .rotate_ns = rotate_ns, .on_event = on_event, .on_recording = on_recording, .opaque = f,
     };
     struct reel_err err = { "" };
     int r = reel_store_open(ret, &cfg, &err);
@@ -1124,6 +1134,86 @@ static void test_io_buffered(void **state)
     io_mode(*state, true);
 }
 
+/* ---- what the loop thread hands to the syncers ----
+ * A new sample entry gets its id from memory and reaches the database with
+ * the first commit (never after a recording that references it); outage
+ * changes wait in memory for a commit and keep their order; each commit
+ * that makes frames durable is told through on_recording, the last with
+ * closed set. */
+static void test_queued_to_syncer(void **state)
+{
+    struct fx *f = *state;
+    struct reel_err err;
+    struct reel_store *rd = NULL;
+    assert_int_equal(open_store(f, REEL_STORE_READ, &rd, 0), 0);
+    int64_t se3 = 0;
+    assert_int_equal(reel_store_sample_entry_put(f->s, (const uint8_t *)"hvc1-box-C", 10, 640, 360, "hvc1.1.6.L93.B0",
+                                                 &se3, &err), 0);
+    assert_true(se3 > f->se2);
+    int64_t again = 0;
+    assert_int_equal(reel_store_sample_entry_put(f->s, (const uint8_t *)"hvc1-box-C", 10, 640, 360, "hvc1.1.6.L93.B0",
+                                                 &again, &err), 0);
+    assert_int_equal(again, se3);
+    struct reel_sample_entry se;
+    assert_int_equal(reel_store_sample_entry_get(rd, se3, &se, &err), -ENOENT); /* not committed yet */
+    assert_int_equal(reel_store_sample_entry_get(f->s, se3, &se, &err), 0);     /* the recorder knows it */
+    assert_int_equal(se.width, 640);
+    free(se.data);
+
+    assert_int_equal(reel_store_outage_begin(f->s, f->cam, 100, "connecting", &err), 0);
+    assert_int_equal(reel_store_outage_begin(f->s, f->cam, 150, "connection refused", &err), 0);
+    assert_int_equal(reel_store_outage_end(f->s, f->cam, 300, &err), 0);
+    assert_int_equal(reel_store_outage_begin(f->s, f->cam, 400, "auth failed", &err), 0);
+    struct reel_gap *g;
+    size_t n;
+    assert_int_equal(reel_store_gaps(rd, f->cam, 0, INT64_MAX, &g, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(g);
+
+    struct reel_run *run;
+    assert_int_equal(reel_run_open(f->s, f->cam, &run, &err), 0);
+    record(f, run, 0, 40, se3, REEL_NS_PER_SEC / 30);
+    assert_int_equal(reel_store_sync(f->s, &err), 0);
+    /* the entry and the recording that references it, committed together */
+    assert_int_equal(reel_store_sample_entry_get(rd, se3, &se, &err), 0);
+    assert_memory_equal(se.data, "hvc1-box-C", 10);
+    assert_string_equal(se.codec_string, "hvc1.1.6.L93.B0");
+    free(se.data);
+    assert_int_equal(reel_store_gaps(rd, f->cam, 0, INT64_MAX, &g, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(g[0].start90k, 100);
+    assert_int_equal(g[0].end90k, 300);
+    assert_string_equal(g[0].reason, "connection refused");
+    assert_int_equal(g[1].start90k, 400);
+    assert_int_equal(g[1].end90k, -1);
+    free(g);
+    struct reel_recording *v;
+    get_recs(rd, f->cam, &v, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(v[0].sample_entry_id, se3);
+    assert_true(f->nrev >= 1);
+    struct reel_recording_event *ev = &f->rev[f->nrev - 1];
+    assert_int_equal(ev->recording_id, v[0].id);
+    assert_int_equal(ev->camera_id, f->cam);
+    assert_int_equal(ev->run_id, v[0].run_id);
+    assert_int_equal(ev->frames, v[0].frames);
+    assert_int_equal(ev->bytes, v[0].bytes);
+    assert_int_equal(ev->start90k, v[0].start90k);
+    assert_int_equal(ev->wall_duration90k, v[0].wall_duration90k);
+    assert_false(ev->closed);
+    reel_recordings_free(v, n);
+    int before = f->nrev;
+    assert_int_equal(reel_store_sync(f->s, &err), 0); /* nothing new: no event */
+    assert_int_equal(f->nrev, before);
+    reel_run_close(run);
+    assert_int_equal(reel_store_sync(f->s, &err), 0);
+    assert_int_equal(f->nrev, before + 1);
+    ev = &f->rev[f->nrev - 1];
+    assert_true(ev->closed);
+    assert_int_equal(ev->frames, 40);
+    reel_store_close(rd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1141,6 +1231,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retention_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_age, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_oldest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_queued_to_syncer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_io_direct, setup, teardown),
