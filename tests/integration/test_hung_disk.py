@@ -208,5 +208,37 @@ class HungDiskTest(ReelTestCase):
         print(f"slowest API answer during the hang: {slowest * 1000:.0f} ms")
 
 
+    def test_stop_while_hung(self):
+        """Stopping the recorder while a storage dir hangs takes a bounded
+        time: the healthy dir's footage is made durable, the hung one is
+        reported, and the next start recovers a clean store."""
+        mnt = self.mount_bindfs()
+        hung_id = self.storage_add(mnt)
+        _, port = self.start_sim("h264", cameras=2)
+        self.reel("camera", "add", "ok0", f"rtsp://127.0.0.1:{port}/cam/0")
+        self.reel("camera", "add", "hung0", f"rtsp://127.0.0.1:{port}/cam/1", "--storage", hung_id)
+        rec = self.start([REEL, "-d", self.data, "run", "--no-http", "--rotate-s", "60", "--checkpoint-ms", "500"],
+                         "reel")
+        wait_until(lambda: self.frames("ok0") and self.frames("hung0"), 20, 0.3, "both cameras recording")
+        os.kill(self.bindfs.pid, signal.SIGSTOP)
+        time.sleep(2)
+        t_stop = time.time()
+        self.assertEqual(rec.stop(timeout=30), 0, self.dump_logs())
+        took = time.time() - t_stop
+        self.assertLess(took, 20, f"stopping took {took:.1f} s with a hung storage dir")
+        log = rec.output()
+        self.assertRegex(log, rf"storage dir {re.escape(mnt)}: not answering after 10 s at close; \d+ recordings")
+        os.kill(self.bindfs.pid, signal.SIGCONT)
+        # the healthy camera's footage was made durable up to the stop
+        last = max(f[1] + f[2] for f in self.frames("ok0")) / 90000
+        self.assertGreater(last, t_stop - 2, "ok0's footage ends well before the stop")
+        # the next start recovers the hung dir's last recordings; then all is clean
+        rec2 = self.start([REEL, "-d", self.data, "run", "--no-http", "--checkpoint-ms", "500"], "reel2")
+        wait_until(lambda: "recording" in rec2.output(), 20, 0.3, "the recorder to start again")
+        self.assertEqual(rec2.stop(), 0, self.dump_logs())
+        r = self.reel("check", check=False)
+        self.assertIn(" 0 problems", r.stdout, r.stdout + r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
