@@ -328,8 +328,9 @@ void reel__writer_buf_free(struct reel_sdir *sd, uint8_t *p);
  * requeues the set-aside jobs, or fails them when nothing is left to delete. */
 void reel__writer_nospace(struct reel_sdir *sd);
 int reel__writer_start(struct reel_sdir *sd, struct reel_err *err);
-/* Stops the writer once its queue is empty; waits until deadline (clock mono
- * of the store, real time elapsed); false when the thread did not stop. */
+/* Stops the writer once its queue is empty; waits until deadline_real_ns
+ * (absolute CLOCK_REALTIME, as pthread_timedjoin_np wants; INT64_MAX: no
+ * limit); false when the thread did not stop (stuck in a write). */
 bool reel__writer_stop(struct reel_sdir *sd, int64_t deadline_real_ns);
 
 #endif
