@@ -228,6 +228,92 @@ static int check_identity(const char *dir, const char *uuid, char *msg, size_t c
     return 0;
 }
 
+/* check_identity with a bound on the wait: a storage dir on a disk that does
+ * not answer (a dead NFS server, a hung FUSE mount) must not hang the open of
+ * a store (a web request, `reel status`). The check runs on a thread of its
+ * own; past the bound the directory is taken as not answering and the
+ * thread, detached, frees the shared state when it finally returns. A reader
+ * waits half a second; the recorder and admin commands wait 30 s, long
+ * enough for a sleeping disk to spin up. */
+#define IDENTITY_WAIT_READ_NS (REEL_NS_PER_SEC / 2)
+#define IDENTITY_WAIT_NS (30 * REEL_NS_PER_SEC)
+
+struct identity_job {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    int refs;                       /* the opener and the thread */
+    bool done;
+    int r;
+    char dir[4096], uuid[64], msg[256];
+};
+
+static void identity_job_put(struct identity_job *j)
+{
+    pthread_mutex_lock(&j->mu);
+    bool last = --j->refs == 0;
+    pthread_mutex_unlock(&j->mu);
+    if (last) {
+        pthread_mutex_destroy(&j->mu);
+        pthread_cond_destroy(&j->cond);
+        free(j);
+    }
+}
+
+static void *identity_main(void *arg)
+{
+    struct identity_job *j = arg;
+    char msg[256];
+    int r = check_identity(j->dir, j->uuid, msg, sizeof(msg));
+    pthread_mutex_lock(&j->mu);
+    j->r = r;
+    memcpy(j->msg, msg, sizeof(msg));
+    j->done = true;
+    pthread_cond_signal(&j->cond);
+    pthread_mutex_unlock(&j->mu);
+    identity_job_put(j);
+    return NULL;
+}
+
+static int check_identity_bounded(const char *dir, const char *uuid, int64_t wait_ns, char *msg, size_t cap)
+{
+    struct identity_job *j = calloc(1, sizeof(*j));
+    if (!j)
+        return check_identity(dir, uuid, msg, cap);
+    pthread_mutex_init(&j->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&j->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    j->refs = 2;
+    reel__fmt(j->dir, sizeof(j->dir), "%s", dir);
+    reel__fmt(j->uuid, sizeof(j->uuid), "%s", uuid);
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    pthread_t t;
+    int e = pthread_create(&t, &at, identity_main, j);
+    pthread_attr_destroy(&at);
+    if (e) {
+        j->refs = 1;
+        identity_job_put(j);
+        return check_identity(dir, uuid, msg, cap);
+    }
+    pthread_mutex_lock(&j->mu);
+    while (!j->done)
+        if (reel__cond_wait_rel(&j->cond, &j->mu, wait_ns) == ETIMEDOUT)
+            break;
+    int r = j->done ? j->r : -ETIMEDOUT;
+    if (j->done)
+        reel__fmt(msg, cap, "%s", j->msg);
+    else
+        reel__fmt(msg, cap, "storage dir %s: not answering (its identity file could not be read within %.1f s)", dir,
+                  (double)wait_ns / REEL_NS_PER_SEC);
+    pthread_mutex_unlock(&j->mu);
+    identity_job_put(j);
+    return r;
+}
+
 static int open_db(const char *datadir, bool readonly, bool create, sqlite3 **ret, struct reel_err *err)
 {
     char path[4200];
@@ -325,7 +411,9 @@ static int load_dirs(struct reel_store *s, struct reel_err *err)
         const char *uuid = (const char *)sqlite3_column_text(st, 2);
         /* verified in every mode (reading it changes nothing), so that check
          * and storage list tell an unmounted disk from missing files */
-        d->usable = check_identity(d->path, uuid ? uuid : "", d->error, sizeof(d->error)) == 0;
+        d->usable = check_identity_bounded(d->path, uuid ? uuid : "",
+                                           s->cfg.mode == REEL_STORE_READ ? IDENTITY_WAIT_READ_NS : IDENTITY_WAIT_NS,
+                                           d->error, sizeof(d->error)) == 0;
         if (!d->usable && s->cfg.mode != REEL_STORE_READ)
             reel__event(s, REEL_LOG_ERROR, "%s; not recording into it", d->error);
     }

@@ -165,6 +165,7 @@ class HungDiskTest(ReelTestCase):
         base = {c: self.committed_frames(c) for c in healthy}
         slowest = 0.0
         durable_checked = False
+        status_checked = False
         while time.time() < t0 + HANG_S:
             if not durable_checked and time.time() >= t0 + HANG_S - 4:
                 # the healthy cameras' frames keep becoming durable: their
@@ -182,6 +183,14 @@ class HungDiskTest(ReelTestCase):
             slowest = max(slowest, took)
             self.assertEqual(status, 200, body)
             self.assertLess(took, 1.0, f"GET /api/cameras took {took:.2f} s during the hang\n" + self.dump_logs())
+            if not status_checked:
+                # a command opening the store reads every storage dir's
+                # identity file: a hung one is reported, not waited for
+                status_checked = True
+                a = time.time()
+                r = self.reel("recordings", "--camera", "ok0", timeout=10)
+                self.assertLess(time.time() - a, 3.0, "reel recordings during the hang")
+                self.assertIn("frames=", r.stdout)
             time.sleep(1)
         t1 = time.time()
         os.kill(self.bindfs.pid, signal.SIGCONT)
