@@ -3,11 +3,16 @@
  * The recording run: one unbroken connection of one camera, cut into
  * recordings. On the caller's event-loop thread, reel_run_frame appends each
  * frame to the current recording's batch buffer and hands full batches to
- * the writer (writer.c); it never writes a file, fsyncs or commits. It also
- * keeps each recording's frame index and durations (the wall timeline
- * anchored to the monotonic clock, see docs/storage.md "Time") and rotates
- * recordings at key frames. The syncer (syncer.c) makes what the run
- * appended durable.
+ * its storage directory's writer (writer.c); it never writes a file, fsyncs,
+ * commits or waits for a disk: a directory that does not answer fails the
+ * run instead (reel__sdir_stalled). It also keeps each recording's frame
+ * index and durations (the wall timeline anchored to the monotonic clock,
+ * see docs/storage.md "Time") and rotates recordings at key frames. The
+ * directory's syncer (syncer.c) makes what the run appended durable.
+ *
+ * Locks: a frame takes its directory's mutex once (sd->mu); the store's
+ * mutex (s->mu, the list of runs) is taken only to open and close a run,
+ * and never while sd->mu is held.
  */
 #include "store/store_int.h"
 

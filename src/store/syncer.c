@@ -1,21 +1,34 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The syncer: all durability work of the store, on its own thread.
- * The loop thread (run.c) appends frames into a per-recording batch and
- * hands each full batch to the writer thread (writer.c); it never writes,
- * fsyncs or commits. The syncer thread does all durability work, in this order:
+ * The syncer: the durability work of one storage directory, on a thread of
+ * its own (one per usable directory, started with its writer by
+ * reel__pipelines_start). The loop thread (run.c) appends frames into a
+ * per-recording batch and hands each full batch to the directory's writer
+ * thread (writer.c); it never writes, fsyncs, commits or waits for a disk.
+ * The syncer does, in this order:
  *   1. for each wanted recording: insert its row (open=1, nothing committed)
  *      and commit, then create the file with O_EXCL (O_DIRECT where the
  *      filesystem takes it), then fsync the directory; only then are its
  *      batches written;
- *   2. every checkpoint: under the mutex queue every batch's unwritten bytes
- *      and take a snapshot of each recording's complete frames (frames,
- *      bytes, index); wait until the writer has written them; fdatasync each
- *      file; then one transaction updates every recording row with its
- *      snapshot. A row therefore never describes bytes that are not on disk;
- *   3. finished recordings get their final row (open=0) and their fd closed;
- *      never-used ones are deleted (row -> garbage -> unlink -> dir fsync);
- *   4. retention.
+ *   2. every checkpoint (cfg.checkpoint_ns of the store's clock): under the
+ *      directory's mutex queue every batch's unwritten bytes and take a
+ *      snapshot of each recording's complete frames (frames, bytes, index);
+ *      wait until the writer has written them; fdatasync each file; then one
+ *      transaction inserts the sample entries not yet committed, writes the
+ *      queued outage changes and updates every recording row of the
+ *      directory with its snapshot. A row therefore never describes bytes
+ *      that are not on disk, nor an entry that is not committed. After the
+ *      commit, cfg.on_recording hears of what became durable;
+ *   3. finished recordings get their final row (open=0) and their fd closed
+ *      (outside the mutex); never-used ones are deleted (row -> garbage ->
+ *      unlink -> dir fsync);
+ *   4. retention of the directory's cameras; and, whenever the writer sets
+ *      jobs aside on ENOSPC, freeing the directory's oldest recording.
+ * No transaction is open across a disk operation on the directory, so a
+ * hung disk holds nobody else's commits. Each disk operation is marked
+ * (disk_busy) so that the run can tell a directory that does not answer
+ * (reel__sdir_stalled). reel_store_sync() and the bounded stop at close are
+ * here too.
  * See docs/storage.md.
  */
 #include "store/store_int.h"
@@ -28,7 +41,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
 
 static int64_t real_ns(clockid_t id)
 {
