@@ -23,7 +23,7 @@
 #define REEL_BATCH_CAP (256 * 1024)          /* one write per batch (a multiple of REEL_IO_ALIGN) */
 #define REEL_IO_ALIGN 4096                   /* O_DIRECT offsets, lengths and buffer addresses */
 #define REEL_IO_HELD_MAX 32                  /* full batches held while a file is being created */
-#define REEL_IO_QUEUE_CAP (16 * 1024 * 1024) /* full batches queued past which the writer writes at once */
+#define REEL_IO_QUEUE_CAP (16 * 1024 * 1024) /* per directory: free batch buffers kept, in bytes */
 #define REEL_IO_QUEUE_MAX (256u * 1024 * 1024) /* per directory: past this a run fails (disk too slow) */
 #define REEL_IO_POOL_KEEP (REEL_IO_QUEUE_CAP / REEL_BATCH_CAP) /* free batch buffers kept for reuse */
 #define REEL_STALL_NS (5 * REEL_NS_PER_SEC)  /* default cfg.stall_ns */
