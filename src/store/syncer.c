@@ -422,7 +422,7 @@ static void checkpoint(struct reel_sdir *sd)
     for (size_t i = 0; r == 0 && s->cfg.on_recording && i < n; i++) {
         struct ckpt_item *it = &items[i];
         if (!it->done || it->snap.frames == 0 ||
-            (!it->final && memcmp(&it->snap, &it->x->committed, sizeof(it->snap)) == 0))
+            (!it->final && !it->sync_failed && memcmp(&it->snap, &it->x->committed, sizeof(it->snap)) == 0))
             continue;
         struct reel_recording_event ev = {
             .camera_id = it->camera_id, .recording_id = it->x->id, .run_id = it->run_id,
