@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,9 +31,33 @@
 
 #define WALL0 (INT64_C(1700000000) * REEL_NS_PER_SEC)
 
+/* A fake clock the store's threads may read while the test moves it (the
+ * syncer and the writer time themselves by it): relaxed atomics. */
+struct tclock {
+    struct reel_clock clock;
+    int64_t mono, wall;
+};
+
+static int64_t tclock_mono(void *ctx) { return __atomic_load_n(&((struct tclock *)ctx)->mono, __ATOMIC_RELAXED); }
+static int64_t tclock_wall(void *ctx) { return __atomic_load_n(&((struct tclock *)ctx)->wall, __ATOMIC_RELAXED); }
+
+static void tclock_init(struct tclock *c, int64_t mono, int64_t wall)
+{
+    c->clock = (struct reel_clock){ tclock_mono, tclock_wall, c };
+    c->mono = mono;
+    c->wall = wall;
+}
+
+static void tclock_add(struct tclock *c, int64_t mono_ns, int64_t wall_ns)
+{
+    __atomic_fetch_add(&c->mono, mono_ns, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&c->wall, wall_ns, __ATOMIC_RELAXED);
+}
+
 struct fx {
     char dir[64];
-    struct reel_clock_fake clk;
+    pthread_mutex_t mu;             /* on_event and on_recording come from several threads */
+    struct tclock clk;
     struct reel_store *s;
     int64_t cam, se1, se2;
     char events[8192];
@@ -50,15 +75,19 @@ static void on_event(void *opaque, int level, const char *line)
 {
     (void)level;
     struct fx *f = opaque;
+    pthread_mutex_lock(&f->mu);
     size_t n = strlen(f->events);
     snprintf(f->events + n, sizeof(f->events) - n, "%s\n", line);
+    pthread_mutex_unlock(&f->mu);
 }
 
 static void on_recording(void *opaque, const struct reel_recording_event *ev)
 {
     struct fx *f = opaque;
+    pthread_mutex_lock(&f->mu);
     if (f->nrev < 64)
         f->rev[f->nrev++] = *ev;
+    pthread_mutex_unlock(&f->mu);
 }
 
 static int open_store(struct fx *f, enum reel_store_mode mode, struct reel_store **ret, int64_t rotate_ns)
@@ -81,7 +110,8 @@ static int setup(void **state)
     struct fx *f = calloc(1, sizeof(*f));
     snprintf(f->dir, sizeof(f->dir), "/tmp/reel-store-test-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    reel_clock_fake_init(&f->clk, 1000 * REEL_NS_PER_SEC, WALL0);
+    tclock_init(&f->clk, 1000 * REEL_NS_PER_SEC, WALL0);
+    pthread_mutex_init(&f->mu, NULL);
     struct reel_err err;
     assert_int_equal(reel_store_init(f->dir, &err), 0);
     assert_int_equal(open_store(f, REEL_STORE_RECORD, &f->s, 2 * REEL_NS_PER_SEC), 0);
@@ -104,6 +134,7 @@ static int teardown(void **state)
     struct fx *f = *state;
     reel_store_close(f->s);
     nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    pthread_mutex_destroy(&f->mu);
     free(f);
     return 0;
 }
@@ -135,8 +166,7 @@ static void record(struct fx *f, struct reel_run *run, int from, int to, int64_t
         if (r < 0)
             fprintf(stderr, "frame %d: %s\n", i, err.msg);
         assert_int_equal(r, 0);
-        f->clk.mono += ns_per_frame;
-        f->clk.wall += REEL_NS_PER_SEC / 30;
+        tclock_add(&f->clk, ns_per_frame, REEL_NS_PER_SEC / 30);
     }
     free(buf);
 }
@@ -313,7 +343,7 @@ static void test_rotation_and_readback(void **state)
     struct reel_run *run;
     struct reel_err err;
     assert_int_equal(reel_run_open(f->s, f->cam, &run, &err), 0);
-    int64_t start_wall90k = reel_ns_to_90k(f->clk.wall);
+    int64_t start_wall90k = reel_ns_to_90k(tclock_wall(&f->clk));
     record(f, run, 0, 150, f->se1, REEL_NS_PER_SEC / 30);
     record(f, run, 150, 240, f->se2, REEL_NS_PER_SEC / 30);
     reel_run_close(run);
@@ -732,7 +762,7 @@ static void test_retention_bytes(void **state)
     struct fx *f = *state;
     struct reel_run *run;
     struct reel_err err;
-    int64_t t0 = reel_ns_to_90k(f->clk.wall);
+    int64_t t0 = reel_ns_to_90k(tclock_wall(&f->clk));
     assert_int_equal(reel_run_open(f->s, f->cam, &run, &err), 0);
     record(f, run, 0, 600, f->se1, REEL_NS_PER_SEC / 30);
     reel_run_close(run);
@@ -794,12 +824,12 @@ static void test_retention_age(void **state)
     size_t n;
     get_recs(f->s, f->cam, &v, &n);
     /* recordings ending more than 4 s before now are gone (now = end of run 2) */
-    int64_t now90k = reel_ns_to_90k(f->clk.wall);
+    int64_t now90k = reel_ns_to_90k(tclock_wall(&f->clk));
     for (size_t i = 0; i < n; i++)
         assert_true(v[i].open || v[i].start90k + v[i].wall_duration90k >= now90k - 4 * REEL_90K);
     assert_true(n >= 2);
     reel_recordings_free(v, n);
-    f->clk.wall += 3600 * REEL_NS_PER_SEC;
+    tclock_add(&f->clk, 0, 3600 * REEL_NS_PER_SEC);
     assert_int_equal(reel_store_retention(f->s, &err), 0);
     get_recs(f->s, f->cam, &v, &n);
     assert_int_equal(n, 1); /* never the open one */
@@ -1063,8 +1093,7 @@ static void io_mode(struct fx *f, bool buffered)
                                     .key = i % 40 == 0, .sample_entry_id = f->se1 };
         assert_int_equal(reel_run_frame(run, &in, &err), 0);
         off += sizes[i];
-        f->clk.mono += REEL_NS_PER_SEC / 30;
-        f->clk.wall += REEL_NS_PER_SEC / 30;
+        tclock_add(&f->clk, REEL_NS_PER_SEC / 30, REEL_NS_PER_SEC / 30);
         if (i % 9 == 4) {
             assert_int_equal(reel_store_sync(f->s, &err), 0);
             struct reel_recording *v;
