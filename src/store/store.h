@@ -173,7 +173,8 @@ struct reel_frame_in {
     int64_t sample_entry_id;
 };
 /* Starts a run for a camera. -EBUSY when the camera already has a live run,
- * -EIO when its storage dir is unusable (identity file missing or foreign),
+ * -EIO when its storage dir is unusable (identity file missing or foreign,
+ * its threads not started) or does not answer ("storage stalled: ..."),
  * -EPERM unless the store is in RECORD mode. *ret owned by the caller:
  * reel_run_close(). */
 int reel_run_open(struct reel_store *s, int64_t camera_id, struct reel_run **ret, struct reel_err *err);
@@ -196,8 +197,9 @@ void reel_run_close(struct reel_run *r);
 
 /* Makes everything appended so far durable now: wakes every syncer for a full
  * cycle (file creation, write of pending batches, fdatasync, checkpoint
- * commit, deletion of discarded files, retention) and waits for it. Used at
- * shutdown and by tests; the daemon never needs it. RECORD mode only. */
+ * commit, deletion of discarded files, retention) and waits for it, on
+ * every storage directory (one that does not answer included: no bound).
+ * Used by tests; the daemon never needs it. RECORD mode only. */
 int reel_store_sync(struct reel_store *s, struct reel_err *err);
 
 /* Frees space in storage directory dir_id: deletes up to max of its oldest
