@@ -58,7 +58,7 @@ struct reel_store_cfg {
     int64_t checkpoint_ns;          /* durability interval; 0 = 1 s */
     int64_t rotate_ns;              /* nominal recording length; 0 = 60 s */
     int64_t stall_ns;               /* a storage dir whose write or sync waits this long is
-                                     * "not answering" (its runs fail); 0 = 5 s */
+                                     * "not answering" (its runs fail); 0 = 10 s */
     bool buffered_io;               /* sample files through the page cache, never O_DIRECT */
     bool no_io_uring;               /* one pwritev per write, never io_uring */
     /* Called from the syncer thread for each problem it meets (one line of

@@ -26,7 +26,7 @@
 #define REEL_IO_QUEUE_CAP (16 * 1024 * 1024) /* per directory: free batch buffers kept, in bytes */
 #define REEL_IO_QUEUE_MAX (256u * 1024 * 1024) /* per directory: past this a run fails (disk too slow) */
 #define REEL_IO_POOL_KEEP (REEL_IO_QUEUE_CAP / REEL_BATCH_CAP) /* free batch buffers kept for reuse */
-#define REEL_STALL_NS (5 * REEL_NS_PER_SEC)  /* default cfg.stall_ns */
+#define REEL_STALL_NS (10 * REEL_NS_PER_SEC) /* default cfg.stall_ns */
 #define REEL_CLOSE_WAIT_NS (10 * REEL_NS_PER_SEC) /* reel_store_close waits this long for each pipeline */
 #define REEL_OUTAGE_QUEUE_MAX 4096          /* outage changes waiting for a commit */
 #define REEL_ENTRIES_MAX 4096               /* sample entries known to the recorder */
