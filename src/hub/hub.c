@@ -30,6 +30,17 @@ struct reel_hub_buf {
     uint8_t data[];
 };
 
+/* A queue entry: small, so that a deep queue costs little memory; the
+ * payload (AU bytes, or an event's struct) is in a shared buffer. */
+struct entry {
+    struct reel_hub_buf *buf;
+    int64_t ts90k, wall90k, sample_entry_id;
+    uint64_t lost;
+    uint32_t len;
+    uint8_t kind;
+    bool key;
+};
+
 struct reel_hub_sub {
     struct reel_hub *hub;
     struct reel_hub_cam *cam;        /* NULL: every camera (events) */
@@ -39,7 +50,7 @@ struct reel_hub_sub {
 
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    struct reel_hub_msg *ring;
+    struct entry *ring;
     size_t cap, head, n;
     size_t bytes, max_bytes;
     bool need_key;                   /* no AU until a key frame */
@@ -203,14 +214,14 @@ static void buf_unref(struct reel_hub_buf *b)
 static void sub_wake(struct reel_hub_sub *s)
 {
     pthread_cond_signal(&s->cv);
-    if (!s->efd_set) {
+    if (s->efd >= 0 && !s->efd_set) {
         uint64_t one = 1;
         if (write(s->efd, &one, sizeof(one)) == (ssize_t)sizeof(one))
             s->efd_set = true;
     }
 }
 
-static void sub_enqueue(struct reel_hub_sub *s, const struct reel_hub_msg *m)
+static void sub_enqueue(struct reel_hub_sub *s, const struct entry *m)
 {
     s->ring[(s->head + s->n) % s->cap] = *m;
     if (s->n++ == 0)
@@ -222,7 +233,7 @@ static void sub_drop_aus(struct reel_hub_sub *s)
 {
     size_t kept = 0, n0 = s->n;
     for (size_t i = 0; i < s->n; i++) {
-        struct reel_hub_msg *m = &s->ring[(s->head + i) % s->cap];
+        struct entry *m = &s->ring[(s->head + i) % s->cap];
         if (m->kind == REEL_HUB_AU) {
             buf_unref(m->buf);
             s->lost_pending++;
@@ -248,6 +259,10 @@ static void sub_lose(struct reel_hub_sub *s)
 static void sub_push_au(struct reel_hub_sub *s, struct reel_hub_cam *c, const struct reel_hub_au *au,
                         struct reel_hub_buf **bufp)
 {
+    if (au->len > UINT32_MAX) {
+        sub_lose(s);
+        return;
+    }
     if (s->need_key && !au->key) {
         if (s->lagging) {
             s->lost_pending++;
@@ -278,9 +293,8 @@ static void sub_push_au(struct reel_hub_sub *s, struct reel_hub_cam *c, const st
     }
     struct reel_hub_buf *b = *bufp;
     atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
-    struct reel_hub_msg m = { .kind = REEL_HUB_AU, .camera_id = c->id, .buf = b };
-    m.au = *au;
-    m.au.data = b->data;
+    struct entry m = { .kind = REEL_HUB_AU, .buf = b, .ts90k = au->ts90k, .wall90k = au->wall90k,
+                       .sample_entry_id = au->sample_entry_id, .len = (uint32_t)au->len, .key = au->key };
     if (au->key) {
         m.lost = s->lost_pending;
         s->lost_pending = 0;
@@ -290,17 +304,32 @@ static void sub_push_au(struct reel_hub_sub *s, struct reel_hub_cam *c, const st
     sub_enqueue(s, &m);
 }
 
-static void sub_push_event(struct reel_hub_sub *s, const struct reel_hub_msg *m)
+static void sub_push_event(struct reel_hub_sub *s, unsigned kind, const void *ev, size_t len,
+                           struct reel_hub_buf **bufp)
 {
+    if (!*bufp) {
+        struct reel_hub_buf *b = malloc(sizeof(*b) + len);
+        if (!b) {
+            s->lost_events_pending++;
+            return;
+        }
+        atomic_init(&b->refs, 1);       /* the publisher's */
+        b->len = len;
+        memcpy(b->data, ev, len);
+        *bufp = b;
+    }
     if (s->n == s->cap)
         sub_drop_aus(s);
     if (s->n == s->cap) {
         /* full of events: the oldest goes */
+        buf_unref(s->ring[s->head].buf);
         s->head = (s->head + 1) % s->cap;
         s->n--;
         s->lost_events_pending++;
     }
-    sub_enqueue(s, m);
+    atomic_fetch_add_explicit(&(*bufp)->refs, 1, memory_order_relaxed);
+    struct entry m = { .kind = (uint8_t)kind, .buf = *bufp };
+    sub_enqueue(s, &m);
 }
 
 /* ---- publishing ---- */
@@ -328,32 +357,35 @@ void reel_hub_publish_au(struct reel_hub_cam *c, const struct reel_hub_au *au)
     publish_au_slow(c, au);
 }
 
-static void deliver_event(struct reel_hub_sub *list, unsigned kind, const struct reel_hub_msg *m)
+static void deliver_event(struct reel_hub_sub *list, unsigned kind, const void *ev, size_t len,
+                          struct reel_hub_buf **bufp)
 {
     for (struct reel_hub_sub *s = list; s; s = s->next) {
         if (!(s->kinds & kind))
             continue;
         pthread_mutex_lock(&s->mu);
-        sub_push_event(s, m);
+        sub_push_event(s, kind, ev, len, bufp);
         pthread_mutex_unlock(&s->mu);
     }
 }
 
 static void state_put(struct reel_hub_cam *c, const struct reel_hub_state *st, bool event)
 {
-    struct reel_hub_msg m = { .kind = REEL_HUB_STATE, .camera_id = c->id };
+    struct reel_hub_state m;
+    struct reel_hub_buf *b = NULL;
     pthread_mutex_lock(&c->mu);
     c->status = *st;
     c->status.camera_id = c->id;
-    m.state = c->status;
+    m = c->status;
     if (event)
-        deliver_event(c->subs, REEL_HUB_STATE, &m);
+        deliver_event(c->subs, REEL_HUB_STATE, &m, sizeof(m), &b);
     pthread_mutex_unlock(&c->mu);
     if (event && atomic_load_explicit(&c->hub->nall_state, memory_order_relaxed) > 0) {
         pthread_mutex_lock(&c->hub->mu);
-        deliver_event(c->hub->all, REEL_HUB_STATE, &m);
+        deliver_event(c->hub->all, REEL_HUB_STATE, &m, sizeof(m), &b);
         pthread_mutex_unlock(&c->hub->mu);
     }
+    buf_unref(b);
 }
 
 void reel_hub_publish_state(struct reel_hub_cam *c, const struct reel_hub_state *st) { state_put(c, st, true); }
@@ -363,16 +395,17 @@ void reel_hub_publish_recording(struct reel_hub *h, const struct reel_hub_record
 {
     if (atomic_load_explicit(&h->nrec, memory_order_relaxed) == 0)
         return;
-    struct reel_hub_msg m = { .kind = REEL_HUB_RECORDING, .camera_id = ev->camera_id, .rec = *ev };
+    struct reel_hub_buf *b = NULL;
     pthread_mutex_lock(&h->mu);
     struct reel_hub_cam *c = cam_find(h, ev->camera_id);
     if (c) {
         pthread_mutex_lock(&c->mu);
-        deliver_event(c->subs, REEL_HUB_RECORDING, &m);
+        deliver_event(c->subs, REEL_HUB_RECORDING, ev, sizeof(*ev), &b);
         pthread_mutex_unlock(&c->mu);
     }
-    deliver_event(h->all, REEL_HUB_RECORDING, &m);
+    deliver_event(h->all, REEL_HUB_RECORDING, ev, sizeof(*ev), &b);
     pthread_mutex_unlock(&h->mu);
+    buf_unref(b);
 }
 
 /* ---- status readers ---- */
@@ -439,13 +472,7 @@ int reel_hub_subscribe(struct reel_hub *h, const struct reel_hub_sub_cfg *cfg, s
         free(s);
         return -ENOMEM;
     }
-    s->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (s->efd < 0) {
-        int e = errno;
-        free(s->ring);
-        free(s);
-        return -e;
-    }
+    s->efd = -1;                          /* made on demand: reel_hub_sub_fd() */
     s->hub = h;
     s->kinds = cfg->kinds;
     s->cap = ent;
@@ -525,7 +552,8 @@ void reel_hub_unsubscribe(struct reel_hub_sub *s)
     /* Unlinked: no publisher can reach s any more. */
     for (size_t i = 0; i < s->n; i++)
         buf_unref(s->ring[(s->head + i) % s->cap].buf);
-    close(s->efd);
+    if (s->efd >= 0)
+        close(s->efd);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     free(s->ring);
@@ -555,13 +583,30 @@ int reel_hub_sub_read(struct reel_hub_sub *s, struct reel_hub_msg *ret, int64_t 
         pthread_mutex_unlock(&s->mu);
         return timeout_ns == 0 ? -EAGAIN : -ETIMEDOUT;
     }
-    *ret = s->ring[s->head];
+    struct entry e = s->ring[s->head];
     s->head = (s->head + 1) % s->cap;
     s->n--;
-    if (ret->kind == REEL_HUB_AU)
-        s->bytes -= ret->au.len;
+    memset(ret, 0, sizeof(*ret));
+    ret->kind = e.kind;
+    ret->camera_id = s->cam ? s->cam->id : 0;
+    if (e.kind == REEL_HUB_AU) {
+        s->bytes -= e.len;
+        ret->buf = e.buf;                 /* the reference moves to the message */
+        ret->lost = e.lost;
+        ret->au = (struct reel_hub_au){ .data = e.buf->data, .len = e.len, .ts90k = e.ts90k,
+                                        .wall90k = e.wall90k, .key = e.key,
+                                        .sample_entry_id = e.sample_entry_id };
+    } else if (e.kind == REEL_HUB_STATE) {
+        memcpy(&ret->state, e.buf->data, sizeof(ret->state));
+        ret->camera_id = ret->state.camera_id;
+    } else {
+        memcpy(&ret->rec, e.buf->data, sizeof(ret->rec));
+        ret->camera_id = ret->rec.camera_id;
+    }
     ret->lost_events = s->lost_events_pending;
     s->lost_events_pending = 0;
+    if (e.kind != REEL_HUB_AU)
+        buf_unref(e.buf);
     if (s->n == 0 && s->efd_set) {
         uint64_t v;
         if (read(s->efd, &v, sizeof(v)) == (ssize_t)sizeof(v) || errno == EAGAIN)
@@ -579,7 +624,22 @@ void reel_hub_msg_release(struct reel_hub_msg *m)
     m->buf = NULL;
 }
 
-int reel_hub_sub_fd(const struct reel_hub_sub *s) { return s->efd; }
+int reel_hub_sub_fd(struct reel_hub_sub *s)
+{
+    pthread_mutex_lock(&s->mu);
+    if (s->efd < 0) {
+        s->efd = eventfd(s->n > 0 ? 1 : 0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (s->efd < 0) {
+            int e = errno;
+            pthread_mutex_unlock(&s->mu);
+            return -e;
+        }
+        s->efd_set = s->n > 0;
+    }
+    int fd = s->efd;
+    pthread_mutex_unlock(&s->mu);
+    return fd;
+}
 
 uint64_t reel_hub_sub_lost(struct reel_hub_sub *s)
 {

@@ -145,7 +145,7 @@ int reel_hub_status_get(struct reel_hub *h, int64_t camera_id, struct reel_hub_s
 int reel_hub_status_list(struct reel_hub *h, struct reel_hub_state **ret, size_t *ret_n);
 
 /* Any thread. -EINVAL (no kinds, AUs of every camera, caps out of range),
- * -ENOMEM, or the error of eventfd(). A new subscription receives access
+ * -ENOMEM. A new subscription receives access
  * units from the next key frame. *ret: reel_hub_unsubscribe(). */
 int reel_hub_subscribe(struct reel_hub *h, const struct reel_hub_sub_cfg *cfg, struct reel_hub_sub **ret);
 /* Any thread, while others publish; not while another thread reads this
@@ -157,8 +157,10 @@ void reel_hub_unsubscribe(struct reel_hub_sub *s);
 int reel_hub_sub_read(struct reel_hub_sub *s, struct reel_hub_msg *ret, int64_t timeout_ns);
 void reel_hub_msg_release(struct reel_hub_msg *m);
 /* An eventfd that is readable while the queue is not empty, for epoll (the
- * hub reads it back when the queue empties). Owned by the subscription. */
-int reel_hub_sub_fd(const struct reel_hub_sub *s);
+ * hub reads it back when the queue empties). Made at the first call (a
+ * subscription that never asks costs no system call per message); owned by
+ * the subscription. The descriptor, or the negative errno of eventfd(). */
+int reel_hub_sub_fd(struct reel_hub_sub *s);
 /* Access units this subscription lost in total. */
 uint64_t reel_hub_sub_lost(struct reel_hub_sub *s);
 
