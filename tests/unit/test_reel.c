@@ -2,6 +2,10 @@
  * Unit tests for src/reel: time/size parsing and the event loop's timers. */
 #include <errno.h>
 #include <setjmp.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -112,6 +116,94 @@ static void test_loop_far_timer(void **state)
     reel_loop_free(l);
 }
 
+/* Several descriptors ready in one epoll round; the first callback deletes
+ * (and frees) all the others: none of them may be called (ASan would see a
+ * use after free; the count sees a call). */
+struct round_ctx {
+    struct reel_loop *loop;
+    struct del_io *ios[4];
+    int calls;
+};
+struct del_io {
+    struct reel_io io;
+    struct round_ctx *ctx;
+};
+
+static void del_others_cb(struct reel_io *io, uint32_t events)
+{
+    (void)events;
+    struct del_io *me = io->opaque;
+    struct round_ctx *ctx = me->ctx;
+    ctx->calls++;
+    for (int i = 0; i < 4; i++) {
+        struct del_io *o = ctx->ios[i];
+        if (!o)
+            continue;
+        reel_loop_io_del(ctx->loop, &o->io);
+        close(o->io.fd);
+        if (o != me) {
+            free(o);
+            ctx->ios[i] = NULL;
+        }
+    }
+}
+
+static void test_loop_io_deleted_in_round(void **state)
+{
+    (void)state;
+    struct reel_clock_fake fc;
+    reel_clock_fake_init(&fc, 0, 0);
+    struct round_ctx ctx = { .calls = 0 };
+    assert_int_equal(reel_loop_new(&ctx.loop, &fc.clock), 0);
+    for (int i = 0; i < 4; i++) {
+        struct del_io *d = calloc(1, sizeof(*d));
+        assert_non_null(d);
+        d->ctx = &ctx;
+        d->io.fd = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);   /* readable at once */
+        assert_true(d->io.fd >= 0);
+        d->io.cb = del_others_cb;
+        d->io.opaque = d;
+        ctx.ios[i] = d;
+        assert_int_equal(reel_loop_io_add(ctx.loop, &d->io, EPOLLIN), 0);
+    }
+    struct reel_timer stop;
+    reel_timer_init(&stop, stop_cb, ctx.loop);
+    assert_int_equal(reel_loop_timer_set(ctx.loop, &stop, 0), 0);   /* after the first round */
+    assert_int_equal(reel_loop_run(ctx.loop), 0);
+    assert_int_equal(ctx.calls, 1);
+    for (int i = 0; i < 4; i++)
+        free(ctx.ios[i]);
+    reel_loop_free(ctx.loop);
+}
+
+/* Registration failures reach the caller, and leave nothing registered. */
+static void test_loop_registration_failures(void **state)
+{
+    (void)state;
+    struct reel_clock_fake fc;
+    reel_clock_fake_init(&fc, 0, 0);
+    struct reel_loop *l;
+    assert_int_equal(reel_loop_new(&l, &fc.clock), 0);
+    reel_loop_set_max_timers(l, 2);
+    struct reel_timer t[3];
+    for (int i = 0; i < 3; i++)
+        reel_timer_init(&t[i], stop_cb, l);
+    assert_int_equal(reel_loop_timer_set(l, &t[0], 10), 0);
+    assert_int_equal(reel_loop_timer_set(l, &t[1], 20), 0);
+    assert_int_equal(reel_loop_timer_set(l, &t[2], 5), -ENOSPC);
+    assert_false(reel_timer_armed(&t[2]));
+    /* re-arming an armed timer at the cap is no new entry */
+    assert_int_equal(reel_loop_timer_set(l, &t[1], 30), 0);
+    reel_loop_timer_cancel(l, &t[0]);
+    assert_int_equal(reel_loop_timer_set(l, &t[2], 5), 0);
+    reel_loop_timer_cancel(l, &t[1]);
+    reel_loop_timer_cancel(l, &t[2]);
+    struct reel_io bad = { .fd = -1, .cb = NULL };
+    assert_int_equal(reel_loop_io_add(l, &bad, EPOLLIN), -EBADF);
+    assert_int_equal(reel_loop_io_mod(l, &bad, EPOLLIN), -EBADF);
+    reel_loop_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -119,6 +211,8 @@ int main(void)
         cmocka_unit_test(test_size_parse),
         cmocka_unit_test(test_loop_timers),
         cmocka_unit_test(test_loop_far_timer),
+        cmocka_unit_test(test_loop_io_deleted_in_round),
+        cmocka_unit_test(test_loop_registration_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
