@@ -91,6 +91,8 @@ struct reel_cam {
     uint64_t win_frames, win_bytes;
     int64_t win_start;
     uint64_t total_frames;
+    char notified[64];               /* state last passed to hooks->on_state */
+    char notified_error[256];
 };
 
 static void cam_connect(struct reel_cam *c);
@@ -102,6 +104,48 @@ static int64_t now_mono(const struct reel_cam *c) { return reel_loop_now(c->loop
 static int64_t now_wall90k(const struct reel_cam *c)
 {
     return reel_ns_to_90k(reel_clock_wall(reel_loop_clock(c->loop)));
+}
+
+static void cam_fill_status(struct reel_cam *c, struct reel_camera_status *st, bool reset_window)
+{
+    int64_t now = now_mono(c);
+    double secs = (double)(now - c->win_start) / REEL_NS_PER_SEC;
+    memset(st, 0, sizeof(*st));
+    st->camera_id = c->cfg.id;
+    st->connected = c->state == CAM_SESSION && c->run != NULL;
+    const char *state = "idle";
+    switch (c->state) {
+    case CAM_CONNECTING: state = "connecting"; break;
+    case CAM_SESSION: state = c->run ? "recording" : "starting"; break;
+    case CAM_BACKOFF: state = "retrying"; break;
+    case CAM_STOPPED: state = "stopped"; break;
+    default: break;
+    }
+    snprintf(st->state, sizeof(st->state), "%s%s", state, c->state == CAM_SESSION && c->use_udp ? " (udp)" : "");
+    snprintf(st->last_error, sizeof(st->last_error), "%s", c->last_error);
+    if (secs > 0) {
+        st->fps = (double)c->win_frames / secs;
+        st->bitrate_bps = (double)c->win_bytes * 8 / secs;
+    }
+    st->updated90k = now_wall90k(c);
+    if (reset_window) {
+        c->win_frames = c->win_bytes = 0;
+        c->win_start = now;
+    }
+}
+
+/* Tells hooks->on_state when the state or the last error changed. */
+static void cam_notify(struct reel_cam *c)
+{
+    if (!c->opts.hooks || !c->opts.hooks->on_state)
+        return;
+    struct reel_camera_status st;
+    cam_fill_status(c, &st, false);
+    if (strcmp(st.state, c->notified) == 0 && strcmp(st.last_error, c->notified_error) == 0)
+        return;
+    snprintf(c->notified, sizeof(c->notified), "%s", st.state);
+    snprintf(c->notified_error, sizeof(c->notified_error), "%s", st.last_error);
+    c->opts.hooks->on_state(c->opts.hooks->opaque, &st);
 }
 
 int reel_cam_new(struct reel_cam **ret, struct reel_loop *loop, struct reel_store *store,
@@ -239,6 +283,7 @@ static int on_au(void *opaque, const struct reel_au *au)
         }
         cam_outage_end(c);
         c->backoff_ns = c->opts.backoff_min_ns;
+        cam_notify(c);
         if (!c->recording_logged) {
             reel_log(c->log, REEL_LOG_INFO, "camera %s: recording %s %ux%u", c->cfg.name,
                      au->params->codec_string, au->params->width, au->params->height);
@@ -263,6 +308,13 @@ static int on_au(void *opaque, const struct reel_au *au)
     }
     c->last_ts90k = ts;
     c->have_last_ts = true;
+    if (c->opts.hooks && c->opts.hooks->on_au) {
+        struct reel_cam_au a = {
+            .data = au->data, .len = au->len, .ts90k = ts, .wall90k = now_wall90k(c), .key = au->key,
+            .sample_entry_id = c->sample_entry_id, .params = au->params,
+        };
+        c->opts.hooks->on_au(c->opts.hooks->opaque, c->cfg.id, &a);
+    }
     c->win_frames++;
     c->win_bytes += au->len;
     c->total_frames++;
@@ -319,6 +371,7 @@ static void cam_fail(struct reel_cam *c, const char *fmt, ...)
     cam_outage_begin(c, reason);
     c->state = CAM_BACKOFF;
     reel_loop_timer_set(c->loop, &c->timer, now_mono(c) + delay);
+    cam_notify(c);
 }
 
 /* Acts on a failure recorded inside a callback (c->fail_reason), now that
@@ -522,6 +575,7 @@ static void cam_io_cb(struct reel_io *io, uint32_t events)
             return;
         }
         c->state = CAM_SESSION;
+        cam_notify(c);
         reel_rtsp_client_start(c->rtsp, now_mono(c));
         cam_after_client(c, 0, NULL);
         return;
@@ -699,6 +753,7 @@ static void cam_connect(struct reel_cam *c)
     reel_loop_io_add(c->loop, &c->io, c->io_events);
     c->state = CAM_CONNECTING;
     reel_loop_timer_set(c->loop, &c->timer, now_mono(c) + c->opts.connect_timeout_ns);
+    cam_notify(c);
 }
 
 /* ---- timers ---- */
@@ -783,6 +838,7 @@ void reel_cam_stop(struct reel_cam *c)
     cam_end_run(c);
     cam_outage_begin(c, "recorder stopped");
     c->state = CAM_STOPPED;
+    cam_notify(c);
 }
 
 void reel_cam_free(struct reel_cam *c)
@@ -796,30 +852,4 @@ void reel_cam_free(struct reel_cam *c)
     free(c);
 }
 
-void reel_cam_report_status(struct reel_cam *c)
-{
-    int64_t now = now_mono(c);
-    double secs = (double)(now - c->win_start) / REEL_NS_PER_SEC;
-    struct reel_camera_status st = { .camera_id = c->cfg.id };
-    st.connected = c->state == CAM_SESSION && c->run != NULL;
-    const char *state = "idle";
-    switch (c->state) {
-    case CAM_CONNECTING: state = "connecting"; break;
-    case CAM_SESSION: state = c->run ? "recording" : "starting"; break;
-    case CAM_BACKOFF: state = "retrying"; break;
-    case CAM_STOPPED: state = "stopped"; break;
-    default: break;
-    }
-    snprintf(st.state, sizeof(st.state), "%s%s", state, c->state == CAM_SESSION && c->use_udp ? " (udp)" : "");
-    snprintf(st.last_error, sizeof(st.last_error), "%s", c->last_error);
-    if (secs > 0) {
-        st.fps = (double)c->win_frames / secs;
-        st.bitrate_bps = (double)c->win_bytes * 8 / secs;
-    }
-    st.updated90k = now_wall90k(c);
-    c->win_frames = c->win_bytes = 0;
-    c->win_start = now;
-    struct reel_err err = { "" };
-    if (reel_store_status_put(c->store, &st, &err) < 0)
-        reel_log(c->log, REEL_LOG_WARN, "camera %s: cannot write status: %s", c->cfg.name, err.msg);
-}
+void reel_cam_status(struct reel_cam *c, struct reel_camera_status *ret) { cam_fill_status(c, ret, true); }
