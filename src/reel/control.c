@@ -73,7 +73,14 @@ static int send_all(int fd, const char *p, size_t n, int64_t deadline)
 
 static void client_close(struct reel_control *c, size_t i)
 {
-    close(c->clients[i].fd);
+    /* Unread input would turn the close into a reset that can destroy the
+     * reply before the client reads it: drain what is there (bounded). */
+    int fd = c->clients[i].fd;
+    shutdown(fd, SHUT_WR);
+    char scratch[4096];
+    for (int k = 0; k < 16 && recv(fd, scratch, sizeof(scratch), MSG_DONTWAIT) > 0; k++)
+        ;
+    close(fd);
     c->clients[i] = c->clients[--c->nclients];
 }
 
