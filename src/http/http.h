@@ -36,6 +36,21 @@ struct reel_http;
  * may take hours). See deadline.h and docs/security.md. */
 #define REEL_HTTP_REQUEST_DEADLINE_S 10
 
+struct reel_camera_status;
+
+/* stand-in until branch http merges (CONTRACTS.md section 3) */
+struct reel_http_recorder {
+    /* Any thread. Camera `name`'s row in reel.db was added, changed, enabled/disabled or deleted:
+     * the running recorder applies the row as it now is (start, restart, stop; a disabled or deleted
+     * camera is stopped and its run closed and committed). Blocks until applied, at most 5 s
+     * (-ETIMEDOUT). */
+    int (*camera_changed)(void *opaque, const char *name, struct reel_err *err);
+    /* Any thread. The camera's live status from memory; -ENOENT when the recorder does not run it
+     * (not yet started, disabled). */
+    int (*camera_status)(void *opaque, int64_t camera_id, struct reel_camera_status *ret);
+    void *opaque;
+};
+
 struct reel_http_cfg {
     const char *datadir;            /* initialised data directory; copied */
     const char *listen;             /* "ADDR:PORT" or "[V6ADDR]:PORT"; port 0 picks one;
@@ -48,6 +63,9 @@ struct reel_http_cfg {
     /* One debug line per request, warnings for errors. NULL = silent. Must
      * outlive the server; reel_log is thread safe. */
     const struct reel_logger *log;
+    /* The recorder, for live status and configuration changes; NULL: none.
+     * (stand-in until branch http merges: not used by the server yet) */
+    const struct reel_http_recorder *recorder;
 };
 
 /* Checks cfg (-EINVAL for a bad listen address, with err). *ret owned by

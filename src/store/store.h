@@ -38,6 +38,15 @@ enum reel_store_mode {
     REEL_STORE_RECORD = 2,   /* the daemon: runs recovery at open and the syncer */
 };
 
+/* stand-in until branch store merges */
+struct reel_recording_event {
+    int64_t camera_id, recording_id, run_id;
+    int64_t start90k, wall_duration90k;  /* committed so far */
+    uint32_t frames;
+    uint64_t bytes;
+    bool closed;
+};
+
 struct reel_store_cfg {
     const char *datadir;            /* holds reel.db and the default storage dir */
     enum reel_store_mode mode;
@@ -50,6 +59,10 @@ struct reel_store_cfg {
      * text, e.g. "storage dir /x: write failed: No space left on device;
      * deleted 3 oldest recordings"); may be NULL. Must be thread safe. */
     void (*on_event)(void *opaque, int level /* enum reel_log_level */, const char *line);
+    /* Called on a syncer thread after each commit that makes a recording's frames durable
+     * (closed = its last commit); must be thread safe and must not block. May be NULL.
+     * (stand-in until branch store merges: declared, not called yet) */
+    void (*on_recording)(void *opaque, const struct reel_recording_event *ev);
     void *opaque;
 };
 

@@ -70,6 +70,9 @@ class LiveConfigTest(ReelTestCase):
         change("remove", "c4", "remove", "c4", "--delete-footage", "--yes")
         change("remove", "c5", "remove", "c5", "--delete-footage", "--yes")
         change("add", "n3", "add", "n3", url(CAMERAS + 4))
+        # retention only: applied without a reconnect (c0 is checked below
+        # with the untouched cameras: one run, no gap)
+        change("retention", "c0", "set", "c0", "--retain-days", "30")
         window_end = time.time()
 
         st = self.status()
