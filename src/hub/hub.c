@@ -23,10 +23,19 @@
 #define MAX_ENTRIES 65536
 #define DEFAULT_BYTES (16u << 20)
 #define MAX_BYTES (1u << 30)
+/* Freed buffers are kept for reuse, by size class (4 KiB steps up to
+ * 256 KiB), at most POOL_BYTES in all: a fresh 20 KB malloc per published
+ * AU costs page faults when the allocator gives memory back and takes it
+ * again. */
+#define POOL_STEP 4096u
+#define POOL_CLASSES 64u
+#define POOL_BYTES (8u << 20)
 
 struct reel_hub_buf {
     atomic_size_t refs;
-    size_t len;
+    struct reel_hub *hub;
+    struct reel_hub_buf *next;       /* in the pool */
+    size_t len, cap;
     uint8_t data[];
 };
 
@@ -79,6 +88,9 @@ struct reel_hub {
     atomic_uint nrec;                /* subscriptions to recording events */
     atomic_uint nall_state;          /* every-camera subscriptions to states */
     atomic_uint_fast64_t au_published, au_copies, bytes_copied;
+    pthread_mutex_t pool_mu;
+    struct reel_hub_buf *pool[POOL_CLASSES];
+    size_t pool_bytes;
 };
 
 int reel_hub_new(struct reel_hub **ret)
@@ -87,6 +99,7 @@ int reel_hub_new(struct reel_hub **ret)
     if (!h)
         return -ENOMEM;
     pthread_mutex_init(&h->mu, NULL);
+    pthread_mutex_init(&h->pool_mu, NULL);
     *ret = h;
     return 0;
 }
@@ -101,6 +114,13 @@ void reel_hub_free(struct reel_hub *h)
         free(h->cams[i]);
     }
     free(h->cams);
+    for (size_t k = 0; k < POOL_CLASSES; k++)
+        while (h->pool[k]) {
+            struct reel_hub_buf *b = h->pool[k];
+            h->pool[k] = b->next;
+            free(b);
+        }
+    pthread_mutex_destroy(&h->pool_mu);
     pthread_mutex_destroy(&h->mu);
     free(h);
 }
@@ -205,10 +225,55 @@ void reel_hub_cam_remove(struct reel_hub *h, struct reel_hub_cam *c)
 
 /* ---- queues (sub->mu held) ---- */
 
+/* A buffer for len bytes with one reference, from the pool or malloc. */
+static struct reel_hub_buf *buf_new(struct reel_hub *h, size_t len)
+{
+    size_t cap = (len + POOL_STEP - 1) / POOL_STEP * POOL_STEP;
+    if (cap == 0)
+        cap = POOL_STEP;
+    size_t k = cap / POOL_STEP - 1;
+    struct reel_hub_buf *b = NULL;
+    if (k < POOL_CLASSES) {
+        pthread_mutex_lock(&h->pool_mu);
+        b = h->pool[k];
+        if (b) {
+            h->pool[k] = b->next;
+            h->pool_bytes -= b->cap;
+        }
+        pthread_mutex_unlock(&h->pool_mu);
+    }
+    if (!b) {
+        if (len > SIZE_MAX - sizeof(*b) - POOL_STEP)
+            return NULL;
+        b = malloc(sizeof(*b) + cap);
+        if (!b)
+            return NULL;
+        b->hub = h;
+        b->cap = cap;
+    }
+    atomic_init(&b->refs, 1);
+    b->len = len;
+    b->next = NULL;
+    return b;
+}
+
 static void buf_unref(struct reel_hub_buf *b)
 {
-    if (b && atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
-        free(b);
+    if (!b || atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    struct reel_hub *h = b->hub;
+    size_t k = b->cap / POOL_STEP - 1;
+    if (k < POOL_CLASSES) {
+        pthread_mutex_lock(&h->pool_mu);
+        if (h->pool_bytes + b->cap <= POOL_BYTES) {
+            b->next = h->pool[k];
+            h->pool[k] = b;
+            h->pool_bytes += b->cap;
+            b = NULL;
+        }
+        pthread_mutex_unlock(&h->pool_mu);
+    }
+    free(b);
 }
 
 static void sub_wake(struct reel_hub_sub *s)
@@ -278,14 +343,12 @@ static void sub_push_au(struct reel_hub_sub *s, struct reel_hub_cam *c, const st
         }
     }
     if (!*bufp) {
-        struct reel_hub_buf *b = malloc(sizeof(*b) + au->len);
+        struct reel_hub_buf *b = buf_new(c->hub, au->len);   /* the publisher's reference */
         if (!b) {
             sub_drop_aus(s);
             sub_lose(s);
             return;
         }
-        atomic_init(&b->refs, 1);       /* the publisher's, dropped after the round */
-        b->len = au->len;
         memcpy(b->data, au->data, au->len);
         atomic_fetch_add_explicit(&c->hub->au_copies, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&c->hub->bytes_copied, au->len, memory_order_relaxed);
@@ -308,13 +371,11 @@ static void sub_push_event(struct reel_hub_sub *s, unsigned kind, const void *ev
                            struct reel_hub_buf **bufp)
 {
     if (!*bufp) {
-        struct reel_hub_buf *b = malloc(sizeof(*b) + len);
+        struct reel_hub_buf *b = buf_new(s->hub, len);   /* the publisher's reference */
         if (!b) {
             s->lost_events_pending++;
             return;
         }
-        atomic_init(&b->refs, 1);       /* the publisher's */
-        b->len = len;
         memcpy(b->data, ev, len);
         *bufp = b;
     }

@@ -27,7 +27,8 @@
  * the glue (src/reel/recorder.c).
  *
  * Ownership: reel_hub_new() -> reel_hub_free() (after every subscription
- * and camera is gone). reel_hub_cam_add() -> reel_hub_cam_remove();
+ * and camera is gone and every message read is released: the shared
+ * buffers return to the hub's pool of at most 8 MiB for reuse). reel_hub_cam_add() -> reel_hub_cam_remove();
  * reel_hub_subscribe() -> reel_hub_unsubscribe(). A message read with
  * reel_hub_sub_read() holds a reference on its data until
  * reel_hub_msg_release().
@@ -115,7 +116,7 @@ struct reel_hub_stats {
 
 /* *ret owned by the caller: reel_hub_free(). -ENOMEM. */
 int reel_hub_new(struct reel_hub **ret);
-/* Every subscription and camera must be gone. NULL ok. */
+/* Every subscription and camera must be gone, every message released. NULL ok. */
 void reel_hub_free(struct reel_hub *h);
 
 /* Registers camera id (> 0) for publishing (-EEXIST when registered
