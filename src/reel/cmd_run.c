@@ -146,7 +146,6 @@ int reel_cmd_run(struct reel_cli *cli)
     }
 
     r = reel_recorder_run(rec);
-    reel_log(&cli->log, REEL_LOG_INFO, "stopping");
     /* The web server first: it calls into the recorder. */
     reel_http_free(http);
     reel_loop_io_del(loop, &sw.io);

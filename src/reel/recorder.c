@@ -378,7 +378,7 @@ int reel_recorder_camera_changed(struct reel_recorder *r, const char *name, stru
     if (e == 0) {
         pthread_mutex_lock(&r->q_mu);
         if (!r->running) {
-            e = reel_err_set(err, ESHUTDOWN, "the recorder is stopping");
+            e = reel_err_set(err, ESHUTDOWN, "the recorder is not running (starting or stopping)");
         } else {
             c->refs = 2;
             *r->q_tail = c;
@@ -591,6 +591,7 @@ int reel_recorder_run(struct reel_recorder *r)
             reel_log(r->log, REEL_LOG_ERROR, "%s; camera changes take effect at the next start", err.msg);
     }
     int res = reel_loop_run(r->loop);
+    reel_log(r->log, REEL_LOG_INFO, "stopping");
     pthread_mutex_lock(&r->q_mu);
     r->running = false;
     pthread_mutex_unlock(&r->q_mu);
