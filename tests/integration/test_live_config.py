@@ -142,8 +142,11 @@ class LiveConfigTest(ReelTestCase):
         self.assertIn(" 0 problems", r.stdout, r.stdout + r.stderr)
 
     def test_control_socket_hostile_clients(self):
-        _, port = self.start_sim("h264", cameras=1)
+        _, port = self.start_sim("h264", cameras=2)
         self.reel("camera", "add", "c0", f"rtsp://127.0.0.1:{port}/cam/0")
+        # a camera disabled at start-up is not started, and shown as disabled
+        r = self.reel("camera", "add", "off", f"rtsp://127.0.0.1:{port}/cam/1", "--disabled")
+        self.assertIn("the recorder is not running: takes effect at its next start", r.stdout)
         rec = self.start_reel("--no-http")
         path = os.path.join(self.data, "control.sock")
         wait_until(lambda: os.path.exists(path), 15, what="control socket")
@@ -191,7 +194,10 @@ class LiveConfigTest(ReelTestCase):
         for s in idle:
             s.close()
         wait_until(lambda: self.status().get("c0") == "recording", 20, step=0.5, what="c0 recording")
+        self.assertEqual(self.status().get("off"), "disabled")
         self.assertEqual(rec.stop(), 0)
+        self.assertEqual(self.reel("frames", "--camera", "off").stdout, "")
+        self.assertNotIn("camera off", rec.output())
         self.assertFalse(os.path.exists(path), "control socket left behind")
 
     def raw(self, path, data):
