@@ -153,9 +153,12 @@ static void *control_main(void *arg)
     struct pollfd pf[2 + REEL_CONTROL_CLIENTS];
     for (;;) {
         int64_t now = mono_ns();
-        /* Drop the clients past their deadline. */
+        /* Drop the clients past their deadline (a request that arrived
+         * while another was served is still taken). */
         for (size_t i = 0; i < c->nclients;) {
-            if (c->clients[i].deadline <= now) {
+            if (c->clients[i].deadline <= now && client_read(c, &c->clients[i])) {
+                client_close(c, i);
+            } else if (c->clients[i].deadline <= now) {
                 static const char msg[] = "error timed out waiting for the request\n";
                 send(c->clients[i].fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
                 client_close(c, i);
