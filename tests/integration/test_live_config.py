@@ -54,11 +54,27 @@ class LiveConfigTest(ReelTestCase):
         window_start = time.time()
         log = []                                     # (what, camera, t0, elapsed)
 
+        live = ("connecting", "starting", "recording")
+        expect = {
+            "add": lambda st: st.get(cam_) in live,
+            "disable": lambda st: st.get(cam_) == "disabled",
+            "enable": lambda st: st.get(cam_) in live,
+            "url": lambda st: st.get(cam_) in live,
+            "remove": lambda st: cam_ not in st,
+            "retention": lambda st: st.get(cam_) == "recording",
+        }
+
         def change(what, cam, *args):
+            nonlocal cam_
+            cam_ = cam
             r, t0, el = self.timed("camera", *args)
             self.assertIn("applied by the running recorder", r.stdout, f"{args}: {r.stdout}{r.stderr}")
-            log.append((what, cam, t0, el))
-            time.sleep(max(0.0, 1.0 - el))
+            # visible in the live status (over the socket) within the bound
+            wait_until(lambda: expect[what](self.status()), max(0.1, t0 + APPLY_BOUND_S - time.time()),
+                       step=0.05, what=f"{what} {cam} in reel status")
+            log.append((what, cam, t0, time.time() - t0))
+            time.sleep(max(0.0, t0 + 1.0 - time.time()))
+        cam_ = None
 
         change("add", "n0", "add", "n0", url(CAMERAS))
         change("disable", "c1", "disable", "c1")
