@@ -286,6 +286,14 @@ static void sub_wake(struct reel_hub_sub *s)
     }
 }
 
+/* The queue is empty: the eventfd must not stay readable. */
+static void sub_efd_clear(struct reel_hub_sub *s)
+{
+    uint64_t v;
+    if (s->efd_set && (read(s->efd, &v, sizeof(v)) == (ssize_t)sizeof(v) || errno == EAGAIN))
+        s->efd_set = false;
+}
+
 static void sub_enqueue(struct reel_hub_sub *s, const struct entry *m)
 {
     s->ring[(s->head + s->n) % s->cap] = *m;
@@ -311,6 +319,8 @@ static void sub_drop_aus(struct reel_hub_sub *s)
     s->bytes = 0;
     if (kept < n0)
         s->need_key = s->lagging = true;
+    if (kept == 0)
+        sub_efd_clear(s);
 }
 
 /* The AU being published is lost: nothing more until a key frame. */
@@ -641,6 +651,7 @@ int reel_hub_sub_read(struct reel_hub_sub *s, struct reel_hub_msg *ret, int64_t 
         }
     }
     if (s->n == 0) {
+        sub_efd_clear(s);
         pthread_mutex_unlock(&s->mu);
         return timeout_ns == 0 ? -EAGAIN : -ETIMEDOUT;
     }
@@ -668,11 +679,8 @@ int reel_hub_sub_read(struct reel_hub_sub *s, struct reel_hub_msg *ret, int64_t 
     s->lost_events_pending = 0;
     if (e.kind != REEL_HUB_AU)
         buf_unref(e.buf);
-    if (s->n == 0 && s->efd_set) {
-        uint64_t v;
-        if (read(s->efd, &v, sizeof(v)) == (ssize_t)sizeof(v) || errno == EAGAIN)
-            s->efd_set = false;
-    }
+    if (s->n == 0)
+        sub_efd_clear(s);
     pthread_mutex_unlock(&s->mu);
     return 0;
 }

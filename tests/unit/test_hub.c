@@ -97,9 +97,15 @@ static void test_bounded_drop_to_key(void **state)
     assert_int_equal(reel_hub_subscribe(h, &cfg, &fast), 0);
     /* 10 AUs, key first; the slow one reads nothing: 4 fit, the 5th
      * overflows (the 4 queued and the 5th lost), then 5 more non-key lost. */
-    for (int k = 0; k < 10; k++)
+    int sfd = reel_hub_sub_fd(slow);
+    assert_true(sfd >= 0);
+    assert_int_equal(reel_hub_sub_fd(slow), sfd);
+    for (int k = 0; k < 10; k++) {
         publish(c, (uint8_t)k, 10, k == 0, k + 1);
+        assert_int_equal(fd_readable(sfd), k < 4);   /* emptied at the overflow */
+    }
     publish(c, 10, 10, true, 11);             /* the next key frame */
+    assert_true(fd_readable(sfd));
     publish(c, 11, 10, false, 12);
     struct reel_hub_msg m;
     assert_int_equal(reel_hub_sub_read(slow, &m, 0), 0);
