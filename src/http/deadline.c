@@ -2,16 +2,21 @@
  *
  * Request deadlines (see deadline.h): a fixed table of connection slots
  * under one mutex, and a watchdog thread that sweeps it, sleeping until the
- * earliest deadline (at most 1 s, at least 50 ms between sweeps).
+ * earliest deadline (at most 1 s, at least 50 ms between sweeps). All time
+ * is read from the injected clock; the watchdog sleeps in poll(2) on an
+ * eventfd (a relative timeout, so no clock of its own), which
+ * reel_http_deadline_free() signals to stop it.
  */
 #include "http/deadline.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <time.h>
+#include <unistd.h>
 
 #define SWEEP_MAX_NS (1000 * 1000 * 1000LL)
 #define SWEEP_MIN_NS (50 * 1000 * 1000LL)
@@ -25,9 +30,9 @@ struct slot {
 
 struct reel_http_deadline {
     pthread_mutex_t mu;
-    pthread_cond_t cond;            /* CLOCK_MONOTONIC; signalled to stop */
+    int stop_fd;                    /* eventfd: readable when the watchdog must stop */
     pthread_t thread;
-    bool running, stop;
+    bool running;
     int64_t deadline_ns;
     const struct reel_clock *clock;
     reel_http_deadline_cb *cb;
@@ -39,20 +44,21 @@ struct reel_http_deadline {
 int reel_http_deadline_new(struct reel_http_deadline **ret, size_t max, int64_t deadline_ns,
                            const struct reel_clock *clock, reel_http_deadline_cb *cb, void *opaque)
 {
-    if (max == 0 || max > 65536 || deadline_ns <= 0 || !clock)
+    if (max == 0 || max > 65536 || deadline_ns <= 0)
         return -EINVAL;
     struct reel_http_deadline *d = calloc(1, sizeof(*d) + max * sizeof(d->slots[0]));
     if (!d)
         return -ENOMEM;
+    d->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (d->stop_fd < 0) {
+        int e = errno;
+        free(d);
+        return -e;
+    }
     pthread_mutex_init(&d->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&d->cond, &ca);
-    pthread_condattr_destroy(&ca);
     d->max = max;
     d->deadline_ns = deadline_ns;
-    d->clock = clock;
+    d->clock = clock ? clock : reel_clock_system();
     d->cb = cb;
     d->opaque = opaque;
     for (size_t i = 0; i < max; i++)
@@ -144,9 +150,7 @@ unsigned reel_http_deadline_sweep(struct reel_http_deadline *d, int64_t *ret_nex
 static void *watchdog(void *arg)
 {
     struct reel_http_deadline *d = arg;
-    pthread_mutex_lock(&d->mu);
-    while (!d->stop) {
-        pthread_mutex_unlock(&d->mu);
+    for (;;) {
         int64_t next;
         unsigned n = reel_http_deadline_sweep(d, &next);
         if (n > 0 && d->cb)
@@ -156,16 +160,11 @@ static void *watchdog(void *arg)
             wait = SWEEP_MAX_NS;
         if (wait < SWEEP_MIN_NS)
             wait = SWEEP_MIN_NS;
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t t = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec + wait;
-        ts.tv_sec = (time_t)(t / 1000000000LL);
-        ts.tv_nsec = (long)(t % 1000000000LL);
-        pthread_mutex_lock(&d->mu);
-        if (!d->stop)
-            pthread_cond_timedwait(&d->cond, &d->mu, &ts);
+        struct pollfd p = { .fd = d->stop_fd, .events = POLLIN };
+        int r = poll(&p, 1, (int)((wait + 999999) / 1000000));
+        if (r > 0 || (r < 0 && errno != EINTR))
+            break;
     }
-    pthread_mutex_unlock(&d->mu);
     return NULL;
 }
 
@@ -185,13 +184,12 @@ void reel_http_deadline_free(struct reel_http_deadline *d)
     if (!d)
         return;
     if (d->running) {
-        pthread_mutex_lock(&d->mu);
-        d->stop = true;
-        pthread_cond_signal(&d->cond);
-        pthread_mutex_unlock(&d->mu);
+        uint64_t one = 1;
+        while (write(d->stop_fd, &one, sizeof(one)) < 0 && errno == EINTR)
+            ;
         pthread_join(d->thread, NULL);
     }
+    close(d->stop_fd);
     pthread_mutex_destroy(&d->mu);
-    pthread_cond_destroy(&d->cond);
     free(d);
 }

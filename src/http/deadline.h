@@ -37,8 +37,10 @@ struct reel_http_deadline;
 typedef void reel_http_deadline_cb(void *opaque, unsigned n);
 
 /* A table of max connections, each allowed deadline_ns to complete a
- * request, on clock (must outlive the table). *ret owned by the caller:
- * reel_http_deadline_free(). -EINVAL, -ENOMEM. */
+ * request, on clock (NULL = the system clock; must outlive the table): every
+ * deadline is read from it, and the watchdog's sleeps are relative to it.
+ * *ret owned by the caller: reel_http_deadline_free(). -EINVAL, -ENOMEM,
+ * -EMFILE (no eventfd). */
 int reel_http_deadline_new(struct reel_http_deadline **ret, size_t max, int64_t deadline_ns,
                            const struct reel_clock *clock, reel_http_deadline_cb *cb, void *opaque);
 /* Starts the watchdog thread that sweeps the table. -errno when the thread

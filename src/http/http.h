@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The HTTP server of `reel run`: the JSON API (login, sessions, cameras,
- * timeline, API tokens), playback and export of any time range as an MP4
+ * The HTTP server of `reel run`: the JSON API (login, sessions, cameras and
+ * their configuration, timeline, API tokens), playback and export of any time range as an MP4
  * with byte ranges (view.mp4), and the web UI's static files. It runs on
  * libmicrohttpd's own threads (epoll, a small thread pool): the recorder's
  * event loop never waits for it. Handlers read the database through their
  * own read-only store handles and their own accounts connection, pooled and
- * used by one thread at a time. See docs/api.md for the routes and README.md
- * ("Web server and TLS") for deployment.
+ * used by one thread at a time; a change to a camera's configuration is
+ * written through a store handle in admin mode opened for it, then handed
+ * to the recorder (struct reel_http_recorder). The server glue is here
+ * (server.c; route.h is what handlers get), the handlers are in src/api/
+ * (one file per resource, the routing table in src/api/routes.c). See
+ * docs/api.md for the routes and README.md ("Web server and TLS") for
+ * deployment.
  *
  * Lifetime: reel_http_new(), then reel_http_static_add() for each embedded
  * file, then reel_http_start(); reel_http_free() stops the threads (waiting
@@ -24,21 +29,13 @@
 #include "base/log.h"
 
 struct reel_http;
+struct reel_camera_status;          /* store/store.h */
 
-#define REEL_HTTP_DEFAULT_LISTEN "127.0.0.1:8080"
-
-/* Limits against hostile clients: at most 256 connections, 64 from one
- * address; a connection idle for 60 s is closed (also while a response is
- * sent to a client that stopped reading); and a connection must complete
- * each request (head and body) within REEL_HTTP_REQUEST_DEADLINE_S of its
- * start or of the end of its previous response, else it is closed
- * (slowloris). A response being sent has no deadline (a view.mp4 download
- * may take hours). See deadline.h and docs/security.md. */
-#define REEL_HTTP_REQUEST_DEADLINE_S 10
-
-struct reel_camera_status;
-
-/* stand-in until branch http merges (CONTRACTS.md section 3) */
+/* The running recorder as the HTTP server sees it (implemented by `reel
+ * run`). The camera configuration routes write reel.db, then call
+ * camera_changed; GET /api/cameras reads camera_status. Both are called on
+ * the server's threads, one request at a time for camera_changed (the
+ * server serialises configuration changes). */
 struct reel_http_recorder {
     /* Any thread. Camera `name`'s row in reel.db was added, changed, enabled/disabled or deleted:
      * the running recorder applies the row as it now is (start, restart, stop; a disabled or deleted
@@ -50,6 +47,17 @@ struct reel_http_recorder {
     int (*camera_status)(void *opaque, int64_t camera_id, struct reel_camera_status *ret);
     void *opaque;
 };
+
+#define REEL_HTTP_DEFAULT_LISTEN "127.0.0.1:8080"
+
+/* Limits against hostile clients: at most 256 connections, 64 from one
+ * address; a connection idle for 60 s is closed (also while a response is
+ * sent to a client that stopped reading); and a connection must complete
+ * each request (head and body) within REEL_HTTP_REQUEST_DEADLINE_S of its
+ * start or of the end of its previous response, else it is closed
+ * (slowloris). A response being sent has no deadline (a view.mp4 download
+ * may take hours). See deadline.h and docs/security.md. */
+#define REEL_HTTP_REQUEST_DEADLINE_S 10
 
 struct reel_http_cfg {
     const char *datadir;            /* initialised data directory; copied */
@@ -63,8 +71,9 @@ struct reel_http_cfg {
     /* One debug line per request, warnings for errors. NULL = silent. Must
      * outlive the server; reel_log is thread safe. */
     const struct reel_logger *log;
-    /* The recorder, for live status and configuration changes; NULL: none.
-     * (stand-in until branch http merges: not used by the server yet) */
+    /* The recorder to tell about camera changes and to ask for live status;
+     * NULL: none (changes are saved and answered 202, status comes from the
+     * database). Must outlive the server. */
     const struct reel_http_recorder *recorder;
 };
 

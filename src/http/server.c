@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The HTTP server: libmicrohttpd glue, routing, authentication (session
- * cookie with CSRF token, or Bearer API token), the JSON handlers and the
- * view.mp4 streamer. See http.h for threads and lifetime, docs/api.md for
- * the contract.
+ * The HTTP server glue: libmicrohttpd start and stop, per-request state and
+ * body reading, the dispatcher over the API's routing table
+ * (src/api/routes.c, matched by route.c), authentication (session cookie
+ * with CSRF token, or Bearer API token) and the admin rule, the pools of
+ * database handles lent to handlers, error replies and the static files of
+ * the web page. The handlers themselves live in src/api/, one file per
+ * resource. See http.h for threads and lifetime, route.h for what handlers
+ * get, docs/api.md for the contract.
  *
  * A request's path is taken from the raw request target (the URI log
  * callback), split at '/' and percent-decoded segment by segment, refusing
@@ -27,6 +31,7 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "api/api.h"
 #include "base/buf.h"
 #include "base/strutil.h"
 #include "base/timefmt.h"
@@ -34,17 +39,13 @@
 #include "http/deadline.h"
 #include "http/parse.h"
 #include "http/ratelimit.h"
-#include "http/timeline.h"
+#include "http/route.h"
 #include "http/users.h"
-#include "mp4/mp4.h"
-#include "mp4/range.h"
 #include "store/store.h"
 
 #define URI_MAX 2048
 #define POOL_MAX 8
 #define STATIC_MAX 64
-#define SEGS_MAX 8
-#define STREAM_BLOCK (64 * 1024)
 #define COOKIE_NAME "reel_session"
 #define CONN_MAX 256                /* connections in all */
 #define CONN_PER_ADDR_MAX 64        /* connections from one client address */
@@ -67,7 +68,7 @@ struct pool {
 };
 
 struct reel_http {
-    struct reel_http_cfg cfg;
+    struct reel_http_cfg cfg;       /* defaults filled; cfg.clock never NULL */
     char datadir[4096];
     char listen[300];
     struct sockaddr_storage addr;
@@ -78,6 +79,7 @@ struct reel_http {
     struct static_file statics[STATIC_MAX];
     size_t nstatics;
     struct pool stores, users;
+    pthread_mutex_t admin_mu;       /* held through one configuration change */
     struct reel_ratelimit *rl_user, *rl_addr;
     struct reel_http_deadline *deadline;
     uint64_t deadline_closed;       /* since the last log line (watchdog thread only) */
@@ -87,6 +89,7 @@ struct reel_http {
 /* Per request: allocated by the URI callback, freed when it completes. */
 struct req {
     struct reel_http *h;
+    struct MHD_Connection *c;       /* set when the request is complete */
     char uri[URI_MAX];
     bool uri_too_long;
     struct reel_buf body;
@@ -179,7 +182,7 @@ static int store_get(struct reel_http *h, struct reel_store **ret, struct reel_e
         *ret = s;
         return 0;
     }
-    struct reel_store_cfg cfg = { .datadir = h->datadir, .mode = REEL_STORE_READ, .clock = h->cfg.clock };
+    struct reel_store_cfg cfg = { .datadir = h->datadir, .mode = REEL_STORE_READ, .clock = h->clock };
     return reel_store_open(ret, &cfg, err);
 }
 
@@ -206,7 +209,73 @@ static void users_put(struct reel_http *h, struct reel_users *u)
 }
 
 static int64_t wall_ns(const struct reel_http *h) { return reel_clock_wall(h->clock); }
-static int64_t wall90k(const struct reel_http *h) { return reel_ns_to_90k(wall_ns(h)); }
+
+static struct req *req_of(struct reel_http_req *r) { return r->priv; }
+
+int reel_http_store_get(struct reel_http_req *r, struct reel_store **ret, struct reel_err *err)
+{
+    return store_get(r->h, ret, err);
+}
+
+void reel_http_store_put(struct reel_http_req *r, struct reel_store *s) { store_put(r->h, s); }
+
+int reel_http_users_get(struct reel_http_req *r, struct reel_users **ret, struct reel_err *err)
+{
+    return users_get(r->h, ret, err);
+}
+
+void reel_http_users_put(struct reel_http_req *r, struct reel_users *u) { users_put(r->h, u); }
+
+int reel_http_admin_open(struct reel_http_req *r, struct reel_store **ret, struct reel_err *err)
+{
+    struct reel_http *h = r->h;
+    if (pthread_mutex_trylock(&h->admin_mu) != 0)
+        return reel_err_set(err, EBUSY, "another configuration change is being applied");
+    struct reel_store_cfg cfg = { .datadir = h->datadir, .mode = REEL_STORE_ADMIN, .clock = h->clock };
+    int rc = reel_store_open(ret, &cfg, err);
+    if (rc < 0)
+        pthread_mutex_unlock(&h->admin_mu);
+    return rc;
+}
+
+void reel_http_admin_close(struct reel_http_req *r, struct reel_store *s)
+{
+    reel_store_close(s);
+    pthread_mutex_unlock(&r->h->admin_mu);
+}
+
+void reel_http_log(struct reel_http_req *r, enum reel_log_level lvl, const char *fmt, ...)
+{
+    struct reel_http *h = r->h;
+    if (!h->cfg.log || lvl < h->cfg.log->min)
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    hlog(h, lvl, "%s", line);
+}
+
+void reel_http_client_addr(struct reel_http_req *r, char *buf, size_t cap) { client_addr(r->conn, buf, cap); }
+
+const char *reel_http_header(struct reel_http_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+void reel_http_session_cookie(struct reel_http_req *r, const char *value, int64_t max_age_s, char *out, size_t cap)
+{
+    snprintf(out, cap, COOKIE_NAME "=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%lld%s", value,
+             (long long)max_age_s, r->cfg->secure_cookie ? "; Secure" : "");
+}
+
+json_t *reel_http_json_time(int64_t t90k)
+{
+    char buf[40];
+    reel_time_format(t90k, buf, sizeof(buf));
+    return json_string(buf);
+}
 
 /* ---- responses ---- */
 
@@ -218,20 +287,23 @@ static void security_headers(struct MHD_Response *resp)
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 }
 
-static enum MHD_Result queue(struct req *rq, struct MHD_Connection *c, unsigned status, struct MHD_Response *resp)
+static enum MHD_Result queue(struct req *rq, unsigned status, struct MHD_Response *resp)
 {
     if (!resp)
         return MHD_NO;
     security_headers(resp);
     rq->status = status;
-    enum MHD_Result r = MHD_queue_response(c, status, resp);
+    enum MHD_Result r = MHD_queue_response(rq->c, status, resp);
     MHD_destroy_response(resp);
     return r;
 }
 
-/* Sends j (stolen) as the JSON body; extra headers as name/value pairs,
- * NULL-terminated. */
-static enum MHD_Result send_json(struct req *rq, struct MHD_Connection *c, unsigned status, json_t *j, ...)
+enum MHD_Result reel_http_queue(struct reel_http_req *r, unsigned status, struct MHD_Response *resp)
+{
+    return queue(req_of(r), status, resp);
+}
+
+static enum MHD_Result send_json_va(struct req *rq, unsigned status, json_t *j, va_list ap)
 {
     char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
@@ -252,26 +324,40 @@ static enum MHD_Result send_json(struct req *rq, struct MHD_Connection *c, unsig
     }
     MHD_add_response_header(resp, "Content-Type", "application/json");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
-    va_list ap;
-    va_start(ap, j);
     const char *k;
     while ((k = va_arg(ap, const char *))) {
         const char *v = va_arg(ap, const char *);
         MHD_add_response_header(resp, k, v);
     }
-    va_end(ap);
-    return queue(rq, c, status, resp);
+    return queue(rq, status, resp);
 }
 
-static enum MHD_Result send_error(struct req *rq, struct MHD_Connection *c, unsigned status, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static enum MHD_Result send_error(struct req *rq, struct MHD_Connection *c, unsigned status, const char *fmt, ...)
+/* Sends j (stolen) as the JSON body; extra headers as name/value pairs,
+ * NULL-terminated. */
+static enum MHD_Result send_json(struct req *rq, unsigned status, json_t *j, ...)
+{
+    va_list ap;
+    va_start(ap, j);
+    enum MHD_Result res = send_json_va(rq, status, j, ap);
+    va_end(ap);
+    return res;
+}
+
+enum MHD_Result reel_http_send_json(struct reel_http_req *r, unsigned status, json_t *j, ...)
+{
+    va_list ap;
+    va_start(ap, j);
+    enum MHD_Result res = send_json_va(req_of(r), status, j, ap);
+    va_end(ap);
+    return res;
+}
+
+static enum MHD_Result send_error_va(struct req *rq, unsigned status, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static enum MHD_Result send_error_va(struct req *rq, unsigned status, const char *fmt, va_list ap)
 {
     char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     if (status >= 500) {
         char u[256];
         printable(rq->uri, u, sizeof(u));
@@ -280,27 +366,39 @@ static enum MHD_Result send_error(struct req *rq, struct MHD_Connection *c, unsi
     json_t *j = json_object();
     json_object_set_new(j, "error", json_string(msg));
     if (status == MHD_HTTP_UNAUTHORIZED)
-        return send_json(rq, c, status, j, "WWW-Authenticate", "Bearer realm=\"reel\"", NULL);
-    return send_json(rq, c, status, j, NULL);
+        return send_json(rq, status, j, "WWW-Authenticate", "Bearer realm=\"reel\"", NULL);
+    return send_json(rq, status, j, NULL);
 }
 
-static json_t *json_time(int64_t t90k)
+static enum MHD_Result send_error(struct req *rq, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static enum MHD_Result send_error(struct req *rq, unsigned status, const char *fmt, ...)
 {
-    char buf[40];
-    reel_time_format(t90k, buf, sizeof(buf));
-    return json_string(buf);
+    va_list ap;
+    va_start(ap, fmt);
+    enum MHD_Result res = send_error_va(rq, status, fmt, ap);
+    va_end(ap);
+    return res;
+}
+
+enum MHD_Result reel_http_send_error(struct reel_http_req *r, unsigned status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum MHD_Result res = send_error_va(req_of(r), status, fmt, ap);
+    va_end(ap);
+    return res;
 }
 
 /* ---- authentication ---- */
 
-enum auth_kind { AUTH_NONE, AUTH_SESSION, AUTH_TOKEN };
 
-/* 0 with *kind set (AUTH_NONE when no credentials were offered), or a
+/* 0 with *kind set (REEL_AUTH_NONE when no credentials were offered), or a
  * negative errno: -EACCES for credentials that are wrong or expired. */
 static int authenticate(struct reel_http *h, struct MHD_Connection *c, struct reel_auth *a, char *sid,
-                        size_t sid_cap, enum auth_kind *kind, struct reel_err *err)
+                        size_t sid_cap, enum reel_http_auth_kind *kind, struct reel_err *err)
 {
-    *kind = AUTH_NONE;
+    *kind = REEL_AUTH_NONE;
     const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     char cookie[REEL_SECRET_MAX];
     int have_cookie = reel_http_cookie_get(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Cookie"), COOKIE_NAME,
@@ -322,14 +420,14 @@ static int authenticate(struct reel_http *h, struct MHD_Connection *c, struct re
             if (r == -ENOENT)
                 r = reel_err_set(err, EACCES, "unknown API token");
             if (r == 0)
-                *kind = AUTH_TOKEN;
+                *kind = REEL_AUTH_TOKEN;
         }
     } else {
         r = reel_session_lookup(u, cookie, wall_ns(h), h->cfg.session_idle_ns, h->cfg.session_max_ns, a, err);
         if (r == -ENOENT)
             r = reel_err_set(err, EACCES, "session expired or unknown: log in again");
         if (r == 0) {
-            *kind = AUTH_SESSION;
+            *kind = REEL_AUTH_SESSION;
             snprintf(sid, sid_cap, "%s", cookie);
         }
     }
@@ -342,469 +440,17 @@ static const char *header(struct MHD_Connection *c, const char *name)
     return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
-/* ---- handlers ---- */
-
-static void session_cookie(struct reel_http *h, const char *value, int64_t max_age_s, char *out, size_t cap)
+/* The one place that decides who is an administrator. Until accounts have
+ * roles (web_user.role, from the db branch) every signed-in user is one. */
+static bool require_admin(const struct reel_auth *a)
 {
-    snprintf(out, cap, COOKIE_NAME "=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%lld%s", value,
-             (long long)max_age_s, h->cfg.secure_cookie ? "; Secure" : "");
-}
-
-static enum MHD_Result h_login(struct req *rq, struct MHD_Connection *c)
-{
-    struct reel_http *h = rq->h;
-    if (!reel_http_origin_ok(header(c, "Origin"), header(c, "Host")))
-        return send_error(rq, c, MHD_HTTP_FORBIDDEN, "Origin does not match Host");
-    if (rq->body_too_big)
-        return send_error(rq, c, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %d bytes", REEL_HTTP_BODY_MAX);
-    char user[REEL_USER_NAME_MAX], pass[REEL_PASSWORD_MAX + 1];
-    int pr = reel_http_login_parse(rq->body.data, rq->body.len, user, pass);
-    if (pr == -EMSGSIZE)
-        return send_error(rq, c, MHD_HTTP_UNAUTHORIZED, "wrong user name or password");
-    if (pr < 0)
-        return send_error(rq, c, MHD_HTTP_BAD_REQUEST, "expected a JSON object with \"username\" and \"password\"");
-    char ukey[96], akey[96], addr[64];
-    client_addr(c, addr, sizeof(addr));
-    snprintf(ukey, sizeof(ukey), "user:%s", user);
-    snprintf(akey, sizeof(akey), "addr:%s", addr);
-    int64_t wait = reel_ratelimit_check(h->rl_user, ukey), wa = reel_ratelimit_check(h->rl_addr, akey);
-    if (wa > wait)
-        wait = wa;
-    if (wait > 0) {
-        sodium_memzero(pass, sizeof(pass));
-        char ra[32];
-        snprintf(ra, sizeof(ra), "%lld", (long long)((wait + REEL_NS_PER_SEC - 1) / REEL_NS_PER_SEC));
-        hlog(h, REEL_LOG_WARN, "login for '%s' from %s refused: too many failures (retry in %s s)", ukey + 5, addr,
-             ra);
-        json_t *e = json_pack("{s:s}", "error", "too many failed logins: try again later");
-        return send_json(rq, c, MHD_HTTP_TOO_MANY_REQUESTS, e, "Retry-After", ra, NULL);
-    }
-    struct reel_users *u;
-    struct reel_err err = { "" };
-    int r = users_get(h, &u, &err);
-    if (r < 0) {
-        sodium_memzero(pass, sizeof(pass));
-        return send_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "accounts database: %s", err.msg);
-    }
-    int64_t uid = 0;
-    r = reel_users_verify(u, user, pass, &uid, &err);
-    sodium_memzero(pass, sizeof(pass));
-    if (r == -EACCES) {
-        users_put(h, u);
-        reel_ratelimit_fail(h->rl_user, ukey);
-        reel_ratelimit_fail(h->rl_addr, akey);
-        hlog(h, REEL_LOG_WARN, "failed login for '%s' from %s", ukey + 5, addr);
-        return send_error(rq, c, MHD_HTTP_UNAUTHORIZED, "wrong user name or password");
-    }
-    char sid[REEL_SECRET_MAX];
-    struct reel_auth a;
-    if (r == 0)
-        r = reel_session_create(u, uid, wall_ns(h), sid, &a, &err);
-    users_put(h, u);
-    if (r < 0)
-        return send_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "login: %s", err.msg);
-    reel_ratelimit_success(h->rl_user, ukey);
-    char cookie[256];
-    session_cookie(h, sid, h->cfg.session_max_ns / REEL_NS_PER_SEC, cookie, sizeof(cookie));
-    hlog(h, REEL_LOG_INFO, "user %s logged in from %s", a.user, addr);
-    return send_json(rq, c, MHD_HTTP_OK, json_pack("{s:s, s:s}", "user", a.user, "csrf_token", a.csrf),
-                     "Set-Cookie", cookie, NULL);
-}
-
-static enum MHD_Result h_logout(struct req *rq, struct MHD_Connection *c, enum auth_kind kind, const char *sid)
-{
-    struct reel_http *h = rq->h;
-    if (kind == AUTH_SESSION) {
-        struct reel_users *u;
-        struct reel_err err = { "" };
-        int r = users_get(h, &u, &err);
-        if (r == 0) {
-            r = reel_session_delete(u, sid, &err);
-            users_put(h, u);
-        }
-        if (r < 0)
-            return send_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "logout: %s", err.msg);
-    }
-    char cookie[256];
-    session_cookie(h, "", 0, cookie, sizeof(cookie));
-    return send_json(rq, c, MHD_HTTP_OK, json_pack("{s:b}", "ok", 1), "Set-Cookie", cookie, NULL);
-}
-
-static enum MHD_Result h_tokens(struct req *rq, struct MHD_Connection *c, const struct reel_auth *a)
-{
-    struct reel_http *h = rq->h;
-    if (rq->body_too_big)
-        return send_error(rq, c, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %d bytes", REEL_HTTP_BODY_MAX);
-    char name[REEL_HTTP_TOKEN_NAME_MAX];
-    int pr = reel_http_token_parse(rq->body.data, rq->body.len, name);
-    if (pr == -EINVAL)
-        return send_error(rq, c, MHD_HTTP_BAD_REQUEST, "token name: expected 1-63 of A-Z a-z 0-9 _ -");
-    if (pr < 0)
-        return send_error(rq, c, MHD_HTTP_BAD_REQUEST, "expected a JSON object with \"name\"");
-    struct reel_users *u;
-    struct reel_err err = { "" };
-    char tok[REEL_SECRET_MAX];
-    int r = users_get(h, &u, &err);
-    if (r == 0) {
-        r = reel_token_add(u, name, a->user, wall_ns(h), tok, &err);
-        users_put(h, u);
-    }
-    json_t *out = r == 0 ? json_pack("{s:s, s:s, s:s}", "name", name, "user", a->user, "token", tok) : NULL;
-    if (r == -EEXIST)
-        return send_error(rq, c, MHD_HTTP_CONFLICT, "%s", err.msg);
-    if (r < 0)
-        return send_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "token: %s", err.msg);
-    return send_json(rq, c, MHD_HTTP_OK, out, NULL);
-}
-
-/* codec/width/height of the camera's latest footage (recent first, else the
- * oldest recording); fields left null when there is none. */
-static void camera_codec(struct reel_store *s, int64_t cam_id, int64_t now90k, int64_t oldest90k, json_t *o)
-{
-    struct reel_recording *recs = NULL;
-    size_t n = 0;
-    struct reel_err err = { "" };
-    int64_t sample_entry = -1;
-    if (reel_store_recordings(s, cam_id, now90k - 300 * REEL_90K, now90k + 60 * REEL_90K, &recs, &n, &err) == 0) {
-        if (n > 0)
-            sample_entry = recs[n - 1].sample_entry_id;
-        reel_recordings_free(recs, n);
-    }
-    if (sample_entry < 0 && oldest90k > 0 &&
-        reel_store_recordings(s, cam_id, oldest90k, oldest90k + 1, &recs, &n, &err) == 0) {
-        if (n > 0)
-            sample_entry = recs[0].sample_entry_id;
-        reel_recordings_free(recs, n);
-    }
-    struct reel_sample_entry se;
-    if (sample_entry >= 0 && reel_store_sample_entry_get(s, sample_entry, &se, &err) == 0) {
-        free(se.data);
-        bool hevc = strncmp(se.codec_string, "hvc1", 4) == 0 || strncmp(se.codec_string, "hev1", 4) == 0;
-        json_object_set_new(o, "codec", json_string(hevc ? "h265" : "h264"));
-        json_object_set_new(o, "codec_string", json_string(se.codec_string));
-        json_object_set_new(o, "width", json_integer(se.width));
-        json_object_set_new(o, "height", json_integer(se.height));
-        return;
-    }
-    json_object_set_new(o, "codec", json_null());
-    json_object_set_new(o, "codec_string", json_null());
-    json_object_set_new(o, "width", json_null());
-    json_object_set_new(o, "height", json_null());
-}
-
-static enum MHD_Result h_cameras(struct req *rq, struct MHD_Connection *c)
-{
-    struct reel_http *h = rq->h;
-    struct reel_store *s;
-    struct reel_err err = { "" };
-    if (store_get(h, &s, &err) < 0)
-        return send_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "database: %s", err.msg);
-    struct reel_camera *cams = NULL;
-    size_t n = 0;
-    if (reel_store_camera_list(s, &cams, &n, &err) < 0) {
-        store_put(h, s);
-        return send_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "listing cameras: %s", err.msg);
-    }
-    int64_t now = wall90k(h);
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) {
-        /* Only what the UI needs: never the URL (it may name the camera's
-         * address layout) with userinfo, nor the user or password. */
-        struct reel_camera_status st;
-        memset(&st, 0, sizeof(st));
-        bool have = reel_store_status_get(s, cams[i].id, &st, &err) == 0;
-        const char *state = have && st.state[0] ? st.state : "unknown";
-        if (have && now - st.updated90k > 30 * REEL_90K && strcmp(st.state, "stopped") != 0)
-            state = "stale";
-        int64_t bytes = 0, dur = 0, oldest = 0;
-        reel_store_camera_usage(s, cams[i].id, &bytes, &dur, &oldest, &err);
-        json_t *o = json_object();
-        json_object_set_new(o, "name", json_string(cams[i].name));
-        json_object_set_new(o, "state", json_string(state));
-        json_object_set_new(o, "connected", json_boolean(have && st.connected));
-        json_object_set_new(o, "fps", json_real(have ? st.fps : 0.0));
-        json_object_set_new(o, "bitrate_bps", json_real(have ? st.bitrate_bps : 0.0));
-        json_object_set_new(o, "last_error", have && st.last_error[0] ? json_string(st.last_error) : json_null());
-        json_object_set_new(o, "bytes_kept", json_integer(bytes));
-        json_object_set_new(o, "seconds_kept", json_real((double)dur / REEL_90K));
-        json_object_set_new(o, "oldest", bytes > 0 && oldest > 0 ? json_time(oldest) : json_null());
-        camera_codec(s, cams[i].id, now, bytes > 0 ? oldest : 0, o);
-        json_array_append_new(arr, o);
-    }
-    free(cams);
-    store_put(h, s);
-    return send_json(rq, c, MHD_HTTP_OK, json_pack("{s:o}", "cameras", arr), NULL);
-}
-
-/* start/end query parameters into [from, to); on error a 400 was queued
- * and *ret_result holds it. */
-static bool parse_range(struct req *rq, struct MHD_Connection *c, const char *query, bool required, int64_t *from,
-                        int64_t *to, enum MHD_Result *ret_result)
-{
-    static const char *const names[2] = { "start", "end" };
-    int64_t *vals[2] = { from, to };
-    bool given[2] = { false, false };
-    for (int i = 0; i < 2; i++) {
-        char v[128];
-        int r = reel_http_query_get(query, names[i], v, sizeof(v));
-        if (r < 0) {
-            *ret_result = send_error(rq, c, MHD_HTTP_BAD_REQUEST, "%s: malformed query parameter", names[i]);
-            return false;
-        }
-        if (r == 0) {
-            if (required) {
-                *ret_result = send_error(rq, c, MHD_HTTP_BAD_REQUEST,
-                                         "%s: required (RFC 3339 time or unix seconds)", names[i]);
-                return false;
-            }
-            continue;
-        }
-        if (reel_http_time_parse(v, wall90k(rq->h), vals[i]) < 0) {
-            *ret_result = send_error(rq, c, MHD_HTTP_BAD_REQUEST,
-                                     "%s: cannot parse time '%s' (expected RFC 3339 or unix seconds)", names[i], v);
-            return false;
-        }
-        given[i] = true;
-    }
-    if (!given[1])
-        *to = wall90k(rq->h);
-    if (!given[0])
-        *from = *to - 86400 * REEL_90K;
-    if (*to <= *from) {
-        *ret_result = send_error(rq, c, MHD_HTTP_BAD_REQUEST, "end must be after start");
-        return false;
-    }
-    if (*to - *from > REEL_MP4_RANGE_MAX90K) {
-        *ret_result = send_error(rq, c, MHD_HTTP_BAD_REQUEST, "range longer than 7 days");
-        return false;
-    }
+    (void)a;
     return true;
 }
 
-/* Opens a store and looks the camera up; on failure a response was queued. */
-static bool camera_for(struct req *rq, struct MHD_Connection *c, const char *name, struct reel_store **ret_s,
-                       struct reel_camera *cam, enum MHD_Result *ret_result)
-{
-    struct reel_err err = { "" };
-    if (store_get(rq->h, ret_s, &err) < 0) {
-        *ret_result = send_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "database: %s", err.msg);
-        return false;
-    }
-    int r = reel_store_camera_get(*ret_s, name, cam, &err);
-    if (r < 0) {
-        store_put(rq->h, *ret_s);
-        *ret_s = NULL;
-        if (r == -ENOENT)
-            *ret_result = send_error(rq, c, MHD_HTTP_NOT_FOUND, "no camera '%s'", name);
-        else
-            *ret_result = send_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "camera '%s': %s", name, err.msg);
-        return false;
-    }
-    return true;
-}
+/* ---- static files and the dispatcher ---- */
 
-static enum MHD_Result h_spans(struct req *rq, struct MHD_Connection *c, const char *name, const char *query)
-{
-    enum MHD_Result res;
-    int64_t from, to;
-    if (!parse_range(rq, c, query, false, &from, &to, &res))
-        return res;
-    struct reel_store *s;
-    struct reel_camera cam;
-    if (!camera_for(rq, c, name, &s, &cam, &res))
-        return res;
-    struct reel_recording *recs = NULL;
-    struct reel_gap *gaps = NULL;
-    size_t nrecs = 0, ngaps = 0;
-    struct reel_err err = { "" };
-    int r = reel_store_recordings(s, cam.id, from, to, &recs, &nrecs, &err);
-    if (r == 0)
-        r = reel_store_gaps(s, cam.id, from, to, &gaps, &ngaps, &err);
-    store_put(rq->h, s);
-    struct reel_timeline tl = { 0 };
-    if (r == 0 && reel_timeline_build(recs, nrecs, gaps, ngaps, from, to, &tl) < 0)
-        r = reel_err_set(&err, ENOMEM, "out of memory");
-    reel_recordings_free(recs, nrecs);
-    if (r < 0) {
-        free(gaps);
-        return send_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "timeline of '%s': %s", name, err.msg);
-    }
-    json_t *spans = json_array(), *jg = json_array();
-    for (size_t i = 0; i < tl.nspans; i++)
-        json_array_append_new(spans, json_pack("{s:o, s:o}", "start", json_time(tl.spans[i].start90k), "end",
-                                               json_time(tl.spans[i].end90k)));
-    for (size_t i = 0; i < tl.ngaps; i++)
-        json_array_append_new(jg, json_pack("{s:o, s:o, s:s}", "start", json_time(tl.gaps[i].start90k), "end",
-                                            json_time(tl.gaps[i].end90k), "reason", tl.gaps[i].reason));
-    reel_timeline_free(&tl);
-    free(gaps);
-    json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:o}", "camera", cam.name, "start", json_time(from), "end",
-                          json_time(to), "spans", spans, "gaps", jg);
-    return send_json(rq, c, MHD_HTTP_OK, o, NULL);
-}
-
-struct stream {
-    struct reel_mp4 *m;
-    uint64_t base;
-};
-
-static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    struct stream *st = cls;
-    ssize_t n = reel_mp4_read(st->m, st->base + pos, buf, max);
-    if (n < 0)
-        return MHD_CONTENT_READER_END_WITH_ERROR;
-    if (n == 0)
-        return MHD_CONTENT_READER_END_OF_STREAM;
-    return n;
-}
-
-static void stream_free(void *cls)
-{
-    struct stream *st = cls;
-    reel_mp4_free(st->m);
-    free(st);
-}
-
-/* The entity tag and newest end time of the recordings in [from, to). */
-static int range_state(struct reel_store *s, int64_t cam_id, int64_t from, int64_t to, char etag[REEL_HTTP_ETAG_MAX],
-                       int64_t *ret_last90k, size_t *ret_n, struct reel_err *err)
-{
-    struct reel_recording *recs = NULL;
-    size_t n = 0;
-    int r = reel_store_recordings(s, cam_id, from, to, &recs, &n, err);
-    if (r < 0)
-        return r;
-    struct reel_http_etag_rec *er = calloc(n ? n : 1, sizeof(*er));
-    if (!er) {
-        reel_recordings_free(recs, n);
-        return reel_err_set(err, ENOMEM, "out of memory");
-    }
-    int64_t last = 0;
-    for (size_t i = 0; i < n; i++) {
-        er[i] = (struct reel_http_etag_rec){ recs[i].id, recs[i].bytes, recs[i].frames };
-        if (recs[i].start90k + recs[i].wall_duration90k > last)
-            last = recs[i].start90k + recs[i].wall_duration90k;
-    }
-    reel_http_etag(cam_id, from, to, er, n, etag);
-    free(er);
-    reel_recordings_free(recs, n);
-    *ret_last90k = last;
-    *ret_n = n;
-    return 0;
-}
-
-static enum MHD_Result h_view(struct req *rq, struct MHD_Connection *c, const char *name, const char *query)
-{
-    enum MHD_Result res;
-    int64_t from, to;
-    if (!parse_range(rq, c, query, true, &from, &to, &res))
-        return res;
-    struct reel_store *s;
-    struct reel_camera cam;
-    if (!camera_for(rq, c, name, &s, &cam, &res))
-        return res;
-    struct reel_err err = { "" };
-    char etag[REEL_HTTP_ETAG_MAX], etag2[REEL_HTTP_ETAG_MAX];
-    int64_t last90k = 0;
-    size_t nrecs = 0;
-    struct reel_mp4 *m = NULL;
-    int r = 0;
-    /* The tag must describe the bytes served: an open recording may grow
-     * while the MP4 is built, so the recordings are read before and after
-     * and the build is retried if they changed. */
-    for (int attempt = 0; attempt < 4; attempt++) {
-        reel_mp4_free(m);
-        m = NULL;
-        r = range_state(s, cam.id, from, to, etag, &last90k, &nrecs, &err);
-        if (r < 0 || nrecs == 0)
-            break;
-        r = reel_mp4_for_range(s, cam.id, from, to, &m, &err);
-        if (r < 0)
-            break;
-        r = range_state(s, cam.id, from, to, etag2, &last90k, &nrecs, &err);
-        if (r < 0 || strcmp(etag, etag2) == 0)
-            break;
-    }
-    store_put(rq->h, s);
-    if (r == 0 && (nrecs == 0 || !m))
-        r = -ENOENT;
-    if (r < 0) {
-        reel_mp4_free(m);
-        if (r == -ENOENT)
-            return send_error(rq, c, MHD_HTTP_NOT_FOUND, "camera '%s' has no footage in that range", name);
-        if (r == -EINVAL || r == -EFBIG)
-            return send_error(rq, c, MHD_HTTP_BAD_REQUEST, "%s", err.msg);
-        return send_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "building the MP4 of '%s': %s", name,
-                          err.msg[0] ? err.msg : strerror(-r));
-    }
-    uint64_t size = reel_mp4_size(m);
-    char lastmod[40], disp[160], fromtxt[40];
-    reel_http_date(last90k / REEL_90K, lastmod, sizeof(lastmod));
-    reel_time_format(from, fromtxt, sizeof(fromtxt));
-    /* "2026-11-26T23:00:00.000Z" -> "20261126T230000Z" */
-    char compact[24];
-    size_t k = 0;
-    for (const char *p = fromtxt; *p && *p != '.' && k + 2 < sizeof(compact); p++)
-        if (*p != '-' && *p != ':')
-            compact[k++] = *p;
-    compact[k++] = 'Z';
-    compact[k] = '\0';
-    snprintf(disp, sizeof(disp), "inline; filename=\"%s-%s.mp4\"", cam.name, compact);
-
-    const char *inm = header(c, "If-None-Match");
-    if (inm && reel_http_etag_none_match(inm, etag)) {
-        reel_mp4_free(m);
-        struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-        MHD_add_response_header(resp, "ETag", etag);
-        MHD_add_response_header(resp, "Last-Modified", lastmod);
-        MHD_add_response_header(resp, "Cache-Control", "no-store");
-        return queue(rq, c, MHD_HTTP_NOT_MODIFIED, resp);
-    }
-    uint64_t start = 0, len = size;
-    enum reel_http_range rr = reel_http_range_parse(header(c, "Range"), size, &start, &len);
-    if (rr != REEL_RANGE_NONE && !reel_http_if_range_ok(header(c, "If-Range"), etag, lastmod)) {
-        rr = REEL_RANGE_NONE;
-        start = 0;
-        len = size;
-    }
-    if (rr == REEL_RANGE_UNSATISFIABLE) {
-        reel_mp4_free(m);
-        char cr[64];
-        snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)size);
-        json_t *e = json_pack("{s:s}", "error", "requested range not satisfiable");
-        return send_json(rq, c, MHD_HTTP_RANGE_NOT_SATISFIABLE, e, "Content-Range", cr, "ETag", etag, NULL);
-    }
-    struct stream *st = calloc(1, sizeof(*st));
-    if (!st) {
-        reel_mp4_free(m);
-        return send_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-    }
-    st->m = m;
-    st->base = start;
-    struct MHD_Response *resp = MHD_create_response_from_callback(len, STREAM_BLOCK, stream_read, st, stream_free);
-    if (!resp) {
-        stream_free(st);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", "video/mp4");
-    MHD_add_response_header(resp, "Accept-Ranges", "bytes");
-    MHD_add_response_header(resp, "ETag", etag);
-    MHD_add_response_header(resp, "Last-Modified", lastmod);
-    MHD_add_response_header(resp, "Content-Disposition", disp);
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    unsigned status = MHD_HTTP_OK;
-    if (rr == REEL_RANGE_OK) {
-        char cr[96];
-        snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu", (unsigned long long)start,
-                 (unsigned long long)(start + len - 1), (unsigned long long)size);
-        MHD_add_response_header(resp, "Content-Range", cr);
-        status = MHD_HTTP_PARTIAL_CONTENT;
-    }
-    return queue(rq, c, status, resp);
-}
-
-static enum MHD_Result h_static(struct req *rq, struct MHD_Connection *c, const char *path)
+static enum MHD_Result h_static(struct req *rq, const char *path)
 {
     struct reel_http *h = rq->h;
     if (strcmp(path, "/") == 0 || strcmp(path, "/login") == 0)
@@ -818,22 +464,28 @@ static enum MHD_Result h_static(struct req *rq, struct MHD_Connection *c, const 
             return MHD_NO;
         MHD_add_response_header(resp, "Content-Type", f->content_type);
         MHD_add_response_header(resp, "Cache-Control", "no-cache");
-        return queue(rq, c, MHD_HTTP_OK, resp);
+        return queue(rq, MHD_HTTP_OK, resp);
     }
-    return send_error(rq, c, MHD_HTTP_NOT_FOUND, "not found");
+    return send_error(rq, MHD_HTTP_NOT_FOUND, "not found");
 }
 
-static enum MHD_Result method_not_allowed(struct req *rq, struct MHD_Connection *c, const char *allow)
+static enum MHD_Result method_not_allowed(struct req *rq, const char *allow)
 {
     json_t *e = json_pack("{s:s}", "error", "method not allowed");
-    return send_json(rq, c, MHD_HTTP_METHOD_NOT_ALLOWED, e, "Allow", allow, NULL);
+    return send_json(rq, MHD_HTTP_METHOD_NOT_ALLOWED, e, "Allow", allow, NULL);
 }
 
-static enum MHD_Result route(struct req *rq, struct MHD_Connection *c, const char *method)
+/* Finds the route, then in this order: the path's own errors, the static
+ * files outside /api/, a 405 on a public route, authentication (401), CSRF
+ * for sessions (403), the admin rule (403), a bad name (400), 405, 404, and
+ * at last the handler. So nothing about a non-public route, not even
+ * whether it exists, is told to a caller who is not signed in. */
+static enum MHD_Result dispatch(struct req *rq, const char *method)
 {
     struct reel_http *h = rq->h;
+    struct MHD_Connection *c = rq->c;
     if (rq->uri_too_long)
-        return send_error(rq, c, MHD_HTTP_URI_TOO_LONG, "request target too long");
+        return send_error(rq, MHD_HTTP_URI_TOO_LONG, "request target too long");
     char *q = strchr(rq->uri, '?');
     const char *query = NULL;
     if (q) {
@@ -841,70 +493,83 @@ static enum MHD_Result route(struct req *rq, struct MHD_Connection *c, const cha
         query = q + 1;
     }
     const char *path = rq->uri;
-    char segs[SEGS_MAX][REEL_HTTP_SEG_MAX];
-    int n = reel_http_path_split(path, segs, SEGS_MAX);
-    if (n < 0)
-        return send_error(rq, c, n == -E2BIG || n == -EMSGSIZE ? MHD_HTTP_NOT_FOUND : MHD_HTTP_BAD_REQUEST,
-                          "bad request path");
-    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-    bool post = strcmp(method, "POST") == 0;
-    if (strcmp(segs[0], "api") != 0) {
-        if (!get)
-            return method_not_allowed(rq, c, "GET, HEAD");
-        return h_static(rq, c, path);
+    struct reel_http_match *m = malloc(sizeof(*m));
+    if (!m)
+        return MHD_NO;
+    enum MHD_Result res;
+    enum reel_http_route_result found = reel_http_route_find(reel_api_routes, reel_api_nroutes, method, path, m);
+    if (found == REEL_ROUTE_BAD_PATH) {
+        res = send_error(rq, m->status, "bad request path");
+        goto out;
     }
-    /* Public API routes. */
-    if (n == 2 && strcmp(segs[1], "health") == 0) {
-        if (!get)
-            return method_not_allowed(rq, c, "GET, HEAD");
-        return send_json(rq, c, MHD_HTTP_OK, json_pack("{s:b}", "ok", 1), NULL);
+    if (strcmp(m->segs[0], "api") != 0) {
+        bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+        res = get ? h_static(rq, path) : method_not_allowed(rq, "GET, HEAD");
+        goto out;
     }
-    if (n == 2 && strcmp(segs[1], "login") == 0) {
-        if (!post)
-            return method_not_allowed(rq, c, "POST");
-        return h_login(rq, c);
+    if (found == REEL_ROUTE_BAD_METHOD && m->access == REEL_ACCESS_PUBLIC) {
+        res = method_not_allowed(rq, m->allow);
+        goto out;
     }
-    /* Everything else needs a session or a token. */
     struct reel_auth a;
     char sid[REEL_SECRET_MAX] = "";
-    enum auth_kind kind;
-    struct reel_err err = { "" };
-    int r = authenticate(h, c, &a, sid, sizeof(sid), &kind, &err);
-    if (r == -EACCES)
-        return send_error(rq, c, MHD_HTTP_UNAUTHORIZED, "%s", err.msg);
-    if (r < 0)
-        return send_error(rq, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "accounts database: %s", err.msg);
-    if (kind == AUTH_NONE)
-        return send_error(rq, c, MHD_HTTP_UNAUTHORIZED, "authentication required: log in or send a Bearer token");
-    if (kind == AUTH_SESSION) {
+    enum reel_http_auth_kind kind = REEL_AUTH_NONE;
+    if (m->access != REEL_ACCESS_PUBLIC) {
+        struct reel_err err = { "" };
+        int r = authenticate(h, c, &a, sid, sizeof(sid), &kind, &err);
+        if (r == -EACCES) {
+            res = send_error(rq, MHD_HTTP_UNAUTHORIZED, "%s", err.msg);
+            goto out;
+        }
+        if (r < 0) {
+            res = send_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "accounts database: %s", err.msg);
+            goto out;
+        }
+        if (kind == REEL_AUTH_NONE) {
+            res = send_error(rq, MHD_HTTP_UNAUTHORIZED, "authentication required: log in or send a Bearer token");
+            goto out;
+        }
+        /* Unknown routes and wrong methods are checked like a route that
+         * needs the token: a state-changing request by cookie without it
+         * learns nothing. */
         const char *why;
-        if (reel_http_csrf_check(method, header(c, "X-CSRF-Token"), a.csrf, header(c, "Origin"), header(c, "Host"),
-                                 &why) < 0)
-            return send_error(rq, c, MHD_HTTP_FORBIDDEN, "%s", why);
+        if (kind == REEL_AUTH_SESSION && (!m->route || m->route->csrf) &&
+            reel_http_csrf_check(method, header(c, "X-CSRF-Token"), a.csrf, header(c, "Origin"), header(c, "Host"),
+                                 &why) < 0) {
+            res = send_error(rq, MHD_HTTP_FORBIDDEN, "%s", why);
+            goto out;
+        }
+        if (m->access == REEL_ACCESS_ADMIN && !require_admin(&a)) {
+            res = send_error(rq, MHD_HTTP_FORBIDDEN, "only an administrator may do this");
+            goto out;
+        }
     }
-    if (n == 2 && strcmp(segs[1], "logout") == 0)
-        return post ? h_logout(rq, c, kind, sid) : method_not_allowed(rq, c, "POST");
-    if (n == 2 && strcmp(segs[1], "session") == 0) {
-        if (!get)
-            return method_not_allowed(rq, c, "GET, HEAD");
-        json_t *o = json_pack("{s:s, s:o, s:s}", "user", a.user, "csrf_token",
-                              kind == AUTH_SESSION ? json_string(a.csrf) : json_null(), "auth",
-                              kind == AUTH_SESSION ? "session" : "token");
-        return send_json(rq, c, MHD_HTTP_OK, o, NULL);
+    switch (found) {
+    case REEL_ROUTE_BAD_NAME:
+        res = send_error(rq, MHD_HTTP_BAD_REQUEST, "%s name: expected 1-63 of A-Z a-z 0-9 _ -", m->label);
+        break;
+    case REEL_ROUTE_BAD_METHOD:
+        res = method_not_allowed(rq, m->allow);
+        break;
+    case REEL_ROUTE_NOT_FOUND:
+    case REEL_ROUTE_BAD_PATH:
+        res = send_error(rq, MHD_HTTP_NOT_FOUND, "no such API route");
+        break;
+    case REEL_ROUTE_FOUND:
+    default: {
+        struct reel_http_req r = {
+            .conn = c, .method = method, .query = query, .name = m->name,
+            .body = rq->body.len ? rq->body.data : NULL, .body_len = rq->body.len, .body_too_big = rq->body_too_big,
+            .kind = kind, .auth = kind == REEL_AUTH_NONE ? NULL : &a, .sid = sid, .cfg = &h->cfg, .clock = h->clock,
+            .rl_user = h->rl_user, .rl_addr = h->rl_addr, .h = h, .priv = rq,
+        };
+        res = m->route->handler(&r);
+        break;
     }
-    if (n == 2 && strcmp(segs[1], "tokens") == 0)
-        return post ? h_tokens(rq, c, &a) : method_not_allowed(rq, c, "POST");
-    if (n == 2 && strcmp(segs[1], "cameras") == 0)
-        return get ? h_cameras(rq, c) : method_not_allowed(rq, c, "GET, HEAD");
-    if (n == 4 && strcmp(segs[1], "cameras") == 0) {
-        if (!reel_http_name_valid(segs[2]))
-            return send_error(rq, c, MHD_HTTP_BAD_REQUEST, "camera name: expected 1-63 of A-Z a-z 0-9 _ -");
-        if (strcmp(segs[3], "spans") == 0)
-            return get ? h_spans(rq, c, segs[2], query) : method_not_allowed(rq, c, "GET, HEAD");
-        if (strcmp(segs[3], "view.mp4") == 0)
-            return get ? h_view(rq, c, segs[2], query) : method_not_allowed(rq, c, "GET, HEAD");
     }
-    return send_error(rq, c, MHD_HTTP_NOT_FOUND, "no such API route");
+out:
+    free(m);
+    return res;
 }
 
 /* ---- libmicrohttpd callbacks ---- */
@@ -1003,7 +668,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     /* The request is complete: no deadline while it is answered. */
     reel_http_deadline_responding(rq->h->deadline, conn_slot(c));
-    return route(rq, c, method);
+    rq->c = c;
+    return dispatch(rq, method);
 }
 
 static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -1022,6 +688,8 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MH
         hlog(h, REEL_LOG_DEBUG, "%s %s %s -> %u%s (%.1f ms)", addr, rq->method, u, rq->status,
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)", ms);
     }
+    if (rq->body.data)
+        sodium_memzero(rq->body.data, rq->body.alloc); /* it may hold a password */
     reel_buf_free(&rq->body);
     free(rq);
     *con_cls = NULL;
@@ -1069,6 +737,7 @@ int reel_http_new(struct reel_http **ret, const struct reel_http_cfg *cfg, struc
         return reel_err_set(err, ENOMEM, "out of memory");
     h->cfg = *cfg;
     h->clock = cfg->clock ? cfg->clock : reel_clock_system();
+    h->cfg.clock = h->clock;
     if (h->cfg.session_idle_ns <= 0)
         h->cfg.session_idle_ns = 12 * 3600 * REEL_NS_PER_SEC;
     if (h->cfg.session_max_ns <= 0)
@@ -1078,6 +747,7 @@ int reel_http_new(struct reel_http **ret, const struct reel_http_cfg *cfg, struc
     snprintf(h->listen, sizeof(h->listen), "%s", cfg->listen ? cfg->listen : REEL_HTTP_DEFAULT_LISTEN);
     pthread_mutex_init(&h->stores.mu, NULL);
     pthread_mutex_init(&h->users.mu, NULL);
+    pthread_mutex_init(&h->admin_mu, NULL);
     int r;
     if (!cfg->datadir || !realpath(cfg->datadir, h->datadir)) {
         r = reel_err_set(err, ENOENT, "data dir %s: %s", cfg->datadir ? cfg->datadir : "(null)", strerror(errno));
@@ -1186,6 +856,7 @@ void reel_http_free(struct reel_http *h)
         reel_users_close(h->users.idle[i]);
     pthread_mutex_destroy(&h->stores.mu);
     pthread_mutex_destroy(&h->users.mu);
+    pthread_mutex_destroy(&h->admin_mu);
     reel_ratelimit_free(h->rl_user);
     reel_ratelimit_free(h->rl_addr);
     free(h);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Web accounts, sessions and API tokens in reel.db; see users.h.
+ * Web accounts, sessions and API tokens in reel.db; see users.h. The tables
+ * are src/db's (schema version 2); this file only reads and writes rows.
  */
 #include "http/users.h"
 
@@ -16,6 +17,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/strutil.h"
+#include "db/db.h"
 
 #define PW_OPSLIMIT 2
 #define PW_MEMLIMIT ((size_t)19 * 1024 * 1024)
@@ -24,33 +26,11 @@
 
 struct reel_users {
     sqlite3 *db;
-    char path[4200];
 };
-
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS web_user (\n"
-    "  id INTEGER PRIMARY KEY,\n"
-    "  name TEXT NOT NULL UNIQUE,\n"
-    "  pwhash TEXT NOT NULL,\n"
-    "  created_ns INTEGER NOT NULL);\n"
-    "CREATE TABLE IF NOT EXISTS web_session (\n"
-    "  hash BLOB PRIMARY KEY,\n"
-    "  user_id INTEGER NOT NULL REFERENCES web_user(id) ON DELETE CASCADE,\n"
-    "  csrf TEXT NOT NULL,\n"
-    "  created_ns INTEGER NOT NULL,\n"
-    "  last_ns INTEGER NOT NULL);\n"
-    "CREATE TABLE IF NOT EXISTS web_token (\n"
-    "  id INTEGER PRIMARY KEY,\n"
-    "  name TEXT NOT NULL UNIQUE,\n"
-    "  hash BLOB NOT NULL UNIQUE,\n"
-    "  user_id INTEGER NOT NULL REFERENCES web_user(id) ON DELETE CASCADE,\n"
-    "  created_ns INTEGER NOT NULL,\n"
-    "  last_ns INTEGER NOT NULL DEFAULT 0);\n";
 
 static int db_err(struct reel_users *u, int rc, struct reel_err *err, const char *what)
 {
-    return reel_err_set(err, rc == SQLITE_BUSY ? EBUSY : EIO, "database %s: %s: %s", u->path, what,
-                        sqlite3_errmsg(u->db));
+    return reel_db_err(u->db, rc, err, what);
 }
 
 static int prep(struct reel_users *u, const char *sql, sqlite3_stmt **st, struct reel_err *err)
@@ -81,24 +61,10 @@ int reel_users_open(struct reel_users **ret, const char *datadir, struct reel_er
     struct reel_users *u = calloc(1, sizeof(*u));
     if (!u)
         return reel_err_set(err, ENOMEM, "out of memory");
-    snprintf(u->path, sizeof(u->path), "%s/reel.db", datadir);
-    int rc = sqlite3_open_v2(u->path, &u->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-    if (rc != SQLITE_OK) {
-        int r = reel_err_set(err, rc == SQLITE_CANTOPEN ? ENOENT : EIO, "database %s: cannot open: %s", u->path,
-                             u->db ? sqlite3_errmsg(u->db) : sqlite3_errstr(rc));
-        reel_users_close(u);
-        return r;
-    }
-    sqlite3_busy_timeout(u->db, 5000);
-    char *msg = NULL;
-    rc = sqlite3_exec(u->db, "PRAGMA foreign_keys = ON;", NULL, NULL, &msg);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(u->db, schema, NULL, NULL, &msg);
-    if (rc != SQLITE_OK) {
-        int r = reel_err_set(err, EIO, "database %s: creating the account tables: %s", u->path,
-                             msg ? msg : sqlite3_errstr(rc));
-        sqlite3_free(msg);
-        reel_users_close(u);
+    /* a writer's connection: src/db upgrades an older schema here */
+    int r = reel_db_open(&u->db, datadir, REEL_DB_WRITE, err);
+    if (r < 0) {
+        free(u);
         return r;
     }
     *ret = u;
@@ -227,6 +193,32 @@ int reel_users_passwd(struct reel_users *u, const char *name, const char *passwo
     return step_done(u, st, NULL, err, "ending sessions");
 }
 
+bool reel_role_valid(const char *role)
+{
+    static const char *const roles[] = { "admin", "operator", "viewer", "auditor" };
+    for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+        if (strcmp(role, roles[i]) == 0)
+            return true;
+    return false;
+}
+
+int reel_users_set_role(struct reel_users *u, const char *name, const char *role, struct reel_err *err)
+{
+    if (!reel_role_valid(role))
+        return reel_err_set(err, EINVAL, "role '%s': expected admin, operator, viewer or auditor", role);
+    sqlite3_stmt *st;
+    int r = prep(u, "UPDATE web_user SET role = ?2 WHERE name = ?1", &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, role, -1, SQLITE_TRANSIENT);
+    int changes = 0;
+    r = step_done(u, st, &changes, err, "setting role");
+    if (r == 0 && changes == 0)
+        return reel_err_set(err, ENOENT, "no user '%s'", name);
+    return r;
+}
+
 int reel_users_remove(struct reel_users *u, const char *name, struct reel_err *err)
 {
     sqlite3_stmt *st;
@@ -245,7 +237,7 @@ int reel_users_list(struct reel_users *u, struct reel_user_info **ret, size_t *r
 {
     sqlite3_stmt *st;
     int r = prep(u, "SELECT id, name, created_ns, (SELECT COUNT(*) FROM web_session s WHERE s.user_id = u.id), "
-                    "(SELECT COUNT(*) FROM web_token t WHERE t.user_id = u.id) FROM web_user u ORDER BY name "
+                    "(SELECT COUNT(*) FROM web_token t WHERE t.user_id = u.id), role FROM web_user u ORDER BY name "
                     "LIMIT 100000", &st, err);
     if (r < 0)
         return r;
@@ -262,6 +254,7 @@ int reel_users_list(struct reel_users *u, struct reel_user_info **ret, size_t *r
         v[n].created_unix = sqlite3_column_int64(st, 2) / REEL_NS_PER_SEC;
         v[n].sessions = sqlite3_column_int64(st, 3);
         v[n].tokens = sqlite3_column_int64(st, 4);
+        snprintf(v[n].role, sizeof(v[n].role), "%s", (const char *)sqlite3_column_text(st, 5));
         n++;
     }
     sqlite3_finalize(st);
@@ -328,14 +321,22 @@ int reel_session_create(struct reel_users *u, int64_t user_id, int64_t now_ns, c
     r = step_done(u, st, NULL, err, "creating session");
     if (r < 0)
         return r;
-    r = prep(u, "SELECT name FROM web_user WHERE id = ?1", &st, err);
+    r = prep(u, "SELECT name, role FROM web_user WHERE id = ?1", &st, err);
     if (r < 0)
         return r;
     sqlite3_bind_int64(st, 1, user_id);
     memset(ret, 0, sizeof(*ret));
-    if (sqlite3_step(st) == SQLITE_ROW)
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
         snprintf(ret->user, sizeof(ret->user), "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(ret->role, sizeof(ret->role), "%s", (const char *)sqlite3_column_text(st, 1));
+    }
     sqlite3_finalize(st);
+    if (rc != SQLITE_ROW) {
+        memset(ret, 0, sizeof(*ret));
+        return rc == SQLITE_DONE ? reel_err_set(err, ENOENT, "no user %lld", (long long)user_id)
+                                 : db_err(u, rc, err, "reading the session's user");
+    }
     ret->user_id = user_id;
     ret->created_ns = now_ns;
     snprintf(ret->csrf, sizeof(ret->csrf), "%s", csrf);
@@ -363,7 +364,7 @@ int reel_session_lookup(struct reel_users *u, const char *id, int64_t now_ns, in
     uint8_t h[32];
     secret_hash(id, h);
     sqlite3_stmt *st;
-    int r = prep(u, "SELECT s.user_id, u.name, s.csrf, s.created_ns, s.last_ns FROM web_session s "
+    int r = prep(u, "SELECT s.user_id, u.name, s.csrf, s.created_ns, s.last_ns, u.role FROM web_session s "
                     "JOIN web_user u ON u.id = s.user_id WHERE s.hash = ?1", &st, err);
     if (r < 0)
         return r;
@@ -380,6 +381,7 @@ int reel_session_lookup(struct reel_users *u, const char *id, int64_t now_ns, in
     snprintf(ret->csrf, sizeof(ret->csrf), "%s", (const char *)sqlite3_column_text(st, 2));
     ret->created_ns = sqlite3_column_int64(st, 3);
     int64_t last = sqlite3_column_int64(st, 4);
+    snprintf(ret->role, sizeof(ret->role), "%s", (const char *)sqlite3_column_text(st, 5));
     sqlite3_finalize(st);
     bool expired = now_ns - last > idle_ns || now_ns - ret->created_ns > max_ns;
     if (expired || now_ns - last > TOUCH_NS) {
@@ -454,7 +456,7 @@ int reel_token_lookup(struct reel_users *u, const char *token, int64_t now_ns, s
     uint8_t h[32];
     secret_hash(token, h);
     sqlite3_stmt *st;
-    int r = prep(u, "SELECT t.user_id, u.name, t.created_ns, t.last_ns FROM web_token t "
+    int r = prep(u, "SELECT t.user_id, u.name, t.created_ns, t.last_ns, u.role FROM web_token t "
                     "JOIN web_user u ON u.id = t.user_id WHERE t.hash = ?1", &st, err);
     if (r < 0)
         return r;
@@ -469,6 +471,7 @@ int reel_token_lookup(struct reel_users *u, const char *token, int64_t now_ns, s
     snprintf(ret->user, sizeof(ret->user), "%s", (const char *)sqlite3_column_text(st, 1));
     ret->created_ns = sqlite3_column_int64(st, 2);
     int64_t last = sqlite3_column_int64(st, 3);
+    snprintf(ret->role, sizeof(ret->role), "%s", (const char *)sqlite3_column_text(st, 4));
     sqlite3_finalize(st);
     if (now_ns - last > TOUCH_NS && prep(u, "UPDATE web_token SET last_ns = ?2 WHERE hash = ?1", &st, NULL) == 0) {
         sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_TRANSIENT);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Web accounts, sessions and API tokens, kept in reel.db next to the
- * recordings (tables web_user, web_session, web_token, created with CREATE
- * TABLE IF NOT EXISTS; the database is in WAL mode, so these small writes do
- * not block the recorder's readers).
+ * recordings (tables web_user, web_session, web_token of the schema that
+ * src/db owns; the database is in WAL mode, so these small writes do not
+ * block the recorder's readers).
  *
  * Passwords are hashed with argon2id (libsodium crypto_pwhash_str, opslimit
  * 2, memlimit 19 MiB). Session ids and API tokens are 256 random bits; only
@@ -28,8 +28,11 @@ struct reel_users;
 /* Session ids and tokens: 64 hex digits; tokens carry a "reel_" prefix. */
 #define REEL_SECRET_MAX 80
 
-/* Opens datadir/reel.db (must exist: `reel init`) and creates the tables if
- * missing. *ret owned by the caller: reel_users_close(). */
+/* Opens datadir/reel.db (must exist: `reel init`) for writing, through
+ * src/db: an older schema is upgraded here (the account tables of a
+ * version-1 database are created if missing), a newer one refused. Errors
+ * are src/db's (-ENOENT only when not initialised). *ret owned by the
+ * caller: reel_users_close(). */
 int reel_users_open(struct reel_users **ret, const char *datadir, struct reel_err *err);
 void reel_users_close(struct reel_users *u);
 
@@ -44,6 +47,15 @@ int reel_users_count(struct reel_users *u, int64_t *ret, struct reel_err *err);
 int reel_users_add(struct reel_users *u, const char *name, const char *password, struct reel_err *err);
 /* Changes a password and ends the user's sessions. -ENOENT. */
 int reel_users_passwd(struct reel_users *u, const char *name, const char *password, struct reel_err *err);
+/* Roles (web_user.role, schema version 2): what a signed-in user may do.
+ * New users and the users of an upgraded version-1 database are "admin"
+ * (they had every right before roles existed); the HTTP side decides what
+ * each role may do. */
+#define REEL_ROLE_MAX 16
+/* admin, operator, viewer or auditor. */
+bool reel_role_valid(const char *role);
+/* -EINVAL for an unknown role, -ENOENT for an unknown user. */
+int reel_users_set_role(struct reel_users *u, const char *name, const char *role, struct reel_err *err);
 /* Removes a user with their sessions and tokens. -ENOENT. */
 int reel_users_remove(struct reel_users *u, const char *name, struct reel_err *err);
 struct reel_user_info {
@@ -51,6 +63,7 @@ struct reel_user_info {
     char name[REEL_USER_NAME_MAX];
     int64_t created_unix;
     int64_t sessions, tokens;
+    char role[REEL_ROLE_MAX];
 };
 /* *ret malloc'd (free()). */
 int reel_users_list(struct reel_users *u, struct reel_user_info **ret, size_t *ret_n, struct reel_err *err);
@@ -65,6 +78,7 @@ struct reel_auth {
     char user[REEL_USER_NAME_MAX];
     char csrf[REEL_SECRET_MAX];   /* sessions only; "" for tokens */
     int64_t created_ns;           /* wall ns */
+    char role[REEL_ROLE_MAX];     /* the user's role (see reel_role_valid) */
 };
 
 /* Creates a session for user_id; ret_id gets the cookie value and ret the

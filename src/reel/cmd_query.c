@@ -142,7 +142,14 @@ int reel_cmd_status(struct reel_cli *cli)
             if (lv.v[k].id == cams[i].id)
                 lc = &lv.v[k];
         int64_t bytes = 0, dur = 0, oldest = 0;
-        reel_store_camera_usage(s, cams[i].id, &bytes, &dur, &oldest, &err);
+        int r = reel_store_camera_usage(s, cams[i].id, &bytes, &dur, &oldest, &err);
+        if (r < 0) {
+            int rc = reel_cli_fail("status of camera %s: %s", cams[i].name, err.msg);
+            free(cams);
+            free(lv.v);
+            reel_store_close(s);
+            return rc;
+        }
         const char *state = lc ? lc->state : cams[i].disabled ? "disabled" : running ? "not running" : "-";
         printf("%-16s %-12s %6.1f %10.0f %12lld %10.2f  %s\n", cams[i].name, state, lc ? lc->fps : 0.0,
                lc ? lc->bitrate_bps / 1000 : 0.0, (long long)bytes, (double)dur / REEL_90K / 3600,
@@ -169,12 +176,16 @@ int reel_cmd_check(struct reel_cli *cli)
         flags |= REEL_CHECK_REPAIR;
     if (reel_cli_no_more_opts(cli))
         return 2;
+    /* check is what to run after installing a newer Reel: it brings the
+     * schema up to date first (the only thing it writes without --repair) */
+    struct reel_err err = { "" };
+    if (reel_store_upgrade(cli->datadir, &err) < 0)
+        return reel_cli_fail("cannot open data directory %s: %s", cli->datadir, err.msg);
     struct reel_store *s;
     if (reel_cli_open(cli, flags & REEL_CHECK_REPAIR ? REEL_STORE_ADMIN : REEL_STORE_READ, &s))
         return 1;
     struct reel_check_report rep;
     memset(&rep, 0, sizeof(rep));
-    struct reel_err err = { "" };
     int r = reel_store_check(s, flags, check_line, NULL, &rep, &err);
     reel_store_close(s);
     if (r < 0)

@@ -142,7 +142,8 @@ int reel_store_check(struct reel_store *s, int flags, void (*cb)(void *opaque, c
     size_t nbad = 0, abad = 0;
     struct reel_frame_info *fi = NULL;
     size_t fi_alloc = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0), cam = sqlite3_column_int64(st, 1);
         int64_t dir = sqlite3_column_int64(st, 2), frames = sqlite3_column_int64(st, 3);
         int64_t bytes = sqlite3_column_int64(st, 4), media = sqlite3_column_int64(st, 5);
@@ -251,6 +252,8 @@ int reel_store_check(struct reel_store *s, int flags, void (*cb)(void *opaque, c
             bad[nbad++] = id;
         }
     }
+    if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE) /* a failed read is not a clean check */
+        r = reel__db_err(s->db, rc, err, "check: reading recordings");
     sqlite3_finalize(st);
     free(fi);
     if (r == 0 && nbad) {

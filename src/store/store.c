@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The store's database side: schema creation, opening (lock, storage
- * directory identity, start-up recovery), cameras, storage directories,
+ * The store's database side: opening (lock, storage directory identity,
+ * start-up recovery; the schema, its version and upgrades belong to src/db), cameras, storage directories,
  * sample entries, outages, status and the queries that read recordings back.
  * Crash-safe deletion (row -> garbage -> unlink -> dir fsync -> drop garbage)
  * lives here too; the recording path and the syncer are in writer.c.
@@ -22,71 +22,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char schema_sql[] =
-    "CREATE TABLE storage_dir (\n"
-    "  id INTEGER PRIMARY KEY,\n"
-    "  path TEXT NOT NULL UNIQUE,\n"
-    "  uuid TEXT NOT NULL UNIQUE);\n"
-    "CREATE TABLE camera (\n"
-    "  id INTEGER PRIMARY KEY,\n"
-    "  name TEXT NOT NULL UNIQUE,\n"
-    "  url TEXT NOT NULL,\n"
-    "  user TEXT NOT NULL DEFAULT '',\n"
-    "  password TEXT,\n"
-    "  udp INTEGER NOT NULL DEFAULT 0,\n"
-    "  enabled INTEGER NOT NULL DEFAULT 1,\n"
-    "  retain_bytes INTEGER NOT NULL DEFAULT 0 CHECK (retain_bytes >= 0),\n"
-    "  retain_seconds INTEGER NOT NULL DEFAULT 0 CHECK (retain_seconds >= 0),\n"
-    "  dir_id INTEGER NOT NULL REFERENCES storage_dir (id));\n"
-    "CREATE TABLE sample_entry (\n"
-    "  id INTEGER PRIMARY KEY,\n"
-    "  width INTEGER NOT NULL,\n"
-    "  height INTEGER NOT NULL,\n"
-    "  codec_string TEXT NOT NULL,\n"
-    "  data BLOB NOT NULL UNIQUE);\n"
-    "CREATE TABLE recording (\n"
-    "  id INTEGER PRIMARY KEY,\n"
-    "  camera_id INTEGER NOT NULL REFERENCES camera (id),\n"
-    "  run_id INTEGER NOT NULL DEFAULT 0,\n"
-    "  run_index INTEGER NOT NULL DEFAULT 0,\n"
-    "  start90k INTEGER NOT NULL DEFAULT 0,\n"
-    "  wall_duration90k INTEGER NOT NULL DEFAULT 0,\n"
-    "  media_duration90k INTEGER NOT NULL DEFAULT 0,\n"
-    "  frames INTEGER NOT NULL DEFAULT 0,\n"
-    "  bytes INTEGER NOT NULL DEFAULT 0,\n"
-    "  sample_entry_id INTEGER REFERENCES sample_entry (id),\n"
-    "  dir_id INTEGER NOT NULL REFERENCES storage_dir (id),\n"
-    "  open INTEGER NOT NULL DEFAULT 1,\n"
-    "  video_index BLOB NOT NULL DEFAULT x'');\n"
-    "CREATE INDEX recording_camera_start ON recording (camera_id, start90k);\n"
-    "CREATE TABLE garbage (\n"
-    "  dir_id INTEGER NOT NULL,\n"
-    "  camera_id INTEGER NOT NULL,\n"
-    "  recording_id INTEGER NOT NULL,\n"
-    "  PRIMARY KEY (dir_id, recording_id));\n"
-    "CREATE TABLE outage (\n"
-    "  id INTEGER PRIMARY KEY,\n"
-    "  camera_id INTEGER NOT NULL REFERENCES camera (id) ON DELETE CASCADE,\n"
-    "  start90k INTEGER NOT NULL,\n"
-    "  end90k INTEGER,\n"
-    "  reason TEXT NOT NULL);\n"
-    "CREATE INDEX outage_camera_start ON outage (camera_id, start90k);\n"
-    "CREATE TABLE deletion (\n"
-    "  id INTEGER PRIMARY KEY,\n"
-    "  camera_id INTEGER NOT NULL REFERENCES camera (id) ON DELETE CASCADE,\n"
-    "  start90k INTEGER NOT NULL,\n"
-    "  end90k INTEGER NOT NULL,\n"
-    "  reason TEXT NOT NULL);\n"
-    "CREATE INDEX deletion_camera_start ON deletion (camera_id, start90k);\n"
-    "CREATE TABLE camera_status (\n"
-    "  camera_id INTEGER PRIMARY KEY REFERENCES camera (id) ON DELETE CASCADE,\n"
-    "  connected INTEGER NOT NULL,\n"
-    "  state TEXT NOT NULL,\n"
-    "  last_error TEXT NOT NULL,\n"
-    "  fps REAL NOT NULL,\n"
-    "  bitrate_bps REAL NOT NULL,\n"
-    "  updated90k INTEGER NOT NULL);\n";
-
 /* ---- small helpers ---- */
 
 int reel__fmt(char *buf, size_t cap, const char *fmt, ...)
@@ -98,37 +33,12 @@ int reel__fmt(char *buf, size_t cap, const char *fmt, ...)
     return n;
 }
 
-int reel__db_err(sqlite3 *db, int rc, struct reel_err *err, const char *what)
-{
-    int e = EIO;
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-        e = EBUSY;
-    else if (rc == SQLITE_FULL)
-        e = ENOSPC;
-    else if ((rc & 0xff) == SQLITE_CONSTRAINT)
-        e = EEXIST;
-    else if (rc == SQLITE_NOMEM)
-        e = ENOMEM;
-    return reel_err_set(err, e, "database: %s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-}
-
-int reel__db_exec(sqlite3 *db, const char *sql, struct reel_err *err)
-{
-    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-    if (rc != SQLITE_OK)
-        return reel__db_err(db, rc, err, sql);
-    return 0;
-}
-
 static int prep(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct reel_err *err)
 {
-    int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
-    if (rc != SQLITE_OK)
-        return reel__db_err(db, rc, err, "prepare");
-    return 0;
+    return reel_db_prepare(db, sql, st, err);
 }
 
-static void rollback(sqlite3 *db) { sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL); }
+static void rollback(sqlite3 *db) { reel_db_rollback(db); }
 
 int reel__fsync_dir(const char *path)
 {
@@ -228,34 +138,6 @@ static int check_identity(const char *dir, const char *uuid, char *msg, size_t c
     return 0;
 }
 
-static int open_db(const char *datadir, bool readonly, bool create, sqlite3 **ret, struct reel_err *err)
-{
-    char path[4200];
-    reel__fmt(path, sizeof(path), "%s/reel.db", datadir);
-    int flags = SQLITE_OPEN_NOMUTEX | (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
-    if (create)
-        flags |= SQLITE_OPEN_CREATE;
-    sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(path, &db, flags, NULL);
-    if (rc != SQLITE_OK) {
-        int e = reel_err_set(err, rc == SQLITE_CANTOPEN ? ENOENT : EIO, "database %s: cannot open: %s", path,
-                             db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-        sqlite3_close(db);
-        return e;
-    }
-    sqlite3_busy_timeout(db, 10000);
-    sqlite3_extended_result_codes(db, 0);
-    int r = reel__db_exec(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;", err);
-    if (r == 0 && !readonly)
-        r = reel__db_exec(db, "PRAGMA journal_mode = WAL;", err);
-    if (r < 0) {
-        sqlite3_close(db);
-        return r;
-    }
-    *ret = db;
-    return 0;
-}
-
 int reel_store_init(const char *datadir, struct reel_err *err)
 {
     if (mkdir(datadir, 0700) < 0 && errno != EEXIST)
@@ -265,8 +147,17 @@ int reel_store_init(const char *datadir, struct reel_err *err)
         return reel_err_set(err, errno, "data dir %s: %s", datadir, strerror(errno));
     char path[4200];
     reel__fmt(path, sizeof(path), "%s/reel.db", abs);
-    if (access(path, F_OK) == 0)
+    if (access(path, F_OK) == 0) {
+        /* Already initialised: bring its schema up to date (src/db upgrades
+         * at a writer's open), then say so. */
+        sqlite3 *db;
+        int r = reel_db_open(&db, abs, REEL_DB_WRITE, err);
+        if (r < 0 && r != -ENOENT)
+            return r;
+        if (r == 0)
+            sqlite3_close(db);
         return reel_err_set(err, EEXIST, "data dir %s: already initialised (%s exists)", abs, path);
+    }
     /* Created 0600: the database holds camera passwords. */
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
@@ -284,15 +175,15 @@ int reel_store_init(const char *datadir, struct reel_err *err)
     if (r < 0)
         return r;
     sqlite3 *db;
-    r = open_db(abs, false, false, &db, err);
+    r = reel_db_open(&db, abs, REEL_DB_CREATE, err);
     if (r < 0)
         return r;
+    /* the schema (src/db) and the first storage dir in one commit */
     r = reel__db_exec(db, "BEGIN IMMEDIATE", err);
     if (r == 0)
-        r = reel__db_exec(db, schema_sql, err);
+        r = reel_db_create(db, err);
     if (r == 0) {
-        char *sql = sqlite3_mprintf("INSERT INTO storage_dir (path, uuid) VALUES (%Q, %Q); PRAGMA user_version = %d; COMMIT",
-                                    storage, uuid, REEL_SCHEMA_VERSION);
+        char *sql = sqlite3_mprintf("INSERT INTO storage_dir (path, uuid) VALUES (%Q, %Q); COMMIT", storage, uuid);
         r = sql ? reel__db_exec(db, sql, err) : reel_err_set(err, ENOMEM, "out of memory");
         sqlite3_free(sql);
     }
@@ -338,12 +229,19 @@ int reel__collect_garbage(struct reel_store *s, sqlite3 *db, struct reel_err *er
         return r;
     int64_t (*rows)[3] = NULL;
     size_t n = 0, alloc = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int lrc;
+    while ((lrc = sqlite3_step(st)) == SQLITE_ROW) {
         if (reel_array_grow(&rows, &alloc, n, sizeof(*rows), 64) < 0)
             break;
         for (int i = 0; i < 3; i++)
             rows[n][i] = sqlite3_column_int64(st, i);
         n++;
+    }
+    if (lrc != SQLITE_ROW && lrc != SQLITE_DONE) {
+        r = reel__db_err(db, lrc, err, "reading garbage rows");
+        sqlite3_finalize(st);
+        free(rows);
+        return r;
     }
     sqlite3_finalize(st);
     if (n == 0) {
@@ -514,9 +412,9 @@ static bool rec_exists(sqlite3_stmt *q, int64_t id, int64_t dir_id, int64_t cam)
     sqlite3_bind_int64(q, 1, id);
     sqlite3_bind_int64(q, 2, dir_id);
     sqlite3_bind_int64(q, 3, cam);
-    bool found = sqlite3_step(q) == SQLITE_ROW;
+    int rc = sqlite3_step(q);
     sqlite3_reset(q);
-    return found;
+    return rc != SQLITE_DONE; /* a failed lookup is not "no row": never an orphan */
 }
 
 static int parse_dec_name(const char *name, int64_t *ret)
@@ -695,32 +593,11 @@ int reel_store_open(struct reel_store **ret, const struct reel_store_cfg *cfg, s
             goto fail;
         }
     }
-    r = open_db(s->datadir, cfg->mode == REEL_STORE_READ, false, &s->db, err);
+    /* src/db checks the schema version; writers upgrade an older one */
+    r = reel_db_open(&s->db, s->datadir, cfg->mode == REEL_STORE_READ ? REEL_DB_READ : REEL_DB_WRITE, err);
     if (r < 0)
         goto fail;
-    int version = -1;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            version = sqlite3_column_int(st, 0);
-        sqlite3_finalize(st);
-    }
-    if (version == 1 && cfg->mode != REEL_STORE_READ) {
-        /* 1 -> 2: cameras can be disabled (kept, not recorded). */
-        r = reel__db_exec(s->db, "BEGIN IMMEDIATE; ALTER TABLE camera ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1; "
-                                 "PRAGMA user_version = 2; COMMIT", err);
-        if (r < 0) {
-            rollback(s->db);
-            goto fail;
-        }
-        version = 2;
-    }
-    if (version != REEL_SCHEMA_VERSION) {
-        r = reel_err_set(err, version == 0 ? ENOENT : EPROTO,
-                         "database %s/reel.db: schema version %d, this Reel knows %d%s", s->datadir, version,
-                         REEL_SCHEMA_VERSION, version == 0 ? " (not initialised: run reel init)" : "");
-        goto fail;
-    }
     r = load_dirs(s, err);
     if (r < 0)
         goto fail;
@@ -728,15 +605,19 @@ int reel_store_open(struct reel_store **ret, const struct reel_store_cfg *cfg, s
         r = recover(s, err);
         if (r < 0)
             goto fail;
-        s->next_rec_id = 1;
-        if (sqlite3_prepare_v2(s->db, "SELECT MAX(COALESCE((SELECT MAX(id) FROM recording), 0), "
-                                      "COALESCE((SELECT MAX(recording_id) FROM garbage), 0))", -1, &st,
-                               NULL) == SQLITE_OK) {
-            if (sqlite3_step(st) == SQLITE_ROW)
-                s->next_rec_id = sqlite3_column_int64(st, 0) + 1;
-            sqlite3_finalize(st);
+        r = prep(s->db, "SELECT MAX(COALESCE((SELECT MAX(id) FROM recording), 0), "
+                        "COALESCE((SELECT MAX(recording_id) FROM garbage), 0))", &st, err);
+        if (r < 0)
+            goto fail;
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            s->next_rec_id = sqlite3_column_int64(st, 0) + 1;
+        sqlite3_finalize(st);
+        if (rc != SQLITE_ROW) { /* never guess: a reused id would name another recording's file */
+            r = reel__db_err(s->db, rc, err, "reading the last recording id");
+            goto fail;
         }
-        r = open_db(s->datadir, false, false, &s->sdb, err);
+        r = reel_db_open(&s->sdb, s->datadir, REEL_DB_WRITE, err);
         if (r < 0)
             goto fail;
         r = reel__syncer_start(s, err);
@@ -993,8 +874,9 @@ int reel_store_camera_password(struct reel_store *s, int64_t camera_id, char *bu
                            NULL) != SQLITE_OK)
         return -EIO;
     sqlite3_bind_int64(st, 1, camera_id);
-    int r = -ENOENT;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    int rc = sqlite3_step(st);
+    int r = rc == SQLITE_DONE ? -ENOENT : rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? -EBUSY : -EIO;
+    if (rc == SQLITE_ROW) {
         const char *p = (const char *)sqlite3_column_text(st, 0);
         size_t n = (size_t)sqlite3_column_bytes(st, 0);
         if (n >= cap) {
@@ -1029,13 +911,20 @@ int reel_store_camera_remove(struct reel_store *s, const char *name, bool delete
     sqlite3_bind_int64(st, 1, c.id);
     int64_t *ids = NULL;
     size_t n = 0, alloc = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (reel_array_grow(&ids, &alloc, n, sizeof(*ids), 64) < 0) {
             sqlite3_finalize(st);
             free(ids);
             return reel_err_set(err, ENOMEM, "out of memory");
         }
         ids[n++] = sqlite3_column_int64(st, 0);
+    }
+    if (rc != SQLITE_DONE) { /* never remove a camera on a partial list of its recordings */
+        r = reel__db_err(s->db, rc, err, "listing the camera's recordings");
+        sqlite3_finalize(st);
+        free(ids);
+        return r;
     }
     sqlite3_finalize(st);
     if (n > 0 && !delete_footage) {
@@ -1064,12 +953,15 @@ int reel_store_sample_entry_put(struct reel_store *s, const uint8_t *box, size_t
     if (r < 0)
         return r;
     sqlite3_bind_blob(st, 1, box, (int)len, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
         *ret_id = sqlite3_column_int64(st, 0);
         sqlite3_finalize(st);
         return 0;
     }
     sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return reel__db_err(s->db, rc, err, "looking up sample entry");
     r = prep(s->db, "INSERT INTO sample_entry (width, height, codec_string, data) VALUES (?, ?, ?, ?)", &st, err);
     if (r < 0)
         return r;
@@ -1077,7 +969,7 @@ int reel_store_sample_entry_put(struct reel_store *s, const uint8_t *box, size_t
     sqlite3_bind_int(st, 2, height);
     sqlite3_bind_text(st, 3, codec_string, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 4, box, (int)len, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
+    rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return reel__db_err(s->db, rc, err, "adding sample entry");

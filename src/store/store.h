@@ -270,4 +270,64 @@ struct reel_check_report {
 int reel_store_check(struct reel_store *s, int flags, void (*cb)(void *opaque, const char *line),
                      void *opaque, struct reel_check_report *ret, struct reel_err *err);
 
+/* ---- narrow queries for readers (src/store/query.c) ----
+ * What the HTTP API and the commands need without reading index blobs, and a
+ * read snapshot so that several queries see one state of the database. A
+ * database error is always returned as such (a negative errno other than
+ * -ENOENT, the message naming SQLite's error), never as a short result. */
+
+/* One recording as a span of time: no index, no path. */
+struct reel_span {
+    int64_t id;
+    int64_t run_id;                 /* recordings of one run are contiguous */
+    int64_t start90k;               /* wall time of the first frame */
+    int64_t wall_duration90k;
+    int64_t sample_entry_id;
+    uint32_t frames;
+    uint64_t bytes;
+    bool open;                      /* still being written (committed part only) */
+};
+/* The recordings of a camera overlapping [from90k, to90k) (those with at
+ * least one committed frame), oldest first: the same rows as
+ * reel_store_recordings() without the index blobs. *ret malloc'd (free());
+ * NULL with *ret_n 0 when none. At most 1,000,000 rows (-EFBIG beyond). */
+int reel_store_spans(struct reel_store *s, int64_t camera_id, int64_t from90k, int64_t to90k,
+                     struct reel_span **ret, size_t *ret_n, struct reel_err *err);
+
+#define REEL_ETAG_MAX 40            /* a quote, 32 hex digits, a quote, NUL (with room) */
+struct reel_view_tag {
+    char etag[REEL_ETAG_MAX];       /* strong entity tag, quoted: "<32 hex digits>" */
+    size_t recordings;              /* how many recordings the range covers (0: no footage) */
+    int64_t last90k;                /* latest end of them (for Last-Modified); 0 when none */
+};
+/* A strong ETag for the MP4 of camera_id over [from90k, to90k): a hash of
+ * the camera, the range and each covered recording's id, bytes and frames
+ * (a recording only grows, so these name its committed content), read
+ * without the blobs. Equal to what src/http computed from full recordings
+ * (reel_http_etag), so tags already handed out stay valid. Read it in the
+ * same snapshot as the MP4 (reel_store_read_begin) to describe its bytes. */
+int reel_store_view_etag(struct reel_store *s, int64_t camera_id, int64_t from90k, int64_t to90k,
+                         struct reel_view_tag *ret, struct reel_err *err);
+
+/* A read snapshot on the caller's connection: BEGIN DEFERRED and a first
+ * read, so that every query until reel_store_read_end() sees the database
+ * as it was at this moment (WAL: the recorder's commits meanwhile are not
+ * seen, and do not wait). Use it instead of re-reading until two reads
+ * agree. -EBUSY when a transaction is already open on this store's
+ * connection. Between begin and end, do not call functions that write (they
+ * would join the snapshot's transaction). */
+int reel_store_read_begin(struct reel_store *s, struct reel_err *err);
+/* Ends the snapshot (COMMIT of the read transaction). Never fails in a way
+ * the caller must handle; a no-op without a snapshot. */
+void reel_store_read_end(struct reel_store *s);
+
+/* Brings datadir's reel.db to the current schema version and closes it
+ * again: for commands that otherwise only read, such as `reel check`, which
+ * is what to run after installing a newer Reel. 0 also when it was current.
+ * (reel_store_open() checks the version through src/db: in RECORD and ADMIN
+ * mode it upgrades an older database the same way; in READ mode it refuses
+ * one with -EPROTO; every mode refuses a newer one with -EPROTONOSUPPORT.
+ * See docs/database.md.) */
+int reel_store_upgrade(const char *datadir, struct reel_err *err);
+
 #endif

@@ -15,10 +15,11 @@
 #endif
 
 #include "base/buf.h"
+#include "db/db.h"
 #include "store/index.h"
 #include "store/store.h"
 
-#define REEL_SCHEMA_VERSION 2
+#define REEL_SCHEMA_VERSION REEL_DB_VERSION /* owned by src/db */
 #define REEL_IDENTITY_FILE "reel-storage-id"
 #define REEL_BATCH_CAP (256 * 1024)          /* one write per batch (a multiple of REEL_IO_ALIGN) */
 #define REEL_IO_ALIGN 4096                   /* O_DIRECT offsets, lengths and buffer addresses */
@@ -177,8 +178,15 @@ struct reel_run {
  * A function of our own so that truncation of long paths in messages is
  * deliberate and not a -Wformat-truncation error. */
 int reel__fmt(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int reel__db_exec(sqlite3 *db, const char *sql, struct reel_err *err);
-int reel__db_err(sqlite3 *db, int rc, struct reel_err *err, const char *what);
+/* The store's names for src/db's error helpers (one implementation, in db.c). */
+static inline int reel__db_exec(sqlite3 *db, const char *sql, struct reel_err *err)
+{
+    return reel_db_exec(db, sql, err);
+}
+static inline int reel__db_err(sqlite3 *db, int rc, struct reel_err *err, const char *what)
+{
+    return reel_db_err(db, rc, err, what);
+}
 const struct reel_dir_rt *reel__dir(const struct reel_store *s, int64_t dir_id);
 void reel__rec_path(const struct reel_store *s, int64_t dir_id, int64_t camera_id, int64_t rec_id,
                     char *buf, size_t cap);

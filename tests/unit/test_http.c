@@ -2,27 +2,34 @@
  *
  * Unit tests of the HTTP server's pure pieces: request paths and queries,
  * cookies, Range, entity tags and conditional headers, the CSRF rule, names,
- * query times, the JSON request bodies (login, token), the request
- * deadlines and the login rate limiter (both with a fake clock) and the
- * timeline of spans and gaps.
+ * query times, the JSON request bodies (login, token, camera), the request
+ * deadlines and the login rate limiter (both with a fake clock), the
+ * timeline of spans and gaps, and the route lookup of the dispatcher (a
+ * test table and the API's own).
  */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "api/api.h"
+#include "api/camera_body.h"
 #include "base/clock.h"
 #include "http/body.h"
 #include "http/deadline.h"
 #include "http/parse.h"
 #include "http/ratelimit.h"
+#include "http/route.h"
 #include "http/timeline.h"
 
 static void test_path_split(void **state)
@@ -541,6 +548,262 @@ static void test_deadline_thread(void **state)
     close(sp[1]);
 }
 
+/* ---- the dispatcher's route lookup ---- */
+
+static enum MHD_Result h_dummy(struct reel_http_req *r)
+{
+    (void)r;
+    return MHD_YES;
+}
+
+static const struct reel_http_route test_routes[] = {
+    { "GET", "/api/health", REEL_ACCESS_PUBLIC, false, h_dummy },
+    { "POST", "/api/login", REEL_ACCESS_PUBLIC, false, h_dummy },
+    { "GET", "/api/things", REEL_ACCESS_USER, true, h_dummy },
+    { "POST", "/api/things", REEL_ACCESS_ADMIN, true, h_dummy },
+    { "GET", "/api/things/{thing}", REEL_ACCESS_ADMIN, true, h_dummy },
+    { "DELETE", "/api/things/{thing}", REEL_ACCESS_ADMIN, true, h_dummy },
+    { "GET", "/api/things/special", REEL_ACCESS_USER, true, h_dummy },
+    { "GET", "/api/things/{thing}/parts", REEL_ACCESS_USER, true, h_dummy },
+};
+#define NTEST_ROUTES (sizeof(test_routes) / sizeof(test_routes[0]))
+
+static void test_route_find(void **state)
+{
+    (void)state;
+    struct reel_http_match *m = malloc(sizeof(*m));
+    assert_non_null(m);
+    const struct reel_http_route *t = test_routes;
+    size_t n = NTEST_ROUTES;
+    /* exact paths; GET routes answer HEAD */
+    assert_int_equal(reel_http_route_find(t, n, "GET", "/api/health", m), REEL_ROUTE_FOUND);
+    assert_ptr_equal(m->route, &t[0]);
+    assert_string_equal(m->name, "");
+    assert_int_equal(reel_http_route_find(t, n, "HEAD", "/api/things", m), REEL_ROUTE_FOUND);
+    assert_ptr_equal(m->route, &t[2]);
+    assert_int_equal(m->access, REEL_ACCESS_USER);
+    assert_int_equal(reel_http_route_find(t, n, "POST", "/api/things", m), REEL_ROUTE_FOUND);
+    assert_ptr_equal(m->route, &t[3]);
+    assert_int_equal(m->access, REEL_ACCESS_ADMIN);
+    /* a parameter, percent-decoded */
+    assert_int_equal(reel_http_route_find(t, n, "DELETE", "/api/things/cam%2D1", m), REEL_ROUTE_FOUND);
+    assert_ptr_equal(m->route, &t[5]);
+    assert_string_equal(m->name, "cam-1");
+    assert_string_equal(m->label, "thing");
+    assert_int_equal(reel_http_route_find(t, n, "GET", "/api/things/x_y/parts", m), REEL_ROUTE_FOUND);
+    assert_ptr_equal(m->route, &t[7]);
+    assert_string_equal(m->name, "x_y");
+    /* a literal beats a parameter at the same place */
+    assert_int_equal(reel_http_route_find(t, n, "GET", "/api/things/special", m), REEL_ROUTE_FOUND);
+    assert_ptr_equal(m->route, &t[6]);
+    assert_int_equal(reel_http_route_find(t, n, "DELETE", "/api/things/special", m), REEL_ROUTE_BAD_METHOD);
+    assert_string_equal(m->allow, "GET, HEAD");
+    /* 404 vs 405 */
+    assert_int_equal(reel_http_route_find(t, n, "GET", "/api/nope", m), REEL_ROUTE_NOT_FOUND);
+    assert_int_equal(m->access, REEL_ACCESS_USER);
+    assert_null(m->route);
+    assert_int_equal(reel_http_route_find(t, n, "GET", "/api/things/a/b", m), REEL_ROUTE_NOT_FOUND);
+    assert_int_equal(reel_http_route_find(t, n, "PUT", "/api/things", m), REEL_ROUTE_BAD_METHOD);
+    assert_string_equal(m->allow, "GET, HEAD, POST");
+    assert_int_equal(m->access, REEL_ACCESS_USER); /* the least of the path's routes: check credentials first */
+    assert_int_equal(reel_http_route_find(t, n, "PATCH", "/api/things/a", m), REEL_ROUTE_BAD_METHOD);
+    assert_string_equal(m->allow, "GET, HEAD, DELETE");
+    assert_int_equal(m->access, REEL_ACCESS_ADMIN);
+    assert_int_equal(reel_http_route_find(t, n, "GET", "/api/login", m), REEL_ROUTE_BAD_METHOD);
+    assert_string_equal(m->allow, "POST");
+    assert_int_equal(m->access, REEL_ACCESS_PUBLIC); /* a public route: 405 at once */
+    assert_int_equal(reel_http_route_find(t, n, "POST", "/api/health", m), REEL_ROUTE_BAD_METHOD);
+    assert_string_equal(m->allow, "GET, HEAD");
+    /* a parameter with bad characters is refused after the match */
+    const char *bad[] = { "/api/things/a.b", "/api/things/a%20b", "/api/things/..", "/api/things/%2e%2e/parts",
+                          "/api/things/a%3Bb/parts",
+                          "/api/things/0123456789012345678901234567890123456789012345678901234567890123" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(reel_http_route_find(t, n, "GET", bad[i], m), REEL_ROUTE_BAD_NAME);
+        assert_string_equal(m->label, "thing");
+        assert_non_null(m->route);
+    }
+    /* trailing slash and empty segments are other paths */
+    assert_int_equal(reel_http_route_find(t, n, "GET", "/api/things/", m), REEL_ROUTE_NOT_FOUND);
+    assert_int_equal(reel_http_route_find(t, n, "GET", "/api/health/", m), REEL_ROUTE_NOT_FOUND);
+    assert_int_equal(reel_http_route_find(t, n, "GET", "/api//things", m), REEL_ROUTE_NOT_FOUND);
+    assert_int_equal(reel_http_route_find(t, n, "GET", "/api/things//parts", m), REEL_ROUTE_NOT_FOUND);
+    /* paths that cannot be split: too many or too long segments 404, bad escapes 400 */
+    assert_int_equal(reel_http_route_find(t, n, "GET", "/api/a/b/c/d/e/f/g/h", m), REEL_ROUTE_BAD_PATH);
+    assert_int_equal(m->status, 404);
+    char longp[400];
+    memset(longp, 'a', sizeof(longp));
+    memcpy(longp, "/api/things/", 12);
+    longp[sizeof(longp) - 1] = '\0';
+    assert_int_equal(reel_http_route_find(t, n, "GET", longp, m), REEL_ROUTE_BAD_PATH);
+    assert_int_equal(m->status, 404);
+    assert_int_equal(reel_http_route_find(t, n, "GET", "/api/things/a%2Fb", m), REEL_ROUTE_BAD_PATH);
+    assert_int_equal(m->status, 400);
+    assert_int_equal(reel_http_route_find(t, n, "GET", "/api/things/a%00", m), REEL_ROUTE_BAD_PATH);
+    assert_int_equal(reel_http_route_find(t, n, "GET", "/api/things/%zz", m), REEL_ROUTE_BAD_PATH);
+    assert_int_equal(m->status, 400);
+    assert_int_equal(reel_http_route_find(t, n, "GET", "api/things", m), REEL_ROUTE_BAD_PATH);
+    /* outside /api/: the caller serves static files; segs tell it */
+    assert_int_equal(reel_http_route_find(t, n, "GET", "/app.js", m), REEL_ROUTE_NOT_FOUND);
+    assert_int_equal(m->nsegs, 1);
+    assert_string_equal(m->segs[0], "app.js");
+    free(m);
+}
+
+/* The API's own table: every pattern is well formed and finds itself, and
+ * the routes that change state all want the CSRF token. */
+static void test_route_table(void **state)
+{
+    (void)state;
+    struct reel_http_match *m = malloc(sizeof(*m));
+    assert_non_null(m);
+    for (size_t i = 0; i < reel_api_nroutes; i++) {
+        const struct reel_http_route *rt = &reel_api_routes[i];
+        char path[256];
+        const char *p = strstr(rt->pattern, "{camera}");
+        if (p)
+            snprintf(path, sizeof(path), "%.*scam0%s", (int)(p - rt->pattern), rt->pattern, p + 8);
+        else
+            snprintf(path, sizeof(path), "%s", rt->pattern);
+        assert_int_equal(reel_http_route_find(reel_api_routes, reel_api_nroutes, rt->method, path, m),
+                         REEL_ROUTE_FOUND);
+        assert_ptr_equal(m->route, rt);
+        if (reel_http_method_changes_state(rt->method) && rt->access != REEL_ACCESS_PUBLIC)
+            assert_true(rt->csrf);
+    }
+    /* the camera configuration is for administrators */
+    const char *admin[][2] = { { "POST", "/api/cameras" }, { "PATCH", "/api/cameras/x" },
+                               { "DELETE", "/api/cameras/x" }, { "POST", "/api/cameras/x/enable" },
+                               { "POST", "/api/cameras/x/disable" }, { "GET", "/api/cameras/x/config" } };
+    for (size_t i = 0; i < sizeof(admin) / sizeof(admin[0]); i++) {
+        assert_int_equal(reel_http_route_find(reel_api_routes, reel_api_nroutes, admin[i][0], admin[i][1], m),
+                         REEL_ROUTE_FOUND);
+        assert_int_equal(m->access, REEL_ACCESS_ADMIN);
+    }
+    assert_int_equal(reel_http_route_find(reel_api_routes, reel_api_nroutes, "GET", "/api/cameras/a.b/spans", m),
+                     REEL_ROUTE_BAD_NAME);
+    assert_string_equal(m->label, "camera");
+    free(m);
+}
+
+/* ---- the camera body ---- */
+
+static int cam_parse(const char *json, struct reel_api_camera_in *in, char *why)
+{
+    return reel_api_camera_parse((const uint8_t *)json, strlen(json), in, why, 256);
+}
+
+static void test_camera_body(void **state)
+{
+    (void)state;
+    struct reel_api_camera_in in;
+    char why[256];
+    assert_int_equal(cam_parse("{\"name\":\"front-1\",\"url\":\"rtsp://10.0.0.2:554/s1\",\"user\":\"admin\","
+                               "\"password\":\"pa:ss w@rd\",\"udp\":true,\"retain_bytes\":1000,"
+                               "\"retain_seconds\":0,\"storage\":2,\"enabled\":false}", &in, why), 0);
+    assert_int_equal(in.has, REEL_API_CAM_NAME | REEL_API_CAM_URL | REEL_API_CAM_USER | REEL_API_CAM_PASSWORD |
+                                 REEL_API_CAM_UDP | REEL_API_CAM_RETAIN_BYTES | REEL_API_CAM_RETAIN_SECONDS |
+                                 REEL_API_CAM_STORAGE | REEL_API_CAM_ENABLED);
+    assert_string_equal(in.name, "front-1");
+    assert_string_equal(in.url, "rtsp://10.0.0.2:554/s1");
+    assert_string_equal(in.user, "admin");
+    assert_string_equal(in.password, "pa:ss w@rd");
+    assert_true(in.udp);
+    assert_false(in.enabled);
+    assert_int_equal(in.retain_bytes, 1000);
+    assert_int_equal(in.storage, 2);
+    /* a subset (PATCH), rtsps, '@' after the host is a path */
+    assert_int_equal(cam_parse("{\"url\":\"rtsps://cam.example/a@b\"}", &in, why), 0);
+    assert_int_equal(in.has, REEL_API_CAM_URL);
+    assert_int_equal(cam_parse("{}", &in, why), 0);
+    assert_int_equal(in.has, 0);
+    /* refused, each with the field in the reason */
+    struct {
+        const char *json, *word;
+    } bad[] = {
+        { "{\"url\":\"rtsp://admin:secretpw@10.0.0.2/s\"}", "credentials" },
+        { "{\"url\":\"rtsp://admin@10.0.0.2/s\"}", "credentials" },
+        { "{\"url\":\"http://10.0.0.2/s\"}", "url" },
+        { "{\"url\":\"rtsp://\"}", "url: no host" },
+        { "{\"url\":\"rtsp:///x\"}", "url: no host" },
+        { "{\"url\":\"rtsp://a b/\"}", "url" },
+        { "{\"url\":\"rtsp://a/\\u0001\"}", "url" },
+        { "{\"name\":\"a.b\"}", "name" },
+        { "{\"name\":\"\"}", "name" },
+        { "{\"name\":\"0123456789012345678901234567890123456789012345678901234567890123\"}", "name" },
+        { "{\"name\":7}", "name: expected a string" },
+        { "{\"user\":\"a:b\"}", "user" },
+        { "{\"user\":\"a\\nb\"}", "user" },
+        { "{\"udp\":\"yes\"}", "udp" },
+        { "{\"enabled\":1}", "enabled" },
+        { "{\"retain_bytes\":-1}", "retain_bytes" },
+        { "{\"retain_seconds\":1.5}", "retain_seconds" },
+        { "{\"storage\":null}", "storage" },
+        { "{\"password\":null}", "password" },
+        { "{\"colour\":\"red\"}", "unknown field 'colour'" },
+        { "{\"name\":\"a\",\"name\":\"b\"}", "JSON" },
+        { "[1]", "JSON object" },
+        { "{\"password\":\"hunter2-secret", "JSON" },
+        { "", "JSON" },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(cam_parse(bad[i].json, &in, why), -EINVAL);
+        if (!strstr(why, bad[i].word))
+            fail_msg("%s: reason '%s' lacks '%s'", bad[i].json, why, bad[i].word);
+        assert_null(strstr(why, "secret"));
+        assert_null(strstr(why, "hunter2"));
+    }
+    /* caps */
+    char big[2200];
+    snprintf(big, sizeof(big), "{\"url\":\"rtsp://h/%01100d\"}", 0);
+    assert_int_equal(cam_parse(big, &in, why), -EINVAL);
+    assert_non_null(strstr(why, "url"));
+    char pw[400];
+    snprintf(pw, sizeof(pw), "{\"password\":\"%0256d\"}", 0);
+    assert_int_equal(cam_parse(pw, &in, why), -EINVAL);
+    assert_non_null(strstr(why, "password: longer"));
+    snprintf(pw, sizeof(pw), "{\"password\":\"%0255d\"}", 0);
+    assert_int_equal(cam_parse(pw, &in, why), 0);
+    snprintf(pw, sizeof(pw), "{\"user\":\"%0128d\"}", 0);
+    assert_int_equal(cam_parse(pw, &in, why), -EINVAL);
+    static uint8_t huge[REEL_HTTP_BODY_MAX + 1];
+    memset(huge, ' ', sizeof(huge));
+    assert_int_equal(reel_api_camera_parse(huge, sizeof(huge), &in, why, sizeof(why)), -E2BIG);
+}
+
+/* The watchdog reads the injected clock: on a fake clock that stands
+ * still nothing is shut down however long it runs; once the clock passes
+ * the deadline the next sweep (within about a second) shuts the
+ * connection down. */
+static void test_deadline_fake_clock_thread(void **state)
+{
+    (void)state;
+    const int64_t S = REEL_NS_PER_SEC;
+    struct reel_clock_fake fk;
+    reel_clock_fake_init(&fk, 1000 * S, 0);
+    struct reel_http_deadline *d;
+    unsigned closed = 0;
+    assert_int_equal(reel_http_deadline_new(&d, 4, 100 * 1000 * 1000, &fk.clock, count_closed, &closed), 0);
+    assert_int_equal(reel_http_deadline_start(d), 0);
+    int sp[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+    assert_true(reel_http_deadline_add(d, sp[0]) >= 0);
+    usleep(400 * 1000); /* real time passes, the fake clock does not */
+    assert_false(peer_shut(sp[1]));
+    reel_clock_fake_advance(&fk, S); /* not thread safe in general; an aligned 64-bit store here */
+    char c;
+    struct timeval tv = { .tv_sec = 10 };
+    setsockopt(sp[1], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    assert_int_equal(recv(sp[1], &c, 1, 0), 0);
+    reel_http_deadline_free(d);
+    assert_int_equal(closed, 1);
+    close(sp[0]);
+    close(sp[1]);
+    /* NULL is the system clock */
+    assert_int_equal(reel_http_deadline_new(&d, 4, S, NULL, NULL, NULL), 0);
+    reel_http_deadline_free(d);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -551,6 +814,8 @@ int main(void)
         cmocka_unit_test(test_names_times), cmocka_unit_test(test_ratelimit), cmocka_unit_test(test_timeline),
         cmocka_unit_test(test_login_body), cmocka_unit_test(test_token_body),
         cmocka_unit_test(test_deadline),   cmocka_unit_test(test_deadline_thread),
+        cmocka_unit_test(test_deadline_fake_clock_thread), cmocka_unit_test(test_route_find),
+        cmocka_unit_test(test_route_table), cmocka_unit_test(test_camera_body),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The JSON API's handlers, one file per resource, and the routing table
+ * that names them (routes.c). Only the server glue (src/http/server.c) uses
+ * the table; the handlers are called by its dispatcher, on libmicrohttpd
+ * threads, with a struct reel_http_req (src/http/route.h). docs/api.md is
+ * the contract.
+ *
+ *   health.c      GET /api/health
+ *   session.c     login, logout, the current session
+ *   tokens.c      API tokens
+ *   cameras.c     the camera list and the camera configuration (admin)
+ *   recordings.c  a camera's timeline (spans and gaps)
+ *   view.c        a time range as an MP4 (view.mp4)
+ *   common.c      helpers shared by recordings.c and view.c
+ */
+#ifndef REEL_API_API_H
+#define REEL_API_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http/route.h"
+
+extern const struct reel_http_route reel_api_routes[];
+extern const size_t reel_api_nroutes;
+
+/* health.c */
+reel_http_handler reel_api_health;
+/* session.c */
+reel_http_handler reel_api_login;
+reel_http_handler reel_api_logout;
+reel_http_handler reel_api_session;
+/* tokens.c */
+reel_http_handler reel_api_token_add;
+/* cameras.c */
+reel_http_handler reel_api_cameras_list;
+reel_http_handler reel_api_camera_get;
+reel_http_handler reel_api_camera_add;
+reel_http_handler reel_api_camera_patch;
+reel_http_handler reel_api_camera_enable;
+reel_http_handler reel_api_camera_disable;
+reel_http_handler reel_api_camera_delete;
+/* recordings.c */
+reel_http_handler reel_api_spans;
+/* view.c */
+reel_http_handler reel_api_view;
+
+/* common.c */
+/* start/end query parameters into [*from, *to) (end defaults to now, start
+ * to 24 h before end unless required). On failure a 400 was queued, its
+ * result in *ret_result, and false is returned. */
+bool reel_api_parse_range(struct reel_http_req *r, bool required, int64_t *from, int64_t *to,
+                          enum MHD_Result *ret_result);
+/* Takes a pooled store handle and looks camera r->name up; on failure a
+ * response (404, 500) was queued into *ret_result and false returned. On
+ * success *ret_s is the caller's: reel_http_store_put(). */
+bool reel_api_camera_for(struct reel_http_req *r, struct reel_store **ret_s, struct reel_camera *cam,
+                         enum MHD_Result *ret_result);
+
+#endif

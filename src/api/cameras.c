@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Cameras as a resource. GET /api/cameras lists them with their live state
+ * (from the recorder when one is attached, else from the status rows the
+ * recorder writes), footage kept and codec, never their URL or
+ * credentials. The configuration routes are for administrators: GET
+ * .../config (one camera's configuration), POST (add), PATCH (change any subset of fields),
+ * POST .../enable and .../disable, DELETE (refused while the camera has
+ * footage unless ?delete_footage=1&confirm=NAME). Each change is written to
+ * reel.db through a store handle in REEL_STORE_ADMIN mode, opened for the
+ * change under the server's admin lock, and then handed to the recorder
+ * (struct reel_http_recorder.camera_changed), which applies it within 5 s or
+ * the request gets 503. Without a recorder the change is saved and
+ * answered 202: it takes effect when the recorder next starts.
+ *
+ * The camera password is write-only: it is copied from the body into the
+ * database and wiped; no response and no log line holds it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "api/api.h"
+#include "api/camera_body.h"
+#include "http/body.h"
+
+#define STALE_90K (30 * REEL_90K)
+#define NO_RECORDER_NOTE "no recorder is attached to this server: the change is saved and takes effect when " \
+                         "`reel run` next starts"
+
+/* codec/width/height of the camera's latest footage (recent first, else the
+ * oldest recording); fields left null when there is none. */
+static void camera_codec(struct reel_store *s, int64_t cam_id, int64_t now90k, int64_t oldest90k, json_t *o)
+{
+    struct reel_recording *recs = NULL;
+    size_t n = 0;
+    struct reel_err err = { "" };
+    int64_t sample_entry = -1;
+    if (reel_store_recordings(s, cam_id, now90k - 300 * REEL_90K, now90k + 60 * REEL_90K, &recs, &n, &err) == 0) {
+        if (n > 0)
+            sample_entry = recs[n - 1].sample_entry_id;
+        reel_recordings_free(recs, n);
+    }
+    if (sample_entry < 0 && oldest90k > 0 &&
+        reel_store_recordings(s, cam_id, oldest90k, oldest90k + 1, &recs, &n, &err) == 0) {
+        if (n > 0)
+            sample_entry = recs[0].sample_entry_id;
+        reel_recordings_free(recs, n);
+    }
+    struct reel_sample_entry se;
+    if (sample_entry >= 0 && reel_store_sample_entry_get(s, sample_entry, &se, &err) == 0) {
+        free(se.data);
+        bool hevc = strncmp(se.codec_string, "hvc1", 4) == 0 || strncmp(se.codec_string, "hev1", 4) == 0;
+        json_object_set_new(o, "codec", json_string(hevc ? "h265" : "h264"));
+        json_object_set_new(o, "codec_string", json_string(se.codec_string));
+        json_object_set_new(o, "width", json_integer(se.width));
+        json_object_set_new(o, "height", json_integer(se.height));
+        return;
+    }
+    json_object_set_new(o, "codec", json_null());
+    json_object_set_new(o, "codec_string", json_null());
+    json_object_set_new(o, "width", json_null());
+    json_object_set_new(o, "height", json_null());
+}
+
+/* The live state of an enabled camera without a recorder: the status row
+ * the recorder wrote (until the hub holds status in memory). */
+static bool stored_status(struct reel_store *s, int64_t now90k, int64_t cam_id, struct reel_camera_status *st,
+                          const char **ret_state)
+{
+    struct reel_err err = { "" };
+    bool have = reel_store_status_get(s, cam_id, st, &err) == 0;
+    *ret_state = have && st->state[0] ? st->state : "unknown";
+    if (have && now90k - st->updated90k > STALE_90K && strcmp(st->state, "stopped") != 0)
+        *ret_state = "stale";
+    return have;
+}
+
+enum MHD_Result reel_api_cameras_list(struct reel_http_req *r)
+{
+    struct reel_store *s;
+    struct reel_err err = { "" };
+    if (reel_http_store_get(r, &s, &err) < 0)
+        return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "database: %s", err.msg);
+    struct reel_camera *cams = NULL;
+    size_t n = 0;
+    if (reel_store_camera_list(s, &cams, &n, &err) < 0) {
+        reel_http_store_put(r, s);
+        return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "listing cameras: %s", err.msg);
+    }
+    const struct reel_http_recorder *rec = r->cfg->recorder;
+    int64_t now = reel_http_wall90k(r);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        /* Only what the UI needs: never the URL (it may name the camera's
+         * address layout) with userinfo, nor the user or password. */
+        struct reel_camera_status st;
+        memset(&st, 0, sizeof(st));
+        bool have = false;
+        const char *state;
+        if (cams[i].disabled) {
+            state = "disabled";
+        } else if (rec && rec->camera_status) {
+            int rc = rec->camera_status(rec->opaque, cams[i].id, &st);
+            have = rc == 0;
+            state = have && st.state[0] ? st.state : rc == -ENOENT ? "not running" : "unknown";
+        } else {
+            have = stored_status(s, now, cams[i].id, &st, &state);
+        }
+        int64_t bytes = 0, dur = 0, oldest = 0;
+        reel_store_camera_usage(s, cams[i].id, &bytes, &dur, &oldest, &err);
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(cams[i].name));
+        json_object_set_new(o, "enabled", json_boolean(!cams[i].disabled));
+        json_object_set_new(o, "state", json_string(state));
+        json_object_set_new(o, "connected", json_boolean(have && st.connected));
+        json_object_set_new(o, "fps", json_real(have ? st.fps : 0.0));
+        json_object_set_new(o, "bitrate_bps", json_real(have ? st.bitrate_bps : 0.0));
+        json_object_set_new(o, "last_error", have && st.last_error[0] ? json_string(st.last_error) : json_null());
+        json_object_set_new(o, "bytes_kept", json_integer(bytes));
+        json_object_set_new(o, "seconds_kept", json_real((double)dur / REEL_90K));
+        json_object_set_new(o, "oldest", bytes > 0 && oldest > 0 ? reel_http_json_time(oldest) : json_null());
+        camera_codec(s, cams[i].id, now, bytes > 0 ? oldest : 0, o);
+        json_array_append_new(arr, o);
+    }
+    free(cams);
+    reel_http_store_put(r, s);
+    return reel_http_send_json(r, MHD_HTTP_OK, json_pack("{s:o}", "cameras", arr), NULL);
+}
+
+/* ---- configuration (admin) ---- */
+
+/* The configuration of a camera as the admin routes show it: never the
+ * password, only whether one is set. */
+static json_t *config_json(const struct reel_camera *c)
+{
+    return json_pack("{s:s, s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:b}", "name", c->name, "url", c->url, "user", c->user,
+                     "has_password", c->has_password, "udp", c->udp, "retain_bytes", (json_int_t)c->retain_bytes,
+                     "retain_seconds", (json_int_t)c->retain_seconds, "storage", (json_int_t)c->dir_id, "enabled",
+                     !c->disabled);
+}
+
+/* Reads the body into *in; on failure a 400/413 was queued. */
+static bool parse_body(struct reel_http_req *r, struct reel_api_camera_in *in, enum MHD_Result *ret_result)
+{
+    char why[256];
+    int rc = r->body_too_big ? -E2BIG : reel_api_camera_parse(r->body, r->body_len, in, why, sizeof(why));
+    if (rc == -E2BIG) {
+        *ret_result = reel_http_send_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %d bytes",
+                                           REEL_HTTP_BODY_MAX);
+        return false;
+    }
+    if (rc < 0) {
+        *ret_result = reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "%s", why);
+        return false;
+    }
+    return true;
+}
+
+static void apply_fields(const struct reel_api_camera_in *in, struct reel_camera *cam)
+{
+    if (in->has & REEL_API_CAM_URL)
+        snprintf(cam->url, sizeof(cam->url), "%s", in->url);
+    if (in->has & REEL_API_CAM_USER)
+        snprintf(cam->user, sizeof(cam->user), "%s", in->user);
+    if (in->has & REEL_API_CAM_UDP)
+        cam->udp = in->udp;
+    if (in->has & REEL_API_CAM_RETAIN_BYTES)
+        cam->retain_bytes = in->retain_bytes;
+    if (in->has & REEL_API_CAM_RETAIN_SECONDS)
+        cam->retain_seconds = in->retain_seconds;
+    if (in->has & REEL_API_CAM_STORAGE)
+        cam->dir_id = in->storage;
+    if (in->has & REEL_API_CAM_ENABLED)
+        cam->disabled = !in->enabled;
+}
+
+/* A store error of a camera change as a response. */
+static enum MHD_Result store_error(struct reel_http_req *r, int rc, const struct reel_err *err, const char *what)
+{
+    if (rc == -EINVAL)
+        return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "%s", err->msg);
+    if (rc == -EEXIST || rc == -EBUSY)
+        return reel_http_send_error(r, MHD_HTTP_CONFLICT, "%s", err->msg);
+    if (rc == -ENOENT)
+        return reel_http_send_error(r, MHD_HTTP_NOT_FOUND, "no camera '%s'", r->name);
+    return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s camera: %s", what,
+                                err->msg[0] ? err->msg : strerror(-rc));
+}
+
+/* Tells the recorder that camera name's row changed. 1 when it applied the
+ * change, 0 when there is no recorder, or a negative errno with a response
+ * queued into *ret_result (503 when it did not apply within its 5 s). */
+static int notify(struct reel_http_req *r, const char *name, enum MHD_Result *ret_result)
+{
+    const struct reel_http_recorder *rec = r->cfg->recorder;
+    if (!rec || !rec->camera_changed)
+        return 0;
+    struct reel_err err = { "" };
+    int rc = rec->camera_changed(rec->opaque, name, &err);
+    if (rc >= 0)
+        return 1;
+    const char *msg = err.msg[0] ? err.msg : strerror(-rc);
+    if (rc == -ETIMEDOUT || rc == -EAGAIN || rc == -EBUSY)
+        *ret_result = reel_http_send_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                           "camera '%s': saved, but the recorder did not apply the change within "
+                                           "5 s (%s)", name, msg);
+    else
+        *ret_result = reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                                           "camera '%s': saved, but the recorder failed to apply it: %s", name, msg);
+    return rc;
+}
+
+/* The answer to a change that was saved: the camera's configuration with
+ * ok_status when the recorder applied it, 202 with a note without one. */
+static enum MHD_Result changed(struct reel_http_req *r, int applied, const struct reel_camera *cam,
+                               unsigned ok_status)
+{
+    json_t *o = config_json(cam);
+    if (applied == 0) {
+        json_object_set_new(o, "note", json_string(NO_RECORDER_NOTE));
+        return reel_http_send_json(r, MHD_HTTP_ACCEPTED, o, NULL);
+    }
+    return reel_http_send_json(r, ok_status, o, NULL);
+}
+
+/* The answer when the admin store cannot be had: another change is being
+ * applied (503, retry in a second: waiting here would hold one of the
+ * server's few threads, and every connection on it, for up to 5 s), or the
+ * database failed. */
+static enum MHD_Result admin_open_error(struct reel_http_req *r, int rc, const struct reel_err *err)
+{
+    if (rc == -EBUSY) {
+        json_t *e = json_pack("{s:s}", "error", "another camera change is being applied: retry in a moment");
+        return reel_http_send_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, e, "Retry-After", "1", NULL);
+    }
+    return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "database: %s", err->msg);
+}
+
+static const char *who(const struct reel_http_req *r) { return r->auth ? r->auth->user : "?"; }
+
+enum MHD_Result reel_api_camera_get(struct reel_http_req *r)
+{
+    enum MHD_Result res;
+    struct reel_store *s;
+    struct reel_camera cam;
+    if (!reel_api_camera_for(r, &s, &cam, &res))
+        return res;
+    reel_http_store_put(r, s);
+    return reel_http_send_json(r, MHD_HTTP_OK, config_json(&cam), NULL);
+}
+
+enum MHD_Result reel_api_camera_add(struct reel_http_req *r)
+{
+    enum MHD_Result res;
+    struct reel_api_camera_in in;
+    if (!parse_body(r, &in, &res))
+        return res;
+    if (!(in.has & REEL_API_CAM_NAME) || !(in.has & REEL_API_CAM_URL)) {
+        const char *missing = !(in.has & REEL_API_CAM_NAME) ? "name" : "url";
+        sodium_memzero(&in, sizeof(in));
+        return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "%s: required", missing);
+    }
+    struct reel_camera cam;
+    memset(&cam, 0, sizeof(cam));
+    snprintf(cam.name, sizeof(cam.name), "%s", in.name);
+    in.enabled = (in.has & REEL_API_CAM_ENABLED) ? in.enabled : true;
+    in.has |= REEL_API_CAM_ENABLED;
+    apply_fields(&in, &cam);
+    struct reel_store *s;
+    struct reel_err err = { "" };
+    int rc = reel_http_admin_open(r, &s, &err);
+    if (rc < 0) {
+        sodium_memzero(&in, sizeof(in));
+        return admin_open_error(r, rc, &err);
+    }
+    rc = reel_store_camera_add(s, &cam, (in.has & REEL_API_CAM_PASSWORD) ? in.password : NULL, &err);
+    sodium_memzero(&in, sizeof(in));
+    if (rc < 0) {
+        reel_http_admin_close(r, s);
+        return store_error(r, rc, &err, "adding");
+    }
+    reel_http_log(r, REEL_LOG_INFO, "camera %s added by %s%s", cam.name, who(r), cam.disabled ? " (disabled)" : "");
+    int applied = notify(r, cam.name, &res);
+    reel_http_admin_close(r, s);
+    return applied < 0 ? res : changed(r, applied, &cam, MHD_HTTP_CREATED);
+}
+
+/* Sets the fields of in (or only the enabled state when in is NULL) on
+ * camera r->name, and tells the recorder. */
+static enum MHD_Result change(struct reel_http_req *r, struct reel_api_camera_in *in, bool enabled)
+{
+    struct reel_store *s;
+    struct reel_err err = { "" };
+    int rc = reel_http_admin_open(r, &s, &err);
+    if (rc < 0) {
+        if (in)
+            sodium_memzero(in, sizeof(*in));
+        return admin_open_error(r, rc, &err);
+    }
+    struct reel_camera cam;
+    rc = reel_store_camera_get(s, r->name, &cam, &err);
+    const char *password = NULL;
+    if (rc == 0) {
+        if (in) {
+            apply_fields(in, &cam);
+            password = (in->has & REEL_API_CAM_PASSWORD) ? in->password : NULL;
+        } else {
+            cam.disabled = !enabled;
+        }
+        rc = reel_store_camera_update(s, &cam, password, &err);
+        if (rc == 0 && password)
+            cam.has_password = true;
+    }
+    if (in)
+        sodium_memzero(in, sizeof(*in));
+    if (rc < 0) {
+        reel_http_admin_close(r, s);
+        return store_error(r, rc, &err, "changing");
+    }
+    reel_http_log(r, REEL_LOG_INFO, "camera %s %s by %s", cam.name,
+                  in ? "changed" : enabled ? "enabled" : "disabled", who(r));
+    enum MHD_Result res;
+    int applied = notify(r, cam.name, &res);
+    reel_http_admin_close(r, s);
+    return applied < 0 ? res : changed(r, applied, &cam, MHD_HTTP_OK);
+}
+
+enum MHD_Result reel_api_camera_patch(struct reel_http_req *r)
+{
+    enum MHD_Result res;
+    struct reel_api_camera_in in;
+    if (!parse_body(r, &in, &res))
+        return res;
+    const char *bad = NULL;
+    if ((in.has & REEL_API_CAM_NAME) && strcmp(in.name, r->name) != 0)
+        bad = "name: a camera cannot be renamed";
+    else if ((in.has & ~(unsigned)REEL_API_CAM_NAME) == 0)
+        bad = "nothing to change: give at least one field";
+    if (bad) {
+        sodium_memzero(&in, sizeof(in));
+        return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "%s", bad);
+    }
+    return change(r, &in, false);
+}
+
+enum MHD_Result reel_api_camera_enable(struct reel_http_req *r) { return change(r, NULL, true); }
+
+enum MHD_Result reel_api_camera_disable(struct reel_http_req *r) { return change(r, NULL, false); }
+
+enum MHD_Result reel_api_camera_delete(struct reel_http_req *r)
+{
+    char del[8] = "", confirm[REEL_HTTP_SEG_MAX] = "";
+    int q1 = reel_http_query_get(r->query, "delete_footage", del, sizeof(del));
+    int q2 = reel_http_query_get(r->query, "confirm", confirm, sizeof(confirm));
+    if (q1 < 0 || (q1 == 1 && strcmp(del, "0") != 0 && strcmp(del, "1") != 0))
+        return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "delete_footage: expected 0 or 1");
+    bool delete_footage = q1 == 1 && strcmp(del, "1") == 0;
+    if (delete_footage && (q2 != 1 || strcmp(confirm, r->name) != 0))
+        return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST,
+                                    "confirm: must repeat the camera name ('%s') to delete its footage", r->name);
+    struct reel_store *s;
+    struct reel_err err = { "" };
+    int rc = reel_http_admin_open(r, &s, &err);
+    if (rc < 0)
+        return admin_open_error(r, rc, &err);
+    struct reel_camera cam;
+    rc = reel_store_camera_get(s, r->name, &cam, &err);
+    int64_t bytes = 0;
+    if (rc == 0)
+        rc = reel_store_camera_usage(s, cam.id, &bytes, NULL, NULL, &err);
+    if (rc < 0) {
+        reel_http_admin_close(r, s);
+        return store_error(r, rc, &err, "removing");
+    }
+    if (bytes > 0 && !delete_footage) {
+        reel_http_admin_close(r, s);
+        return reel_http_send_error(r, MHD_HTTP_CONFLICT,
+                                    "camera '%s' has footage (%lld bytes): to remove it with its footage, send "
+                                    "DELETE /api/cameras/%s?delete_footage=1&confirm=%s",
+                                    r->name, (long long)bytes, r->name, r->name);
+    }
+    /* First stop it: the recorder closes its run and commits it. */
+    bool was_disabled = cam.disabled;
+    enum MHD_Result res;
+    int applied = 0;
+    if (!was_disabled) {
+        cam.disabled = true;
+        rc = reel_store_camera_update(s, &cam, NULL, &err);
+        if (rc < 0) {
+            reel_http_admin_close(r, s);
+            return store_error(r, rc, &err, "removing");
+        }
+    }
+    applied = notify(r, cam.name, &res);
+    if (applied < 0) {
+        reel_http_admin_close(r, s);
+        return res; /* saved disabled; not removed */
+    }
+    rc = reel_store_camera_remove(s, cam.name, delete_footage, &err);
+    if (rc < 0) {
+        /* Not removed (footage appeared meanwhile): as it was. */
+        if (!was_disabled) {
+            struct reel_err e2 = { "" };
+            cam.disabled = false;
+            const struct reel_http_recorder *rec = r->cfg->recorder;
+            if (reel_store_camera_update(s, &cam, NULL, &e2) == 0 && rec && rec->camera_changed)
+                rec->camera_changed(rec->opaque, cam.name, &e2);
+        }
+        reel_http_admin_close(r, s);
+        return store_error(r, rc, &err, "removing");
+    }
+    reel_http_log(r, REEL_LOG_INFO, "camera %s removed by %s%s", cam.name, who(r),
+                  delete_footage ? " with its footage" : "");
+    /* The row is gone: the recorder, which stopped the camera already,
+     * forgets it. Its answer no longer changes ours. */
+    const struct reel_http_recorder *rec = r->cfg->recorder;
+    if (rec && rec->camera_changed) {
+        struct reel_err e2 = { "" };
+        if (rec->camera_changed(rec->opaque, cam.name, &e2) < 0)
+            reel_http_log(r, REEL_LOG_WARN, "camera %s removed, but the recorder did not take note: %s", cam.name,
+                          e2.msg);
+    }
+    reel_http_admin_close(r, s);
+    json_t *o = json_pack("{s:s, s:b}", "deleted", cam.name, "footage_deleted", delete_footage);
+    if (applied == 0) {
+        json_object_set_new(o, "note", json_string(NO_RECORDER_NOTE));
+        return reel_http_send_json(r, MHD_HTTP_ACCEPTED, o, NULL);
+    }
+    return reel_http_send_json(r, MHD_HTTP_OK, o, NULL);
+}

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Sessions as a resource: POST /api/login (password check, rate limited by
+ * account name and by client address, sets the session cookie), POST
+ * /api/logout and GET /api/session (who is signed in, with the CSRF token
+ * the page sends back). Passwords are wiped from the stack after use and
+ * never logged.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "api/api.h"
+#include "http/body.h"
+#include "http/ratelimit.h"
+
+enum MHD_Result reel_api_login(struct reel_http_req *r)
+{
+    if (!reel_http_origin_ok(reel_http_header(r, "Origin"), reel_http_header(r, "Host")))
+        return reel_http_send_error(r, MHD_HTTP_FORBIDDEN, "Origin does not match Host");
+    if (r->body_too_big)
+        return reel_http_send_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %d bytes", REEL_HTTP_BODY_MAX);
+    char user[REEL_USER_NAME_MAX], pass[REEL_PASSWORD_MAX + 1];
+    int pr = reel_http_login_parse(r->body, r->body_len, user, pass);
+    if (pr == -EMSGSIZE)
+        return reel_http_send_error(r, MHD_HTTP_UNAUTHORIZED, "wrong user name or password");
+    if (pr < 0)
+        return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST,
+                                    "expected a JSON object with \"username\" and \"password\"");
+    char ukey[96], akey[96], addr[64];
+    reel_http_client_addr(r, addr, sizeof(addr));
+    snprintf(ukey, sizeof(ukey), "user:%s", user);
+    snprintf(akey, sizeof(akey), "addr:%s", addr);
+    int64_t wait = reel_ratelimit_check(r->rl_user, ukey), wa = reel_ratelimit_check(r->rl_addr, akey);
+    if (wa > wait)
+        wait = wa;
+    if (wait > 0) {
+        sodium_memzero(pass, sizeof(pass));
+        char ra[32];
+        snprintf(ra, sizeof(ra), "%lld", (long long)((wait + REEL_NS_PER_SEC - 1) / REEL_NS_PER_SEC));
+        reel_http_log(r, REEL_LOG_WARN, "login for '%s' from %s refused: too many failures (retry in %s s)",
+                      ukey + 5, addr, ra);
+        json_t *e = json_pack("{s:s}", "error", "too many failed logins: try again later");
+        return reel_http_send_json(r, MHD_HTTP_TOO_MANY_REQUESTS, e, "Retry-After", ra, NULL);
+    }
+    struct reel_users *u;
+    struct reel_err err = { "" };
+    int rc = reel_http_users_get(r, &u, &err);
+    if (rc < 0) {
+        sodium_memzero(pass, sizeof(pass));
+        return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "accounts database: %s", err.msg);
+    }
+    int64_t uid = 0;
+    rc = reel_users_verify(u, user, pass, &uid, &err);
+    sodium_memzero(pass, sizeof(pass));
+    if (rc == -EACCES) {
+        reel_http_users_put(r, u);
+        reel_ratelimit_fail(r->rl_user, ukey);
+        reel_ratelimit_fail(r->rl_addr, akey);
+        reel_http_log(r, REEL_LOG_WARN, "failed login for '%s' from %s", ukey + 5, addr);
+        return reel_http_send_error(r, MHD_HTTP_UNAUTHORIZED, "wrong user name or password");
+    }
+    char sid[REEL_SECRET_MAX];
+    struct reel_auth a;
+    if (rc == 0)
+        rc = reel_session_create(u, uid, reel_http_wall_ns(r), sid, &a, &err);
+    reel_http_users_put(r, u);
+    if (rc < 0)
+        return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "login: %s", err.msg);
+    reel_ratelimit_success(r->rl_user, ukey);
+    char cookie[256];
+    reel_http_session_cookie(r, sid, r->cfg->session_max_ns / REEL_NS_PER_SEC, cookie, sizeof(cookie));
+    reel_http_log(r, REEL_LOG_INFO, "user %s logged in from %s", a.user, addr);
+    return reel_http_send_json(r, MHD_HTTP_OK, json_pack("{s:s, s:s}", "user", a.user, "csrf_token", a.csrf),
+                               "Set-Cookie", cookie, NULL);
+}
+
+enum MHD_Result reel_api_logout(struct reel_http_req *r)
+{
+    if (r->kind == REEL_AUTH_SESSION) {
+        struct reel_users *u;
+        struct reel_err err = { "" };
+        int rc = reel_http_users_get(r, &u, &err);
+        if (rc == 0) {
+            rc = reel_session_delete(u, r->sid, &err);
+            reel_http_users_put(r, u);
+        }
+        if (rc < 0)
+            return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "logout: %s", err.msg);
+    }
+    char cookie[256];
+    reel_http_session_cookie(r, "", 0, cookie, sizeof(cookie));
+    return reel_http_send_json(r, MHD_HTTP_OK, json_pack("{s:b}", "ok", 1), "Set-Cookie", cookie, NULL);
+}
+
+enum MHD_Result reel_api_session(struct reel_http_req *r)
+{
+    bool session = r->kind == REEL_AUTH_SESSION;
+    json_t *o = json_pack("{s:s, s:o, s:s}", "user", r->auth->user, "csrf_token",
+                          session ? json_string(r->auth->csrf) : json_null(), "auth", session ? "session" : "token");
+    return reel_http_send_json(r, MHD_HTTP_OK, o, NULL);
+}

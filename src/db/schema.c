@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The schema of reel.db: the current version as one SQL text, and the
+ * ordered list of upgrade steps, one function per version (upgrade_v1_to_v2
+ * takes a version-1 database to version 2), run by reel_db_upgrade() in one
+ * transaction. To change the schema: bump REEL_DB_VERSION in db.h, edit
+ * schema_sql to be the new version, add upgrade_vN_to_vN+1 that takes a
+ * version-N database to exactly that schema (same tables, columns in the same
+ * order, same indexes: tests/unit/test_db.c compares them), append it to
+ * steps[], and say what changed in docs/database.md.
+ */
+#include "db/db.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Version 2, the current schema. Columns added by an upgrade step come last
+ * in their table, where ALTER TABLE ... ADD COLUMN puts them, so that an
+ * upgraded database and a new one are alike column for column. */
+static const char schema_sql[] =
+    "CREATE TABLE storage_dir (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  path TEXT NOT NULL UNIQUE,\n"
+    "  uuid TEXT NOT NULL UNIQUE);\n"
+    "CREATE TABLE camera (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  name TEXT NOT NULL UNIQUE,\n"
+    "  url TEXT NOT NULL,\n"
+    "  user TEXT NOT NULL DEFAULT '',\n"
+    "  password TEXT,\n"
+    "  udp INTEGER NOT NULL DEFAULT 0,\n"
+    "  retain_bytes INTEGER NOT NULL DEFAULT 0 CHECK (retain_bytes >= 0),\n"
+    "  retain_seconds INTEGER NOT NULL DEFAULT 0 CHECK (retain_seconds >= 0),\n"
+    "  dir_id INTEGER NOT NULL REFERENCES storage_dir (id),\n"
+    "  enabled INTEGER NOT NULL DEFAULT 1);\n"
+    "CREATE TABLE sample_entry (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  width INTEGER NOT NULL,\n"
+    "  height INTEGER NOT NULL,\n"
+    "  codec_string TEXT NOT NULL,\n"
+    "  data BLOB NOT NULL UNIQUE);\n"
+    "CREATE TABLE recording (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  camera_id INTEGER NOT NULL REFERENCES camera (id),\n"
+    "  run_id INTEGER NOT NULL DEFAULT 0,\n"
+    "  run_index INTEGER NOT NULL DEFAULT 0,\n"
+    "  start90k INTEGER NOT NULL DEFAULT 0,\n"
+    "  wall_duration90k INTEGER NOT NULL DEFAULT 0,\n"
+    "  media_duration90k INTEGER NOT NULL DEFAULT 0,\n"
+    "  frames INTEGER NOT NULL DEFAULT 0,\n"
+    "  bytes INTEGER NOT NULL DEFAULT 0,\n"
+    "  sample_entry_id INTEGER REFERENCES sample_entry (id),\n"
+    "  dir_id INTEGER NOT NULL REFERENCES storage_dir (id),\n"
+    "  open INTEGER NOT NULL DEFAULT 1,\n"
+    "  video_index BLOB NOT NULL DEFAULT x'');\n"
+    "CREATE INDEX recording_camera_start ON recording (camera_id, start90k);\n"
+    "CREATE TABLE garbage (\n"
+    "  dir_id INTEGER NOT NULL,\n"
+    "  camera_id INTEGER NOT NULL,\n"
+    "  recording_id INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (dir_id, recording_id));\n"
+    "CREATE TABLE outage (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  camera_id INTEGER NOT NULL REFERENCES camera (id) ON DELETE CASCADE,\n"
+    "  start90k INTEGER NOT NULL,\n"
+    "  end90k INTEGER,\n"
+    "  reason TEXT NOT NULL);\n"
+    "CREATE INDEX outage_camera_start ON outage (camera_id, start90k);\n"
+    "CREATE TABLE deletion (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  camera_id INTEGER NOT NULL REFERENCES camera (id) ON DELETE CASCADE,\n"
+    "  start90k INTEGER NOT NULL,\n"
+    "  end90k INTEGER NOT NULL,\n"
+    "  reason TEXT NOT NULL);\n"
+    "CREATE INDEX deletion_camera_start ON deletion (camera_id, start90k);\n"
+    /* live status written by the recorder; goes away when the hub keeps it in memory */
+    "CREATE TABLE camera_status (\n"
+    "  camera_id INTEGER PRIMARY KEY REFERENCES camera (id) ON DELETE CASCADE,\n"
+    "  connected INTEGER NOT NULL,\n"
+    "  state TEXT NOT NULL,\n"
+    "  last_error TEXT NOT NULL,\n"
+    "  fps REAL NOT NULL,\n"
+    "  bitrate_bps REAL NOT NULL,\n"
+    "  updated90k INTEGER NOT NULL);\n"
+    /* web accounts (src/http/users.c): only hashes of passwords and secrets */
+    "CREATE TABLE web_user (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  name TEXT NOT NULL UNIQUE,\n"
+    "  pwhash TEXT NOT NULL,\n"
+    "  created_ns INTEGER NOT NULL,\n"
+    "  role TEXT NOT NULL DEFAULT 'admin' CHECK (role IN ('admin', 'operator', 'viewer', 'auditor')));\n"
+    "CREATE TABLE web_session (\n"
+    "  hash BLOB PRIMARY KEY,\n"
+    "  user_id INTEGER NOT NULL REFERENCES web_user (id) ON DELETE CASCADE,\n"
+    "  csrf TEXT NOT NULL,\n"
+    "  created_ns INTEGER NOT NULL,\n"
+    "  last_ns INTEGER NOT NULL);\n"
+    "CREATE TABLE web_token (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  name TEXT NOT NULL UNIQUE,\n"
+    "  hash BLOB NOT NULL UNIQUE,\n"
+    "  user_id INTEGER NOT NULL REFERENCES web_user (id) ON DELETE CASCADE,\n"
+    "  created_ns INTEGER NOT NULL,\n"
+    "  last_ns INTEGER NOT NULL DEFAULT 0);\n";
+
+/* ---- upgrade steps ---- */
+
+/* 1 -> 2: the account tables become part of the schema (a version-1
+ * database has them only if the accounts code ever ran: created here when
+ * missing, as version 1's accounts code made them); web_user gains role
+ * (existing users become admins: they had every right before); cameras can
+ * be disabled (kept, not recorded). */
+static int upgrade_v1_to_v2(sqlite3 *db, struct reel_err *err)
+{
+    static const char *const sql[] = {
+        "CREATE TABLE IF NOT EXISTS web_user (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  name TEXT NOT NULL UNIQUE,\n"
+        "  pwhash TEXT NOT NULL,\n"
+        "  created_ns INTEGER NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS web_session (\n"
+        "  hash BLOB PRIMARY KEY,\n"
+        "  user_id INTEGER NOT NULL REFERENCES web_user (id) ON DELETE CASCADE,\n"
+        "  csrf TEXT NOT NULL,\n"
+        "  created_ns INTEGER NOT NULL,\n"
+        "  last_ns INTEGER NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS web_token (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  name TEXT NOT NULL UNIQUE,\n"
+        "  hash BLOB NOT NULL UNIQUE,\n"
+        "  user_id INTEGER NOT NULL REFERENCES web_user (id) ON DELETE CASCADE,\n"
+        "  created_ns INTEGER NOT NULL,\n"
+        "  last_ns INTEGER NOT NULL DEFAULT 0)",
+        "ALTER TABLE web_user ADD COLUMN role TEXT NOT NULL DEFAULT 'admin' "
+        "CHECK (role IN ('admin', 'operator', 'viewer', 'auditor'))",
+        "ALTER TABLE camera ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1",
+    };
+    /* one statement at a time, so that an error names the one that failed */
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < sizeof(sql) / sizeof(sql[0]); i++)
+        r = reel_db_exec(db, sql[i], err);
+    return r;
+}
+
+/* steps[i] takes version i + 1 to i + 2. */
+static const struct reel_db_step steps[] = {
+    { 1, upgrade_v1_to_v2 },
+};
+_Static_assert(sizeof(steps) / sizeof(steps[0]) == REEL_DB_VERSION - 1, "one upgrade step per version");
+
+int reel_db_create(sqlite3 *db, struct reel_err *err)
+{
+    int r = reel_db_exec(db, schema_sql, err);
+    if (r == 0) {
+        char sql[64];
+        snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", REEL_DB_VERSION);
+        r = reel_db_exec(db, sql, err);
+    }
+    return r;
+}
+
+int reel_db_upgrade(sqlite3 *db, struct reel_err *err)
+{
+    return reel_db_upgrade_with(db, steps, sizeof(steps) / sizeof(steps[0]), REEL_DB_VERSION, err);
+}
+
+static int foreign_key_check(sqlite3 *db, struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = reel_db_prepare(db, "PRAGMA foreign_key_check", &st, err);
+    if (r < 0)
+        return r;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        r = reel_err_set(err, EINVAL, "database %s: a row of table %s breaks a foreign key", reel_db_path(db),
+                         (const char *)sqlite3_column_text(st, 0));
+    else if (rc != SQLITE_DONE)
+        r = reel_db_err(db, rc, err, "checking foreign keys");
+    sqlite3_finalize(st);
+    return r;
+}
+
+int reel_db_upgrade_with(sqlite3 *db, const struct reel_db_step *steps_, size_t n, int target,
+                         struct reel_err *err)
+{
+    if (!sqlite3_get_autocommit(db))
+        return reel_err_set(err, EBUSY, "database %s: cannot upgrade inside a transaction", reel_db_path(db));
+    /* foreign keys cannot be switched inside a transaction: off for the
+     * steps (a step may rebuild a table), checked before the commit */
+    int r = reel_db_exec(db, "PRAGMA foreign_keys = OFF", err);
+    if (r < 0)
+        return r;
+    r = reel_db_exec(db, "BEGIN IMMEDIATE", err);
+    if (r < 0) {
+        reel_db_exec(db, "PRAGMA foreign_keys = ON", NULL);
+        return r;
+    }
+    int from = 0;
+    r = reel_db_version(db, &from, err);
+    int v = from;
+    while (r == 0 && v < target) {
+        const struct reel_db_step *s = NULL;
+        if (n > 0 && v >= steps_[0].from && (size_t)(v - steps_[0].from) < n)
+            s = &steps_[v - steps_[0].from];
+        if (!s || s->from != v) {
+            r = reel_err_set(err, EPROTO, "database %s: no upgrade from schema version %d", reel_db_path(db), v);
+            break;
+        }
+        struct reel_err e2 = { "" };
+        r = s->run(db, &e2);
+        if (r < 0) {
+            reel_err_set(err, -r, "upgrading %s from schema version %d to %d failed at the step from %d "
+                         "(nothing changed): %s", reel_db_path(db), from, target, v, e2.msg);
+            break;
+        }
+        v++;
+    }
+    if (r == 0 && from < target)
+        r = foreign_key_check(db, err);
+    if (r == 0 && from < target) {
+        char sql[64];
+        snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", target);
+        r = reel_db_exec(db, sql, err);
+    }
+    if (r == 0)
+        r = reel_db_exec(db, "COMMIT", err);
+    if (r < 0)
+        reel_db_rollback(db);
+    int r2 = reel_db_exec(db, "PRAGMA foreign_keys = ON", r < 0 ? NULL : err);
+    return r < 0 ? r : r2;
+}

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The store's narrow queries for readers (declared at the end of store.h):
+ * spans of recordings without their index blobs, the entity tag of a range's
+ * MP4 from the recordings' ids, bytes and frames, and read snapshots (one
+ * read transaction over several queries). Every sqlite3_step loop here ends
+ * on SQLITE_DONE or returns the error: a result is never silently short.
+ */
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "base/strutil.h"
+
+#define SPANS_MAX 1000000
+
+/* The rows reel_store_recordings() returns, in its order. */
+#define RANGE_WHERE "WHERE camera_id = ?1 AND frames > 0 AND start90k < ?3 AND start90k + wall_duration90k > ?2 " \
+                    "ORDER BY start90k, id"
+
+static int range_query(struct reel_store *s, const char *cols, int64_t camera_id, int64_t from90k, int64_t to90k,
+                       sqlite3_stmt **ret, struct reel_err *err)
+{
+    char sql[512];
+    snprintf(sql, sizeof(sql), "SELECT %s FROM recording " RANGE_WHERE, cols);
+    int r = reel_db_prepare(s->db, sql, ret, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(*ret, 1, camera_id);
+    sqlite3_bind_int64(*ret, 2, from90k);
+    sqlite3_bind_int64(*ret, 3, to90k);
+    return 0;
+}
+
+int reel_store_spans(struct reel_store *s, int64_t camera_id, int64_t from90k, int64_t to90k,
+                     struct reel_span **ret, size_t *ret_n, struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = range_query(s, "id, run_id, start90k, wall_duration90k, sample_entry_id, frames, bytes, open", camera_id,
+                        from90k, to90k, &st, err);
+    if (r < 0)
+        return r;
+    struct reel_span *v = NULL;
+    size_t n = 0, alloc = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n >= SPANS_MAX) {
+            r = reel_err_set(err, EFBIG, "camera %lld: more than %d recordings in the range", (long long)camera_id,
+                             SPANS_MAX);
+            break;
+        }
+        if (reel_array_grow(&v, &alloc, n, sizeof(*v), 64) < 0) {
+            r = reel_err_set(err, ENOMEM, "out of memory listing recordings");
+            break;
+        }
+        struct reel_span *x = &v[n++];
+        x->id = sqlite3_column_int64(st, 0);
+        x->run_id = sqlite3_column_int64(st, 1);
+        x->start90k = sqlite3_column_int64(st, 2);
+        x->wall_duration90k = sqlite3_column_int64(st, 3);
+        x->sample_entry_id = sqlite3_column_int64(st, 4);
+        x->frames = (uint32_t)sqlite3_column_int64(st, 5);
+        x->bytes = (uint64_t)sqlite3_column_int64(st, 6);
+        x->open = sqlite3_column_int(st, 7) != 0;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = reel_db_err(s->db, rc, err, "listing recordings");
+    sqlite3_finalize(st);
+    if (r < 0) {
+        free(v);
+        return r;
+    }
+    *ret = v;
+    *ret_n = n;
+    return 0;
+}
+
+int reel_store_view_etag(struct reel_store *s, int64_t camera_id, int64_t from90k, int64_t to90k,
+                         struct reel_view_tag *ret, struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = range_query(s, "id, bytes, frames, start90k + wall_duration90k", camera_id, from90k, to90k, &st, err);
+    if (r < 0)
+        return r;
+    /* the same text and hash as reel_http_etag() (src/http/parse.c) */
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, 16);
+    char line[96];
+    int len = snprintf(line, sizeof(line), "reel-mp4 v1 %lld %lld %lld\n", (long long)camera_id, (long long)from90k,
+                       (long long)to90k);
+    crypto_generichash_update(&h, (const uint8_t *)line, (size_t)len);
+    size_t n = 0;
+    int64_t last = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        len = snprintf(line, sizeof(line), "%lld %llu %u\n", (long long)sqlite3_column_int64(st, 0),
+                       (unsigned long long)sqlite3_column_int64(st, 1), (uint32_t)sqlite3_column_int64(st, 2));
+        crypto_generichash_update(&h, (const uint8_t *)line, (size_t)len);
+        int64_t end = sqlite3_column_int64(st, 3);
+        if (end > last)
+            last = end;
+        n++;
+    }
+    if (rc != SQLITE_DONE)
+        r = reel_db_err(s->db, rc, err, "reading recordings for the entity tag");
+    sqlite3_finalize(st);
+    uint8_t sum[16];
+    crypto_generichash_final(&h, sum, sizeof(sum));
+    if (r < 0)
+        return r;
+    char hex[33];
+    reel_hex_encode(sum, sizeof(sum), hex);
+    memset(ret, 0, sizeof(*ret));
+    snprintf(ret->etag, sizeof(ret->etag), "\"%s\"", hex);
+    ret->recordings = n;
+    ret->last90k = last;
+    return 0;
+}
+
+int reel_store_read_begin(struct reel_store *s, struct reel_err *err)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        return reel_err_set(err, EBUSY, "database %s: a transaction is already open on this connection",
+                            reel_db_path(s->db));
+    int r = reel_db_exec(s->db, "BEGIN DEFERRED", err);
+    if (r < 0)
+        return r;
+    /* the snapshot is taken at the first read, not at BEGIN */
+    sqlite3_stmt *st;
+    r = reel_db_prepare(s->db, "SELECT COUNT(*) FROM sqlite_master", &st, err);
+    if (r == 0) {
+        int rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW)
+            r = reel_db_err(s->db, rc, err, "starting a read snapshot");
+        sqlite3_finalize(st);
+    }
+    if (r < 0)
+        reel_db_rollback(s->db);
+    return r;
+}
+
+void reel_store_read_end(struct reel_store *s)
+{
+    if (s && !sqlite3_get_autocommit(s->db) && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        reel_db_rollback(s->db); /* a read transaction has nothing to lose */
+}
+
+int reel_store_upgrade(const char *datadir, struct reel_err *err)
+{
+    sqlite3 *db;
+    int r = reel_db_open(&db, datadir, REEL_DB_WRITE, err);
+    if (r < 0)
+        return r;
+    sqlite3_close(db);
+    return 0;
+}
