@@ -65,7 +65,8 @@ struct opts {
     uint32_t ts_start;
     uint16_t seq_start;
     /* faults; seconds, 0 = off */
-    bool garbage, refuse_auth, silent;
+    bool garbage, refuse_auth, silent, refuse_tcp;
+    unsigned ts_repeat;       /* every Nth frame repeats the previous frame's timestamp; 0 = off */
     int64_t disconnect, stall, slow_describe, params_change, ssrc_change, ts_jump;
     unsigned seq_gap;
     unsigned reorder;         /* UDP packets shuffled in windows of this many; 0 = off */
@@ -527,6 +528,8 @@ static void cam_tick(struct server *s, struct cam *c, int64_t now)
         const struct reel_sim_clip *clip = c->clip;
         const struct reel_sim_au *au = &clip->aus[(c->au_off + (n - c->clip_base)) % clip->naus];
         int64_t ts = frame_ts(s, c, n);
+        if (s->o.ts_repeat && n > 0 && n % s->o.ts_repeat == 0)
+            ts = frame_ts(s, c, n - 1);     /* --fault ts-repeat */
         uint32_t from = 0, bytes = au->bytes;
         if (!c->big_active && big_due(s, c, au, now)) {
             c->big_active = true;
@@ -749,7 +752,7 @@ static void do_setup(struct server *s, struct conn *c, const struct reel_sim_req
             return;
         }
     }
-    if (reel_sim_transport_parse(rq->transport, &t) < 0) {
+    if (reel_sim_transport_parse(rq->transport, &t) < 0 || (t.tcp && s->o.refuse_tcp)) {
         simple(s, c, rq, 461, "Unsupported Transport");
         return;
     }
@@ -1069,7 +1072,8 @@ static void usage(FILE *f)
             "                [--ts-start N] [--seq-start N] [--frame-log FILE] [--ready-file FILE]\n"
             "faults: garbage, disconnect=S, stall=S, refuse-auth, silent, slow-describe=S,\n"
             "        params-change=S (needs --clip2), ssrc-change=S, ts-jump=S, seq-gap=N,\n"
-            "        reorder[=N] (UDP, default 4), big-nal[=BYTES[,S]] (default 3M every 5 s)\n");
+            "        reorder[=N] (UDP, default 4), big-nal[=BYTES[,S]] (default 3M every 5 s),\n"
+            "        refuse-tcp (461 to SETUP over TCP), ts-repeat=N (every Nth frame repeats a timestamp)\n");
 }
 
 static int num(const char *opt, const char *v, int64_t min, int64_t max, int64_t *ret)
@@ -1117,6 +1121,13 @@ static int parse_fault(struct opts *o, const char *f)
         o->refuse_auth = true;
     else if (IS("silent") && !arg)
         o->silent = true;
+    else if (IS("refuse-tcp") && !arg)
+        o->refuse_tcp = true;
+    else if (IS("ts-repeat")) {
+        if (num("--fault ts-repeat", arg, 2, 1000000, &v) < 0)
+            return -EINVAL;
+        o->ts_repeat = (unsigned)v;
+    }
     else if (IS("reorder")) {
         v = REORDER_DEFAULT;
         if (arg && num("--fault reorder", arg, REEL_SIM_REORDER_MIN, REEL_SIM_REORDER_MAX, &v) < 0)

@@ -34,7 +34,11 @@ static const char schema_sql[] =
     "  retain_bytes INTEGER NOT NULL DEFAULT 0 CHECK (retain_bytes >= 0),\n"
     "  retain_seconds INTEGER NOT NULL DEFAULT 0 CHECK (retain_seconds >= 0),\n"
     "  dir_id INTEGER NOT NULL REFERENCES storage_dir (id),\n"
-    "  enabled INTEGER NOT NULL DEFAULT 1);\n"
+    "  enabled INTEGER NOT NULL DEFAULT 1,\n"
+    "  parent_id INTEGER REFERENCES camera (id),\n"
+    "  kind TEXT NOT NULL DEFAULT 'main' CHECK (kind IN ('main', 'sub', 'audio')),\n"
+    "  audio INTEGER NOT NULL DEFAULT 0);\n"
+    "CREATE UNIQUE INDEX camera_parent_kind ON camera (parent_id, kind) WHERE parent_id IS NOT NULL;\n"
     "CREATE TABLE sample_entry (\n"
     "  id INTEGER PRIMARY KEY,\n"
     "  width INTEGER NOT NULL,\n"
@@ -111,7 +115,8 @@ static const char schema_sql[] =
  * database has them only if the accounts code ever ran: created here when
  * missing, as version 1's accounts code made them); web_user gains role
  * (existing users become admins: they had every right before); cameras can
- * be disabled (kept, not recorded). */
+ * be disabled (kept, not recorded); a camera's other streams (sub-stream,
+ * audio) are rows of their own linked to it by parent_id and kind. */
 static int upgrade_v1_to_v2(sqlite3 *db, struct reel_err *err)
 {
     static const char *const sql[] = {
@@ -136,6 +141,10 @@ static int upgrade_v1_to_v2(sqlite3 *db, struct reel_err *err)
         "ALTER TABLE web_user ADD COLUMN role TEXT NOT NULL DEFAULT 'admin' "
         "CHECK (role IN ('admin', 'operator', 'viewer', 'auditor'))",
         "ALTER TABLE camera ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE camera ADD COLUMN parent_id INTEGER REFERENCES camera (id)",
+        "ALTER TABLE camera ADD COLUMN kind TEXT NOT NULL DEFAULT 'main' CHECK (kind IN ('main', 'sub', 'audio'))",
+        "ALTER TABLE camera ADD COLUMN audio INTEGER NOT NULL DEFAULT 0",
+        "CREATE UNIQUE INDEX camera_parent_kind ON camera (parent_id, kind) WHERE parent_id IS NOT NULL",
     };
     /* one statement at a time, so that an error names the one that failed */
     int r = 0;

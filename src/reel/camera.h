@@ -7,9 +7,22 @@
  * capped exponential backoff. Cameras never affect each other: they share
  * only the loop and the store.
  *
+ * The decisions (backoff, outage reasons, timestamp fix-ups, transport
+ * fall-backs) are the policy's, src/ingest/policy.h, which documents them;
+ * the sockets, loop registrations and name lookups are the transport's,
+ * src/ingest/transport.h. This file glues them to the RTSP client, the
+ * depacketiser and the store.
+ *
+ * Transport fall-backs, in short: a camera configured for UDP whose server
+ * refuses it (461) or sends nothing over it is recorded over TCP; one
+ * configured for TCP whose server refuses RTP over TCP (461) is recorded
+ * over UDP, logged once, and TCP is tried again only on a reconnection at
+ * least 1 h after the refusal, or when the camera is restarted.
+ *
  * Ownership: reel_cam_new() copies what it needs from the camera row and the
  * password; the recorder owns the struct reel_cam and frees it with
- * reel_cam_free() after reel_cam_stop().
+ * reel_cam_free() after reel_cam_stop(). opts->hooks and opts->resolver must
+ * outlive the camera.
  */
 #ifndef REEL_REEL_CAMERA_H
 #define REEL_REEL_CAMERA_H
@@ -18,11 +31,12 @@
 #include <stdint.h>
 
 #include "base/log.h"
+#include "ingest/resolve.h"
 #include "reel/loop.h"
+#include "rtp/depack.h"
 #include "store/store.h"
 
 struct reel_cam;
-struct reel_video_params;
 
 struct reel_cam_au {               /* one access unit as handed to the store */
     const uint8_t *data;           /* length-prefixed NAL units; valid only during the call */
@@ -33,6 +47,7 @@ struct reel_cam_au {               /* one access unit as handed to the store */
     int64_t sample_entry_id;
     const struct reel_video_params *params;   /* codec/size/sample entry in effect (rtp/depack.h) */
 };
+
 struct reel_cam_hooks {            /* all called on the loop thread; each may be NULL */
     void (*on_au)(void *opaque, int64_t camera_id, const struct reel_cam_au *au);
     void (*on_state)(void *opaque, const struct reel_camera_status *st);  /* at every state change */
@@ -45,7 +60,12 @@ struct reel_cam_opts {
     int64_t backoff_min_ns;         /* first retry delay (default 1 s) */
     int64_t backoff_max_ns;         /* cap (default 30 s) */
     int64_t udp_silence_ns;         /* UDP without packets -> fall back to TCP (default 5 s) */
-    const struct reel_cam_hooks *hooks;   /* NULL = none; must outlive the camera */
+    int64_t resolve_timeout_ns;     /* name lookup (default 5 s) */
+    int64_t tcp_retry_ns;           /* after a 461 for TCP, retry TCP after this (default 1 h) */
+    const struct reel_cam_hooks *hooks;   /* NULL = none */
+    /* Shared by the recorder's cameras (at most N lookups at once for all of
+     * them); NULL = the camera makes its own, with one lookup at a time. */
+    struct reel_resolver *resolver;
 };
 
 int reel_cam_new(struct reel_cam **ret, struct reel_loop *loop, struct reel_store *store,
@@ -58,8 +78,8 @@ void reel_cam_start(struct reel_cam *c);
 void reel_cam_stop(struct reel_cam *c);
 void reel_cam_free(struct reel_cam *c);
 
-/* Fills *ret from memory, no I/O: state, last error, fps/bitrate over the
- * window since the previous call (which it restarts). */
+/* Loop thread. Fills *ret from memory, no I/O: state, last error, fps and bitrate over
+ * the last 5 to 10 s. */
 void reel_cam_status(struct reel_cam *c, struct reel_camera_status *ret);
 
 #endif

@@ -53,6 +53,7 @@ struct reel_recorder {
     struct reel_store *store;        /* RECORD: the loop's */
     struct reel_store *rstore;       /* READ: camera_changed's and status's (db_mu) */
     struct reel_loop *loop;
+    struct reel_resolver *resolver;  /* name lookups off the loop, shared by the cameras */
     struct reel_hub *hub;
     struct rcam **cams;              /* loop thread only */
     size_t ncams, acams;
@@ -526,6 +527,10 @@ int reel_recorder_new(struct reel_recorder **ret, const struct reel_recorder_cfg
         reel_err_set(err, -e, "cannot create the event loop: %s", strerror(-e));
         goto fail;
     }
+    /* Name lookups off the loop, at most 4 at once for all cameras. */
+    if (reel_resolver_new(&r->resolver, r->loop, 4) < 0)
+        reel_log(r->log, REEL_LOG_WARN, "cannot start the name resolver; each camera uses its own");
+    r->cfg.cam_opts.resolver = r->resolver;
     r->q_io = (struct reel_io){ .fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), .cb = queue_cb, .opaque = r };
     if (r->q_io.fd < 0) {
         e = reel_err_set(err, errno, "eventfd: %s", strerror(errno));
@@ -626,6 +631,7 @@ void reel_recorder_free(struct reel_recorder *r)
     while (r->ncams > 0)
         rcam_remove(r, r->ncams - 1);
     free(r->cams);
+    reel_resolver_free(r->resolver);    /* after every camera (and its lookups) is gone */
     /* The syncer may publish recording events until the store is closed. */
     reel_store_close(r->store);
     reel_store_close(r->rstore);

@@ -39,7 +39,7 @@ struct reel_recorder_cfg {
     /* datadir, checkpoint_ns, rotate_ns, buffered_io, no_io_uring; the
      * recorder sets mode, on_event, on_recording and opaque. */
     struct reel_store_cfg store;
-    struct reel_cam_opts cam_opts;    /* hooks are the recorder's */
+    struct reel_cam_opts cam_opts;    /* hooks and resolver are the recorder's */
     const struct reel_logger *log;
     bool no_control;                  /* no control socket (tests) */
 };

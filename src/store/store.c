@@ -705,10 +705,41 @@ int reel_store_dir_list(struct reel_store *s, struct reel_storage_dir **ret, siz
 
 /* ---- cameras ---- */
 
+const char *reel_stream_kind_name(enum reel_stream_kind k)
+{
+    switch (k) {
+    case REEL_STREAM_MAIN: return "main";
+    case REEL_STREAM_SUB: return "sub";
+    case REEL_STREAM_AUDIO: return "audio";
+    }
+    return NULL;
+}
+
+int reel_stream_kind_parse(const char *name)
+{
+    for (int k = REEL_STREAM_MAIN; k <= REEL_STREAM_AUDIO; k++)
+        if (name && strcmp(name, reel_stream_kind_name((enum reel_stream_kind)k)) == 0)
+            return k;
+    return -1;
+}
+
 static int check_camera(const struct reel_camera *c, struct reel_err *err)
 {
     size_t n = strnlen(c->name, sizeof(c->name));
-    if (n == 0 || n >= sizeof(c->name))
+    if (n >= sizeof(c->name))
+        return reel_err_set(err, EINVAL, "camera name must be 1 to 63 characters");
+    if ((c->parent_id != 0) != (c->kind != REEL_STREAM_MAIN) || !reel_stream_kind_name(c->kind))
+        return reel_err_set(err, EINVAL, "camera %s: a stream row needs its camera, and only a stream row has one",
+                            c->name);
+    if (c->parent_id) {
+        /* "<camera>~<kind>" */
+        const char *k = reel_stream_kind_name(c->kind);
+        size_t kl = strlen(k);
+        if (n < kl + 2 || c->name[n - kl - 1] != '~' || strcmp(c->name + n - kl, k) != 0)
+            return reel_err_set(err, EINVAL, "camera %s: a %s stream row is named <camera>~%s", c->name, k, k);
+        n -= kl + 1;
+    }
+    if (n == 0 || n > 63)
         return reel_err_set(err, EINVAL, "camera name must be 1 to 63 characters");
     for (size_t i = 0; i < n; i++)
         if (!isalnum((unsigned char)c->name[i]) && c->name[i] != '_' && c->name[i] != '-')
@@ -746,8 +777,8 @@ int reel_store_camera_add(struct reel_store *s, struct reel_camera *cam, const c
     if (dir <= 0)
         return reel_err_set(err, EINVAL, "camera %s: no storage dir %" PRId64, cam->name, cam->dir_id);
     sqlite3_stmt *st;
-    r = prep(s->db, "INSERT INTO camera (name, url, user, password, udp, retain_bytes, retain_seconds, dir_id, enabled) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &st, err);
+    r = prep(s->db, "INSERT INTO camera (name, url, user, password, udp, retain_bytes, retain_seconds, dir_id, enabled, "
+                    "parent_id, kind, audio) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st, err);
     if (r < 0)
         return r;
     sqlite3_bind_text(st, 1, cam->name, -1, SQLITE_STATIC);
@@ -760,6 +791,10 @@ int reel_store_camera_add(struct reel_store *s, struct reel_camera *cam, const c
     sqlite3_bind_int64(st, 7, cam->retain_seconds);
     sqlite3_bind_int64(st, 8, dir);
     sqlite3_bind_int(st, 9, !cam->disabled);
+    if (cam->parent_id)
+        sqlite3_bind_int64(st, 10, cam->parent_id);
+    sqlite3_bind_text(st, 11, reel_stream_kind_name(cam->kind), -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 12, cam->audio);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc == SQLITE_CONSTRAINT)
@@ -783,7 +818,7 @@ int reel_store_camera_update(struct reel_store *s, const struct reel_camera *cam
         return reel_err_set(err, EINVAL, "camera %s: no storage dir %" PRId64, cam->name, cam->dir_id);
     sqlite3_stmt *st;
     r = prep(s->db, "UPDATE camera SET url = ?, user = ?, udp = ?, retain_bytes = ?, retain_seconds = ?, dir_id = ?, "
-                    "password = CASE WHEN ?8 THEN ?7 ELSE password END, enabled = ?10 WHERE id = ?9", &st, err);
+                    "password = CASE WHEN ?8 THEN ?7 ELSE password END, enabled = ?10, audio = ?11 WHERE id = ?9", &st, err);
     if (r < 0)
         return r;
     sqlite3_bind_text(st, 1, cam->url, -1, SQLITE_STATIC);
@@ -797,6 +832,7 @@ int reel_store_camera_update(struct reel_store *s, const struct reel_camera *cam
     sqlite3_bind_int(st, 8, password != NULL);
     sqlite3_bind_int64(st, 9, cam->id);
     sqlite3_bind_int(st, 10, !cam->disabled);
+    sqlite3_bind_int(st, 11, cam->audio);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -819,9 +855,14 @@ static void camera_from_row(sqlite3_stmt *st, struct reel_camera *c)
     c->retain_seconds = sqlite3_column_int64(st, 7);
     c->dir_id = sqlite3_column_int64(st, 8);
     c->disabled = !sqlite3_column_int(st, 9);
+    c->parent_id = sqlite3_column_int64(st, 10);
+    int k = reel_stream_kind_parse((const char *)sqlite3_column_text(st, 11));
+    c->kind = k < 0 ? REEL_STREAM_MAIN : (enum reel_stream_kind)k;
+    c->audio = sqlite3_column_int(st, 12);
 }
 
-#define CAMERA_COLS "id, name, url, user, password IS NOT NULL, udp, retain_bytes, retain_seconds, dir_id, enabled"
+#define CAMERA_COLS "id, name, url, user, password IS NOT NULL, udp, retain_bytes, retain_seconds, dir_id, enabled, " \
+                    "coalesce(parent_id, 0), kind, audio"
 
 int reel_store_camera_list(struct reel_store *s, struct reel_camera **ret, size_t *ret_n, struct reel_err *err)
 {

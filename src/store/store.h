@@ -29,7 +29,7 @@
 struct reel_store;
 struct reel_run;
 
-#define REEL_NAME_MAX 64
+#define REEL_NAME_MAX 72          /* 63 characters, plus "~audio" for a stream row */
 #define REEL_URL_MAX 1024
 
 enum reel_store_mode {
@@ -94,6 +94,11 @@ int reel_store_dir_add(struct reel_store *s, const char *path, int64_t *ret_id, 
 int reel_store_dir_list(struct reel_store *s, struct reel_storage_dir **ret, size_t *ret_n, struct reel_err *err);
 
 /* ---- cameras ---- */
+enum reel_stream_kind { REEL_STREAM_MAIN = 0, REEL_STREAM_SUB = 1, REEL_STREAM_AUDIO = 2 };
+/* "main", "sub", "audio"; NULL for anything else. */
+const char *reel_stream_kind_name(enum reel_stream_kind k);
+/* -1 for an unknown name. */
+int reel_stream_kind_parse(const char *name);
 struct reel_camera {
     int64_t id;
     char name[REEL_NAME_MAX];       /* [A-Za-z0-9_-]{1,63} */
@@ -105,6 +110,14 @@ struct reel_camera {
     int64_t retain_seconds;         /* 0 = no age limit */
     int64_t dir_id;                 /* storage directory; 0 = the first one */
     bool disabled;                  /* kept, not recorded (zero = enabled) */
+    /* A camera's other streams are rows of their own, linked to it: a
+     * sub-stream (its own URL, usually low resolution, own retention) and
+     * the main stream's audio. Such a row is named "<camera>~sub" or
+     * "<camera>~audio" ('~' is outside the characters of a camera name) and
+     * records, retains and plays back like any camera. */
+    int64_t parent_id;              /* 0 = a camera (its main stream); else the camera it belongs to */
+    enum reel_stream_kind kind;     /* REEL_STREAM_MAIN exactly when parent_id == 0 */
+    bool audio;                     /* main rows: record the camera's audio (off by default) */
 };
 /* Adds a camera (cam->id ignored; set on return). password may be NULL.
  * -EEXIST for a duplicate name, -EINVAL for a bad name/URL. */

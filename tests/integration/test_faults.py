@@ -7,10 +7,24 @@ import os
 import re
 import socket
 import subprocess
+import sys
 import time
 import unittest
+from datetime import datetime
 
-from harness import ReelTestCase, clip, clip_frames, free_port, rtsp_udp_seqs, wait_until
+from harness import REEL, ReelTestCase, clip, clip_frames, free_port, rtsp_udp_seqs, wait_until
+
+
+def parse_gaps(text):
+    """`reel gaps` lines -> [(start_s, end_s or None, reason)]."""
+    def ts(v):
+        return datetime.strptime(v, "%Y-%m-%dT%H:%M:%S.%fZ").timestamp() if "." in v else \
+            datetime.strptime(v, "%Y-%m-%dT%H:%M:%SZ").timestamp()
+    out = []
+    for line in text.splitlines():
+        a, b, reason = line.split(" ", 2)
+        out.append((ts(a), None if b == "(ongoing)" else ts(b), reason))
+    return out
 
 
 def big_nal(codec, payload):
@@ -411,6 +425,114 @@ class FaultTest(ReelTestCase):
         self.assertGreaterEqual(len(stored) - 1 - holes[-1], 30, "frames after the last drop")
         self.assertIn(" 0 problems", self.reel("check", "--hash").stdout)
         self.assert_good_camera_fine(200)
+
+    def test_tcp_refused_falls_back_to_udp(self):
+        """A server that answers 461 to RTP over TCP, as several real ones do:
+        the camera, configured for TCP, is recorded over UDP without the user
+        doing anything, and the log says so once."""
+        _, port = self.start_sim("h264", extra=["--fault", "refuse-tcp"])
+        self.reel("camera", "add", "notcp", f"rtsp://127.0.0.1:{port}/cam/0")
+        log = self.run_for(7)
+        self.assertEqual(log.count("camera notcp: server refused RTP over TCP"), 1, log)
+        self.assertRegex(log, r"camera notcp: recording \S+ 640x360 over UDP")
+        self.assertNotIn("transport refused", self.gaps("notcp"))
+        self.assertEqual(len(self.frames_by_run("notcp")), 1, log)
+        self.assert_frames_match_clip(self.frames("notcp"), clip_frames("h264", clip("h264")), 120)
+
+    def test_repeated_timestamps_spread(self):
+        """A camera that repeats a frame's timestamp every 10th frame: each
+        frame keeps a sensible duration (within 50% of 1/30 s), the export
+        has increasing DTS and ffmpeg does not complain."""
+        _, port = self.start_sim("h264", extra=["--fault", "ts-repeat=10"])
+        self.reel("camera", "add", "rep", f"rtsp://127.0.0.1:{port}/cam/0")
+        log = self.run_for(7)
+        self.assertEqual(len(self.frames_by_run("rep")), 1, log)
+        stored = self.frames("rep")
+        self.assert_frames_match_clip(stored, clip_frames("h264", clip("h264")), 120, dur_tolerance=1500)
+        out = os.path.join(self.tmp, "rep.mp4")
+        self.reel("export", "--camera", "rep", "--from", "@%.3f" % (stored[0][1] / 90000),
+                  "--to", "@%.3f" % (stored[-1][1] / 90000), "-o", out)
+        r = subprocess.run(["ffprobe", "-v", "warning", "-select_streams", "v:0", "-show_entries",
+                            "packet=dts,duration", "-of", "csv=p=0", out],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("monoton", r.stderr.lower())
+        pkts = [tuple(int(x) for x in l.split(",")[:2]) for l in r.stdout.split() if l]
+        self.assertGreater(len(pkts), 100)
+        dts = [p[0] for p in pkts]
+        self.assertTrue(all(b > a for a, b in zip(dts, dts[1:])), "DTS not increasing")
+        durs = [b - a for a, b in zip(dts, dts[1:])]
+        nominal = sum(durs) / len(durs)
+        self.assertTrue(all(abs(d - nominal) <= nominal / 2 for d in durs), f"durations {sorted(set(durs))}")
+        copy = os.path.join(self.tmp, "rep-copy.mp4")
+        r = subprocess.run(["ffmpeg", "-v", "warning", "-i", out, "-c", "copy", copy],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("monoton", r.stderr.lower(), r.stderr)
+
+    def test_clean_restart_keeps_recorder_stopped(self):
+        """`reel run` stopped with SIGTERM and started again: the downtime is
+        "recorder stopped", the short reconnection after it "connecting"."""
+        _, port = self.start_sim("h264")
+        self.reel("camera", "add", "cam", f"rtsp://127.0.0.1:{port}/cam/0")
+        rec = self.start_reel("--checkpoint-ms", "500")
+        time.sleep(4)
+        self.stop_reel(rec)
+        down = time.time()
+        time.sleep(3)
+        rec = self.start_reel("--checkpoint-ms", "500", name="reel2")
+        up = time.time()
+        time.sleep(4)
+        log = self.stop_reel(rec)
+        gaps = parse_gaps(self.gaps("cam"))
+        stopped = [g for g in gaps if g[2] == "recorder stopped" and g[1] is not None]
+        self.assertEqual(len(stopped), 1, f"{gaps}\n{log}")
+        start, end, _ = stopped[0]
+        self.assertAlmostEqual(start, down, delta=1.0)
+        self.assertAlmostEqual(end, up, delta=1.0)
+        after = [g for g in gaps if g[0] >= end - 0.01 and g[2] != "recorder stopped"]
+        self.assertTrue(after and after[0][2] == "connecting", f"{gaps}")
+        self.assertIsNotNone(after[0][1])
+        self.assertLess(after[0][1] - after[0][0], 2.5, f"{gaps}")
+        # the last stop leaves its outage open until the next start
+        self.assertEqual(gaps[-1][2], "recorder stopped")
+        self.assertIsNone(gaps[-1][1])
+
+    def test_unresolvable_name_does_not_delay_others(self):
+        """A camera whose host name never resolves (its DNS server never
+        answers) fails "cannot resolve NAME: timed out" and backs off, while
+        a healthy camera next to it keeps every frame: lookups are off the
+        loop. The recorder runs in a private mount namespace whose
+        /etc/resolv.conf points at a silent UDP socket on 127.0.0.2:53."""
+        dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            dns.bind(("127.0.0.2", 53))
+        except OSError as e:
+            self.skipTest(f"cannot bind 127.0.0.2:53: {e}")
+        self.addCleanup(dns.close)
+        resolv = os.path.join(self.tmp, "resolv.conf")
+        with open(resolv, "w") as f:
+            f.write("nameserver 127.0.0.2\noptions timeout:30 attempts:1\n")
+        self.good_camera()
+        self.reel("camera", "add", "lost", "rtsp://cam.reel-test.example:8554/cam/0")
+        rec = self.start(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                          'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolv,
+                          REEL, "-d", self.data, "run", "--checkpoint-ms", "500", "--backoff-max-s", "2"],
+                         "reel")
+        t0 = time.monotonic()
+        time.sleep(14)
+        elapsed = time.monotonic() - t0
+        log = self.stop_reel(rec)
+        self.assertIn("camera lost: cannot resolve cam.reel-test.example: timed out", log)
+        self.assertIn("cannot resolve cam.reel-test.example: timed out", self.gaps("lost"))
+        stored = self.frames("good")
+        self.assertEqual(len(self.frames_by_run("good")), 1, log)
+        self.assert_frames_match_clip(stored, clip_frames("h264", clip("h264")), 200)
+        # recorded from about 1 s after start to the stop, at 30 fps
+        expected = 30 * (elapsed - 1.5)
+        print(f"{self.id()}: healthy camera stored {len(stored)} frames in {elapsed:.1f} s "
+              f"(expected about {expected:.0f})", file=sys.stderr)
+        self.assertGreater(len(stored), 0.9 * expected, f"{len(stored)} frames in {elapsed:.1f} s\n{log}")
 
 
 if __name__ == "__main__":
