@@ -900,6 +900,25 @@ int reel_store_camera_add(struct reel_store *s, struct reel_camera *cam, const c
     if (dir <= 0)
         return reel_err_set(err, EINVAL, "camera %s: no storage dir %" PRId64, cam->name, cam->dir_id);
     sqlite3_stmt *st;
+    if (cam->parent_id) { /* "x~sub" only for a sub row of camera x */
+        r = prep(s->db, "SELECT name FROM camera WHERE id = ? AND parent_id IS NULL", &st, err);
+        if (r < 0)
+            return r;
+        sqlite3_bind_int64(st, 1, cam->parent_id);
+        int rc = sqlite3_step(st);
+        size_t pl = rc == SQLITE_ROW ? (size_t)sqlite3_column_bytes(st, 0) : 0;
+        bool ok = rc == SQLITE_ROW && strncmp(cam->name, (const char *)sqlite3_column_text(st, 0), pl) == 0 &&
+                  cam->name[pl] == '~' && strcmp(cam->name + pl + 1, reel_stream_kind_name(cam->kind)) == 0;
+        sqlite3_finalize(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return reel__db_err(s->db, rc, err, "reading the stream's camera");
+        if (rc == SQLITE_DONE)
+            return reel_err_set(err, EINVAL, "stream %s: its camera (id %" PRId64 ") does not exist or is a stream",
+                                cam->name, cam->parent_id);
+        if (!ok)
+            return reel_err_set(err, EINVAL, "stream %s: a stream of camera id %" PRId64 " is named <camera>~%s",
+                                cam->name, cam->parent_id, reel_stream_kind_name(cam->kind));
+    }
     r = prep(s->db, "INSERT INTO camera (name, url, user, password, udp, retain_bytes, retain_seconds, dir_id, enabled, "
                     "parent_id, kind, audio) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st, err);
     if (r < 0)
@@ -1069,6 +1088,22 @@ int reel_store_camera_remove(struct reel_store *s, const char *name, bool delete
     if (recording)
         return reel_err_set(err, EBUSY, "camera %s is recording", name);
     sqlite3_stmt *st;
+    if (c.parent_id == 0) { /* its streams go first, each by itself */
+        r = prep(s->db, "SELECT name FROM camera WHERE parent_id = ? ORDER BY id LIMIT 1", &st, err);
+        if (r < 0)
+            return r;
+        sqlite3_bind_int64(st, 1, c.id);
+        int rc = sqlite3_step(st);
+        char child[REEL_NAME_MAX] = "";
+        if (rc == SQLITE_ROW)
+            reel__fmt(child, sizeof(child), "%s", (const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+        if (rc == SQLITE_ROW)
+            return reel_err_set(err, ENOTEMPTY, "camera %s still has stream %s: remove its streams first", name,
+                                child);
+        if (rc != SQLITE_DONE)
+            return reel__db_err(s->db, rc, err, "listing the camera's streams");
+    }
     r = prep(s->db, "SELECT id FROM recording WHERE camera_id = ? ORDER BY id", &st, err);
     if (r < 0)
         return r;

@@ -129,18 +129,32 @@ struct reel_camera {
     bool audio;                     /* main rows: record the camera's audio (off by default) */
 };
 /* Adds a camera (cam->id ignored; set on return). password may be NULL.
- * -EEXIST for a duplicate name, -EINVAL for a bad name/URL. */
+ * -EEXIST for a duplicate name or a second stream of one kind, -EINVAL for a
+ * bad name/URL; a stream row's parent must be a camera (not a stream) and
+ * its name "<that camera>~<kind>" (reel_store_camera_stream() does this). */
 int reel_store_camera_add(struct reel_store *s, struct reel_camera *cam, const char *password,
                           struct reel_err *err);
 /* Updates url/user/udp/retention/dir of an existing camera (by id); password
  * NULL keeps the stored one. */
 int reel_store_camera_update(struct reel_store *s, const struct reel_camera *cam,
                              const char *password, struct reel_err *err);
-/* Removes a camera; with delete_footage its recordings are deleted (crash
- * safe), otherwise -EBUSY when it has recordings. */
+/* Removes a camera or a stream row; with delete_footage its recordings are
+ * deleted (crash safe), otherwise -EBUSY when it has recordings. A camera
+ * that still has stream rows is refused with -ENOTEMPTY: remove its streams
+ * first (each with this function). */
 int reel_store_camera_remove(struct reel_store *s, const char *name, bool delete_footage,
                              struct reel_err *err);
-/* *ret is malloc'd, caller frees. */
+/* Finds camera parent_id's stream row of that kind (REEL_STREAM_SUB or
+ * REEL_STREAM_AUDIO); with create, inserts it when absent, named
+ * "<camera>~<kind>", copying user, password, udp, dir, retention and enabled
+ * from the camera (the caller then changes what differs, e.g. the URL, with
+ * reel_store_camera_update). -ENOENT when absent and !create (or no camera
+ * parent_id); -EINVAL for REEL_STREAM_MAIN or when parent_id is itself a
+ * stream row. (src/store/stream.c) */
+int reel_store_camera_stream(struct reel_store *s, int64_t parent_id, enum reel_stream_kind kind, bool create,
+                             struct reel_camera *ret, struct reel_err *err);
+/* Every row, cameras and their stream rows alike (callers filter on
+ * parent_id). *ret is malloc'd, caller frees. */
 int reel_store_camera_list(struct reel_store *s, struct reel_camera **ret, size_t *ret_n,
                            struct reel_err *err);
 int reel_store_camera_get(struct reel_store *s, const char *name, struct reel_camera *ret,

@@ -295,6 +295,121 @@ static void test_init_and_cameras(void **state)
 
 /* ---- recording path ---- */
 
+/* ---- a camera's stream rows (src/store/stream.c) ---- */
+
+static void test_camera_streams(void **state)
+{
+    struct fx *f = *state;
+    struct reel_err err = { "" };
+    struct reel_camera front, sub, again;
+    assert_int_equal(reel_store_camera_get(f->s, "front", &front, &err), 0);
+    front.retain_seconds = 7200;
+    front.udp = true;
+    assert_int_equal(reel_store_camera_update(f->s, &front, NULL, &err), 0);
+
+    /* absent and not created; main is not a stream kind */
+    assert_int_equal(reel_store_camera_stream(f->s, f->cam, REEL_STREAM_SUB, false, &sub, &err), -ENOENT);
+    assert_int_equal(reel_store_camera_stream(f->s, f->cam, REEL_STREAM_MAIN, true, &sub, &err), -EINVAL);
+    assert_int_equal(reel_store_camera_stream(f->s, 9999, REEL_STREAM_SUB, true, &sub, &err), -ENOENT);
+
+    /* created: named front~sub, with the camera's user, password, transport,
+     * storage dir, retention and enabled flag */
+    assert_int_equal(reel_store_camera_stream(f->s, f->cam, REEL_STREAM_SUB, true, &sub, &err), 0);
+    assert_true(sub.id > 0 && sub.id != f->cam);
+    assert_string_equal(sub.name, "front~sub");
+    assert_int_equal(sub.parent_id, f->cam);
+    assert_int_equal(sub.kind, REEL_STREAM_SUB);
+    assert_string_equal(sub.user, "admin");
+    assert_true(sub.has_password && sub.udp && !sub.disabled);
+    assert_int_equal(sub.retain_seconds, 7200);
+    assert_int_equal(sub.dir_id, front.dir_id);
+    char pw[64];
+    assert_int_equal(reel_store_camera_password(f->s, sub.id, pw, sizeof(pw)), 0);
+    assert_string_equal(pw, "s3cret");
+    /* the caller changes what differs; the camera keeps its own */
+    snprintf(sub.url, sizeof(sub.url), "rtsp://192.0.2.1:554/stream2");
+    sub.retain_bytes = 1000000;
+    assert_int_equal(reel_store_camera_update(f->s, &sub, NULL, &err), 0);
+    assert_int_equal(reel_store_camera_stream(f->s, f->cam, REEL_STREAM_SUB, true, &again, &err), 0);
+    assert_int_equal(again.id, sub.id); /* found, not created twice */
+    assert_string_equal(again.url, "rtsp://192.0.2.1:554/stream2");
+    assert_int_equal(again.retain_bytes, 1000000);
+    assert_int_equal(reel_store_camera_get(f->s, "front", &again, &err), 0);
+    assert_int_equal(again.retain_bytes, 0);
+    assert_string_equal(again.url, "rtsp://192.0.2.1:554/stream1");
+    assert_int_equal(reel_store_camera_get(f->s, "front~sub", &again, &err), 0);
+    assert_int_equal(again.id, sub.id);
+    /* a stream has no streams of its own */
+    assert_int_equal(reel_store_camera_stream(f->s, sub.id, REEL_STREAM_SUB, true, &again, &err), -EINVAL);
+
+    /* the name rule: "x~sub" only for the sub row of camera x */
+    struct reel_camera c = { 0 };
+    snprintf(c.url, sizeof(c.url), "rtsp://cam/x");
+    snprintf(c.name, sizeof(c.name), "side~sub"); /* no camera side */
+    assert_int_equal(reel_store_camera_add(f->s, &c, NULL, &err), -EINVAL);
+    snprintf(c.name, sizeof(c.name), "side");
+    assert_int_equal(reel_store_camera_add(f->s, &c, NULL, &err), 0);
+    int64_t side = c.id;
+    struct reel_camera row = { .parent_id = side, .kind = REEL_STREAM_SUB };
+    snprintf(row.url, sizeof(row.url), "rtsp://cam/y");
+    snprintf(row.name, sizeof(row.name), "front~sub"); /* side's sub named after another camera */
+    assert_int_equal(reel_store_camera_add(f->s, &row, NULL, &err), -EINVAL);
+    snprintf(row.name, sizeof(row.name), "sid~sub");
+    assert_int_equal(reel_store_camera_add(f->s, &row, NULL, &err), -EINVAL);
+    snprintf(row.name, sizeof(row.name), "side~audio"); /* the kind's name */
+    assert_int_equal(reel_store_camera_add(f->s, &row, NULL, &err), -EINVAL);
+    row.parent_id = sub.id; /* a stream of a stream */
+    snprintf(row.name, sizeof(row.name), "front~sub~sub");
+    assert_int_equal(reel_store_camera_add(f->s, &row, NULL, &err), -EINVAL);
+    row.parent_id = side;
+    snprintf(row.name, sizeof(row.name), "side~sub");
+    assert_int_equal(reel_store_camera_add(f->s, &row, NULL, &err), 0);
+    /* one stream of a kind per camera */
+    row.id = 0;
+    assert_int_equal(reel_store_camera_add(f->s, &row, NULL, &err), -EEXIST);
+    struct reel_camera main_named = { 0 };
+    snprintf(main_named.url, sizeof(main_named.url), "rtsp://cam/z");
+    snprintf(main_named.name, sizeof(main_named.name), "front~sub"); /* a camera may not take the name */
+    assert_int_equal(reel_store_camera_add(f->s, &main_named, NULL, &err), -EINVAL);
+
+    /* list and get keep returning stream rows */
+    struct reel_camera *list;
+    size_t n;
+    assert_int_equal(reel_store_camera_list(f->s, &list, &n, &err), 0);
+    assert_int_equal(n, 4);
+    size_t streams = 0;
+    for (size_t i = 0; i < n; i++)
+        streams += list[i].parent_id != 0;
+    assert_int_equal(streams, 2);
+    free(list);
+
+    /* the sub records on its own; removal: the camera is refused while it has
+     * streams, the stream goes first (with its footage only when told) */
+    struct reel_run *run;
+    assert_int_equal(reel_run_open(f->s, sub.id, &run, &err), 0);
+    record(f, run, 0, 30, f->se2, REEL_NS_PER_SEC / 30);
+    reel_run_close(run);
+    assert_int_equal(reel_store_sync(f->s, &err), 0);
+    struct reel_recording *v;
+    get_recs(f->s, sub.id, &v, &n);
+    assert_true(n > 0);
+    reel_recordings_free(v, n);
+    get_recs(f->s, f->cam, &v, &n);
+    assert_int_equal(n, 0);
+    reel_recordings_free(v, n);
+    assert_int_equal(reel_store_camera_remove(f->s, "front", true, &err), -ENOTEMPTY);
+    assert_non_null(strstr(err.msg, "front~sub"));
+    assert_int_equal(reel_store_camera_get(f->s, "front", &again, &err), 0);
+    assert_int_equal(reel_store_camera_remove(f->s, "front~sub", false, &err), -EBUSY);
+    assert_int_equal(reel_store_camera_remove(f->s, "front~sub", true, &err), 0);
+    assert_int_equal(reel_store_camera_get(f->s, "front~sub", &again, &err), -ENOENT);
+    assert_int_equal(reel_store_camera_stream(f->s, f->cam, REEL_STREAM_SUB, false, &again, &err), -ENOENT);
+    assert_int_equal(reel_store_camera_remove(f->s, "front", false, &err), 0);
+    assert_int_equal(reel_store_camera_remove(f->s, "side", false, &err), -ENOTEMPTY);
+    assert_int_equal(reel_store_camera_remove(f->s, "side~sub", false, &err), 0);
+    assert_int_equal(reel_store_camera_remove(f->s, "side", false, &err), 0);
+}
+
 static void test_frame_validation(void **state)
 {
     struct fx *f = *state;
@@ -1247,6 +1362,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_init_and_cameras, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_camera_streams, setup, teardown),
         cmocka_unit_test_setup_teardown(test_frame_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rotation_and_readback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drift_fast, setup, teardown),
