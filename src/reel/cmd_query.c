@@ -25,11 +25,16 @@
 
 static int64_t wall90k_now(void) { return reel_ns_to_90k(reel_clock_wall(reel_clock_system())); }
 
-/* --camera NAME --from T --to T; from/to default to the whole history. */
+/* --camera NAME [--stream main|sub] --from T --to T; from/to default to the
+ * whole history. With --stream sub, *cam is the camera's sub-stream row. */
 static int range_args(struct reel_cli *cli, struct reel_store *s, bool need_range, struct reel_camera *cam,
                       int64_t *from, int64_t *to)
 {
     const char *name = reel_cli_opt(cli, "--camera", true);
+    const char *stream = reel_cli_opt(cli, "--stream", true);
+    int kind = stream ? reel_stream_kind_parse(stream) : REEL_STREAM_MAIN;
+    if (kind != REEL_STREAM_MAIN && kind != REEL_STREAM_SUB)
+        return reel_cli_usage("--stream: main or sub, not '%s'", stream);
     const char *f = reel_cli_opt(cli, "--from", true);
     const char *t = reel_cli_opt(cli, "--to", true);
     if (!name)
@@ -45,7 +50,18 @@ static int range_args(struct reel_cli *cli, struct reel_store *s, bool need_rang
         return reel_cli_usage("--to: cannot parse time '%s'", t);
     if (*to <= *from)
         return reel_cli_usage("--to must be after --from");
-    return reel_cli_camera(s, name, cam);
+    int rc = reel_cli_camera(s, name, cam);
+    if (rc || kind == REEL_STREAM_MAIN)
+        return rc;
+    if (cam->parent_id)
+        return reel_cli_usage("--stream: %s is a stream already; give its camera", name);
+    struct reel_err err = { "" };
+    int r = reel_store_camera_stream(s, cam->id, REEL_STREAM_SUB, false, cam, &err);
+    if (r == -ENOENT)
+        return reel_cli_fail("camera %s has no sub-stream", name);
+    if (r < 0)
+        return reel_cli_fail("camera %s: %s", name, err.msg);
+    return 0;
 }
 
 /* Opens the store read-only and parses --camera/--from/--to with nothing
@@ -136,7 +152,24 @@ int reel_cmd_status(struct reel_cli *cli)
     }
     printf("%-16s %-12s %6s %10s %12s %10s  %s\n", "CAMERA", "STATE", "FPS", "KBIT/S", "KEPT", "HOURS",
            "LAST ERROR");
+    /* each camera, then its streams under it (indented) */
+    size_t *order = calloc(n ? n : 1, sizeof(*order)), no = 0;
+    if (!order) {
+        free(cams);
+        free(lv.v);
+        reel_store_close(s);
+        return reel_cli_fail("out of memory");
+    }
     for (size_t i = 0; i < n; i++) {
+        if (cams[i].parent_id)
+            continue;
+        order[no++] = i;
+        for (size_t k = 0; k < n; k++)
+            if (cams[k].parent_id == cams[i].id)
+                order[no++] = k;
+    }
+    for (size_t j = 0; j < no; j++) {
+        size_t i = order[j];
         const struct live_cam *lc = NULL;
         for (size_t k = 0; k < lv.n && !lc; k++)
             if (lv.v[k].id == cams[i].id)
@@ -145,16 +178,20 @@ int reel_cmd_status(struct reel_cli *cli)
         int r = reel_store_camera_usage(s, cams[i].id, &bytes, &dur, &oldest, &err);
         if (r < 0) {
             int rc = reel_cli_fail("status of camera %s: %s", cams[i].name, err.msg);
+            free(order);
             free(cams);
             free(lv.v);
             reel_store_close(s);
             return rc;
         }
         const char *state = lc ? lc->state : cams[i].disabled ? "disabled" : running ? "not running" : "-";
-        printf("%-16s %-12s %6.1f %10.0f %12lld %10.2f  %s\n", cams[i].name, state, lc ? lc->fps : 0.0,
+        char label[REEL_NAME_MAX + 2];
+        snprintf(label, sizeof(label), "%s%s", cams[i].parent_id ? "  " : "", cams[i].name);
+        printf("%-16s %-12s %6.1f %10.0f %12lld %10.2f  %s\n", label, state, lc ? lc->fps : 0.0,
                lc ? lc->bitrate_bps / 1000 : 0.0, (long long)bytes, (double)dur / REEL_90K / 3600,
                lc && lc->last_error[0] ? lc->last_error : "-");
     }
+    free(order);
     free(cams);
     free(lv.v);
     reel_store_close(s);
