@@ -58,5 +58,11 @@ bool reel_api_parse_range(struct reel_http_req *r, bool required, int64_t *from,
  * success *ret_s is the caller's: reel_http_store_put(). */
 bool reel_api_camera_for(struct reel_http_req *r, struct reel_store **ret_s, struct reel_camera *cam,
                          enum MHD_Result *ret_result);
+/* The ?stream=main|sub query parameter (default main): with sub, *cam (the
+ * camera from reel_api_camera_for) becomes its sub-stream row. On failure
+ * (400 for a bad value, 404 when the camera has no sub-stream) s was put
+ * back, a response queued into *ret_result and false returned. */
+bool reel_api_stream_for(struct reel_http_req *r, struct reel_store *s, struct reel_camera *cam,
+                         enum MHD_Result *ret_result);
 
 #endif

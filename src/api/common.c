@@ -74,3 +74,30 @@ bool reel_api_camera_for(struct reel_http_req *r, struct reel_store **ret_s, str
     }
     return true;
 }
+
+bool reel_api_stream_for(struct reel_http_req *r, struct reel_store *s, struct reel_camera *cam,
+                         enum MHD_Result *ret_result)
+{
+    char v[16] = "";
+    int q = reel_http_query_get(r->query, "stream", v, sizeof(v));
+    int kind = q == 1 ? reel_stream_kind_parse(v) : REEL_STREAM_MAIN;
+    if (q < 0 || (kind != REEL_STREAM_MAIN && kind != REEL_STREAM_SUB)) {
+        reel_http_store_put(r, s);
+        *ret_result = reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "stream: expected main or sub");
+        return false;
+    }
+    if (kind == REEL_STREAM_MAIN)
+        return true;
+    struct reel_err err = { "" };
+    int rc = reel_store_camera_stream(s, cam->id, REEL_STREAM_SUB, false, cam, &err);
+    if (rc < 0) {
+        reel_http_store_put(r, s);
+        if (rc == -ENOENT || rc == -EINVAL)
+            *ret_result = reel_http_send_error(r, MHD_HTTP_NOT_FOUND, "camera '%s' has no sub-stream", r->name);
+        else
+            *ret_result = reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "camera '%s': %s", r->name,
+                                               err.msg);
+        return false;
+    }
+    return true;
+}

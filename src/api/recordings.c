@@ -18,7 +18,7 @@ enum MHD_Result reel_api_spans(struct reel_http_req *r)
         return res;
     struct reel_store *s;
     struct reel_camera cam;
-    if (!reel_api_camera_for(r, &s, &cam, &res))
+    if (!reel_api_camera_for(r, &s, &cam, &res) || !reel_api_stream_for(r, s, &cam, &res))
         return res;
     struct reel_recording *recs = NULL;
     struct reel_gap *gaps = NULL;
@@ -46,7 +46,8 @@ enum MHD_Result reel_api_spans(struct reel_http_req *r)
                                             tl.gaps[i].reason));
     reel_timeline_free(&tl);
     free(gaps);
-    json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:o}", "camera", cam.name, "start", reel_http_json_time(from), "end",
+    json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "camera", r->name, "stream",
+                          reel_stream_kind_name(cam.kind), "start", reel_http_json_time(from), "end",
                           reel_http_json_time(to), "spans", spans, "gaps", jg);
     return reel_http_send_json(r, MHD_HTTP_OK, o, NULL);
 }

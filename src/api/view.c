@@ -77,7 +77,7 @@ enum MHD_Result reel_api_view(struct reel_http_req *r)
         return res;
     struct reel_store *s;
     struct reel_camera cam;
-    if (!reel_api_camera_for(r, &s, &cam, &res))
+    if (!reel_api_camera_for(r, &s, &cam, &res) || !reel_api_stream_for(r, s, &cam, &res))
         return res;
     struct reel_err err = { "" };
     char etag[REEL_HTTP_ETAG_MAX], etag2[REEL_HTTP_ETAG_MAX];
