@@ -140,8 +140,9 @@ enum MHD_Result reel_api_cameras_list(struct reel_http_req *r)
         if (cams[i].parent_id)
             continue;
         json_t *main_ = stream_entry(r, s, &cams[i], now);
-        json_t *o = json_copy(main_);
+        json_t *o = json_object();
         json_object_set_new(o, "name", json_string(cams[i].name));
+        json_object_update(o, main_);
         json_t *streams = json_object();
         json_object_set_new(streams, "main", main_);
         for (size_t k = 0; k < n; k++)

@@ -10,6 +10,7 @@ import http.client
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import time
 
@@ -49,9 +50,11 @@ class SubStreamTest(ReelTestCase):
         s = json.loads(r.stdout)["streams"][0]
         return s["width"], s["height"]
 
-    def api(self, path, cookie=None, method="GET", body=None):
+    def api(self, path, cookie=None, method="GET", body=None, csrf=None):
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         h = {"Cookie": f"reel_session={cookie}"} if cookie else {}
+        if csrf:
+            h["X-CSRF-Token"] = csrf
         if body is not None:
             h["Content-Type"] = "application/json"
             body = json.dumps(body)
@@ -111,6 +114,7 @@ class SubStreamTest(ReelTestCase):
         r = self.api("/api/login", method="POST", body={"username": USER, "password": PASSWORD})
         self.assertEqual(r[0], 200, r[2])
         sid = re.match(r"reel_session=([0-9a-f]{64});", dict(r[1])["Set-Cookie"]).group(1)
+        csrf = json.loads(r[2])["csrf_token"]
         status, _, body = self.api("/api/cameras", sid)
         self.assertEqual(status, 200, body)
         cams = json.loads(body)["cameras"]
@@ -136,6 +140,49 @@ class SubStreamTest(ReelTestCase):
         # the sub's retention shows in its own spans, the main's go back to the start
         self.assertGreater(spans["sub"]["spans"][0]["start"], spans["main"]["spans"][0]["start"])
         self.assertEqual(self.api("/api/cameras/cam/spans?start=-1m&end=now&stream=audio", sid)[0], 400)
+
+        # the configuration API: the sub-stream in the camera's config; a
+        # change of its retention only; removal refused while it has footage
+        status, _, body = self.api("/api/cameras/cam/config", sid)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body)["sub"], {"url": sub_url, "retain_bytes": SUB_RETAIN, "retain_seconds": 0,
+                                                   "storage": 1, "enabled": True})
+        status, _, body = self.api("/api/cameras/cam", sid, "PATCH", {"sub_retain_seconds": 7200}, csrf)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body)["sub"]["retain_seconds"], 7200)
+        status, _, body = self.api("/api/cameras/cam", sid, "PATCH", {"sub_url": None}, csrf)
+        self.assertEqual(status, 409, body)
+        self.assertIn("delete_footage=1&confirm=cam", json.loads(body)["error"])
+        status, _, body = self.api("/api/cameras/cam", sid, "PATCH", {"sub_url": None, "sub_retain_bytes": 1}, csrf)
+        self.assertEqual(status, 400, body)
+        # a second camera through the API (disabled: not recorded): its sub
+        # follows its credentials and enabled state; DELETE takes both rows
+        status, _, body = self.api("/api/cameras", sid, "POST",
+                                   {"name": "cam2", "url": main_url, "sub_url": sub_url, "user": "u1",
+                                    "password": "pw-1", "enabled": False, "sub_retain_bytes": 1000}, csrf)
+        self.assertEqual(status, 201, body)
+        self.assertEqual(json.loads(body)["sub"]["retain_bytes"], 1000)
+        self.assertEqual(self.api("/api/cameras/cam2", sid, "PATCH", {"user": "u2", "password": "pw-2"}, csrf)[0],
+                         200)
+        self.assertEqual(self.api("/api/cameras/cam", sid, "PATCH", {"sub_retain_bytes": 5}, csrf)[0], 200)
+        self.assertEqual(self.api("/api/cameras/cam", sid, "PATCH", {"sub_retain_bytes": SUB_RETAIN}, csrf)[0], 200)
+        status, _, body = self.api("/api/cameras/cam2", sid, "PATCH", {"sub_retain_bytes": 5, "sub_url": None},
+                                   csrf)
+        self.assertEqual(status, 400, body)
+        db = sqlite3.connect(os.path.join(self.data, "reel.db"))
+        rows = {n: (u, p, e) for n, u, p, e in db.execute(
+            "SELECT name, user, password, enabled FROM camera WHERE name LIKE 'cam2%'")}
+        self.assertEqual(rows, {"cam2": ("u2", "pw-2", 0), "cam2~sub": ("u2", "pw-2", 0)})
+        self.assertEqual(self.api("/api/cameras/cam2/enable", sid, "POST", None, csrf)[0], 200)
+        self.assertEqual(self.api("/api/cameras/cam2/disable", sid, "POST", None, csrf)[0], 200)
+        self.assertEqual(self.api("/api/cameras/cam2", sid, "PATCH", {"sub_url": None}, csrf)[0], 200)
+        self.assertEqual(db.execute("SELECT count(*) FROM camera WHERE name LIKE 'cam2%'").fetchone()[0], 1)
+        self.assertEqual(self.api("/api/cameras/cam2", sid, "PATCH", {"sub_url": sub_url}, csrf)[0], 200)
+        self.assertEqual(db.execute("SELECT enabled FROM camera WHERE name = 'cam2~sub'").fetchone()[0], 0)
+        status, _, body = self.api("/api/cameras/cam2", sid, "DELETE", None, csrf)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(db.execute("SELECT count(*) FROM camera WHERE name LIKE 'cam2%'").fetchone()[0], 0)
+        db.close()
 
         # --no-sub while recording: the sub stops within the bound, the main keeps going
         t0 = time.time()

@@ -771,6 +771,49 @@ static void test_camera_body(void **state)
     assert_int_equal(reel_api_camera_parse(huge, sizeof(huge), &in, why, sizeof(why)), -E2BIG);
 }
 
+/* The sub-stream fields of the camera body: sub_url (a URL, or null to
+ * remove the sub-stream: the one null accepted) and its retention. */
+static void test_camera_body_sub(void **state)
+{
+    (void)state;
+    struct reel_api_camera_in in;
+    char why[256];
+    assert_int_equal(cam_parse("{\"sub_url\":\"rtsp://10.0.0.2/s2\",\"sub_retain_bytes\":5000,"
+                               "\"sub_retain_seconds\":3600}", &in, why), 0);
+    assert_int_equal(in.has, REEL_API_CAM_SUB_URL | REEL_API_CAM_SUB_RETAIN_BYTES | REEL_API_CAM_SUB_RETAIN_SECONDS);
+    assert_string_equal(in.sub_url, "rtsp://10.0.0.2/s2");
+    assert_string_equal(in.url, "");
+    assert_false(in.sub_none);
+    assert_int_equal(in.sub_retain_bytes, 5000);
+    assert_int_equal(in.sub_retain_seconds, 3600);
+    assert_int_equal(cam_parse("{\"sub_url\":null}", &in, why), 0);
+    assert_int_equal(in.has, REEL_API_CAM_SUB_URL);
+    assert_true(in.sub_none);
+    assert_string_equal(in.sub_url, "");
+    struct {
+        const char *json, *word;
+    } bad[] = {
+        { "{\"sub_url\":\"rtsp://admin:secretpw@10.0.0.2/s\"}", "credentials" },
+        { "{\"sub_url\":\"http://10.0.0.2/s\"}", "sub_url: must start" },
+        { "{\"sub_url\":\"rtsp://\"}", "sub_url: no host" },
+        { "{\"sub_url\":7}", "sub_url: expected a string" },
+        { "{\"sub_url\":\"rtsp://a/\",\"sub_url\":null}", "JSON" },
+        { "{\"sub_retain_bytes\":-1}", "sub_retain_bytes" },
+        { "{\"sub_retain_seconds\":null}", "sub_retain_seconds" },
+        { "{\"sub_retain_seconds\":\"1h\"}", "sub_retain_seconds" },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(cam_parse(bad[i].json, &in, why), -EINVAL);
+        if (!strstr(why, bad[i].word))
+            fail_msg("%s: reason '%s' lacks '%s'", bad[i].json, why, bad[i].word);
+        assert_null(strstr(why, "secret"));
+    }
+    char big[2200];
+    snprintf(big, sizeof(big), "{\"sub_url\":\"rtsp://h/%01100d\"}", 0);
+    assert_int_equal(cam_parse(big, &in, why), -EINVAL);
+    assert_non_null(strstr(why, "sub_url"));
+}
+
 /* The watchdog reads the injected clock: on a fake clock that stands
  * still nothing is shut down however long it runs; once the clock passes
  * the deadline the next sweep (within about a second) shuts the
@@ -816,6 +859,7 @@ int main(void)
         cmocka_unit_test(test_deadline),   cmocka_unit_test(test_deadline_thread),
         cmocka_unit_test(test_deadline_fake_clock_thread), cmocka_unit_test(test_route_find),
         cmocka_unit_test(test_route_table), cmocka_unit_test(test_camera_body),
+        cmocka_unit_test(test_camera_body_sub),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
