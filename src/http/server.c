@@ -440,13 +440,10 @@ static const char *header(struct MHD_Connection *c, const char *name)
     return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
-/* The one place that decides who is an administrator. Until accounts have
- * roles (web_user.role, from the db branch) every signed-in user is one. */
-static bool require_admin(const struct reel_auth *a)
-{
-    (void)a;
-    return true;
-}
+/* The one place that decides who is an administrator: a session or token
+ * of a user whose role (web_user.role) is "admin". Operators, viewers and
+ * auditors may call the REEL_ACCESS_USER routes only. */
+static bool require_admin(const struct reel_auth *a) { return strcmp(a->role, "admin") == 0; }
 
 /* ---- static files and the dispatcher ---- */
 

@@ -290,9 +290,9 @@ static void test_ratelimit(void **state)
     reel_ratelimit_free(rl);
 }
 
-static struct reel_recording rec(int64_t id, int64_t run, int64_t start, int64_t dur)
+static struct reel_span rec(int64_t id, int64_t run, int64_t start, int64_t dur)
 {
-    struct reel_recording r;
+    struct reel_span r;
     memset(&r, 0, sizeof(r));
     r.id = id;
     r.run_id = run;
@@ -307,7 +307,7 @@ static void test_timeline(void **state)
     const int64_t S = REEL_90K;
     /* run 1: [10,20) [20,30); outage [30,40) "connection refused"; run 2:
      * [40,50) [50.2,60); nothing known after 60. */
-    struct reel_recording recs[4] = { rec(1, 1, 10 * S, 10 * S), rec(2, 1, 20 * S, 10 * S),
+    struct reel_span recs[4] = { rec(1, 1, 10 * S, 10 * S), rec(2, 1, 20 * S, 10 * S),
                                       rec(3, 2, 40 * S, 10 * S), rec(4, 2, 50 * S + S / 5, 10 * S - S / 5) };
     struct reel_gap gaps[2];
     memset(gaps, 0, sizeof(gaps));
