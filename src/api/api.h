@@ -52,9 +52,12 @@ struct reel_mp4;
  * the bytes, however the recorder writes meanwhile). The snapshot is ended
  * on every path, so s may go back to its pool. -ENOENT when the range holds
  * no footage; otherwise the store's and reel_mp4_for_range()'s errors. *ret
- * the caller's (reel_mp4_free()). */
+ * the caller's (reel_mp4_free()). between (NULL in the server) is called
+ * inside the snapshot after the tag is read and before the MP4 is built:
+ * the unit test commits there to prove that the two agree. */
 int reel_api_view_read(struct reel_store *s, int64_t cam_id, int64_t from90k, int64_t to90k,
-                       struct reel_view_tag *ret_tag, struct reel_mp4 **ret, struct reel_err *err);
+                       struct reel_view_tag *ret_tag, struct reel_mp4 **ret, void (*between)(void *),
+                       void *between_arg, struct reel_err *err);
 
 /* common.c */
 /* start/end query parameters into [*from, *to) (end defaults to now, start

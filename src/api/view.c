@@ -42,7 +42,8 @@ static void stream_free(void *cls)
 }
 
 int reel_api_view_read(struct reel_store *s, int64_t cam_id, int64_t from90k, int64_t to90k,
-                       struct reel_view_tag *ret_tag, struct reel_mp4 **ret, struct reel_err *err)
+                       struct reel_view_tag *ret_tag, struct reel_mp4 **ret, void (*between)(void *),
+                       void *between_arg, struct reel_err *err)
 {
     *ret = NULL;
     int rc = reel_store_read_begin(s, err);
@@ -51,6 +52,8 @@ int reel_api_view_read(struct reel_store *s, int64_t cam_id, int64_t from90k, in
     rc = reel_store_view_etag(s, cam_id, from90k, to90k, ret_tag, err);
     if (rc == 0 && ret_tag->recordings == 0)
         rc = reel_err_set(err, ENOENT, "no footage in the range");
+    if (rc == 0 && between)
+        between(between_arg);
     if (rc == 0)
         rc = reel_mp4_for_range(s, cam_id, from90k, to90k, ret, err);
     reel_store_read_end(s);
@@ -72,7 +75,7 @@ enum MHD_Result reel_api_view(struct reel_http_req *r)
     struct reel_mp4 *m = NULL;
     /* The tag must describe the bytes served: both are read in one snapshot,
      * which reel_api_view_read() has ended before the handle goes back. */
-    int rc = reel_api_view_read(s, cam.id, from, to, &tag, &m, &err);
+    int rc = reel_api_view_read(s, cam.id, from, to, &tag, &m, NULL, NULL, &err);
     reel_http_store_put(r, s);
     if (rc < 0) {
         if (rc == -ENOENT)
