@@ -519,7 +519,10 @@ static enum MHD_Result dispatch(struct req *rq, const char *method)
             goto out;
         }
         if (r < 0) {
-            res = send_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "accounts database: %s", err.msg);
+            char clean[sizeof(err.msg)];
+            reel_api_scrub_paths(err.msg, clean, sizeof(clean));
+            hlog(h, REEL_LOG_WARN, "accounts database: %s", err.msg);
+            res = send_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "accounts database: %s", clean);
             goto out;
         }
         if (kind == REEL_AUTH_NONE) {

@@ -29,6 +29,7 @@
 
 #include <cmocka.h>
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "api/api.h"
 #include "base/buf.h"
@@ -645,6 +646,43 @@ static void test_view_consistent_while_writing(void **state)
     writer_close(&w);
 }
 
+/* A database that fails under the readers: every reader answers 500 naming
+ * what failed, never 404 or a short list, and without the server's paths. */
+static void test_read_errors_are_500(void **state)
+{
+    struct fixture *f = *state;
+    char body[8192];
+    assert_int_equal(request(f, "POST", "/api/cameras", "{\"name\":\"c7\",\"url\":\"rtsp://127.0.0.1:1/x\"}", body,
+                             sizeof(body)),
+                     201);
+    assert_int_equal(request(f, "GET", "/api/cameras", NULL, body, sizeof(body)), 200);
+    /* the recordings table goes away under the server (its pooled handles
+     * stay open) */
+    char path[160];
+    snprintf(path, sizeof(path), "%s/reel.db", f->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char *msg = NULL;
+    if (sqlite3_exec(db, "DROP TABLE recording", NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("drop: %s", msg);
+    sqlite3_close(db);
+    char q[256], tf[40], tt[40];
+    reel_time_format(reel_ns_to_90k(WALL0) - 3600 * REEL_90K, tf, sizeof(tf));
+    reel_time_format(reel_ns_to_90k(WALL0), tt, sizeof(tt));
+    const char *paths[] = { "/api/cameras", "/api/cameras/c7/spans", q };
+    snprintf(q, sizeof(q), "/api/cameras/c7/view.mp4?start=%s&end=%s", tf, tt);
+    const char *what[] = { "listing cameras: camera 'c7'", "timeline of 'c7'", "building the MP4 of 'c7'" };
+    for (size_t i = 0; i < 3; i++) {
+        int st = request(f, "GET", paths[i], NULL, body, sizeof(body));
+        if (st != 500)
+            fail_msg("%s: %d %s", paths[i], st, body);
+        assert_non_null(strstr(body, what[i]));
+        assert_non_null(strstr(body, "reel.db"));
+        assert_null(strstr(body, f->tmp));
+    }
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -657,6 +695,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_roles_admin_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_view_snapshot_between_reads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_view_consistent_while_writing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_errors_are_500, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
