@@ -188,6 +188,10 @@ static int store_get(struct reel_http *h, struct reel_store **ret, struct reel_e
 
 static void store_put(struct reel_http *h, struct reel_store *s)
 {
+    /* Handlers end their snapshots; should one not, the pool must still not
+     * keep a read transaction open (it would pin the WAL: the recorder's
+     * checkpoints could not reset it). A no-op without one. */
+    reel_store_read_end(s);
     if (s && !pool_put(&h->stores, s))
         reel_store_close(s);
 }
