@@ -12,7 +12,8 @@
  *   cameras.c     the camera list and the camera configuration (admin)
  *   recordings.c  a camera's timeline (spans and gaps)
  *   view.c        a time range as an MP4 (view.mp4)
- *   common.c      helpers shared by recordings.c and view.c
+ *   common.c      helpers shared by the handlers: time ranges, the camera in
+ *                 the path, answers to failed reads (paths cut)
  */
 #ifndef REEL_API_API_H
 #define REEL_API_API_H
