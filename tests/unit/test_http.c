@@ -835,7 +835,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_path_split), cmocka_unit_test(test_query),     cmocka_unit_test(test_cookie),
         cmocka_unit_test(test_range),      cmocka_unit_test(test_etag),      cmocka_unit_test(test_csrf),
-        cmocka_unit_test(test_names_times), cmocka_unit_test(test_ratelimit), cmocka_unit_test(test_timeline), cmocka_unit_test(test_scrub_paths),
+        cmocka_unit_test(test_names_times), cmocka_unit_test(test_ratelimit), cmocka_unit_test(test_timeline),
+        cmocka_unit_test(test_scrub_paths),
         cmocka_unit_test(test_login_body), cmocka_unit_test(test_token_body),
         cmocka_unit_test(test_deadline),   cmocka_unit_test(test_deadline_thread),
         cmocka_unit_test(test_deadline_fake_clock_thread), cmocka_unit_test(test_route_find),
