@@ -27,7 +27,6 @@
 #include "api/camera_body.h"
 #include "http/body.h"
 
-#define STALE_90K (30 * REEL_90K)
 #define NO_RECORDER_NOTE "no recorder is attached to this server: the change is saved and takes effect when " \
                          "`reel run` next starts"
 
@@ -86,23 +85,6 @@ static int camera_codec(struct reel_store *s, int64_t cam_id, int64_t now90k, in
     return 0;
 }
 
-/* The live state of an enabled camera without a recorder: the status row
- * the recorder wrote (until the hub holds status in memory). *ret_have
- * false when there is no row; a failed read is returned. */
-static int stored_status(struct reel_store *s, int64_t now90k, int64_t cam_id, struct reel_camera_status *st,
-                         const char **ret_state, bool *ret_have, struct reel_err *err)
-{
-    int rc = reel_store_status_get(s, cam_id, st, err);
-    if (rc < 0 && rc != -ENOENT)
-        return rc;
-    bool have = rc == 0;
-    *ret_have = have;
-    *ret_state = have && st->state[0] ? st->state : "unknown";
-    if (have && now90k - st->updated90k > STALE_90K && strcmp(st->state, "stopped") != 0)
-        *ret_state = "stale";
-    return 0;
-}
-
 /* One camera of the list into a new object in *ret; a failed read is
  * returned (and *ret NULL). */
 static int camera_entry(struct reel_http_req *r, struct reel_store *s, const struct reel_camera *cam, int64_t now,
@@ -123,8 +105,8 @@ static int camera_entry(struct reel_http_req *r, struct reel_store *s, const str
         rc = rec->camera_status(rec->opaque, cam->id, &st);
         have = rc == 0;
         state = have && st.state[0] ? st.state : rc == -ENOENT ? "not running" : "unknown";
-    } else if ((rc = stored_status(s, now, cam->id, &st, &state, &have, err)) < 0) {
-        return rc;
+    } else {
+        state = "not running";   /* no recorder in this process: no live status */
     }
     int64_t bytes = 0, dur = 0, oldest = 0;
     rc = reel_store_camera_usage(s, cam->id, &bytes, &dur, &oldest, err);

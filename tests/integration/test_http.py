@@ -709,9 +709,6 @@ class HttpTest(ReelTestCase):
         self.assertIn(r.status, (200, 202), r.body)  # 202 while `reel run` attaches no recorder to the server
         self.assertEqual(self.db_camera("cam0")["retain_seconds"], 3600)
 
-    @unittest.skipUnless(os.environ.get("REEL_LIVE_CAMERAS"),
-                         "needs the recorder to apply camera changes at run time (the hub branch); "
-                         "set REEL_LIVE_CAMERAS=1 once merged")
     def test_camera_api_applies_live(self):
         self.start_recording(rotate="2")
         sid, csrf = self.login()
