@@ -21,6 +21,7 @@
 #include "http/assets.h"
 #include "http/http.h"
 #include "reel/camera.h"
+#include "reel/bench_subs.h"
 #include "reel/cli.h"
 #include "reel/loop.h"
 #include "reel/recorder.h"
@@ -76,6 +77,12 @@ int reel_cmd_run(struct reel_cli *cli)
     bool secure_cookie = reel_cli_opt(cli, "--secure-cookie", false) != NULL;
     bool buffered_io = reel_cli_opt(cli, "--buffered-io", false) != NULL;
     bool no_io_uring = reel_cli_opt(cli, "--no-io-uring", false) != NULL;
+    long bench_subs = 0;        /* bench/ only: hub readers of every camera's AUs */
+    if ((v = reel_cli_opt(cli, "--bench-subscribers", true))) {
+        bench_subs = strtol(v, NULL, 10);
+        if (bench_subs < 1 || bench_subs > 64)
+            return reel_cli_usage("--bench-subscribers: expected 1..64");
+    }
     if (http_listen && no_http)
         return reel_cli_usage("--http and --no-http exclude each other");
     if (reel_cli_no_more_opts(cli))
@@ -145,7 +152,18 @@ int reel_cmd_run(struct reel_cli *cli)
         }
     }
 
+    struct reel_bench_subs *bsubs = NULL;
+    if (bench_subs > 0) {
+        r = reel_bench_subs_start(&bsubs, reel_recorder_hub(rec), (unsigned)bench_subs);
+        if (r < 0)
+            reel_log(&cli->log, REEL_LOG_ERROR, "bench subscribers: %s; recording without them", strerror(-r));
+        else
+            reel_log(&cli->log, REEL_LOG_INFO, "bench: %ld hub subscribers reading every camera's access units",
+                     bench_subs);
+    }
+
     r = reel_recorder_run(rec);
+    reel_bench_subs_stop(bsubs, &cli->log);
     /* The web server first: it calls into the recorder. */
     reel_http_free(http);
     reel_loop_io_del(loop, &sw.io);

@@ -35,7 +35,7 @@ static const char usage[] =
     "  recordings --camera NAME [--stream main|sub] [--from T --to T]\n"
     "  gaps --camera NAME [--stream main|sub] [--from T --to T]\n"
     "  frames --camera NAME [--stream main|sub] [--from T --to T]   one line per stored frame (tests)\n"
-    "  user add NAME [--password-file F] | user passwd NAME [--password-file F]\n"
+    "  user add NAME [--password-file F] [--role admin|operator|viewer|auditor] | user passwd NAME [--password-file F]\n"
     "  user remove NAME | user list            web accounts (random password printed if no file)\n"
     "  token add NAME --user U | token list | token remove NAME   API tokens (printed once)\n"
     "\n"

@@ -1537,52 +1537,6 @@ int reel_store_outage_end(struct reel_store *s, int64_t camera_id, int64_t end90
     return q != 0 ? (q < 0 ? q : 0) : outage_end_db(s->db, camera_id, end90k, err);
 }
 
-int reel_store_status_put(struct reel_store *s, const struct reel_camera_status *stt, struct reel_err *err)
-{
-    sqlite3_stmt *st;
-    int r = prep(s->db, "INSERT OR REPLACE INTO camera_status (camera_id, connected, state, last_error, fps, "
-                        "bitrate_bps, updated90k) VALUES (?, ?, ?, ?, ?, ?, ?)", &st, err);
-    if (r < 0)
-        return r;
-    sqlite3_bind_int64(st, 1, stt->camera_id);
-    sqlite3_bind_int(st, 2, stt->connected);
-    sqlite3_bind_text(st, 3, stt->state, (int)strnlen(stt->state, sizeof(stt->state)), SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, stt->last_error, (int)strnlen(stt->last_error, sizeof(stt->last_error)), SQLITE_STATIC);
-    sqlite3_bind_double(st, 5, stt->fps);
-    sqlite3_bind_double(st, 6, stt->bitrate_bps);
-    sqlite3_bind_int64(st, 7, stt->updated90k);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : reel__db_err(s->db, rc, err, "writing camera status");
-}
-
-int reel_store_status_get(struct reel_store *s, int64_t camera_id, struct reel_camera_status *ret,
-                          struct reel_err *err)
-{
-    sqlite3_stmt *st;
-    int r = prep(s->db, "SELECT connected, state, last_error, fps, bitrate_bps, updated90k FROM camera_status "
-                        "WHERE camera_id = ?", &st, err);
-    if (r < 0)
-        return r;
-    sqlite3_bind_int64(st, 1, camera_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        memset(ret, 0, sizeof(*ret));
-        ret->camera_id = camera_id;
-        ret->connected = sqlite3_column_int(st, 0);
-        reel__fmt(ret->state, sizeof(ret->state), "%s", (const char *)sqlite3_column_text(st, 1));
-        reel__fmt(ret->last_error, sizeof(ret->last_error), "%s", (const char *)sqlite3_column_text(st, 2));
-        ret->fps = sqlite3_column_double(st, 3);
-        ret->bitrate_bps = sqlite3_column_double(st, 4);
-        ret->updated90k = sqlite3_column_int64(st, 5);
-    }
-    sqlite3_finalize(st);
-    if (rc == SQLITE_ROW)
-        return 0;
-    return rc == SQLITE_DONE ? reel_err_set(err, ENOENT, "no status for camera %" PRId64, camera_id)
-                             : reel__db_err(s->db, rc, err, "reading camera status");
-}
-
 /* ---- reading recordings ---- */
 
 void reel_recordings_free(struct reel_recording *r, size_t n)

@@ -254,7 +254,8 @@ int reel_store_outage_begin(struct reel_store *s, int64_t camera_id, int64_t sta
 int reel_store_outage_end(struct reel_store *s, int64_t camera_id, int64_t end90k,
                           struct reel_err *err);
 
-/* ---- live status, written by the recorder, read by `reel status` ---- */
+/* ---- live status: held in memory by the recorder (src/hub), read by `reel status`
+ * over the control socket and by the web API; never stored ---- */
 struct reel_camera_status {
     int64_t camera_id;
     bool connected;
@@ -264,9 +265,6 @@ struct reel_camera_status {
     double bitrate_bps;
     int64_t updated90k;
 };
-int reel_store_status_put(struct reel_store *s, const struct reel_camera_status *st, struct reel_err *err);
-int reel_store_status_get(struct reel_store *s, int64_t camera_id, struct reel_camera_status *ret,
-                          struct reel_err *err);
 
 /* ---- reading recordings ---- */
 struct reel_recording {
