@@ -409,8 +409,8 @@ static int camera_add_or_set(struct reel_cli *cli, bool add)
         reel_cli_fail("camera %s %s: %s", add ? "add" : "set", name, err.msg[0] ? err.msg : strerror(-r));
         goto out;
     }
-    if (add || has_pass || memcmp(&old, &cam, sizeof(cam)) != 0)
-        snprintf(touched[ntouched++], REEL_NAME_MAX, "%s", cam.name);
+    /* the camera is always told (an unchanged row is a no-op for the recorder) */
+    snprintf(touched[ntouched++], REEL_NAME_MAX, "%s", cam.name);
     printf("camera %s %s: %s%s%s\n", name, add ? "added" : "updated", cam.url, cam.udp ? " (udp)" : "",
            cam.disabled ? " (disabled)" : "");
     if (so.url[0] && !has_sub) {
