@@ -463,11 +463,18 @@ static int camera_add_or_set(struct reel_cli *cli, bool add)
     }
     return rc;
 undo:
-    /* a camera added here goes again rather than stay half made */
+    /* a camera added here goes again rather than stay half made; a changed
+     * camera keeps its change, which the recorder is told */
     if (sub_created)
         reel_store_camera_remove(s, sub.name, false, &err);
     if (add && reel_store_camera_remove(s, name, false, &err) == 0)
         printf("camera %s not added\n", name);
+    if (!add) {
+        explicit_bzero(pass, sizeof(pass));
+        reel_store_close(s);
+        notify_recorder(cli, name, false);
+        return 1;
+    }
 out:
     explicit_bzero(pass, sizeof(pass));
     reel_store_close(s);
