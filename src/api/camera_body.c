@@ -35,6 +35,9 @@ static const struct field fields[] = {
     { "retain_seconds", REEL_API_CAM_RETAIN_SECONDS, K_COUNT },
     { "storage", REEL_API_CAM_STORAGE, K_COUNT },
     { "enabled", REEL_API_CAM_ENABLED, K_BOOL },
+    { "sub_url", REEL_API_CAM_SUB_URL, K_STRING },
+    { "sub_retain_bytes", REEL_API_CAM_SUB_RETAIN_BYTES, K_COUNT },
+    { "sub_retain_seconds", REEL_API_CAM_SUB_RETAIN_SECONDS, K_COUNT },
 };
 
 static int fail(char *why, size_t cap, const char *msg)
@@ -85,11 +88,19 @@ static int check_string(const struct field *f, const char *s, size_t n, struct r
         memcpy(ret->name, s, n + 1);
         return 0;
     case REEL_API_CAM_URL:
+    case REEL_API_CAM_SUB_URL:
         if (n >= sizeof(ret->url))
-            return fail(why, cap, "url: longer than 1023 bytes");
-        if (reel_api_camera_url_check(s, why, cap) < 0)
+            return fail(why, cap, f->bit == REEL_API_CAM_URL ? "url: longer than 1023 bytes"
+                                                             : "sub_url: longer than 1023 bytes");
+        if (reel_api_camera_url_check(s, why, cap) < 0) {
+            if (f->bit == REEL_API_CAM_SUB_URL) { /* "url: ..." -> "sub_url: ..." */
+                char m[256];
+                snprintf(m, sizeof(m), "sub_%s", why);
+                snprintf(why, cap, "%s", m);
+            }
             return -EINVAL;
-        memcpy(ret->url, s, n + 1);
+        }
+        memcpy(f->bit == REEL_API_CAM_URL ? ret->url : ret->sub_url, s, n + 1);
         return 0;
     case REEL_API_CAM_USER:
         if (n > REEL_API_CAM_USER_MAX)
@@ -142,7 +153,9 @@ int reel_api_camera_parse(const uint8_t *body, size_t len, struct reel_api_camer
             r = -EINVAL;
             break;
         }
-        if (f->kind == K_STRING) {
+        if (f->bit == REEL_API_CAM_SUB_URL && json_is_null(v)) {
+            ret->sub_none = true;
+        } else if (f->kind == K_STRING) {
             if (!json_is_string(v)) {
                 snprintf(why, why_cap, "%s: expected a string", f->key);
                 r = -EINVAL;
@@ -181,6 +194,10 @@ int reel_api_camera_parse(const uint8_t *body, size_t len, struct reel_api_camer
                 ret->retain_bytes = x;
             else if (f->bit == REEL_API_CAM_RETAIN_SECONDS)
                 ret->retain_seconds = x;
+            else if (f->bit == REEL_API_CAM_SUB_RETAIN_BYTES)
+                ret->sub_retain_bytes = x;
+            else if (f->bit == REEL_API_CAM_SUB_RETAIN_SECONDS)
+                ret->sub_retain_seconds = x;
             else
                 ret->storage = x;
         }

@@ -5,7 +5,8 @@
  * so that it can be unit tested and fuzzed. Every field is optional here
  * (the caller says which POST requires); a field present is checked for
  * type, length and form; a field we do not know, a duplicate key, a null
- * value or a body over REEL_HTTP_BODY_MAX is refused. Nothing is kept; the
+ * value (but "sub_url": null, which removes the sub-stream) or a body over
+ * REEL_HTTP_BODY_MAX is refused. Nothing is kept; the
  * caller owns *ret and must wipe it (it may hold the password).
  */
 #ifndef REEL_API_CAMERA_BODY_H
@@ -28,6 +29,10 @@ enum {
     REEL_API_CAM_RETAIN_SECONDS = 1u << 6,
     REEL_API_CAM_STORAGE = 1u << 7,
     REEL_API_CAM_ENABLED = 1u << 8,
+    /* the camera's sub-stream (its "<camera>~sub" row) */
+    REEL_API_CAM_SUB_URL = 1u << 9,             /* a URL, or null: remove the sub-stream */
+    REEL_API_CAM_SUB_RETAIN_BYTES = 1u << 10,
+    REEL_API_CAM_SUB_RETAIN_SECONDS = 1u << 11,
 };
 
 #define REEL_API_CAM_USER_MAX 127       /* bytes (struct reel_camera.user) */
@@ -42,6 +47,9 @@ struct reel_api_camera_in {
     bool udp, enabled;
     int64_t retain_bytes, retain_seconds;       /* >= 0; 0 = no limit */
     int64_t storage;                            /* storage dir id, >= 0; 0 = the first one */
+    char sub_url[REEL_URL_MAX];                 /* as url; "" with sub_none */
+    bool sub_none;                              /* "sub_url": null (the one null accepted) */
+    int64_t sub_retain_bytes, sub_retain_seconds;
 };
 
 /* 0 with *ret filled (zeroed first); -E2BIG for a body over

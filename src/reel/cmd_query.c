@@ -6,27 +6,35 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/strutil.h"
 #include "codec/annexb.h"
 #include "mp4/mp4.h"
 #include "mp4/range.h"
 #include "reel/cli.h"
+#include "reel/control.h"
 #include "reel/timefmt.h"
 #include "store/index.h"
 
 static int64_t wall90k_now(void) { return reel_ns_to_90k(reel_clock_wall(reel_clock_system())); }
 
-/* --camera NAME --from T --to T; from/to default to the whole history. */
+/* --camera NAME [--stream main|sub] --from T --to T; from/to default to the
+ * whole history. With --stream sub, *cam is the camera's sub-stream row. */
 static int range_args(struct reel_cli *cli, struct reel_store *s, bool need_range, struct reel_camera *cam,
                       int64_t *from, int64_t *to)
 {
     const char *name = reel_cli_opt(cli, "--camera", true);
+    const char *stream = reel_cli_opt(cli, "--stream", true);
+    int kind = stream ? reel_stream_kind_parse(stream) : REEL_STREAM_MAIN;
+    if (kind != REEL_STREAM_MAIN && kind != REEL_STREAM_SUB)
+        return reel_cli_usage("--stream: main or sub, not '%s'", stream);
     const char *f = reel_cli_opt(cli, "--from", true);
     const char *t = reel_cli_opt(cli, "--to", true);
     if (!name)
@@ -42,7 +50,18 @@ static int range_args(struct reel_cli *cli, struct reel_store *s, bool need_rang
         return reel_cli_usage("--to: cannot parse time '%s'", t);
     if (*to <= *from)
         return reel_cli_usage("--to must be after --from");
-    return reel_cli_camera(s, name, cam);
+    int rc = reel_cli_camera(s, name, cam);
+    if (rc || kind == REEL_STREAM_MAIN)
+        return rc;
+    if (cam->parent_id)
+        return reel_cli_usage("--stream: %s is a stream already; give its camera", name);
+    struct reel_err err = { "" };
+    int r = reel_store_camera_stream(s, cam->id, REEL_STREAM_SUB, false, cam, &err);
+    if (r == -ENOENT)
+        return reel_cli_fail("camera %s has no sub-stream", name);
+    if (r < 0)
+        return reel_cli_fail("camera %s: %s", name, err.msg);
+    return 0;
 }
 
 /* Opens the store read-only and parses --camera/--from/--to with nothing
@@ -70,49 +89,111 @@ static void fmt_duration(int64_t d90k, char *buf, size_t cap)
     snprintf(buf, cap, "%lldh%02lldm%02llds", (long long)(s / 3600), (long long)(s / 60 % 60), (long long)(s % 60));
 }
 
+/* The live status lines of the running recorder, by camera id. */
+struct live {
+    struct live_cam {
+        int64_t id;
+        char state[64];
+        char last_error[256];
+        double fps, bitrate_bps;
+    } *v;
+    size_t n, alloc;
+};
+
+static void live_line(void *opaque, const char *line)
+{
+    struct live *lv = opaque;
+    json_error_t je;
+    json_t *o = json_loads(line, 0, &je);
+    json_int_t id = 0;
+    const char *state = NULL, *err = "";
+    double fps = 0, br = 0;
+    if (o && json_unpack(o, "{s:I, s:s, s?s, s?F, s?F}", "id", &id, "state", &state, "last_error", &err, "fps",
+                         &fps, "bitrate_bps", &br) == 0 &&
+        reel_array_grow(&lv->v, &lv->alloc, lv->n, sizeof(*lv->v), 16) == 0) {
+        struct live_cam *c = &lv->v[lv->n++];
+        c->id = id;
+        snprintf(c->state, sizeof(c->state), "%s", state);
+        snprintf(c->last_error, sizeof(c->last_error), "%s", err);
+        c->fps = fps;
+        c->bitrate_bps = br;
+    }
+    json_decref(o);
+}
+
 int reel_cmd_status(struct reel_cli *cli)
 {
     if (reel_cli_no_more_opts(cli))
         return 2;
+    struct live lv = { .v = NULL };
+    char errbuf[512];
+    int lr = reel_control_request(cli->datadir, "status", 10 * REEL_NS_PER_SEC, live_line, &lv, errbuf,
+                                  sizeof(errbuf));
+    bool running = lr == 0;
+    if (lr == -ENOENT || lr == -ECONNREFUSED)
+        printf("recorder not running\n");
+    else if (lr == -EREMOTEIO)
+        fprintf(stderr, "reel: the running recorder refused the status request: %s\n", errbuf);
+    else if (lr < 0)
+        fprintf(stderr, "reel: cannot get live status from the recorder (%s/%s): %s\n", cli->datadir,
+                REEL_CONTROL_SOCKET, strerror(-lr));
     struct reel_store *s;
-    if (reel_cli_open(cli, REEL_STORE_READ, &s))
+    if (reel_cli_open(cli, REEL_STORE_READ, &s)) {
+        free(lv.v);
         return 1;
+    }
     struct reel_camera *cams = NULL;
     size_t n = 0;
     struct reel_err err = { "" };
     if (reel_store_camera_list(s, &cams, &n, &err) < 0) {
         reel_store_close(s);
+        free(lv.v);
         return reel_cli_fail("cannot list cameras: %s", err.msg);
     }
-    int64_t now = wall90k_now();
     printf("%-16s %-12s %6s %10s %12s %10s  %s\n", "CAMERA", "STATE", "FPS", "KBIT/S", "KEPT", "HOURS",
            "LAST ERROR");
+    /* each camera, then its streams under it (indented) */
+    size_t *order = calloc(n ? n : 1, sizeof(*order)), no = 0;
+    if (!order) {
+        free(cams);
+        free(lv.v);
+        reel_store_close(s);
+        return reel_cli_fail("out of memory");
+    }
     for (size_t i = 0; i < n; i++) {
-        struct reel_camera_status st;
-        memset(&st, 0, sizeof(st));
-        int r = reel_store_status_get(s, cams[i].id, &st, &err);
-        bool have = r == 0;
+        if (cams[i].parent_id)
+            continue;
+        order[no++] = i;
+        for (size_t k = 0; k < n; k++)
+            if (cams[k].parent_id == cams[i].id)
+                order[no++] = k;
+    }
+    for (size_t j = 0; j < no; j++) {
+        size_t i = order[j];
+        const struct live_cam *lc = NULL;
+        for (size_t k = 0; k < lv.n && !lc; k++)
+            if (lv.v[k].id == cams[i].id)
+                lc = &lv.v[k];
         int64_t bytes = 0, dur = 0, oldest = 0;
-        if (r == 0 || r == -ENOENT) /* no status row: never run; anything else is a database error */
-            r = reel_store_camera_usage(s, cams[i].id, &bytes, &dur, &oldest, &err);
+        int r = reel_store_camera_usage(s, cams[i].id, &bytes, &dur, &oldest, &err);
         if (r < 0) {
             int rc = reel_cli_fail("status of camera %s: %s", cams[i].name, err.msg);
+            free(order);
             free(cams);
+            free(lv.v);
             reel_store_close(s);
             return rc;
         }
-        const char *state = have ? st.state : "never run";
-        char statebuf[80];
-        /* A status row older than 30 s means the recorder is not running. */
-        if (have && now - st.updated90k > 30 * REEL_90K && strcmp(st.state, "stopped") != 0) {
-            snprintf(statebuf, sizeof(statebuf), "stale");
-            state = statebuf;
-        }
-        printf("%-16s %-12s %6.1f %10.0f %12lld %10.2f  %s\n", cams[i].name, state, have ? st.fps : 0.0,
-               have ? st.bitrate_bps / 1000 : 0.0, (long long)bytes, (double)dur / REEL_90K / 3600,
-               have && st.last_error[0] ? st.last_error : "-");
+        const char *state = lc ? lc->state : cams[i].disabled ? "disabled" : running ? "not running" : "-";
+        char label[REEL_NAME_MAX + 2];
+        snprintf(label, sizeof(label), "%s%s", cams[i].parent_id ? "  " : "", cams[i].name);
+        printf("%-16s %-12s %6.1f %10.0f %12lld %10.2f  %s\n", label, state, lc ? lc->fps : 0.0,
+               lc ? lc->bitrate_bps / 1000 : 0.0, (long long)bytes, (double)dur / REEL_90K / 3600,
+               lc && lc->last_error[0] ? lc->last_error : "-");
     }
+    free(order);
     free(cams);
+    free(lv.v);
     reel_store_close(s);
     return 0;
 }

@@ -7,6 +7,7 @@ recordings`, `reel frames`): frame counts, sizes and durations as the encoder
 sent them. With audio off (the default) no audio track is even set up."""
 import glob
 import os
+import sqlite3
 import subprocess
 import time
 import unittest
@@ -197,7 +198,11 @@ class AudioTest(ReelTestCase):
         port = self.start_gst_audio("pcmu")
         self.reel("camera", "add", "c0", f"rtsp://127.0.0.1:{port}/cam")
         self.reel("camera", "set", "c0", "--audio", "on")
-        self.reel("camera", "set", "c0~audio", "--storage", dir_id)
+        # no CLI option sets a stream row's storage yet: straight in the database
+        db = sqlite3.connect(os.path.join(self.data, "reel.db"))
+        with db:
+            db.execute("UPDATE camera SET dir_id = ? WHERE name = 'c0~audio'", (int(dir_id),))
+        db.close()
         os.rename(disk, disk + ".away")   # the disk "fails to mount"
         os.mkdir(disk)
         rec = self.start_reel("--checkpoint-ms", "500", "--rotate-s", "3", "--no-http")
@@ -209,6 +214,28 @@ class AudioTest(ReelTestCase):
         self.check_video()
         self.assertEqual(self.frames("c0~audio"), [])
         self.assertEqual(os.listdir(disk), [], "it recorded into the empty mount point")
+
+    def test_audio_turned_on_and_off_while_recording(self):
+        """`camera set --audio on|off` applies to the running recorder: the
+        camera reconnects with (then without) its audio."""
+        port = self.start_gst_audio("pcmu")
+        self.reel("camera", "add", "c0", f"rtsp://127.0.0.1:{port}/cam")
+        rec = self.start_reel("--checkpoint-ms", "500", "--no-http")
+        time.sleep(3)
+        self.assertEqual(len(self.setups()), 1)
+        self.reel("camera", "set", "c0", "--audio", "on")
+        time.sleep(4)
+        self.assertEqual(len(self.setups()), 3, "reconnected with the audio set up")
+        self.reel("camera", "set", "c0", "--audio", "off")
+        time.sleep(2)
+        n_audio = len(self.frames("c0~audio"))
+        time.sleep(2)
+        self.assertEqual(rec.stop(), 0, rec.output())
+        self.assertEqual(len(self.setups()), 4, "reconnected without the audio")
+        self.assertGreater(n_audio, 100, self.dump_logs())
+        self.assertLessEqual(len(self.frames("c0~audio")), n_audio + 5, "audio went on after --audio off")
+        self.assertGreaterEqual(len({r["run"] for r in self.recordings("c0")}), 3, "a video run per connection")
+        self.assertGreater(len(self.frames("c0")), 200)
 
     def test_audio_restarts_with_video(self):
         """The camera goes away and comes back: the audio run ends with the

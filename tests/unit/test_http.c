@@ -290,9 +290,9 @@ static void test_ratelimit(void **state)
     reel_ratelimit_free(rl);
 }
 
-static struct reel_recording rec(int64_t id, int64_t run, int64_t start, int64_t dur)
+static struct reel_span rec(int64_t id, int64_t run, int64_t start, int64_t dur)
 {
-    struct reel_recording r;
+    struct reel_span r;
     memset(&r, 0, sizeof(r));
     r.id = id;
     r.run_id = run;
@@ -307,7 +307,7 @@ static void test_timeline(void **state)
     const int64_t S = REEL_90K;
     /* run 1: [10,20) [20,30); outage [30,40) "connection refused"; run 2:
      * [40,50) [50.2,60); nothing known after 60. */
-    struct reel_recording recs[4] = { rec(1, 1, 10 * S, 10 * S), rec(2, 1, 20 * S, 10 * S),
+    struct reel_span recs[4] = { rec(1, 1, 10 * S, 10 * S), rec(2, 1, 20 * S, 10 * S),
                                       rec(3, 2, 40 * S, 10 * S), rec(4, 2, 50 * S + S / 5, 10 * S - S / 5) };
     struct reel_gap gaps[2];
     memset(gaps, 0, sizeof(gaps));
@@ -771,6 +771,49 @@ static void test_camera_body(void **state)
     assert_int_equal(reel_api_camera_parse(huge, sizeof(huge), &in, why, sizeof(why)), -E2BIG);
 }
 
+/* The sub-stream fields of the camera body: sub_url (a URL, or null to
+ * remove the sub-stream: the one null accepted) and its retention. */
+static void test_camera_body_sub(void **state)
+{
+    (void)state;
+    struct reel_api_camera_in in;
+    char why[256];
+    assert_int_equal(cam_parse("{\"sub_url\":\"rtsp://10.0.0.2/s2\",\"sub_retain_bytes\":5000,"
+                               "\"sub_retain_seconds\":3600}", &in, why), 0);
+    assert_int_equal(in.has, REEL_API_CAM_SUB_URL | REEL_API_CAM_SUB_RETAIN_BYTES | REEL_API_CAM_SUB_RETAIN_SECONDS);
+    assert_string_equal(in.sub_url, "rtsp://10.0.0.2/s2");
+    assert_string_equal(in.url, "");
+    assert_false(in.sub_none);
+    assert_int_equal(in.sub_retain_bytes, 5000);
+    assert_int_equal(in.sub_retain_seconds, 3600);
+    assert_int_equal(cam_parse("{\"sub_url\":null}", &in, why), 0);
+    assert_int_equal(in.has, REEL_API_CAM_SUB_URL);
+    assert_true(in.sub_none);
+    assert_string_equal(in.sub_url, "");
+    struct {
+        const char *json, *word;
+    } bad[] = {
+        { "{\"sub_url\":\"rtsp://admin:secretpw@10.0.0.2/s\"}", "credentials" },
+        { "{\"sub_url\":\"http://10.0.0.2/s\"}", "sub_url: must start" },
+        { "{\"sub_url\":\"rtsp://\"}", "sub_url: no host" },
+        { "{\"sub_url\":7}", "sub_url: expected a string" },
+        { "{\"sub_url\":\"rtsp://a/\",\"sub_url\":null}", "JSON" },
+        { "{\"sub_retain_bytes\":-1}", "sub_retain_bytes" },
+        { "{\"sub_retain_seconds\":null}", "sub_retain_seconds" },
+        { "{\"sub_retain_seconds\":\"1h\"}", "sub_retain_seconds" },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(cam_parse(bad[i].json, &in, why), -EINVAL);
+        if (!strstr(why, bad[i].word))
+            fail_msg("%s: reason '%s' lacks '%s'", bad[i].json, why, bad[i].word);
+        assert_null(strstr(why, "secret"));
+    }
+    char big[2200];
+    snprintf(big, sizeof(big), "{\"sub_url\":\"rtsp://h/%01100d\"}", 0);
+    assert_int_equal(cam_parse(big, &in, why), -EINVAL);
+    assert_non_null(strstr(why, "sub_url"));
+}
+
 /* The watchdog reads the injected clock: on a fake clock that stands
  * still nothing is shut down however long it runs; once the clock passes
  * the deadline the next sweep (within about a second) shuts the
@@ -804,6 +847,30 @@ static void test_deadline_fake_clock_thread(void **state)
     reel_http_deadline_free(d);
 }
 
+/* Error messages for a response lose their absolute paths (the database's
+ * place on the server), keeping the file name and everything else. */
+static void test_scrub_paths(void **state)
+{
+    (void)state;
+    char out[256];
+    reel_api_scrub_paths("database /srv/reel data/reel.db: disk I/O error", out, sizeof(out));
+    assert_string_equal(out, "database reel data/reel.db: disk I/O error"); /* a space ends a path */
+    reel_api_scrub_paths("database /tmp/x/data/reel.db: listing recordings: no such table: recording", out,
+                         sizeof(out));
+    assert_string_equal(out, "database reel.db: listing recordings: no such table: recording");
+    reel_api_scrub_paths("reading '/var/lib/reel/1/00000042' (/dev/sdb1), 3/4 done", out, sizeof(out));
+    assert_string_equal(out, "reading '00000042' (sdb1), 3/4 done");
+    reel_api_scrub_paths("/a/b", out, sizeof(out));
+    assert_string_equal(out, "b");
+    reel_api_scrub_paths("no path here: 1/2", out, sizeof(out));
+    assert_string_equal(out, "no path here: 1/2");
+    reel_api_scrub_paths("", out, sizeof(out));
+    assert_string_equal(out, "");
+    char small[8];
+    reel_api_scrub_paths("database /x/reel.db: busy", small, sizeof(small));
+    assert_string_equal(small, "databas");
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -812,10 +879,12 @@ int main(void)
         cmocka_unit_test(test_path_split), cmocka_unit_test(test_query),     cmocka_unit_test(test_cookie),
         cmocka_unit_test(test_range),      cmocka_unit_test(test_etag),      cmocka_unit_test(test_csrf),
         cmocka_unit_test(test_names_times), cmocka_unit_test(test_ratelimit), cmocka_unit_test(test_timeline),
+        cmocka_unit_test(test_scrub_paths),
         cmocka_unit_test(test_login_body), cmocka_unit_test(test_token_body),
         cmocka_unit_test(test_deadline),   cmocka_unit_test(test_deadline_thread),
         cmocka_unit_test(test_deadline_fake_clock_thread), cmocka_unit_test(test_route_find),
         cmocka_unit_test(test_route_table), cmocka_unit_test(test_camera_body),
+        cmocka_unit_test(test_camera_body_sub),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
