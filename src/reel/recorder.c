@@ -460,9 +460,16 @@ static int control_status(void *opaque, struct reel_buf *out)
     for (size_t i = 0; i < n && e == 0; i++) {
         struct reel_hub_state hs;
         bool have = reel_hub_status_get(r->hub, cams[i].id, &hs) == 0;
+        const char *idle = cams[i].disabled ? "disabled" : "not running";
+        if (cams[i].kind == REEL_STREAM_AUDIO) {   /* recorded by its camera's streamer (docs/audio.md) */
+            idle = "audio off";
+            for (size_t k = 0; k < n; k++)
+                if (cams[k].id == cams[i].parent_id && cams[k].audio)
+                    idle = "with camera";
+        }
         json_t *o = json_pack("{s:I, s:s, s:b, s:s, s:b, s:s, s:f, s:f, s:I}", "id", (json_int_t)cams[i].id,
                               "name", cams[i].name, "enabled", !cams[i].disabled, "state",
-                              have ? hs.state : (cams[i].disabled ? "disabled" : "not running"),
+                              have ? hs.state : idle,
                               "connected", have && hs.connected, "last_error", have ? hs.last_error : "",
                               "fps", have ? hs.fps : 0.0, "bitrate_bps", have ? hs.bitrate_bps : 0.0,
                               "updated90k", (json_int_t)(have ? hs.updated90k : 0));

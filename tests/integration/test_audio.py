@@ -226,6 +226,7 @@ class AudioTest(ReelTestCase):
         self.reel("camera", "set", "c0", "--audio", "on")
         time.sleep(4)
         self.assertEqual(len(self.setups()), 3, "reconnected with the audio set up")
+        self.assertRegex(self.reel("status").stdout, r"c0~audio\s+with camera")
         self.reel("camera", "set", "c0", "--audio", "off")
         time.sleep(2)
         n_audio = len(self.frames("c0~audio"))
