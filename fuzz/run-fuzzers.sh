@@ -20,7 +20,7 @@ secs=${2:?usage: $0 BUILDDIR SECONDS [TARGET...]}
 shift 2
 targets=("$@")
 if (( ${#targets[@]} == 0 )); then
-  targets=(rtsp_msg rtsp_client rtsp_auth rtsp_transport rtsp_url sdp rtp depack_h264 depack_h265
+  targets=(rtsp_msg rtsp_client rtsp_auth rtsp_transport rtsp_url sdp rtp depack_h264 depack_h265 depack_audio
            codec index mp4 http_parse json camera_body recovery)
 fi
 work=${WORKDIR:-/tmp/reel-fuzz-work}
