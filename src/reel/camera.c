@@ -39,6 +39,7 @@
 #define MAX_AU_BYTES (4u << 20)       /* a larger access unit (frame) is dropped */
 #define OVERSIZED_LOG_NS (60 * REEL_NS_PER_SEC)   /* at most one such line a minute */
 #define REORDER_WINDOW 32             /* RTP over UDP: packets held to undo reordering */
+#define AUDIO_BACK_MAX_90K 90000      /* audio time going back further than 1 s starts a new audio run */
 
 struct reel_cam {
     struct reel_loop *loop;
@@ -360,8 +361,13 @@ static int on_audio_au(void *opaque, const struct reel_audio_au *au)
             audio_run_close(c);
         return 0;
     }
-    if (c->a_off || (c->a_has_last && au->ts90k <= c->a_last_ts90k))
-        return 0;                         /* off, or a timestamp going back: dropped */
+    if (c->a_off)
+        return 0;
+    if (c->a_has_last && au->ts90k <= c->a_last_ts90k) {
+        if (c->a_last_ts90k - au->ts90k <= AUDIO_BACK_MAX_90K)
+            return 0;                     /* a little back (a duplicate, reordering): dropped */
+        audio_run_close(c);               /* far back (the camera's clock was reset): a new run */
+    }
     struct reel_err err = { "" };
     int r;
     if (!c->arun && (r = reel_run_open(c->store, c->audio_id, &c->arun, &err)) < 0) {

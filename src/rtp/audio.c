@@ -20,6 +20,7 @@ struct reel_audio_depack {
     uint32_t last_ts;
     uint32_t ssrc;
     int64_t ext_ts;                 /* unwrapped RTP timestamp of the last packet */
+    int32_t last_step;              /* the last forward step between packets (ticks) */
     /* AAC fragment being reassembled (its AU-size known from the first part) */
     bool frag;
     uint32_t frag_ts;
@@ -222,11 +223,17 @@ int reel_audio_depack_push(struct reel_audio_depack *d, const uint8_t *pkt, size
         d->started = true;
         d->ext_ts = pk.ts;
         d->ssrc = pk.ssrc;
-    } else {
-        if (pk.ssrc != d->ssrc) {
-            d->ssrc = pk.ssrc;
+    } else if (pk.ssrc != d->ssrc) {
+        /* A new source (the camera's encoder restarted): its sequence
+         * numbers and timestamps start anywhere. Time goes on from the old
+         * source's by one packet's step, so it never goes back. */
+        d->ssrc = pk.ssrc;
+        if (d->frag) {
             d->frag = false;
+            d->st.dropped_aus++;
         }
+        d->ext_ts += d->last_step > 0 ? d->last_step : 1;
+    } else {
         uint16_t gap = (uint16_t)(pk.seq - d->last_seq);
         if (gap == 0 || gap > 0x8000)
             return 0;                       /* duplicate or late: dropped */
@@ -237,7 +244,10 @@ int reel_audio_depack_push(struct reel_audio_depack *d, const uint8_t *pkt, size
                 d->st.dropped_aus++;
             }
         }
-        d->ext_ts += (int32_t)(pk.ts - d->last_ts);
+        int32_t step = (int32_t)(pk.ts - d->last_ts);
+        d->ext_ts += step;
+        if (step > 0)
+            d->last_step = step;
     }
     d->last_seq = pk.seq;
     d->last_ts = pk.ts;

@@ -10,7 +10,8 @@
  * Timestamps: the 32-bit RTP timestamp is unwrapped into a 64-bit sample
  * count (signed steps between packets, so a wrap is seamless) and rescaled
  * to 90 kHz from that exact count, rounded to nearest, so no drift can
- * accumulate however long the run. AAC AUs after the first in a packet are
+ * accumulate however long the run. A new SSRC (an encoder restart) takes
+ * over at once; its time goes on from the old source's by one packet's step. AAC AUs after the first in a packet are
  * placed samples_per_au ticks (1024 or 960 samples) apart, shifted by their
  * AU-index-delta.
  *

@@ -367,6 +367,26 @@ static void test_g711_opus_timestamps(void **state)
     assert_int_equal(g.n, 5);
     reel_audio_depack_free(d);
 
+    /* a new SSRC with timestamps and sequence numbers anywhere: taken at
+     * once, time goes on by one packet's step */
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(reel_audio_depack_new(&d, &cfg), 0);
+    size_t l2 = rtp(pkt, 8, false, 500, 80000, pl, 160);
+    assert_int_equal(reel_audio_depack_push(d, pkt, l2, NULL), 0);
+    l2 = rtp(pkt, 8, false, 501, 80160, pl, 160);
+    assert_int_equal(reel_audio_depack_push(d, pkt, l2, NULL), 0);
+    l2 = rtp(pkt, 8, false, 7, 5, pl, 160);
+    pkt[8] = 0x22;                                    /* another SSRC */
+    assert_int_equal(reel_audio_depack_push(d, pkt, l2, NULL), 0);
+    l2 = rtp(pkt, 8, false, 8, 165, pl, 160);
+    pkt[8] = 0x22;
+    assert_int_equal(reel_audio_depack_push(d, pkt, l2, NULL), 0);
+    assert_int_equal(g.n, 4);
+    assert_int_equal(g.ts[1] - g.ts[0], 1800);
+    assert_int_equal(g.ts[2] - g.ts[1], 1800);
+    assert_int_equal(g.ts[3] - g.ts[2], 1800);
+    reel_audio_depack_free(d);
+
     /* Opus: one packet per AU at 48 kHz */
     memset(&g, 0, sizeof(g));
     cfg = (struct reel_audio_depack_cfg){
