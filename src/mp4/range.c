@@ -53,7 +53,34 @@ struct walk {
     size_t nents;
     int64_t trim_start, trim_end;
     int64_t first_wall;
+    int64_t last_end;                   /* wall time at the end of the last segment */
 };
+
+static int walk_alloc(struct walk *w, size_t nrecs)
+{
+    if (nrecs == 0)
+        return 0;
+    w->frames = calloc(nrecs, sizeof(*w->frames));
+    w->segs = calloc(nrecs, sizeof(*w->segs));
+    w->ents = calloc(nrecs, sizeof(*w->ents));
+    w->ent_ids = calloc(nrecs, sizeof(*w->ent_ids));
+    w->mp4ents = calloc(nrecs, sizeof(*w->mp4ents));
+    return w->frames && w->segs && w->ents && w->ent_ids && w->mp4ents ? 0 : -ENOMEM;
+}
+
+static void walk_free(struct walk *w, size_t nrecs)
+{
+    if (w->frames)
+        for (size_t i = 0; i < nrecs; i++)
+            free(w->frames[i]);
+    for (size_t i = 0; i < w->nents; i++)
+        free(w->ents[i].data);
+    free(w->frames);
+    free(w->segs);
+    free(w->ents);
+    free(w->ent_ids);
+    free(w->mp4ents);
+}
 
 /* Index of the sample entry id in w->ents, fetching it on first use. */
 static int entry_for(struct reel_store *s, struct walk *w, int64_t id, struct reel_err *err)
@@ -72,13 +99,11 @@ static int entry_for(struct reel_store *s, struct walk *w, int64_t id, struct re
     return (int)w->nents++;
 }
 
-/* Adds the part of recording rec that falls in [from, to), if any. */
-static int walk_recording(struct reel_store *s, struct walk *w, const struct reel_recording *rec,
-                          size_t ri, int64_t from, int64_t to, struct reel_err *err)
+/* Decodes a recording's index into w->frames[ri] with its media duration. */
+static int decode_rec(struct walk *w, const struct reel_recording *rec, size_t ri, int64_t *ret_media,
+                      struct reel_err *err)
 {
     uint32_t n = rec->frames;
-    if (n == 0)
-        return 0;
     if (n > REC_FRAMES_MAX || rec->wall_duration90k < 0)
         return reel_err_set(err, EBADMSG, "recording %lld: implausible %u frames / %lld wall duration",
                             (long long)rec->id, n, (long long)rec->wall_duration90k);
@@ -97,6 +122,22 @@ static int walk_recording(struct reel_store *s, struct walk *w, const struct ree
                                 (long long)rec->id, i);
         media += f[i].duration90k;
     }
+    *ret_media = media;
+    return 0;
+}
+
+/* Adds the part of recording rec that falls in [from, to), if any. */
+static int walk_recording(struct reel_store *s, struct walk *w, const struct reel_recording *rec,
+                          size_t ri, int64_t from, int64_t to, struct reel_err *err)
+{
+    uint32_t n = rec->frames;
+    if (n == 0)
+        return 0;
+    int64_t media;
+    int r = decode_rec(w, rec, ri, &media, err);
+    if (r < 0)
+        return r;
+    const struct reel_frame_info *f = w->frames[ri];
     if (!f[0].key)
         return reel_err_set(err, EBADMSG, "recording %lld does not start with a key frame",
                             (long long)rec->id);
@@ -141,11 +182,128 @@ static int walk_recording(struct reel_store *s, struct walk *w, const struct ree
         w->trim_start = from > w_k && wall > 0 ? scale(from - w_k, media, wall) : 0;
     }
     w->trim_end = to < w_end && wall > 0 ? scale(w_end - to, media, wall) : 0;
+    w->last_end = w_end;
+    return 0;
+}
+
+/* Adds the audio frames of recording rec that overlap [from, to) (wall
+ * time) as one segment. Every audio frame is a sync sample, so the segment
+ * starts with the frame playing at `from`; w->first_wall is the wall time
+ * of the first frame taken, w->trim_start the media time from there to
+ * `from` when it starts before. */
+static int walk_audio(struct reel_store *s, struct walk *w, const struct reel_recording *rec, size_t ri,
+                      int64_t from, int64_t to, struct reel_err *err)
+{
+    if (rec->frames == 0 || rec->start90k >= to || rec->start90k + rec->wall_duration90k <= from)
+        return 0;
+    int64_t media;
+    int r = decode_rec(w, rec, ri, &media, err);
+    if (r < 0)
+        return r;
+    const struct reel_frame_info *f = w->frames[ri];
+    int64_t wall = rec->wall_duration90k, start = rec->start90k, end = start + wall;
+    uint32_t n = rec->frames, k = n, j = 0;
+    int64_t mo = 0, mo_k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t wi = media > 0 ? start + scale(mo, wall, media) : start;
+        mo += f[i].duration90k;
+        int64_t we = i + 1 < n && media > 0 ? start + scale(mo, wall, media) : end;
+        if (wi >= to)
+            break;
+        if (we <= from)
+            continue;
+        if (k == n) {
+            k = i;
+            mo_k = mo - f[i].duration90k;
+        }
+        j = i;
+    }
+    if (k == n)
+        return 0;
+    int e = entry_for(s, w, rec->sample_entry_id, err);
+    if (e < 0)
+        return e;
+    uint64_t off = 0;
+    for (uint32_t i = 0; i < k; i++)
+        off += f[i].size;
+    if (w->nsegs == 0) {
+        int64_t w_k = media > 0 ? start + scale(mo_k, wall, media) : start;
+        w->first_wall = w_k;
+        w->trim_start = from > w_k && wall > 0 ? scale(from - w_k, media, wall) : 0;
+    }
+    w->segs[w->nsegs++] = (struct reel_mp4_seg){
+        .path = rec->path, .frames = f + k, .nframes = j - k + 1, .file_offset = off,
+        .entry = (uint32_t)e };
+    return 0;
+}
+
+/* The id of camera_id's "~audio" row, or 0 when it has none. */
+static int audio_row(struct reel_store *s, int64_t camera_id, int64_t *ret_id, struct reel_err *err)
+{
+    struct reel_camera *cams = NULL;
+    size_t n = 0;
+    int r = reel_store_camera_list(s, &cams, &n, err);
+    if (r < 0)
+        return r;
+    *ret_id = 0;
+    for (size_t i = 0; i < n; i++)
+        if (cams[i].parent_id == camera_id && cams[i].kind == REEL_STREAM_AUDIO)
+            *ret_id = cams[i].id;
+    free(cams);
+    return 0;
+}
+
+/* The audio of [vstart, vend) (wall time; vstart is the video's first shown
+ * instant) from the camera's "~audio" row, into *a (segments in aw). 0 with
+ * a->nsegs == 0 when there is none. */
+static int audio_for(struct reel_store *s, int64_t camera_id, int64_t vstart, int64_t vend,
+                     int64_t video_edit, struct walk *aw, struct reel_recording **recs, size_t *nrecs,
+                     struct reel_mp4_audio *a, struct reel_err *err)
+{
+    char t1[48], t2[48];
+    int64_t aid;
+    int r = audio_row(s, camera_id, &aid, err);
+    if (r < 0 || aid == 0 || vend <= vstart)
+        return r;
+    r = reel_store_recordings(s, aid, vstart, vend, recs, nrecs, err);
+    if (r < 0)
+        return r;
+    uint64_t total = 0;
+    for (size_t i = 0; i < *nrecs; i++)
+        total += (*recs)[i].frames;
+    if (total > RANGE_FRAMES_MAX)
+        return reel_err_set(err, EFBIG, "camera %lld: %llu audio frames between %s and %s is over the cap "
+                            "of %u", (long long)camera_id, (unsigned long long)total,
+                            fmt_time(vstart, t1, sizeof(t1)), fmt_time(vend, t2, sizeof(t2)),
+                            RANGE_FRAMES_MAX);
+    if (walk_alloc(aw, *nrecs) < 0)
+        return reel_err_set(err, ENOMEM, "camera %lld: out of memory for %zu audio recordings",
+                            (long long)camera_id, *nrecs);
+    for (size_t i = 0; i < *nrecs; i++) {
+        r = walk_audio(s, aw, &(*recs)[i], i, vstart, vend, err);
+        if (r < 0)
+            return r;
+    }
+    if (aw->nsegs == 0)
+        return 0;
+    int64_t delay = aw->first_wall > vstart ? aw->first_wall - vstart : 0;
+    if (delay >= video_edit)
+        return 0;                           /* starts after the video ends */
+    *a = (struct reel_mp4_audio){
+        .entries = aw->mp4ents, .nentries = aw->nents, .segs = aw->segs, .nsegs = aw->nsegs,
+        .delay90k = delay, .trim_start90k = delay > 0 ? 0 : aw->trim_start };
     return 0;
 }
 
 int reel_mp4_for_range(struct reel_store *s, int64_t camera_id, int64_t from90k, int64_t to90k,
                        struct reel_mp4 **ret, struct reel_err *err)
+{
+    return reel_mp4_for_range_opts(s, camera_id, from90k, to90k, NULL, ret, err);
+}
+
+int reel_mp4_for_range_opts(struct reel_store *s, int64_t camera_id, int64_t from90k, int64_t to90k,
+                            const struct reel_mp4_range_opts *o, struct reel_mp4 **ret,
+                            struct reel_err *err)
 {
     char t1[48], t2[48];
     if (to90k <= from90k)
@@ -162,7 +320,10 @@ int reel_mp4_for_range(struct reel_store *s, int64_t camera_id, int64_t from90k,
     int r = reel_store_recordings(s, camera_id, from90k, to90k, &recs, &nrecs, err);
     if (r < 0)
         return r;
-    struct walk w = { 0 };
+    struct walk w = { 0 }, aw = { 0 };
+    struct reel_recording *arecs = NULL;
+    size_t narecs = 0;
+    struct reel_mp4_audio audio = { 0 };
     uint64_t total = 0;
     for (size_t i = 0; i < nrecs; i++)
         total += recs[i].frames;
@@ -173,17 +334,10 @@ int reel_mp4_for_range(struct reel_store *s, int64_t camera_id, int64_t from90k,
                          RANGE_FRAMES_MAX);
         goto out;
     }
-    if (nrecs > 0) {
-        w.frames = calloc(nrecs, sizeof(*w.frames));
-        w.segs = calloc(nrecs, sizeof(*w.segs));
-        w.ents = calloc(nrecs, sizeof(*w.ents));
-        w.ent_ids = calloc(nrecs, sizeof(*w.ent_ids));
-        w.mp4ents = calloc(nrecs, sizeof(*w.mp4ents));
-        if (!w.frames || !w.segs || !w.ents || !w.ent_ids || !w.mp4ents) {
-            r = reel_err_set(err, ENOMEM, "camera %lld: out of memory for %zu recordings",
-                             (long long)camera_id, nrecs);
-            goto out;
-        }
+    if (walk_alloc(&w, nrecs) < 0) {
+        r = reel_err_set(err, ENOMEM, "camera %lld: out of memory for %zu recordings",
+                         (long long)camera_id, nrecs);
+        goto out;
     }
     for (size_t i = 0; i < nrecs; i++) {
         r = walk_recording(s, &w, &recs[i], i, from90k, to90k, err);
@@ -212,18 +366,23 @@ int reel_mp4_for_range(struct reel_store *s, int64_t camera_id, int64_t from90k,
         .trim_end90k = w.trim_end,
         .creation_unix = (from90k > w.first_wall ? from90k : w.first_wall) / 90000,
     };
+    if (o && o->audio) {
+        /* The video is shown from vstart (from, or its first key frame
+         * when that is later) to vend (to, or the end of its last frame). */
+        int64_t vstart = from90k > w.first_wall ? from90k : w.first_wall;
+        int64_t vend = to90k < w.last_end ? to90k : w.last_end;
+        r = audio_for(s, camera_id, vstart, vend, media - w.trim_start - w.trim_end, &aw, &arecs, &narecs,
+                      &audio, err);
+        if (r < 0)
+            goto out;
+        if (audio.nsegs > 0)
+            opts.audio = &audio;
+    }
     r = reel_mp4_build(ret, w.mp4ents, w.nents, w.segs, w.nsegs, &opts, err);
 out:
-    if (w.frames)
-        for (size_t i = 0; i < nrecs; i++)
-            free(w.frames[i]);
-    for (size_t i = 0; i < w.nents; i++)
-        free(w.ents[i].data);
-    free(w.frames);
-    free(w.segs);
-    free(w.ents);
-    free(w.ent_ids);
-    free(w.mp4ents);
+    walk_free(&w, nrecs);
+    walk_free(&aw, narecs);
     reel_recordings_free(recs, nrecs);
+    reel_recordings_free(arecs, narecs);
     return r;
 }

@@ -90,6 +90,18 @@ int reel_store_sample_entry_get(struct reel_store *s, int64_t id, struct reel_sa
     return 0;
 }
 
+/* The stub store has no "~audio" rows: reel_mp4_for_range_opts with audio
+ * asks, finds none, and builds the video-only file. */
+int reel_store_camera_list(struct reel_store *s, struct reel_camera **ret, size_t *ret_n,
+                           struct reel_err *err)
+{
+    (void)s;
+    (void)err;
+    *ret = NULL;
+    *ret_n = 0;
+    return 0;
+}
+
 int reel_index_decode(const uint8_t *blob, size_t len, uint32_t n, struct reel_frame_info *out,
                       struct reel_err *err)
 {
