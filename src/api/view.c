@@ -75,6 +75,12 @@ enum MHD_Result reel_api_view(struct reel_http_req *r)
     int64_t from, to;
     if (!reel_api_parse_range(r, true, &from, &to, &res))
         return res;
+    /* The camera's audio ("<camera>~audio" recordings) unless ?audio=0. */
+    char aval[8] = "";
+    int aq = reel_http_query_get(r->query, "audio", aval, sizeof(aval));
+    if (aq < 0 || (aq == 1 && strcmp(aval, "0") != 0 && strcmp(aval, "1") != 0))
+        return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "audio: expected 0 or 1");
+    struct reel_mp4_range_opts aopts = { .audio = aq == 0 || strcmp(aval, "1") == 0 };
     struct reel_store *s;
     struct reel_camera cam;
     if (!reel_api_camera_for(r, &s, &cam, &res))
@@ -94,7 +100,7 @@ enum MHD_Result reel_api_view(struct reel_http_req *r)
         rc = range_state(s, cam.id, from, to, etag, &last90k, &nrecs, &err);
         if (rc < 0 || nrecs == 0)
             break;
-        rc = reel_mp4_for_range(s, cam.id, from, to, &m, &err);
+        rc = reel_mp4_for_range_opts(s, cam.id, from, to, &aopts, &m, &err);
         if (rc < 0)
             break;
         rc = range_state(s, cam.id, from, to, etag2, &last90k, &nrecs, &err);

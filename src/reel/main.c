@@ -26,7 +26,7 @@ static const char usage[] =
     "      [--no-io-uring]          one pwritev per write instead of io_uring batches\n"
     "  status                       per camera: state, last error, fps, bitrate, footage kept\n"
     "  check [--hash] [--repair]    verify the index against the files\n"
-    "  export --camera NAME --from T --to T -o FILE.mp4\n"
+    "  export --camera NAME --from T --to T -o FILE.mp4 [--no-audio]\n"
     "  recordings --camera NAME [--from T --to T]\n"
     "  gaps --camera NAME [--from T --to T]\n"
     "  frames --camera NAME [--from T --to T]    one line per stored frame (for tests)\n"
