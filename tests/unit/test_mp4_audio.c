@@ -70,7 +70,7 @@ static int group_setup(void **state)
     assert_non_null(mkdtemp(e->dir));
     snprintf(e->datadir, sizeof(e->datadir), "%s/data", e->dir);
     char msg[1024] = "";
-    if (mp4_audio_fixture(ffmpeg_bin, e->datadir, e->dir, e->cams, msg, sizeof(msg)) < 0) {
+    if (mp4_audio_fixture(ffmpeg_bin, e->datadir, e->dir, false, e->cams, msg, sizeof(msg)) < 0) {
         fprintf(stderr, "fixture: %s\n", msg);
         return -1;
     }

@@ -7,6 +7,7 @@
 #ifndef REEL_TEST_MP4_AUDIO_FIXTURE_H
 #define REEL_TEST_MP4_AUDIO_FIXTURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,8 +22,8 @@ struct mp4_audio_fixture_cam {
 };
 
 /* Makes datadir (must not exist) with ffmpeg, using workdir (exists) for
- * the clips. 0, or -1 with msg. */
-int mp4_audio_fixture(const char *ffmpeg, const char *datadir, const char *workdir,
+ * the clips; the camera rows disabled when asked. 0, or -1 with msg. */
+int mp4_audio_fixture(const char *ffmpeg, const char *datadir, const char *workdir, bool disabled,
                       struct mp4_audio_fixture_cam cams[MP4_AUDIO_FIXTURE_CAMS], char *msg, size_t cap);
 
 #endif
