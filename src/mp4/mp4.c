@@ -452,9 +452,9 @@ struct aplan {
     uint32_t nframes;
     uint64_t payload;
     int64_t media_dur;          /* sum of sample durations, audio timescale */
-    int64_t trim;               /* media_time of the edit, audio timescale */
-    int64_t delay;              /* empty edit first, 90 kHz */
-    int64_t edit_dur;           /* the edit after the delay, 90 kHz */
+    struct reel_mp4_edit *edits; /* dur 90 kHz, media time in the audio timescale (-1: empty) */
+    size_t nedits;
+    int64_t edit_dur;           /* sum of the edits, 90 kHz */
     uint32_t const_size;        /* every sample this size (stsz sample_size), or 0 */
     uint32_t *sdi;
     uint32_t nused;
@@ -532,20 +532,60 @@ static int check_audio(struct aplan *ap, const struct reel_mp4_audio *a, const s
             conv_next(&c, a->segs[s].frames[i].duration90k);
     }
     ap->media_dur = c.cumr;
-    if (a->delay90k < 0 || a->trim_start90k < 0 || (a->delay90k > 0 && a->trim_start90k > 0))
+    struct reel_mp4_edit simple[2] = { { a->delay90k, -1 }, { INT64_MAX, a->trim_start90k } };
+    const struct reel_mp4_edit *in = a->nedits ? a->edits : simple + (a->delay90k > 0 ? 0 : 1);
+    size_t nin = a->nedits ? a->nedits : a->delay90k > 0 ? 2 : 1;
+    if (!a->nedits && (a->delay90k < 0 || a->trim_start90k < 0 || (a->delay90k > 0 && a->trim_start90k > 0)))
         return reel_err_set(err, EINVAL, "mp4: audio delay %lld and trim %lld (90 kHz): at most one, "
                             "neither negative", (long long)a->delay90k, (long long)a->trim_start90k);
-    ap->delay = a->delay90k;
-    ap->trim = to_rate(a->trim_start90k, ap->rate);
-    int64_t avail = ap->media_dur > ap->trim ? from_rate(ap->media_dur - ap->trim, ap->rate) : 0;
-    int64_t room = p->edit_dur - ap->delay;
-    ap->edit_dur = avail < room ? avail : room;
-    if (ap->edit_dur <= 0)
-        return reel_err_set(err, EINVAL, "mp4: the audio (%lld ticks after a delay of %lld) does not "
-                            "overlap the %lld-tick video (90 kHz)", (long long)avail,
-                            (long long)ap->delay, (long long)p->edit_dur);
-    for (size_t s = 0; s < a->nsegs; s++)
-        ap->seg_pres[s] = ap->delay + from_rate(ap->seg_pres[s] - ap->trim, ap->rate);
+    if (nin > SEGS_MAX * 4)
+        return reel_err_set(err, EFBIG, "mp4: %zu audio edits", nin);
+    ap->edits = calloc(nin, sizeof(*ap->edits));
+    if (!ap->edits)
+        return reel_err_set(err, ENOMEM, "mp4: out of memory for %zu audio edits", nin);
+    /* Each edit cut to the audio there is and to the video's end; in the
+     * audio timescale for media times. */
+    int64_t media90 = from_rate(ap->media_dur, ap->rate), total = 0;
+    bool any = false;
+    for (size_t i = 0; i < nin && total < p->edit_dur; i++) {
+        int64_t d = in[i].dur90k, m = in[i].media90k;
+        if (d <= 0 || m < -1)
+            return reel_err_set(err, EINVAL, "mp4: audio edit %zu: duration %lld, media time %lld", i,
+                                (long long)d, (long long)m);
+        if (m >= 0 && d > media90 - m)
+            d = media90 - m;
+        if (d > p->edit_dur - total)
+            d = p->edit_dur - total;
+        if (d <= 0)
+            continue;
+        ap->edits[ap->nedits++] = (struct reel_mp4_edit){ d, m < 0 ? -1 : to_rate(m, ap->rate) };
+        total += d;
+        any |= m >= 0;
+    }
+    /* Trailing silence says nothing. */
+    while (ap->nedits > 0 && ap->edits[ap->nedits - 1].media90k < 0)
+        total -= ap->edits[--ap->nedits].dur90k;
+    ap->edit_dur = total;
+    if (!any || total <= 0)
+        return reel_err_set(err, EINVAL, "mp4: the audio's edits do not overlap the %lld-tick video (90 kHz)",
+                            (long long)p->edit_dur);
+    /* Presentation time of each segment's start, for interleaving: the
+     * edit showing it (edits run forward in media time), else the last. */
+    size_t e = 0;
+    int64_t epres = 0, last = 0;
+    for (size_t s = 0; s < a->nsegs; s++) {
+        int64_t m = ap->seg_pres[s];
+        while (e < ap->nedits && (ap->edits[e].media90k < 0 ||
+                                  ap->edits[e].media90k + to_rate(ap->edits[e].dur90k, ap->rate) <= m)) {
+            epres += ap->edits[e].dur90k;
+            e++;
+        }
+        if (e < ap->nedits && ap->edits[e].media90k <= m)
+            last = epres + from_rate(m - ap->edits[e].media90k, ap->rate);
+        else if (e < ap->nedits)
+            last = epres;
+        ap->seg_pres[s] = last;
+    }
     return 0;
 }
 
@@ -633,7 +673,7 @@ static uint32_t audio_stts(struct reel_boxw *w, const struct reel_mp4_audio *a, 
 static void put_audio_trak(struct reel_boxw *w, const struct reel_mp4_audio *a, const struct aplan *ap,
                            const struct plan *p, const uint64_t *arel, size_t *ret_off_at, bool *ret_co64)
 {
-    uint64_t tdur = (uint64_t)(ap->delay + ap->edit_dur);
+    uint64_t tdur = (uint64_t)ap->edit_dur;
     reel_box_open(w, "trak");
     uint8_t v = version_for(p->created, tdur);
     reel_box_open_full(w, "tkhd", v, 0x7);
@@ -652,20 +692,23 @@ static void put_audio_trak(struct reel_boxw *w, const struct reel_mp4_audio *a, 
     reel_box_u32(w, 0);
     reel_box_close(w);
 
-    /* Edit list: an empty edit while the audio has not started yet, then
-     * the audio from `trim` for as long as the video lasts. */
-    v = version_for(tdur, (uint64_t)ap->trim);
+    /* Edit list: empty edits where there is no audio for the video shown
+     * (before it starts, across a gap), media edits elsewhere. */
+    v = version_for(tdur, 0);
+    for (size_t i = 0; i < ap->nedits; i++)
+        if (ap->edits[i].media90k > (int64_t)UINT32_MAX - 1)
+            v = 1;
     reel_box_open(w, "edts");
     reel_box_open_full(w, "elst", v, 0);
-    reel_box_u32(w, ap->delay > 0 ? 2 : 1);
-    if (ap->delay > 0) {
-        reel_box_uv(w, v, (uint64_t)ap->delay);
-        reel_box_uv(w, v, v ? UINT64_MAX : UINT32_MAX);    /* media_time -1: empty */
+    reel_box_u32(w, (uint32_t)ap->nedits);
+    for (size_t i = 0; i < ap->nedits; i++) {
+        reel_box_uv(w, v, (uint64_t)ap->edits[i].dur90k);
+        if (ap->edits[i].media90k < 0)
+            reel_box_uv(w, v, v ? UINT64_MAX : UINT32_MAX);    /* media_time -1: empty */
+        else
+            reel_box_uv(w, v, (uint64_t)ap->edits[i].media90k);
         reel_box_u32(w, 0x00010000);
     }
-    reel_box_uv(w, v, (uint64_t)ap->edit_dur);
-    reel_box_uv(w, v, (uint64_t)ap->trim);
-    reel_box_u32(w, 0x00010000);
     reel_box_close(w);
     reel_box_close(w);
 
@@ -853,6 +896,7 @@ out:
     free(ap.sdi);
     free(ap.seg_bytes);
     free(ap.seg_pres);
+    free(ap.edits);
     free(srcs);
     free(vrel);
     free(arel);

@@ -36,11 +36,24 @@ struct reel_mp4_entry {
  * durations are 90 kHz, converted to the track's timescale (the sample rate
  * of the first entry, read from the AudioSampleEntry) by cumulative rounding,
  * so that durations rounded from an exact sample count come back exact. */
+/* One entry of the audio track's edit list: dur90k of presentation (the
+ * movie's 90 kHz clock) showing the audio from media90k (audio media time
+ * from the track's first sample, 90 kHz), or silence when media90k is -1. */
+struct reel_mp4_edit {
+    int64_t dur90k;
+    int64_t media90k;
+};
+
 struct reel_mp4_audio {
     const struct reel_mp4_entry *entries;   /* whole 'mp4a'/'Opus'/'ulaw'/'alaw' boxes; width/height unused */
     size_t nentries;
     const struct reel_mp4_seg *segs;
     size_t nsegs;
+    /* The edit list, when nedits > 0: presentation from the video's first
+     * shown instant on; cut where it passes the video's end or the audio's.
+     * Otherwise one edit made from these two (at most one non-zero): */
+    const struct reel_mp4_edit *edits;
+    size_t nedits;
     int64_t delay90k;        /* the audio starts this long after the video's first shown instant */
     int64_t trim_start90k;   /* audio media time to skip at the start */
 };
@@ -71,8 +84,9 @@ uint64_t reel_mp4_size(const struct reel_mp4 *m);
 ssize_t reel_mp4_read(const struct reel_mp4 *m, uint64_t off, void *buf, size_t len);
 /* Sum of sample durations minus trims, 90 kHz. */
 int64_t reel_mp4_duration90k(const struct reel_mp4 *m);
-/* The audio track's presented span (from its first shown instant to its
- * end), 90 kHz; 0 without audio. */
+/* The audio track's duration (its edit list, from the video's first shown
+ * instant, silence before the audio starts included), 90 kHz; 0 without
+ * audio. */
 int64_t reel_mp4_audio_duration90k(const struct reel_mp4 *m);
 void reel_mp4_free(struct reel_mp4 *m);
 

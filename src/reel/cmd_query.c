@@ -219,7 +219,7 @@ int reel_cmd_export(struct reel_cli *cli)
         return reel_cli_fail("export: cannot finish %s: %s", out, strerror(errno));
     }
     if (adur > 0)
-        printf("exported %s: %.3f s, %llu bytes, with %.3f s of audio\n", out, (double)dur / REEL_90K,
+        printf("exported %s: %.3f s, %llu bytes, with an audio track of %.3f s\n", out, (double)dur / REEL_90K,
                (unsigned long long)size, (double)adur / REEL_90K);
     else
         printf("exported %s: %.3f s, %llu bytes\n", out, (double)dur / REEL_90K, (unsigned long long)size);

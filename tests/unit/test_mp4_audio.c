@@ -313,13 +313,12 @@ static void run_camera(void **state, const char *name, const char *probe_codec, 
 
         double vdur, adur, astart_s;
         check_ffmpeg(path, probe_codec, &vdur, &adur, &astart_s);
-        double delay_s = astart > vstart ? (double)(astart - vstart) / 90000 : 0;
         print_message("%s pass %d: video %.3f s, audio %.3f s from %.3f s (builder: %.3f + %.3f s)\n", name,
                       pass, vdur, adur, astart_s, (double)vdur90k / 90000, (double)adur90k / 90000);
         /* The audio ends with the video (within 50 ms); it starts where it
          * was recorded relative to the video. */
-        assert_true(delay_s + adur90k / 90000.0 <= vdur90k / 90000.0 + 0.0001);
-        assert_true(delay_s + adur90k / 90000.0 >= vdur90k / 90000.0 - 0.05);
+        assert_true(adur90k <= vdur90k);
+        assert_true(adur90k >= vdur90k - 4500);
         assert_true(astart_s + adur >= vdur - 0.05 && astart_s + adur <= vdur + 0.05);
         free(file);
     }
