@@ -54,6 +54,14 @@ struct walk {
     int64_t trim_start, trim_end;
     int64_t first_wall;
     int64_t last_end;                   /* wall time at the end of the last segment */
+    struct seg_time *times;             /* per segment, for aligning audio to video */
+};
+
+/* Where a segment lies in wall time: the wall time of its first frame and
+ * its recording's wall and media durations (wall = wall0 + media offset *
+ * wall / media); its media duration (90 kHz). */
+struct seg_time {
+    int64_t wall0, wall, media, dur;
 };
 
 static int walk_alloc(struct walk *w, size_t nrecs)
@@ -65,7 +73,8 @@ static int walk_alloc(struct walk *w, size_t nrecs)
     w->ents = calloc(nrecs, sizeof(*w->ents));
     w->ent_ids = calloc(nrecs, sizeof(*w->ent_ids));
     w->mp4ents = calloc(nrecs, sizeof(*w->mp4ents));
-    return w->frames && w->segs && w->ents && w->ent_ids && w->mp4ents ? 0 : -ENOMEM;
+    w->times = calloc(nrecs, sizeof(*w->times));
+    return w->frames && w->segs && w->ents && w->ent_ids && w->mp4ents && w->times ? 0 : -ENOMEM;
 }
 
 static void walk_free(struct walk *w, size_t nrecs)
@@ -80,6 +89,16 @@ static void walk_free(struct walk *w, size_t nrecs)
     free(w->ents);
     free(w->ent_ids);
     free(w->mp4ents);
+    free(w->times);
+}
+
+static void set_time(struct walk *w, int64_t wall0, int64_t wall, int64_t media)
+{
+    const struct reel_mp4_seg *g = &w->segs[w->nsegs - 1];
+    int64_t dur = 0;
+    for (uint32_t i = 0; i < g->nframes; i++)
+        dur += g->frames[i].duration90k;
+    w->times[w->nsegs - 1] = (struct seg_time){ wall0, wall, media, dur };
 }
 
 /* Index of the sample entry id in w->ents, fetching it on first use. */
@@ -177,6 +196,7 @@ static int walk_recording(struct reel_store *s, struct walk *w, const struct ree
     w->segs[w->nsegs++] = (struct reel_mp4_seg){
         .path = rec->path, .frames = f + k, .nframes = j - k + 1, .file_offset = off,
         .entry = (uint32_t)e };
+    set_time(w, w_k, wall, media);
     if (first) {
         w->first_wall = w_k;
         w->trim_start = from > w_k && wall > 0 ? scale(from - w_k, media, wall) : 0;
@@ -226,14 +246,15 @@ static int walk_audio(struct reel_store *s, struct walk *w, const struct reel_re
     uint64_t off = 0;
     for (uint32_t i = 0; i < k; i++)
         off += f[i].size;
+    int64_t w_k = media > 0 ? start + scale(mo_k, wall, media) : start;
     if (w->nsegs == 0) {
-        int64_t w_k = media > 0 ? start + scale(mo_k, wall, media) : start;
         w->first_wall = w_k;
         w->trim_start = from > w_k && wall > 0 ? scale(from - w_k, media, wall) : 0;
     }
     w->segs[w->nsegs++] = (struct reel_mp4_seg){
         .path = rec->path, .frames = f + k, .nframes = j - k + 1, .file_offset = off,
         .entry = (uint32_t)e };
+    set_time(w, w_k, wall, media);
     return 0;
 }
 
@@ -253,12 +274,100 @@ static int audio_row(struct reel_store *s, int64_t camera_id, int64_t *ret_id, s
     return 0;
 }
 
+/* Appends an edit, merged into the previous one when both are silence or
+ * when it continues the previous one's media within MERGE90K. */
+#define MERGE90K 45
+static void add_edit(struct reel_mp4_edit *e, size_t *n, int64_t dur, int64_t media)
+{
+    if (*n > 0) {
+        struct reel_mp4_edit *p = &e[*n - 1];
+        if ((p->media90k < 0 && media < 0) ||
+            (p->media90k >= 0 && media >= 0 && llabs(p->media90k + p->dur90k - media) <= MERGE90K)) {
+            p->dur90k += dur;
+            return;
+        }
+    }
+    e[(*n)++] = (struct reel_mp4_edit){ dur, media };
+}
+
+/* The audio track's edit list: each shown stretch of each video segment is
+ * mapped through wall time to the audio playing then (or silence where
+ * there is none), so that audio and video are re-aligned at every segment
+ * (a gap squeezed out of the video is squeezed out of the audio too). */
+static int audio_edits(const struct walk *vw, int64_t video_edit, const struct walk *aw,
+                       struct reel_mp4_edit **ret, size_t *ret_n, struct reel_err *err)
+{
+    size_t cap = 2 * (vw->nsegs + aw->nsegs) + 2, n = 0;
+    struct reel_mp4_edit *e = calloc(cap, sizeof(*e));
+    int64_t *amedia = calloc(aw->nsegs, sizeof(*amedia));   /* media offset of each audio segment */
+    if (!e || !amedia) {
+        free(e);
+        free(amedia);
+        return reel_err_set(err, ENOMEM, "out of memory for %zu audio edits", cap);
+    }
+    for (size_t j = 1; j < aw->nsegs; j++)
+        amedia[j] = amedia[j - 1] + aw->times[j - 1].dur;
+    int64_t pstart = -vw->trim_start;       /* presentation time of the segment's first frame */
+    size_t j = 0;
+    for (size_t s = 0; s < vw->nsegs && n + 2 <= cap; s++) {
+        const struct seg_time *v = &vw->times[s];
+        int64_t p = pstart > 0 ? pstart : 0;
+        int64_t pend = pstart + v->dur < video_edit ? pstart + v->dur : video_edit;
+        while (p < pend && n + 2 <= cap) {
+            int64_t wall = v->wall0 + (v->media > 0 ? scale(p - pstart, v->wall, v->media) : 0);
+            /* Skip audio segments that end at or before this instant. */
+            while (j < aw->nsegs) {
+                const struct seg_time *a = &aw->times[j];
+                int64_t aend = a->wall0 + (a->media > 0 ? scale(a->dur, a->wall, a->media) : 0);
+                if (aend > wall)
+                    break;
+                j++;
+            }
+            int64_t len = pend - p;
+            if (j < aw->nsegs && aw->times[j].wall0 <= wall) {
+                const struct seg_time *a = &aw->times[j];
+                int64_t off = a->wall > 0 ? scale(wall - a->wall0, a->media, a->wall) : 0;
+                if (off >= a->dur) {
+                    j++;
+                    continue;
+                }
+                if (len > a->dur - off)
+                    len = a->dur - off;
+                add_edit(e, &n, len, amedia[j] + off);
+            } else {
+                if (j < aw->nsegs) {
+                    int64_t until = aw->times[j].wall0 - wall;
+                    if (v->wall > 0)
+                        until = scale(until, v->media, v->wall);
+                    if (until < 1)
+                        until = 1;
+                    if (len > until)
+                        len = until;
+                }
+                add_edit(e, &n, len, -1);
+            }
+            p += len;
+        }
+        pstart += v->dur;
+    }
+    free(amedia);
+    /* Silence only: no audio. */
+    bool any = false;
+    for (size_t i = 0; i < n; i++)
+        any |= e[i].media90k >= 0;
+    if (!any)
+        n = 0;
+    *ret = e;
+    *ret_n = n;
+    return 0;
+}
+
 /* The audio of [vstart, vend) (wall time; vstart is the video's first shown
  * instant) from the camera's "~audio" row, into *a (segments in aw). 0 with
  * a->nsegs == 0 when there is none. */
 static int audio_for(struct reel_store *s, int64_t camera_id, int64_t vstart, int64_t vend,
-                     int64_t video_edit, struct walk *aw, struct reel_recording **recs, size_t *nrecs,
-                     struct reel_mp4_audio *a, struct reel_err *err)
+                     const struct walk *vw, int64_t video_edit, struct walk *aw, struct reel_recording **recs,
+                     size_t *nrecs, struct reel_mp4_edit **edits, struct reel_mp4_audio *a, struct reel_err *err)
 {
     char t1[48], t2[48];
     int64_t aid;
@@ -286,12 +395,13 @@ static int audio_for(struct reel_store *s, int64_t camera_id, int64_t vstart, in
     }
     if (aw->nsegs == 0)
         return 0;
-    int64_t delay = aw->first_wall > vstart ? aw->first_wall - vstart : 0;
-    if (delay >= video_edit)
-        return 0;                           /* starts after the video ends */
+    size_t nedits = 0;
+    r = audio_edits(vw, video_edit, aw, edits, &nedits, err);
+    if (r < 0 || nedits == 0)
+        return r;                           /* no audio where the video is shown */
     *a = (struct reel_mp4_audio){
         .entries = aw->mp4ents, .nentries = aw->nents, .segs = aw->segs, .nsegs = aw->nsegs,
-        .delay90k = delay, .trim_start90k = delay > 0 ? 0 : aw->trim_start };
+        .edits = *edits, .nedits = nedits };
     return 0;
 }
 
@@ -324,6 +434,7 @@ int reel_mp4_for_range_opts(struct reel_store *s, int64_t camera_id, int64_t fro
     struct reel_recording *arecs = NULL;
     size_t narecs = 0;
     struct reel_mp4_audio audio = { 0 };
+    struct reel_mp4_edit *edits = NULL;
     uint64_t total = 0;
     for (size_t i = 0; i < nrecs; i++)
         total += recs[i].frames;
@@ -371,8 +482,8 @@ int reel_mp4_for_range_opts(struct reel_store *s, int64_t camera_id, int64_t fro
          * when that is later) to vend (to, or the end of its last frame). */
         int64_t vstart = from90k > w.first_wall ? from90k : w.first_wall;
         int64_t vend = to90k < w.last_end ? to90k : w.last_end;
-        r = audio_for(s, camera_id, vstart, vend, media - w.trim_start - w.trim_end, &aw, &arecs, &narecs,
-                      &audio, err);
+        r = audio_for(s, camera_id, vstart, vend, &w, media - w.trim_start - w.trim_end, &aw, &arecs,
+                      &narecs, &edits, &audio, err);
         if (r < 0)
             goto out;
         if (audio.nsegs > 0)
@@ -384,5 +495,6 @@ out:
     walk_free(&aw, narecs);
     reel_recordings_free(recs, nrecs);
     reel_recordings_free(arecs, narecs);
+    free(edits);
     return r;
 }

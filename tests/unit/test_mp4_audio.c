@@ -387,6 +387,41 @@ static void test_range_without_audio(void **state)
     reel_mp4_free(m);
 }
 
+/* Across a gap (both runs end; the audio comes back 2 s later, the video
+ * 2.6 s later): the gap is squeezed out of both tracks and the audio is
+ * re-aligned after it: the second edit starts 0.6 s into the second audio
+ * run, not where the first one stopped. */
+static void test_gap(void **state)
+{
+    struct env *e = *state;
+    const struct mp4_audio_fixture_cam *c = cam_named(e, "gap");
+    struct reel_mp4 *m = build(e, "gap", c->video_start90k - 90000, c->video_end90k + 90000, true);
+    size_t len;
+    uint8_t *file = contents(m, &len);
+    assert_int_equal(reel_mp4_duration90k(m), 6 * 90000);
+    assert_int_equal(reel_mp4_audio_duration90k(m), 6 * 90000);
+    reel_mp4_free(m);
+    char path[160];
+    snprintf(path, sizeof(path), "%s/gap.mp4", e->dir);
+    write_file(path, file, len);
+    uint32_t tsz, sz;
+    const uint8_t *at = trak_of(file, len, "soun", &tsz);
+    assert_non_null(at);
+    const uint8_t *elst = path_in(at, tsz, "edts/elst", &sz);
+    assert_non_null(elst);
+    assert_int_equal(reel_rd_be32(elst + 12), 2);
+    assert_int_equal(reel_rd_be32(elst + 16), 3 * 90000);      /* 3 s of the first run */
+    assert_int_equal(reel_rd_be32(elst + 20), 0);
+    assert_int_equal(reel_rd_be32(elst + 28), 3 * 90000);      /* 3 s of the second */
+    int64_t mt = reel_rd_be32(elst + 32);                      /* from 3 s + 0.6 s at 8 kHz */
+    assert_true(mt >= 28800 - 2 && mt <= 28800 + 2);
+    double vdur, adur, astart;
+    check_ffmpeg(path, "pcm_mulaw", &vdur, &adur, &astart);
+    print_message("gap: video %.3f s, audio %.3f s from %.3f s\n", vdur, adur, astart);
+    assert_true(astart + adur >= vdur - 0.05 && astart + adur <= vdur + 0.05);
+    free(file);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3 || access(argv[1], X_OK) != 0 || access(argv[2], X_OK) != 0) {
@@ -402,6 +437,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_opus),
         cmocka_unit_test(test_video_only_unchanged),
         cmocka_unit_test(test_range_without_audio),
+        cmocka_unit_test(test_gap),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

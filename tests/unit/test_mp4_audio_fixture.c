@@ -17,6 +17,9 @@
  *   opus    Opus 48 kHz (ffmpeg libopus, Ogg pages 0.1 s after the video
  *           parsed here; 'Opus'+'dOps')            (left out without libopus)
  *   noaudio no audio row
+ *   gap     µ-law as ulaw, but both runs end 3 s in; the audio comes back
+ *           2 s later, the video 2.6 s later (as after a reconnection that
+ *           waits for a key frame)
  *
  * Each camera's footage is 6 s of video; the cameras are recorded one after
  * another, 20 s apart. Used by tests/unit/test_mp4_audio.c (linked in) and,
@@ -48,6 +51,11 @@
 #define MAX_NALS 20000
 #define MAX_AUS 4096
 #define T_WALL0 (INT64_C(1700000000) * REEL_NS_PER_SEC)
+/* The "gap" camera: both runs end 3 s in; the audio is back 2 s later, the
+ * video 2.6 s later. */
+#define GAP_AT_NS (INT64_C(3) * REEL_NS_PER_SEC)
+#define GAP_NS (INT64_C(2) * REEL_NS_PER_SEC)
+#define GAP_VIDEO_NS (INT64_C(2600) * 1000000)
 
 struct au {
     uint32_t off, len;
@@ -441,8 +449,8 @@ static int make_opus(struct stream *a, const char *ffmpeg, const char *dir, doub
  * clock at each unit's arrival. Audio units are fed from the one playing at
  * the video's start - 0.4 s to the video's end + 0.3 s. */
 static int record_camera(struct reel_store *s, struct reel_clock_fake *clk, const char *name,
-                         const struct stream *v, const struct stream *a, int audio_ms, bool disabled,
-                         int64_t *ret_start90k, char *msg, size_t cap)
+                         const struct stream *v, const struct stream *a, int audio_ms, bool gap, bool disabled,
+                         int64_t *ret_start90k, int64_t *ret_end90k, char *msg, size_t cap)
 {
     struct reel_err err = { { 0 } };
     struct reel_camera cam = { 0 };
@@ -471,13 +479,22 @@ static int record_camera(struct reel_store *s, struct reel_clock_fake *clk, cons
     int64_t t0 = audio_ms < 0 ? (int64_t)audio_ms * 1000000 : 0;
     int64_t now = t0;
     struct reel_run *vr = NULL, *ar = NULL;
+    bool vr_b = false, ar_b = false;
     uint32_t i = 0, k = 0;
-    int64_t v_end = (int64_t)v->n * VIDEO_DUR * 1000000 / 90;
+    int64_t v_end = (int64_t)v->n * VIDEO_DUR * 1000000 / 90 + (gap ? GAP_VIDEO_NS : 0);
     int64_t a_last = v_end + 300000000;
     *ret_start90k = 0;
     for (;;) {
         int64_t tv = i < v->n ? v->aus[i].ts90k * 1000000 / 90 : INT64_MAX;
         int64_t ta = a && k < a->n ? (int64_t)audio_ms * 1000000 + a->aus[k].ts90k * 1000000 / 90 : INT64_MAX;
+        /* With a gap: both runs end at GAP_AT_NS; the audio comes back
+         * GAP_NS later, the video (waiting for a key frame) later still. */
+        bool vb = gap && tv != INT64_MAX && tv >= GAP_AT_NS;
+        bool ab = gap && ta != INT64_MAX && ta >= GAP_AT_NS;
+        if (vb)
+            tv += GAP_VIDEO_NS;
+        if (ab)
+            ta += GAP_NS;
         if (ta > a_last)
             ta = INT64_MAX;
         if (tv == INT64_MAX && ta == INT64_MAX)
@@ -491,8 +508,14 @@ static int record_camera(struct reel_store *s, struct reel_clock_fake *clk, cons
         const struct stream *st = video ? v : a;
         const struct au *u = video ? &v->aus[i] : &a->aus[k];
         struct reel_run **run = video ? &vr : &ar;
+        bool *run_b = video ? &vr_b : &ar_b;
+        if (*run && *run_b != (video ? vb : ab)) {
+            reel_run_close(*run);
+            *run = NULL;
+        }
         if (!*run) {
-            if (video)
+            *run_b = video ? vb : ab;
+            if (video && !*ret_start90k)
                 *ret_start90k = reel_ns_to_90k(reel_clock_wall(&clk->clock));
             if (reel_run_open(s, video ? cam.id : acam.id, run, &err) < 0)
                 return fail(msg, cap, "run %s: %s", name, err.msg);
@@ -500,10 +523,12 @@ static int record_camera(struct reel_store *s, struct reel_clock_fake *clk, cons
         struct reel_frame_in in = { st->data + u->off, u->len, 1000 + u->ts90k, u->key, video ? ve : ae };
         if (reel_run_frame(*run, &in, &err) < 0)
             return fail(msg, cap, "%s %s frame: %s", name, video ? "video" : "audio", err.msg);
-        if (video)
+        if (video) {
             i++;
-        else
+            *ret_end90k = reel_ns_to_90k(reel_clock_wall(&clk->clock)) + VIDEO_DUR;
+        } else {
             k++;
+        }
     }
     reel_run_close(vr);
     reel_run_close(ar);
@@ -525,14 +550,17 @@ int mp4_audio_fixture(const char *ffmpeg, const char *datadir, const char *workd
     static const struct {
         const char *name;
         int audio_ms;
-    } table[MP4_AUDIO_FIXTURE_CAMS] = { { "aac", -400 }, { "ulaw", 250 }, { "alaw", 0 }, { "opus", 100 },
-                                        { "noaudio", 0 } };
+        int stream;             /* index into as[] (-1: no audio) */
+        bool gap;
+    } table[MP4_AUDIO_FIXTURE_CAMS] = { { "aac", -400, 0, false }, { "ulaw", 250, 1, false },
+                                        { "alaw", 0, 2, false }, { "opus", 100, 3, false },
+                                        { "noaudio", 0, -1, false }, { "gap", 0, 1, true } };
     struct stream *v = calloc(1, sizeof(*v));
     struct stream *as[MP4_AUDIO_FIXTURE_CAMS] = { 0 };
-    for (int c = 0; c < MP4_AUDIO_FIXTURE_CAMS; c++)
+    for (int c = 0; c < 4; c++)
         as[c] = calloc(1, sizeof(*as[c]));
     struct reel_store *s = NULL;
-    int rc = v && as[0] && as[1] && as[2] && as[3] && as[4] ? 0 : fail(msg, cap, "out of memory");
+    int rc = v && as[0] && as[1] && as[2] && as[3] ? 0 : fail(msg, cap, "out of memory");
     double secs = (double)VIDEO_FRAMES / VIDEO_FPS + 1.5;
     if (rc == 0)
         rc = make_video(v, ffmpeg, workdir, msg, cap);
@@ -558,13 +586,13 @@ int mp4_audio_fixture(const char *ffmpeg, const char *datadir, const char *workd
         struct mp4_audio_fixture_cam *fc = &cams[c];
         memset(fc, 0, sizeof(*fc));
         snprintf(fc->name, sizeof(fc->name), "%s", table[c].name);
-        bool has = c < 3 || (c == 3 && opus > 0);
+        int si = table[c].stream;
+        bool has = si >= 0 && (si != 3 || opus > 0);
         if (has)
-            snprintf(fc->codec, sizeof(fc->codec), "%s", as[c]->codec_string);
+            snprintf(fc->codec, sizeof(fc->codec), "%s", as[si]->codec_string);
         fc->audio_offset90k = (int64_t)table[c].audio_ms * 90;
-        rc = record_camera(s, &clk, table[c].name, v, has ? as[c] : NULL, table[c].audio_ms, disabled,
-                           &fc->video_start90k, msg, cap);
-        fc->video_end90k = fc->video_start90k + (int64_t)VIDEO_FRAMES * VIDEO_DUR;
+        rc = record_camera(s, &clk, table[c].name, v, has ? as[si] : NULL, table[c].audio_ms, table[c].gap,
+                           disabled, &fc->video_start90k, &fc->video_end90k, msg, cap);
     }
     if (s && reel_store_sync(s, &err) < 0 && rc == 0)
         rc = fail(msg, cap, "sync: %s", err.msg);

@@ -11,13 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MP4_AUDIO_FIXTURE_CAMS 5
+#define MP4_AUDIO_FIXTURE_CAMS 6
 
 struct mp4_audio_fixture_cam {
-    char name[16];              /* aac, ulaw, alaw, opus, noaudio */
+    char name[16];              /* aac, ulaw, alaw, opus, noaudio, gap */
     char codec[48];             /* the audio row's codec string; "" = no audio recorded */
     int64_t video_start90k;     /* wall time of the first video frame */
-    int64_t video_end90k;       /* and of the end of the last */
+    int64_t video_end90k;       /* and of the end of the last (the gap camera: after its gap) */
     int64_t audio_offset90k;    /* audio start - video start (negative: before) */
 };
 
