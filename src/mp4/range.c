@@ -490,6 +490,12 @@ int reel_mp4_for_range_opts(struct reel_store *s, int64_t camera_id, int64_t fro
             opts.audio = &audio;
     }
     r = reel_mp4_build(ret, w.mp4ents, w.nents, w.segs, w.nsegs, &opts, err);
+    if (r == -EMSGSIZE && opts.audio) {
+        char t1b[48], t2b[48];
+        r = reel_err_set(err, EFBIG, "camera %lld: the MP4 header of %s to %s with audio is over the cap; "
+                         "ask for a shorter range or without audio", (long long)camera_id,
+                         fmt_time(from90k, t1b, sizeof(t1b)), fmt_time(to90k, t2b, sizeof(t2b)));
+    }
 out:
     walk_free(&w, nrecs);
     walk_free(&aw, narecs);

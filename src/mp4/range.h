@@ -42,7 +42,8 @@ struct reel_mp4_range_opts {
 
 /* reel_mp4_for_range() with options; the same errors, plus those of reading
  * the audio row's recordings (a corrupt audio index fails the build: ask
- * again without audio). */
+ * again without audio), and -EFBIG when the header with audio would pass
+ * its cap (about 5 days of 30 fps video with AAC). */
 int reel_mp4_for_range_opts(struct reel_store *s, int64_t camera_id, int64_t from90k, int64_t to90k,
                             const struct reel_mp4_range_opts *o, struct reel_mp4 **ret,
                             struct reel_err *err);
