@@ -975,6 +975,93 @@ static void test_audio_track(void **state)
     fixture_free(x);
 }
 
+/* Audio after 4 GiB of video: offsets patched once the header is known,
+ * 64-bit for the track whose last chunk may pass 2^32, pointing at the
+ * right bytes. */
+static void test_audio_large_offsets(void **state)
+{
+    (void)state;
+    struct tmpdir d;
+    tmpdir_make(&d);
+    char path[96], apath[96];
+    snprintf(path, sizeof(path), "%s/big.sample", d.path);
+    snprintf(apath, sizeof(apath), "%s/a.sample", d.path);
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    const uint64_t big = UINT64_C(4300000000);
+    if (ftruncate(fd, (off_t)big) < 0) {
+        close(fd);
+        tmpdir_remove(&d);
+        skip();
+    }
+    assert_int_equal(pwrite(fd, "VIDEO-A", 7, 0), 7);
+    assert_int_equal(pwrite(fd, "VIDEO-B", 7, (off_t)(big / 2)), 7);
+    close(fd);
+    FILE *f = fopen(apath, "wb");
+    assert_non_null(f);
+    for (int i = 0; i < 100; i++)
+        fprintf(f, "AUDIO%03d", i);         /* 8 bytes a packet */
+    assert_int_equal(fclose(f), 0);
+    /* Two 2 s video frames of 2.15 GB; 100 audio packets of 40 ms in two
+     * segments: the second audio segment lands after the second video one. */
+    struct reel_frame_info fv[2] = { { (uint32_t)(big / 2), 180000, true }, { (uint32_t)(big / 2), 180000, true } };
+    struct reel_frame_info fa[100];
+    for (int i = 0; i < 100; i++)
+        fa[i] = (struct reel_frame_info){ 8, 3600, true };
+    uint8_t eb[90];
+    make_entry(eb, sizeof(eb), "avc1", 320, 180, 1);
+    struct reel_mp4_entry e = { eb, sizeof(eb), 320, 180 };
+    uint8_t ab[36] = { 0 };
+    reel_wr_be32(ab, sizeof(ab));
+    memcpy(ab + 4, "alaw", 4);
+    reel_wr_be16(ab + 14, 1);
+    reel_wr_be32(ab + 32, 8000u << 16);
+    struct reel_mp4_entry ae = { ab, sizeof(ab), 1, 0 };
+    struct reel_mp4_seg segs[2] = { { path, fv, 1, 0, 0 }, { path, fv + 1, 1, big / 2, 0 } };
+    struct reel_mp4_seg asegs[2] = { { apath, fa, 50, 0, 0 }, { apath, fa + 50, 50, 400, 0 } };
+    struct reel_mp4_audio audio = { .entries = &ae, .nentries = 1, .segs = asegs, .nsegs = 2 };
+    struct reel_mp4_opts o = { .audio = &audio };
+    struct reel_mp4 *m = NULL;
+    struct reel_err err;
+    if (reel_mp4_build(&m, &e, 1, segs, 2, &o, &err) != 0)
+        fail_msg("build: %s", err.msg);
+    uint8_t head[8192];
+    assert_int_equal(reel_mp4_read(m, 0, head, sizeof(head)), (ssize_t)sizeof(head));
+    struct box ftyp, moov, vt, at, b;
+    assert_true(box_at(head, sizeof(head), &ftyp));
+    assert_true(box_at(head + ftyp.size, sizeof(head) - ftyp.size, &moov));
+    uint64_t hl = ftyp.size + moov.size + 16;
+    assert_int_equal(hl + big + 800, reel_mp4_size(m));
+    assert_true(nth_trak(head, ftyp.size + moov.size, 0, &vt));
+    assert_true(nth_trak(head, ftyp.size + moov.size, 1, &at));
+    /* The video's last chunk starts below 2^32 (stco); the audio's past it
+     * (co64). */
+    const uint8_t *vco = in_trak(&vt, "mdia/minf/stbl/stco", &b);
+    const uint8_t *aco = in_trak(&at, "mdia/minf/stbl/co64", &b);
+    assert_non_null(vco);
+    assert_non_null(aco);
+    /* mdat: V0 (0 s), A0 (0 s), V1 (2 s), A1 (2 s). */
+    assert_int_equal(reel_rd_be32(vco + 8), hl);
+    assert_int_equal(rd64(aco + 8), hl + big / 2);
+    assert_int_equal(reel_rd_be32(vco + 12), hl + big / 2 + 400);
+    assert_int_equal(rd64(aco + 16), hl + big + 400);
+    assert_true(rd64(aco + 16) > UINT32_MAX);
+    char mark[9] = { 0 };
+    assert_int_equal(reel_mp4_read(m, reel_rd_be32(vco + 8), mark, 7), 7);
+    assert_string_equal(mark, "VIDEO-A");
+    assert_int_equal(reel_mp4_read(m, reel_rd_be32(vco + 12), mark, 7), 7);
+    assert_string_equal(mark, "VIDEO-B");
+    assert_int_equal(reel_mp4_read(m, rd64(aco + 8), mark, 8), 8);
+    assert_string_equal(mark, "AUDIO000");
+    assert_int_equal(reel_mp4_read(m, rd64(aco + 16), mark, 8), 8);
+    assert_string_equal(mark, "AUDIO050");
+    /* The last bytes of the file are the last packet. */
+    assert_int_equal(reel_mp4_read(m, reel_mp4_size(m) - 8, mark, 8), 8);
+    assert_string_equal(mark, "AUDIO099");
+    reel_mp4_free(m);
+    tmpdir_remove(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -988,6 +1075,7 @@ int main(void)
         cmocka_unit_test(test_large_offsets),
         cmocka_unit_test(test_day_scale),
         cmocka_unit_test(test_audio_track),
+        cmocka_unit_test(test_audio_large_offsets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
