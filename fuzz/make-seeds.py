@@ -413,6 +413,26 @@ def recovery_seeds():
         stray_bytes=bytes([4, 77, 6, 1, 8 | 2, 0])))
 
 
+def camera_body_seeds():
+    """The camera configuration body (POST/PATCH /api/cameras): valid bodies
+    of every field, and each way one is refused."""
+    t = "camera_body"
+    put(t, "add-minimal", '{"name":"front","url":"rtsp://192.0.2.10:554/stream1"}')
+    put(t, "add-all", '{"name":"yard_2","url":"rtsps://cam.example/h264?ch=1","user":"viewer",'
+        '"password":"s3cr\\u00e9t \\"x\\"","udp":true,"retain_bytes":1073741824,"retain_seconds":604800,'
+        '"storage":2,"enabled":false}')
+    put(t, "patch-some", '{"udp":false,"retain_seconds":0}')
+    put(t, "bad-url-userinfo", '{"url":"rtsp://admin:pw@192.0.2.1/"}')
+    put(t, "bad-url-scheme-space", '{"url":"http://a b/"}')
+    put(t, "bad-name", '{"name":"../etc"}')
+    put(t, "bad-user-colon", '{"user":"a:b","password":"\\u0000x"}')
+    put(t, "bad-types", '{"udp":1,"retain_bytes":-1,"storage":1.5,"enabled":null}')
+    put(t, "unknown-and-dup", '{"password":"pw","colour":"red","password":"pw2"}')
+    put(t, "long-password", '{"password":"' + "p" * 300 + '"}')
+    put(t, "not-object", '["name","url"]')
+    put(t, "truncated", '{"name":"front","url":"rtsp://')
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -491,6 +511,7 @@ def main():
                                                               (4000, 3003, 1 | 2 | 4), (600, 2997, 0),
                                                               (4000, 3000, 1 | 2 | 8), (100, 0, 0)]))
     recovery_seeds()
+    camera_body_seeds()
     print("seeds written to", CORPUS)
 
 

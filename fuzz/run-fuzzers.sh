@@ -21,7 +21,7 @@ shift 2
 targets=("$@")
 if (( ${#targets[@]} == 0 )); then
   targets=(rtsp_msg rtsp_client rtsp_auth rtsp_transport rtsp_url sdp rtp depack_h264 depack_h265
-           codec index mp4 http_parse json recovery)
+           codec index mp4 http_parse json camera_body recovery)
 fi
 work=${WORKDIR:-/tmp/reel-fuzz-work}
 mkdir -p "$work"
@@ -34,7 +34,7 @@ run_one() {
   local dict=()
   [[ -f fuzz/$t.dict ]] && dict=(-dict="fuzz/$t.dict")
   local maxlen=4096
-  [[ $t == depack_* || $t == rtsp_client || $t == mp4 || $t == json || $t == recovery ]] && maxlen=16384
+  [[ $t == depack_* || $t == rtsp_client || $t == mp4 || $t == json || $t == camera_body || $t == recovery ]] && maxlen=16384
   nice -n 10 "$bin" "${dict[@]}" -max_total_time="$secs" -max_len=$maxlen -timeout=10 \
     -rss_limit_mb=1024 -print_final_stats=1 ${FUZZ_FLAGS:-} -artifact_prefix="$w/" "$w/corpus" >"$w/log" 2>&1 || true
   local last execs crashes

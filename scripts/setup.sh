@@ -15,7 +15,8 @@ if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(python3 python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools gstreamer1.0-plugins-base
          gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
          chromium fonts-dejavu-core nodejs   # browser test (tests/browser): Debian's chromium
-         valgrind)  # meson test --setup=valgrind (fuzz/meson.build)
+         valgrind   # meson test --setup=valgrind (fuzz/meson.build)
+         bindfs)    # a FUSE passthrough hung with SIGSTOP (tests/integration/test_hung_disk.py)
   command -v npm >/dev/null || pkgs+=(npm)    # npm ships inside nodesource's nodejs
 fi
 

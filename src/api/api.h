@@ -12,7 +12,8 @@
  *   cameras.c     the camera list and the camera configuration (admin)
  *   recordings.c  a camera's timeline (spans and gaps)
  *   view.c        a time range as an MP4 (view.mp4)
- *   common.c      helpers shared by recordings.c and view.c
+ *   common.c      helpers shared by the handlers: time ranges, the camera in
+ *                 the path, answers to failed reads (paths cut)
  */
 #ifndef REEL_API_API_H
 #define REEL_API_API_H
@@ -46,6 +47,18 @@ reel_http_handler reel_api_camera_delete;
 reel_http_handler reel_api_spans;
 /* view.c */
 reel_http_handler reel_api_view;
+struct reel_mp4;
+/* The MP4 of camera cam_id over [from90k, to90k) and its entity tag, read in
+ * one snapshot of s (reel_store_read_begin/_end: the tag describes exactly
+ * the bytes, however the recorder writes meanwhile). The snapshot is ended
+ * on every path, so s may go back to its pool. -ENOENT when the range holds
+ * no footage; otherwise the store's and reel_mp4_for_range()'s errors. *ret
+ * the caller's (reel_mp4_free()). between (NULL in the server) is called
+ * inside the snapshot after the tag is read and before the MP4 is built:
+ * the unit test commits there to prove that the two agree. */
+int reel_api_view_read(struct reel_store *s, int64_t cam_id, int64_t from90k, int64_t to90k,
+                       struct reel_view_tag *ret_tag, struct reel_mp4 **ret, void (*between)(void *),
+                       void *between_arg, struct reel_err *err);
 
 /* common.c */
 /* start/end query parameters into [*from, *to) (end defaults to now, start
@@ -58,5 +71,16 @@ bool reel_api_parse_range(struct reel_http_req *r, bool required, int64_t *from,
  * success *ret_s is the caller's: reel_http_store_put(). */
 bool reel_api_camera_for(struct reel_http_req *r, struct reel_store **ret_s, struct reel_camera *cam,
                          enum MHD_Result *ret_result);
+/* A failed read of the database as the answer (500, or 400 for -EINVAL and
+ * -EFBIG): "WHAT: MESSAGE" where what is printf-formatted. The full
+ * message is logged; the body has every absolute path in it cut to its last
+ * component (an error names the database file, which tells a client the
+ * server's layout). Never "not found": use it for errors, not for absence. */
+enum MHD_Result reel_api_read_error(struct reel_http_req *r, int rc, const struct reel_err *err, const char *fmt,
+                                    ...) __attribute__((format(printf, 4, 5)));
+/* Copies in to out (cap > 0), each absolute path cut to its last component:
+ * "database /srv/reel/reel.db: disk I/O error" -> "database reel.db: disk
+ * I/O error". Pure; tests/unit/test_http.c. */
+void reel_api_scrub_paths(const char *in, char *out, size_t cap);
 
 #endif

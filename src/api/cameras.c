@@ -27,107 +27,148 @@
 #include "api/camera_body.h"
 #include "http/body.h"
 
-#define STALE_90K (30 * REEL_90K)
 #define NO_RECORDER_NOTE "no recorder is attached to this server: the change is saved and takes effect when " \
                          "`reel run` next starts"
 
-/* codec/width/height of the camera's latest footage (recent first, else the
- * oldest recording); fields left null when there is none. */
-static void camera_codec(struct reel_store *s, int64_t cam_id, int64_t now90k, int64_t oldest90k, json_t *o)
+/* The sample entry of the camera's latest footage (recent first, else the
+ * oldest recording): its id in *ret, -1 when there is none. Errors of the
+ * database are returned. */
+static int latest_sample_entry(struct reel_store *s, int64_t cam_id, int64_t now90k, int64_t oldest90k,
+                               int64_t *ret, struct reel_err *err)
 {
-    struct reel_recording *recs = NULL;
+    struct reel_span *v = NULL;
     size_t n = 0;
-    struct reel_err err = { "" };
-    int64_t sample_entry = -1;
-    if (reel_store_recordings(s, cam_id, now90k - 300 * REEL_90K, now90k + 60 * REEL_90K, &recs, &n, &err) == 0) {
-        if (n > 0)
-            sample_entry = recs[n - 1].sample_entry_id;
-        reel_recordings_free(recs, n);
-    }
-    if (sample_entry < 0 && oldest90k > 0 &&
-        reel_store_recordings(s, cam_id, oldest90k, oldest90k + 1, &recs, &n, &err) == 0) {
-        if (n > 0)
-            sample_entry = recs[0].sample_entry_id;
-        reel_recordings_free(recs, n);
-    }
+    *ret = -1;
+    int rc = reel_store_spans(s, cam_id, now90k - 300 * REEL_90K, now90k + 60 * REEL_90K, &v, &n, err);
+    if (rc < 0)
+        return rc;
+    if (n > 0)
+        *ret = v[n - 1].sample_entry_id;
+    free(v);
+    if (*ret >= 0 || oldest90k <= 0)
+        return 0;
+    rc = reel_store_spans(s, cam_id, oldest90k, oldest90k + 1, &v, &n, err);
+    if (rc < 0)
+        return rc;
+    if (n > 0)
+        *ret = v[0].sample_entry_id;
+    free(v);
+    return 0;
+}
+
+/* codec/width/height of the camera's latest footage into o; fields null
+ * when there is none. A failed read is returned (o is then incomplete). */
+static int camera_codec(struct reel_store *s, int64_t cam_id, int64_t now90k, int64_t oldest90k, json_t *o,
+                        struct reel_err *err)
+{
+    int64_t sample_entry;
+    int rc = latest_sample_entry(s, cam_id, now90k, oldest90k, &sample_entry, err);
+    if (rc < 0)
+        return rc;
     struct reel_sample_entry se;
-    if (sample_entry >= 0 && reel_store_sample_entry_get(s, sample_entry, &se, &err) == 0) {
+    if (sample_entry >= 0) {
+        rc = reel_store_sample_entry_get(s, sample_entry, &se, err);
+        if (rc < 0)
+            return rc; /* a recording names it: -ENOENT is an error here too */
         free(se.data);
         bool hevc = strncmp(se.codec_string, "hvc1", 4) == 0 || strncmp(se.codec_string, "hev1", 4) == 0;
         json_object_set_new(o, "codec", json_string(hevc ? "h265" : "h264"));
         json_object_set_new(o, "codec_string", json_string(se.codec_string));
         json_object_set_new(o, "width", json_integer(se.width));
         json_object_set_new(o, "height", json_integer(se.height));
-        return;
+        return 0;
     }
     json_object_set_new(o, "codec", json_null());
     json_object_set_new(o, "codec_string", json_null());
     json_object_set_new(o, "width", json_null());
     json_object_set_new(o, "height", json_null());
+    return 0;
 }
 
-/* The live state of an enabled camera without a recorder: the status row
- * the recorder wrote (until the hub holds status in memory). */
-static bool stored_status(struct reel_store *s, int64_t now90k, int64_t cam_id, struct reel_camera_status *st,
-                          const char **ret_state)
+/* One camera of the list into a new object in *ret; a failed read is
+ * returned (and *ret NULL). */
+static int camera_entry(struct reel_http_req *r, struct reel_store *s, const struct reel_camera *cam, int64_t now,
+                        json_t **ret, struct reel_err *err)
 {
-    struct reel_err err = { "" };
-    bool have = reel_store_status_get(s, cam_id, st, &err) == 0;
-    *ret_state = have && st->state[0] ? st->state : "unknown";
-    if (have && now90k - st->updated90k > STALE_90K && strcmp(st->state, "stopped") != 0)
-        *ret_state = "stale";
-    return have;
+    const struct reel_http_recorder *rec = r->cfg->recorder;
+    *ret = NULL;
+    /* Only what the UI needs: never the URL (it may name the camera's
+     * address layout) with userinfo, nor the user or password. */
+    struct reel_camera_status st;
+    memset(&st, 0, sizeof(st));
+    bool have = false;
+    const char *state;
+    int rc;
+    if (cam->disabled) {
+        state = "disabled";
+    } else if (rec && rec->camera_status) {
+        rc = rec->camera_status(rec->opaque, cam->id, &st);
+        have = rc == 0;
+        state = have && st.state[0] ? st.state : rc == -ENOENT ? "not running" : "unknown";
+    } else {
+        state = "not running";   /* no recorder in this process: no live status */
+    }
+    int64_t bytes = 0, dur = 0, oldest = 0;
+    rc = reel_store_camera_usage(s, cam->id, &bytes, &dur, &oldest, err);
+    if (rc < 0)
+        return rc;
+    json_t *o = json_object();
+    if (!o)
+        return reel_err_set(err, ENOMEM, "out of memory");
+    json_object_set_new(o, "name", json_string(cam->name));
+    json_object_set_new(o, "enabled", json_boolean(!cam->disabled));
+    json_object_set_new(o, "state", json_string(state));
+    json_object_set_new(o, "connected", json_boolean(have && st.connected));
+    json_object_set_new(o, "fps", json_real(have ? st.fps : 0.0));
+    json_object_set_new(o, "bitrate_bps", json_real(have ? st.bitrate_bps : 0.0));
+    json_object_set_new(o, "last_error", have && st.last_error[0] ? json_string(st.last_error) : json_null());
+    json_object_set_new(o, "bytes_kept", json_integer(bytes));
+    json_object_set_new(o, "seconds_kept", json_real((double)dur / REEL_90K));
+    json_object_set_new(o, "oldest", bytes > 0 && oldest > 0 ? reel_http_json_time(oldest) : json_null());
+    rc = camera_codec(s, cam->id, now, bytes > 0 ? oldest : 0, o, err);
+    if (rc < 0) {
+        json_decref(o);
+        return rc;
+    }
+    *ret = o;
+    return 0;
 }
 
 enum MHD_Result reel_api_cameras_list(struct reel_http_req *r)
 {
     struct reel_store *s;
     struct reel_err err = { "" };
-    if (reel_http_store_get(r, &s, &err) < 0)
-        return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "database: %s", err.msg);
+    int rc = reel_http_store_get(r, &s, &err);
+    if (rc < 0)
+        return reel_api_read_error(r, rc, &err, "database");
     struct reel_camera *cams = NULL;
     size_t n = 0;
-    if (reel_store_camera_list(s, &cams, &n, &err) < 0) {
-        reel_http_store_put(r, s);
-        return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "listing cameras: %s", err.msg);
-    }
-    const struct reel_http_recorder *rec = r->cfg->recorder;
     int64_t now = reel_http_wall90k(r);
     json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) {
-        /* Only what the UI needs: never the URL (it may name the camera's
-         * address layout) with userinfo, nor the user or password. */
-        struct reel_camera_status st;
-        memset(&st, 0, sizeof(st));
-        bool have = false;
-        const char *state;
-        if (cams[i].disabled) {
-            state = "disabled";
-        } else if (rec && rec->camera_status) {
-            int rc = rec->camera_status(rec->opaque, cams[i].id, &st);
-            have = rc == 0;
-            state = have && st.state[0] ? st.state : rc == -ENOENT ? "not running" : "unknown";
-        } else {
-            have = stored_status(s, now, cams[i].id, &st, &state);
+    const char *failed = NULL; /* the camera whose read failed */
+    /* the list, the usage and the codecs of one state of the database */
+    rc = reel_store_read_begin(s, &err);
+    if (rc == 0) {
+        rc = reel_store_camera_list(s, &cams, &n, &err);
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            json_t *o;
+            rc = camera_entry(r, s, &cams[i], now, &o, &err);
+            if (rc < 0)
+                failed = cams[i].name;
+            else if (json_array_append_new(arr, o) < 0) /* steals o, also on failure (or arr NULL) */
+                rc = reel_err_set(&err, ENOMEM, "out of memory");
         }
-        int64_t bytes = 0, dur = 0, oldest = 0;
-        reel_store_camera_usage(s, cams[i].id, &bytes, &dur, &oldest, &err);
-        json_t *o = json_object();
-        json_object_set_new(o, "name", json_string(cams[i].name));
-        json_object_set_new(o, "enabled", json_boolean(!cams[i].disabled));
-        json_object_set_new(o, "state", json_string(state));
-        json_object_set_new(o, "connected", json_boolean(have && st.connected));
-        json_object_set_new(o, "fps", json_real(have ? st.fps : 0.0));
-        json_object_set_new(o, "bitrate_bps", json_real(have ? st.bitrate_bps : 0.0));
-        json_object_set_new(o, "last_error", have && st.last_error[0] ? json_string(st.last_error) : json_null());
-        json_object_set_new(o, "bytes_kept", json_integer(bytes));
-        json_object_set_new(o, "seconds_kept", json_real((double)dur / REEL_90K));
-        json_object_set_new(o, "oldest", bytes > 0 && oldest > 0 ? reel_http_json_time(oldest) : json_null());
-        camera_codec(s, cams[i].id, now, bytes > 0 ? oldest : 0, o);
-        json_array_append_new(arr, o);
+        reel_store_read_end(s);
+    }
+    reel_http_store_put(r, s);
+    if (rc < 0) {
+        json_decref(arr);
+        enum MHD_Result res = failed ? reel_api_read_error(r, rc, &err, "listing cameras: camera '%s'", failed)
+                                     : reel_api_read_error(r, rc, &err, "listing cameras");
+        free(cams);
+        return res;
     }
     free(cams);
-    reel_http_store_put(r, s);
     return reel_http_send_json(r, MHD_HTTP_OK, json_pack("{s:o}", "cameras", arr), NULL);
 }
 
@@ -187,8 +228,7 @@ static enum MHD_Result store_error(struct reel_http_req *r, int rc, const struct
         return reel_http_send_error(r, MHD_HTTP_CONFLICT, "%s", err->msg);
     if (rc == -ENOENT)
         return reel_http_send_error(r, MHD_HTTP_NOT_FOUND, "no camera '%s'", r->name);
-    return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s camera: %s", what,
-                                err->msg[0] ? err->msg : strerror(-rc));
+    return reel_api_read_error(r, rc, err, "%s camera", what);
 }
 
 /* Tells the recorder that camera name's row changed. 1 when it applied the
@@ -237,7 +277,7 @@ static enum MHD_Result admin_open_error(struct reel_http_req *r, int rc, const s
         json_t *e = json_pack("{s:s}", "error", "another camera change is being applied: retry in a moment");
         return reel_http_send_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, e, "Retry-After", "1", NULL);
     }
-    return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "database: %s", err->msg);
+    return reel_api_read_error(r, rc, err, "database");
 }
 
 static const char *who(const struct reel_http_req *r) { return r->auth ? r->auth->user : "?"; }

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * What the recording resources share: the start/end query parameters of a
- * time range, and the camera named in the path looked up in a pooled read
- * handle.
+ * time range, the camera named in the path looked up in a pooled read
+ * handle, and how a failed read of the database is answered.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "api/api.h"
 #include "mp4/range.h"
@@ -57,20 +60,62 @@ bool reel_api_camera_for(struct reel_http_req *r, struct reel_store **ret_s, str
                          enum MHD_Result *ret_result)
 {
     struct reel_err err = { "" };
-    if (reel_http_store_get(r, ret_s, &err) < 0) {
-        *ret_result = reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "database: %s", err.msg);
+    int rc = reel_http_store_get(r, ret_s, &err);
+    if (rc < 0) {
+        *ret_result = reel_api_read_error(r, rc, &err, "database");
         return false;
     }
-    int rc = reel_store_camera_get(*ret_s, r->name, cam, &err);
+    rc = reel_store_camera_get(*ret_s, r->name, cam, &err);
     if (rc < 0) {
         reel_http_store_put(r, *ret_s);
         *ret_s = NULL;
         if (rc == -ENOENT)
             *ret_result = reel_http_send_error(r, MHD_HTTP_NOT_FOUND, "no camera '%s'", r->name);
         else
-            *ret_result = reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "camera '%s': %s", r->name,
-                                               err.msg);
+            *ret_result = reel_api_read_error(r, rc, &err, "camera '%s'", r->name);
         return false;
     }
     return true;
+}
+
+static bool path_end(char c) { return c == '\0' || c == ' ' || c == ':' || c == ',' || c == ')' || c == '\''; }
+
+void reel_api_scrub_paths(const char *in, char *out, size_t cap)
+{
+    size_t k = 0;
+    const char *p = in;
+    while (*p && k + 1 < cap) {
+        bool word_start = p == in || p[-1] == ' ' || p[-1] == '(' || p[-1] == '\'' || p[-1] == '"';
+        if (*p == '/' && word_start) {
+            const char *e = p;
+            while (!path_end(*e))
+                e++;
+            const char *base = p;
+            for (const char *q = p; q < e; q++)
+                if (*q == '/')
+                    base = q + 1;
+            while (base < e && k + 1 < cap)
+                out[k++] = *base++;
+            p = e;
+            continue;
+        }
+        out[k++] = *p++;
+    }
+    out[k] = '\0';
+}
+
+enum MHD_Result reel_api_read_error(struct reel_http_req *r, int rc, const struct reel_err *err, const char *fmt, ...)
+{
+    char what[256], clean[sizeof(err->msg)];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    const char *msg = err && err->msg[0] ? err->msg : strerror(rc < 0 ? -rc : EIO);
+    reel_api_scrub_paths(msg, clean, sizeof(clean));
+    if (rc == -EINVAL || rc == -EFBIG)
+        return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "%s: %s", what, clean);
+    if (strcmp(msg, clean) != 0) /* the 500 below is logged too, without the paths */
+        reel_http_log(r, REEL_LOG_ERROR, "%s: %s", what, msg);
+    return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s: %s", what, clean);
 }

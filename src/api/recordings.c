@@ -2,7 +2,8 @@
  *
  * A camera's recordings as a timeline: GET /api/cameras/{camera}/spans
  * gives the spans of footage over a range and the gaps between them with
- * their reasons (built by src/http/timeline.c from the store's rows).
+ * their reasons (built by src/http/timeline.c from the store's spans and
+ * gaps, read in one snapshot).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,21 +21,26 @@ enum MHD_Result reel_api_spans(struct reel_http_req *r)
     struct reel_camera cam;
     if (!reel_api_camera_for(r, &s, &cam, &res))
         return res;
-    struct reel_recording *recs = NULL;
+    struct reel_span *recs = NULL;
     struct reel_gap *gaps = NULL;
     size_t nrecs = 0, ngaps = 0;
     struct reel_err err = { "" };
-    int rc = reel_store_recordings(s, cam.id, from, to, &recs, &nrecs, &err);
-    if (rc == 0)
-        rc = reel_store_gaps(s, cam.id, from, to, &gaps, &ngaps, &err);
+    /* spans and gaps of one state of the database */
+    int rc = reel_store_read_begin(s, &err);
+    if (rc == 0) {
+        rc = reel_store_spans(s, cam.id, from, to, &recs, &nrecs, &err);
+        if (rc == 0)
+            rc = reel_store_gaps(s, cam.id, from, to, &gaps, &ngaps, &err);
+        reel_store_read_end(s);
+    }
     reel_http_store_put(r, s);
     struct reel_timeline tl = { 0 };
     if (rc == 0 && reel_timeline_build(recs, nrecs, gaps, ngaps, from, to, &tl) < 0)
         rc = reel_err_set(&err, ENOMEM, "out of memory");
-    reel_recordings_free(recs, nrecs);
+    free(recs);
     if (rc < 0) {
         free(gaps);
-        return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "timeline of '%s': %s", r->name, err.msg);
+        return reel_api_read_error(r, rc, &err, "timeline of '%s'", r->name);
     }
     json_t *spans = json_array(), *jg = json_array();
     for (size_t i = 0; i < tl.nspans; i++)

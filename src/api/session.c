@@ -50,7 +50,7 @@ enum MHD_Result reel_api_login(struct reel_http_req *r)
     int rc = reel_http_users_get(r, &u, &err);
     if (rc < 0) {
         sodium_memzero(pass, sizeof(pass));
-        return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "accounts database: %s", err.msg);
+        return reel_api_read_error(r, rc, &err, "accounts database");
     }
     int64_t uid = 0;
     rc = reel_users_verify(u, user, pass, &uid, &err);
@@ -68,7 +68,7 @@ enum MHD_Result reel_api_login(struct reel_http_req *r)
         rc = reel_session_create(u, uid, reel_http_wall_ns(r), sid, &a, &err);
     reel_http_users_put(r, u);
     if (rc < 0)
-        return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "login: %s", err.msg);
+        return reel_api_read_error(r, rc, &err, "login");
     reel_ratelimit_success(r->rl_user, ukey);
     char cookie[256];
     reel_http_session_cookie(r, sid, r->cfg->session_max_ns / REEL_NS_PER_SEC, cookie, sizeof(cookie));
@@ -88,7 +88,7 @@ enum MHD_Result reel_api_logout(struct reel_http_req *r)
             reel_http_users_put(r, u);
         }
         if (rc < 0)
-            return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "logout: %s", err.msg);
+            return reel_api_read_error(r, rc, &err, "logout");
     }
     char cookie[256];
     reel_http_session_cookie(r, "", 0, cookie, sizeof(cookie));

@@ -30,6 +30,6 @@ enum MHD_Result reel_api_token_add(struct reel_http_req *r)
     if (rc == -EEXIST)
         return reel_http_send_error(r, MHD_HTTP_CONFLICT, "%s", err.msg);
     if (rc < 0)
-        return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "token: %s", err.msg);
+        return reel_api_read_error(r, rc, &err, "token");
     return reel_http_send_json(r, MHD_HTTP_OK, out, NULL);
 }

@@ -41,32 +41,32 @@ static void stream_free(void *cls)
     free(st);
 }
 
-/* The entity tag and newest end time of the recordings in [from, to). */
-static int range_state(struct reel_store *s, int64_t cam_id, int64_t from, int64_t to, char etag[REEL_HTTP_ETAG_MAX],
-                       int64_t *ret_last90k, size_t *ret_n, struct reel_err *err)
+/* reel_api_view_read() with the MP4's options (the camera's audio or not). */
+static int view_read(struct reel_store *s, int64_t cam_id, int64_t from90k, int64_t to90k,
+                     const struct reel_mp4_range_opts *opts, struct reel_view_tag *ret_tag, struct reel_mp4 **ret,
+                     void (*between)(void *), void *between_arg, struct reel_err *err)
 {
-    struct reel_recording *recs = NULL;
-    size_t n = 0;
-    int r = reel_store_recordings(s, cam_id, from, to, &recs, &n, err);
-    if (r < 0)
-        return r;
-    struct reel_http_etag_rec *er = calloc(n ? n : 1, sizeof(*er));
-    if (!er) {
-        reel_recordings_free(recs, n);
-        return reel_err_set(err, ENOMEM, "out of memory");
-    }
-    int64_t last = 0;
-    for (size_t i = 0; i < n; i++) {
-        er[i] = (struct reel_http_etag_rec){ recs[i].id, recs[i].bytes, recs[i].frames };
-        if (recs[i].start90k + recs[i].wall_duration90k > last)
-            last = recs[i].start90k + recs[i].wall_duration90k;
-    }
-    reel_http_etag(cam_id, from, to, er, n, etag);
-    free(er);
-    reel_recordings_free(recs, n);
-    *ret_last90k = last;
-    *ret_n = n;
-    return 0;
+    *ret = NULL;
+    int rc = reel_store_read_begin(s, err);
+    if (rc < 0)
+        return rc;
+    rc = reel_store_view_etag(s, cam_id, from90k, to90k, ret_tag, err);
+    if (rc == 0 && ret_tag->recordings == 0)
+        rc = reel_err_set(err, ENOENT, "no footage in the range");
+    if (rc == 0 && between)
+        between(between_arg);
+    if (rc == 0)
+        rc = reel_mp4_for_range_opts(s, cam_id, from90k, to90k, opts, ret, err);
+    reel_store_read_end(s);
+    return rc;
+}
+
+int reel_api_view_read(struct reel_store *s, int64_t cam_id, int64_t from90k, int64_t to90k,
+                       struct reel_view_tag *ret_tag, struct reel_mp4 **ret, void (*between)(void *),
+                       void *between_arg, struct reel_err *err)
+{
+    const struct reel_mp4_range_opts audio = { .audio = true };
+    return view_read(s, cam_id, from90k, to90k, &audio, ret_tag, ret, between, between_arg, err);
 }
 
 enum MHD_Result reel_api_view(struct reel_http_req *r)
@@ -80,45 +80,25 @@ enum MHD_Result reel_api_view(struct reel_http_req *r)
     int aq = reel_http_query_get(r->query, "audio", aval, sizeof(aval));
     if (aq < 0 || (aq == 1 && strcmp(aval, "0") != 0 && strcmp(aval, "1") != 0))
         return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "audio: expected 0 or 1");
-    struct reel_mp4_range_opts aopts = { .audio = aq == 0 || strcmp(aval, "1") == 0 };
+    const struct reel_mp4_range_opts aopts = { .audio = aq == 0 || strcmp(aval, "1") == 0 };
     struct reel_store *s;
     struct reel_camera cam;
     if (!reel_api_camera_for(r, &s, &cam, &res))
         return res;
     struct reel_err err = { "" };
-    char etag[REEL_HTTP_ETAG_MAX], etag2[REEL_HTTP_ETAG_MAX];
-    int64_t last90k = 0;
-    size_t nrecs = 0;
+    struct reel_view_tag tag;
     struct reel_mp4 *m = NULL;
-    int rc = 0;
-    /* The tag must describe the bytes served: an open recording may grow
-     * while the MP4 is built, so the recordings are read before and after
-     * and the build is retried if they changed. */
-    for (int attempt = 0; attempt < 4; attempt++) {
-        reel_mp4_free(m);
-        m = NULL;
-        rc = range_state(s, cam.id, from, to, etag, &last90k, &nrecs, &err);
-        if (rc < 0 || nrecs == 0)
-            break;
-        rc = reel_mp4_for_range_opts(s, cam.id, from, to, &aopts, &m, &err);
-        if (rc < 0)
-            break;
-        rc = range_state(s, cam.id, from, to, etag2, &last90k, &nrecs, &err);
-        if (rc < 0 || strcmp(etag, etag2) == 0)
-            break;
-    }
+    /* The tag must describe the bytes served: both are read in one snapshot,
+     * which reel_api_view_read() has ended before the handle goes back. */
+    int rc = view_read(s, cam.id, from, to, &aopts, &tag, &m, NULL, NULL, &err);
     reel_http_store_put(r, s);
-    if (rc == 0 && (nrecs == 0 || !m))
-        rc = -ENOENT;
     if (rc < 0) {
-        reel_mp4_free(m);
         if (rc == -ENOENT)
             return reel_http_send_error(r, MHD_HTTP_NOT_FOUND, "camera '%s' has no footage in that range", r->name);
-        if (rc == -EINVAL || rc == -EFBIG)
-            return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "%s", err.msg);
-        return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "building the MP4 of '%s': %s", r->name,
-                                    err.msg[0] ? err.msg : strerror(-rc));
+        return reel_api_read_error(r, rc, &err, "building the MP4 of '%s'", r->name);
     }
+    const char *etag = tag.etag;
+    int64_t last90k = tag.last90k;
     uint64_t size = reel_mp4_size(m);
     char lastmod[40], disp[160], fromtxt[40];
     reel_http_date(last90k / REEL_90K, lastmod, sizeof(lastmod));

@@ -79,15 +79,6 @@ static const char schema_sql[] =
     "  end90k INTEGER NOT NULL,\n"
     "  reason TEXT NOT NULL);\n"
     "CREATE INDEX deletion_camera_start ON deletion (camera_id, start90k);\n"
-    /* live status written by the recorder; goes away when the hub keeps it in memory */
-    "CREATE TABLE camera_status (\n"
-    "  camera_id INTEGER PRIMARY KEY REFERENCES camera (id) ON DELETE CASCADE,\n"
-    "  connected INTEGER NOT NULL,\n"
-    "  state TEXT NOT NULL,\n"
-    "  last_error TEXT NOT NULL,\n"
-    "  fps REAL NOT NULL,\n"
-    "  bitrate_bps REAL NOT NULL,\n"
-    "  updated90k INTEGER NOT NULL);\n"
     /* web accounts (src/http/users.c): only hashes of passwords and secrets */
     "CREATE TABLE web_user (\n"
     "  id INTEGER PRIMARY KEY,\n"
@@ -116,7 +107,8 @@ static const char schema_sql[] =
  * missing, as version 1's accounts code made them); web_user gains role
  * (existing users become admins: they had every right before); cameras can
  * be disabled (kept, not recorded); a camera's other streams (sub-stream,
- * audio) are rows of their own linked to it by parent_id and kind. */
+ * audio) are rows of their own linked to it by parent_id and kind; the
+ * camera_status table goes (the recorder holds live status in memory). */
 static int upgrade_v1_to_v2(sqlite3 *db, struct reel_err *err)
 {
     static const char *const sql[] = {
@@ -138,9 +130,10 @@ static int upgrade_v1_to_v2(sqlite3 *db, struct reel_err *err)
         "  user_id INTEGER NOT NULL REFERENCES web_user (id) ON DELETE CASCADE,\n"
         "  created_ns INTEGER NOT NULL,\n"
         "  last_ns INTEGER NOT NULL DEFAULT 0)",
-        "ALTER TABLE web_user ADD COLUMN role TEXT NOT NULL DEFAULT 'admin' "
-        "CHECK (role IN ('admin', 'operator', 'viewer', 'auditor'))",
+        ("ALTER TABLE web_user ADD COLUMN role TEXT NOT NULL DEFAULT 'admin' "
+         "CHECK (role IN ('admin', 'operator', 'viewer', 'auditor'))"),
         "ALTER TABLE camera ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1",
+        "DROP TABLE IF EXISTS camera_status",
         "ALTER TABLE camera ADD COLUMN parent_id INTEGER REFERENCES camera (id)",
         "ALTER TABLE camera ADD COLUMN kind TEXT NOT NULL DEFAULT 'main' CHECK (kind IN ('main', 'sub', 'audio'))",
         "ALTER TABLE camera ADD COLUMN audio INTEGER NOT NULL DEFAULT 0",

@@ -188,6 +188,10 @@ static int store_get(struct reel_http *h, struct reel_store **ret, struct reel_e
 
 static void store_put(struct reel_http *h, struct reel_store *s)
 {
+    /* Handlers end their snapshots; should one not, the pool must still not
+     * keep a read transaction open (it would pin the WAL: the recorder's
+     * checkpoints could not reset it). A no-op without one. */
+    reel_store_read_end(s);
     if (s && !pool_put(&h->stores, s))
         reel_store_close(s);
 }
@@ -440,13 +444,10 @@ static const char *header(struct MHD_Connection *c, const char *name)
     return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
-/* The one place that decides who is an administrator. Until accounts have
- * roles (web_user.role, from the db branch) every signed-in user is one. */
-static bool require_admin(const struct reel_auth *a)
-{
-    (void)a;
-    return true;
-}
+/* The one place that decides who is an administrator: a session or token
+ * of a user whose role (web_user.role) is "admin". Operators, viewers and
+ * auditors may call the REEL_ACCESS_USER routes only. */
+static bool require_admin(const struct reel_auth *a) { return strcmp(a->role, "admin") == 0; }
 
 /* ---- static files and the dispatcher ---- */
 
@@ -522,7 +523,10 @@ static enum MHD_Result dispatch(struct req *rq, const char *method)
             goto out;
         }
         if (r < 0) {
-            res = send_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "accounts database: %s", err.msg);
+            char clean[sizeof(err.msg)];
+            reel_api_scrub_paths(err.msg, clean, sizeof(clean));
+            hlog(h, REEL_LOG_WARN, "accounts database: %s", err.msg);
+            res = send_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "accounts database: %s", clean);
             goto out;
         }
         if (kind == REEL_AUTH_NONE) {

@@ -62,7 +62,7 @@ static int cmp_gap(const void *x, const void *y)
     return a->start90k < b->start90k ? -1 : a->start90k > b->start90k;
 }
 
-int reel_timeline_build(const struct reel_recording *recs, size_t nrecs, const struct reel_gap *gaps,
+int reel_timeline_build(const struct reel_span *recs, size_t nrecs, const struct reel_gap *gaps,
                         size_t ngaps, int64_t from90k, int64_t to90k, struct reel_timeline *ret)
 {
     struct reel_timeline t = { 0 };

@@ -3,7 +3,8 @@
  * The timeline of a camera over [from, to): spans of footage (adjacent
  * recordings of one run merged) and the gaps between them, each gap with the
  * reason the store knows (outages, deletions) or "not recorded". Pure: built
- * from the store's recordings and gaps, unit tested without a database.
+ * from the store's spans (reel_store_spans: recordings without their index)
+ * and gaps, unit tested without a database.
  */
 #ifndef REEL_HTTP_TIMELINE_H
 #define REEL_HTTP_TIMELINE_H
@@ -30,12 +31,12 @@ struct reel_timeline {
 /* Recordings within one run whose ends are at most this far apart join. */
 #define REEL_TL_JOIN90K (REEL_90K / 2)
 
-/* recs oldest first (as reel_store_recordings returns them), gaps as
+/* spans oldest first (as reel_store_spans returns them), gaps as
  * reel_store_gaps returns them (end90k -1 = still open). Spans and gaps are
  * clipped to [from90k, to90k) and together cover it exactly. ret's reasons
  * point into gaps: keep gaps alive while ret is used. -ENOMEM. Free with
  * reel_timeline_free(). */
-int reel_timeline_build(const struct reel_recording *recs, size_t nrecs, const struct reel_gap *gaps,
+int reel_timeline_build(const struct reel_span *recs, size_t nrecs, const struct reel_gap *gaps,
                         size_t ngaps, int64_t from90k, int64_t to90k, struct reel_timeline *ret);
 void reel_timeline_free(struct reel_timeline *t);
 

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Administrative sub-commands: init, camera add/set/list/remove, storage
- * add/list. Camera passwords come from a file (never the command line, where
- * other users could read them from /proc) or from the URL's userinfo, and
- * are never printed.
+ * Administrative sub-commands: init, camera add/set/enable/disable/list/
+ * remove, storage add/list. Camera passwords come from a file (never the
+ * command line, where other users could read them from /proc) or from the
+ * URL's userinfo, and are never printed. A camera change is written to
+ * reel.db, then the running recorder (if any) is told through its control
+ * socket and applies it (docs/recorder.md).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +15,39 @@
 #include <unistd.h>
 
 #include "reel/cli.h"
+#include "reel/control.h"
 #include "reel/timefmt.h"
+
+/* The recorder answers once applied (at most 5 s) and after committing a
+ * stopped camera's last recording. */
+#define NOTIFY_TIMEOUT_NS (20 * REEL_NS_PER_SEC)
+
+/* Tells the running recorder that camera `name` changed. 0 when applied
+ * or when no recorder runs (said on stdout); 1 with a message otherwise. */
+static int notify_recorder(struct reel_cli *cli, const char *name, bool quiet)
+{
+    char line[REEL_NAME_MAX + 16], errbuf[REEL_CONTROL_LINE_MAX];
+    snprintf(line, sizeof(line), "camera %s", name);
+    int r = reel_control_request(cli->datadir, line, NOTIFY_TIMEOUT_NS, NULL, NULL, errbuf, sizeof(errbuf));
+    if (r == 0) {
+        if (!quiet)
+            printf("applied by the running recorder\n");
+        return 0;
+    }
+    if (r == -ENOENT || r == -ECONNREFUSED) {
+        if (!quiet)
+            printf("the recorder is not running: takes effect at its next start\n");
+        return 0;
+    }
+    if (r == -EREMOTEIO)
+        return reel_cli_fail("camera %s: the running recorder could not apply the change: %s", name, errbuf);
+    if (r == -ETIMEDOUT)
+        return reel_cli_fail("camera %s: the running recorder did not answer within %lld s; the change is "
+                             "stored and takes effect at its next start", name,
+                             (long long)(NOTIFY_TIMEOUT_NS / REEL_NS_PER_SEC));
+    return reel_cli_fail("camera %s: cannot reach the running recorder (%s/%s): %s", name, cli->datadir,
+                         REEL_CONTROL_SOCKET, strerror(-r));
+}
 
 int reel_cmd_init(struct reel_cli *cli)
 {
@@ -114,6 +148,12 @@ static int camera_options(struct reel_cli *cli, struct reel_camera *cam, char *p
         cam->udp = true;
     if (reel_cli_opt(cli, "--tcp", false))
         cam->udp = false;
+    bool dis = reel_cli_opt(cli, "--disabled", false) != NULL;
+    bool en = reel_cli_opt(cli, "--enabled", false) != NULL;
+    if (dis && en)
+        return reel_cli_usage("--disabled and --enabled exclude each other");
+    if (dis || en)
+        cam->disabled = dis;
     if ((v = reel_cli_opt(cli, "--retain-bytes", true))) {
         if (reel_size_parse(v, &cam->retain_bytes) < 0)
             return reel_cli_usage("--retain-bytes: '%s' is not a size (e.g. 500G)", v);
@@ -187,8 +227,11 @@ static int camera_add_or_set(struct reel_cli *cli, bool add)
         reel_cli_fail("camera %s %s: %s", add ? "add" : "set", name, err.msg[0] ? err.msg : strerror(-r));
         goto out;
     }
-    printf("camera %s %s: %s%s\n", name, add ? "added" : "updated", cam.url, cam.udp ? " (udp)" : "");
-    rc = 0;
+    printf("camera %s %s: %s%s%s\n", name, add ? "added" : "updated", cam.url, cam.udp ? " (udp)" : "",
+           cam.disabled ? " (disabled)" : "");
+    explicit_bzero(pass, sizeof(pass));
+    reel_store_close(s);
+    return notify_recorder(cli, name, false);
 out:
     explicit_bzero(pass, sizeof(pass));
     reel_store_close(s);
@@ -224,7 +267,8 @@ static int camera_list(struct reel_cli *cli)
         if (cams[i].retain_bytes)
             fmt_bytes(cams[i].retain_bytes, rb, sizeof(rb));
         printf("%-16s %s%s%s user=%s password=%s retain-bytes=%s retain-hours=%.1f\n", cams[i].name,
-               cams[i].url, cams[i].udp ? " udp" : " tcp", "", cams[i].user[0] ? cams[i].user : "-",
+               cams[i].url, cams[i].udp ? " udp" : " tcp", cams[i].disabled ? " disabled" : "",
+               cams[i].user[0] ? cams[i].user : "-",
                cams[i].has_password ? "(set)" : "-", rb, (double)cams[i].retain_seconds / 3600);
     }
     free(cams);
@@ -232,31 +276,117 @@ static int camera_list(struct reel_cli *cli)
     return 0;
 }
 
+/* Sets the camera's enabled flag in the row; 0 or the exit code. */
+static int set_disabled(struct reel_cli *cli, const char *name, bool disabled, bool *ret_changed)
+{
+    struct reel_store *s;
+    if (reel_cli_open(cli, REEL_STORE_ADMIN, &s))
+        return 1;
+    struct reel_camera cam;
+    int rc = reel_cli_camera(s, name, &cam);
+    if (!rc && cam.disabled != disabled) {
+        cam.disabled = disabled;
+        struct reel_err err = { "" };
+        int r = reel_store_camera_update(s, &cam, NULL, &err);
+        if (r < 0)
+            rc = reel_cli_fail("camera %s: %s", name, err.msg[0] ? err.msg : strerror(-r));
+        else if (ret_changed)
+            *ret_changed = true;
+    }
+    reel_store_close(s);
+    return rc;
+}
+
+static int camera_enable(struct reel_cli *cli, bool enable)
+{
+    if (reel_cli_no_more_opts(cli))
+        return 2;
+    if (cli->argc < 1)
+        return reel_cli_usage("camera %s: NAME required", enable ? "enable" : "disable");
+    const char *name = cli->argv[0];
+    bool changed = false;
+    int rc = set_disabled(cli, name, !enable, &changed);
+    if (rc)
+        return rc;
+    printf("camera %s %s%s\n", name, enable ? "enabled" : "disabled", changed ? "" : " (already)");
+    return notify_recorder(cli, name, false);
+}
+
+/* Asks on the terminal; false unless the answer starts with y. */
+static bool confirm(const char *question)
+{
+    fprintf(stderr, "%s [y/N] ", question);
+    fflush(stderr);
+    char line[16];
+    if (!fgets(line, sizeof(line), stdin))
+        return false;
+    return line[0] == 'y' || line[0] == 'Y';
+}
+
+/* Removing a camera: it is first disabled and the running recorder stops
+ * it (its run closed and committed), then the row goes. Footage is deleted
+ * only with --delete-footage, confirmed by --yes or on a terminal. */
 static int camera_remove(struct reel_cli *cli)
 {
     bool del = reel_cli_opt(cli, "--delete-footage", false) != NULL;
+    bool yes = reel_cli_opt(cli, "--yes", false) != NULL;
     if (reel_cli_no_more_opts(cli))
         return 2;
     if (cli->argc < 1)
         return reel_cli_usage("camera remove: NAME required");
+    const char *name = cli->argv[0];
     struct reel_store *s;
+    if (reel_cli_open(cli, REEL_STORE_READ, &s))
+        return 1;
+    struct reel_camera cam;
+    if (reel_cli_camera(s, name, &cam)) {
+        reel_store_close(s);
+        return 1;
+    }
+    struct reel_recording *recs = NULL;
+    size_t nrec = 0;
+    struct reel_err err = { "" };
+    int r = reel_store_recordings(s, cam.id, 0, INT64_MAX / 2, &recs, &nrec, &err);
+    reel_recordings_free(recs, nrec);
+    reel_store_close(s);
+    if (r < 0)
+        return reel_cli_fail("camera remove %s: %s", name, err.msg);
+    if (nrec > 0 && !del)
+        return reel_cli_fail("camera %s has footage (%zu recordings); keep it, or pass --delete-footage --yes "
+                             "to delete it with the camera (or `camera disable %s` to stop recording it)",
+                             name, nrec, name);
+    if (del && nrec > 0 && !yes) {
+        if (!isatty(0))
+            return reel_cli_fail("camera remove %s --delete-footage deletes %zu recordings: confirm with --yes",
+                                 name, nrec);
+        char q[256];
+        snprintf(q, sizeof(q), "delete camera %s and its %zu recordings?", name, nrec);
+        if (!confirm(q))
+            return reel_cli_fail("camera %s kept", name);
+    }
+    /* Stop it first: the recorder closes and commits its run. */
+    int rc = set_disabled(cli, name, true, NULL);
+    if (!rc)
+        rc = notify_recorder(cli, name, true);
+    if (rc)
+        return rc;
     if (reel_cli_open(cli, REEL_STORE_ADMIN, &s))
         return 1;
-    struct reel_err err = { "" };
-    int r = reel_store_camera_remove(s, cli->argv[0], del, &err);
+    r = reel_store_camera_remove(s, name, del, &err);
     reel_store_close(s);
     if (r == -EBUSY)
-        return reel_cli_fail("camera %s has footage; pass --delete-footage to delete it too", cli->argv[0]);
+        return reel_cli_fail("camera %s: %s; it is disabled, not removed", name, err.msg);
     if (r < 0)
-        return reel_cli_fail("camera remove %s: %s", cli->argv[0], err.msg[0] ? err.msg : strerror(-r));
-    printf("camera %s removed\n", cli->argv[0]);
-    return 0;
+        return reel_cli_fail("camera remove %s: %s; it is disabled, not removed", name,
+                             err.msg[0] ? err.msg : strerror(-r));
+    printf("camera %s removed%s\n", name, del && nrec ? " with its footage" : "");
+    return notify_recorder(cli, name, false);
 }
 
 int reel_cmd_camera(struct reel_cli *cli)
 {
     if (cli->argc < 1)
-        return reel_cli_usage("camera: add, set, list or remove?");
+        return reel_cli_usage("camera: add, set, enable, disable, list or remove?");
     const char *sub = cli->argv[0];
     cli->argc--;
     cli->argv++;
@@ -268,6 +398,10 @@ int reel_cmd_camera(struct reel_cli *cli)
         return camera_list(cli);
     if (strcmp(sub, "remove") == 0)
         return camera_remove(cli);
+    if (strcmp(sub, "enable") == 0)
+        return camera_enable(cli, true);
+    if (strcmp(sub, "disable") == 0)
+        return camera_enable(cli, false);
     return reel_cli_usage("camera: unknown sub-command '%s'", sub);
 }
 

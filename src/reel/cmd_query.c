@@ -6,17 +6,20 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/strutil.h"
 #include "codec/annexb.h"
 #include "mp4/mp4.h"
 #include "mp4/range.h"
 #include "reel/cli.h"
+#include "reel/control.h"
 #include "reel/timefmt.h"
 #include "store/index.h"
 
@@ -70,49 +73,90 @@ static void fmt_duration(int64_t d90k, char *buf, size_t cap)
     snprintf(buf, cap, "%lldh%02lldm%02llds", (long long)(s / 3600), (long long)(s / 60 % 60), (long long)(s % 60));
 }
 
+/* The live status lines of the running recorder, by camera id. */
+struct live {
+    struct live_cam {
+        int64_t id;
+        char state[64];
+        char last_error[256];
+        double fps, bitrate_bps;
+    } *v;
+    size_t n, alloc;
+};
+
+static void live_line(void *opaque, const char *line)
+{
+    struct live *lv = opaque;
+    json_error_t je;
+    json_t *o = json_loads(line, 0, &je);
+    json_int_t id = 0;
+    const char *state = NULL, *err = "";
+    double fps = 0, br = 0;
+    if (o && json_unpack(o, "{s:I, s:s, s?s, s?F, s?F}", "id", &id, "state", &state, "last_error", &err, "fps",
+                         &fps, "bitrate_bps", &br) == 0 &&
+        reel_array_grow(&lv->v, &lv->alloc, lv->n, sizeof(*lv->v), 16) == 0) {
+        struct live_cam *c = &lv->v[lv->n++];
+        c->id = id;
+        snprintf(c->state, sizeof(c->state), "%s", state);
+        snprintf(c->last_error, sizeof(c->last_error), "%s", err);
+        c->fps = fps;
+        c->bitrate_bps = br;
+    }
+    json_decref(o);
+}
+
 int reel_cmd_status(struct reel_cli *cli)
 {
     if (reel_cli_no_more_opts(cli))
         return 2;
+    struct live lv = { .v = NULL };
+    char errbuf[512];
+    int lr = reel_control_request(cli->datadir, "status", 10 * REEL_NS_PER_SEC, live_line, &lv, errbuf,
+                                  sizeof(errbuf));
+    bool running = lr == 0;
+    if (lr == -ENOENT || lr == -ECONNREFUSED)
+        printf("recorder not running\n");
+    else if (lr == -EREMOTEIO)
+        fprintf(stderr, "reel: the running recorder refused the status request: %s\n", errbuf);
+    else if (lr < 0)
+        fprintf(stderr, "reel: cannot get live status from the recorder (%s/%s): %s\n", cli->datadir,
+                REEL_CONTROL_SOCKET, strerror(-lr));
     struct reel_store *s;
-    if (reel_cli_open(cli, REEL_STORE_READ, &s))
+    if (reel_cli_open(cli, REEL_STORE_READ, &s)) {
+        free(lv.v);
         return 1;
+    }
     struct reel_camera *cams = NULL;
     size_t n = 0;
     struct reel_err err = { "" };
     if (reel_store_camera_list(s, &cams, &n, &err) < 0) {
         reel_store_close(s);
+        free(lv.v);
         return reel_cli_fail("cannot list cameras: %s", err.msg);
     }
-    int64_t now = wall90k_now();
     printf("%-16s %-12s %6s %10s %12s %10s  %s\n", "CAMERA", "STATE", "FPS", "KBIT/S", "KEPT", "HOURS",
            "LAST ERROR");
     for (size_t i = 0; i < n; i++) {
-        struct reel_camera_status st;
-        memset(&st, 0, sizeof(st));
-        int r = reel_store_status_get(s, cams[i].id, &st, &err);
-        bool have = r == 0;
+        const struct live_cam *lc = NULL;
+        for (size_t k = 0; k < lv.n && !lc; k++)
+            if (lv.v[k].id == cams[i].id)
+                lc = &lv.v[k];
         int64_t bytes = 0, dur = 0, oldest = 0;
-        if (r == 0 || r == -ENOENT) /* no status row: never run; anything else is a database error */
-            r = reel_store_camera_usage(s, cams[i].id, &bytes, &dur, &oldest, &err);
+        int r = reel_store_camera_usage(s, cams[i].id, &bytes, &dur, &oldest, &err);
         if (r < 0) {
             int rc = reel_cli_fail("status of camera %s: %s", cams[i].name, err.msg);
             free(cams);
+            free(lv.v);
             reel_store_close(s);
             return rc;
         }
-        const char *state = have ? st.state : "never run";
-        char statebuf[80];
-        /* A status row older than 30 s means the recorder is not running. */
-        if (have && now - st.updated90k > 30 * REEL_90K && strcmp(st.state, "stopped") != 0) {
-            snprintf(statebuf, sizeof(statebuf), "stale");
-            state = statebuf;
-        }
-        printf("%-16s %-12s %6.1f %10.0f %12lld %10.2f  %s\n", cams[i].name, state, have ? st.fps : 0.0,
-               have ? st.bitrate_bps / 1000 : 0.0, (long long)bytes, (double)dur / REEL_90K / 3600,
-               have && st.last_error[0] ? st.last_error : "-");
+        const char *state = lc ? lc->state : cams[i].disabled ? "disabled" : running ? "not running" : "-";
+        printf("%-16s %-12s %6.1f %10.0f %12lld %10.2f  %s\n", cams[i].name, state, lc ? lc->fps : 0.0,
+               lc ? lc->bitrate_bps / 1000 : 0.0, (long long)bytes, (double)dur / REEL_90K / 3600,
+               lc && lc->last_error[0] ? lc->last_error : "-");
     }
     free(cams);
+    free(lv.v);
     reel_store_close(s);
     return 0;
 }

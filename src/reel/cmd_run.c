@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * `reel run`: the recorder. One event loop serves every camera; the store's
- * syncer thread does the fsyncs and index commits. SIGINT/SIGTERM end the
- * loop; each camera then tears down its session and closes its recording
+ * `reel run`: option parsing and wiring of the recorder (src/reel/recorder.c:
+ * the loop, the cameras, the hub, the control socket) with the signals and
+ * the HTTP server. One event loop serves every camera; the store's syncer
+ * thread does the fsyncs and index commits. SIGINT/SIGTERM end the loop;
+ * each camera then tears down its session and closes its recording
  * durably. The HTTP server (src/http) runs on its own threads next to the
  * loop, with its own read-only database handles; it is stopped first.
  */
@@ -19,10 +21,10 @@
 #include "http/assets.h"
 #include "http/http.h"
 #include "reel/camera.h"
+#include "reel/bench_subs.h"
 #include "reel/cli.h"
 #include "reel/loop.h"
-
-#define STATUS_INTERVAL_NS (5 * REEL_NS_PER_SEC)
+#include "reel/recorder.h"
 
 struct sig_watch {
     struct reel_io io;
@@ -39,40 +41,6 @@ static void on_signal(struct reel_io *io, uint32_t events)
     if (read(io->fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
         reel_log(w->log, REEL_LOG_INFO, "signal %u received", si.ssi_signo);
     reel_loop_stop(w->loop);
-}
-
-struct recorder {
-    struct reel_loop *loop;
-    struct reel_store *store;
-    struct reel_cam **cams;
-    size_t ncams;
-    struct reel_timer status_timer;
-    const struct reel_logger *log;
-};
-
-/* Stand-in until the hub branch merges: `reel status` still reads the
- * camera_status table, so the status held in memory is copied there. */
-static void write_status(struct recorder *rec, struct reel_cam *cam)
-{
-    struct reel_camera_status st;
-    reel_cam_status(cam, &st);
-    struct reel_err err = { "" };
-    if (reel_store_status_put(rec->store, &st, &err) < 0)
-        reel_log(rec->log, REEL_LOG_WARN, "camera %lld: cannot write status: %s", (long long)st.camera_id, err.msg);
-}
-
-static void status_cb(struct reel_timer *t)
-{
-    struct recorder *rec = t->opaque;
-    for (size_t i = 0; i < rec->ncams; i++)
-        write_status(rec, rec->cams[i]);
-    reel_loop_timer_set(rec->loop, t, reel_loop_now(rec->loop) + STATUS_INTERVAL_NS);
-}
-
-static void store_event(void *opaque, int level, const char *line)
-{
-    const struct reel_logger *lg = opaque;
-    reel_log(lg, (enum reel_log_level)level, "%s", line);
 }
 
 int reel_cmd_run(struct reel_cli *cli)
@@ -109,6 +77,12 @@ int reel_cmd_run(struct reel_cli *cli)
     bool secure_cookie = reel_cli_opt(cli, "--secure-cookie", false) != NULL;
     bool buffered_io = reel_cli_opt(cli, "--buffered-io", false) != NULL;
     bool no_io_uring = reel_cli_opt(cli, "--no-io-uring", false) != NULL;
+    long bench_subs = 0;        /* bench/ only: hub readers of every camera's AUs */
+    if ((v = reel_cli_opt(cli, "--bench-subscribers", true))) {
+        bench_subs = strtol(v, NULL, 10);
+        if (bench_subs < 1 || bench_subs > 64)
+            return reel_cli_usage("--bench-subscribers: expected 1..64");
+    }
     if (http_listen && no_http)
         return reel_cli_usage("--http and --no-http exclude each other");
     if (reel_cli_no_more_opts(cli))
@@ -124,57 +98,33 @@ int reel_cmd_run(struct reel_cli *cli)
     sigaddset(&mask, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
-    struct recorder rec = { .log = &cli->log };
-    struct reel_store_cfg cfg = {
-        .datadir = cli->datadir, .mode = REEL_STORE_RECORD, .checkpoint_ns = checkpoint_ns,
-        .rotate_ns = rotate_ns, .buffered_io = buffered_io,
-        .no_io_uring = no_io_uring, .on_event = store_event, .opaque = &cli->log,
+    struct reel_recorder_cfg rcfg = {
+        .store = { .datadir = cli->datadir, .checkpoint_ns = checkpoint_ns, .rotate_ns = rotate_ns,
+                   .buffered_io = buffered_io, .no_io_uring = no_io_uring },
+        .cam_opts = opts, .log = &cli->log,
     };
     struct reel_err err = { "" };
-    int r = reel_store_open(&rec.store, &cfg, &err);
+    struct reel_recorder *rec;
+    int r = reel_recorder_new(&rec, &rcfg, &err);
     if (r < 0)
         return reel_cli_fail("cannot open data directory %s for recording: %s", cli->datadir,
                              err.msg[0] ? err.msg : strerror(-r));
-    r = reel_loop_new(&rec.loop, NULL);
-    if (r < 0) {
-        reel_store_close(rec.store);
-        return reel_cli_fail("cannot create event loop: %s", strerror(-r));
-    }
-    struct reel_camera *cams = NULL;
-    size_t n = 0;
-    if (reel_store_camera_list(rec.store, &cams, &n, &err) < 0) {
-        reel_loop_free(rec.loop);
-        reel_store_close(rec.store);
-        return reel_cli_fail("cannot list cameras: %s", err.msg);
-    }
-    /* Name lookups off the loop, at most 4 at once for all cameras. */
-    struct reel_resolver *resolver = NULL;
-    if (reel_resolver_new(&resolver, rec.loop, 4) < 0)
-        reel_log(&cli->log, REEL_LOG_WARN, "cannot start the name resolver; each camera uses its own");
-    opts.resolver = resolver;
-    rec.cams = calloc(n ? n : 1, sizeof(*rec.cams));
-    for (size_t i = 0; rec.cams && i < n; i++) {
-        char pass[256];
-        bool has = reel_store_camera_password(rec.store, cams[i].id, pass, sizeof(pass)) == 0;
-        r = reel_cam_new(&rec.cams[rec.ncams], rec.loop, rec.store, &cli->log, &cams[i],
-                         has ? pass : NULL, &opts);
-        explicit_bzero(pass, sizeof(pass));
-        if (r < 0) {
-            reel_log(&cli->log, REEL_LOG_ERROR, "camera %s: cannot start: %s", cams[i].name, strerror(-r));
-            continue;
-        }
-        rec.ncams++;
-    }
-    free(cams);
+    struct reel_loop *loop = reel_recorder_loop(rec);
+    size_t ncams = reel_recorder_ncams(rec);
     reel_log(&cli->log, REEL_LOG_INFO, "recording %zu camera%s into %s (checkpoint every %lld ms)",
-             rec.ncams, rec.ncams == 1 ? "" : "s", cli->datadir, (long long)(checkpoint_ns / 1000000));
+             ncams, ncams == 1 ? "" : "s", cli->datadir, (long long)(checkpoint_ns / 1000000));
 
-    struct sig_watch sw = { .loop = rec.loop, .log = &cli->log };
+    struct sig_watch sw = { .loop = loop, .log = &cli->log };
     sw.io.fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     sw.io.cb = on_signal;
     sw.io.opaque = &sw;
-    if (sw.io.fd >= 0)
-        reel_loop_io_add(rec.loop, &sw.io, EPOLLIN);
+    r = sw.io.fd < 0 ? -errno : reel_loop_io_add(loop, &sw.io, EPOLLIN);
+    if (r < 0) {
+        if (sw.io.fd >= 0)
+            close(sw.io.fd);
+        reel_recorder_free(rec);
+        return reel_cli_fail("cannot watch for SIGINT/SIGTERM: %s", strerror(-r));
+    }
 
     /* The web server: a failure to listen is reported but does not stop
      * the recording. */
@@ -182,6 +132,7 @@ int reel_cmd_run(struct reel_cli *cli)
     if (!no_http) {
         struct reel_http_cfg hcfg = {
             .datadir = cli->datadir, .listen = http_listen, .secure_cookie = secure_cookie, .log = &cli->log,
+            .recorder = reel_recorder_http(rec),
         };
         r = reel_http_new(&http, &hcfg, &err);
         for (size_t i = 0; r == 0 && i < reel_web_nassets; i++)
@@ -201,28 +152,23 @@ int reel_cmd_run(struct reel_cli *cli)
         }
     }
 
-    for (size_t i = 0; i < rec.ncams; i++)
-        reel_cam_start(rec.cams[i]);
-    reel_timer_init(&rec.status_timer, status_cb, &rec);
-    reel_loop_timer_set(rec.loop, &rec.status_timer, reel_loop_now(rec.loop) + REEL_NS_PER_SEC);
+    struct reel_bench_subs *bsubs = NULL;
+    if (bench_subs > 0) {
+        r = reel_bench_subs_start(&bsubs, reel_recorder_hub(rec), (unsigned)bench_subs);
+        if (r < 0)
+            reel_log(&cli->log, REEL_LOG_ERROR, "bench subscribers: %s; recording without them", strerror(-r));
+        else
+            reel_log(&cli->log, REEL_LOG_INFO, "bench: %ld hub subscribers reading every camera's access units",
+                     bench_subs);
+    }
 
-    r = reel_loop_run(rec.loop);
-    reel_log(&cli->log, REEL_LOG_INFO, "stopping");
+    r = reel_recorder_run(rec);
+    reel_bench_subs_stop(bsubs, &cli->log);
+    /* The web server first: it calls into the recorder. */
     reel_http_free(http);
-    for (size_t i = 0; i < rec.ncams; i++) {
-        reel_cam_stop(rec.cams[i]);
-        write_status(&rec, rec.cams[i]);
-        reel_cam_free(rec.cams[i]);
-    }
-    free(rec.cams);
-    reel_resolver_free(resolver);
-    reel_loop_timer_cancel(rec.loop, &rec.status_timer);
-    if (sw.io.fd >= 0) {
-        reel_loop_io_del(rec.loop, &sw.io);
-        close(sw.io.fd);
-    }
-    reel_loop_free(rec.loop);
-    reel_store_close(rec.store);
+    reel_loop_io_del(loop, &sw.io);
+    close(sw.io.fd);
+    reel_recorder_free(rec);
     reel_log(&cli->log, REEL_LOG_INFO, "stopped");
     return r < 0 ? 1 : 0;
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Web accounts and API tokens: `reel user add|passwd|remove|list` and
+ * Web accounts and API tokens: `reel user add|passwd|remove|list` (add
+ * takes --role admin|operator|viewer|auditor, admin by default; list shows
+ * each user's role) and
  * `reel token add|list|remove`, plus the first `admin` account that `reel
  * init` and `reel run` create when there is none (there is no default
  * password: a random one is printed once). Passwords come from a file or are
@@ -104,6 +106,9 @@ int reel_cmd_user(struct reel_cli *cli)
     char pw[REEL_PASSWORD_MAX + 2];
     bool generated = false;
     bool needs_pw = strcmp(sub, "add") == 0 || strcmp(sub, "passwd") == 0;
+    const char *role = strcmp(sub, "add") == 0 ? reel_cli_opt(cli, "--role", true) : NULL;
+    if (role && !reel_role_valid(role))
+        return reel_cli_usage("user add: --role '%s': expected admin, operator, viewer or auditor", role);
     if (needs_pw && get_password(cli, pw, sizeof(pw), &generated))
         return 1;
     if (reel_cli_no_more_opts(cli))
@@ -120,10 +125,22 @@ int reel_cmd_user(struct reel_cli *cli)
     int r = 0, rc = 0;
     if (strcmp(sub, "add") == 0) {
         r = reel_users_add(u, cli->argv[0], pw, &err);
+        /* a new user is an admin: any other role is set at once, and a user
+         * whose role could not be set is removed again (never left with
+         * more rights than asked for) */
+        if (r == 0 && role && strcmp(role, "admin") != 0 &&
+            (r = reel_users_set_role(u, cli->argv[0], role, &err)) < 0) {
+            struct reel_err e2 = { "" };
+            if (reel_users_remove(u, cli->argv[0], &e2) < 0)
+                fprintf(stderr, "reel: user %s was created as admin and could not be removed: %s\n", cli->argv[0],
+                        e2.msg);
+        }
         if (r == 0 && generated)
             printf("created user %s with password %s\n", cli->argv[0], pw);
         else if (r == 0)
             printf("created user %s\n", cli->argv[0]);
+        if (r == 0) /* stderr: what scripts read from stdout stays as it was */
+            fprintf(stderr, "user %s has role %s\n", cli->argv[0], role ? role : "admin");
     } else if (strcmp(sub, "passwd") == 0) {
         r = reel_users_passwd(u, cli->argv[0], pw, &err);
         if (r == 0 && generated)
@@ -141,8 +158,8 @@ int reel_cmd_user(struct reel_cli *cli)
         for (size_t i = 0; r == 0 && i < n; i++) {
             char t[32];
             fmt_unix(v[i].created_unix, t, sizeof(t));
-            printf("%-24s created=%s sessions=%lld tokens=%lld\n", v[i].name, t, (long long)v[i].sessions,
-                   (long long)v[i].tokens);
+            printf("%-24s role=%s created=%s sessions=%lld tokens=%lld\n", v[i].name, v[i].role, t,
+                   (long long)v[i].sessions, (long long)v[i].tokens);
         }
         free(v);
     }

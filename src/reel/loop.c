@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #define MAX_EVENTS 512
+#define DEFAULT_MAX_TIMERS (1u << 20)
 
 struct reel_loop {
     int epfd;
@@ -17,6 +18,12 @@ struct reel_loop {
     struct reel_timer **heap;
     size_t nheap, aheap;
     int64_t coalesce_ns;
+    size_t max_timers;
+    /* The events of the epoll round being dispatched: reel_loop_io_del()
+     * clears those of the descriptor it removes, so that a reel_io deleted
+     * (and perhaps freed) by an earlier callback of the round is not called. */
+    struct epoll_event *round;
+    int round_next, round_n;
 };
 
 int reel_loop_new(struct reel_loop **ret, const struct reel_clock *clock)
@@ -25,6 +32,7 @@ int reel_loop_new(struct reel_loop **ret, const struct reel_clock *clock)
     if (!l)
         return -ENOMEM;
     l->clock = clock ? clock : reel_clock_system();
+    l->max_timers = DEFAULT_MAX_TIMERS;
     l->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (l->epfd < 0) {
         int e = errno;
@@ -87,7 +95,12 @@ int reel_loop_io_mod(struct reel_loop *l, struct reel_io *io, uint32_t events)
 void reel_loop_io_del(struct reel_loop *l, struct reel_io *io)
 {
     epoll_ctl(l->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+    for (int i = l->round_next; i < l->round_n; i++)
+        if (l->round[i].data.ptr == io)
+            l->round[i].data.ptr = NULL;
 }
+
+void reel_loop_set_max_timers(struct reel_loop *l, size_t n) { l->max_timers = n; }
 
 void reel_timer_init(struct reel_timer *t, void (*cb)(struct reel_timer *t), void *opaque)
 {
@@ -150,6 +163,8 @@ void reel_loop_timer_cancel(struct reel_loop *l, struct reel_timer *t)
 int reel_loop_timer_set(struct reel_loop *l, struct reel_timer *t, int64_t deadline)
 {
     reel_loop_timer_cancel(l, t);
+    if (l->nheap >= l->max_timers)
+        return -ENOSPC;
     if (l->nheap == l->aheap) {
         size_t na = l->aheap ? l->aheap * 2 : 64;
         struct reel_timer **h = realloc(l->heap, na * sizeof(*h));
@@ -185,12 +200,19 @@ int reel_loop_run(struct reel_loop *l)
         }
         int64_t polled = reel_loop_now(l);
         bool all_bulk = true;
+        l->round = evs;
+        l->round_n = n;
         for (int i = 0; i < n && !l->stop; i++) {
+            l->round_next = i + 1;
             struct reel_io *io = evs[i].data.ptr;
+            if (!io)
+                continue;                 /* deleted by an earlier callback */
             if (!io->bulk)
                 all_bulk = false;
             io->cb(io, evs[i].events);
         }
+        l->round = NULL;
+        l->round_n = l->round_next = 0;
         now = reel_loop_now(l);
         while (!l->stop && l->nheap > 0 && l->heap[0]->deadline <= now) {
             struct reel_timer *t = l->heap[0];

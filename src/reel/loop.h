@@ -38,13 +38,22 @@ void reel_loop_free(struct reel_loop *l);
 const struct reel_clock *reel_loop_clock(const struct reel_loop *l);
 int64_t reel_loop_now(const struct reel_loop *l);
 
+/* 0 or the negative errno of epoll_ctl (the descriptor is then not
+ * watched: the caller must handle it, e.g. close it and fail). */
 int reel_loop_io_add(struct reel_loop *l, struct reel_io *io, uint32_t events);
 int reel_loop_io_mod(struct reel_loop *l, struct reel_io *io, uint32_t events);
+/* Stops watching io. Events of io still pending in the epoll round being
+ * dispatched are dropped, so a callback may delete (and free) other
+ * reel_io's of the same round. Call before closing io->fd. */
 void reel_loop_io_del(struct reel_loop *l, struct reel_io *io);
 
 void reel_timer_init(struct reel_timer *t, void (*cb)(struct reel_timer *t), void *opaque);
-/* Arms (or re-arms) t at deadline (monotonic ns). */
+/* Arms (or re-arms) t at deadline (monotonic ns). 0, or -ENOMEM / -ENOSPC
+ * (more than the cap of armed timers) with t left unarmed: the caller
+ * must handle it (a camera fails and retries, for instance). */
 int reel_loop_timer_set(struct reel_loop *l, struct reel_timer *t, int64_t deadline);
+/* Caps the number of armed timers (default 2^20). */
+void reel_loop_set_max_timers(struct reel_loop *l, size_t n);
 void reel_loop_timer_cancel(struct reel_loop *l, struct reel_timer *t);
 static inline bool reel_timer_armed(const struct reel_timer *t) { return t->heap_idx != SIZE_MAX; }
 

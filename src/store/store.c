@@ -4,7 +4,7 @@
  * start-up recovery; the schema, its version and upgrades belong to src/db), cameras, storage directories,
  * sample entries, outages, status and the queries that read recordings back.
  * Crash-safe deletion (row -> garbage -> unlink -> dir fsync -> drop garbage)
- * lives here too; the recording path and the syncer are in writer.c.
+ * lives here too; the run is in run.c, the syncer in syncer.c, the writer thread in writer.c.
  */
 #include "store/store_int.h"
 
@@ -138,6 +138,97 @@ static int check_identity(const char *dir, const char *uuid, char *msg, size_t c
     return 0;
 }
 
+/* check_identity with a bound on the wait: a storage dir on a disk that does
+ * not answer (a dead NFS server, a hung FUSE mount) must not hang the open of
+ * a store (a web request, `reel status`). The check runs on a thread of its
+ * own; past the bound the directory is taken as not answering and the
+ * thread, detached, frees the shared state when it finally returns. A reader
+ * waits half a second; the recorder and admin commands wait 30 s, long
+ * enough for a sleeping disk to spin up. */
+#define IDENTITY_WAIT_READ_NS (REEL_NS_PER_SEC / 2)
+#define IDENTITY_WAIT_NS (30 * REEL_NS_PER_SEC)
+
+struct identity_job {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    int refs;                       /* the opener and the thread */
+    bool done;
+    int r;
+    char dir[4096], uuid[64], msg[256];
+};
+
+static void identity_job_put(struct identity_job *j)
+{
+    pthread_mutex_lock(&j->mu);
+    bool last = --j->refs == 0;
+    pthread_mutex_unlock(&j->mu);
+    if (last) {
+        pthread_mutex_destroy(&j->mu);
+        pthread_cond_destroy(&j->cond);
+        free(j);
+    }
+}
+
+static void *identity_main(void *arg)
+{
+    struct identity_job *j = arg;
+    char msg[256];
+    int r = check_identity(j->dir, j->uuid, msg, sizeof(msg));
+    pthread_mutex_lock(&j->mu);
+    j->r = r;
+    memcpy(j->msg, msg, sizeof(msg));
+    j->done = true;
+    pthread_cond_signal(&j->cond);
+    pthread_mutex_unlock(&j->mu);
+    identity_job_put(j);
+    return NULL;
+}
+
+static int check_identity_bounded(const char *dir, const char *uuid, int64_t wait_ns, char *msg, size_t cap)
+{
+    struct identity_job *j = calloc(1, sizeof(*j));
+    if (!j)
+        return check_identity(dir, uuid, msg, cap);
+    pthread_mutex_init(&j->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&j->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    j->refs = 2;
+    reel__fmt(j->dir, sizeof(j->dir), "%s", dir);
+    reel__fmt(j->uuid, sizeof(j->uuid), "%s", uuid);
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    pthread_t t;
+    int e = pthread_create(&t, &at, identity_main, j);
+    pthread_attr_destroy(&at);
+    if (e) {
+        j->refs = 1;
+        identity_job_put(j);
+        return check_identity(dir, uuid, msg, cap);
+    }
+    pthread_mutex_lock(&j->mu);
+    while (!j->done)
+        if (reel__cond_wait_rel(&j->cond, &j->mu, wait_ns) == ETIMEDOUT)
+            break;
+    int r = j->done ? j->r : -ETIMEDOUT;
+    if (j->done)
+        reel__fmt(msg, cap, "%s", j->msg);
+    else
+        reel__fmt(msg, cap, "storage dir %s: not answering (its identity file could not be read within %.1f s)", dir,
+                  (double)wait_ns / REEL_NS_PER_SEC);
+    pthread_mutex_unlock(&j->mu);
+    identity_job_put(j);
+    return r;
+}
+
+int reel__open_db(const char *datadir, sqlite3 **ret, struct reel_err *err)
+{
+    return reel_db_open(ret, datadir, REEL_DB_WRITE, err);
+}
+
 int reel_store_init(const char *datadir, struct reel_err *err)
 {
     if (mkdir(datadir, 0700) < 0 && errno != EEXIST)
@@ -211,7 +302,9 @@ static int load_dirs(struct reel_store *s, struct reel_err *err)
         const char *uuid = (const char *)sqlite3_column_text(st, 2);
         /* verified in every mode (reading it changes nothing), so that check
          * and storage list tell an unmounted disk from missing files */
-        d->usable = check_identity(d->path, uuid ? uuid : "", d->error, sizeof(d->error)) == 0;
+        d->usable = check_identity_bounded(d->path, uuid ? uuid : "",
+                                           s->cfg.mode == REEL_STORE_READ ? IDENTITY_WAIT_READ_NS : IDENTITY_WAIT_NS,
+                                           d->error, sizeof(d->error)) == 0;
         if (!d->usable && s->cfg.mode != REEL_STORE_READ)
             reel__event(s, REEL_LOG_ERROR, "%s; not recording into it", d->error);
     }
@@ -221,12 +314,13 @@ static int load_dirs(struct reel_store *s, struct reel_err *err)
 
 /* ---- deletion ---- */
 
-int reel__collect_garbage(struct reel_store *s, sqlite3 *db, struct reel_err *err)
+int reel__collect_garbage(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct reel_err *err)
 {
     sqlite3_stmt *st;
-    int r = prep(db, "SELECT dir_id, camera_id, recording_id FROM garbage", &st, err);
+    int r = prep(db, "SELECT dir_id, camera_id, recording_id FROM garbage WHERE ?1 < 0 OR dir_id = ?1", &st, err);
     if (r < 0)
         return r;
+    sqlite3_bind_int64(st, 1, dir_id);
     int64_t (*rows)[3] = NULL;
     size_t n = 0, alloc = 0;
     int lrc;
@@ -311,6 +405,8 @@ int reel__delete_recordings(struct reel_store *s, sqlite3 *db, const int64_t *id
     if (r < 0)
         return r;
     sqlite3_stmt *sel = NULL, *gar = NULL, *del = NULL, *last = NULL, *ext = NULL, *ins = NULL;
+    int64_t dirs[REEL_MAX_DIRS]; /* the directories that get garbage: only theirs is collected */
+    size_t ndirs = 0;
     r = prep(db, "SELECT camera_id, dir_id, start90k, start90k + wall_duration90k, frames FROM recording WHERE id = ?",
              &sel, err);
     if (r == 0)
@@ -333,6 +429,11 @@ int reel__delete_recordings(struct reel_store *s, sqlite3 *db, const int64_t *id
         int64_t start = sqlite3_column_int64(sel, 2), end = sqlite3_column_int64(sel, 3);
         int64_t frames = sqlite3_column_int64(sel, 4);
         sqlite3_reset(sel);
+        bool seen = false;
+        for (size_t k = 0; k < ndirs; k++)
+            seen |= dirs[k] == dir;
+        if (!seen && ndirs < REEL_MAX_DIRS)
+            dirs[ndirs++] = dir;
         sqlite3_reset(gar);
         sqlite3_bind_int64(gar, 1, dir);
         sqlite3_bind_int64(gar, 2, cam);
@@ -380,7 +481,9 @@ int reel__delete_recordings(struct reel_store *s, sqlite3 *db, const int64_t *id
         rollback(db);
         return r;
     }
-    return reel__collect_garbage(s, db, err);
+    for (size_t k = 0; r == 0 && k < ndirs; k++)
+        r = reel__collect_garbage(s, db, dirs[k], err);
+    return r;
 }
 
 /* ---- start-up recovery (RECORD mode) ---- */
@@ -497,7 +600,7 @@ int reel__scan_orphans(struct reel_store *s, sqlite3 *db, bool remove,
 
 static int recover(struct reel_store *s, struct reel_err *err)
 {
-    int r = reel__collect_garbage(s, s->db, err);
+    int r = reel__collect_garbage(s, s->db, -1, err);
     if (r < 0)
         return r;
     /* 1. open rows with nothing committed: delete with their (empty) file */
@@ -565,15 +668,9 @@ int reel_store_open(struct reel_store **ret, const struct reel_store_cfg *cfg, s
         s->cfg.checkpoint_ns = REEL_NS_PER_SEC;
     if (s->cfg.rotate_ns <= 0)
         s->cfg.rotate_ns = 60 * REEL_NS_PER_SEC;
+    if (s->cfg.stall_ns <= 0)
+        s->cfg.stall_ns = REEL_STALL_NS;
     pthread_mutex_init(&s->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->cond, &ca);
-    pthread_cond_init(&s->done_cond, &ca);
-    pthread_cond_init(&s->wcond, &ca);
-    pthread_cond_init(&s->wdone, &ca);
-    pthread_condattr_destroy(&ca);
     int r;
     if (!cfg->datadir || !realpath(cfg->datadir, s->datadir)) {
         r = reel_err_set(err, ENOENT, "data dir %s: %s", cfg->datadir ? cfg->datadir : "(null)",
@@ -617,10 +714,19 @@ int reel_store_open(struct reel_store **ret, const struct reel_store_cfg *cfg, s
             r = reel__db_err(s->db, rc, err, "reading the last recording id");
             goto fail;
         }
-        r = reel_db_open(&s->sdb, s->datadir, REEL_DB_WRITE, err);
+        r = prep(s->db, "SELECT COALESCE(MAX(id), 0) FROM sample_entry", &st, err);
         if (r < 0)
             goto fail;
-        r = reel__syncer_start(s, err);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            s->next_entry_id = sqlite3_column_int64(st, 0) + 1;
+        sqlite3_finalize(st);
+        if (rc != SQLITE_ROW) { /* a reused id would make two entries one */
+            r = reel__db_err(s->db, rc, err, "reading the last sample entry id");
+            goto fail;
+        }
+        /* one writer and one syncer per usable storage directory */
+        r = reel__pipelines_start(s, err);
         if (r < 0)
             goto fail;
     }
@@ -637,16 +743,33 @@ void reel_store_close(struct reel_store *s)
         return;
     while (s->runs)
         reel_run_close(s->runs);
-    reel__syncer_stop(s);
-    sqlite3_close(s->sdb);
+    reel__pipelines_stop(s);
+    if (s->noutages || s->npending_entries) {
+        /* what no syncer wrote (none running, or one stuck): written here */
+        struct reel_err err;
+        size_t n = 0;
+        int64_t max_id = 0;
+        int r = reel__db_exec(s->db, "BEGIN IMMEDIATE", &err);
+        if (r == 0)
+            r = reel__entries_write(s, s->db, &max_id);
+        if (r == 0)
+            r = reel__outages_write(s, s->db, &n);
+        if (r == 0)
+            r = reel__db_exec(s->db, "COMMIT", &err);
+        if (r < 0)
+            rollback(s->db);
+        reel__outages_done(s, n, r == 0);
+    }
     sqlite3_close(s->db);
     if (s->lock_fd >= 0)
         close(s->lock_fd); /* releases the flock */
+    if (s->abandoned)
+        return; /* threads stuck on a dead disk still point at s */
     pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->cond);
-    pthread_cond_destroy(&s->done_cond);
-    pthread_cond_destroy(&s->wcond);
-    pthread_cond_destroy(&s->wdone);
+    for (size_t i = 0; i < s->nentries; i++)
+        free(s->entries[i].data);
+    free(s->entries);
+    free(s->outages);
     free(s);
 }
 
@@ -982,27 +1105,117 @@ int reel_store_camera_remove(struct reel_store *s, const char *name, bool delete
     return r;
 }
 
-/* ---- sample entries ---- */
+/* ---- sample entries ----
+ * The recorder (RECORD mode) never commits one from the caller thread: a new
+ * entry gets its id from an in-memory cache at once (pending), and every
+ * syncer inserts the pending entries at the start of its checkpoint
+ * transaction, so a recording is never committed before the entry it
+ * references. Other modes write the row at once. */
 
-int reel_store_sample_entry_put(struct reel_store *s, const uint8_t *box, size_t len, uint16_t width,
-                                uint16_t height, const char *codec_string, int64_t *ret_id, struct reel_err *err)
+static struct reel_entry_rt *entry_find(struct reel_store *s, const uint8_t *box, size_t len, int64_t id)
 {
-    if (len == 0 || len > 65536 || !codec_string || strlen(codec_string) >= 48)
-        return reel_err_set(err, EINVAL, "sample entry: bad length %zu or codec string", len);
+    for (size_t i = 0; i < s->nentries; i++) {
+        struct reel_entry_rt *e = &s->entries[i];
+        if (box ? e->len == len && memcmp(e->data, box, len) == 0 : e->id == id)
+            return e;
+    }
+    return NULL;
+}
+
+/* Adds an entry to the cache (under s->mu); the oldest committed one goes
+ * when REEL_ENTRIES_MAX are known. */
+static int entry_add(struct reel_store *s, int64_t id, bool pending, const uint8_t *box, size_t len,
+                     uint16_t width, uint16_t height, const char *codec_string)
+{
+    if (s->nentries >= REEL_ENTRIES_MAX) {
+        size_t k = 0;
+        while (k < s->nentries && s->entries[k].pending)
+            k++;
+        if (k == s->nentries)
+            return -ENOSPC;
+        free(s->entries[k].data);
+        memmove(&s->entries[k], &s->entries[k + 1], (s->nentries - k - 1) * sizeof(*s->entries));
+        s->nentries--;
+    }
+    if (reel_array_grow(&s->entries, &s->aentries, s->nentries, sizeof(*s->entries), 16) < 0)
+        return -ENOMEM;
+    uint8_t *data = malloc(len);
+    if (!data)
+        return -ENOMEM;
+    memcpy(data, box, len);
+    struct reel_entry_rt *e = &s->entries[s->nentries++];
+    memset(e, 0, sizeof(*e));
+    e->id = id;
+    e->pending = pending;
+    e->width = width;
+    e->height = height;
+    reel__fmt(e->codec_string, sizeof(e->codec_string), "%s", codec_string);
+    e->data = data;
+    e->len = len;
+    if (pending)
+        s->npending_entries++;
+    return 0;
+}
+
+static int entry_select(sqlite3 *db, const uint8_t *box, size_t len, int64_t *ret_id, struct reel_err *err)
+{
     sqlite3_stmt *st;
-    int r = prep(s->db, "SELECT id FROM sample_entry WHERE data = ?", &st, err);
+    int r = prep(db, "SELECT id FROM sample_entry WHERE data = ?", &st, err);
     if (r < 0)
         return r;
     sqlite3_bind_blob(st, 1, box, (int)len, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         *ret_id = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-        return 0;
+        r = 1;
+    } else if (rc == SQLITE_DONE) {
+        r = 0;
+    } else {
+        r = reel__db_err(db, rc, err, "looking up sample entry");
     }
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return reel__db_err(s->db, rc, err, "looking up sample entry");
+    return r;
+}
+
+int reel_store_sample_entry_put(struct reel_store *s, const uint8_t *box, size_t len, uint16_t width,
+                                uint16_t height, const char *codec_string, int64_t *ret_id, struct reel_err *err)
+{
+    if (len == 0 || len > 65536 || !codec_string || strlen(codec_string) >= 48)
+        return reel_err_set(err, EINVAL, "sample entry: bad length %zu or codec string", len);
+    if (s->recording) {
+        pthread_mutex_lock(&s->mu);
+        struct reel_entry_rt *e = entry_find(s, box, len, 0);
+        int64_t id = e ? e->id : 0;
+        pthread_mutex_unlock(&s->mu);
+        if (id) {
+            *ret_id = id;
+            return 0;
+        }
+        /* a read of reel.db (never waits for a writer in WAL mode) */
+        int r = entry_select(s->db, box, len, &id, err);
+        if (r < 0)
+            return r;
+        pthread_mutex_lock(&s->mu);
+        bool pending = r == 0;
+        if (pending)
+            id = s->next_entry_id++;
+        r = entry_add(s, id, pending, box, len, width, height, codec_string);
+        pthread_mutex_unlock(&s->mu);
+        if (r < 0)
+            return reel_err_set(err, -r, "sample entry: %s", r == -ENOSPC ? "too many new entries waiting for a commit"
+                                                                          : "out of memory");
+        *ret_id = id;
+        return 0;
+    }
+    int64_t id;
+    int r = entry_select(s->db, box, len, &id, err);
+    if (r < 0)
+        return r;
+    if (r == 1) {
+        *ret_id = id;
+        return 0;
+    }
+    sqlite3_stmt *st;
     r = prep(s->db, "INSERT INTO sample_entry (width, height, codec_string, data) VALUES (?, ?, ?, ?)", &st, err);
     if (r < 0)
         return r;
@@ -1010,7 +1223,7 @@ int reel_store_sample_entry_put(struct reel_store *s, const uint8_t *box, size_t
     sqlite3_bind_int(st, 2, height);
     sqlite3_bind_text(st, 3, codec_string, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 4, box, (int)len, SQLITE_STATIC);
-    rc = sqlite3_step(st);
+    int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         return reel__db_err(s->db, rc, err, "adding sample entry");
@@ -1018,8 +1231,116 @@ int reel_store_sample_entry_put(struct reel_store *s, const uint8_t *box, size_t
     return 0;
 }
 
+bool reel__entry_known(struct reel_store *s, int64_t id)
+{
+    if (s->recording) {
+        pthread_mutex_lock(&s->mu);
+        bool known = entry_find(s, NULL, 0, id) != NULL;
+        pthread_mutex_unlock(&s->mu);
+        if (known)
+            return true;
+    }
+    sqlite3_stmt *st;
+    bool ok = false;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sample_entry WHERE id = ?", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, id);
+        ok = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+    }
+    return ok;
+}
+
+int reel__entries_write(struct reel_store *s, sqlite3 *db, int64_t *ret_max)
+{
+    *ret_max = 0;
+    pthread_mutex_lock(&s->mu);
+    size_t n = s->npending_entries;
+    struct reel_entry_rt *v = n ? calloc(n, sizeof(*v)) : NULL;
+    size_t k = 0;
+    for (size_t i = 0; v && i < s->nentries && k < n; i++) {
+        struct reel_entry_rt *e = &s->entries[i];
+        if (!e->pending)
+            continue;
+        v[k] = *e;
+        v[k].data = malloc(e->len);
+        if (!v[k].data)
+            break;
+        memcpy(v[k].data, e->data, e->len);
+        k++;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (n && (!v || k < n)) {
+        for (size_t i = 0; i < k; i++)
+            free(v[i].data);
+        free(v);
+        return -ENOMEM;
+    }
+    int r = 0;
+    sqlite3_stmt *st = NULL;
+    if (n && sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO sample_entry (id, width, height, codec_string, data) "
+                                    "VALUES (?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+        r = -EIO;
+    int64_t max = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (r == 0) {
+            sqlite3_reset(st);
+            sqlite3_bind_int64(st, 1, v[i].id);
+            sqlite3_bind_int(st, 2, v[i].width);
+            sqlite3_bind_int(st, 3, v[i].height);
+            sqlite3_bind_text(st, 4, v[i].codec_string, -1, SQLITE_STATIC);
+            sqlite3_bind_blob(st, 5, v[i].data, (int)v[i].len, SQLITE_STATIC);
+            if (sqlite3_step(st) != SQLITE_DONE) {
+                reel__event(s, REEL_LOG_ERROR, "sample entry %" PRId64 ": cannot insert: %s", v[i].id,
+                            sqlite3_errmsg(db));
+                r = -EIO;
+            }
+            if (v[i].id > max)
+                max = v[i].id;
+        }
+        free(v[i].data);
+    }
+    sqlite3_finalize(st);
+    free(v);
+    if (r == 0)
+        *ret_max = max;
+    return r;
+}
+
+void reel__entries_done(struct reel_store *s, int64_t max_id)
+{
+    if (max_id <= 0)
+        return;
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->nentries; i++) {
+        struct reel_entry_rt *e = &s->entries[i];
+        if (e->pending && e->id <= max_id) {
+            e->pending = false;
+            s->npending_entries--;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
 int reel_store_sample_entry_get(struct reel_store *s, int64_t id, struct reel_sample_entry *ret, struct reel_err *err)
 {
+    if (s->recording) {
+        pthread_mutex_lock(&s->mu);
+        struct reel_entry_rt *e = entry_find(s, NULL, 0, id);
+        uint8_t *data = e ? malloc(e->len) : NULL;
+        if (data) {
+            memcpy(data, e->data, e->len);
+            memset(ret, 0, sizeof(*ret));
+            ret->id = id;
+            ret->width = e->width;
+            ret->height = e->height;
+            reel__fmt(ret->codec_string, sizeof(ret->codec_string), "%s", e->codec_string);
+            ret->data = data;
+            ret->len = e->len;
+        }
+        pthread_mutex_unlock(&s->mu);
+        if (data)
+            return 0;
+    }
     sqlite3_stmt *st;
     int r = prep(s->db, "SELECT width, height, codec_string, data FROM sample_entry WHERE id = ?", &st, err);
     if (r < 0)
@@ -1049,13 +1370,16 @@ int reel_store_sample_entry_get(struct reel_store *s, int64_t id, struct reel_sa
     return 0;
 }
 
-/* ---- outages and status ---- */
+/* ---- outages and status ----
+ * The recorder queues outage changes in memory (bounded); the next syncer
+ * to commit writes them in its checkpoint transaction, in order, one syncer
+ * at a time. Other modes, or a recorder with no directory to record into,
+ * write them at once. */
 
-int reel_store_outage_begin(struct reel_store *s, int64_t camera_id, int64_t start90k, const char *reason,
-                            struct reel_err *err)
+static int outage_begin_db(sqlite3 *db, int64_t camera_id, int64_t start90k, const char *reason, struct reel_err *err)
 {
     sqlite3_stmt *st;
-    int r = prep(s->db, "UPDATE outage SET reason = ?2 WHERE camera_id = ?1 AND end90k IS NULL", &st, err);
+    int r = prep(db, "UPDATE outage SET reason = ?2 WHERE camera_id = ?1 AND end90k IS NULL", &st, err);
     if (r < 0)
         return r;
     sqlite3_bind_int64(st, 1, camera_id);
@@ -1063,10 +1387,10 @@ int reel_store_outage_begin(struct reel_store *s, int64_t camera_id, int64_t sta
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return reel__db_err(s->db, rc, err, "updating outage");
-    if (sqlite3_changes(s->db) > 0)
+        return reel__db_err(db, rc, err, "updating outage");
+    if (sqlite3_changes(db) > 0)
         return 0;
-    r = prep(s->db, "INSERT INTO outage (camera_id, start90k, reason) VALUES (?, ?, ?)", &st, err);
+    r = prep(db, "INSERT INTO outage (camera_id, start90k, reason) VALUES (?, ?, ?)", &st, err);
     if (r < 0)
         return r;
     sqlite3_bind_int64(st, 1, camera_id);
@@ -1074,13 +1398,13 @@ int reel_store_outage_begin(struct reel_store *s, int64_t camera_id, int64_t sta
     sqlite3_bind_text(st, 3, reason ? reason : "", -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : reel__db_err(s->db, rc, err, "adding outage");
+    return rc == SQLITE_DONE ? 0 : reel__db_err(db, rc, err, "adding outage");
 }
 
-int reel_store_outage_end(struct reel_store *s, int64_t camera_id, int64_t end90k, struct reel_err *err)
+static int outage_end_db(sqlite3 *db, int64_t camera_id, int64_t end90k, struct reel_err *err)
 {
     sqlite3_stmt *st;
-    int r = prep(s->db, "UPDATE outage SET end90k = MAX(start90k, ?2) WHERE camera_id = ?1 AND end90k IS NULL", &st,
+    int r = prep(db, "UPDATE outage SET end90k = MAX(start90k, ?2) WHERE camera_id = ?1 AND end90k IS NULL", &st,
                  err);
     if (r < 0)
         return r;
@@ -1088,53 +1412,94 @@ int reel_store_outage_end(struct reel_store *s, int64_t camera_id, int64_t end90
     sqlite3_bind_int64(st, 2, end90k);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : reel__db_err(s->db, rc, err, "ending outage");
+    return rc == SQLITE_DONE ? 0 : reel__db_err(db, rc, err, "ending outage");
 }
 
-int reel_store_status_put(struct reel_store *s, const struct reel_camera_status *stt, struct reel_err *err)
+/* Queues an outage change; 1 when queued, 0 when the caller writes it now. */
+static int outage_queue(struct reel_store *s, int64_t camera_id, int64_t t90k, bool end, const char *reason,
+                        struct reel_err *err)
 {
-    sqlite3_stmt *st;
-    int r = prep(s->db, "INSERT OR REPLACE INTO camera_status (camera_id, connected, state, last_error, fps, "
-                        "bitrate_bps, updated90k) VALUES (?, ?, ?, ?, ?, ?, ?)", &st, err);
-    if (r < 0)
-        return r;
-    sqlite3_bind_int64(st, 1, stt->camera_id);
-    sqlite3_bind_int(st, 2, stt->connected);
-    sqlite3_bind_text(st, 3, stt->state, (int)strnlen(stt->state, sizeof(stt->state)), SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, stt->last_error, (int)strnlen(stt->last_error, sizeof(stt->last_error)), SQLITE_STATIC);
-    sqlite3_bind_double(st, 5, stt->fps);
-    sqlite3_bind_double(st, 6, stt->bitrate_bps);
-    sqlite3_bind_int64(st, 7, stt->updated90k);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : reel__db_err(s->db, rc, err, "writing camera status");
-}
-
-int reel_store_status_get(struct reel_store *s, int64_t camera_id, struct reel_camera_status *ret,
-                          struct reel_err *err)
-{
-    sqlite3_stmt *st;
-    int r = prep(s->db, "SELECT connected, state, last_error, fps, bitrate_bps, updated90k FROM camera_status "
-                        "WHERE camera_id = ?", &st, err);
-    if (r < 0)
-        return r;
-    sqlite3_bind_int64(st, 1, camera_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        memset(ret, 0, sizeof(*ret));
-        ret->camera_id = camera_id;
-        ret->connected = sqlite3_column_int(st, 0);
-        reel__fmt(ret->state, sizeof(ret->state), "%s", (const char *)sqlite3_column_text(st, 1));
-        reel__fmt(ret->last_error, sizeof(ret->last_error), "%s", (const char *)sqlite3_column_text(st, 2));
-        ret->fps = sqlite3_column_double(st, 3);
-        ret->bitrate_bps = sqlite3_column_double(st, 4);
-        ret->updated90k = sqlite3_column_int64(st, 5);
-    }
-    sqlite3_finalize(st);
-    if (rc == SQLITE_ROW)
+    bool any = false;
+    for (size_t i = 0; i < s->ndirs && s->recording; i++)
+        any |= s->dirs[i].sd != NULL;
+    if (!any)
         return 0;
-    return rc == SQLITE_DONE ? reel_err_set(err, ENOENT, "no status for camera %" PRId64, camera_id)
-                             : reel__db_err(s->db, rc, err, "reading camera status");
+    pthread_mutex_lock(&s->mu);
+    if (s->noutages >= REEL_OUTAGE_QUEUE_MAX) {
+        pthread_mutex_unlock(&s->mu);
+        return reel_err_set(err, ENOSPC, "camera %" PRId64 ": %d outage changes wait for a commit (database not "
+                            "answering?); this one is not recorded", camera_id, REEL_OUTAGE_QUEUE_MAX);
+    }
+    if (!s->outages) {
+        s->outages = calloc(REEL_OUTAGE_QUEUE_MAX, sizeof(*s->outages));
+        if (!s->outages) {
+            pthread_mutex_unlock(&s->mu);
+            return reel_err_set(err, ENOMEM, "out of memory");
+        }
+    }
+    struct reel_outage_op *o = &s->outages[s->noutages++];
+    o->camera_id = camera_id;
+    o->t90k = t90k;
+    o->end = end;
+    reel__fmt(o->reason, sizeof(o->reason), "%s", reason ? reason : "");
+    pthread_mutex_unlock(&s->mu);
+    return 1;
+}
+
+int reel__outages_write(struct reel_store *s, sqlite3 *db, size_t *ret_n)
+{
+    *ret_n = 0;
+    pthread_mutex_lock(&s->mu);
+    if (s->outages_busy || s->noutages == 0) {
+        pthread_mutex_unlock(&s->mu);
+        return 0;
+    }
+    size_t n = s->noutages;
+    struct reel_outage_op *v = malloc(n * sizeof(*v));
+    if (v) {
+        memcpy(v, s->outages, n * sizeof(*v));
+        s->outages_busy = true;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (!v)
+        return -ENOMEM;
+    /* taken (busy) from here on: reel__outages_done() gives them back */
+    *ret_n = n;
+    int r = 0;
+    struct reel_err err;
+    for (size_t i = 0; r == 0 && i < n; i++)
+        r = v[i].end ? outage_end_db(db, v[i].camera_id, v[i].t90k, &err)
+                     : outage_begin_db(db, v[i].camera_id, v[i].t90k, v[i].reason, &err);
+    if (r < 0)
+        reel__event(s, REEL_LOG_ERROR, "outages: %s; will retry", err.msg);
+    free(v);
+    return r;
+}
+
+void reel__outages_done(struct reel_store *s, size_t n, bool ok)
+{
+    if (n == 0)
+        return;
+    pthread_mutex_lock(&s->mu);
+    if (ok) {
+        memmove(s->outages, s->outages + n, (s->noutages - n) * sizeof(*s->outages));
+        s->noutages -= n;
+    }
+    s->outages_busy = false;
+    pthread_mutex_unlock(&s->mu);
+}
+
+int reel_store_outage_begin(struct reel_store *s, int64_t camera_id, int64_t start90k, const char *reason,
+                            struct reel_err *err)
+{
+    int q = outage_queue(s, camera_id, start90k, false, reason, err);
+    return q != 0 ? (q < 0 ? q : 0) : outage_begin_db(s->db, camera_id, start90k, reason, err);
+}
+
+int reel_store_outage_end(struct reel_store *s, int64_t camera_id, int64_t end90k, struct reel_err *err)
+{
+    int q = outage_queue(s, camera_id, end90k, true, NULL, err);
+    return q != 0 ? (q < 0 ? q : 0) : outage_end_db(s->db, camera_id, end90k, err);
 }
 
 /* ---- reading recordings ---- */

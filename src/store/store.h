@@ -7,11 +7,15 @@
  * units). See docs/storage.md for the on-disk format and the fsync protocol.
  *
  * Threads: a store opened for recording (REEL_STORE_RECORD) is driven by one
- * caller thread (the event loop) through the reel_run_* functions; those never
- * call fsync or commit to SQLite. The durability work (fdatasync of sample
- * files, directory fsync, the checkpoint transaction, retention, deletion)
- * runs on a syncer thread that the store owns, every checkpoint interval.
- * All other functions are for the caller thread only.
+ * caller thread (the event loop) through the reel_run_* functions, the
+ * outage and the sample entry functions; those never call fsync, never
+ * commit to SQLite and never wait for a disk. Each usable storage directory
+ * has its own writer thread (sample-file writes) and syncer thread (the
+ * durability work: fdatasync of sample files, directory fsync, the
+ * checkpoint transaction with queued outages and new sample entries,
+ * retention, deletion, freeing space on a full disk), so a directory whose
+ * disk hangs stalls only the cameras recording to it. All other functions
+ * are for the caller thread only.
  *
  * Times: "90k" values are 90 kHz units since the Unix epoch (wall time) or,
  * for media timestamps, the stream's unwrapped RTP clock.
@@ -29,6 +33,15 @@
 struct reel_store;
 struct reel_run;
 
+/* A recording's committed state, as told to cfg.on_recording. */
+struct reel_recording_event {
+    int64_t camera_id, recording_id, run_id;
+    int64_t start90k, wall_duration90k;  /* committed so far */
+    uint32_t frames;
+    uint64_t bytes;
+    bool closed;
+};
+
 #define REEL_NAME_MAX 72          /* 63 characters, plus "~audio" for a stream row */
 #define REEL_URL_MAX 1024
 
@@ -44,12 +57,18 @@ struct reel_store_cfg {
     const struct reel_clock *clock; /* NULL = system clock */
     int64_t checkpoint_ns;          /* durability interval; 0 = 1 s */
     int64_t rotate_ns;              /* nominal recording length; 0 = 60 s */
+    int64_t stall_ns;               /* a storage dir whose write or sync waits this long is
+                                     * "not answering" (its runs fail); 0 = 10 s */
     bool buffered_io;               /* sample files through the page cache, never O_DIRECT */
     bool no_io_uring;               /* one pwritev per write, never io_uring */
     /* Called from the syncer thread for each problem it meets (one line of
      * text, e.g. "storage dir /x: write failed: No space left on device;
      * deleted 3 oldest recordings"); may be NULL. Must be thread safe. */
     void (*on_event)(void *opaque, int level /* enum reel_log_level */, const char *line);
+    /* Called on a syncer thread after each commit that makes a recording's
+     * frames durable (closed = its last commit); must be thread safe and must
+     * not block. May be NULL. */
+    void (*on_recording)(void *opaque, const struct reel_recording_event *ev);
     void *opaque;
 };
 
@@ -64,7 +83,10 @@ int reel_store_init(const char *datadir, struct reel_err *err);
  * runs start-up recovery (see docs/storage.md) and starts the syncer thread.
  * *ret owned by the caller: reel_store_close(). */
 int reel_store_open(struct reel_store **ret, const struct reel_store_cfg *cfg, struct reel_err *err);
-/* Closes open runs' recordings durably, stops the syncer, closes the db. NULL ok. */
+/* Closes open runs' recordings durably, stops the syncers and writers,
+ * closes the db. Waits at most about 10 s for a directory whose disk does not
+ * answer, then reports (on_event) what was not made durable and returns,
+ * leaving that directory's threads and the store's memory behind. NULL ok. */
 void reel_store_close(struct reel_store *s);
 
 /* ---- storage directories ---- */
@@ -127,7 +149,10 @@ int reel_store_camera_get(struct reel_store *s, const char *name, struct reel_ca
  * needs this; it is never printed. -ENOENT when none. */
 int reel_store_camera_password(struct reel_store *s, int64_t camera_id, char *buf, size_t cap);
 
-/* ---- sample entries (opaque 'avc1'/'hvc1' boxes, deduplicated) ---- */
+/* ---- sample entries (opaque 'avc1'/'hvc1' boxes, deduplicated) ----
+ * In RECORD mode put gives a new entry its id from memory at once; its row is
+ * inserted by a syncer no later than the first recording that references it
+ * (reel_store_sync() to wait for it). */
 struct reel_sample_entry {
     int64_t id;
     uint16_t width, height;
@@ -161,7 +186,8 @@ struct reel_frame_in {
     int64_t sample_entry_id;
 };
 /* Starts a run for a camera. -EBUSY when the camera already has a live run,
- * -EIO when its storage dir is unusable (identity file missing or foreign),
+ * -EIO when its storage dir is unusable (identity file missing or foreign,
+ * its threads not started) or does not answer ("storage stalled: ..."),
  * -EPERM unless the store is in RECORD mode. *ret owned by the caller:
  * reel_run_close(). */
 int reel_run_open(struct reel_store *s, int64_t camera_id, struct reel_run **ret, struct reel_err *err);
@@ -177,19 +203,24 @@ int reel_run_frame(struct reel_run *r, const struct reel_frame_in *f, struct ree
  * recording is made durable asynchronously by the syncer. r is freed. NULL ok.
  * reel_store_close() closes runs still open: r must not be used after it. */
 void reel_run_close(struct reel_run *r);
+/* A storage directory that does not answer (a write or sync pending for stall_ns,
+ * or 256 MiB waiting to be written) never makes reel_run_frame wait: the run
+ * fails with -EIO and "storage stalled: /path not answering ...", and
+ * reel_run_open fails the same way until the directory answers again. */
 
-/* Makes everything appended so far durable now: wakes the syncer for a full
+/* Makes everything appended so far durable now: wakes every syncer for a full
  * cycle (file creation, write of pending batches, fdatasync, checkpoint
- * commit, deletion of discarded files, retention) and waits for it. Used at
- * shutdown and by tests; the daemon never needs it. RECORD mode only. */
+ * commit, deletion of discarded files, retention) and waits for it, on
+ * every storage directory (one that does not answer included: no bound).
+ * Used by tests; the daemon never needs it. RECORD mode only. */
 int reel_store_sync(struct reel_store *s, struct reel_err *err);
 
 /* Frees space in storage directory dir_id: deletes up to max of its oldest
  * closed recordings (any camera; never an open one), crash-safely, recording
  * each range in deletions as "deleted: disk full" and reporting each through
  * on_event. *ret_deleted (may be NULL) = how many were deleted; 0 means
- * nothing is left to delete. Called by the recording path when a write fails
- * with ENOSPC (the one place where the caller thread commits). */
+ * nothing is left to delete. The recorder does the same on the directory's
+ * syncer thread when a write fails with ENOSPC; this call is for tools. */
 int reel_store_free_oldest(struct reel_store *s, int64_t dir_id, unsigned max, unsigned *ret_deleted,
                            struct reel_err *err);
 
@@ -201,13 +232,16 @@ int reel_store_retention(struct reel_store *s, struct reel_err *err);
 /* ---- outages: why footage is missing ---- */
 /* Opens (or updates the reason of) the camera's open outage starting at
  * start90k; reason is one short line ("connection refused", "auth failed",
- * "stalled: no frame for 10 s"). */
+ * "stalled: no frame for 10 s"). In RECORD mode both calls only queue the
+ * change (at most 4096 waiting: -ENOSPC past that); a syncer writes it in
+ * its next checkpoint transaction (reel_store_sync() to wait for it). */
 int reel_store_outage_begin(struct reel_store *s, int64_t camera_id, int64_t start90k,
                             const char *reason, struct reel_err *err);
 int reel_store_outage_end(struct reel_store *s, int64_t camera_id, int64_t end90k,
                           struct reel_err *err);
 
-/* ---- live status, written by the recorder, read by `reel status` ---- */
+/* ---- live status: held in memory by the recorder (src/hub), read by `reel status`
+ * over the control socket and by the web API; never stored ---- */
 struct reel_camera_status {
     int64_t camera_id;
     bool connected;
@@ -217,9 +251,6 @@ struct reel_camera_status {
     double bitrate_bps;
     int64_t updated90k;
 };
-int reel_store_status_put(struct reel_store *s, const struct reel_camera_status *st, struct reel_err *err);
-int reel_store_status_get(struct reel_store *s, int64_t camera_id, struct reel_camera_status *ret,
-                          struct reel_err *err);
 
 /* ---- reading recordings ---- */
 struct reel_recording {

@@ -1,23 +1,53 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The recording path and the syncer.
+ * The writer thread of one storage directory (one per usable directory): it
+ * takes the sample-file writes off the event loop. The loop thread fills a
+ * recording's batch buffer (REEL_BATCH_CAP, aligned); a full batch becomes a
+ * job on the directory's FIFO queue and the loop takes a fresh buffer from
+ * the directory's small pool. The loop never waits for the writer: a
+ * directory whose writes do not complete is reported stalled to the run
+ * (reel__sdir_stalled in syncer.c), which fails instead of waiting. The syncer, at each checkpoint, queues the
+ * not yet written part of every batch ("partial" jobs) and waits until the
+ * writer has written what its snapshot describes, then fdatasyncs.
  *
- * The loop thread (reel_run_*) appends frames into a per-recording batch and
- * hands each full batch to the writer thread (io.c); it never writes, fsyncs
- * or commits. The syncer thread does all durability work, in this order:
- *   1. for each wanted recording: insert its row (open=1, nothing committed)
- *      and commit, then create the file with O_EXCL (O_DIRECT where the
- *      filesystem takes it), then fsync the directory; only then are its
- *      batches written;
- *   2. every checkpoint: under the mutex queue every batch's unwritten bytes
- *      and take a snapshot of each recording's complete frames (frames,
- *      bytes, index); wait until the writer has written them; fdatasync each
- *      file; then one transaction updates every recording row with its
- *      snapshot. A row therefore never describes bytes that are not on disk;
- *   3. finished recordings get their final row (open=0) and their fd closed;
- *      never-used ones are deleted (row -> garbage -> unlink -> dir fsync);
- *   4. retention.
- * See docs/storage.md.
+ * Sample files are opened with O_DIRECT where the filesystem allows it: the
+ * data goes from our buffer to the device without a copy into the page cache,
+ * and the checkpoint's fdatasync no longer has pages to write back. Direct
+ * I/O needs offsets and lengths in whole blocks (REEL_IO_ALIGN): a partial
+ * job writes the batch's whole blocks from the buffer itself and the last,
+ * incomplete block from a zero-padded copy; that block is written again, with
+ * more data, by the batch's next job. The file may therefore be up to one
+ * block longer than its data until the recording's final checkpoint cuts it
+ * back (recovery cuts back any file longer than its committed bytes). Where
+ * O_DIRECT is refused (tmpfs, some network filesystems) the same jobs are
+ * written through the page cache, without padding.
+ *
+ * Size set ahead: before an O_DIRECT write would extend the file, the
+ * writer extends it with ftruncate, REEL_IO_AHEAD past the write (a hole: no
+ * block is allocated). ext4 (and others) complete a direct write that extends
+ * i_size synchronously, in the submitting thread, because the new size may
+ * only be published once the data is on the device: through io_uring that
+ * parks one of its kernel workers per write until the device answers. A
+ * write inside i_size is issued and the worker moves on (the measured gain
+ * is in BENCHMARKS.md, "the file's size set ahead of its data"). The final
+ * checkpoint cuts the file to its data, and
+ * recovery cuts any file longer than its committed bytes, as for padding.
+ *
+ * Order: one writer thread, jobs in queue order, so the jobs of a recording
+ * reach its file in the order they were made and a later job's bytes are
+ * never overwritten by an earlier job's padding. The bytes a job writes from
+ * the batch buffer lie below the batch's length when the job was made, and
+ * the loop only appends above it, so nobody writes them while they are read.
+ *
+ * Disk full: a job that fails with ENOSPC is set aside (x->stalled), and so
+ * is every later job of that recording, in order; sd->y.nospace wakes the
+ * directory's syncer, which frees the directory's oldest recording and puts
+ * the set-aside jobs back at the head of the queue, or, with nothing left to
+ * delete, fails them (reel__writer_nospace). The loop thread never commits.
+ * Any other write error closes the recording at its
+ * last checkpoint (reel__rec_write_failed in run.c).
+ *
+ * Everything here runs under sd->mu except the pwrite calls themselves.
  */
 #include "store/store_int.h"
 
@@ -26,902 +56,607 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
-#define PPM_LIMIT 500
-
-static int64_t real_mono_ns(void)
+static size_t align_down(size_t v, size_t a)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * REEL_NS_PER_SEC + ts.tv_nsec;
+    return v / a * a;
 }
 
-/* ---- recordings (under s->mu) ---- */
+/* ---- batch buffers ----
+ * Mapped one by one rather than taken from the heap: aligned 256 KiB blocks
+ * coming and going through malloc fragment the heap until it holds several
+ * times what is in use. A small pool keeps the steady flow free of system
+ * calls; past it a buffer is unmapped, and its memory goes back at once. */
 
-static struct reel_rec *rec_new(struct reel_store *s, int64_t camera_id, int64_t dir_id)
+static uint8_t *buf_map(void)
 {
-    struct reel_rec *x = calloc(1, sizeof(*x));
-    if (!x)
-        return NULL;
-    x->fd = -1;
-    x->state = REC_REQ;
-    x->id = s->next_rec_id++;
-    x->camera_id = camera_id;
-    x->dir_id = dir_id;
-    reel__rec_path(s, dir_id, camera_id, x->id, x->path, sizeof(x->path));
-    reel_index_enc_init(&x->idx, REEL_INDEX_CAP);
-    x->next = s->recs;
-    s->recs = x;
-    s->work = true;
-    pthread_cond_signal(&s->cond);
-    return x;
+    void *p = mmap(NULL, REEL_BATCH_CAP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
 }
 
-static void rec_free(struct reel_store *s, struct reel_rec *x)
+void reel__writer_buf_free(struct reel_sdir *sd, uint8_t *p)
 {
-    if (!x)
+    if (!p)
         return;
-    if (x->fd >= 0)
-        close(x->fd);
-    reel__io_buf_free(s, x->bbuf);
-    reel__io_free_list(s, x->held);
-    reel__io_free_list(s, x->stalled);
-    reel_index_enc_free(&x->idx);
-    free(x);
+    munmap(p, REEL_BATCH_CAP);
+    sd->w.nbufs--;
 }
 
-static void rec_unlink(struct reel_store *s, struct reel_rec *x)
+uint8_t *reel__writer_buf_get(struct reel_sdir *sd)
 {
-    for (struct reel_rec **pp = &s->recs; *pp; pp = &(*pp)->next)
-        if (*pp == x) {
-            *pp = x->next;
-            return;
-        }
+    /* never waits: a writer that falls behind is the run's to judge
+     * (reel__sdir_stalled), so that a hung disk never holds the loop */
+    if (sd->w.npool)
+        return sd->w.pool[--sd->w.npool];
+    uint8_t *p = buf_map();
+    if (p && ++sd->w.nbufs > sd->w.nbufs_peak)
+        sd->w.nbufs_peak = sd->w.nbufs;
+    return p;
 }
 
-static void update_good(struct reel_rec *x)
+static void buf_put(struct reel_sdir *sd, uint8_t *p)
 {
-    x->good.frames = x->idx.frames;
-    x->good.bytes = x->idx_bytes;
-    x->good.index_len = x->idx.out.len;
-    x->good.media_dur = x->media_dur;
-    x->good.wall_dur = x->wall_dur;
-}
-
-/* A write into x failed (under s->mu). A failed write is never retried: the
- * recording is closed at its last committed checkpoint, and the run gets
- * -EIO with x->error on its next frame. (ENOSPC is io.c's: set aside, space
- * freed, written again.) */
-void reel__write_failed(struct reel_store *s, struct reel_rec *x, int e)
-{
-    if (x->io_error)
+    if (!p)
         return;
-    x->io_error = true;
-    x->blen = x->bsent;
-    reel__fmt(x->error, sizeof(x->error), "sample file %s: write failed: %s; recording closed at its last checkpoint",
-              x->path, strerror(-e));
-    reel__event(s, REEL_LOG_ERROR, "%s", x->error);
+    if (sd->w.npool < REEL_IO_POOL_KEEP)
+        sd->w.pool[sd->w.npool++] = p;
+    else
+        reel__writer_buf_free(sd, p);
 }
 
-/* ---- the run (caller thread) ---- */
-
-int reel_run_open(struct reel_store *s, int64_t camera_id, struct reel_run **ret, struct reel_err *err)
+void reel__writer_pool_free(struct reel_sdir *sd)
 {
-    if (s->cfg.mode != REEL_STORE_RECORD)
-        return reel_err_set(err, EPERM, "camera %" PRId64 ": store not opened for recording", camera_id);
-    sqlite3_stmt *st;
-    int64_t dir_id = -1;
-    if (sqlite3_prepare_v2(s->db, "SELECT dir_id FROM camera WHERE id = ?", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, camera_id);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            dir_id = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
+    while (sd->w.npool)
+        reel__writer_buf_free(sd, sd->w.pool[--sd->w.npool]);
+    while (sd->w.ntails)
+        free(sd->w.tails[--sd->w.ntails]);
+}
+
+/* ---- jobs ---- */
+
+static void list_append(struct reel_wjob **head, struct reel_wjob ***tail, struct reel_wjob *j)
+{
+    j->next = NULL;
+    if (!*tail)
+        *tail = head;
+    **tail = j;
+    *tail = &j->next;
+}
+
+static void enqueue(struct reel_sdir *sd, struct reel_wjob *j)
+{
+    list_append(&sd->w.q, &sd->w.q_tail, j);
+    sd->w.q_len++;
+    if (j->release) {
+        sd->w.q_bytes += REEL_BATCH_CAP;
+        if (sd->w.q_bytes > sd->w.q_peak)
+            sd->w.q_peak = sd->w.q_bytes;
     }
-    if (dir_id < 0)
-        return reel_err_set(err, ENOENT, "camera %" PRId64 " not found", camera_id);
-    const struct reel_dir_rt *d = reel__dir(s, dir_id);
-    if (!d)
-        return reel_err_set(err, EIO, "camera %" PRId64 ": storage dir %" PRId64 " unknown", camera_id, dir_id);
-    if (!d->usable)
-        return reel_err_set(err, EIO, "camera %" PRId64 ": %s; not recording", camera_id, d->error);
-    struct reel_run *r = calloc(1, sizeof(*r));
-    if (!r)
-        return reel_err_set(err, ENOMEM, "out of memory");
-    r->s = s;
-    r->camera_id = camera_id;
-    r->dir_id = dir_id;
-    pthread_mutex_lock(&s->mu);
-    for (struct reel_run *o = s->runs; o; o = o->next)
-        if (o->camera_id == camera_id && !o->dead) {
-            pthread_mutex_unlock(&s->mu);
-            free(r);
-            return reel_err_set(err, EBUSY, "camera %" PRId64 " already has a run", camera_id);
+    /* the writer gathers a batch: wake it for the first job and a full batch */
+    if (!sd->w.ring_ok || sd->w.q_len == 1 || sd->w.q_len >= REEL_IO_BATCH || sd->w.urgent)
+        pthread_cond_signal(&sd->w.cond);
+}
+
+void reel__writer_urgent(struct reel_sdir *sd, int delta)
+{
+    sd->w.urgent += delta;
+    if (delta > 0)
+        pthread_cond_signal(&sd->w.cond);
+}
+
+/* Tail blocks: one aligned block per partial job, reused. */
+static uint8_t *tail_get(struct reel_sdir *sd)
+{
+    if (sd->w.ntails)
+        return sd->w.tails[--sd->w.ntails];
+    return aligned_alloc(REEL_IO_ALIGN, REEL_IO_ALIGN);
+}
+
+static void tail_put(struct reel_sdir *sd, uint8_t *t)
+{
+    if (!t)
+        return;
+    if (sd->w.ntails < REEL_IO_TAILS_KEEP)
+        sd->w.tails[sd->w.ntails++] = t;
+    else
+        free(t);
+}
+
+/* A job leaves: its buffer (if released) goes back to the pool. */
+static void job_done(struct reel_sdir *sd, struct reel_wjob *j)
+{
+    j->x->inflight--;
+    if (j->release) {
+        buf_put(sd, j->buf);
+        sd->w.out--;
+    }
+    tail_put(sd, j->tail);
+    free(j);
+    pthread_cond_broadcast(&sd->w.done);
+}
+
+void reel__writer_free_jobs(struct reel_sdir *sd, struct reel_wjob *j)
+{
+    while (j) {
+        struct reel_wjob *next = j->next;
+        j->x->inflight--;
+        if (j->release) {
+            reel__writer_buf_free(sd, j->buf);
+            sd->w.out--;
         }
-    r->spare = rec_new(s, camera_id, dir_id);
-    if (!r->spare) {
-        pthread_mutex_unlock(&s->mu);
-        free(r);
-        return reel_err_set(err, ENOMEM, "out of memory");
+        tail_put(sd, j->tail);
+        free(j);
+        j = next;
     }
-    r->next = s->runs;
-    s->runs = r;
-    pthread_mutex_unlock(&s->mu);
-    *ret = r;
+}
+
+int reel__writer_submit(struct reel_sdir *sd, struct reel_rec *x, bool release)
+{
+    if (!x->bbuf)
+        return 0;
+    if (x->fd < 0) {
+        /* no file yet: only full batches are held, the rest waits in bbuf */
+        if (!release || x->blen < REEL_BATCH_CAP)
+            return 0;
+        if (x->nheld >= REEL_IO_HELD_MAX)
+            return -EAGAIN;
+    } else if (!release && x->blen == x->bsent) {
+        return 0;
+    }
+    struct reel_wjob *j = calloc(1, sizeof(*j));
+    if (!j)
+        return -ENOMEM;
+    j->x = x;
+    j->buf = x->bbuf;
+    j->off = x->boff;
+    j->release = release;
+    if (x->blen > x->bsent) {
+        size_t a = x->direct ? REEL_IO_ALIGN : 1;
+        j->start = align_down(x->bsent, a);
+        j->end = align_down(x->blen, a);
+        if (j->end < x->blen) {
+            j->tail = tail_get(sd);
+            if (!j->tail) {
+                free(j);
+                return -ENOMEM;
+            }
+            j->tail_len = x->blen - j->end;
+            memcpy(j->tail, x->bbuf + j->end, j->tail_len);
+            memset(j->tail + j->tail_len, 0, REEL_IO_ALIGN - j->tail_len);
+        }
+    }
+    j->data_end = x->boff + x->blen;
+    x->bsent = x->blen;
+    x->inflight++;
+    if (release) {
+        sd->w.out++;
+        x->bbuf = NULL;
+        x->boff += x->blen;
+        x->blen = x->bsent = 0;
+    }
+    if (x->fd < 0) {
+        list_append(&x->held, &x->held_tail, j);
+        x->nheld++;
+    } else {
+        enqueue(sd, j);
+    }
     return 0;
 }
 
-static int64_t clamp_corr(int64_t corr, int64_t media)
+void reel__writer_ready(struct reel_sdir *sd, struct reel_rec *x)
 {
-    int64_t lim = media * PPM_LIMIT / 1000000;
-    return corr > lim ? lim : corr < -lim ? -lim : corr;
-}
-
-/* Completes the previous frame of r->cur now that its duration is known. */
-static int complete_prev(struct reel_run *r, int64_t dur, int64_t mono)
-{
-    struct reel_rec *x = r->cur;
-    struct reel_frame_info fi = { .size = r->prev_size, .duration90k = (int32_t)dur, .key = r->prev_key };
-    int e = reel_index_enc_add(&x->idx, &fi);
-    if (e < 0)
-        return e;
-    x->idx_bytes += r->prev_size;
-    x->media_dur += dur;
-    if (mono != INT64_MIN) {
-        /* move the run's wall timeline toward the monotonic elapsed time */
-        int64_t target_end = r->run_wall90k + reel_ns_to_90k(mono - r->run_mono_ns);
-        x->corr = target_end - x->start90k - x->media_dur;
+    while (x->held) {
+        struct reel_wjob *j = x->held;
+        x->held = j->next;
+        enqueue(sd, j);
     }
-    x->wall_dur = x->media_dur + clamp_corr(x->corr, x->media_dur);
-    update_good(x);
-    return 0;
+    x->held_tail = NULL;
+    x->nheld = 0;
 }
 
-/* The run is done with its current recording. */
-static void finish_cur(struct reel_run *r)
-{
-    struct reel_rec *x = r->cur;
-    if (!x)
-        return;
-    x->closing = true;
-    if (x->fd >= 0) {
-        /* the last batch goes with its buffer; before the file exists the
-         * syncer queues it (prepare_files) */
-        int e = reel__io_submit(r->s, x, true);
-        if (e < 0)
-            reel__write_failed(r->s, x, e);
-    }
-    r->next_start90k = x->start90k + x->wall_dur;
-    r->cur = NULL;
-    r->s->work = true;
-    pthread_cond_signal(&r->s->cond);
-}
+/* ---- the writer thread ---- */
 
-/* Ends the run after a storage failure; every later frame gets rc. */
-static int kill_run(struct reel_run *r, int rc, struct reel_err *err, const char *msg)
-{
-    if (r->cur) {
-        r->cur->blen = r->cur->bsent; /* unwritable: the committed part is what is kept */
-        r->cur->io_error = r->cur->io_error || rc == -EIO;
-        finish_cur(r);
-    }
-    if (r->spare) {
-        r->spare->discard = true;
-        r->spare = NULL;
-    }
-    r->dead = rc;
-    reel__fmt(r->dead_msg, sizeof(r->dead_msg), "%s", msg);
-    r->s->work = true;
-    pthread_cond_signal(&r->s->cond);
-    return reel_err_set(err, -rc, "%s", r->dead_msg);
-}
-
-static void run_close_locked(struct reel_run *r);
-
-/* kill_run, then the run is closed and freed (called with s->mu held; returns
- * with it released). */
-static int fail_run(struct reel_run *r, int rc, struct reel_err *err, const char *msg)
-{
-    struct reel_store *s = r->s;
-    int e = kill_run(r, rc, err, msg);
-    run_close_locked(r);
-    pthread_mutex_unlock(&s->mu);
-    free(r);
-    return e;
-}
-
-/* Appends a frame's bytes to cur's batch; each full batch goes to the writer. */
-static int append_locked(struct reel_store *s, struct reel_rec *x, const uint8_t *p, size_t n)
+/* Writes iov[0..n) at off, whole (a short write goes on where it stopped). */
+static int pwritev_all(int fd, struct iovec *iov, int n, uint64_t off)
 {
     while (n > 0) {
-        if (!x->bbuf) {
-            x->bbuf = reel__io_buf_get(s);
-            if (!x->bbuf)
-                return -ENOMEM;
-            x->blen = x->bsent = 0;
+        ssize_t w = pwritev(fd, iov, n, (off_t)off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
         }
-        size_t k = REEL_BATCH_CAP - x->blen;
-        if (k > n)
-            k = n;
-        memcpy(x->bbuf + x->blen, p, k);
-        x->blen += k;
-        p += k;
-        n -= k;
-        if (x->blen == REEL_BATCH_CAP) {
-            int e = reel__io_submit(s, x, true);
-            if (e < 0) {
-                x->blen -= k; /* the frame is not kept */
-                return e;
-            }
+        if (w == 0)
+            return -EIO;
+        off += (uint64_t)w;
+        while (n > 0 && (size_t)w >= iov->iov_len) {
+            w -= (ssize_t)iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (uint8_t *)iov->iov_base + w;
+            iov->iov_len -= (size_t)w;
         }
     }
     return 0;
 }
 
-static bool entry_exists(struct reel_store *s, int64_t id)
+/* The iovecs of a job: the whole blocks from the batch and the tail block
+ * (always a whole, zero-padded block: a job has a tail only with O_DIRECT),
+ * contiguous in the file, so one system call and one request to the device. */
+static int job_iov(const struct reel_wjob *j, struct iovec *iov)
 {
-    sqlite3_stmt *st;
-    bool ok = false;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sample_entry WHERE id = ?", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, id);
-        ok = sqlite3_step(st) == SQLITE_ROW;
-        sqlite3_finalize(st);
-    }
-    return ok;
+    int n = 0;
+    if (j->end > j->start)
+        iov[n++] = (struct iovec){ j->buf + j->start, j->end - j->start };
+    if (j->tail)
+        iov[n++] = (struct iovec){ j->tail, REEL_IO_ALIGN };
+    return n;
 }
 
-int reel_run_frame(struct reel_run *r, const struct reel_frame_in *f, struct reel_err *err)
+static size_t job_len(const struct reel_wjob *j)
 {
-    struct reel_store *s = r->s;
-    if (r->dead)
-        return reel_err_set(err, -r->dead, "%s", r->dead_msg);
-    if (!f->data || f->len == 0 || f->len > UINT32_MAX)
-        return reel_err_set(err, EINVAL, "camera %" PRId64 ": frame of %zu bytes", r->camera_id, f->len);
-    if (!r->have_prev && !f->key)
-        return reel_err_set(err, EINVAL, "camera %" PRId64 ": a run must start with a key frame", r->camera_id);
-    int64_t dur = 0;
-    if (r->have_prev) {
-        if (f->ts90k <= r->prev_ts)
-            return reel_err_set(err, EINVAL, "camera %" PRId64 ": timestamp %" PRId64 " does not increase (previous %" PRId64 ")",
-                                r->camera_id, f->ts90k, r->prev_ts);
-        if (f->ts90k - r->prev_ts > INT32_MAX)
-            return reel_err_set(err, EINVAL, "camera %" PRId64 ": timestamp jumps by %" PRId64 " ticks",
-                                r->camera_id, f->ts90k - r->prev_ts);
-        dur = f->ts90k - r->prev_ts;
-    }
-    bool entry_change = !r->have_prev || f->sample_entry_id != r->prev_entry;
-    if (entry_change) {
-        if (!f->key)
-            return reel_err_set(err, EINVAL, "camera %" PRId64 ": sample entry changes on a non-key frame",
-                                r->camera_id);
-        if (!entry_exists(s, f->sample_entry_id))
-            return reel_err_set(err, EINVAL, "camera %" PRId64 ": unknown sample entry %" PRId64, r->camera_id,
-                                f->sample_entry_id);
-    }
-    int64_t mono = reel_clock_mono(s->clock);
-    pthread_mutex_lock(&s->mu);
-    if (s->nospace)
-        reel__io_nospace(s); /* disk full: free space, or fail what cannot be written */
-    if (r->cur && r->cur->io_error) {
-        return fail_run(r, r->cur->nospace_dead ? -ENOSPC : -EIO, err,
-                        r->cur->error[0] ? r->cur->error : "sample file: I/O error");
-    }
-    if (r->have_prev) {
-        int e = complete_prev(r, dur, mono);
-        if (e < 0) {
-            char msg[200];
-            reel__fmt(msg, sizeof(msg), "camera %" PRId64 ": frame index full (no key frame for too long)",
-                     r->camera_id);
-            return fail_run(r, -EIO, err, msg);
-        }
-    }
-    struct reel_rec *x = r->cur;
-    bool rotate = !x || (f->key && (entry_change || f->ts90k - r->rec_start_ts >= r->rec_limit90k ||
-                                    x->idx.out.len > REEL_INDEX_ROTATE));
-    if (rotate) {
-        bool first = !r->have_prev;
-        if (first) {
-            r->run_wall90k = reel_ns_to_90k(reel_clock_wall(s->clock));
-            r->run_mono_ns = mono;
-            r->run_ts0 = f->ts90k;
-            r->next_start90k = r->run_wall90k;
-        }
-        finish_cur(r);
-        x = r->spare;
-        if (x->state == REC_FAILED) {
-            return fail_run(r, -EIO, err, x->error);
-        }
-        r->cur = x;
-        r->spare = rec_new(s, r->camera_id, r->dir_id);
-        x->in_use = true;
-        if (first)
-            r->run_id = x->id;
-        x->run_id = r->run_id;
-        x->run_index = r->run_index++;
-        x->start90k = r->next_start90k;
-        x->sample_entry_id = f->sample_entry_id;
-        r->rec_start_ts = f->ts90k;
-        int64_t rot90k = reel_ns_to_90k(s->cfg.rotate_ns);
-        /* stagger: a camera's first recording lasts rotate * (1 + frac(id * 0.37)) */
-        r->rec_limit90k = first ? rot90k + rot90k / 100 * ((r->camera_id * 37) % 100) : rot90k;
-        if (!r->spare) {
-            return fail_run(r, -ENOMEM, err, "out of memory");
-        }
-    }
-    int e = append_locked(s, x, f->data, f->len);
-    if (e < 0) {
-        char msg[256];
-        const struct reel_dir_rt *d = reel__dir(s, x->dir_id);
-        if (e == -EAGAIN)
-            reel__fmt(msg, sizeof(msg), "storage dir %s: sample file %s not created in time; run ended",
-                     d ? d->path : "?", x->path);
-        else
-            reel__fmt(msg, sizeof(msg), "sample file %s: write failed: %s; recording closed (committed part kept)",
-                     x->path, strerror(-e));
-        reel__event(s, REEL_LOG_ERROR, "%s", msg);
-        return fail_run(r, -EIO, err, msg);
-    }
-    r->have_prev = true;
-    r->prev_ts = f->ts90k;
-    r->prev_dur = dur;
-    r->prev_size = (uint32_t)f->len;
-    r->prev_key = f->key;
-    r->prev_entry = f->sample_entry_id;
-    pthread_mutex_unlock(&s->mu);
-    return 0;
+    return j->end - j->start + (j->tail ? REEL_IO_ALIGN : 0);
 }
 
-static void run_close_locked(struct reel_run *r)
+/* Writes what is left of a job from byte done on, synchronously. */
+static int job_write_sync(int fd, const struct reel_wjob *j, size_t done)
 {
-    struct reel_store *s = r->s;
-    if (r->cur && r->have_prev && !r->dead) {
-        /* the last frame gets the previous frame's duration */
-        if (complete_prev(r, r->prev_dur, INT64_MIN) < 0)
-            r->cur->io_error = true;
+    struct iovec iov[2];
+    int n = job_iov(j, iov);
+    uint64_t off = j->off + j->start + done;
+    for (int i = 0; i < n && done > 0; i++) {
+        size_t k = done < iov[i].iov_len ? done : iov[i].iov_len;
+        iov[i].iov_base = (uint8_t *)iov[i].iov_base + k;
+        iov[i].iov_len -= k;
+        done -= k;
     }
-    finish_cur(r);
-    if (r->spare) {
-        r->spare->discard = true;
-        r->spare = NULL;
-    }
-    for (struct reel_run **pp = &s->runs; *pp; pp = &(*pp)->next)
-        if (*pp == r) {
-            *pp = r->next;
-            break;
-        }
-    s->work = true;
-    pthread_cond_signal(&s->cond);
+    int first = 0;
+    while (first < n && iov[first].iov_len == 0)
+        first++;
+    return first < n ? pwritev_all(fd, iov + first, n - first, off) : 0;
 }
 
-void reel_run_close(struct reel_run *r)
-{
-    if (!r)
-        return;
-    pthread_mutex_lock(&r->s->mu);
-    run_close_locked(r);
-    pthread_mutex_unlock(&r->s->mu);
-    free(r);
-}
+/* ---- one batch: up to REEL_IO_BATCH jobs, at most one per recording ---- */
 
-/* ---- syncer ---- */
-
-/* BEGIN IMMEDIATE on the syncer's connection. Another process holding the
- * write lock (the busy timeout waits up to 10 s) delays durability but loses
- * nothing: frames wait in memory. A wait longer than a checkpoint interval
- * is reported, once per spell. */
-static int begin_write(struct reel_store *s, const char *what, struct reel_err *err)
-{
-    int64_t t0 = real_mono_ns();
-    int r = reel__db_exec(s->sdb, "BEGIN IMMEDIATE", err);
-    int64_t waited = real_mono_ns() - t0;
-    if (waited >= s->cfg.checkpoint_ns && waited >= REEL_NS_PER_SEC / 2)
-        reel__event(s, REEL_LOG_WARN, "database busy: the %s waited %.1f s for the write lock on %s/reel.db "
-                    "(another process writing it?); frames are kept in memory meanwhile", what,
-                    (double)waited / REEL_NS_PER_SEC, s->datadir);
-    return r;
-}
-
-/* Inserts rows for wanted recordings (one commit), then creates their files. */
-static void prepare_files(struct reel_store *s)
-{
-    struct reel_rec *todo[256];
-    size_t n = 0;
-    pthread_mutex_lock(&s->mu);
-    for (struct reel_rec **pp = &s->recs; *pp;) {
-        struct reel_rec *x = *pp;
-        if (x->state == REC_REQ && x->discard && !x->in_use) {
-            *pp = x->next; /* never created: nothing to undo */
-            rec_free(s, x);
-            continue;
-        }
-        if (x->state == REC_REQ && n < 256) {
-            x->state = REC_PREP;
-            todo[n++] = x;
-        }
-        pp = &x->next;
-    }
-    pthread_mutex_unlock(&s->mu);
-    if (n == 0)
-        return;
-    struct reel_err err;
-    int r = begin_write(s, "creation of new recordings", &err);
-    sqlite3_stmt *st = NULL;
-    if (r == 0 && sqlite3_prepare_v2(s->sdb, "INSERT INTO recording (id, camera_id, dir_id, open) VALUES (?, ?, ?, 1)",
-                                     -1, &st, NULL) != SQLITE_OK)
-        r = reel__db_err(s->sdb, SQLITE_ERROR, &err, "preparing recording insert");
-    for (size_t i = 0; r == 0 && i < n; i++) {
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, todo[i]->id);
-        sqlite3_bind_int64(st, 2, todo[i]->camera_id);
-        sqlite3_bind_int64(st, 3, todo[i]->dir_id);
-        int rc = sqlite3_step(st);
-        if (rc != SQLITE_DONE)
-            r = reel__db_err(s->sdb, rc, &err, "inserting recording rows");
-    }
-    sqlite3_finalize(st);
-    if (r == 0)
-        r = reel__db_exec(s->sdb, "COMMIT", &err);
-    if (r < 0)
-        sqlite3_exec(s->sdb, "ROLLBACK", NULL, NULL, NULL);
-    int64_t failed[256];
-    size_t nfailed = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct reel_rec *x = todo[i];
-        int fd = -1;
-        char msg[256] = "";
-        if (r < 0) {
-            reel__fmt(msg, sizeof(msg), "%s", err.msg);
-        } else {
-            const struct reel_dir_rt *d = reel__dir(s, x->dir_id);
-            char camdir[4200];
-            reel__fmt(camdir, sizeof(camdir), "%s/%" PRId64, d ? d->path : "?", x->camera_id);
-            if (mkdir(camdir, 0700) == 0)
-                reel__fsync_dir(d->path);
-            fd = open(x->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-            if (fd < 0) {
-                reel__fmt(msg, sizeof(msg), "sample file %s: cannot create: %s", x->path, strerror(errno));
-            } else if (reel__fsync_dir(camdir) < 0) {
-                reel__fmt(msg, sizeof(msg), "storage dir %s: fsync failed after creating %s", camdir, x->path);
-                close(fd);
-                fd = -1;
-            }
-            if (fd < 0)
-                failed[nfailed++] = x->id;
-        }
-        if (fd < 0)
-            reel__event(s, REEL_LOG_ERROR, "camera %" PRId64 ": %s", x->camera_id, msg);
-        pthread_mutex_lock(&s->mu);
-        if (fd >= 0) {
-            /* O_DIRECT where the filesystem takes it (io.c); else the page cache */
-            int fl = s->cfg.buffered_io ? -1 : fcntl(fd, F_GETFL);
-            bool direct = fl >= 0 && fcntl(fd, F_SETFL, fl | O_DIRECT) == 0;
-            x->fd = fd;
-            x->direct = direct;
-            x->state = REC_READY;
-            reel__io_ready(s, x); /* full batches that waited for the file */
-            if (x->closing) {
-                int e = reel__io_submit(s, x, true);
-                if (e < 0)
-                    reel__write_failed(s, x, e);
-            }
-        } else {
-            x->state = REC_FAILED;
-            x->io_error = true;
-            reel__fmt(x->error, sizeof(x->error), "%s", msg);
-        }
-        pthread_mutex_unlock(&s->mu);
-    }
-    if (nfailed)
-        reel__delete_recordings(s, s->sdb, failed, nfailed, NULL, &err);
-}
-
-struct ckpt_item {
-    struct reel_rec *x;
-    struct reel_snap snap;
-    uint8_t *index;
-    int64_t run_id, run_index, start90k, sample_entry_id;
-    uint64_t file_end;
-    bool final, discard, sync_failed, done;
-    int sync_errno;
+struct wbatch {
+    struct reel_wjob *j[REEL_IO_BATCH];
+    int fd[REEL_IO_BATCH];
+    bool direct[REEL_IO_BATCH];
+    int err[REEL_IO_BATCH];
+    struct iovec iov[REEL_IO_BATCH][2];
+    int n;
 };
 
-static void checkpoint(struct reel_store *s)
+/* Takes jobs from the head of the queue (under sd->mu). A job of a recording
+ * already in the batch ends it, so that a recording's writes never run
+ * concurrently and land in order. Jobs of a recording that is set aside or
+ * failed are dealt with here. */
+static void batch_take(struct reel_sdir *sd, struct wbatch *b)
 {
-    size_t cap = 0, n = 0;
-    struct ckpt_item *items = NULL;
-    pthread_mutex_lock(&s->mu);
-    for (struct reel_rec **pp = &s->recs; *pp;) {
-        struct reel_rec *x = *pp;
-        if (x->state == REC_FAILED && (x->closing || x->discard)) {
-            *pp = x->next; /* its row is already gone */
-            rec_free(s, x);
-            continue;
-        }
-        pp = &x->next;
-        if (x->state != REC_READY)
-            continue;
-        if (!x->in_use && !x->discard)
-            continue; /* a spare, ready and waiting */
-        if (x->bbuf && !x->io_error) {
-            /* what the batch holds goes to the writer too (all of it, buffer
-             * included, once the run is done with the recording) */
-            int e = reel__io_submit(s, x, x->closing);
-            if (e < 0)
-                reel__write_failed(s, x, e);
-        }
-        bool final = x->closing && (!x->bbuf || x->io_error);
-        bool changed = memcmp(&x->good, &x->committed, sizeof(x->good)) != 0;
-        if (!final && !x->discard && !changed)
-            continue;
-        if (reel_array_grow(&items, &cap, n, sizeof(*items), 16) < 0)
+    b->n = 0;
+    while (sd->w.q && b->n < REEL_IO_BATCH) {
+        struct reel_wjob *j = sd->w.q;
+        struct reel_rec *x = j->x;
+        bool dup = false;
+        for (int i = 0; i < b->n && !dup; i++)
+            dup = b->j[i]->x == x;
+        if (dup)
             break;
-        struct ckpt_item *it = &items[n];
-        memset(it, 0, sizeof(*it));
-        it->x = x;
-        it->snap = x->io_error ? x->committed : x->good;
-        it->index = malloc(it->snap.index_len ? it->snap.index_len : 1);
-        if (!it->index)
+        sd->w.q = j->next;
+        if (!sd->w.q)
+            sd->w.q_tail = NULL;
+        sd->w.q_len--;
+        if (j->release)
+            sd->w.q_bytes -= REEL_BATCH_CAP;
+        if (x->stalled) {
+            list_append(&x->stalled, &x->stalled_tail, j); /* stays behind the stalled one */
             continue;
-        if (it->snap.index_len)
-            memcpy(it->index, x->idx.out.data, it->snap.index_len);
-        it->run_id = x->run_id;
-        it->run_index = x->run_index;
-        it->start90k = x->start90k;
-        it->sample_entry_id = x->sample_entry_id;
-        it->final = final;
-        it->discard = x->discard;
-        n++;
-    }
-    /* wait until the writer has written what each snapshot describes; a
-     * recording whose writes are set aside (disk full) stays where it was */
-    for (size_t i = 0; i < n; i++) {
-        struct ckpt_item *it = &items[i];
-        struct reel_rec *x = it->x;
-        if (it->discard)
-            continue;
-        /* a closing recording gets no more jobs: wait for all of them, so
-         * that none refers to it once it is freed */
-        int urgent = 0;
-        while (!x->stalled && s->writer_running &&
-               (x->closing ? x->inflight > 0 : !x->io_error && x->written < it->snap.bytes)) {
-            if (!urgent)
-                reel__io_urgent(s, urgent = 1);
-            pthread_cond_wait(&s->wdone, &s->mu);
         }
-        reel__io_urgent(s, -urgent);
         if (x->io_error) {
-            it->snap = x->committed;
-        } else if (x->written < it->snap.bytes) {
-            it->snap = x->committed;
-            it->final = false;
-        }
-        if (x->inflight > 0)
-            it->final = false;
-        it->file_end = x->file_end;
-    }
-    pthread_mutex_unlock(&s->mu);
-
-    /* durability of the data before the rows that describe it */
-    for (size_t i = 0; i < n; i++) {
-        struct ckpt_item *it = &items[i];
-        if (it->discard)
+            job_done(sd, j);
             continue;
-        bool cut = it->final && it->file_end > it->snap.bytes;
-        if (cut && ftruncate(it->x->fd, (off_t)it->snap.bytes) < 0)
-            cut = false; /* recovery cuts it back at the next start */
-        if (!cut && memcmp(&it->snap, &it->x->committed, sizeof(it->snap)) == 0)
-            continue;
-        if (fdatasync(it->x->fd) < 0) {
-            /* never retry a failed fsync: the kernel may have dropped the pages */
-            it->sync_failed = true;
-            it->sync_errno = errno;
-            it->snap = it->x->committed;
-            reel__event(s, REEL_LOG_ERROR, "sample file %s: fdatasync failed: %s; recording closed at its last checkpoint",
-                        it->x->path, strerror(errno));
         }
+        b->j[b->n] = j;
+        b->fd[b->n] = x->fd;
+        b->direct[b->n] = x->direct;
+        b->err[b->n] = 0;
+        b->n++;
     }
-    struct reel_err err;
-    int r = begin_write(s, "checkpoint", &err);
-    sqlite3_stmt *st = NULL;
-    if (r == 0 && sqlite3_prepare_v2(s->sdb,
-                                     "UPDATE recording SET run_id = ?, run_index = ?, start90k = ?, wall_duration90k = ?, "
-                                     "media_duration90k = ?, frames = ?, bytes = ?, sample_entry_id = ?, open = ?, "
-                                     "video_index = ? WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
-        r = reel__db_err(s->sdb, SQLITE_ERROR, &err, "preparing checkpoint");
-    for (size_t i = 0; r == 0 && i < n; i++) {
-        struct ckpt_item *it = &items[i];
-        if (it->discard)
-            continue;
-        bool closed = it->final || it->sync_failed;
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, it->run_id);
-        sqlite3_bind_int64(st, 2, it->run_index);
-        sqlite3_bind_int64(st, 3, it->start90k);
-        sqlite3_bind_int64(st, 4, it->snap.wall_dur);
-        sqlite3_bind_int64(st, 5, it->snap.media_dur);
-        sqlite3_bind_int64(st, 6, it->snap.frames);
-        sqlite3_bind_int64(st, 7, (int64_t)it->snap.bytes);
-        if (it->snap.frames > 0)
-            sqlite3_bind_int64(st, 8, it->sample_entry_id);
-        else
-            sqlite3_bind_null(st, 8);
-        sqlite3_bind_int(st, 9, closed ? 0 : 1);
-        sqlite3_bind_blob(st, 10, it->index, (int)it->snap.index_len, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 11, it->x->id);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE)
-            it->done = true;
-        else
-            reel__event(s, REEL_LOG_ERROR, "recording %" PRId64 ": checkpoint update failed: %s", it->x->id,
-                        sqlite3_errmsg(s->sdb));
-    }
-    sqlite3_finalize(st);
-    if (r == 0)
-        r = reel__db_exec(s->sdb, "COMMIT", &err);
-    if (r < 0) {
-        sqlite3_exec(s->sdb, "ROLLBACK", NULL, NULL, NULL);
-        reel__event(s, REEL_LOG_ERROR, "checkpoint failed: %s; will retry", err.msg);
-        for (size_t i = 0; i < n; i++)
-            items[i].done = false;
-    }
-    int64_t *del = calloc(n ? n : 1, sizeof(int64_t));
-    size_t ndel = 0;
-    pthread_mutex_lock(&s->mu);
-    for (size_t i = 0; i < n; i++) {
-        struct ckpt_item *it = &items[i];
-        struct reel_rec *x = it->x;
-        if (it->done) {
-            x->committed = it->snap;
-            if (it->sync_failed && !x->io_error) {
-                x->io_error = true;
-                reel__fmt(x->error, sizeof(x->error),
-                          "sample file %s: fdatasync failed: %s; recording closed at its last checkpoint", x->path,
-                          strerror(it->sync_errno));
-            }
-            if (it->final || (it->sync_failed && x->closing)) {
-                if (it->snap.frames == 0 && del)
-                    del[ndel++] = x->id; /* nothing was ever committed */
-                rec_unlink(s, x);
-                rec_free(s, x);
-            }
-        } else if (it->discard && del) {
-            del[ndel++] = x->id;
-            rec_unlink(s, x);
-            rec_free(s, x);
-        }
-        free(it->index);
-    }
-    pthread_mutex_unlock(&s->mu);
-    free(items);
-    if (ndel)
-        reel__delete_recordings(s, s->sdb, del, ndel, NULL, &err);
-    free(del);
 }
 
-static void *syncer_main(void *arg)
+/* With O_DIRECT, extends the file ahead of job i's write so that the write
+ * does not extend it (see the top of this file). Writer thread, no lock:
+ * x->ahead is only touched by the writer. A failed ftruncate only means the
+ * write extends the file itself. */
+static void extend_ahead(struct wbatch *b, int i)
 {
-    struct reel_store *s = arg;
-    int64_t next_ckpt = real_mono_ns() + s->cfg.checkpoint_ns;
-    pthread_mutex_lock(&s->mu);
+    struct reel_wjob *j = b->j[i];
+    struct reel_rec *x = j->x;
+    uint64_t end = j->off + j->start + job_len(j);
+    if (!b->direct[i] || end <= x->ahead)
+        return;
+    uint64_t want = end + REEL_IO_AHEAD;
+    if (ftruncate(b->fd[i], (off_t)want) == 0)
+        x->ahead = want;
+}
+
+/* Writes the batch with sd->mu released: one io_uring submission for all of
+ * it where the kernel allows, else one pwritev per job. A short or refused
+ * asynchronous write is finished synchronously. */
+static void batch_write(struct reel_sdir *sd, struct wbatch *b)
+{
+    size_t done[REEL_IO_BATCH] = { 0 };
+    bool sync[REEL_IO_BATCH];
+    for (int i = 0; i < b->n; i++) {
+        sync[i] = true;
+        extend_ahead(b, i);
+    }
+#ifdef REEL_HAVE_IO_URING
+    if (sd->w.ring_ok && b->n > 0) {
+        int queued = 0;
+        for (int i = 0; i < b->n; i++) {
+            struct io_uring_sqe *sqe = io_uring_get_sqe(&sd->w.ring);
+            if (!sqe)
+                break;
+            int niov = job_iov(b->j[i], b->iov[i]);
+            io_uring_prep_writev(sqe, b->fd[i], b->iov[i], (unsigned)niov, b->j[i]->off + b->j[i]->start);
+            io_uring_sqe_set_data(sqe, (void *)(intptr_t)i);
+            queued++;
+        }
+        int r;
+        do
+            r = io_uring_submit_and_wait(&sd->w.ring, (unsigned)queued);
+        while (r == -EINTR);
+        /* only what was submitted completes: wait for that many */
+        int expect = r < 0 ? 0 : r < queued ? r : queued, reaped = 0;
+        bool got[REEL_IO_BATCH] = { false };
+        while (reaped < expect) {
+            struct io_uring_cqe *cqe;
+            int w = io_uring_wait_cqe(&sd->w.ring, &cqe);
+            if (w == -EINTR)
+                continue;
+            if (w < 0)
+                break;
+            int i = (int)(intptr_t)io_uring_cqe_get_data(cqe);
+            int res = cqe->res;
+            io_uring_cqe_seen(&sd->w.ring, cqe);
+            reaped++;
+            if (i < 0 || i >= b->n)
+                continue;
+            got[i] = true;
+            if (res >= 0) {
+                done[i] = (size_t)res;
+                sync[i] = done[i] < job_len(b->j[i]);
+            } else if (res != -EAGAIN && res != -EINTR && res != -EINVAL) {
+                b->err[i] = res; /* EINVAL: retried below, where O_DIRECT may be dropped */
+                sync[i] = false;
+            }
+        }
+        if (r < queued || reaped < expect) {
+            /* a submission refused (memory) or a ring in an unknown state:
+             * what got no completion is written below, and pwritev from now
+             * on (closing the ring drops the SQEs it did not take) */
+            io_uring_queue_exit(&sd->w.ring);
+            sd->w.ring_ok = false;
+            for (int i = 0; i < b->n; i++)
+                if (!got[i]) {
+                    sync[i] = true;
+                    done[i] = 0;
+                    b->err[i] = 0;
+                }
+        }
+    }
+#endif
+    for (int i = 0; i < b->n; i++) {
+        if (!sync[i])
+            continue;
+        int e = job_write_sync(b->fd[i], b->j[i], done[i]);
+        if (e == -EINVAL && b->direct[i]) {
+            /* the device wants a larger alignment than ours: page cache from now on */
+            int fl = fcntl(b->fd[i], F_GETFL);
+            if (fl >= 0 && fcntl(b->fd[i], F_SETFL, fl & ~O_DIRECT) == 0) {
+                b->direct[i] = false;
+                e = job_write_sync(b->fd[i], b->j[i], 0);
+            }
+        }
+        b->err[i] = e;
+    }
+}
+
+/* Accounts for a written batch (under sd->mu). */
+static void batch_finish(struct reel_sdir *sd, struct wbatch *b)
+{
+    for (int i = 0; i < b->n; i++) {
+        struct reel_wjob *j = b->j[i];
+        struct reel_rec *x = j->x;
+        int e = b->err[i];
+        if (!b->direct[i])
+            x->direct = false;
+        if (x->ahead > x->file_end)
+            x->file_end = x->ahead;   /* whatever became of the write */
+        if (e == 0) {
+            sd->w.jobs++;
+            sd->w.direct_jobs += b->direct[i];
+            if (j->data_end > x->written)
+                x->written = j->data_end;
+            uint64_t fend = j->off + j->start + job_len(j);
+            if (fend > x->file_end)
+                x->file_end = fend;
+            job_done(sd, j);
+        } else if (e == -ENOSPC) {
+            list_append(&x->stalled, &x->stalled_tail, j);
+            sd->y.nospace = true;
+            sd->y.work = true;
+            pthread_cond_signal(&sd->y.cond);
+            pthread_cond_broadcast(&sd->w.done);
+        } else {
+            reel__rec_write_failed(sd, x, e);
+            job_done(sd, j);
+        }
+    }
+    sd->w.batches++;
+}
+
+static void *writer_main(void *arg)
+{
+    struct reel_sdir *sd = arg;
+    const struct reel_clock *clk = sd->s->clock;
+    struct wbatch batch, *b = &batch;
+    int64_t gather_until = 0;
+    pthread_mutex_lock(&sd->mu);
     for (;;) {
-        int64_t now = real_mono_ns();
-        bool due = now >= next_ckpt || s->ckpt_req != s->ckpt_done || s->stop;
-        if (!due && !s->work) {
-            struct timespec ts = { .tv_sec = next_ckpt / REEL_NS_PER_SEC, .tv_nsec = next_ckpt % REEL_NS_PER_SEC };
-            pthread_cond_timedwait(&s->cond, &s->mu, &ts);
+        if (!sd->w.q) {
+            if (sd->w.stop)
+                break;
+            gather_until = 0;
+            pthread_cond_wait(&sd->w.cond, &sd->mu);
             continue;
         }
-        bool stopping = s->stop;
-        uint64_t serving = s->ckpt_req;
-        s->work = false;
-        pthread_mutex_unlock(&s->mu);
-        prepare_files(s);
-        if (due) {
-            checkpoint(s);
-            struct reel_err err;
-            if (reel__retention(s, s->sdb, &err) < 0)
-                reel__event(s, REEL_LOG_ERROR, "retention: %s", err.msg);
-            next_ckpt = real_mono_ns() + s->cfg.checkpoint_ns;
+        /* with io_uring, let a few more jobs arrive (at most REEL_IO_GATHER_NS
+         * of the store's clock, and one wait of that length in real time, so
+         * that a clock a test holds still never stops the writer) so that one
+         * submission carries them all; not when somebody waits */
+        if (sd->w.ring_ok && sd->w.q_len < REEL_IO_BATCH && !sd->w.urgent && !sd->w.stop) {
+            int64_t now = reel_clock_mono(clk);
+            if (gather_until == 0) {
+                gather_until = now + REEL_IO_GATHER_NS;
+                if (reel__cond_wait_rel(&sd->w.cond, &sd->mu, REEL_IO_GATHER_NS) == 0)
+                    continue; /* woken: more jobs, urgent or stop */
+            } else if (now < gather_until && reel__cond_wait_rel(&sd->w.cond, &sd->mu, gather_until - now) == 0) {
+                continue;
+            }
         }
-        pthread_mutex_lock(&s->mu);
-        s->cycles++;
-        if (due)
-            s->ckpt_done = serving;
-        pthread_cond_broadcast(&s->done_cond);
-        if (stopping)
-            break;
+        gather_until = 0;
+        batch_take(sd, b);
+        if (b->n == 0)
+            continue;
+        sd->w.busy_since = reel_clock_mono(clk);
+        if (sd->w.busy_since == 0)
+            sd->w.busy_since = 1;
+        pthread_mutex_unlock(&sd->mu);
+        batch_write(sd, b);
+        pthread_mutex_lock(&sd->mu);
+        sd->w.busy_since = 0;
+        batch_finish(sd, b);
     }
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&sd->mu);
     return NULL;
 }
 
-int reel__syncer_start(struct reel_store *s, struct reel_err *err)
+int reel__writer_start(struct reel_sdir *sd, struct reel_err *err)
 {
-    int r = reel__io_start(s, err);
-    if (r < 0)
-        return r;
-    int e = pthread_create(&s->syncer, NULL, syncer_main, s);
-    if (e)
-        return reel_err_set(err, e, "cannot start the syncer thread: %s", strerror(e));
-    s->syncer_running = true;
+#ifdef REEL_HAVE_IO_URING
+    /* io_uring where the kernel (or a container's seccomp policy) allows it */
+    int q = sd->s->cfg.no_io_uring ? -ENOSYS : io_uring_queue_init(2 * REEL_IO_BATCH, &sd->w.ring, 0);
+    sd->w.ring_ok = q == 0;
+    if (q < 0 && !sd->s->cfg.no_io_uring)
+        reel__event(sd->s, REEL_LOG_INFO, "writer: io_uring unavailable (%s); one pwritev per write", strerror(-q));
+#endif
+    int e = pthread_create(&sd->w.thread, NULL, writer_main, sd);
+    if (e) {
+#ifdef REEL_HAVE_IO_URING
+        if (sd->w.ring_ok)
+            io_uring_queue_exit(&sd->w.ring);
+#endif
+        sd->w.ring_ok = false;
+        return reel_err_set(err, e, "cannot start the writer thread: %s", strerror(e));
+    }
+    sd->w.running = true;
     return 0;
 }
 
-void reel__syncer_stop(struct reel_store *s)
+bool reel__writer_stop(struct reel_sdir *sd, int64_t deadline_real_ns)
 {
-    if (!s->syncer_running) {
-        reel__io_stop(s);
+    if (!sd->w.running)
+        return true;
+    pthread_mutex_lock(&sd->mu);
+    sd->w.stop = true;
+    pthread_cond_signal(&sd->w.cond);
+    pthread_mutex_unlock(&sd->mu);
+    struct timespec ts = { .tv_sec = deadline_real_ns / REEL_NS_PER_SEC, .tv_nsec = deadline_real_ns % REEL_NS_PER_SEC };
+    int e;
+    do
+        e = pthread_timedjoin_np(sd->w.thread, NULL, &ts);
+    while (e == EINTR);
+    if (e != 0)
+        return false; /* stuck in a write: the thread and sd stay */
+    sd->w.running = false;
+    pthread_cond_broadcast(&sd->w.done);
+#ifdef REEL_HAVE_IO_URING
+    if (sd->w.ring_ok)
+        io_uring_queue_exit(&sd->w.ring);
+#endif
+    reel__event(sd->s, REEL_LOG_INFO, "writer: %" PRIu64 " writes (%" PRIu64 " direct) in %" PRIu64 " batches%s, "
+                "at most %zu MiB queued, at most %zu batch buffers (storage dir %s)", sd->w.jobs, sd->w.direct_jobs,
+                sd->w.batches, sd->w.ring_ok ? " (io_uring)" : "", sd->w.q_peak >> 20, sd->w.nbufs_peak, sd->d->path);
+    sd->w.ring_ok = false;
+    return true;
+}
+
+/* ---- disk full ---- */
+
+static struct reel_rec *first_stalled(struct reel_sdir *sd)
+{
+    for (struct reel_rec *x = sd->recs; x; x = x->next)
+        if (x->stalled)
+            return x;
+    return NULL;
+}
+
+void reel__writer_nospace(struct reel_sdir *sd)
+{
+    struct reel_rec *x = first_stalled(sd);
+    if (!x) {
+        sd->y.nospace = false;
         return;
     }
-    /* a last cycle, with everything closed, makes everything durable */
-    pthread_mutex_lock(&s->mu);
-    s->stop = true;
-    pthread_cond_signal(&s->cond);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->syncer, NULL);
-    s->syncer_running = false;
-    /* a closing recording whose file was created in the last cycle gets its final checkpoint */
-    prepare_files(s);
-    checkpoint(s);
-    checkpoint(s);
-    reel__io_stop(s);
-    while (s->recs) {
-        struct reel_rec *x = s->recs;
-        s->recs = x->next;
-        rec_free(s, x);
-    }
-    reel__io_pool_free(s);
-}
-
-int reel_store_sync(struct reel_store *s, struct reel_err *err)
-{
-    if (!s->syncer_running)
-        return reel_err_set(err, EPERM, "store not opened for recording");
-    pthread_mutex_lock(&s->mu);
-    uint64_t mine = ++s->ckpt_req;
-    pthread_cond_signal(&s->cond);
-    while (s->ckpt_done < mine && !s->stop)
-        pthread_cond_wait(&s->done_cond, &s->mu);
-    pthread_mutex_unlock(&s->mu);
-    return 0;
-}
-
-/* ---- retention and freeing space ---- */
-
-int reel__retention(struct reel_store *s, sqlite3 *db, struct reel_err *err)
-{
-    sqlite3_stmt *cams, *recs, *tot;
-    if (sqlite3_prepare_v2(db, "SELECT id, name, retain_bytes, retain_seconds FROM camera "
-                               "WHERE retain_bytes > 0 OR retain_seconds > 0", -1, &cams, NULL) != SQLITE_OK)
-        return reel__db_err(db, SQLITE_ERROR, err, "retention");
-    if (sqlite3_prepare_v2(db, "SELECT COALESCE(SUM(bytes), 0) FROM recording WHERE camera_id = ?", -1, &tot, NULL) !=
-        SQLITE_OK) {
-        sqlite3_finalize(cams);
-        return reel__db_err(db, SQLITE_ERROR, err, "retention");
-    }
-    if (sqlite3_prepare_v2(db, "SELECT id, bytes, start90k + wall_duration90k FROM recording WHERE camera_id = ? "
-                               "AND open = 0 AND frames > 0 ORDER BY start90k, id LIMIT 10000", -1, &recs, NULL) !=
-        SQLITE_OK) {
-        sqlite3_finalize(cams);
-        sqlite3_finalize(tot);
-        return reel__db_err(db, SQLITE_ERROR, err, "retention");
-    }
-    int64_t now90k = reel_ns_to_90k(reel_clock_wall(s->clock));
-    struct cam_ret {
-        int64_t id, rb, rs;
-        char name[REEL_NAME_MAX];
-    } *cv = NULL;
-    size_t ncv = 0, acv = 0;
-    while (sqlite3_step(cams) == SQLITE_ROW) {
-        if (ncv == acv) {
-            size_t na = acv ? acv * 2 : 16;
-            void *p = realloc(cv, na * sizeof(*cv));
-            if (!p)
-                break;
-            cv = p;
-            acv = na;
-        }
-        cv[ncv].id = sqlite3_column_int64(cams, 0);
-        reel__fmt(cv[ncv].name, sizeof(cv[ncv].name), "%s", (const char *)sqlite3_column_text(cams, 1));
-        cv[ncv].rb = sqlite3_column_int64(cams, 2);
-        cv[ncv].rs = sqlite3_column_int64(cams, 3);
-        ncv++;
-    }
-    sqlite3_reset(cams);
-    int r = 0;
-    for (size_t ci = 0; r == 0 && ci < ncv; ci++) {
-        int64_t cam = cv[ci].id, rb = cv[ci].rb, rs = cv[ci].rs;
-        const char *name = cv[ci].name;
-        sqlite3_reset(tot);
-        sqlite3_bind_int64(tot, 1, cam);
-        int64_t total = sqlite3_step(tot) == SQLITE_ROW ? sqlite3_column_int64(tot, 0) : 0;
-        sqlite3_reset(tot);
-        int64_t *ids = NULL;
-        size_t n = 0, alloc = 0;
-        int64_t freed = 0;
-        sqlite3_reset(recs);
-        sqlite3_bind_int64(recs, 1, cam);
-        while (sqlite3_step(recs) == SQLITE_ROW) {
-            int64_t id = sqlite3_column_int64(recs, 0), bytes = sqlite3_column_int64(recs, 1);
-            int64_t end = sqlite3_column_int64(recs, 2);
-            bool over = rb > 0 && total > rb;
-            bool old = rs > 0 && end < now90k - rs * REEL_90K;
-            if (!over && !old)
-                break;
-            if (reel_array_grow(&ids, &alloc, n, sizeof(*ids), 16) < 0)
-                break;
-            ids[n++] = id;
-            total -= bytes;
-            freed += bytes;
-        }
-        sqlite3_reset(recs);
-        if (n) {
-            r = reel__delete_recordings(s, db, ids, n, "deleted by retention", err);
-            if (r == 0)
-                reel__event(s, REEL_LOG_INFO, "camera %s: retention deleted %zu recordings (%" PRId64 " bytes)", name, n,
-                            freed);
-        }
-        free(ids);
-    }
-    free(cv);
-    sqlite3_finalize(cams);
-    sqlite3_finalize(tot);
-    sqlite3_finalize(recs);
-    return r;
-}
-
-int reel_store_retention(struct reel_store *s, struct reel_err *err)
-{
-    if (s->cfg.mode == REEL_STORE_READ)
-        return reel_err_set(err, EROFS, "retention: store opened read-only");
-    return reel__retention(s, s->db, err);
-}
-
-int reel_store_free_oldest(struct reel_store *s, int64_t dir_id, unsigned max, unsigned *ret_deleted,
-                           struct reel_err *err)
-{
-    if (s->cfg.mode == REEL_STORE_READ)
-        return reel_err_set(err, EROFS, "freeing space: store opened read-only");
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT r.id, r.bytes, c.name FROM recording r JOIN camera c ON c.id = r.camera_id "
-                                  "WHERE r.dir_id = ? AND r.open = 0 AND r.frames > 0 ORDER BY r.start90k, r.id LIMIT ?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return reel__db_err(s->db, SQLITE_ERROR, err, "freeing space");
-    sqlite3_bind_int64(st, 1, dir_id);
-    sqlite3_bind_int64(st, 2, max);
-    struct victim {
-        int64_t id, bytes;
-        char name[REEL_NAME_MAX];
-    } *v = calloc(max ? max : 1, sizeof(*v));
-    if (!v) {
-        sqlite3_finalize(st);
-        return reel_err_set(err, ENOMEM, "out of memory");
-    }
-    size_t nv = 0;
-    while (nv < max && sqlite3_step(st) == SQLITE_ROW) {
-        v[nv].id = sqlite3_column_int64(st, 0);
-        v[nv].bytes = sqlite3_column_int64(st, 1);
-        reel__fmt(v[nv].name, sizeof(v[nv].name), "%s", (const char *)sqlite3_column_text(st, 2));
-        nv++;
-    }
-    sqlite3_finalize(st);
+    int64_t dir_id = sd->d->id;
+    pthread_mutex_unlock(&sd->mu);
     unsigned n = 0;
-    int r = 0;
-    const struct reel_dir_rt *d = reel__dir(s, dir_id);
-    for (size_t i = 0; r == 0 && i < nv; i++) {
-        r = reel__delete_recordings(s, s->db, &v[i].id, 1, "deleted: disk full", err);
-        if (r == 0) {
-            n++;
-            reel__event(s, REEL_LOG_WARN, "storage dir %s: disk full: deleted recording %" PRId64 " of camera %s (%" PRId64 " bytes)",
-                        d ? d->path : "?", v[i].id, v[i].name, v[i].bytes);
+    struct reel_err e2;
+    int fr = reel__free_oldest(sd->s, sd->y.db, dir_id, 1, &n, &e2);
+    pthread_mutex_lock(&sd->mu);
+    bool freed = fr == 0 && n > 0;
+    const struct reel_dir_rt *d = sd->d;
+    for (struct reel_rec *y = sd->recs; y; y = y->next) {
+        if (!y->stalled)
+            continue;
+        if (freed) {
+            /* back at the head of the queue, in order, before y's newer jobs */
+            *y->stalled_tail = sd->w.q;
+            if (!sd->w.q)
+                sd->w.q_tail = y->stalled_tail;
+            sd->w.q = y->stalled;
+            for (struct reel_wjob *j = y->stalled; j && j != *y->stalled_tail; j = j->next) {
+                sd->w.q_len++;
+                if (j->release)
+                    sd->w.q_bytes += REEL_BATCH_CAP;
+            }
+        } else {
+            if (!y->io_error) {
+                y->io_error = true;
+                y->nospace_dead = true;
+                y->blen = y->bsent;
+                reel__fmt(y->error, sizeof(y->error),
+                          "storage dir %s: no space left and nothing left to delete; camera %" PRId64
+                          " stops recording (committed footage kept)", d ? d->path : "?", y->camera_id);
+                reel__event(sd->s, REEL_LOG_ERROR, "%s", y->error);
+            }
+            while (y->stalled) {
+                struct reel_wjob *j = y->stalled;
+                y->stalled = j->next;
+                job_done(sd, j);
+            }
         }
+        y->stalled = NULL;
+        y->stalled_tail = NULL;
     }
-    free(v);
-    if (r < 0)
-        return r;
-    if (ret_deleted)
-        *ret_deleted = n;
-    return 0;
+    pthread_cond_signal(&sd->w.cond);
+    sd->y.nospace = first_stalled(sd) != NULL;
 }

@@ -670,9 +670,45 @@ class HttpTest(ReelTestCase):
         self.assertNotIn("cam0", self.reel("camera", "list").stdout)
         self.assert_json_error(self.request("GET", "/api/cameras/cam0/spans", cookie=sid), 404)
 
-    @unittest.skipUnless(os.environ.get("REEL_LIVE_CAMERAS"),
-                         "needs the recorder to apply camera changes at run time (the hub branch); "
-                         "set REEL_LIVE_CAMERAS=1 once merged")
+    def test_roles_viewer_cannot_change_cameras(self):
+        """`reel user add --role viewer`: listed with its role; through the
+        real server its session may read (cameras, spans, view.mp4) and gets
+        403 on every camera change, which leaves the camera as it was."""
+        pw = os.path.join(self.tmp, "viewer.pw")
+        with open(pw, "w") as f:
+            f.write(PASSWORD + "\n")
+        self.reel("user", "add", "watcher", "--role", "viewer", "--password-file", pw)
+        r = self.reel("user", "add", "boss", "--role", "chief", "--password-file", pw, check=False)
+        self.assertEqual(r.returncode, 2)
+        listing = self.reel("user", "list").stdout
+        self.assertRegex(listing, r"(?m)^watcher\s+role=viewer ")
+        self.assertRegex(listing, rf"(?m)^{USER}\s+role=admin ")
+        self.assertNotIn("boss", listing)
+        self.start_recording()
+        sid, csrf = self.login("watcher", PASSWORD)
+        url = f"rtsp://127.0.0.1:{self.sim_port}/cam/0"
+        for method, path, body in [("POST", "/api/cameras", {"name": "cam9", "url": url}),
+                                   ("PATCH", "/api/cameras/cam0", {"udp": True}),
+                                   ("DELETE", "/api/cameras/cam0?delete_footage=1&confirm=cam0", None),
+                                   ("POST", "/api/cameras/cam0/disable", None),
+                                   ("GET", "/api/cameras/cam0/config", None)]:
+            r = self.request(method, path, body=body, cookie=sid, csrf=csrf)
+            self.assert_json_error(r, 403)
+            self.assertIn("administrator", r.json()["error"])
+        self.assertEqual(list(self.listed(sid)), ["cam0"])
+        row = self.db_camera("cam0")
+        self.assertEqual((row["enabled"], row["udp"]), (1, 0))
+        wait_until(lambda: self.request("GET", "/api/cameras/cam0/spans?start=-1m&end=now", cookie=sid)
+                   .json()["spans"], 15.0, what="cam0's first span")
+        r = self.request("GET", "/api/cameras/cam0/view.mp4?start=-1m&end=now", cookie=sid)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(int(r.header("Content-Length")), len(r.body))
+        # the administrator still may
+        asid, acsrf = self.login()
+        r = self.request("PATCH", "/api/cameras/cam0", body={"retain_seconds": 3600}, cookie=asid, csrf=acsrf)
+        self.assertIn(r.status, (200, 202), r.body)  # 202 while `reel run` attaches no recorder to the server
+        self.assertEqual(self.db_camera("cam0")["retain_seconds"], 3600)
+
     def test_camera_api_applies_live(self):
         self.start_recording(rotate="2")
         sid, csrf = self.login()

@@ -572,7 +572,7 @@ static void test_db_error_is_not_enoent(void **state)
     snprintf(c.url, sizeof(c.url), "rtsp://192.0.2.1/s");
     assert_int_equal(reel_store_camera_add(s, &c, "pw", &err), 0);
     /* another process drops the tables under the open store */
-    raw_exec(f->dir, "DROP TABLE recording; DROP TABLE camera_status; DROP TABLE outage; DROP TABLE deletion; "
+    raw_exec(f->dir, "DROP TABLE recording; DROP TABLE outage; DROP TABLE deletion; "
                      "DROP TABLE camera");
     int r = reel_store_camera_get(s, "front", &c, &err);
     assert_true(r < 0 && r != -ENOENT);

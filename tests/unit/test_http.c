@@ -290,9 +290,9 @@ static void test_ratelimit(void **state)
     reel_ratelimit_free(rl);
 }
 
-static struct reel_recording rec(int64_t id, int64_t run, int64_t start, int64_t dur)
+static struct reel_span rec(int64_t id, int64_t run, int64_t start, int64_t dur)
 {
-    struct reel_recording r;
+    struct reel_span r;
     memset(&r, 0, sizeof(r));
     r.id = id;
     r.run_id = run;
@@ -307,7 +307,7 @@ static void test_timeline(void **state)
     const int64_t S = REEL_90K;
     /* run 1: [10,20) [20,30); outage [30,40) "connection refused"; run 2:
      * [40,50) [50.2,60); nothing known after 60. */
-    struct reel_recording recs[4] = { rec(1, 1, 10 * S, 10 * S), rec(2, 1, 20 * S, 10 * S),
+    struct reel_span recs[4] = { rec(1, 1, 10 * S, 10 * S), rec(2, 1, 20 * S, 10 * S),
                                       rec(3, 2, 40 * S, 10 * S), rec(4, 2, 50 * S + S / 5, 10 * S - S / 5) };
     struct reel_gap gaps[2];
     memset(gaps, 0, sizeof(gaps));
@@ -804,6 +804,30 @@ static void test_deadline_fake_clock_thread(void **state)
     reel_http_deadline_free(d);
 }
 
+/* Error messages for a response lose their absolute paths (the database's
+ * place on the server), keeping the file name and everything else. */
+static void test_scrub_paths(void **state)
+{
+    (void)state;
+    char out[256];
+    reel_api_scrub_paths("database /srv/reel data/reel.db: disk I/O error", out, sizeof(out));
+    assert_string_equal(out, "database reel data/reel.db: disk I/O error"); /* a space ends a path */
+    reel_api_scrub_paths("database /tmp/x/data/reel.db: listing recordings: no such table: recording", out,
+                         sizeof(out));
+    assert_string_equal(out, "database reel.db: listing recordings: no such table: recording");
+    reel_api_scrub_paths("reading '/var/lib/reel/1/00000042' (/dev/sdb1), 3/4 done", out, sizeof(out));
+    assert_string_equal(out, "reading '00000042' (sdb1), 3/4 done");
+    reel_api_scrub_paths("/a/b", out, sizeof(out));
+    assert_string_equal(out, "b");
+    reel_api_scrub_paths("no path here: 1/2", out, sizeof(out));
+    assert_string_equal(out, "no path here: 1/2");
+    reel_api_scrub_paths("", out, sizeof(out));
+    assert_string_equal(out, "");
+    char small[8];
+    reel_api_scrub_paths("database /x/reel.db: busy", small, sizeof(small));
+    assert_string_equal(small, "databas");
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -812,6 +836,7 @@ int main(void)
         cmocka_unit_test(test_path_split), cmocka_unit_test(test_query),     cmocka_unit_test(test_cookie),
         cmocka_unit_test(test_range),      cmocka_unit_test(test_etag),      cmocka_unit_test(test_csrf),
         cmocka_unit_test(test_names_times), cmocka_unit_test(test_ratelimit), cmocka_unit_test(test_timeline),
+        cmocka_unit_test(test_scrub_paths),
         cmocka_unit_test(test_login_body), cmocka_unit_test(test_token_body),
         cmocka_unit_test(test_deadline),   cmocka_unit_test(test_deadline_thread),
         cmocka_unit_test(test_deadline_fake_clock_thread), cmocka_unit_test(test_route_find),

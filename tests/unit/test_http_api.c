@@ -7,7 +7,9 @@
  * says: 201/200 when it applies, 503 when it times out, 202 without a
  * recorder; DELETE stops the camera (row disabled at the first call) before
  * it removes it. The server runs on a fake clock: the time a handler sees
- * is the injected one.
+ * is the injected one. Also: the admin rule by role (a viewer, operator or
+ * auditor gets 403 on every camera change and can still read), and the
+ * read snapshot of view.mp4 (reel_api_view_read) while a writer commits.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -23,14 +25,21 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include <cmocka.h>
 #include <sodium.h>
+#include <sqlite3.h>
 
+#include "api/api.h"
+#include "base/buf.h"
 #include "base/clock.h"
 #include "base/timefmt.h"
 #include "http/http.h"
+#include "http/parse.h"
 #include "http/users.h"
+#include "mp4/mp4.h"
+#include "mp4/range.h"
 #include "store/store.h"
 
 #define CALLS_MAX 16
@@ -142,11 +151,13 @@ static int teardown(void **state)
     return 0;
 }
 
-/* One request on a fresh connection (with the API token unless anonymous);
- * the status, and the body into out. */
-static int request_as(struct fixture *f, bool anonymous, const char *method, const char *path, const char *body,
-                      char *out, size_t cap)
+/* One request on a fresh connection with token (NULL: anonymous); the
+ * status, and the body into out. When ret_headers, the response's headers
+ * too. */
+static int request_full(struct fixture *f, const char *token, const char *method, const char *path,
+                        const char *body, char *out, size_t cap, char *ret_headers, size_t hcap)
 {
+    bool anonymous = token == NULL;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(fd >= 0);
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(f->port) };
@@ -158,7 +169,7 @@ static int request_as(struct fixture *f, bool anonymous, const char *method, con
     int n = snprintf(req, sizeof(req),
                      "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s%s%sConnection: close\r\n"
                      "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-                     method, path, anonymous ? "" : "Authorization: Bearer ", anonymous ? "" : f->token,
+                     method, path, anonymous ? "" : "Authorization: Bearer ", anonymous ? "" : token,
                      anonymous ? "" : "\r\n", body ? strlen(body) : 0, body ? body : "");
     assert_true(n > 0 && (size_t)n < sizeof(req));
     assert_int_equal(send(fd, req, (size_t)n, 0), n);
@@ -173,7 +184,18 @@ static int request_as(struct fixture *f, bool anonymous, const char *method, con
     assert_int_equal(sscanf(resp, "HTTP/1.1 %d", &status), 1);
     const char *b = strstr(resp, "\r\n\r\n");
     snprintf(out, cap, "%s", b ? b + 4 : "");
+    if (ret_headers)
+        snprintf(ret_headers, hcap, "%.*s", b ? (int)(b - resp) : 0, resp);
+    if (ret_headers && b) /* the body's length as received (binary: not as a string) */
+        snprintf(ret_headers + strlen(ret_headers), hcap - strlen(ret_headers), "\r\nX-Received: %zu",
+                 got - (size_t)(b + 4 - resp));
     return status;
+}
+
+static int request_as(struct fixture *f, bool anonymous, const char *method, const char *path, const char *body,
+                      char *out, size_t cap)
+{
+    return request_full(f, anonymous ? NULL : f->token, method, path, body, out, cap, NULL, 0);
 }
 
 static int request(struct fixture *f, const char *method, const char *path, const char *body, char *out, size_t cap)
@@ -305,6 +327,414 @@ static void test_dispatch_order(void **state)
     assert_int_equal(request(f, "GET", "/api/cameras/%zz/spans", NULL, body, sizeof(body)), 400);
 }
 
+/* Only an administrator may change cameras: an operator, a viewer and an
+ * auditor get 403 on every change (and the row and the recorder are left
+ * alone), and can still list the cameras and read footage. */
+static void test_roles_admin_only(void **state)
+{
+    struct fixture *f = *state;
+    char body[8192];
+    assert_int_equal(request(f, "POST", "/api/cameras", "{\"name\":\"c5\",\"url\":\"rtsp://127.0.0.1:1/x\"}", body,
+                             sizeof(body)),
+                     201);
+    int calls = f->fr.ncalls;
+    static const char *const roles[] = { "viewer", "operator", "auditor" };
+    for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+        struct reel_users *u;
+        struct reel_err err = { "" };
+        char tok[REEL_SECRET_MAX];
+        assert_int_equal(reel_users_open(&u, f->dir, &err), 0);
+        assert_int_equal(reel_users_add(u, roles[i], "password123", &err), 0);
+        assert_int_equal(reel_users_set_role(u, roles[i], roles[i], &err), 0);
+        assert_int_equal(reel_token_add(u, roles[i], roles[i], reel_clock_wall(&f->clock.clock), tok, &err), 0);
+        reel_users_close(u);
+        const char *changes[][3] = { { "POST", "/api/cameras", "{\"name\":\"c6\",\"url\":\"rtsp://127.0.0.1:1/y\"}" },
+                                     { "PATCH", "/api/cameras/c5", "{\"udp\":true}" },
+                                     { "DELETE", "/api/cameras/c5", NULL },
+                                     { "POST", "/api/cameras/c5/disable", NULL },
+                                     { "POST", "/api/cameras/c5/enable", NULL },
+                                     { "GET", "/api/cameras/c5/config", NULL } };
+        for (size_t k = 0; k < sizeof(changes) / sizeof(changes[0]); k++) {
+            int st = request_full(f, tok, changes[k][0], changes[k][1], changes[k][2], body, sizeof(body), NULL, 0);
+            if (st != 403)
+                fail_msg("%s: %s %s: %d %s", roles[i], changes[k][0], changes[k][1], st, body);
+            assert_non_null(strstr(body, "administrator"));
+        }
+        assert_int_equal(request_full(f, tok, "GET", "/api/cameras", NULL, body, sizeof(body), NULL, 0), 200);
+        assert_non_null(strstr(body, "\"name\":\"c5\""));
+        assert_int_equal(request_full(f, tok, "GET", "/api/cameras/c5/spans", NULL, body, sizeof(body), NULL, 0),
+                         200);
+    }
+    struct reel_camera c;
+    assert_int_equal(row_enabled(f, "c5", &c), 1);
+    assert_false(c.udp);
+    assert_int_equal(row_enabled(f, "c6", NULL), -1);
+    assert_int_equal(f->fr.ncalls, calls);
+    /* and the administrator still may */
+    assert_int_equal(request(f, "PATCH", "/api/cameras/c5", "{\"udp\":true}", body, sizeof(body)), 200);
+}
+
+/* ---- the read snapshot of view.mp4 ---- */
+
+#define WALL0 (INT64_C(1795734000) * REEL_NS_PER_SEC) /* the fixture's wall time */
+
+/* A recorder writing camera "v1" through the store, in this process, on its
+ * own fake clock; every append ends with a checkpoint (reel_store_sync), so
+ * that a reader sees the open recording grow. */
+struct writer {
+    struct reel_clock_fake clock;
+    struct reel_store *s;
+    struct reel_run *run;
+    int64_t cam, entry;
+    uint32_t next;
+};
+
+static void writer_open(struct writer *w, struct fixture *f)
+{
+    memset(w, 0, sizeof(*w));
+    reel_clock_fake_init(&w->clock, 1000 * REEL_NS_PER_SEC, WALL0 - 600 * REEL_NS_PER_SEC);
+    struct reel_store_cfg cfg = { .datadir = f->dir, .mode = REEL_STORE_RECORD, .clock = &w->clock.clock,
+                                  .rotate_ns = 3600 * REEL_NS_PER_SEC };
+    struct reel_err err = { "" };
+    if (reel_store_open(&w->s, &cfg, &err) < 0)
+        fail_msg("open: %s", err.msg);
+    struct reel_camera cam = { 0 };
+    snprintf(cam.name, sizeof(cam.name), "v1");
+    snprintf(cam.url, sizeof(cam.url), "rtsp://127.0.0.1:1/v1");
+    if (reel_store_camera_add(w->s, &cam, NULL, &err) < 0)
+        fail_msg("camera: %s", err.msg);
+    w->cam = cam.id;
+    uint8_t box[90] = { 0 };
+    reel_wr_be32(box, sizeof(box));
+    memcpy(box + 4, "avc1", 4);
+    reel_wr_be16(box + 14, 1);
+    if (reel_store_sample_entry_put(w->s, box, sizeof(box), 320, 180, "avc1.640015", &w->entry, &err) < 0)
+        fail_msg("entry: %s", err.msg);
+    if (reel_run_open(w->s, w->cam, &w->run, &err) < 0)
+        fail_msg("run: %s", err.msg);
+}
+
+/* 0, or -1 with the reason printed (callable from another thread). */
+static int writer_append_ok(struct writer *w, unsigned n)
+{
+    struct reel_err err = { "" };
+    for (unsigned k = 0; k < n; k++, w->next++) {
+        uint8_t fr[32] = { 0 };
+        reel_wr_be32(fr, sizeof(fr) - 4);
+        fr[4] = w->next % 15 == 0 ? 0x65 : 0x41;
+        reel_wr_be32(fr + 5, w->next);
+        struct reel_frame_in in = { fr, sizeof(fr), 1000 + (int64_t)w->next * 3000, w->next % 15 == 0, w->entry };
+        if (reel_run_frame(w->run, &in, &err) < 0) {
+            print_error("frame %u: %s\n", w->next, err.msg);
+            return -1;
+        }
+        reel_clock_fake_advance(&w->clock, REEL_NS_PER_SEC / 30);
+    }
+    if (reel_store_sync(w->s, &err) < 0) {
+        print_error("sync: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static void writer_append(struct writer *w, unsigned n) { assert_int_equal(writer_append_ok(w, n), 0); }
+
+static void writer_close(struct writer *w)
+{
+    reel_run_close(w->run);
+    reel_store_close(w->s);
+}
+
+static struct reel_store *reader_ok(struct fixture *f)
+{
+    struct reel_store *s;
+    struct reel_store_cfg cfg = { .datadir = f->dir, .mode = REEL_STORE_READ };
+    struct reel_err err = { "" };
+    if (reel_store_open(&s, &cfg, &err) < 0) {
+        print_error("open: %s\n", err.msg);
+        return NULL;
+    }
+    return s;
+}
+
+static struct reel_store *reader(struct fixture *f)
+{
+    struct reel_store *s = reader_ok(f);
+    assert_non_null(s);
+    return s;
+}
+
+static void commit_between(void *arg) { writer_append(arg, 30); }
+
+#define VIEW_FROM90K (reel_ns_to_90k(WALL0) - 3600 * REEL_90K)
+#define VIEW_TO90K (reel_ns_to_90k(WALL0) + 3600 * REEL_90K)
+
+/* What reel_api_view_read relies on: inside a snapshot, a commit by the
+ * writer between two reads is not seen, so a tag read before the commit and
+ * an MP4 built after it describe the same footage; after the snapshot both
+ * see it. And the handler's function leaves no transaction open. */
+static void test_view_snapshot_between_reads(void **state)
+{
+    struct fixture *f = *state;
+    struct writer w;
+    writer_open(&w, f);
+    writer_append(&w, 30);
+    struct reel_store *s = reader(f);
+    struct reel_err err = { "" };
+    struct reel_view_tag t1, t2, t3;
+    struct reel_mp4 *m0 = NULL, *m1 = NULL;
+    assert_int_equal(reel_mp4_for_range(s, w.cam, VIEW_FROM90K, VIEW_TO90K, &m0, &err), 0);
+    assert_int_equal(reel_store_read_begin(s, &err), 0);
+    assert_int_equal(reel_store_view_etag(s, w.cam, VIEW_FROM90K, VIEW_TO90K, &t1, &err), 0);
+    writer_append(&w, 30); /* committed between the two reads */
+    assert_int_equal(reel_mp4_for_range(s, w.cam, VIEW_FROM90K, VIEW_TO90K, &m1, &err), 0);
+    assert_int_equal(reel_store_view_etag(s, w.cam, VIEW_FROM90K, VIEW_TO90K, &t2, &err), 0);
+    reel_store_read_end(s);
+    assert_string_equal(t1.etag, t2.etag);
+    assert_int_equal(reel_mp4_size(m1), reel_mp4_size(m0));
+    reel_mp4_free(m1);
+    /* the handler's function, with a commit between its tag and its MP4:
+     * both describe the state before the commit */
+    struct reel_view_tag tb;
+    struct reel_mp4 *mb = NULL;
+    assert_int_equal(reel_store_view_etag(s, w.cam, VIEW_FROM90K, VIEW_TO90K, &t3, &err), 0);
+    struct reel_mp4 *mref = NULL;
+    assert_int_equal(reel_mp4_for_range(s, w.cam, VIEW_FROM90K, VIEW_TO90K, &mref, &err), 0);
+    assert_int_equal(reel_api_view_read(s, w.cam, VIEW_FROM90K, VIEW_TO90K, &tb, &mb, commit_between, &w, &err), 0);
+    assert_string_equal(tb.etag, t3.etag);
+    assert_int_equal(reel_mp4_size(mb), reel_mp4_size(mref));
+    reel_mp4_free(mb);
+    reel_mp4_free(mref);
+    /* the snapshot is over: the new frames are seen, and the handler's
+     * function gives a tag and an MP4 of that state */
+    assert_int_equal(reel_store_view_etag(s, w.cam, VIEW_FROM90K, VIEW_TO90K, &t3, &err), 0);
+    assert_string_not_equal(t1.etag, t3.etag);
+    struct reel_view_tag t4;
+    struct reel_mp4 *m2 = NULL;
+    assert_int_equal(reel_api_view_read(s, w.cam, VIEW_FROM90K, VIEW_TO90K, &t4, &m2, NULL, NULL, &err), 0);
+    assert_string_equal(t4.etag, t3.etag);
+    assert_true(reel_mp4_size(m2) > reel_mp4_size(m0));
+    /* ended: a new snapshot can begin on the same handle (as after the pool) */
+    assert_int_equal(reel_store_read_begin(s, &err), 0);
+    reel_store_read_end(s);
+    /* no footage: -ENOENT, and the snapshot ended on that path too */
+    struct reel_mp4 *m3 = NULL;
+    assert_int_equal(
+        reel_api_view_read(s, w.cam, VIEW_FROM90K - 7200 * REEL_90K, VIEW_FROM90K, &t4, &m3, NULL, NULL, &err),
+        -ENOENT);
+    assert_null(m3);
+    assert_int_equal(t4.recordings, 0);
+    assert_int_equal(reel_store_read_begin(s, &err), 0);
+    reel_store_read_end(s);
+    reel_mp4_free(m0);
+    reel_mp4_free(m2);
+    reel_store_close(s);
+    writer_close(&w);
+}
+
+/* The tag is the one handed out before (computed by src/http from the full
+ * recordings, reel_http_etag), so clients' cached tags stay valid; the
+ * server sends it with the MP4 of that state. */
+static void test_view_etag_unchanged(void **state)
+{
+    struct fixture *f = *state;
+    struct writer w;
+    writer_open(&w, f);
+    writer_append(&w, 45);
+    struct reel_store *s = reader(f);
+    struct reel_err err = { "" };
+    struct reel_recording *recs = NULL;
+    size_t n = 0;
+    assert_int_equal(reel_store_recordings(s, w.cam, VIEW_FROM90K, VIEW_TO90K, &recs, &n, &err), 0);
+    assert_true(n >= 1);
+    struct reel_http_etag_rec er[8];
+    assert_true(n <= 8);
+    int64_t last = 0;
+    for (size_t i = 0; i < n; i++) {
+        er[i] = (struct reel_http_etag_rec){ recs[i].id, recs[i].bytes, recs[i].frames };
+        if (recs[i].start90k + recs[i].wall_duration90k > last)
+            last = recs[i].start90k + recs[i].wall_duration90k;
+    }
+    reel_recordings_free(recs, n);
+    char old[REEL_HTTP_ETAG_MAX];
+    reel_http_etag(w.cam, VIEW_FROM90K, VIEW_TO90K, er, n, old);
+    struct reel_view_tag t;
+    struct reel_mp4 *m = NULL;
+    assert_int_equal(reel_api_view_read(s, w.cam, VIEW_FROM90K, VIEW_TO90K, &t, &m, NULL, NULL, &err), 0);
+    assert_string_equal(t.etag, old);
+    assert_int_equal(t.recordings, n);
+    assert_int_equal(t.last90k, last);
+    uint64_t size = reel_mp4_size(m);
+    reel_mp4_free(m);
+    reel_store_close(s);
+    char path[256], tf[40], tt[40], hdr[4096], want[128];
+    static char body[65536];
+    reel_time_format(VIEW_FROM90K, tf, sizeof(tf));
+    reel_time_format(VIEW_TO90K, tt, sizeof(tt));
+    snprintf(path, sizeof(path), "/api/cameras/v1/view.mp4?start=%s&end=%s", tf, tt);
+    assert_int_equal(request_full(f, f->token, "GET", path, NULL, body, sizeof(body), hdr, sizeof(hdr)), 200);
+    snprintf(want, sizeof(want), "ETag: %s\r\n", old);
+    assert_non_null(strstr(hdr, want));
+    snprintf(want, sizeof(want), "Content-Length: %llu\r\n", (unsigned long long)size);
+    assert_non_null(strstr(hdr, want));
+    writer_close(&w);
+}
+
+struct history {
+    pthread_mutex_t mu;
+    struct writer *w;
+    struct fixture *f;
+    int n;
+    char etag[64][REEL_ETAG_MAX];
+    uint64_t size[64];
+    atomic_int done, failed;
+};
+
+/* The writer: 40 commits; after each (alone in writing, so the state is
+ * still that of its commit) the tag and size of the view as it is then. */
+static void *history_writer(void *arg)
+{
+    struct history *h = arg;
+    struct reel_store *s = reader_ok(h->f);
+    for (int i = 0; s && i < 40; i++) {
+        struct reel_err err = { "" };
+        struct reel_view_tag t;
+        struct reel_mp4 *m = NULL;
+        if (writer_append_ok(h->w, 5) < 0 ||
+            reel_api_view_read(s, h->w->cam, VIEW_FROM90K, VIEW_TO90K, &t, &m, NULL, NULL, &err) < 0) {
+            print_error("writer: %s\n", err.msg);
+            h->failed = 1;
+            break;
+        }
+        pthread_mutex_lock(&h->mu);
+        snprintf(h->etag[h->n], REEL_ETAG_MAX, "%s", t.etag);
+        h->size[h->n] = reel_mp4_size(m);
+        h->n++;
+        pthread_mutex_unlock(&h->mu);
+        reel_mp4_free(m);
+        usleep(20 * 1000); /* let the reader see this state, however loaded the machine */
+    }
+    if (!s)
+        h->failed = 1;
+    reel_store_close(s);
+    h->done = 1;
+    return NULL;
+}
+
+/* Through the server while the writer commits: every view.mp4 answered has
+ * the tag and the size of one committed state (never a tag of one state on
+ * the bytes of another), and its body is as long as it says. */
+static void test_view_consistent_while_writing(void **state)
+{
+    struct fixture *f = *state;
+    struct writer w;
+    writer_open(&w, f);
+    writer_append(&w, 15);
+    static struct history h;
+    memset(&h, 0, sizeof(h));
+    pthread_mutex_init(&h.mu, NULL);
+    h.w = &w;
+    h.f = f;
+    /* the state before the writer starts */
+    struct reel_store *s = reader(f);
+    struct reel_err err = { "" };
+    struct reel_view_tag t0;
+    struct reel_mp4 *m0 = NULL;
+    assert_int_equal(reel_api_view_read(s, w.cam, VIEW_FROM90K, VIEW_TO90K, &t0, &m0, NULL, NULL, &err), 0);
+    snprintf(h.etag[0], REEL_ETAG_MAX, "%s", t0.etag);
+    h.size[0] = reel_mp4_size(m0);
+    h.n = 1;
+    reel_mp4_free(m0);
+    reel_store_close(s);
+
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, history_writer, &h), 0);
+    char path[256];
+    char tf[40], tt[40];
+    reel_time_format(VIEW_FROM90K, tf, sizeof(tf));
+    reel_time_format(VIEW_TO90K, tt, sizeof(tt));
+    snprintf(path, sizeof(path), "/api/cameras/v1/view.mp4?start=%s&end=%s", tf, tt);
+    static char body[65536], hdr[4096];
+    int answered = 0;
+    static char seen[256][REEL_ETAG_MAX];
+    static uint64_t seen_len[256];
+    int nseen = 0;
+    while (!h.done || answered < 5) {
+        assert_int_equal(request_full(f, f->token, "GET", path, NULL, body, sizeof(body), hdr, sizeof(hdr)), 200);
+        const char *e = strstr(hdr, "ETag: ");
+        const char *cl = strstr(hdr, "Content-Length: ");
+        const char *rx = strstr(hdr, "X-Received: ");
+        assert_non_null(e);
+        assert_non_null(cl);
+        assert_non_null(rx);
+        unsigned long long len = strtoull(cl + 16, NULL, 10), got = strtoull(rx + 12, NULL, 10);
+        assert_int_equal(len, got);
+        char tag[REEL_ETAG_MAX];
+        snprintf(tag, sizeof(tag), "%.*s", (int)strcspn(e + 6, "\r\n"), e + 6);
+        /* kept when it differs from the previous answer */
+        if (nseen < 256 && (nseen == 0 || strcmp(seen[nseen - 1], tag) != 0 || seen_len[nseen - 1] != len)) {
+            snprintf(seen[nseen], REEL_ETAG_MAX, "%s", tag);
+            seen_len[nseen++] = len;
+        }
+        answered++;
+    }
+    pthread_join(th, NULL);
+    assert_false(h.failed);
+    int distinct = 0;
+    for (int i = 0; i < nseen; i++) {
+        int k = 0;
+        while (k < h.n && strcmp(h.etag[k], seen[i]) != 0)
+            k++;
+        if (k == h.n)
+            fail_msg("answer %d: tag %s is no committed state's", i, seen[i]);
+        if (h.size[k] != seen_len[i])
+            fail_msg("answer %d: tag %s with %llu bytes, its state has %llu", i, seen[i],
+                     (unsigned long long)seen_len[i], (unsigned long long)h.size[k]);
+        distinct++;
+    }
+    print_message("view.mp4 while writing: %d answers, %d distinct states, %d commits\n", answered, distinct, h.n);
+    assert_true(distinct >= 2); /* the answers did see the footage grow */
+    pthread_mutex_destroy(&h.mu);
+    writer_close(&w);
+}
+
+/* A database that fails under the readers: every reader answers 500 naming
+ * what failed, never 404 or a short list, and without the server's paths. */
+static void test_read_errors_are_500(void **state)
+{
+    struct fixture *f = *state;
+    char body[8192];
+    assert_int_equal(request(f, "POST", "/api/cameras", "{\"name\":\"c7\",\"url\":\"rtsp://127.0.0.1:1/x\"}", body,
+                             sizeof(body)),
+                     201);
+    assert_int_equal(request(f, "GET", "/api/cameras", NULL, body, sizeof(body)), 200);
+    /* the recordings table goes away under the server (its pooled handles
+     * stay open) */
+    char path[160];
+    snprintf(path, sizeof(path), "%s/reel.db", f->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char *msg = NULL;
+    if (sqlite3_exec(db, "DROP TABLE recording", NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("drop: %s", msg);
+    sqlite3_close(db);
+    char q[256], tf[40], tt[40];
+    reel_time_format(reel_ns_to_90k(WALL0) - 3600 * REEL_90K, tf, sizeof(tf));
+    reel_time_format(reel_ns_to_90k(WALL0), tt, sizeof(tt));
+    const char *paths[] = { "/api/cameras", "/api/cameras/c7/spans", q };
+    snprintf(q, sizeof(q), "/api/cameras/c7/view.mp4?start=%s&end=%s", tf, tt);
+    const char *what[] = { "listing cameras: camera 'c7'", "timeline of 'c7'", "building the MP4 of 'c7'" };
+    for (size_t i = 0; i < 3; i++) {
+        int st = request(f, "GET", paths[i], NULL, body, sizeof(body));
+        if (st != 500)
+            fail_msg("%s: %d %s", paths[i], st, body);
+        assert_non_null(strstr(body, what[i]));
+        assert_non_null(strstr(body, "reel.db"));
+        assert_null(strstr(body, f->tmp));
+    }
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -314,6 +744,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_camera_api_without_recorder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_handlers_read_injected_clock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dispatch_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_roles_admin_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_view_snapshot_between_reads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_view_etag_unchanged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_view_consistent_while_writing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_errors_are_500, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

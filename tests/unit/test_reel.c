@@ -2,6 +2,14 @@
  * Unit tests for src/reel: time/size parsing and the event loop's timers. */
 #include <errno.h>
 #include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,6 +17,7 @@
 #include <cmocka.h>
 
 #include "base/clock.h"
+#include "reel/control.h"
 #include "reel/loop.h"
 #include "reel/timefmt.h"
 
@@ -112,6 +121,193 @@ static void test_loop_far_timer(void **state)
     reel_loop_free(l);
 }
 
+/* Several descriptors ready in one epoll round; the first callback deletes
+ * (and frees) all the others: none of them may be called (ASan would see a
+ * use after free; the count sees a call). */
+struct round_ctx {
+    struct reel_loop *loop;
+    struct del_io *ios[4];
+    int calls;
+};
+struct del_io {
+    struct reel_io io;
+    struct round_ctx *ctx;
+};
+
+static void del_others_cb(struct reel_io *io, uint32_t events)
+{
+    (void)events;
+    struct del_io *me = io->opaque;
+    struct round_ctx *ctx = me->ctx;
+    ctx->calls++;
+    for (int i = 0; i < 4; i++) {
+        struct del_io *o = ctx->ios[i];
+        if (!o)
+            continue;
+        reel_loop_io_del(ctx->loop, &o->io);
+        close(o->io.fd);
+        if (o != me) {
+            free(o);
+            ctx->ios[i] = NULL;
+        }
+    }
+}
+
+static void test_loop_io_deleted_in_round(void **state)
+{
+    (void)state;
+    struct reel_clock_fake fc;
+    reel_clock_fake_init(&fc, 0, 0);
+    struct round_ctx ctx = { .calls = 0 };
+    assert_int_equal(reel_loop_new(&ctx.loop, &fc.clock), 0);
+    for (int i = 0; i < 4; i++) {
+        struct del_io *d = calloc(1, sizeof(*d));
+        assert_non_null(d);
+        d->ctx = &ctx;
+        d->io.fd = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);   /* readable at once */
+        assert_true(d->io.fd >= 0);
+        d->io.cb = del_others_cb;
+        d->io.opaque = d;
+        ctx.ios[i] = d;
+        assert_int_equal(reel_loop_io_add(ctx.loop, &d->io, EPOLLIN), 0);
+    }
+    struct reel_timer stop;
+    reel_timer_init(&stop, stop_cb, ctx.loop);
+    assert_int_equal(reel_loop_timer_set(ctx.loop, &stop, 0), 0);   /* after the first round */
+    assert_int_equal(reel_loop_run(ctx.loop), 0);
+    assert_int_equal(ctx.calls, 1);
+    for (int i = 0; i < 4; i++)
+        free(ctx.ios[i]);
+    reel_loop_free(ctx.loop);
+}
+
+/* Registration failures reach the caller, and leave nothing registered. */
+static void test_loop_registration_failures(void **state)
+{
+    (void)state;
+    struct reel_clock_fake fc;
+    reel_clock_fake_init(&fc, 0, 0);
+    struct reel_loop *l;
+    assert_int_equal(reel_loop_new(&l, &fc.clock), 0);
+    reel_loop_set_max_timers(l, 2);
+    struct reel_timer t[3];
+    for (int i = 0; i < 3; i++)
+        reel_timer_init(&t[i], stop_cb, l);
+    assert_int_equal(reel_loop_timer_set(l, &t[0], 10), 0);
+    assert_int_equal(reel_loop_timer_set(l, &t[1], 20), 0);
+    assert_int_equal(reel_loop_timer_set(l, &t[2], 5), -ENOSPC);
+    assert_false(reel_timer_armed(&t[2]));
+    /* re-arming an armed timer at the cap is no new entry */
+    assert_int_equal(reel_loop_timer_set(l, &t[1], 30), 0);
+    reel_loop_timer_cancel(l, &t[0]);
+    assert_int_equal(reel_loop_timer_set(l, &t[2], 5), 0);
+    reel_loop_timer_cancel(l, &t[1]);
+    reel_loop_timer_cancel(l, &t[2]);
+    struct reel_io bad = { .fd = -1, .cb = NULL };
+    assert_int_equal(reel_loop_io_add(l, &bad, EPOLLIN), -EBADF);
+    assert_int_equal(reel_loop_io_mod(l, &bad, EPOLLIN), -EBADF);
+    reel_loop_free(l);
+}
+
+/* The control socket with fake recorder operations. */
+struct fake_ops {
+    char last[64];
+    int calls;
+};
+
+static int fake_changed(void *opaque, const char *name, struct reel_err *err)
+{
+    struct fake_ops *f = opaque;
+    f->calls++;
+    snprintf(f->last, sizeof(f->last), "%s", name);
+    if (strcmp(name, "bad") == 0)
+        return reel_err_set(err, EIO, "camera bad: cannot start:\nsecond line");
+    return 0;
+}
+
+static int fake_status(void *opaque, struct reel_buf *out)
+{
+    (void)opaque;
+    return reel_buf_printf(out, "{\"id\":1}\n{\"id\":2}\n");
+}
+
+static void collect_line(void *opaque, const char *line)
+{
+    struct reel_buf *b = opaque;
+    reel_buf_printf(b, "%s|", line);
+}
+
+static void test_control_socket(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/reel-test-control-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct fake_ops f = { .calls = 0 };
+    struct reel_control_ops ops = { .camera_changed = fake_changed, .status = fake_status, .opaque = &f };
+    struct reel_logger lg = { .fd = 2, .min = REEL_LOG_ERROR };
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, REEL_CONTROL_SOCKET);
+    char errbuf[256];
+    /* no recorder */
+    assert_int_equal(reel_control_request(dir, "status", REEL_NS_PER_SEC, NULL, NULL, errbuf, sizeof(errbuf)),
+                     -ENOENT);
+    /* a stale socket file (a crashed recorder) is replaced */
+    int stale = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    assert_true(strlen(path) < sizeof(sa.sun_path));
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    assert_int_equal(bind(stale, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    close(stale);
+    assert_int_equal(reel_control_request(dir, "status", REEL_NS_PER_SEC, NULL, NULL, errbuf, sizeof(errbuf)),
+                     -ECONNREFUSED);
+    struct reel_control *c;
+    struct reel_err err = { "" };
+    assert_int_equal(reel_control_start(&c, dir, &ops, &lg, &err), 0);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+
+    assert_int_equal(reel_control_request(dir, "camera cam1", 5 * REEL_NS_PER_SEC, NULL, NULL, errbuf,
+                                          sizeof(errbuf)), 0);
+    assert_string_equal(f.last, "cam1");
+    assert_int_equal(reel_control_request(dir, "camera bad", 5 * REEL_NS_PER_SEC, NULL, NULL, errbuf,
+                                          sizeof(errbuf)), -EREMOTEIO);
+    assert_string_equal(errbuf, "camera bad: cannot start: second line");   /* one line */
+    struct reel_buf lines;
+    reel_buf_init(&lines, 4096);
+    assert_int_equal(reel_control_request(dir, "status", 5 * REEL_NS_PER_SEC, collect_line, &lines, errbuf,
+                                          sizeof(errbuf)), 0);
+    assert_int_equal(reel_buf_append_u8(&lines, 0), 0);
+    assert_string_equal((char *)lines.data, "{\"id\":1}|{\"id\":2}|");
+    reel_buf_free(&lines);
+    assert_int_equal(reel_control_request(dir, "reboot", 5 * REEL_NS_PER_SEC, NULL, NULL, errbuf,
+                                          sizeof(errbuf)), -EREMOTEIO);
+    /* a line over the cap is refused without calling the recorder */
+    char longline[REEL_CONTROL_LINE_MAX + 10];
+    memset(longline, 'x', sizeof(longline) - 1);
+    memcpy(longline, "camera ", 7);
+    longline[sizeof(longline) - 1] = '\0';
+    int calls = f.calls;
+    /* (the client refuses to send it) */
+    assert_int_equal(reel_control_request(dir, longline, 5 * REEL_NS_PER_SEC, NULL, NULL, errbuf,
+                                          sizeof(errbuf)), -EMSGSIZE);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(send(fd, longline, strlen(longline), MSG_NOSIGNAL), (ssize_t)strlen(longline));
+    char reply[128];
+    size_t got = 0;
+    for (ssize_t k; got < sizeof(reply) - 1 && (k = recv(fd, reply + got, sizeof(reply) - 1 - got, 0)) > 0;)
+        got += (size_t)k;
+    reply[got] = '\0';
+    close(fd);
+    assert_string_equal(reply, "error line too long\n");
+    assert_int_equal(f.calls, calls);
+
+    reel_control_stop(c);
+    assert_int_equal(stat(path, &st), -1);                 /* removed at stop */
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -119,6 +315,9 @@ int main(void)
         cmocka_unit_test(test_size_parse),
         cmocka_unit_test(test_loop_timers),
         cmocka_unit_test(test_loop_far_timer),
+        cmocka_unit_test(test_loop_io_deleted_in_round),
+        cmocka_unit_test(test_loop_registration_failures),
+        cmocka_unit_test(test_control_socket),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

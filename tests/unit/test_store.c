@@ -5,10 +5,12 @@
  * reader, crash recovery (a forked recorder that _exit()s), retention by bytes
  * and by age, the disk-full deletion path, identity files and check, and the
  * writer with O_DIRECT and through the page cache (bytes exact at every
- * checkpoint and after the close). */
+ * checkpoint and after the close), and what the loop thread queues for the
+ * syncers (new sample entries, outages) and the events they send back. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,12 +31,38 @@
 
 #define WALL0 (INT64_C(1700000000) * REEL_NS_PER_SEC)
 
+/* A fake clock the store's threads may read while the test moves it (the
+ * syncer and the writer time themselves by it): relaxed atomics. */
+struct tclock {
+    struct reel_clock clock;
+    int64_t mono, wall;
+};
+
+static int64_t tclock_mono(void *ctx) { return __atomic_load_n(&((struct tclock *)ctx)->mono, __ATOMIC_RELAXED); }
+static int64_t tclock_wall(void *ctx) { return __atomic_load_n(&((struct tclock *)ctx)->wall, __ATOMIC_RELAXED); }
+
+static void tclock_init(struct tclock *c, int64_t mono, int64_t wall)
+{
+    c->clock = (struct reel_clock){ tclock_mono, tclock_wall, c };
+    c->mono = mono;
+    c->wall = wall;
+}
+
+static void tclock_add(struct tclock *c, int64_t mono_ns, int64_t wall_ns)
+{
+    __atomic_fetch_add(&c->mono, mono_ns, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&c->wall, wall_ns, __ATOMIC_RELAXED);
+}
+
 struct fx {
     char dir[64];
-    struct reel_clock_fake clk;
+    pthread_mutex_t mu;             /* on_event and on_recording come from several threads */
+    struct tclock clk;
     struct reel_store *s;
     int64_t cam, se1, se2;
     char events[8192];
+    struct reel_recording_event rev[64];  /* on_recording, in order */
+    int nrev;
 };
 
 static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
@@ -47,8 +75,19 @@ static void on_event(void *opaque, int level, const char *line)
 {
     (void)level;
     struct fx *f = opaque;
+    pthread_mutex_lock(&f->mu);
     size_t n = strlen(f->events);
     snprintf(f->events + n, sizeof(f->events) - n, "%s\n", line);
+    pthread_mutex_unlock(&f->mu);
+}
+
+static void on_recording(void *opaque, const struct reel_recording_event *ev)
+{
+    struct fx *f = opaque;
+    pthread_mutex_lock(&f->mu);
+    if (f->nrev < 64)
+        f->rev[f->nrev++] = *ev;
+    pthread_mutex_unlock(&f->mu);
 }
 
 static int open_store(struct fx *f, enum reel_store_mode mode, struct reel_store **ret, int64_t rotate_ns)
@@ -56,7 +95,8 @@ static int open_store(struct fx *f, enum reel_store_mode mode, struct reel_store
     struct reel_store_cfg cfg = {
         .datadir = f->dir, .mode = mode, .clock = &f->clk.clock,
         .checkpoint_ns = 3600 * REEL_NS_PER_SEC, /* tests drive checkpoints with reel_store_sync() */
-        .rotate_ns = rotate_ns, .on_event = on_event, .opaque = f,
+        .stall_ns = 3600 * REEL_NS_PER_SEC,      /* the fake clock runs ahead of the real writes */
+        .rotate_ns = rotate_ns, .on_event = on_event, .on_recording = on_recording, .opaque = f,
     };
     struct reel_err err = { "" };
     int r = reel_store_open(ret, &cfg, &err);
@@ -70,7 +110,8 @@ static int setup(void **state)
     struct fx *f = calloc(1, sizeof(*f));
     snprintf(f->dir, sizeof(f->dir), "/tmp/reel-store-test-XXXXXX");
     assert_non_null(mkdtemp(f->dir));
-    reel_clock_fake_init(&f->clk, 1000 * REEL_NS_PER_SEC, WALL0);
+    tclock_init(&f->clk, 1000 * REEL_NS_PER_SEC, WALL0);
+    pthread_mutex_init(&f->mu, NULL);
     struct reel_err err;
     assert_int_equal(reel_store_init(f->dir, &err), 0);
     assert_int_equal(open_store(f, REEL_STORE_RECORD, &f->s, 2 * REEL_NS_PER_SEC), 0);
@@ -93,6 +134,7 @@ static int teardown(void **state)
     struct fx *f = *state;
     reel_store_close(f->s);
     nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+    pthread_mutex_destroy(&f->mu);
     free(f);
     return 0;
 }
@@ -124,8 +166,7 @@ static void record(struct fx *f, struct reel_run *run, int from, int to, int64_t
         if (r < 0)
             fprintf(stderr, "frame %d: %s\n", i, err.msg);
         assert_int_equal(r, 0);
-        f->clk.mono += ns_per_frame;
-        f->clk.wall += REEL_NS_PER_SEC / 30;
+        tclock_add(&f->clk, ns_per_frame, REEL_NS_PER_SEC / 30);
     }
     free(buf);
 }
@@ -211,7 +252,9 @@ static void test_init_and_cameras(void **state)
     assert_int_equal(reel_store_camera_get(f->s, "nope", &got, &err), -ENOENT);
     assert_int_equal(reel_store_camera_remove(f->s, "back_2-x", false, &err), 0);
 
-    /* sample entries are deduplicated by bytes */
+    /* sample entries are deduplicated by bytes; the recorder's new ones reach
+     * the database with its next commit */
+    assert_int_equal(reel_store_sync(f->s, &err), 0);
     int64_t id;
     assert_int_equal(reel_store_sample_entry_put(f->s, (const uint8_t *)"avc1-box-A", 10, 1, 1, "x", &id, &err), 0);
     assert_int_equal(id, f->se1);
@@ -228,6 +271,11 @@ static void test_init_and_cameras(void **state)
     assert_int_equal(reel_store_outage_end(f->s, f->cam, 5000, &err), 0);
     assert_int_equal(reel_store_outage_begin(f->s, f->cam, 9000, "stalled", &err), 0);
     struct reel_gap *g;
+    /* queued in memory: nothing in the database before a syncer commits */
+    assert_int_equal(reel_store_gaps(s2, f->cam, 0, INT64_MAX, &g, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(g);
+    assert_int_equal(reel_store_sync(f->s, &err), 0);
     assert_int_equal(reel_store_gaps(s2, f->cam, 0, INT64_MAX, &g, &n, &err), 0);
     assert_int_equal(n, 2);
     assert_int_equal(g[0].start90k, 1000);
@@ -235,13 +283,6 @@ static void test_init_and_cameras(void **state)
     assert_string_equal(g[0].reason, "auth failed");
     assert_int_equal(g[1].end90k, -1);
     free(g);
-    struct reel_camera_status st = { .camera_id = f->cam, .connected = true, .fps = 30, .updated90k = 7 };
-    snprintf(st.state, sizeof(st.state), "recording");
-    assert_int_equal(reel_store_status_put(f->s, &st, &err), 0);
-    struct reel_camera_status st2;
-    assert_int_equal(reel_store_status_get(s2, f->cam, &st2, &err), 0);
-    assert_string_equal(st2.state, "recording");
-    assert_true(st2.connected);
     reel_store_close(s2);
 }
 
@@ -295,7 +336,7 @@ static void test_rotation_and_readback(void **state)
     struct reel_run *run;
     struct reel_err err;
     assert_int_equal(reel_run_open(f->s, f->cam, &run, &err), 0);
-    int64_t start_wall90k = reel_ns_to_90k(f->clk.wall);
+    int64_t start_wall90k = reel_ns_to_90k(tclock_wall(&f->clk));
     record(f, run, 0, 150, f->se1, REEL_NS_PER_SEC / 30);
     record(f, run, 150, 240, f->se2, REEL_NS_PER_SEC / 30);
     reel_run_close(run);
@@ -714,7 +755,7 @@ static void test_retention_bytes(void **state)
     struct fx *f = *state;
     struct reel_run *run;
     struct reel_err err;
-    int64_t t0 = reel_ns_to_90k(f->clk.wall);
+    int64_t t0 = reel_ns_to_90k(tclock_wall(&f->clk));
     assert_int_equal(reel_run_open(f->s, f->cam, &run, &err), 0);
     record(f, run, 0, 600, f->se1, REEL_NS_PER_SEC / 30);
     reel_run_close(run);
@@ -776,12 +817,12 @@ static void test_retention_age(void **state)
     size_t n;
     get_recs(f->s, f->cam, &v, &n);
     /* recordings ending more than 4 s before now are gone (now = end of run 2) */
-    int64_t now90k = reel_ns_to_90k(f->clk.wall);
+    int64_t now90k = reel_ns_to_90k(tclock_wall(&f->clk));
     for (size_t i = 0; i < n; i++)
         assert_true(v[i].open || v[i].start90k + v[i].wall_duration90k >= now90k - 4 * REEL_90K);
     assert_true(n >= 2);
     reel_recordings_free(v, n);
-    f->clk.wall += 3600 * REEL_NS_PER_SEC;
+    tclock_add(&f->clk, 0, 3600 * REEL_NS_PER_SEC);
     assert_int_equal(reel_store_retention(f->s, &err), 0);
     get_recs(f->s, f->cam, &v, &n);
     assert_int_equal(n, 1); /* never the open one */
@@ -1024,7 +1065,7 @@ static void io_mode(struct fx *f, bool buffered)
     unlink(probe);
     struct reel_store_cfg cfg = {
         .datadir = f->dir, .mode = REEL_STORE_RECORD, .clock = &f->clk.clock,
-        .checkpoint_ns = 3600 * REEL_NS_PER_SEC, .rotate_ns = 3600 * REEL_NS_PER_SEC,
+        .checkpoint_ns = 3600 * REEL_NS_PER_SEC, .rotate_ns = 3600 * REEL_NS_PER_SEC, .stall_ns = 3600 * REEL_NS_PER_SEC,
         .buffered_io = buffered, .on_event = on_event, .opaque = f,
     };
     struct reel_err err = { "" };
@@ -1045,8 +1086,7 @@ static void io_mode(struct fx *f, bool buffered)
                                     .key = i % 40 == 0, .sample_entry_id = f->se1 };
         assert_int_equal(reel_run_frame(run, &in, &err), 0);
         off += sizes[i];
-        f->clk.mono += REEL_NS_PER_SEC / 30;
-        f->clk.wall += REEL_NS_PER_SEC / 30;
+        tclock_add(&f->clk, REEL_NS_PER_SEC / 30, REEL_NS_PER_SEC / 30);
         if (i % 9 == 4) {
             assert_int_equal(reel_store_sync(f->s, &err), 0);
             struct reel_recording *v;
@@ -1116,6 +1156,86 @@ static void test_io_buffered(void **state)
     io_mode(*state, true);
 }
 
+/* ---- what the loop thread hands to the syncers ----
+ * A new sample entry gets its id from memory and reaches the database with
+ * the first commit (never after a recording that references it); outage
+ * changes wait in memory for a commit and keep their order; each commit
+ * that makes frames durable is told through on_recording, the last with
+ * closed set. */
+static void test_queued_to_syncer(void **state)
+{
+    struct fx *f = *state;
+    struct reel_err err;
+    struct reel_store *rd = NULL;
+    assert_int_equal(open_store(f, REEL_STORE_READ, &rd, 0), 0);
+    int64_t se3 = 0;
+    assert_int_equal(reel_store_sample_entry_put(f->s, (const uint8_t *)"hvc1-box-C", 10, 640, 360, "hvc1.1.6.L93.B0",
+                                                 &se3, &err), 0);
+    assert_true(se3 > f->se2);
+    int64_t again = 0;
+    assert_int_equal(reel_store_sample_entry_put(f->s, (const uint8_t *)"hvc1-box-C", 10, 640, 360, "hvc1.1.6.L93.B0",
+                                                 &again, &err), 0);
+    assert_int_equal(again, se3);
+    struct reel_sample_entry se;
+    assert_int_equal(reel_store_sample_entry_get(rd, se3, &se, &err), -ENOENT); /* not committed yet */
+    assert_int_equal(reel_store_sample_entry_get(f->s, se3, &se, &err), 0);     /* the recorder knows it */
+    assert_int_equal(se.width, 640);
+    free(se.data);
+
+    assert_int_equal(reel_store_outage_begin(f->s, f->cam, 100, "connecting", &err), 0);
+    assert_int_equal(reel_store_outage_begin(f->s, f->cam, 150, "connection refused", &err), 0);
+    assert_int_equal(reel_store_outage_end(f->s, f->cam, 300, &err), 0);
+    assert_int_equal(reel_store_outage_begin(f->s, f->cam, 400, "auth failed", &err), 0);
+    struct reel_gap *g;
+    size_t n;
+    assert_int_equal(reel_store_gaps(rd, f->cam, 0, INT64_MAX, &g, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(g);
+
+    struct reel_run *run;
+    assert_int_equal(reel_run_open(f->s, f->cam, &run, &err), 0);
+    record(f, run, 0, 40, se3, REEL_NS_PER_SEC / 30);
+    assert_int_equal(reel_store_sync(f->s, &err), 0);
+    /* the entry and the recording that references it, committed together */
+    assert_int_equal(reel_store_sample_entry_get(rd, se3, &se, &err), 0);
+    assert_memory_equal(se.data, "hvc1-box-C", 10);
+    assert_string_equal(se.codec_string, "hvc1.1.6.L93.B0");
+    free(se.data);
+    assert_int_equal(reel_store_gaps(rd, f->cam, 0, INT64_MAX, &g, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(g[0].start90k, 100);
+    assert_int_equal(g[0].end90k, 300);
+    assert_string_equal(g[0].reason, "connection refused");
+    assert_int_equal(g[1].start90k, 400);
+    assert_int_equal(g[1].end90k, -1);
+    free(g);
+    struct reel_recording *v;
+    get_recs(rd, f->cam, &v, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(v[0].sample_entry_id, se3);
+    assert_true(f->nrev >= 1);
+    struct reel_recording_event *ev = &f->rev[f->nrev - 1];
+    assert_int_equal(ev->recording_id, v[0].id);
+    assert_int_equal(ev->camera_id, f->cam);
+    assert_int_equal(ev->run_id, v[0].run_id);
+    assert_int_equal(ev->frames, v[0].frames);
+    assert_int_equal(ev->bytes, v[0].bytes);
+    assert_int_equal(ev->start90k, v[0].start90k);
+    assert_int_equal(ev->wall_duration90k, v[0].wall_duration90k);
+    assert_false(ev->closed);
+    reel_recordings_free(v, n);
+    int before = f->nrev;
+    assert_int_equal(reel_store_sync(f->s, &err), 0); /* nothing new: no event */
+    assert_int_equal(f->nrev, before);
+    reel_run_close(run);
+    assert_int_equal(reel_store_sync(f->s, &err), 0);
+    assert_int_equal(f->nrev, before + 1);
+    ev = &f->rev[f->nrev - 1];
+    assert_true(ev->closed);
+    assert_int_equal(ev->frames, 40);
+    reel_store_close(rd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1133,6 +1253,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retention_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_age, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_oldest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_queued_to_syncer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_io_direct, setup, teardown),
