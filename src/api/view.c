@@ -41,9 +41,10 @@ static void stream_free(void *cls)
     free(st);
 }
 
-int reel_api_view_read(struct reel_store *s, int64_t cam_id, int64_t from90k, int64_t to90k,
-                       struct reel_view_tag *ret_tag, struct reel_mp4 **ret, void (*between)(void *),
-                       void *between_arg, struct reel_err *err)
+/* reel_api_view_read() with the MP4's options (the camera's audio or not). */
+static int view_read(struct reel_store *s, int64_t cam_id, int64_t from90k, int64_t to90k,
+                     const struct reel_mp4_range_opts *opts, struct reel_view_tag *ret_tag, struct reel_mp4 **ret,
+                     void (*between)(void *), void *between_arg, struct reel_err *err)
 {
     *ret = NULL;
     int rc = reel_store_read_begin(s, err);
@@ -55,9 +56,17 @@ int reel_api_view_read(struct reel_store *s, int64_t cam_id, int64_t from90k, in
     if (rc == 0 && between)
         between(between_arg);
     if (rc == 0)
-        rc = reel_mp4_for_range(s, cam_id, from90k, to90k, ret, err);
+        rc = reel_mp4_for_range_opts(s, cam_id, from90k, to90k, opts, ret, err);
     reel_store_read_end(s);
     return rc;
+}
+
+int reel_api_view_read(struct reel_store *s, int64_t cam_id, int64_t from90k, int64_t to90k,
+                       struct reel_view_tag *ret_tag, struct reel_mp4 **ret, void (*between)(void *),
+                       void *between_arg, struct reel_err *err)
+{
+    const struct reel_mp4_range_opts audio = { .audio = true };
+    return view_read(s, cam_id, from90k, to90k, &audio, ret_tag, ret, between, between_arg, err);
 }
 
 enum MHD_Result reel_api_view(struct reel_http_req *r)
@@ -66,6 +75,12 @@ enum MHD_Result reel_api_view(struct reel_http_req *r)
     int64_t from, to;
     if (!reel_api_parse_range(r, true, &from, &to, &res))
         return res;
+    /* The camera's audio ("<camera>~audio" recordings) unless ?audio=0. */
+    char aval[8] = "";
+    int aq = reel_http_query_get(r->query, "audio", aval, sizeof(aval));
+    if (aq < 0 || (aq == 1 && strcmp(aval, "0") != 0 && strcmp(aval, "1") != 0))
+        return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "audio: expected 0 or 1");
+    const struct reel_mp4_range_opts aopts = { .audio = aq == 0 || strcmp(aval, "1") == 0 };
     struct reel_store *s;
     struct reel_camera cam;
     if (!reel_api_camera_for(r, &s, &cam, &res) || !reel_api_stream_for(r, s, &cam, &res))
@@ -75,7 +90,7 @@ enum MHD_Result reel_api_view(struct reel_http_req *r)
     struct reel_mp4 *m = NULL;
     /* The tag must describe the bytes served: both are read in one snapshot,
      * which reel_api_view_read() has ended before the handle goes back. */
-    int rc = reel_api_view_read(s, cam.id, from, to, &tag, &m, NULL, NULL, &err);
+    int rc = view_read(s, cam.id, from, to, &aopts, &tag, &m, NULL, NULL, &err);
     reel_http_store_put(r, s);
     if (rc < 0) {
         if (rc == -ENOENT)

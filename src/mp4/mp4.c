@@ -33,6 +33,18 @@
 #define OPEN_FDS_MAX 64u
 /* Minimum VisualSampleEntry: header 8, reserved 6, data ref 2, fields 70. */
 #define VISUAL_ENTRY_MIN 86u
+/* Minimum AudioSampleEntry: header 8, reserved 6, data ref 2, fields 20;
+ * the sample rate (16.16) is at byte 32. */
+#define AUDIO_ENTRY_MIN 36u
+#define AUDIO_RATE_OFF 32u
+
+__extension__ typedef __int128 i128;
+
+/* A source of mdat bytes before it is opened: a segment of either track. */
+struct src {
+    const char *path;
+    uint64_t file_off, len;
+};
 
 struct part {
     uint64_t start;         /* offset in the virtual file */
@@ -49,6 +61,7 @@ struct reel_mp4 {
     size_t nparts;
     uint64_t size;
     int64_t duration90k;
+    int64_t audio_duration90k;
 };
 
 static const int32_t unity_matrix[9] = { 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000 };
@@ -178,7 +191,7 @@ static void put_ftyp(struct reel_boxw *w, const struct reel_mp4_entry *entries, 
     reel_box_close(w);
 }
 
-static void put_mvhd(struct reel_boxw *w, const struct plan *p)
+static void put_mvhd(struct reel_boxw *w, const struct plan *p, uint32_t next_track)
 {
     uint8_t v = version_for(p->created, (uint64_t)p->edit_dur);
     reel_box_open_full(w, "mvhd", v, 0);
@@ -191,7 +204,7 @@ static void put_mvhd(struct reel_boxw *w, const struct plan *p)
     reel_box_zeros(w, 10);
     put_matrix(w);
     reel_box_zeros(w, 24);              /* pre_defined */
-    reel_box_u32(w, 2);                 /* next_track_ID */
+    reel_box_u32(w, next_track);        /* next_track_ID */
     reel_box_close(w);
 }
 
@@ -362,8 +375,7 @@ static void close_parts(struct part *parts, size_t n)
     free(parts);
 }
 
-static int open_parts(struct reel_mp4 *m, const struct reel_mp4_seg *segs, size_t nsegs,
-                      const struct plan *p, struct reel_err *err)
+static int open_parts(struct reel_mp4 *m, const struct src *srcs, size_t nsegs, struct reel_err *err)
 {
     m->parts = calloc(nsegs, sizeof(*m->parts));
     if (!m->parts)
@@ -372,13 +384,13 @@ static int open_parts(struct reel_mp4 *m, const struct reel_mp4_seg *segs, size_
     for (size_t s = 0; s < nsegs; s++) {
         struct part *q = &m->parts[m->nparts];
         q->fd = -1;
-        q->path = strdup(segs[s].path);
+        q->path = strdup(srcs[s].path);
         if (!q->path)
             return reel_err_set(err, ENOMEM, "mp4: out of memory");
         m->nparts++;
         q->start = at;
-        q->len = p->seg_bytes[s];
-        q->file_off = segs[s].file_offset;
+        q->len = srcs[s].len;
+        q->file_off = srcs[s].file_off;
         at += q->len;
         int fd = open(q->path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
@@ -405,24 +417,421 @@ static int open_parts(struct reel_mp4 *m, const struct reel_mp4_seg *segs, size_
     return 0;
 }
 
+/* ---- the audio track ---- */
+
+/* Converts 90 kHz durations to the audio timescale by rounding the running
+ * sum, so that no error accumulates and durations that were rounded from an
+ * exact sample count come back exact. */
+struct conv {
+    int64_t cum90, cumr;
+    uint32_t rate;
+};
+
+static int64_t to_rate(int64_t t90, uint32_t rate)
+{
+    i128 v = (i128)t90 * rate;
+    return (int64_t)(v >= 0 ? (v + 45000) / 90000 : -((-v + 45000) / 90000));
+}
+
+static int64_t from_rate(int64_t t, uint32_t rate)
+{
+    return (int64_t)((i128)t * 90000 / rate);
+}
+
+static uint32_t conv_next(struct conv *c, int32_t d90)
+{
+    c->cum90 += d90;
+    int64_t t = to_rate(c->cum90, c->rate);
+    uint32_t d = (uint32_t)(t - c->cumr);
+    c->cumr = t;
+    return d;
+}
+
+struct aplan {
+    uint32_t rate;              /* media timescale */
+    uint32_t nframes;
+    uint64_t payload;
+    int64_t media_dur;          /* sum of sample durations, audio timescale */
+    struct reel_mp4_edit *edits; /* dur 90 kHz, media time in the audio timescale (-1: empty) */
+    size_t nedits;
+    int64_t edit_dur;           /* sum of the edits, 90 kHz */
+    uint32_t const_size;        /* every sample this size (stsz sample_size), or 0 */
+    uint32_t *sdi;
+    uint32_t nused;
+    uint64_t *seg_bytes;
+    int64_t *seg_pres;          /* presentation start of each segment, 90 kHz (for interleaving) */
+};
+
+static int check_audio(struct aplan *ap, const struct reel_mp4_audio *a, const struct plan *p,
+                       struct reel_err *err)
+{
+    if (a->nentries == 0 || a->nsegs == 0)
+        return reel_err_set(err, EINVAL, "mp4: no audio to add (%zu sample entries, %zu segments)",
+                            a->nentries, a->nsegs);
+    if (a->nentries > ENTRIES_MAX || a->nsegs > SEGS_MAX)
+        return reel_err_set(err, EFBIG, "mp4: too many audio sample entries (%zu) or segments (%zu)",
+                            a->nentries, a->nsegs);
+    for (size_t i = 0; i < a->nentries; i++) {
+        const struct reel_mp4_entry *e = &a->entries[i];
+        if (!e->box || e->len < AUDIO_ENTRY_MIN || e->len > ENTRY_LEN_MAX || reel_rd_be32(e->box) != e->len)
+            return reel_err_set(err, EINVAL, "mp4: audio sample entry %zu is not an audio sample entry box "
+                                "(%zu bytes)", i, e->len);
+    }
+    ap->sdi = calloc(a->nentries, sizeof(*ap->sdi));
+    ap->seg_bytes = calloc(a->nsegs, sizeof(*ap->seg_bytes));
+    ap->seg_pres = calloc(a->nsegs, sizeof(*ap->seg_pres));
+    if (!ap->sdi || !ap->seg_bytes || !ap->seg_pres)
+        return reel_err_set(err, ENOMEM, "mp4: out of memory planning %zu audio segments", a->nsegs);
+    uint64_t frames = 0;
+    uint32_t rate = 0;
+    bool same_rate = true, same_size = true;
+    uint32_t size0 = 0;
+    for (size_t s = 0; s < a->nsegs; s++) {
+        const struct reel_mp4_seg *g = &a->segs[s];
+        if (!g->path || !g->frames || g->nframes == 0)
+            return reel_err_set(err, EINVAL, "mp4: audio segment %zu is empty", s);
+        if (g->entry >= a->nentries)
+            return reel_err_set(err, EINVAL, "mp4: audio segment %zu uses sample entry %u of %zu",
+                                s, g->entry, a->nentries);
+        frames += g->nframes;
+        if (frames > FRAMES_MAX)
+            return reel_err_set(err, EFBIG, "mp4: more than %u audio frames", FRAMES_MAX);
+        uint64_t bytes = 0;
+        for (uint32_t i = 0; i < g->nframes; i++) {
+            const struct reel_frame_info *f = &g->frames[i];
+            if (f->duration90k < 0 || f->size == 0)
+                return reel_err_set(err, EINVAL, "mp4: audio segment %zu frame %u: size %u, duration %d",
+                                    s, i, f->size, f->duration90k);
+            if (s == 0 && i == 0)
+                size0 = f->size;
+            same_size &= f->size == size0;
+            bytes += f->size;
+        }
+        if (g->file_offset > UINT64_MAX - bytes || g->file_offset + bytes > (uint64_t)INT64_MAX)
+            return reel_err_set(err, EFBIG, "mp4: audio segment %zu (%s) extends past 2^63", s, g->path);
+        ap->seg_bytes[s] = bytes;
+        ap->payload += bytes;
+        if (ap->sdi[g->entry] == 0) {
+            ap->sdi[g->entry] = ++ap->nused;
+            uint32_t r = reel_rd_be32(a->entries[g->entry].box + AUDIO_RATE_OFF) >> 16;
+            if (rate == 0)
+                rate = r;
+            same_rate &= r == rate;
+        }
+    }
+    ap->nframes = (uint32_t)frames;
+    ap->const_size = same_size ? size0 : 0;
+    /* The sample rate is the timescale when every entry used agrees on one
+     * the 90 kHz movie clock can express; otherwise 90 kHz itself. */
+    ap->rate = same_rate && rate > 0 && rate <= TIMESCALE ? rate : TIMESCALE;
+
+    struct conv c = { .rate = ap->rate };
+    for (size_t s = 0; s < a->nsegs; s++) {
+        ap->seg_pres[s] = c.cumr;   /* media time at the start, fixed below */
+        for (uint32_t i = 0; i < a->segs[s].nframes; i++)
+            conv_next(&c, a->segs[s].frames[i].duration90k);
+    }
+    ap->media_dur = c.cumr;
+    struct reel_mp4_edit simple[2] = { { a->delay90k, -1 }, { INT64_MAX, a->trim_start90k } };
+    const struct reel_mp4_edit *in = a->nedits ? a->edits : simple + (a->delay90k > 0 ? 0 : 1);
+    size_t nin = a->nedits ? a->nedits : a->delay90k > 0 ? 2 : 1;
+    if (!a->nedits && (a->delay90k < 0 || a->trim_start90k < 0 || (a->delay90k > 0 && a->trim_start90k > 0)))
+        return reel_err_set(err, EINVAL, "mp4: audio delay %lld and trim %lld (90 kHz): at most one, "
+                            "neither negative", (long long)a->delay90k, (long long)a->trim_start90k);
+    if (nin > SEGS_MAX * 4)
+        return reel_err_set(err, EFBIG, "mp4: %zu audio edits", nin);
+    ap->edits = calloc(nin, sizeof(*ap->edits));
+    if (!ap->edits)
+        return reel_err_set(err, ENOMEM, "mp4: out of memory for %zu audio edits", nin);
+    /* Each edit cut to the audio there is and to the video's end; in the
+     * audio timescale for media times. */
+    int64_t media90 = from_rate(ap->media_dur, ap->rate), total = 0;
+    bool any = false;
+    for (size_t i = 0; i < nin && total < p->edit_dur; i++) {
+        int64_t d = in[i].dur90k, m = in[i].media90k;
+        if (d <= 0 || m < -1)
+            return reel_err_set(err, EINVAL, "mp4: audio edit %zu: duration %lld, media time %lld", i,
+                                (long long)d, (long long)m);
+        if (m >= 0 && d > media90 - m)
+            d = media90 - m;
+        if (d > p->edit_dur - total)
+            d = p->edit_dur - total;
+        if (d <= 0)
+            continue;
+        ap->edits[ap->nedits++] = (struct reel_mp4_edit){ d, m < 0 ? -1 : to_rate(m, ap->rate) };
+        total += d;
+        any |= m >= 0;
+    }
+    /* Trailing silence says nothing. */
+    while (ap->nedits > 0 && ap->edits[ap->nedits - 1].media90k < 0)
+        total -= ap->edits[--ap->nedits].dur90k;
+    ap->edit_dur = total;
+    if (!any || total <= 0)
+        return reel_err_set(err, EINVAL, "mp4: the audio's edits do not overlap the %lld-tick video (90 kHz)",
+                            (long long)p->edit_dur);
+    /* Presentation time of each segment's start, for interleaving: the
+     * edit showing it (edits run forward in media time), else the last. */
+    size_t e = 0;
+    int64_t epres = 0, last = 0;
+    for (size_t s = 0; s < a->nsegs; s++) {
+        int64_t m = ap->seg_pres[s];
+        while (e < ap->nedits && (ap->edits[e].media90k < 0 ||
+                                  ap->edits[e].media90k + to_rate(ap->edits[e].dur90k, ap->rate) <= m)) {
+            epres += ap->edits[e].dur90k;
+            e++;
+        }
+        if (e < ap->nedits && ap->edits[e].media90k <= m)
+            last = epres + from_rate(m - ap->edits[e].media90k, ap->rate);
+        else if (e < ap->nedits)
+            last = epres;
+        ap->seg_pres[s] = last;
+    }
+    return 0;
+}
+
+/* Interleaves the two tracks' segments in mdat by presentation time (video
+ * first on a tie), so that a player reading in time order reads the file
+ * mostly forward. Fills srcs (nv + na entries, in file order) and each
+ * segment's offset within the mdat payload. */
+static void layout(const struct reel_mp4_seg *vs, size_t nv, const struct plan *p, int64_t vtrim,
+                   const struct reel_mp4_audio *a, const struct aplan *ap, struct src *srcs,
+                   uint64_t *vrel, uint64_t *arel)
+{
+    size_t i = 0, j = 0, n = 0;
+    int64_t pv = -vtrim;
+    uint64_t at = 0;
+    while (i < nv || j < a->nsegs) {
+        if (i < nv && (j == a->nsegs || pv <= ap->seg_pres[j])) {
+            srcs[n++] = (struct src){ vs[i].path, vs[i].file_offset, p->seg_bytes[i] };
+            vrel[i] = at;
+            at += p->seg_bytes[i];
+            for (uint32_t k = 0; k < vs[i].nframes; k++)
+                pv += vs[i].frames[k].duration90k;
+            i++;
+        } else {
+            srcs[n++] = (struct src){ a->segs[j].path, a->segs[j].file_offset, ap->seg_bytes[j] };
+            arel[j] = at;
+            at += ap->seg_bytes[j];
+            j++;
+        }
+    }
+}
+
+/* A chunk offset box holding offsets relative to the mdat payload; the
+ * header length is added by patch_offsets() once it is known. co64 when the
+ * last chunk could pass 2^32 with the largest header allowed. Returns the
+ * position of the first entry. */
+static size_t put_offsets_rel(struct reel_boxw *w, const uint64_t *rel, size_t n, bool *co64)
+{
+    *co64 = (uint64_t)HEAD_MAX + rel[n - 1] > UINT32_MAX;
+    reel_box_open_full(w, *co64 ? "co64" : "stco", 0, 0);
+    reel_box_u32(w, (uint32_t)n);
+    size_t at = w->buf.len;
+    for (size_t s = 0; s < n; s++)
+        reel_box_uv(w, *co64, rel[s]);
+    reel_box_close(w);
+    return at;
+}
+
+static void patch_offsets(uint8_t *head, size_t at, size_t n, bool co64, uint64_t add)
+{
+    for (size_t s = 0; s < n; s++) {
+        uint8_t *q = head + at + s * (co64 ? 8 : 4);
+        uint64_t v = co64 ? ((uint64_t)reel_rd_be32(q) << 32 | reel_rd_be32(q + 4)) : reel_rd_be32(q);
+        v += add;
+        for (int b = (co64 ? 7 : 3); b >= 0; b--, v >>= 8)
+            q[b] = (uint8_t)v;
+    }
+}
+
+/* Writes (or only counts) the audio stts entries; returns the count. */
+static uint32_t audio_stts(struct reel_boxw *w, const struct reel_mp4_audio *a, uint32_t rate, bool write)
+{
+    struct conv c = { .rate = rate };
+    uint32_t runs = 0, count = 0, prev = 0;
+    for (size_t s = 0; s < a->nsegs; s++)
+        for (uint32_t i = 0; i < a->segs[s].nframes; i++) {
+            uint32_t d = conv_next(&c, a->segs[s].frames[i].duration90k);
+            if (count > 0 && d != prev) {
+                if (write) {
+                    reel_box_u32(w, count);
+                    reel_box_u32(w, prev);
+                }
+                runs++;
+                count = 0;
+            }
+            prev = d;
+            count++;
+        }
+    if (write) {
+        reel_box_u32(w, count);
+        reel_box_u32(w, prev);
+    }
+    return runs + 1;
+}
+
+static void put_audio_trak(struct reel_boxw *w, const struct reel_mp4_audio *a, const struct aplan *ap,
+                           const struct plan *p, const uint64_t *arel, size_t *ret_off_at, bool *ret_co64)
+{
+    uint64_t tdur = (uint64_t)ap->edit_dur;
+    reel_box_open(w, "trak");
+    uint8_t v = version_for(p->created, tdur);
+    reel_box_open_full(w, "tkhd", v, 0x7);
+    reel_box_uv(w, v, p->created);
+    reel_box_uv(w, v, p->created);
+    reel_box_u32(w, 2);                 /* track_ID */
+    reel_box_u32(w, 0);
+    reel_box_uv(w, v, tdur);
+    reel_box_zeros(w, 8);
+    reel_box_u16(w, 0);                 /* layer */
+    reel_box_u16(w, 1);                 /* alternate_group */
+    reel_box_u16(w, 0x0100);            /* volume 1.0 */
+    reel_box_u16(w, 0);
+    put_matrix(w);
+    reel_box_u32(w, 0);                 /* width, height */
+    reel_box_u32(w, 0);
+    reel_box_close(w);
+
+    /* Edit list: empty edits where there is no audio for the video shown
+     * (before it starts, across a gap), media edits elsewhere. */
+    v = version_for(tdur, 0);
+    for (size_t i = 0; i < ap->nedits; i++)
+        if (ap->edits[i].media90k > (int64_t)UINT32_MAX - 1)
+            v = 1;
+    reel_box_open(w, "edts");
+    reel_box_open_full(w, "elst", v, 0);
+    reel_box_u32(w, (uint32_t)ap->nedits);
+    for (size_t i = 0; i < ap->nedits; i++) {
+        reel_box_uv(w, v, (uint64_t)ap->edits[i].dur90k);
+        if (ap->edits[i].media90k < 0)
+            reel_box_uv(w, v, v ? UINT64_MAX : UINT32_MAX);    /* media_time -1: empty */
+        else
+            reel_box_uv(w, v, (uint64_t)ap->edits[i].media90k);
+        reel_box_u32(w, 0x00010000);
+    }
+    reel_box_close(w);
+    reel_box_close(w);
+
+    reel_box_open(w, "mdia");
+    v = version_for(p->created, (uint64_t)ap->media_dur);
+    reel_box_open_full(w, "mdhd", v, 0);
+    reel_box_uv(w, v, p->created);
+    reel_box_uv(w, v, p->created);
+    reel_box_u32(w, ap->rate);
+    reel_box_uv(w, v, (uint64_t)ap->media_dur);
+    reel_box_u16(w, (21 << 10) | (14 << 5) | 4);    /* "und" */
+    reel_box_u16(w, 0);
+    reel_box_close(w);
+    static const char name[] = "SoundHandler";
+    reel_box_open_full(w, "hdlr", 0, 0);
+    reel_box_u32(w, 0);
+    reel_box_fourcc(w, "soun");
+    reel_box_zeros(w, 12);
+    reel_box_bytes(w, name, sizeof(name));
+    reel_box_close(w);
+
+    reel_box_open(w, "minf");
+    reel_box_open_full(w, "smhd", 0, 0);
+    reel_box_zeros(w, 4);               /* balance, reserved */
+    reel_box_close(w);
+    reel_box_open(w, "dinf");
+    reel_box_open_full(w, "dref", 0, 0);
+    reel_box_u32(w, 1);
+    reel_box_open_full(w, "url ", 0, 1);
+    reel_box_close(w);
+    reel_box_close(w);
+    reel_box_close(w);
+
+    reel_box_open(w, "stbl");
+    reel_box_open_full(w, "stsd", 0, 0);
+    reel_box_u32(w, ap->nused);
+    for (uint32_t k = 1; k <= ap->nused; k++)
+        for (size_t i = 0; i < a->nentries; i++)
+            if (ap->sdi[i] == k)
+                reel_box_bytes(w, a->entries[i].box, a->entries[i].len);
+    reel_box_close(w);
+
+    uint32_t runs = audio_stts(w, a, ap->rate, false);
+    reel_box_open_full(w, "stts", 0, 0);
+    reel_box_u32(w, runs);
+    audio_stts(w, a, ap->rate, true);
+    reel_box_close(w);
+
+    uint32_t nstsc = 0;
+    for (size_t s = 0; s < a->nsegs; s++)
+        if (s == 0 || a->segs[s].nframes != a->segs[s - 1].nframes || a->segs[s].entry != a->segs[s - 1].entry)
+            nstsc++;
+    reel_box_open_full(w, "stsc", 0, 0);
+    reel_box_u32(w, nstsc);
+    for (size_t s = 0; s < a->nsegs; s++)
+        if (s == 0 || a->segs[s].nframes != a->segs[s - 1].nframes || a->segs[s].entry != a->segs[s - 1].entry) {
+            reel_box_u32(w, (uint32_t)s + 1);
+            reel_box_u32(w, a->segs[s].nframes);
+            reel_box_u32(w, ap->sdi[a->segs[s].entry]);
+        }
+    reel_box_close(w);
+
+    /* stsz: one size for all when they agree (G.711 at a fixed packet
+     * time), else a table. No stss: every audio sample is a sync sample. */
+    reel_box_open_full(w, "stsz", 0, 0);
+    reel_box_u32(w, ap->const_size);
+    reel_box_u32(w, ap->nframes);
+    if (ap->const_size == 0) {
+        reel_box_reserve(w, (size_t)ap->nframes * 4);
+        for (size_t s = 0; s < a->nsegs; s++)
+            for (uint32_t i = 0; i < a->segs[s].nframes; i++)
+                reel_box_u32(w, a->segs[s].frames[i].size);
+    }
+    reel_box_close(w);
+    *ret_off_at = put_offsets_rel(w, arel, a->nsegs, ret_co64);
+    for (int i = 0; i < 4; i++)             /* stbl minf mdia trak */
+        reel_box_close(w);
+}
+
 int reel_mp4_build(struct reel_mp4 **ret, const struct reel_mp4_entry *entries, size_t nentries,
                    const struct reel_mp4_seg *segs, size_t nsegs,
                    const struct reel_mp4_opts *opts, struct reel_err *err)
 {
     struct plan p = { 0 };
+    struct aplan ap = { 0 };
+    const struct reel_mp4_audio *a = opts ? opts->audio : NULL;
     struct reel_boxw w;
     reel_boxw_init(&w, HEAD_MAX);
     struct reel_mp4 *m = NULL;
+    struct src *srcs = NULL;
+    uint64_t *vrel = NULL, *arel = NULL;
+    size_t v_off_at = 0, a_off_at = 0;
+    bool v_co64 = false, a_co64 = false;
     int r = check_input(&p, entries, nentries, segs, nsegs, opts, err);
     if (r < 0)
         goto out;
+    int64_t vtrim = opts ? opts->trim_start90k : 0;
+    size_t nsrcs = nsegs + (a ? a->nsegs : 0);
+    if (a) {
+        r = check_audio(&ap, a, &p, err);
+        if (r < 0)
+            goto out;
+        vrel = calloc(nsegs, sizeof(*vrel));
+        arel = calloc(a->nsegs, sizeof(*arel));
+    }
+    srcs = calloc(nsrcs, sizeof(*srcs));
+    if (!srcs || (a && (!vrel || !arel))) {
+        r = reel_err_set(err, ENOMEM, "mp4: out of memory for %zu segments", nsrcs);
+        goto out;
+    }
+    if (a) {
+        layout(segs, nsegs, &p, vtrim, a, &ap, srcs, vrel, arel);
+    } else {
+        for (size_t s = 0; s < nsegs; s++)
+            srcs[s] = (struct src){ segs[s].path, segs[s].file_offset, p.seg_bytes[s] };
+    }
 
     put_ftyp(&w, entries, nentries, &p);
     reel_box_open(&w, "moov");
-    put_mvhd(&w, &p);
+    put_mvhd(&w, &p, a ? 3 : 2);
     reel_box_open(&w, "trak");
     put_tkhd(&w, &p);
-    put_edts(&w, &p, opts ? opts->trim_start90k : 0);
+    put_edts(&w, &p, vtrim);
     reel_box_open(&w, "mdia");
     put_mdhd_hdlr(&w, &p);
     reel_box_open(&w, "minf");
@@ -438,15 +847,28 @@ int reel_mp4_build(struct reel_mp4 **ret, const struct reel_mp4_entry *entries, 
     reel_box_close(&w);
     reel_box_open(&w, "stbl");
     put_stbl_tables(&w, entries, nentries, segs, nsegs, &p);
-    put_chunk_offsets(&w, nsegs, &p);
-    for (int i = 0; i < 5; i++)             /* stbl minf mdia trak moov */
+    if (!a) {
+        put_chunk_offsets(&w, nsegs, &p);
+    } else {
+        /* Two tracks: offsets relative to the payload, patched below once
+         * the header's length is known. */
+        v_off_at = put_offsets_rel(&w, vrel, nsegs, &v_co64);
+    }
+    for (int i = 0; i < 4; i++)             /* stbl minf mdia trak */
         reel_box_close(&w);
-    reel_box_header_ext(&w, "mdat", p.payload);
+    if (a)
+        put_audio_trak(&w, a, &ap, &p, arel, &a_off_at, &a_co64);
+    reel_box_close(&w);                     /* moov */
+    reel_box_header_ext(&w, "mdat", p.payload + ap.payload);
     r = reel_boxw_finish(&w);
     if (r < 0) {
-        r = reel_err_set(err, -r, "mp4: building the %u-frame header failed: %s", p.nframes,
+        r = reel_err_set(err, -r, "mp4: building the %u-frame header failed: %s", p.nframes + ap.nframes,
                          r == -EMSGSIZE ? "over the size cap" : strerror(-r));
         goto out;
+    }
+    if (a) {
+        patch_offsets(w.buf.data, v_off_at, nsegs, v_co64, w.buf.len);
+        patch_offsets(w.buf.data, a_off_at, a->nsegs, a_co64, w.buf.len);
     }
 
     m = calloc(1, sizeof(*m));
@@ -457,9 +879,10 @@ int reel_mp4_build(struct reel_mp4 **ret, const struct reel_mp4_entry *entries, 
     m->head = w.buf.data;
     m->head_len = w.buf.len;
     w.buf.data = NULL;
-    m->size = m->head_len + p.payload;
+    m->size = m->head_len + p.payload + ap.payload;
     m->duration90k = p.edit_dur;
-    r = open_parts(m, segs, nsegs, &p, err);
+    m->audio_duration90k = a ? ap.edit_dur : 0;
+    r = open_parts(m, srcs, nsrcs, err);
     if (r < 0)
         goto out;
     *ret = m;
@@ -470,12 +893,21 @@ out:
     reel_boxw_free(&w);
     free(p.sdi);
     free(p.seg_bytes);
+    free(ap.sdi);
+    free(ap.seg_bytes);
+    free(ap.seg_pres);
+    free(ap.edits);
+    free(srcs);
+    free(vrel);
+    free(arel);
     return r;
 }
 
 uint64_t reel_mp4_size(const struct reel_mp4 *m) { return m->size; }
 
 int64_t reel_mp4_duration90k(const struct reel_mp4 *m) { return m->duration90k; }
+
+int64_t reel_mp4_audio_duration90k(const struct reel_mp4 *m) { return m->audio_duration90k; }
 
 /* Reads n bytes of part q starting at rel; all or -errno (-EIO when short). */
 static ssize_t read_part(const struct part *q, uint64_t rel, uint8_t *buf, size_t n)

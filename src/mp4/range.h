@@ -8,6 +8,7 @@
 #ifndef REEL_MP4_RANGE_H
 #define REEL_MP4_RANGE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/log.h"
@@ -28,5 +29,23 @@ struct reel_store;
  * store is only used during the call. */
 int reel_mp4_for_range(struct reel_store *s, int64_t camera_id, int64_t from90k, int64_t to90k,
                        struct reel_mp4 **ret, struct reel_err *err);
+
+/* Options of reel_mp4_for_range_opts(); NULL or all zero = video only. */
+struct reel_mp4_range_opts {
+    /* Add the camera's audio: the recordings of its "<camera>~audio" row
+     * (parent_id = camera_id, kind REEL_STREAM_AUDIO) that overlap the
+     * video's shown span, cut to it and aligned to it by wall time (see
+     * docs/mp4.md). Without such a row, or without audio in the range, the
+     * MP4 is the video-only one. */
+    bool audio;
+};
+
+/* reel_mp4_for_range() with options; the same errors, plus those of reading
+ * the audio row's recordings (a corrupt audio index fails the build: ask
+ * again without audio), and -EFBIG when the header with audio would pass
+ * its cap (about 5 days of 30 fps video with AAC). */
+int reel_mp4_for_range_opts(struct reel_store *s, int64_t camera_id, int64_t from90k, int64_t to90k,
+                            const struct reel_mp4_range_opts *o, struct reel_mp4 **ret,
+                            struct reel_err *err);
 
 #endif

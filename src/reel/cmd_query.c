@@ -244,6 +244,8 @@ int reel_cmd_export(struct reel_cli *cli)
     const char *out = reel_cli_opt(cli, "-o", true);
     if (!out)
         out = reel_cli_opt(cli, "--output", true);
+    /* The camera's audio ("<camera>~audio" row) goes in unless --no-audio. */
+    struct reel_mp4_range_opts aopts = { .audio = reel_cli_opt(cli, "--no-audio", false) == NULL };
     int rc = range_args(cli, s, true, &cam, &from, &to);
     if (!rc && !out)
         rc = reel_cli_usage("export: -o FILE required");
@@ -255,7 +257,7 @@ int reel_cmd_export(struct reel_cli *cli)
     }
     struct reel_mp4 *m = NULL;
     struct reel_err err = { "" };
-    int r = reel_mp4_for_range(s, cam.id, from, to, &m, &err);
+    int r = reel_mp4_for_range_opts(s, cam.id, from, to, &aopts, &m, &err);
     reel_store_close(s);
     if (r < 0)
         return reel_cli_fail("export %s: %s", cam.name, err.msg[0] ? err.msg : strerror(-r));
@@ -291,13 +293,17 @@ int reel_cmd_export(struct reel_cli *cli)
         }
         off += (uint64_t)n;
     }
-    int64_t dur = reel_mp4_duration90k(m);
+    int64_t dur = reel_mp4_duration90k(m), adur = reel_mp4_audio_duration90k(m);
     reel_mp4_free(m);
     if (fsync(fd) < 0 || close(fd) < 0 || rename(tmp, out) < 0) {
         unlink(tmp);
         return reel_cli_fail("export: cannot finish %s: %s", out, strerror(errno));
     }
-    printf("exported %s: %.3f s, %llu bytes\n", out, (double)dur / REEL_90K, (unsigned long long)size);
+    if (adur > 0)
+        printf("exported %s: %.3f s, %llu bytes, with an audio track of %.3f s\n", out, (double)dur / REEL_90K,
+               (unsigned long long)size, (double)adur / REEL_90K);
+    else
+        printf("exported %s: %.3f s, %llu bytes\n", out, (double)dur / REEL_90K, (unsigned long long)size);
     return 0;
 }
 

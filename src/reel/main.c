@@ -32,7 +32,7 @@ static const char usage[] =
     "  status                       per camera: live state from the running recorder, last error,\n"
     "                               fps, bitrate, footage kept\n"
     "  check [--hash] [--repair]    verify the index against the files\n"
-    "  export --camera NAME [--stream main|sub] --from T --to T -o FILE.mp4\n"
+    "  export --camera NAME [--stream main|sub] --from T --to T -o FILE.mp4 [--no-audio]\n"
     "  recordings --camera NAME [--stream main|sub] [--from T --to T]\n"
     "  gaps --camera NAME [--stream main|sub] [--from T --to T]\n"
     "  frames --camera NAME [--stream main|sub] [--from T --to T]   one line per stored frame (tests)\n"

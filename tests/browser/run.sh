@@ -8,7 +8,9 @@
 # when node, npm or chromium is missing, 1 otherwise. The last line is
 # "N passed, N failed".
 #   tests/browser/run.sh [--screenshot docs/img/web.png]
-# Meson sets REEL, REEL_SIM and REEL_CLIPS; without them it uses ./build.
+#   tests/browser/run.sh --audio     runs audio-test.mjs (view.mp4 with audio) instead
+# Meson sets REEL, REEL_SIM and REEL_CLIPS (REEL_MP4_AUDIO_FIXTURE for
+# --audio); without them it uses ./build.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 for tool in node npm; do
@@ -33,4 +35,9 @@ if [ ! -f "$stamp" ] || [ "$here/package-lock.json" -nt "$stamp" ]; then
         exit 1
     fi
 fi
-exec node "$here/browser-test.mjs" "$@"
+script=browser-test.mjs
+if [ "${1:-}" = --audio ]; then
+    script=audio-test.mjs
+    shift
+fi
+exec node "$here/$script" "$@"

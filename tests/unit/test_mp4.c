@@ -761,6 +761,307 @@ static void test_day_scale(void **state)
     tmpdir_remove(&d);
 }
 
+/* ---- the audio track ---- */
+
+/* The n-th trak (0-based) of moov. */
+static bool nth_trak(const uint8_t *file, uint64_t len, int n, struct box *ret)
+{
+    struct box moov;
+    if (!find_box(file, len, "moov", &moov))
+        return false;
+    uint64_t at = moov.hdr;
+    while (at < moov.size) {
+        struct box b;
+        if (!box_at(moov.p + at, moov.size - at, &b) || b.size > moov.size - at)
+            return false;
+        if (strcmp(b.type, "trak") == 0 && n-- == 0) {
+            *ret = b;
+            return true;
+        }
+        at += b.size;
+    }
+    return false;
+}
+
+static const uint8_t *in_trak(const struct box *t, const char *path, struct box *ret)
+{
+    if (!find_box(t->p + t->hdr, t->size - t->hdr, path, ret))
+        return NULL;
+    return ret->p + ret->hdr;
+}
+
+/* Checks every chunk of a trak against the source bytes: chunk c of the
+ * track holds segs[c]'s bytes from its file. Returns the bytes checked. */
+static uint64_t check_chunks(const uint8_t *file, uint64_t len, const struct box *trak,
+                             const struct reel_mp4_seg *segs, size_t nsegs)
+{
+    struct box b;
+    const uint8_t *stco = in_trak(trak, "mdia/minf/stbl/stco", &b);
+    bool co64 = false;
+    if (!stco) {
+        stco = in_trak(trak, "mdia/minf/stbl/co64", &b);
+        co64 = true;
+    }
+    assert_non_null(stco);
+    assert_int_equal(reel_rd_be32(stco + 4), nsegs);
+    uint64_t total = 0;
+    for (size_t c = 0; c < nsegs; c++) {
+        uint64_t off = co64 ? rd64(stco + 8 + 8 * c) : reel_rd_be32(stco + 8 + 4 * c);
+        uint64_t n = 0;
+        for (uint32_t i = 0; i < segs[c].nframes; i++)
+            n += segs[c].frames[i].size;
+        assert_true(off + n <= len);
+        size_t flen;
+        uint8_t *src = slurp(segs[c].path, &flen);
+        assert_true(segs[c].file_offset + n <= flen);
+        assert_memory_equal(file + off, src + segs[c].file_offset, (size_t)n);
+        free(src);
+        total += n;
+    }
+    return total;
+}
+
+static void test_audio_track(void **state)
+{
+    (void)state;
+    struct fixture *x = fixture_new();
+    /* Audio: 100 µ-law packets of 160 bytes, 20 ms each, in two 1 s
+     * segments of one file (the second at an offset). */
+    char apath[96];
+    snprintf(apath, sizeof(apath), "%s/a.sample", x->dir.path);
+    write_file(apath, 100 * 160 + 33, 9);
+    struct reel_frame_info af[100];
+    for (int i = 0; i < 100; i++)
+        af[i] = (struct reel_frame_info){ 160, 1800, true };
+    uint8_t ulaw[36] = { 0 };
+    reel_wr_be32(ulaw, sizeof(ulaw));
+    memcpy(ulaw + 4, "ulaw", 4);
+    reel_wr_be16(ulaw + 14, 1);
+    reel_wr_be16(ulaw + 24, 1);             /* channels */
+    reel_wr_be16(ulaw + 26, 16);
+    reel_wr_be32(ulaw + 32, 8000u << 16);
+    struct reel_mp4_entry aent = { ulaw, sizeof(ulaw), 1, 0 };
+    struct reel_mp4_seg asegs[2] = { { apath, af, 50, 0, 0 }, { apath, af + 50, 50, 50 * 160 + 33, 0 } };
+    struct reel_mp4_audio audio = { .entries = &aent, .nentries = 1, .segs = asegs, .nsegs = 2,
+                                    .delay90k = 9000 };
+    struct reel_mp4_opts o = { .creation_unix = 1700000000, .audio = &audio };
+    struct reel_err err = { { 0 } };
+    struct reel_mp4 *m = NULL, *v = NULL;
+    if (reel_mp4_build(&m, x->entries, 3, x->segs, 3, &o, &err) != 0)
+        fail_msg("build: %s", err.msg);
+    struct reel_mp4_opts ov = { .creation_unix = 1700000000 };
+    assert_int_equal(reel_mp4_build(&v, x->entries, 3, x->segs, 3, &ov, &err), 0);
+    int64_t vdur = sum_dur(x->f1, NF1) + sum_dur(x->f2, NF2) + sum_dur(x->f3, NF3);
+    assert_int_equal(reel_mp4_duration90k(m), vdur);
+    assert_int_equal(reel_mp4_audio_duration90k(m), 9000 + 180000);
+    assert_int_equal(reel_mp4_audio_duration90k(v), 0);
+    uint64_t len = reel_mp4_size(m), vlen = reel_mp4_size(v);
+    uint8_t *file = read_all(m), *vfile = read_all(v);
+    check_tree(file, len, 0);
+    struct box b, vt, at;
+    assert_true(find_box(file, len, "moov/mvhd", &b));
+    assert_int_equal(reel_rd_be32(b.p + b.hdr + 96), 3);    /* next_track_ID (v0 mvhd) */
+    assert_true(nth_trak(file, len, 0, &vt));
+    assert_true(nth_trak(file, len, 1, &at));
+    assert_false(nth_trak(file, len, 2, &b));
+    /* The video's tables are those of the video-only file. */
+    const char *same[] = { "mdia/minf/stbl/stsd", "mdia/minf/stbl/stts", "mdia/minf/stbl/stss",
+                           "mdia/minf/stbl/stsc", "mdia/minf/stbl/stsz", "edts/elst", "tkhd" };
+    struct box vv;
+    assert_true(nth_trak(vfile, vlen, 0, &vv));
+    for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+        struct box b1, b2;
+        assert_non_null(in_trak(&vt, same[i], &b1));
+        assert_non_null(in_trak(&vv, same[i], &b2));
+        assert_int_equal(b1.size, b2.size);
+        assert_memory_equal(b1.p, b2.p, (size_t)b1.size);
+    }
+    /* The audio trak. */
+    const uint8_t *p = in_trak(&at, "mdia/hdlr", &b);
+    assert_memory_equal(p + 8, "soun", 4);
+    p = in_trak(&at, "mdia/mdhd", &b);
+    assert_int_equal(reel_rd_be32(p + 12), 8000);
+    assert_int_equal(reel_rd_be32(p + 16), 100 * 160);      /* media duration */
+    assert_non_null(in_trak(&at, "mdia/minf/smhd", &b));
+    p = in_trak(&at, "mdia/minf/stbl/stsd", &b);
+    assert_int_equal(reel_rd_be32(p + 4), 1);
+    assert_memory_equal(p + 8, ulaw, sizeof(ulaw));
+    p = in_trak(&at, "mdia/minf/stbl/stts", &b);
+    assert_int_equal(reel_rd_be32(p + 4), 1);
+    assert_int_equal(reel_rd_be32(p + 8), 100);
+    assert_int_equal(reel_rd_be32(p + 12), 160);
+    p = in_trak(&at, "mdia/minf/stbl/stsz", &b);
+    assert_int_equal(reel_rd_be32(p + 4), 160);             /* one size for all */
+    assert_int_equal(reel_rd_be32(p + 8), 100);
+    assert_int_equal(b.size, 20);
+    assert_null(in_trak(&at, "mdia/minf/stbl/stss", &b));
+    p = in_trak(&at, "edts/elst", &b);
+    assert_int_equal(reel_rd_be32(p + 4), 2);
+    assert_int_equal(reel_rd_be32(p + 8), 9000);
+    assert_int_equal(reel_rd_be32(p + 12), UINT32_MAX);
+    assert_int_equal(reel_rd_be32(p + 20), 180000);
+    assert_int_equal(reel_rd_be32(p + 24), 0);
+    /* Chunks of both tracks hold the right bytes and fill mdat exactly. */
+    uint64_t covered = check_chunks(file, len, &vt, x->segs, 3) + check_chunks(file, len, &at, asegs, 2);
+    assert_true(find_box(file, len, "mdat", &b));
+    assert_int_equal(covered, b.size - b.hdr);
+    /* Interleaved by time: V0 (0 s), A0 (0.1 s), A1 (1.1 s), V1 (1.33 s), V2. */
+    struct box s1, s2;
+    const uint8_t *vco = in_trak(&vt, "mdia/minf/stbl/stco", &s1), *aco = in_trak(&at, "mdia/minf/stbl/stco", &s2);
+    assert_int_equal(reel_rd_be32(aco + 8), reel_rd_be32(vco + 8) + x->seg_bytes[0]);
+    assert_int_equal(reel_rd_be32(aco + 12), reel_rd_be32(aco + 8) + 50 * 160);
+    assert_int_equal(reel_rd_be32(vco + 12), reel_rd_be32(aco + 12) + 50 * 160);
+    /* Reads at every offset around the part boundaries agree with the whole. */
+    uint8_t buf[700];
+    for (uint64_t off = b.p - file; off < len; off += 499) {
+        size_t n = (size_t)(len - off < sizeof(buf) ? len - off : sizeof(buf));
+        assert_int_equal(reel_mp4_read(m, off, buf, n), (ssize_t)n);
+        assert_memory_equal(buf, file + off, n);
+    }
+    free(file);
+    free(vfile);
+    reel_mp4_free(m);
+    reel_mp4_free(v);
+
+    /* An edit list: 0.5 s of audio from 0.2 s, 0.3 s of silence, then from
+     * 1.5 s on (cut where the audio ends). */
+    struct reel_mp4_edit edits[3] = { { 45000, 18000 }, { 27000, -1 }, { 900000, 135000 } };
+    audio.edits = edits;
+    audio.nedits = 3;
+    audio.delay90k = 0;
+    assert_int_equal(reel_mp4_build(&m, x->entries, 3, x->segs, 3, &o, &err), 0);
+    assert_int_equal(reel_mp4_audio_duration90k(m), 45000 + 27000 + 45000);
+    len = reel_mp4_size(m);
+    file = read_all(m);
+    assert_true(nth_trak(file, len, 1, &at));
+    p = in_trak(&at, "edts/elst", &b);
+    assert_int_equal(reel_rd_be32(p + 4), 3);
+    assert_int_equal(reel_rd_be32(p + 8), 45000);
+    assert_int_equal(reel_rd_be32(p + 12), 1600);           /* 0.2 s at 8 kHz */
+    assert_int_equal(reel_rd_be32(p + 20), 27000);
+    assert_int_equal(reel_rd_be32(p + 24), UINT32_MAX);
+    assert_int_equal(reel_rd_be32(p + 32), 45000);
+    assert_int_equal(reel_rd_be32(p + 36), 12000);
+    free(file);
+    reel_mp4_free(m);
+
+    /* Bad audio input. */
+    audio.nedits = 0;
+    audio.delay90k = 900;
+    audio.trim_start90k = 900;
+    assert_int_equal(reel_mp4_build(&m, x->entries, 3, x->segs, 3, &o, &err), -EINVAL);
+    audio.delay90k = vdur;                                  /* starts when the video ends */
+    audio.trim_start90k = 0;
+    assert_int_equal(reel_mp4_build(&m, x->entries, 3, x->segs, 3, &o, &err), -EINVAL);
+    audio.delay90k = 0;
+    struct reel_mp4_edit silent = { 9000, -1 }, zero = { 0, 0 };
+    audio.edits = &silent;
+    audio.nedits = 1;
+    assert_int_equal(reel_mp4_build(&m, x->entries, 3, x->segs, 3, &o, &err), -EINVAL);
+    audio.edits = &zero;
+    assert_int_equal(reel_mp4_build(&m, x->entries, 3, x->segs, 3, &o, &err), -EINVAL);
+    audio.nedits = 0;
+    aent.len = 20;                                          /* not an audio sample entry */
+    assert_int_equal(reel_mp4_build(&m, x->entries, 3, x->segs, 3, &o, &err), -EINVAL);
+    aent.len = sizeof(ulaw);
+    audio.nsegs = 0;
+    assert_int_equal(reel_mp4_build(&m, x->entries, 3, x->segs, 3, &o, &err), -EINVAL);
+    audio.nsegs = 2;
+    af[3].size = 0;
+    assert_int_equal(reel_mp4_build(&m, x->entries, 3, x->segs, 3, &o, &err), -EINVAL);
+    af[3].size = 160;
+    af[53].size = 161;                                      /* one byte past the file's end */
+    assert_int_equal(reel_mp4_build(&m, x->entries, 3, x->segs, 3, &o, &err), -EIO);
+    fixture_free(x);
+}
+
+/* Audio after 4 GiB of video: offsets patched once the header is known,
+ * 64-bit for the track whose last chunk may pass 2^32, pointing at the
+ * right bytes. */
+static void test_audio_large_offsets(void **state)
+{
+    (void)state;
+    struct tmpdir d;
+    tmpdir_make(&d);
+    char path[96], apath[96];
+    snprintf(path, sizeof(path), "%s/big.sample", d.path);
+    snprintf(apath, sizeof(apath), "%s/a.sample", d.path);
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    const uint64_t big = UINT64_C(4300000000);
+    if (ftruncate(fd, (off_t)big) < 0) {
+        close(fd);
+        tmpdir_remove(&d);
+        skip();
+    }
+    assert_int_equal(pwrite(fd, "VIDEO-A", 7, 0), 7);
+    assert_int_equal(pwrite(fd, "VIDEO-B", 7, (off_t)(big / 2)), 7);
+    close(fd);
+    FILE *f = fopen(apath, "wb");
+    assert_non_null(f);
+    for (int i = 0; i < 100; i++)
+        fprintf(f, "AUDIO%03d", i);         /* 8 bytes a packet */
+    assert_int_equal(fclose(f), 0);
+    /* Two 2 s video frames of 2.15 GB; 100 audio packets of 40 ms in two
+     * segments: the second audio segment lands after the second video one. */
+    struct reel_frame_info fv[2] = { { (uint32_t)(big / 2), 180000, true }, { (uint32_t)(big / 2), 180000, true } };
+    struct reel_frame_info fa[100];
+    for (int i = 0; i < 100; i++)
+        fa[i] = (struct reel_frame_info){ 8, 3600, true };
+    uint8_t eb[90];
+    make_entry(eb, sizeof(eb), "avc1", 320, 180, 1);
+    struct reel_mp4_entry e = { eb, sizeof(eb), 320, 180 };
+    uint8_t ab[36] = { 0 };
+    reel_wr_be32(ab, sizeof(ab));
+    memcpy(ab + 4, "alaw", 4);
+    reel_wr_be16(ab + 14, 1);
+    reel_wr_be32(ab + 32, 8000u << 16);
+    struct reel_mp4_entry ae = { ab, sizeof(ab), 1, 0 };
+    struct reel_mp4_seg segs[2] = { { path, fv, 1, 0, 0 }, { path, fv + 1, 1, big / 2, 0 } };
+    struct reel_mp4_seg asegs[2] = { { apath, fa, 50, 0, 0 }, { apath, fa + 50, 50, 400, 0 } };
+    struct reel_mp4_audio audio = { .entries = &ae, .nentries = 1, .segs = asegs, .nsegs = 2 };
+    struct reel_mp4_opts o = { .audio = &audio };
+    struct reel_mp4 *m = NULL;
+    struct reel_err err;
+    if (reel_mp4_build(&m, &e, 1, segs, 2, &o, &err) != 0)
+        fail_msg("build: %s", err.msg);
+    uint8_t head[8192];
+    assert_int_equal(reel_mp4_read(m, 0, head, sizeof(head)), (ssize_t)sizeof(head));
+    struct box ftyp, moov, vt, at, b;
+    assert_true(box_at(head, sizeof(head), &ftyp));
+    assert_true(box_at(head + ftyp.size, sizeof(head) - ftyp.size, &moov));
+    uint64_t hl = ftyp.size + moov.size + 16;
+    assert_int_equal(hl + big + 800, reel_mp4_size(m));
+    assert_true(nth_trak(head, ftyp.size + moov.size, 0, &vt));
+    assert_true(nth_trak(head, ftyp.size + moov.size, 1, &at));
+    /* The video's last chunk starts below 2^32 (stco); the audio's past it
+     * (co64). */
+    const uint8_t *vco = in_trak(&vt, "mdia/minf/stbl/stco", &b);
+    const uint8_t *aco = in_trak(&at, "mdia/minf/stbl/co64", &b);
+    assert_non_null(vco);
+    assert_non_null(aco);
+    /* mdat: V0 (0 s), A0 (0 s), V1 (2 s), A1 (2 s). */
+    assert_int_equal(reel_rd_be32(vco + 8), hl);
+    assert_int_equal(rd64(aco + 8), hl + big / 2);
+    assert_int_equal(reel_rd_be32(vco + 12), hl + big / 2 + 400);
+    assert_int_equal(rd64(aco + 16), hl + big + 400);
+    assert_true(rd64(aco + 16) > UINT32_MAX);
+    char mark[9] = { 0 };
+    assert_int_equal(reel_mp4_read(m, reel_rd_be32(vco + 8), mark, 7), 7);
+    assert_string_equal(mark, "VIDEO-A");
+    assert_int_equal(reel_mp4_read(m, reel_rd_be32(vco + 12), mark, 7), 7);
+    assert_string_equal(mark, "VIDEO-B");
+    assert_int_equal(reel_mp4_read(m, rd64(aco + 8), mark, 8), 8);
+    assert_string_equal(mark, "AUDIO000");
+    assert_int_equal(reel_mp4_read(m, rd64(aco + 16), mark, 8), 8);
+    assert_string_equal(mark, "AUDIO050");
+    /* The last bytes of the file are the last packet. */
+    assert_int_equal(reel_mp4_read(m, reel_mp4_size(m) - 8, mark, 8), 8);
+    assert_string_equal(mark, "AUDIO099");
+    reel_mp4_free(m);
+    tmpdir_remove(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -773,6 +1074,8 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_large_offsets),
         cmocka_unit_test(test_day_scale),
+        cmocka_unit_test(test_audio_track),
+        cmocka_unit_test(test_audio_large_offsets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

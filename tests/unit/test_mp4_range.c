@@ -90,6 +90,18 @@ int reel_store_sample_entry_get(struct reel_store *s, int64_t id, struct reel_sa
     return 0;
 }
 
+/* The stub store has no "~audio" rows: reel_mp4_for_range_opts with audio
+ * asks, finds none, and builds the video-only file. */
+int reel_store_camera_list(struct reel_store *s, struct reel_camera **ret, size_t *ret_n,
+                           struct reel_err *err)
+{
+    (void)s;
+    (void)err;
+    *ret = NULL;
+    *ret_n = 0;
+    return 0;
+}
+
 int reel_index_decode(const uint8_t *blob, size_t len, uint32_t n, struct reel_frame_info *out,
                       struct reel_err *err)
 {
@@ -274,6 +286,18 @@ static void test_within_recording(void **state)
         off += e->st.frames[0][i].size;
     assert_int_equal(reel_rd_be32(p.file + off + 4), 50);
     assert_int_equal(off + e->st.frames[0][50].size, p.size);
+    reel_mp4_free(m);
+
+    /* With audio asked for but no "~audio" row: the same bytes. */
+    struct reel_mp4_range_opts ao = { .audio = true };
+    assert_int_equal(reel_mp4_for_range_opts(&e->st, 7, from, to, &ao, &m, &err), 0);
+    assert_int_equal(reel_mp4_size(m), p.size);
+    uint8_t *again = malloc((size_t)p.size);
+    assert_non_null(again);
+    assert_int_equal(reel_mp4_read(m, 0, again, (size_t)p.size), (ssize_t)p.size);
+    assert_memory_equal(again, p.file, (size_t)p.size);
+    assert_int_equal(reel_mp4_audio_duration90k(m), 0);
+    free(again);
     free(p.file);
     reel_mp4_free(m);
 
