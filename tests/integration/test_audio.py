@@ -77,6 +77,23 @@ class AudioTest(ReelTestCase):
         self.assertIn(" 0 problems", r.stdout)
         return frames, media_s
 
+    def check_export(self, codec_name, rate, channels):
+        """`reel export` carries the recorded audio (the MP4 side's): the
+        audio track decodes cleanly and lasts as long as the video."""
+        video = self.frames("c0")
+        out = os.path.join(self.tmp, "export.mp4")
+        t0, t1 = video[0][1] / 90000, (video[-1][1] + video[-1][2]) / 90000
+        self.reel("export", "--camera", "c0", "--from", "@%.3f" % t0, "--to", "@%.3f" % t1, "-o", out)
+        r = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries",
+                            "stream=codec_name,sample_rate,channels,duration", "-of", "csv=p=0", out],
+                           capture_output=True, text=True, timeout=60)
+        got = r.stdout.strip().split(",")
+        self.assertEqual(got[:3], [codec_name, str(rate), str(channels)], r.stdout + r.stderr)
+        self.assertAlmostEqual(float(got[3]), t1 - t0, delta=0.5)
+        r = subprocess.run(["ffmpeg", "-v", "error", "-i", out, "-f", "null", "-"], capture_output=True, text=True,
+                           timeout=120)
+        self.assertEqual((r.returncode, r.stderr), (0, ""), "the export does not decode cleanly")
+
     def stored_bytes(self, camera):
         """The sample files of a camera's recordings, end to end, in order."""
         out = b""
@@ -113,6 +130,7 @@ class AudioTest(ReelTestCase):
         total = sum(f[3] for f in frames)
         self.assertAlmostEqual(total, 8000 * (media_s + 0.02), delta=8000 * 0.05)
         self.assert_g711_is_the_encoders("mulawenc")
+        self.check_export("pcm_mulaw", 8000, 1)
 
     def test_audio_pcma(self):
         log = self.record("pcma")
@@ -120,6 +138,7 @@ class AudioTest(ReelTestCase):
         frames, media_s = self.check_audio(1800, 50, size=160)
         self.assertAlmostEqual(sum(f[3] for f in frames), 8000 * (media_s + 0.02), delta=8000 * 0.05)
         self.assert_g711_is_the_encoders("alawenc")
+        self.check_export("pcm_alaw", 8000, 1)
 
     def test_audio_aac(self):
         log = self.record("aac")
@@ -145,12 +164,14 @@ class AudioTest(ReelTestCase):
                             "stream=nb_read_frames,sample_rate,channels", "-of", "csv=p=0", path],
                            capture_output=True, text=True, timeout=60)
         self.assertEqual(r.stdout.strip(), f"16000,1,{len(frames)}")
+        self.check_export("aac", 16000, 1)
 
     def test_audio_opus(self):
         log = self.record("opus")
         self.assertIn("recording audio (Opus, 48000 Hz, 2 channels)", log)
         # the encoder's first packet may be short (its lookahead)
         self.check_audio(1800, 50, first_dur_free=True)
+        self.check_export("opus", 48000, 2)
 
     def test_audio_off_by_default(self):
         log = self.record("pcmu", audio_on=False)
