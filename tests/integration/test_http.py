@@ -732,7 +732,10 @@ class HttpTest(ReelTestCase):
         self.assertEqual(len(self.frames("cam1")), n, "a disabled camera still records")
         r = self.request("POST", "/api/cameras/cam1/enable", cookie=sid, csrf=csrf)
         self.assertEqual(r.status, 200, r.body)
-        wait_until(lambda: self.listed(sid)["cam1"]["state"] == "recording", 2.0, what="cam1 recording again")
+        # applied within 2 s (the session is being set up); recording from the
+        # camera's next key frame, which the recorder cannot hurry
+        wait_until(lambda: self.listed(sid)["cam1"]["state"] != "disabled", 2.0, what="cam1 enabled again")
+        wait_until(lambda: self.listed(sid)["cam1"]["state"] == "recording", 5.0, what="cam1 recording again")
         # removed while recording: stopped first, then deleted with its footage
         self.assert_json_error(self.request("DELETE", "/api/cameras/cam1", cookie=sid, csrf=csrf), 409)
         r = self.request("DELETE", "/api/cameras/cam1?delete_footage=1&confirm=cam1", cookie=sid, csrf=csrf)
