@@ -31,9 +31,9 @@
 
 #define READ_CHUNK 65536
 /* The loop polls at most every COALESCE_NS once I/O is flowing, so each
- * recv() takes ~50 ms of a stream rather than one packet burst: the profile
- * at 256 cameras showed recv (with the ACKs it sends) as a quarter of the
- * recorder's CPU. The kernel's receive buffer holds far more than 50 ms. */
+ * recv() takes ~50 ms of a stream rather than one packet burst (fewer
+ * system calls and TCP ACKs; the profile behind it is in BENCHMARKS.md).
+ * The kernel's receive buffer holds far more than 50 ms. */
 #define COALESCE_NS (50 * INT64_C(1000000))
 #define READ_ROUNDS 8                 /* up to 512 KiB per camera per wakeup */
 #define MAX_AU_BYTES (4u << 20)       /* a larger access unit (frame) is dropped */

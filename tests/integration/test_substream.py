@@ -175,11 +175,13 @@ class SubStreamTest(ReelTestCase):
         self.assertEqual(rows, {"cam2": ("u2", "pw-2", 0), "cam2~sub": ("u2", "pw-2", 0)})
         self.assertEqual(self.api("/api/cameras/cam2/enable", sid, "POST", None, csrf)[0], 200)
         self.assertEqual(self.api("/api/cameras/cam2/disable", sid, "POST", None, csrf)[0], 200)
-        self.assertEqual(self.api("/api/cameras/cam2", sid, "PATCH", {"sub_url": None}, csrf)[0], 200)
+        # it may have recorded a moment while enabled: footage goes only when confirmed
+        self.assertEqual(self.api("/api/cameras/cam2?delete_footage=1&confirm=cam2", sid, "PATCH", {"sub_url": None},
+                                  csrf)[0], 200)
         self.assertEqual(db.execute("SELECT count(*) FROM camera WHERE name LIKE 'cam2%'").fetchone()[0], 1)
         self.assertEqual(self.api("/api/cameras/cam2", sid, "PATCH", {"sub_url": sub_url}, csrf)[0], 200)
         self.assertEqual(db.execute("SELECT enabled FROM camera WHERE name = 'cam2~sub'").fetchone()[0], 0)
-        status, _, body = self.api("/api/cameras/cam2", sid, "DELETE", None, csrf)
+        status, _, body = self.api("/api/cameras/cam2?delete_footage=1&confirm=cam2", sid, "DELETE", None, csrf)
         self.assertEqual(status, 200, body)
         self.assertEqual(db.execute("SELECT count(*) FROM camera WHERE name LIKE 'cam2%'").fetchone()[0], 0)
         db.close()
