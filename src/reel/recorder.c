@@ -418,9 +418,15 @@ int reel_recorder_camera_changed(struct reel_recorder *r, const char *name, stru
     if (res < 0)
         return res;
     /* A stopped camera's last recording is committed before we answer, so
-     * that its footage can be deleted next. */
-    if (stopped)
-        reel_store_sync(r->store, NULL);
+     * that its footage can be deleted next; bounded, so that a storage
+     * directory that does not answer cannot hold the caller (the control
+     * socket, a web request) for ever. */
+    if (stopped) {
+        struct reel_err e2 = { "" };
+        if (reel_store_sync_within(r->store, REEL_RECORDER_APPLY_TIMEOUT_NS, &e2) < 0)
+            return reel_err_set(err, ETIMEDOUT, "camera %s: stopped, but its last recording is not durable yet: %s",
+                                name, e2.msg);
+    }
     return 0;
 }
 

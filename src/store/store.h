@@ -228,6 +228,10 @@ void reel_run_close(struct reel_run *r);
  * every storage directory (one that does not answer included: no bound).
  * Used by tests; the daemon never needs it. RECORD mode only. */
 int reel_store_sync(struct reel_store *s, struct reel_err *err);
+/* The same, waiting at most timeout_ns (< 0: no bound) for all directories
+ * together: -ETIMEDOUT names the first directory not done by then (its
+ * cycle goes on; nothing is lost by giving up the wait). */
+int reel_store_sync_within(struct reel_store *s, int64_t timeout_ns, struct reel_err *err);
 
 /* Frees space in storage directory dir_id: deletes up to max of its oldest
  * closed recordings (any camera; never an open one), crash-safely, recording

@@ -666,9 +666,15 @@ void reel__pipelines_stop(struct reel_store *s)
 
 int reel_store_sync(struct reel_store *s, struct reel_err *err)
 {
+    return reel_store_sync_within(s, -1, err);
+}
+
+int reel_store_sync_within(struct reel_store *s, int64_t timeout_ns, struct reel_err *err)
+{
     if (!s->recording)
         return reel_err_set(err, EPERM, "store not opened for recording");
     uint64_t mine[REEL_MAX_DIRS] = { 0 };
+    int64_t deadline = timeout_ns < 0 ? 0 : real_ns(CLOCK_MONOTONIC) + timeout_ns;
     for (size_t i = 0; i < s->ndirs; i++) {
         struct reel_sdir *sd = s->dirs[i].sd;
         if (!sd)
@@ -683,9 +689,20 @@ int reel_store_sync(struct reel_store *s, struct reel_err *err)
         if (!sd)
             continue;
         pthread_mutex_lock(&sd->mu);
-        while (sd->y.ckpt_done < mine[i] && !sd->y.exited)
-            pthread_cond_wait(&sd->y.done_cond, &sd->mu);
+        bool late = false;
+        while (sd->y.ckpt_done < mine[i] && !sd->y.exited && !late) {
+            if (timeout_ns < 0) {
+                pthread_cond_wait(&sd->y.done_cond, &sd->mu);
+                continue;
+            }
+            int64_t left = deadline - real_ns(CLOCK_MONOTONIC);
+            late = left <= 0 || reel__cond_wait_rel(&sd->y.done_cond, &sd->mu, left) == ETIMEDOUT;
+            late = late && sd->y.ckpt_done < mine[i] && !sd->y.exited;
+        }
         pthread_mutex_unlock(&sd->mu);
+        if (late)
+            return reel_err_set(err, ETIMEDOUT, "storage dir %s: not made durable within %.1f s (not answering?)",
+                                s->dirs[i].path, (double)timeout_ns / REEL_NS_PER_SEC);
     }
     return 0;
 }

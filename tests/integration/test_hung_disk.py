@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import time
@@ -240,6 +241,25 @@ class HungDiskTest(ReelTestCase):
         wait_until(lambda: self.frames("ok0") and self.frames("hung0"), 20, 0.3, "both cameras recording")
         os.kill(self.bindfs.pid, signal.SIGSTOP)
         time.sleep(2)
+        # a camera change on the hung directory answers in bounded time: the
+        # recorder stops the camera at once, and waiting for its last
+        # recording to be durable gives up after 5 s and says so. (The row is
+        # changed with sqlite3 and the recorder told over its control socket,
+        # as `reel camera disable` does after opening the store, which itself
+        # waits up to 30 s for a storage dir's identity file.)
+        db = sqlite3.connect(os.path.join(self.data, "reel.db"), timeout=10)
+        db.execute("UPDATE camera SET enabled = 0 WHERE name = 'hung0'")
+        db.commit()
+        db.close()
+        a = time.time()
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sk:
+            sk.settimeout(30)
+            sk.connect(os.path.join(self.data, "control.sock"))
+            sk.sendall(b"camera hung0\n")
+            answer = sk.makefile().readline()
+        took = time.time() - a
+        self.assertLess(took, 12, f"applying a change on a hung storage dir took {took:.1f} s: {answer}")
+        self.assertTrue(answer.startswith("error") and "not durable yet" in answer, answer)
         t_stop = time.time()
         self.assertEqual(rec.stop(timeout=30), 0, self.dump_logs())
         took = time.time() - t_stop
