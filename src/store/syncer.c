@@ -736,12 +736,16 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
         char name[REEL_NAME_MAX];
     } *cv = NULL;
     size_t ncv = 0, acv = 0;
-    while (sqlite3_step(cams) == SQLITE_ROW) {
+    int step;
+    bool oom = false;
+    while ((step = sqlite3_step(cams)) == SQLITE_ROW) {
         if (ncv == acv) {
             size_t na = acv ? acv * 2 : 16;
             void *p = realloc(cv, na * sizeof(*cv));
-            if (!p)
+            if (!p) {
+                oom = true;
                 break;
+            }
             cv = p;
             acv = na;
         }
@@ -752,21 +756,28 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
         ncv++;
     }
     sqlite3_reset(cams);
-    int r = 0;
+    /* a failed read is an error, never a shorter list of cameras to keep in bounds */
+    int r = oom ? reel_err_set(err, ENOMEM, "retention: out of memory")
+          : step != SQLITE_DONE ? reel__db_err(db, step, err, "retention: listing cameras") : 0;
     for (size_t ci = 0; r == 0 && ci < ncv; ci++) {
         int64_t cam = cv[ci].id, rb = cv[ci].rb, rs = cv[ci].rs;
         const char *name = cv[ci].name;
         sqlite3_reset(tot);
         sqlite3_bind_int64(tot, 1, cam);
-        int64_t total = sqlite3_step(tot) == SQLITE_ROW ? sqlite3_column_int64(tot, 0) : 0;
+        step = sqlite3_step(tot);
+        int64_t total = step == SQLITE_ROW ? sqlite3_column_int64(tot, 0) : 0;
         sqlite3_reset(tot);
+        if (step != SQLITE_ROW) {
+            r = reel__db_err(db, step, err, "retention: a camera's total");
+            break;
+        }
         int64_t *ids = NULL;
         size_t n = 0, alloc = 0;
         int64_t freed = 0;
         sqlite3_reset(recs);
         sqlite3_bind_int64(recs, 1, cam);
         sqlite3_bind_int64(recs, 2, dir_id);
-        while (sqlite3_step(recs) == SQLITE_ROW) {
+        while ((step = sqlite3_step(recs)) == SQLITE_ROW) {
             int64_t id = sqlite3_column_int64(recs, 0), bytes = sqlite3_column_int64(recs, 1);
             int64_t end = sqlite3_column_int64(recs, 2);
             bool over = rb > 0 && total > rb;
@@ -774,12 +785,17 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
             if (!over && !old)
                 break;
             if (reel_array_grow(&ids, &alloc, n, sizeof(*ids), 16) < 0)
-                break;
+                break;              /* delete what is listed; the next pass does the rest */
             ids[n++] = id;
             total -= bytes;
             freed += bytes;
         }
         sqlite3_reset(recs);
+        if (step != SQLITE_ROW && step != SQLITE_DONE) {
+            free(ids);
+            r = reel__db_err(db, step, err, "retention: listing recordings");
+            break;
+        }
         if (n) {
             r = reel__delete_recordings(s, db, ids, n, "deleted by retention", err);
             if (r == 0)

@@ -613,7 +613,8 @@ static void test_corrupt_mid_read(void **state)
 {
     struct fx *f = *state;
     struct reel_err err = { "" };
-    raw_exec(f->dir, "INSERT INTO camera (id, name, url, dir_id) VALUES (1, 'front', 'rtsp://192.0.2.1/s', 1)");
+    raw_exec(f->dir, "INSERT INTO camera (id, name, url, dir_id, retain_bytes) "
+                     "VALUES (1, 'front', 'rtsp://192.0.2.1/s', 1, 1000000000)");
     /* 400 recordings of 1 KiB of index each: about 100 leaf pages, written
      * in order at the end of the file */
     raw_exec(f->dir, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 400) "
@@ -654,6 +655,13 @@ static void test_corrupt_mid_read(void **state)
     struct reel_check_report rep;
     r = reel_store_check(s, 0, NULL, NULL, &rep, &err);
     assert_true(r < 0 && r != -ENOENT);
+    reel_store_close(s);
+    /* retention cannot read the camera's total: an error, not "under its limit" */
+    assert_int_equal(open_store(f, f->dir, REEL_STORE_ADMIN, &s, &err), 0);
+    err.msg[0] = '\0';
+    r = reel_store_retention(s, &err);
+    assert_true(r < 0 && r != -ENOENT);
+    assert_non_null(strstr(err.msg, "retention"));
     reel_store_close(s);
 }
 
