@@ -610,15 +610,22 @@ static int recover(struct reel_store *s, struct reel_err *err)
         return r;
     int64_t *ids = NULL;
     size_t n = 0, alloc = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const struct reel_dir_rt *d = reel__dir(s, sqlite3_column_int64(st, 1));
         if (!d || !d->usable)
             continue;
-        if (reel_array_grow(&ids, &alloc, n, sizeof(*ids), 16) < 0)
+        if (reel_array_grow(&ids, &alloc, n, sizeof(*ids), 16) < 0) {
+            rc = SQLITE_NOMEM;
             break;
+        }
         ids[n++] = sqlite3_column_int64(st, 0);
     }
     sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {       /* never recover from half a list */
+        free(ids);
+        return reel__db_err(s->db, rc, err, "recovery: listing empty open recordings");
+    }
     r = reel__delete_recordings(s, s->db, ids, n, NULL, err);
     free(ids);
     if (r < 0)
@@ -627,7 +634,7 @@ static int recover(struct reel_store *s, struct reel_err *err)
     r = prep(s->db, "SELECT id, camera_id, dir_id, bytes, open FROM recording", &st, err);
     if (r < 0)
         return r;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0), cam = sqlite3_column_int64(st, 1);
         int64_t dir = sqlite3_column_int64(st, 2), bytes = sqlite3_column_int64(st, 3);
         const struct reel_dir_rt *d = reel__dir(s, dir);
@@ -649,6 +656,8 @@ static int recover(struct reel_store *s, struct reel_err *err)
             close(fd);
     }
     sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return reel__db_err(s->db, rc, err, "recovery: listing recordings");
     r = reel__db_exec(s->db, "UPDATE recording SET open = 0 WHERE open = 1", err);
     if (r < 0)
         return r;
