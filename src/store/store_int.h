@@ -24,7 +24,13 @@
 #define REEL_BATCH_CAP (256 * 1024)          /* one write per batch (a multiple of REEL_IO_ALIGN) */
 #define REEL_IO_ALIGN 4096                   /* O_DIRECT offsets, lengths and buffer addresses */
 #define REEL_IO_HELD_MAX 32                  /* full batches held while a file is being created */
-#define REEL_IO_QUEUE_CAP (16 * 1024 * 1024) /* per directory: free batch buffers kept, in bytes */
+/* per directory: free batch buffers kept for reuse, in bytes. Only buffers
+ * that were once in flight together are kept, so a directory with few
+ * cameras keeps few; one with hundreds of cameras has 20-60 MiB in flight
+ * between fdatasyncs, and unmapping what returns past this cap made every
+ * new batch fault its pages in again (a fifth of the loop's time at 768
+ * cameras: BENCHMARKS.md, fourth session). */
+#define REEL_IO_QUEUE_CAP (64 * 1024 * 1024)
 #define REEL_IO_QUEUE_MAX (256u * 1024 * 1024) /* per directory: past this a run fails (disk too slow) */
 #define REEL_IO_POOL_KEEP (REEL_IO_QUEUE_CAP / REEL_BATCH_CAP) /* free batch buffers kept for reuse */
 #define REEL_STALL_NS (10 * REEL_NS_PER_SEC) /* default cfg.stall_ns */
