@@ -18,8 +18,19 @@ struct reel_logger {
     enum reel_log_level min;   /* lines below this level are dropped */
 };
 
+/* Writes one line. The formatted message is escaped with reel_log_escape(),
+ * so text that came from a camera or a client (a user name with a newline,
+ * an SDP attribute with a terminal escape sequence) can neither forge a log
+ * line nor drive the terminal. Lines are cut at about 1 KiB. */
 void reel_log(const struct reel_logger *lg, enum reel_log_level lvl,
               const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Copies the n bytes of s into out (cap bytes, NUL-terminated), writing
+ * each control byte (below 0x20, and 0x7f) as "\xNN" and a backslash as two
+ * backslashes, so that the result is one printable line and unambiguous. Stops at
+ * the last whole character that fits. Returns the length written (without
+ * the NUL); 0 when cap is 0. */
+size_t reel_log_escape(const char *s, size_t n, char *out, size_t cap);
 
 /* A short human-readable error message filled in by library code next to a
  * negative errno return. Fixed size: never allocates. */

@@ -7,10 +7,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/log.h"
 #include "base/strutil.h"
 
 static void test_buf_cap(void **state)
@@ -82,6 +84,39 @@ static void test_parse_i64(void **state)
     assert_int_equal(reel_parse_i64("2000", 4, 0, 1000, &v), -ERANGE);
 }
 
+/* A user name or camera text with a newline or an escape sequence cannot
+ * forge a log line or drive the terminal (issue 11). */
+static void test_log_escape(void **state)
+{
+    (void)state;
+    char out[64];
+    const char forged[] = "alice\n2026-01-01T00:00:00.000Z info  admin signed in\x1b[2J\\";
+    size_t n = reel_log_escape(forged, sizeof(forged) - 1, out, 40);
+    assert_int_equal(n, strlen(out));
+    assert_true(n < 40);
+    assert_null(strchr(out, '\n'));
+    assert_memory_equal(out, "alice\\x0a2026", 14);
+    n = reel_log_escape("a\x1b[2Jb\\c\x7f", 10, out, sizeof(out));
+    assert_string_equal(out, "a\\x1b[2Jb\\\\c\\x7f");
+    /* never half an escape at the cut */
+    n = reel_log_escape("ab\n", 3, out, 5);
+    assert_string_equal(out, "ab");
+    assert_int_equal(reel_log_escape("x", 1, out, 0), 0);
+
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    struct reel_logger lg = { .fd = p[1], .min = REEL_LOG_DEBUG };
+    reel_log(&lg, REEL_LOG_WARN, "login failed for user \"%s\"", "eve\nforged line");
+    char line[2048];
+    ssize_t r = read(p[0], line, sizeof(line) - 1);
+    assert_true(r > 0);
+    line[r] = 0;
+    close(p[0]);
+    close(p[1]);
+    assert_non_null(strstr(line, "eve\\x0aforged line\"\n"));
+    assert_ptr_equal(strchr(line, '\n'), line + r - 1);
+}
+
 static void test_clock(void **state)
 {
     (void)state;
@@ -103,6 +138,7 @@ int main(void)
         cmocka_unit_test(test_base64),
         cmocka_unit_test(test_parse_i64),
         cmocka_unit_test(test_clock),
+        cmocka_unit_test(test_log_escape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
