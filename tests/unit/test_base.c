@@ -96,7 +96,7 @@ static void test_log_escape(void **state)
     assert_true(n < 40);
     assert_null(strchr(out, '\n'));
     assert_memory_equal(out, "alice\\x0a2026", 13);
-    n = reel_log_escape("a\x1b[2Jb\\c\x7f", 10, out, sizeof(out));
+    n = reel_log_escape("a\x1b[2Jb\\c\x7f", 9, out, sizeof(out));
     assert_string_equal(out, "a\\x1b[2Jb\\\\c\\x7f");
     /* never half an escape at the cut */
     n = reel_log_escape("ab\n", 3, out, 5);
