@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Sessions as a resource: POST /api/login (password check, rate limited by
- * account name and by client address, sets the session cookie), POST
+ * client address and slowed per account: http/loginguard.h; sets the
+ * session cookie), POST
  * /api/logout and GET /api/session (who is signed in, with the CSRF token
  * the page sends back). Passwords are wiped from the stack after use and
  * never logged.
@@ -14,7 +15,7 @@
 
 #include "api/api.h"
 #include "http/body.h"
-#include "http/ratelimit.h"
+#include "http/loginguard.h"
 
 enum MHD_Result reel_api_login(struct reel_http_req *r)
 {
@@ -29,13 +30,11 @@ enum MHD_Result reel_api_login(struct reel_http_req *r)
     if (pr < 0)
         return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST,
                                     "expected a JSON object with \"username\" and \"password\"");
-    char ukey[96], akey[96], addr[64];
-    reel_http_client_addr(r, addr, sizeof(addr));
+    char ukey[96], akey[96], addr[64], addr_key[64];
+    reel_http_client(r, addr, addr_key);
     snprintf(ukey, sizeof(ukey), "user:%s", user);
-    snprintf(akey, sizeof(akey), "addr:%s", addr);
-    int64_t wait = reel_ratelimit_check(r->rl_user, ukey), wa = reel_ratelimit_check(r->rl_addr, akey);
-    if (wa > wait)
-        wait = wa;
+    snprintf(akey, sizeof(akey), "addr:%s", addr_key);
+    int64_t wait = reel_login_check(r->rl_addr, r->rl_user, akey, ukey);
     if (wait > 0) {
         sodium_memzero(pass, sizeof(pass));
         char ra[32];
@@ -57,8 +56,7 @@ enum MHD_Result reel_api_login(struct reel_http_req *r)
     sodium_memzero(pass, sizeof(pass));
     if (rc == -EACCES) {
         reel_http_users_put(r, u);
-        reel_ratelimit_fail(r->rl_user, ukey);
-        reel_ratelimit_fail(r->rl_addr, akey);
+        reel_login_failed(r->rl_addr, r->rl_user, akey, ukey);
         reel_http_log(r, REEL_LOG_WARN, "failed login for '%s' from %s", ukey + 5, addr);
         return reel_http_send_error(r, MHD_HTTP_UNAUTHORIZED, "wrong user name or password");
     }
@@ -69,7 +67,7 @@ enum MHD_Result reel_api_login(struct reel_http_req *r)
     reel_http_users_put(r, u);
     if (rc < 0)
         return reel_api_read_error(r, rc, &err, "login");
-    reel_ratelimit_success(r->rl_user, ukey);
+    reel_login_succeeded(r->rl_user, ukey);
     char cookie[256];
     reel_http_session_cookie(r, sid, r->cfg->session_max_ns / REEL_NS_PER_SEC, cookie, sizeof(cookie));
     reel_http_log(r, REEL_LOG_INFO, "user %s logged in from %s", a.user, addr);

@@ -75,6 +75,12 @@ struct reel_http_cfg {
      * NULL: none (changes are saved and answered 202, status comes from the
      * database). Must outlive the server. */
     const struct reel_http_recorder *recorder;
+    /* Reverse proxies whose X-Forwarded-For is believed ("ADDR" or
+     * "ADDR/PREFIX", at most 16; copied): the client of a request from one
+     * of them is the right-most forwarded address that is not itself
+     * trusted. None: X-Forwarded-For is ignored. -EINVAL for a bad one. */
+    const char *const *trusted_proxies;
+    size_t ntrusted_proxies;
 };
 
 /* Checks cfg (-EINVAL for a bad listen address, with err). *ret owned by

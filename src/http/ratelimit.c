@@ -66,6 +66,11 @@ void reel_ratelimit_free(struct reel_ratelimit *rl)
     free(rl);
 }
 
+static bool forgotten(const struct reel_ratelimit *rl, const struct entry *e, int64_t now)
+{
+    return now - e->last_ns >= rl->cfg.forget_ns && now >= e->locked_until_ns;
+}
+
 /* Under the lock: the key's entry, dropping it first if forgotten. */
 static struct entry *find(struct reel_ratelimit *rl, const char *key, int64_t now)
 {
@@ -73,7 +78,7 @@ static struct entry *find(struct reel_ratelimit *rl, const char *key, int64_t no
         struct entry *e = &rl->e[i];
         if (!e->used || strncmp(e->key, key, KEY_MAX - 1) != 0)
             continue;
-        if (now - e->last_ns >= rl->cfg.forget_ns && now >= e->locked_until_ns) {
+        if (forgotten(rl, e, now)) {
             e->used = false;
             return NULL;
         }
@@ -87,19 +92,20 @@ int64_t reel_ratelimit_check(struct reel_ratelimit *rl, const char *key)
     int64_t now = reel_clock_mono(rl->clock), wait = 0;
     pthread_mutex_lock(&rl->mu);
     struct entry *e = find(rl, key, now);
-    if (e && e->locked_until_ns > now) {
+    if (e && e->locked_until_ns > now)
         wait = e->locked_until_ns - now;
-    } else if (!e) {
-        /* A new key when every slot holds a lock could not be counted:
-         * refuse it until a slot frees up. */
-        int64_t soonest = INT64_MAX;
-        for (size_t i = 0; i < rl->cfg.max_keys && soonest > now; i++)
-            soonest = !rl->e[i].used ? now : (rl->e[i].locked_until_ns < soonest ? rl->e[i].locked_until_ns : soonest);
-        if (soonest > now)
-            wait = soonest - now;
-    }
     pthread_mutex_unlock(&rl->mu);
     return wait;
+}
+
+unsigned reel_ratelimit_failures(struct reel_ratelimit *rl, const char *key)
+{
+    int64_t now = reel_clock_mono(rl->clock);
+    pthread_mutex_lock(&rl->mu);
+    struct entry *e = find(rl, key, now);
+    unsigned n = e ? e->failures : 0;
+    pthread_mutex_unlock(&rl->mu);
+    return n;
 }
 
 int64_t reel_ratelimit_fail(struct reel_ratelimit *rl, const char *key)
@@ -108,23 +114,17 @@ int64_t reel_ratelimit_fail(struct reel_ratelimit *rl, const char *key)
     pthread_mutex_lock(&rl->mu);
     struct entry *e = find(rl, key, now);
     if (!e) {
+        /* a free or forgotten slot, else the fewest failures, oldest first */
         struct entry *victim = NULL;
-        int64_t soonest = INT64_MAX;
         for (size_t i = 0; i < rl->cfg.max_keys; i++) {
             struct entry *c = &rl->e[i];
-            if (!c->used) {
+            if (!c->used || forgotten(rl, c, now)) {
                 victim = c;
                 break;
             }
-            if (c->locked_until_ns <= now && (!victim || c->last_ns < victim->last_ns))
+            if (!victim || c->failures < victim->failures ||
+                (c->failures == victim->failures && c->last_ns < victim->last_ns))
                 victim = c;
-            if (c->locked_until_ns < soonest)
-                soonest = c->locked_until_ns;
-        }
-        if (!victim) {
-            /* Every key is locked: refuse rather than unlock someone. */
-            pthread_mutex_unlock(&rl->mu);
-            return soonest > now ? soonest - now : 1;
         }
         memset(victim, 0, sizeof(*victim));
         victim->used = true;

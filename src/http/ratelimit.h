@@ -4,10 +4,12 @@
  * client address); from the threshold-th failure on the key is locked for
  * base, then twice as long after each further failure, up to max. A key's
  * count is forgotten forget_ns after its last failure, or on success.
- * Time comes from an injected clock. The table is capped: when full, the
- * least recently failed key that is not locked is evicted; if every key is
- * locked, a new key is refused (fail closed) rather than evicting a lock.
- * Thread safe (one mutex).
+ * Time comes from an injected clock. The table is capped: when full, a
+ * forgotten key's slot is reused, else the key with the fewest failures
+ * (the least recently failed among those) is evicted, even if locked: a
+ * flood of new keys can at worst make the limiter forget, never refuse a
+ * key it has not seen (it does not fail closed, so it cannot be filled to
+ * block everyone). Thread safe (one mutex).
  */
 #ifndef REEL_HTTP_RATELIMIT_H
 #define REEL_HTTP_RATELIMIT_H
@@ -36,6 +38,8 @@ void reel_ratelimit_free(struct reel_ratelimit *rl);
 int64_t reel_ratelimit_check(struct reel_ratelimit *rl, const char *key);
 /* Records a failure; returns the lock now in force for key (0 = none). */
 int64_t reel_ratelimit_fail(struct reel_ratelimit *rl, const char *key);
+/* The key's failures still counted (0 = none, or forgotten). */
+unsigned reel_ratelimit_failures(struct reel_ratelimit *rl, const char *key);
 /* Forgets key's failures. */
 void reel_ratelimit_success(struct reel_ratelimit *rl, const char *key);
 

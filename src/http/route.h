@@ -127,8 +127,12 @@ enum MHD_Result reel_http_send_error(struct reel_http_req *r, unsigned status, c
 enum MHD_Result reel_http_queue(struct reel_http_req *r, unsigned status, struct MHD_Response *resp);
 /* A request header, or NULL. */
 const char *reel_http_header(struct reel_http_req *r, const char *name);
-/* The client's address as text ("?" when unknown). */
+/* The client's address as text ("?" when unknown): the TCP peer, or the
+ * address a trusted proxy forwarded (clientaddr.h). */
 void reel_http_client_addr(struct reel_http_req *r, char *buf, size_t cap);
+/* The same address and its login limiter key (an IPv6 address's /64);
+ * each REEL_CLIENT_ADDR_MAX (64) bytes. */
+void reel_http_client(struct reel_http_req *r, char addr[64], char key[64]);
 /* One log line "http: ..." at lvl (when the server has a logger). */
 void reel_http_log(struct reel_http_req *r, enum reel_log_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

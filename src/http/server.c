@@ -36,7 +36,9 @@
 #include "base/strutil.h"
 #include "base/timefmt.h"
 #include "http/body.h"
+#include "http/clientaddr.h"
 #include "http/deadline.h"
+#include "http/loginguard.h"
 #include "http/parse.h"
 #include "http/ratelimit.h"
 #include "http/route.h"
@@ -81,6 +83,8 @@ struct reel_http {
     struct pool stores, users;
     pthread_mutex_t admin_mu;       /* held through one configuration change */
     struct reel_ratelimit *rl_user, *rl_addr;
+    struct reel_netmask trusted[REEL_TRUSTED_PROXY_MAX];
+    size_t ntrusted;
     struct reel_http_deadline *deadline;
     uint64_t deadline_closed;       /* since the last log line (watchdog thread only) */
     int64_t deadline_logged_ns;
@@ -261,7 +265,19 @@ void reel_http_log(struct reel_http_req *r, enum reel_log_level lvl, const char 
     hlog(h, lvl, "%s", line);
 }
 
-void reel_http_client_addr(struct reel_http_req *r, char *buf, size_t cap) { client_addr(r->conn, buf, cap); }
+void reel_http_client(struct reel_http_req *r, char addr[64], char key[64])
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const char *xff = r->h->ntrusted ? reel_http_header(r, "X-Forwarded-For") : NULL;
+    reel_client_addr(ci ? ci->client_addr : NULL, xff, r->h->trusted, r->h->ntrusted, addr, key);
+}
+
+void reel_http_client_addr(struct reel_http_req *r, char *buf, size_t cap)
+{
+    char addr[REEL_CLIENT_ADDR_MAX], key[REEL_CLIENT_ADDR_MAX];
+    reel_http_client(r, addr, key);
+    snprintf(buf, cap, "%s", addr);
+}
 
 const char *reel_http_header(struct reel_http_req *r, const char *name)
 {
@@ -760,7 +776,23 @@ int reel_http_new(struct reel_http **ret, const struct reel_http_cfg *cfg, struc
     r = parse_listen(h->listen, &h->addr, &h->addrlen, err);
     if (r < 0)
         goto fail;
-    struct reel_ratelimit_cfg user_rl = { .threshold = 5 }, addr_rl = { .threshold = 20 };
+    if (cfg->ntrusted_proxies > REEL_TRUSTED_PROXY_MAX) {
+        r = reel_err_set(err, EINVAL, "at most %d trusted proxies", REEL_TRUSTED_PROXY_MAX);
+        goto fail;
+    }
+    for (size_t i = 0; i < cfg->ntrusted_proxies; i++) {
+        if (reel_netmask_parse(cfg->trusted_proxies[i], &h->trusted[i]) < 0) {
+            r = reel_err_set(err, EINVAL, "trusted proxy '%s': expected ADDR or ADDR/PREFIX", cfg->trusted_proxies[i]);
+            goto fail;
+        }
+    }
+    h->ntrusted = cfg->ntrusted_proxies;
+    h->cfg.trusted_proxies = NULL; /* parsed above; the strings are not kept */
+    h->cfg.ntrusted_proxies = 0;
+    struct reel_ratelimit_cfg user_rl = { .threshold = REEL_LOGIN_USER_THRESHOLD,
+                                          .base_ns = REEL_LOGIN_USER_BASE_S * REEL_NS_PER_SEC,
+                                          .max_ns = REEL_LOGIN_USER_MAX_S * REEL_NS_PER_SEC },
+                              addr_rl = { .threshold = REEL_LOGIN_ADDR_THRESHOLD };
     if (reel_ratelimit_new(&h->rl_user, &user_rl, h->clock) < 0 ||
         reel_ratelimit_new(&h->rl_addr, &addr_rl, h->clock) < 0) {
         r = reel_err_set(err, ENOMEM, "out of memory");

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "http/assets.h"
+#include "http/clientaddr.h"
 #include "http/http.h"
 #include "reel/camera.h"
 #include "reel/bench_subs.h"
@@ -83,6 +84,16 @@ int reel_cmd_run(struct reel_cli *cli)
         if (bench_subs < 1 || bench_subs > 64)
             return reel_cli_usage("--bench-subscribers: expected 1..64");
     }
+    const char *trusted[REEL_TRUSTED_PROXY_MAX + 1];
+    size_t ntrusted = 0;
+    while ((v = reel_cli_opt(cli, "--trusted-proxy", true))) {
+        if (ntrusted == REEL_TRUSTED_PROXY_MAX)
+            return reel_cli_usage("--trusted-proxy: at most %d", REEL_TRUSTED_PROXY_MAX);
+        struct reel_netmask m;
+        if (reel_netmask_parse(v, &m) < 0)
+            return reel_cli_usage("--trusted-proxy '%s': expected ADDR or ADDR/PREFIX", v);
+        trusted[ntrusted++] = v;
+    }
     if (http_listen && no_http)
         return reel_cli_usage("--http and --no-http exclude each other");
     if (reel_cli_no_more_opts(cli))
@@ -132,7 +143,7 @@ int reel_cmd_run(struct reel_cli *cli)
     if (!no_http) {
         struct reel_http_cfg hcfg = {
             .datadir = cli->datadir, .listen = http_listen, .secure_cookie = secure_cookie, .log = &cli->log,
-            .recorder = reel_recorder_http(rec),
+            .recorder = reel_recorder_http(rec), .trusted_proxies = trusted, .ntrusted_proxies = ntrusted,
         };
         r = reel_http_new(&http, &hcfg, &err);
         for (size_t i = 0; r == 0 && i < reel_web_nassets; i++)

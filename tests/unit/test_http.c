@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/time.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -29,6 +31,8 @@
 #include "http/deadline.h"
 #include "http/parse.h"
 #include "http/ratelimit.h"
+#include "http/clientaddr.h"
+#include "http/loginguard.h"
 #include "http/route.h"
 #include "http/timeline.h"
 
@@ -277,17 +281,138 @@ static void test_ratelimit(void **state)
     assert_true(reel_ratelimit_fail(rl, "u") == 0);
     assert_true(reel_ratelimit_fail(rl, "u") == 0);
     assert_true(reel_ratelimit_fail(rl, "u") == 10 * REEL_NS_PER_SEC);
-    /* table full of locked keys: a new key is refused, locks are kept */
+    /* table full of locked keys: a new key is not refused (the limiter
+     * cannot be filled to block everyone); the fewest failures go first */
     for (int k = 0; k < 3; k++) {
         char key[8] = { 'k', (char)('0' + k), 0 };
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 3 + k; i++)
             reel_ratelimit_fail(rl, key);
     }
     assert_true(reel_ratelimit_check(rl, "u") > 0);
-    assert_true(reel_ratelimit_check(rl, "new") > 0);
-    assert_true(reel_ratelimit_fail(rl, "new") > 0);
-    assert_true(reel_ratelimit_check(rl, "u") > 0);
+    assert_true(reel_ratelimit_check(rl, "new") == 0);
+    assert_true(reel_ratelimit_fail(rl, "new") == 0);
+    assert_int_equal(reel_ratelimit_failures(rl, "new"), 1);
+    /* "u" and "k0" had 3 failures each, "u" failed longer ago: evicted */
+    assert_int_equal(reel_ratelimit_failures(rl, "u"), 0);
+    assert_int_equal(reel_ratelimit_failures(rl, "k0"), 3);
+    assert_int_equal(reel_ratelimit_failures(rl, "k2"), 5);
     reel_ratelimit_free(rl);
+}
+
+/* Issue 11: the address behind a trusted proxy, the /64 of IPv6. */
+static void test_client_addr(void **state)
+{
+    (void)state;
+    struct reel_netmask t[3];
+    assert_int_equal(reel_netmask_parse("127.0.0.1", &t[0]), 0);
+    assert_int_equal(reel_netmask_parse("10.1.0.0/16", &t[1]), 0);
+    assert_int_equal(reel_netmask_parse("fd00::/8", &t[2]), 0);
+    struct reel_netmask bad;
+    assert_int_equal(reel_netmask_parse("10.0.0.0/33", &bad), -EINVAL);
+    assert_int_equal(reel_netmask_parse("10.0.0.0/", &bad), -EINVAL);
+    assert_int_equal(reel_netmask_parse("10.0.0.0/-1", &bad), -EINVAL);
+    assert_int_equal(reel_netmask_parse("::/129", &bad), -EINVAL);
+    assert_int_equal(reel_netmask_parse("example.com", &bad), -EINVAL);
+    assert_int_equal(reel_netmask_parse("", &bad), -EINVAL);
+    struct sockaddr_in lo = { .sin_family = AF_INET }, other = { .sin_family = AF_INET };
+    inet_pton(AF_INET, "127.0.0.1", &lo.sin_addr);
+    inet_pton(AF_INET, "192.0.2.7", &other.sin_addr);
+    const struct sockaddr *plo = (const struct sockaddr *)(const void *)&lo;
+    const struct sockaddr *pother = (const struct sockaddr *)(const void *)&other;
+    char a[REEL_CLIENT_ADDR_MAX], k[REEL_CLIENT_ADDR_MAX];
+    /* no header, or no trusted proxy: the peer */
+    reel_client_addr(plo, NULL, t, 3, a, k);
+    assert_string_equal(a, "127.0.0.1");
+    assert_string_equal(k, "127.0.0.1");
+    reel_client_addr(plo, "198.51.100.1", t, 0, a, k);
+    assert_string_equal(a, "127.0.0.1");
+    /* an untrusted peer's header is ignored */
+    reel_client_addr(pother, "198.51.100.1", t, 3, a, k);
+    assert_string_equal(a, "192.0.2.7");
+    /* trusted peer: the right-most address not itself trusted (what a
+     * client wrote on the left is skipped) */
+    reel_client_addr(plo, "6.6.6.6, 198.51.100.1", t, 3, a, k);
+    assert_string_equal(a, "198.51.100.1");
+    reel_client_addr(plo, "6.6.6.6,198.51.100.1 , 10.1.2.3", t, 3, a, k);
+    assert_string_equal(a, "198.51.100.1");
+    /* every hop trusted: the left-most */
+    reel_client_addr(plo, "10.1.9.9, 10.1.2.3", t, 3, a, k);
+    assert_string_equal(a, "10.1.9.9");
+    /* garbage ends the walk at the last address passed */
+    reel_client_addr(plo, "198.51.100.1, junk", t, 3, a, k);
+    assert_string_equal(a, "127.0.0.1");
+    reel_client_addr(plo, "junk, 10.1.2.3", t, 3, a, k);
+    assert_string_equal(a, "10.1.2.3");
+    reel_client_addr(plo, "", t, 3, a, k);
+    assert_string_equal(a, "127.0.0.1");
+    /* IPv6: the key is the /64 */
+    reel_client_addr(plo, "2001:db8:1:2:aaaa::1", t, 3, a, k);
+    assert_string_equal(a, "2001:db8:1:2:aaaa::1");
+    assert_string_equal(k, "2001:db8:1:2::/64");
+    reel_client_addr(plo, "2001:db8:1:2:bbbb::9", t, 3, a, k);
+    assert_string_equal(k, "2001:db8:1:2::/64");
+    struct sockaddr_in6 v6 = { .sin6_family = AF_INET6 };
+    inet_pton(AF_INET6, "fd12::5", &v6.sin6_addr);
+    reel_client_addr((const struct sockaddr *)(const void *)&v6, "203.0.113.4", t, 3, a, k);
+    assert_string_equal(a, "203.0.113.4");
+    reel_client_addr(NULL, NULL, t, 3, a, k);
+    assert_string_equal(a, "?");
+}
+
+/* Issue 11: failures lock an address, only slow an account, and never stop
+ * an address without failures. */
+static void test_login_guard(void **state)
+{
+    (void)state;
+    struct reel_clock_fake fc;
+    reel_clock_fake_init(&fc, REEL_NS_PER_SEC, 0);
+    struct reel_ratelimit *ra, *ru;
+    struct reel_ratelimit_cfg ucfg = { .threshold = REEL_LOGIN_USER_THRESHOLD,
+                                       .base_ns = REEL_LOGIN_USER_BASE_S * REEL_NS_PER_SEC,
+                                       .max_ns = REEL_LOGIN_USER_MAX_S * REEL_NS_PER_SEC },
+                              acfg = { .threshold = REEL_LOGIN_ADDR_THRESHOLD, .max_keys = 64 };
+    assert_int_equal(reel_ratelimit_new(&ra, &acfg, &fc.clock), 0);
+    assert_int_equal(reel_ratelimit_new(&ru, &ucfg, &fc.clock), 0);
+    /* an attacker at one address: slowed after 5, not locked */
+    for (int i = 0; i < REEL_LOGIN_USER_THRESHOLD; i++) {
+        assert_true(reel_login_check(ra, ru, "addr:6.6.6.6", "user:admin") == 0);
+        reel_login_failed(ra, ru, "addr:6.6.6.6", "user:admin");
+    }
+    int64_t w = reel_login_check(ra, ru, "addr:6.6.6.6", "user:admin");
+    assert_true(w > 0 && w <= REEL_LOGIN_USER_MAX_S * REEL_NS_PER_SEC);
+    /* the real user from an address with no failures: at once */
+    assert_true(reel_login_check(ra, ru, "addr:198.51.100.1", "user:admin") == 0);
+    /* the wait grows, capped at a few seconds */
+    int64_t worst = 0;
+    for (int i = 0; i < 10; i++) {
+        w = reel_login_check(ra, ru, "addr:6.6.6.6", "user:admin");
+        assert_true(w <= REEL_LOGIN_USER_MAX_S * REEL_NS_PER_SEC);
+        reel_clock_fake_advance(&fc, w);
+        reel_login_failed(ra, ru, "addr:6.6.6.6", "user:admin");
+        worst = w > worst ? w : worst;
+        assert_true(reel_login_check(ra, ru, "addr:198.51.100.1", "user:admin") == 0);
+    }
+    assert_true(worst == REEL_LOGIN_USER_MAX_S * REEL_NS_PER_SEC);
+    /* the 20th failure of an address locks that address for every account */
+    for (int i = 0; i < 10; i++) {
+        reel_clock_fake_advance(&fc, REEL_LOGIN_USER_MAX_S * REEL_NS_PER_SEC);
+        reel_login_failed(ra, ru, "addr:6.6.6.6", "user:admin");
+    }
+    assert_true(reel_login_check(ra, ru, "addr:6.6.6.6", "user:other") >= 30 * REEL_NS_PER_SEC);
+    assert_true(reel_login_check(ra, ru, "addr:198.51.100.1", "user:admin") == 0);
+    /* many addresses, each failing once: the table stays bounded, and a
+     * new address is still let through */
+    for (int i = 0; i < 500; i++) {
+        char k[32];
+        snprintf(k, sizeof(k), "addr:10.0.%d.%d", i / 256, i % 256);
+        reel_login_failed(ra, ru, k, "user:admin");
+    }
+    assert_true(reel_login_check(ra, ru, "addr:203.0.113.9", "user:admin") == 0);
+    /* success forgets the account's count, not the address's */
+    reel_login_succeeded(ru, "user:admin");
+    assert_int_equal(reel_ratelimit_failures(ru, "user:admin"), 0);
+    reel_ratelimit_free(ra);
+    reel_ratelimit_free(ru);
 }
 
 static struct reel_span rec(int64_t id, int64_t run, int64_t start, int64_t dur)
@@ -878,7 +1003,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_path_split), cmocka_unit_test(test_query),     cmocka_unit_test(test_cookie),
         cmocka_unit_test(test_range),      cmocka_unit_test(test_etag),      cmocka_unit_test(test_csrf),
-        cmocka_unit_test(test_names_times), cmocka_unit_test(test_ratelimit), cmocka_unit_test(test_timeline),
+        cmocka_unit_test(test_names_times), cmocka_unit_test(test_ratelimit), cmocka_unit_test(test_client_addr),
+        cmocka_unit_test(test_login_guard), cmocka_unit_test(test_timeline),
         cmocka_unit_test(test_scrub_paths),
         cmocka_unit_test(test_login_body), cmocka_unit_test(test_token_body),
         cmocka_unit_test(test_deadline),   cmocka_unit_test(test_deadline_thread),
