@@ -31,6 +31,6 @@ for ((i = 0; i < cameras; i++)); do
     $reel -d "$data" camera add "demo$i" "rtsp://127.0.0.1:$port/cam/$i" --retain-hours 24
 done
 echo "demo: recording $cameras simulated camera(s) into $data; Ctrl-C stops."
-echo "      web page: http://127.0.0.1:8080/ (user admin; the password was printed by init above)"
+echo "      web page: http://127.0.0.1:8080/ (user admin; password in $data/initial-admin-password)"
 echo "      in another shell: $reel -d $data status"
 $reel -d "$data" run

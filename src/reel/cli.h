@@ -44,8 +44,11 @@ int reel_cmd_recordings(struct reel_cli *cli);
 int reel_cmd_gaps(struct reel_cli *cli);
 int reel_cmd_user(struct reel_cli *cli);
 int reel_cmd_token(struct reel_cli *cli);
-/* Creates the `admin` web account with a random password printed once to
- * stdout when there are no accounts (called by init and run). 0 or 1. */
+/* Creates the `admin` web account when there are no accounts (called by
+ * init and run), with a random password written to
+ * DATADIR/REEL_INITIAL_PASSWORD_FILE (mode 0600, O_EXCL | O_NOFOLLOW); stdout
+ * says where, never what. 0 or 1. */
+#define REEL_INITIAL_PASSWORD_FILE "initial-admin-password"
 int reel_cli_bootstrap_admin(struct reel_cli *cli);
 
 #endif

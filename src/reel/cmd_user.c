@@ -5,7 +5,8 @@
  * each user's role) and
  * `reel token add|list|remove`, plus the first `admin` account that `reel
  * init` and `reel run` create when there is none (there is no default
- * password: a random one is printed once). Passwords come from a file or are
+ * password: a random one is written to DATADIR/initial-admin-password,
+ * mode 0600, and only that path is printed). Passwords come from a file or are
  * generated; they are never taken from the command line nor logged. Tokens
  * are printed once; the database keeps only their hash.
  */
@@ -60,6 +61,30 @@ static int get_password(struct reel_cli *cli, char *buf, size_t cap, bool *gener
     return 0;
 }
 
+/* Writes the first admin's password to DATADIR/initial-admin-password, mode
+ * 0600, created with O_EXCL | O_NOFOLLOW (a stale file of a previous attempt
+ * is unlinked first: unlink() removes a symlink itself, never its target).
+ * The path into path. 0, or 1 after printing the error. */
+static int write_initial_password(struct reel_cli *cli, const char *pw, char *path, size_t cap)
+{
+    if ((size_t)snprintf(path, cap, "%s/%s", cli->datadir, REEL_INITIAL_PASSWORD_FILE) >= cap)
+        return reel_cli_fail("data directory path too long: %s", cli->datadir);
+    if (unlink(path) < 0 && errno != ENOENT)
+        return reel_cli_fail("cannot replace %s: %s", path, strerror(errno));
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return reel_cli_fail("cannot create %s: %s", path, strerror(errno));
+    size_t n = strlen(pw);
+    int r = 0;
+    if (write(fd, pw, n) != (ssize_t)n || write(fd, "\n", 1) != 1 || fsync(fd) < 0)
+        r = reel_cli_fail("cannot write %s: %s", path, strerror(errno));
+    if (close(fd) < 0 && r == 0)
+        r = reel_cli_fail("cannot write %s: %s", path, strerror(errno));
+    if (r)
+        unlink(path);
+    return r;
+}
+
 int reel_cli_bootstrap_admin(struct reel_cli *cli)
 {
     struct reel_users *u;
@@ -69,14 +94,25 @@ int reel_cli_bootstrap_admin(struct reel_cli *cli)
     int64_t n = 0;
     int r = reel_users_count(u, &n, &err);
     if (r == 0 && n == 0) {
-        char pw[GENERATED_LEN + 1];
+        /* The password goes to a file only its owner can read, never to
+         * the terminal or the log (which may be collected, e.g. by
+         * journald): the output says where it is. */
+        char pw[GENERATED_LEN + 1], path[4200];
         reel_users_random_password(pw, GENERATED_LEN);
-        r = reel_users_add(u, "admin", pw, &err);
-        if (r == 0) {
-            printf("created user admin with password %s \xe2\x80\x94 change it with `reel user passwd admin`\n", pw);
-            fflush(stdout);
+        if (write_initial_password(cli, pw, path, sizeof(path))) {
+            sodium_memzero(pw, sizeof(pw));
+            reel_users_close(u);
+            return 1;
         }
+        r = reel_users_add(u, "admin", pw, &err);
         sodium_memzero(pw, sizeof(pw));
+        if (r == 0) {
+            printf("created user admin; its password is in %s (readable only by you): sign in, change it with "
+                   "`reel user passwd admin`, then delete the file\n", path);
+            fflush(stdout);
+        } else {
+            unlink(path);
+        }
     }
     reel_users_close(u);
     if (r < 0)

@@ -3,7 +3,7 @@
 // Reel's browser test: the real recorder, the real HTTP server and the real
 // page in Debian's chromium, driven by playwright-core (no downloaded
 // browser). It starts reel-sim (an H.264 and an H.265 camera), `reel init`
-// (capturing the admin password it prints), adds both cameras, runs
+// (reading the admin password from the file it writes), adds both cameras, runs
 // `reel run --http 127.0.0.1:PORT`, lets it record ~8 s, then checks, one
 // case at a time: the page without a session shows the sign-in form and the
 // API answers 401; a wrong password is refused; signing in through the form
@@ -148,12 +148,11 @@ async function startSim(name, codec, ext) {
   }, 15000);
 }
 
-/* The admin account `reel init` creates: its password is printed once. */
-function parseInit(out) {
-  const pw = /password\s*(?:is|:|=)?\s*[:=]?\s*["'`]?([A-Za-z0-9_\-.~+/=!@#$%^&*]{8,})/i.exec(out);
-  const user = /user(?:\s*name)?\s*[:=]\s*["'`]?([A-Za-z0-9_.@-]+)/i.exec(out) ||
-    /\buser\s+["'`]?([A-Za-z0-9_.@-]+)["'`]?/i.exec(out);
-  return { user: user ? user[1] : 'admin', password: pw ? pw[1] : null };
+/* The admin account `reel init` creates: its password is in a 0600 file in
+ * the data directory (the output only says where). */
+function readInitialPassword() {
+  const f = path.join(data, 'initial-admin-password');
+  return { user: 'admin', password: fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim() : null };
 }
 
 // ---- cases ----
@@ -189,8 +188,8 @@ async function main() {
     const port264 = await startSim('sim264', 'h264', '264');
     const port265 = await startSim('sim265', 'h265', '265');
     const initOut = reel('init');
-    account = parseInit(initOut);
-    assert(account.password, `no admin password found in the output of reel init:\n${initOut}`);
+    account = readInitialPassword();
+    assert(account.password, `no initial-admin-password file after reel init:\n${initOut}`);
     reel('camera', 'add', 'cam264', `rtsp://127.0.0.1:${port264}/cam/0`);
     reel('camera', 'add', 'cam265', `rtsp://127.0.0.1:${port265}/cam/0`);
     const httpPort = await freePort();

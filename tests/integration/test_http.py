@@ -161,23 +161,28 @@ class HttpTest(ReelTestCase):
 
     # ---- tests ----
 
-    def test_init_prints_admin_password(self):
+    def test_init_writes_admin_password_file(self):
+        # issue 11: the password goes to a 0600 file, the output says where
         d = os.path.join(self.tmp, "fresh")
         r = subprocess.run([REEL, "-d", d, "init"], capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
-        m = re.search(r"created user admin with password (\S+) \u2014 change it with `reel user passwd admin`",
-                      r.stdout)
-        self.assertTrue(m, r.stdout)
-        self.assertGreaterEqual(len(m.group(1)), 12)
+        pwfile = os.path.join(d, "initial-admin-password")
+        self.assertIn(f"created user admin; its password is in {pwfile}", r.stdout)
+        st = os.lstat(pwfile)
+        self.assertEqual(st.st_mode & 0o777, 0o600)
+        with open(pwfile) as f:
+            pw = f.read().strip()
+        self.assertGreaterEqual(len(pw), 12)
+        self.assertNotIn(pw, r.stdout + r.stderr)
         r2 = subprocess.run([REEL, "-d", d, "init"], capture_output=True, text=True, timeout=60)
         self.assertNotIn("created user", r2.stdout)
         users = subprocess.run([REEL, "-d", d, "user", "list"], capture_output=True, text=True).stdout
         self.assertIn("admin", users)
-        self.assertNotIn(m.group(1), users)
-        # the printed password logs in
+        self.assertNotIn(pw, users)
+        # the password in the file logs in
         self.data = d
         self.start_recording()
-        self.login("admin", m.group(1))
+        self.login("admin", pw)
 
     def test_login_sessions_csrf_tokens(self):
         self.start_recording()
