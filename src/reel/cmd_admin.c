@@ -376,6 +376,15 @@ static int camera_add_or_set(struct reel_cli *cli, bool add)
         bool had;
         if (split_userinfo(url, cam.url, sizeof(cam.url), u, sizeof(u), p, sizeof(p), &had))
             goto out;
+        /* A password on the command line is seen by every local user (ps,
+         * /proc/PID/cmdline) and kept in shell history: refused. A bare
+         * user name is no secret and is moved out of the URL. */
+        if (had && p[0]) {
+            explicit_bzero(p, sizeof(p));
+            rc = reel_cli_fail("camera URL: no password in the URL on the command line (other users see it in "
+                                "the process list): use --user NAME --password-file FILE");
+            goto out;
+        }
         if (had) {
             snprintf(cam.user, sizeof(cam.user), "%s", u);
             if (p[0] && !has_pass) {

@@ -85,6 +85,28 @@ class AccountsTest(ReelTestCase):
                 self.assertIn("user admin logged in", line)  # on the same line, escaped
         self.assertNotIn("evil\n", out)
 
+    def test_camera_add_refuses_password_in_url(self):
+        # a password on the command line is in `ps` for every local user
+        for args in (["camera", "add", "c1", "rtsp://admin:s3cret@127.0.0.1:554/x"],
+                     ["camera", "add", "c1", "rtsp://admin:s3cret@127.0.0.1:554/x", "--user", "admin"]):
+            r = self.reel(*args, check=False)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("--password-file", r.stderr)
+            self.assertNotIn("s3cret", r.stdout + r.stderr)
+        self.assertNotIn("c1", self.reel("camera", "list").stdout)
+        # a bare user name is no secret: moved out of the URL
+        self.reel("camera", "add", "c2", "rtsp://admin@127.0.0.1:554/x")
+        self.assertIn("user=admin", self.reel("camera", "list").stdout)
+        r = self.reel("camera", "set", "c2", "--url", "rtsp://admin:s3cret@127.0.0.1:554/y", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("--password-file", r.stderr)
+        self.assertNotIn("s3cret", self.reel("camera", "list").stdout)
+        # the file option works
+        pw = os.path.join(self.tmp, "cam.pw")
+        with open(pw, "w") as f:
+            f.write("s3cret\n")
+        self.reel("camera", "add", "c3", "rtsp://127.0.0.1:554/x", "--user", "admin", "--password-file", pw)
+
 
 if __name__ == "__main__":
     unittest.main()

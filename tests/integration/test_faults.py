@@ -111,7 +111,11 @@ class FaultTest(ReelTestCase):
         for kind in ("digest", "basic"):
             _, port = self.start_sim("h264", extra=["--user", "admin", "--password", "s3cret!", "--auth", kind],
                                      name=f"sim-{kind}")
-            self.reel("camera", "add", f"cam{kind}", f"rtsp://admin:s3cret%21@127.0.0.1:{port}/cam/0")
+            pw = os.path.join(self.tmp, "cam.pw")
+            with open(pw, "w") as f:
+                f.write("s3cret!\n")
+            self.reel("camera", "add", f"cam{kind}", f"rtsp://127.0.0.1:{port}/cam/0", "--user", "admin",
+                      "--password-file", pw)
         listing = self.reel("camera", "list").stdout
         self.assertNotIn("s3cret", listing)
         log = self.run_for(6)
