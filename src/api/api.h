@@ -35,6 +35,8 @@ reel_http_handler reel_api_logout;
 reel_http_handler reel_api_session;
 /* tokens.c */
 reel_http_handler reel_api_token_add;
+reel_http_handler reel_api_tokens_list;
+reel_http_handler reel_api_token_delete;
 /* cameras.c */
 reel_http_handler reel_api_cameras_list;
 reel_http_handler reel_api_camera_get;

@@ -17,6 +17,8 @@ const struct reel_http_route reel_api_routes[] = {
     { "POST",   "/api/logout",                           USER,   true,  reel_api_logout },
     { "GET",    "/api/session",                          USER,   true,  reel_api_session },
     { "POST",   "/api/tokens",                           USER,   true,  reel_api_token_add },
+    { "GET",    "/api/tokens",                           USER,   true,  reel_api_tokens_list },
+    { "DELETE", "/api/tokens/{token}",                   USER,   true,  reel_api_token_delete },
     { "GET",    "/api/cameras",                          USER,   true,  reel_api_cameras_list },
     { "POST",   "/api/cameras",                          ADMIN,  true,  reel_api_camera_add },
     { "GET",    "/api/cameras/{camera}/config",          ADMIN,  true,  reel_api_camera_get },

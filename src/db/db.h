@@ -31,7 +31,7 @@
 
 #include "base/log.h"
 
-#define REEL_DB_VERSION 2          /* the schema this Reel writes */
+#define REEL_DB_VERSION 3          /* the schema this Reel writes */
 #define REEL_DB_FILE "reel.db"
 #define REEL_DB_BUSY_MS 10000      /* busy timeout of every connection */
 
@@ -68,6 +68,9 @@ int reel_db_create(sqlite3 *db, struct reel_err *err);
  * database is exactly as before (same version, no partial tables). 0 when
  * nothing was to do. */
 int reel_db_upgrade(sqlite3 *db, struct reel_err *err);
+/* reel_db_upgrade() that stops at an older version target (2..current):
+ * for tests that need a database of an intermediate version. */
+int reel_db_upgrade_to(sqlite3 *db, int target, struct reel_err *err);
 
 /* The schema version (PRAGMA user_version). */
 int reel_db_version(sqlite3 *db, int *ret, struct reel_err *err);

@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Version 2, the current schema. Columns added by an upgrade step come last
+/* Version 3, the current schema. Columns added by an upgrade step come last
  * in their table, where ALTER TABLE ... ADD COLUMN puts them, so that an
  * upgraded database and a new one are alike column for column. */
 static const char schema_sql[] =
@@ -92,13 +92,17 @@ static const char schema_sql[] =
     "  csrf TEXT NOT NULL,\n"
     "  created_ns INTEGER NOT NULL,\n"
     "  last_ns INTEGER NOT NULL);\n"
+    /* version 3: a token's name is unique per user; expires_ns (0 = only the
+     * server's maximum lifetime applies) */
     "CREATE TABLE web_token (\n"
     "  id INTEGER PRIMARY KEY,\n"
-    "  name TEXT NOT NULL UNIQUE,\n"
+    "  name TEXT NOT NULL,\n"
     "  hash BLOB NOT NULL UNIQUE,\n"
     "  user_id INTEGER NOT NULL REFERENCES web_user (id) ON DELETE CASCADE,\n"
     "  created_ns INTEGER NOT NULL,\n"
-    "  last_ns INTEGER NOT NULL DEFAULT 0);\n";
+    "  last_ns INTEGER NOT NULL DEFAULT 0,\n"
+    "  expires_ns INTEGER NOT NULL DEFAULT 0,\n"
+    "  UNIQUE (user_id, name));\n";
 
 /* ---- upgrade steps ---- */
 
@@ -146,9 +150,44 @@ static int upgrade_v1_to_v2(sqlite3 *db, struct reel_err *err)
     return r;
 }
 
+/* 2 -> 3, the accounts' part (issue 11): API tokens get an expiry
+ * (expires_ns; existing tokens get 0: only the server's maximum lifetime,
+ * counted from created_ns, ends them) and their names become unique per
+ * user instead of across all users. A UNIQUE constraint cannot be changed
+ * in place: the table is rebuilt under its own name, rows and ids kept. */
+static int upgrade_v3_tokens(sqlite3 *db, struct reel_err *err)
+{
+    static const char *const sql[] = {
+        "ALTER TABLE web_token RENAME TO web_token_v2",
+        "CREATE TABLE web_token (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  name TEXT NOT NULL,\n"
+        "  hash BLOB NOT NULL UNIQUE,\n"
+        "  user_id INTEGER NOT NULL REFERENCES web_user (id) ON DELETE CASCADE,\n"
+        "  created_ns INTEGER NOT NULL,\n"
+        "  last_ns INTEGER NOT NULL DEFAULT 0,\n"
+        "  expires_ns INTEGER NOT NULL DEFAULT 0,\n"
+        "  UNIQUE (user_id, name))",
+        "INSERT INTO web_token (id, name, hash, user_id, created_ns, last_ns) "
+        "SELECT id, name, hash, user_id, created_ns, last_ns FROM web_token_v2",
+        "DROP TABLE web_token_v2",
+    };
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < sizeof(sql) / sizeof(sql[0]); i++)
+        r = reel_db_exec(db, sql[i], err);
+    return r;
+}
+
+/* 2 -> 3: one block per concern (each its own function above). */
+static int upgrade_v2_to_v3(sqlite3 *db, struct reel_err *err)
+{
+    return upgrade_v3_tokens(db, err);
+}
+
 /* steps[i] takes version i + 1 to i + 2. */
 static const struct reel_db_step steps[] = {
     { 1, upgrade_v1_to_v2 },
+    { 2, upgrade_v2_to_v3 },
 };
 _Static_assert(sizeof(steps) / sizeof(steps[0]) == REEL_DB_VERSION - 1, "one upgrade step per version");
 
@@ -166,6 +205,13 @@ int reel_db_create(sqlite3 *db, struct reel_err *err)
 int reel_db_upgrade(sqlite3 *db, struct reel_err *err)
 {
     return reel_db_upgrade_with(db, steps, sizeof(steps) / sizeof(steps[0]), REEL_DB_VERSION, err);
+}
+
+int reel_db_upgrade_to(sqlite3 *db, int target, struct reel_err *err)
+{
+    if (target < 2 || target > REEL_DB_VERSION)
+        return reel_err_set(err, EINVAL, "no schema version %d to upgrade to", target);
+    return reel_db_upgrade_with(db, steps, (size_t)(target - 1), target, err);
 }
 
 static int foreign_key_check(sqlite3 *db, struct reel_err *err)

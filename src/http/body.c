@@ -88,3 +88,22 @@ int reel_http_token_parse(const uint8_t *body, size_t len, char name[REEL_HTTP_T
     json_decref(j);
     return r;
 }
+
+int reel_http_token_days(const uint8_t *body, size_t len, int64_t *ret_days)
+{
+    int r;
+    json_t *j = load_object(body, len, &r);
+    if (!j)
+        return r;
+    json_t *v = json_object_get(j, "days");
+    r = 0;
+    *ret_days = 0;
+    if (v) {
+        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > REEL_HTTP_TOKEN_DAYS_MAX)
+            r = -EINVAL;
+        else
+            *ret_days = json_integer_value(v);
+    }
+    json_decref(j);
+    return r;
+}

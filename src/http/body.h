@@ -34,5 +34,11 @@ int reel_http_login_parse(const uint8_t *body, size_t len, char user[REEL_USER_N
  * name is not valid. name is untouched on failure. */
 #define REEL_HTTP_TOKEN_NAME_MAX 64
 int reel_http_token_parse(const uint8_t *body, size_t len, char name[REEL_HTTP_TOKEN_NAME_MAX]);
+/* The optional "days" member of the same body: *ret_days 0 when absent,
+ * else an integer 1..REEL_HTTP_TOKEN_DAYS_MAX. -EINVAL for anything else
+ * (a string, a fraction, out of range); errors of reel_http_token_parse()
+ * for the body itself. */
+#define REEL_HTTP_TOKEN_DAYS_MAX 36500
+int reel_http_token_days(const uint8_t *body, size_t len, int64_t *ret_days);
 
 #endif

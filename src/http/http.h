@@ -81,6 +81,12 @@ struct reel_http_cfg {
      * trusted. None: X-Forwarded-For is ignored. -EINVAL for a bad one. */
     const char *const *trusted_proxies;
     size_t ntrusted_proxies;
+    /* API tokens: the longest life (older tokens are refused and deleted,
+     * whatever expiry they were given) and the life of a token made without
+     * "days". 0 = REEL_TOKEN_MAX_DAYS / REEL_TOKEN_DEFAULT_DAYS (users.h);
+     * the default is capped at the maximum. */
+    int64_t token_max_ns;
+    int64_t token_default_ns;
 };
 
 /* Checks cfg (-EINVAL for a bad listen address, with err). *ret owned by

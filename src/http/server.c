@@ -436,7 +436,7 @@ static int authenticate(struct reel_http *h, struct MHD_Connection *c, struct re
             const char *tok = authz + 7;
             while (*tok == ' ')
                 tok++;
-            r = reel_token_lookup(u, tok, wall_ns(h), a, err);
+            r = reel_token_lookup(u, tok, wall_ns(h), h->cfg.token_max_ns, a, err);
             if (r == -ENOENT)
                 r = reel_err_set(err, EACCES, "unknown API token");
             if (r == 0)
@@ -764,6 +764,12 @@ int reel_http_new(struct reel_http **ret, const struct reel_http_cfg *cfg, struc
         h->cfg.session_max_ns = 7 * 86400 * REEL_NS_PER_SEC;
     if (!h->cfg.threads)
         h->cfg.threads = 2;
+    if (h->cfg.token_max_ns <= 0)
+        h->cfg.token_max_ns = REEL_TOKEN_MAX_DAYS * 86400 * REEL_NS_PER_SEC;
+    if (h->cfg.token_default_ns <= 0)
+        h->cfg.token_default_ns = REEL_TOKEN_DEFAULT_DAYS * 86400 * REEL_NS_PER_SEC;
+    if (h->cfg.token_default_ns > h->cfg.token_max_ns)
+        h->cfg.token_default_ns = h->cfg.token_max_ns;
     snprintf(h->listen, sizeof(h->listen), "%s", cfg->listen ? cfg->listen : REEL_HTTP_DEFAULT_LISTEN);
     pthread_mutex_init(&h->stores.mu, NULL);
     pthread_mutex_init(&h->users.mu, NULL);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Web accounts, sessions and API tokens in reel.db; see users.h. The tables
- * are src/db's (schema version 2); this file only reads and writes rows.
+ * are src/db's (schema version 3); this file only reads and writes rows.
  */
 #include "http/users.h"
 
@@ -185,12 +185,22 @@ int reel_users_passwd(struct reel_users *u, const char *name, const char *passwo
         return r;
     if (changes == 0)
         return reel_err_set(err, ENOENT, "no user '%s'", name);
-    /* A new password logs everyone out of that account. */
-    r = prep(u, "DELETE FROM web_session WHERE user_id = (SELECT id FROM web_user WHERE name = ?1)", &st, err);
-    if (r < 0)
-        return r;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    return step_done(u, st, NULL, err, "ending sessions");
+    /* A new password logs everyone out of that account, scripts too (a
+     * token may be what leaked). */
+    static const char *const end[] = {
+        "DELETE FROM web_session WHERE user_id = (SELECT id FROM web_user WHERE name = ?1)",
+        "DELETE FROM web_token WHERE user_id = (SELECT id FROM web_user WHERE name = ?1)",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        r = prep(u, end[i], &st, err);
+        if (r < 0)
+            return r;
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+        r = step_done(u, st, NULL, err, i == 0 ? "ending sessions" : "ending tokens");
+        if (r < 0)
+            return r;
+    }
+    return 0;
 }
 
 bool reel_role_valid(const char *role)
@@ -415,7 +425,7 @@ int reel_session_delete(struct reel_users *u, const char *id, struct reel_err *e
     return step_done(u, st, NULL, err, "deleting session");
 }
 
-int reel_token_add(struct reel_users *u, const char *name, const char *user, int64_t now_ns,
+int reel_token_add(struct reel_users *u, const char *name, const char *user, int64_t now_ns, int64_t expires_ns,
                    char ret_token[REEL_SECRET_MAX], struct reel_err *err)
 {
     if (!reel_user_name_valid(name) || strchr(name, '.') || strchr(name, '@'))
@@ -426,18 +436,19 @@ int reel_token_add(struct reel_users *u, const char *name, const char *user, int
     uint8_t h[32];
     secret_hash(tok, h);
     sqlite3_stmt *st;
-    int r = prep(u, "INSERT INTO web_token (name, hash, user_id, created_ns) "
-                    "SELECT ?1, ?2, id, ?4 FROM web_user WHERE name = ?3", &st, err);
+    int r = prep(u, "INSERT INTO web_token (name, hash, user_id, created_ns, expires_ns) "
+                    "SELECT ?1, ?2, id, ?4, ?5 FROM web_user WHERE name = ?3", &st, err);
     if (r < 0)
         return r;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
     sqlite3_bind_blob(st, 2, h, sizeof(h), SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, user, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 4, now_ns);
+    sqlite3_bind_int64(st, 5, expires_ns > 0 ? expires_ns : 0);
     int changes = 0;
     r = step_done(u, st, &changes, err, "adding token");
     if (r == -EEXIST)
-        return reel_err_set(err, EEXIST, "token '%s' already exists", name);
+        return reel_err_set(err, EEXIST, "user %s already has a token '%s'", user, name);
     if (r < 0)
         return r;
     if (changes == 0)
@@ -447,8 +458,8 @@ int reel_token_add(struct reel_users *u, const char *name, const char *user, int
     return 0;
 }
 
-int reel_token_lookup(struct reel_users *u, const char *token, int64_t now_ns, struct reel_auth *ret,
-                      struct reel_err *err)
+int reel_token_lookup(struct reel_users *u, const char *token, int64_t now_ns, int64_t max_age_ns,
+                      struct reel_auth *ret, struct reel_err *err)
 {
     if (strncmp(token, TOKEN_PREFIX, sizeof(TOKEN_PREFIX) - 1) != 0 ||
         !secret_shape_ok(token, sizeof(TOKEN_PREFIX) - 1))
@@ -456,7 +467,7 @@ int reel_token_lookup(struct reel_users *u, const char *token, int64_t now_ns, s
     uint8_t h[32];
     secret_hash(token, h);
     sqlite3_stmt *st;
-    int r = prep(u, "SELECT t.user_id, u.name, t.created_ns, t.last_ns, u.role FROM web_token t "
+    int r = prep(u, "SELECT t.user_id, u.name, t.created_ns, t.last_ns, u.role, t.expires_ns FROM web_token t "
                     "JOIN web_user u ON u.id = t.user_id WHERE t.hash = ?1", &st, err);
     if (r < 0)
         return r;
@@ -472,7 +483,17 @@ int reel_token_lookup(struct reel_users *u, const char *token, int64_t now_ns, s
     ret->created_ns = sqlite3_column_int64(st, 2);
     int64_t last = sqlite3_column_int64(st, 3);
     snprintf(ret->role, sizeof(ret->role), "%s", (const char *)sqlite3_column_text(st, 4));
+    int64_t expires = sqlite3_column_int64(st, 5);
     sqlite3_finalize(st);
+    bool expired = (expires > 0 && now_ns >= expires) || (max_age_ns > 0 && now_ns - ret->created_ns >= max_age_ns);
+    if (expired) {
+        memset(ret, 0, sizeof(*ret));
+        if (prep(u, "DELETE FROM web_token WHERE hash = ?1", &st, NULL) == 0) {
+            sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_TRANSIENT);
+            step_done(u, st, NULL, NULL, "deleting expired token"); /* best effort: refused either way */
+        }
+        return reel_err_set(err, ENOENT, "token expired");
+    }
     if (now_ns - last > TOUCH_NS && prep(u, "UPDATE web_token SET last_ns = ?2 WHERE hash = ?1", &st, NULL) == 0) {
         sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 2, now_ns);
@@ -481,27 +502,44 @@ int reel_token_lookup(struct reel_users *u, const char *token, int64_t now_ns, s
     return 0;
 }
 
-int reel_token_remove(struct reel_users *u, const char *name, struct reel_err *err)
+int reel_token_remove(struct reel_users *u, const char *user, const char *name, struct reel_err *err)
 {
     sqlite3_stmt *st;
-    int r = prep(u, "DELETE FROM web_token WHERE name = ?1", &st, err);
+    int r = prep(u, user ? "DELETE FROM web_token WHERE name = ?1 AND user_id = (SELECT id FROM web_user WHERE name = ?2)"
+                         : "DELETE FROM web_token WHERE name = ?1 AND (SELECT COUNT(*) FROM web_token WHERE name = ?1) = 1",
+                 &st, err);
     if (r < 0)
         return r;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    if (user)
+        sqlite3_bind_text(st, 2, user, -1, SQLITE_TRANSIENT);
     int changes = 0;
     r = step_done(u, st, &changes, err, "removing token");
-    if (r == 0 && changes == 0)
-        return reel_err_set(err, ENOENT, "no token '%s'", name);
-    return r;
-}
-
-int reel_token_list(struct reel_users *u, struct reel_token_info **ret, size_t *ret_n, struct reel_err *err)
-{
-    sqlite3_stmt *st;
-    int r = prep(u, "SELECT t.name, u.name, t.created_ns, t.last_ns FROM web_token t "
-                    "JOIN web_user u ON u.id = t.user_id ORDER BY t.name LIMIT 100000", &st, err);
+    if (r < 0 || changes > 0)
+        return r;
+    if (user)
+        return reel_err_set(err, ENOENT, "user %s has no token '%s'", user, name);
+    r = prep(u, "SELECT COUNT(*) FROM web_token WHERE name = ?1", &st, err);
     if (r < 0)
         return r;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return n > 1 ? reel_err_set(err, EINVAL, "%lld users have a token '%s': name the user", (long long)n, name)
+                 : reel_err_set(err, ENOENT, "no token '%s'", name);
+}
+
+int reel_token_list(struct reel_users *u, const char *user, struct reel_token_info **ret, size_t *ret_n,
+                    struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = prep(u, "SELECT t.id, t.name, u.name, t.created_ns, t.last_ns, t.expires_ns FROM web_token t "
+                    "JOIN web_user u ON u.id = t.user_id WHERE ?1 IS NULL OR u.name = ?1 "
+                    "ORDER BY u.name, t.name LIMIT 100000", &st, err);
+    if (r < 0)
+        return r;
+    if (user)
+        sqlite3_bind_text(st, 1, user, -1, SQLITE_TRANSIENT);
     struct reel_token_info *v = NULL;
     size_t n = 0, alloc = 0;
     int rc;
@@ -510,10 +548,12 @@ int reel_token_list(struct reel_users *u, struct reel_token_info **ret, size_t *
             rc = SQLITE_NOMEM;
             break;
         }
-        snprintf(v[n].name, sizeof(v[n].name), "%s", (const char *)sqlite3_column_text(st, 0));
-        snprintf(v[n].user, sizeof(v[n].user), "%s", (const char *)sqlite3_column_text(st, 1));
-        v[n].created_unix = sqlite3_column_int64(st, 2) / REEL_NS_PER_SEC;
-        v[n].last_used_unix = sqlite3_column_int64(st, 3) / REEL_NS_PER_SEC;
+        v[n].id = sqlite3_column_int64(st, 0);
+        snprintf(v[n].name, sizeof(v[n].name), "%s", (const char *)sqlite3_column_text(st, 1));
+        snprintf(v[n].user, sizeof(v[n].user), "%s", (const char *)sqlite3_column_text(st, 2));
+        v[n].created_unix = sqlite3_column_int64(st, 3) / REEL_NS_PER_SEC;
+        v[n].last_used_unix = sqlite3_column_int64(st, 4) / REEL_NS_PER_SEC;
+        v[n].expires_unix = sqlite3_column_int64(st, 5) / REEL_NS_PER_SEC;
         n++;
     }
     sqlite3_finalize(st);

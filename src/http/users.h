@@ -45,7 +45,7 @@ int reel_users_count(struct reel_users *u, int64_t *ret, struct reel_err *err);
 /* -EEXIST for a duplicate, -EINVAL for a bad name or a password shorter than
  * REEL_PASSWORD_MIN / longer than REEL_PASSWORD_MAX. */
 int reel_users_add(struct reel_users *u, const char *name, const char *password, struct reel_err *err);
-/* Changes a password and ends the user's sessions. -ENOENT. */
+/* Changes a password and ends the user's sessions and API tokens. -ENOENT. */
 int reel_users_passwd(struct reel_users *u, const char *name, const char *password, struct reel_err *err);
 /* Roles (web_user.role, schema version 2): what a signed-in user may do.
  * New users and the users of an upgraded version-1 database are "admin"
@@ -92,20 +92,39 @@ int reel_session_lookup(struct reel_users *u, const char *id, int64_t now_ns, in
                         struct reel_auth *ret, struct reel_err *err);
 int reel_session_delete(struct reel_users *u, const char *id, struct reel_err *err);
 
-/* Creates API token `name` ([A-Za-z0-9_-]{1,63}) for user; ret_token gets
- * the token (shown once). -EEXIST, -ENOENT (no such user), -EINVAL. */
-int reel_token_add(struct reel_users *u, const char *name, const char *user, int64_t now_ns,
+/* API tokens (schema version 3). A token's name is unique per user. A token
+ * ends at its own expiry (expires_ns, wall; 0 = none of its own), when
+ * older than the server's maximum lifetime (max_age_ns at lookup, from its
+ * creation), when its user's password changes, or with its user.
+ * REEL_TOKEN_DEFAULT_DAYS / REEL_TOKEN_MAX_DAYS: the defaults of `reel run
+ * --token-default-days` / `--token-max-days`. */
+#define REEL_TOKEN_DEFAULT_DAYS 90
+#define REEL_TOKEN_MAX_DAYS 365
+
+/* Creates API token `name` ([A-Za-z0-9_-]{1,63}) for user, ending at
+ * expires_ns (wall; 0 = no expiry of its own); ret_token gets the token
+ * (shown once). -EEXIST (that user has a token of that name), -ENOENT (no
+ * such user), -EINVAL. */
+int reel_token_add(struct reel_users *u, const char *name, const char *user, int64_t now_ns, int64_t expires_ns,
                    char ret_token[REEL_SECRET_MAX], struct reel_err *err);
-/* -ENOENT when unknown. */
-int reel_token_lookup(struct reel_users *u, const char *token, int64_t now_ns, struct reel_auth *ret,
-                      struct reel_err *err);
-int reel_token_remove(struct reel_users *u, const char *name, struct reel_err *err);
+/* -ENOENT when unknown or ended (expired: past expires_ns, or older than
+ * max_age_ns when max_age_ns > 0; then also deleted). */
+int reel_token_lookup(struct reel_users *u, const char *token, int64_t now_ns, int64_t max_age_ns,
+                      struct reel_auth *ret, struct reel_err *err);
+/* Removes user's token `name`; user NULL: the one token of that name,
+ * whoever's (-EINVAL when several users have one: name the user). -ENOENT. */
+int reel_token_remove(struct reel_users *u, const char *user, const char *name, struct reel_err *err);
 struct reel_token_info {
+    int64_t id;
     char name[REEL_USER_NAME_MAX];
     char user[REEL_USER_NAME_MAX];
     int64_t created_unix;
+    int64_t expires_unix;         /* 0 = none of its own */
     int64_t last_used_unix;       /* 0 = never */
 };
-int reel_token_list(struct reel_users *u, struct reel_token_info **ret, size_t *ret_n, struct reel_err *err);
+/* user's tokens, or every token when user is NULL; by user, then name.
+ * Never the secret (only its hash is stored). *ret malloc'd (free()). */
+int reel_token_list(struct reel_users *u, const char *user, struct reel_token_info **ret, size_t *ret_n,
+                    struct reel_err *err);
 
 #endif

@@ -21,6 +21,7 @@
 #include "http/assets.h"
 #include "http/clientaddr.h"
 #include "http/http.h"
+#include "http/users.h"
 #include "reel/camera.h"
 #include "reel/bench_subs.h"
 #include "reel/cli.h"
@@ -94,6 +95,21 @@ int reel_cmd_run(struct reel_cli *cli)
             return reel_cli_usage("--trusted-proxy '%s': expected ADDR or ADDR/PREFIX", v);
         trusted[ntrusted++] = v;
     }
+    long token_max_days = REEL_TOKEN_MAX_DAYS, token_default_days = 0;
+    if ((v = reel_cli_opt(cli, "--token-max-days", true))) {
+        char *end;
+        token_max_days = strtol(v, &end, 10);
+        if (*end || token_max_days < 1 || token_max_days > 36500)
+            return reel_cli_usage("--token-max-days: expected 1..36500");
+    }
+    if ((v = reel_cli_opt(cli, "--token-default-days", true))) {
+        char *end;
+        token_default_days = strtol(v, &end, 10);
+        if (*end || token_default_days < 1 || token_default_days > token_max_days)
+            return reel_cli_usage("--token-default-days: expected 1..%ld (--token-max-days)", token_max_days);
+    }
+    if (!token_default_days)
+        token_default_days = token_max_days < REEL_TOKEN_DEFAULT_DAYS ? token_max_days : REEL_TOKEN_DEFAULT_DAYS;
     if (http_listen && no_http)
         return reel_cli_usage("--http and --no-http exclude each other");
     if (reel_cli_no_more_opts(cli))
@@ -144,6 +160,8 @@ int reel_cmd_run(struct reel_cli *cli)
         struct reel_http_cfg hcfg = {
             .datadir = cli->datadir, .listen = http_listen, .secure_cookie = secure_cookie, .log = &cli->log,
             .recorder = reel_recorder_http(rec), .trusted_proxies = trusted, .ntrusted_proxies = ntrusted,
+            .token_max_ns = token_max_days * 86400 * REEL_NS_PER_SEC,
+            .token_default_ns = token_default_days * 86400 * REEL_NS_PER_SEC,
         };
         r = reel_http_new(&http, &hcfg, &err);
         for (size_t i = 0; r == 0 && i < reel_web_nassets; i++)

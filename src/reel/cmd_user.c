@@ -3,7 +3,8 @@
  * Web accounts and API tokens: `reel user add|passwd|remove|list` (add
  * takes --role admin|operator|viewer|auditor, admin by default; list shows
  * each user's role) and
- * `reel token add|list|remove`, plus the first `admin` account that `reel
+ * `reel token add NAME --user U [--days N]|list [--user U]|remove NAME
+ * [--user U]` (token names are unique per user), plus the first `admin` account that `reel
  * init` and `reel run` create when there is none (there is no default
  * password: a random one is written to DATADIR/initial-admin-password,
  * mode 0600, and only that path is printed). Passwords come from a file or are
@@ -213,9 +214,17 @@ int reel_cmd_token(struct reel_cli *cli)
     const char *sub = cli->argv[0];
     cli->argc--;
     cli->argv++;
-    const char *user = NULL;
-    if (strcmp(sub, "add") == 0 && !(user = reel_cli_opt(cli, "--user", true)))
-        return reel_cli_usage("token add NAME --user USER");
+    const char *user = reel_cli_opt(cli, "--user", true), *v;
+    if (strcmp(sub, "add") == 0 && !user)
+        return reel_cli_usage("token add NAME --user USER [--days N]");
+    long days = REEL_TOKEN_DEFAULT_DAYS;
+    if (strcmp(sub, "add") == 0 && (v = reel_cli_opt(cli, "--days", true))) {
+        char *end;
+        days = strtol(v, &end, 10);
+        if (*end || days < 1 || days > 36500)
+            return reel_cli_usage("token add --days: expected 1..36500 (a running server also ends tokens older "
+                                  "than its --token-max-days)");
+    }
     if (reel_cli_no_more_opts(cli))
         return 2;
     bool needs_name = strcmp(sub, "add") == 0 || strcmp(sub, "remove") == 0;
@@ -230,28 +239,30 @@ int reel_cmd_token(struct reel_cli *cli)
     int r;
     if (strcmp(sub, "add") == 0) {
         char tok[REEL_SECRET_MAX];
-        r = reel_token_add(u, cli->argv[0], user, reel_clock_wall(reel_clock_system()), tok, &err);
+        int64_t now = reel_clock_wall(reel_clock_system());
+        r = reel_token_add(u, cli->argv[0], user, now, now + days * 86400 * REEL_NS_PER_SEC, tok, &err);
         if (r == 0) {
             printf("%s\n", tok);
-            fprintf(stderr, "token %s for user %s: shown only now; send it as 'Authorization: Bearer <token>'\n",
-                    cli->argv[0], user);
+            fprintf(stderr, "token %s for user %s, for %ld days: shown only now; send it as "
+                    "'Authorization: Bearer <token>'\n", cli->argv[0], user, days);
         }
         sodium_memzero(tok, sizeof(tok));
     } else if (strcmp(sub, "remove") == 0) {
-        r = reel_token_remove(u, cli->argv[0], &err);
+        r = reel_token_remove(u, user, cli->argv[0], &err);
         if (r == 0)
             printf("removed token %s\n", cli->argv[0]);
     } else {
-        struct reel_token_info *v = NULL;
         size_t n = 0;
-        r = reel_token_list(u, &v, &n, &err);
+        struct reel_token_info *tv = NULL;
+        r = reel_token_list(u, user, &tv, &n, &err);
         for (size_t i = 0; r == 0 && i < n; i++) {
-            char c[32], l[32];
-            fmt_unix(v[i].created_unix, c, sizeof(c));
-            fmt_unix(v[i].last_used_unix, l, sizeof(l));
-            printf("%-24s user=%s created=%s last_used=%s\n", v[i].name, v[i].user, c, l);
+            char c[32], l[32], e[32];
+            fmt_unix(tv[i].created_unix, c, sizeof(c));
+            fmt_unix(tv[i].last_used_unix, l, sizeof(l));
+            fmt_unix(tv[i].expires_unix, e, sizeof(e));
+            printf("%-24s user=%s created=%s expires=%s last_used=%s\n", tv[i].name, tv[i].user, c, e, l);
         }
-        free(v);
+        free(tv);
     }
     reel_users_close(u);
     return r < 0 ? reel_cli_fail("token %s: %s", sub, err.msg) : 0;

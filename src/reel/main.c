@@ -27,6 +27,8 @@ static const char usage[] =
     "  storage add PATH | storage list\n"
     "  run [--checkpoint-ms MS] [--rotate-s S]   record all cameras until SIGINT/SIGTERM\n"
     "      [--http ADDR:PORT | --no-http] [--secure-cookie]   web server (default 127.0.0.1:8080)\n"
+    "      [--trusted-proxy ADDR[/PREFIX]]...   believe X-Forwarded-For from these reverse proxies\n"
+    "      [--token-max-days N] [--token-default-days N]   API token lifetime (365, 90)\n"
     "      [--buffered-io]          write sample files through the page cache, not O_DIRECT\n"
     "      [--no-io-uring]          one pwritev per write instead of io_uring batches\n"
     "  status                       per camera: live state from the running recorder, last error,\n"
@@ -38,7 +40,8 @@ static const char usage[] =
     "  frames --camera NAME [--stream main|sub] [--from T --to T]   one line per stored frame (tests)\n"
     "  user add NAME [--password-file F] [--role admin|operator|viewer|auditor] | user passwd NAME [--password-file F]\n"
     "  user remove NAME | user list            web accounts (random password printed if no file)\n"
-    "  token add NAME --user U | token list | token remove NAME   API tokens (printed once)\n"
+    "  token add NAME --user U [--days N] | token list [--user U] | token remove NAME [--user U]\n"
+    "                               API tokens (printed once; names are per user)\n"
     "\n"
     "DATADIR defaults to $REEL_DIR, else ./reel-data. Times: RFC 3339\n"
     "(2026-11-26T23:00:00Z), @UNIXSECONDS, now, or relative (-5m, -1h30m).\n";

@@ -3,12 +3,15 @@
 passwords "through a reverse proxy" (X-Forwarded-For from a trusted peer)
 slow the attacker down without locking the real user out, while an
 untrusted peer's X-Forwarded-For is ignored; a user name with a newline
-cannot forge a log line. The proxy is simulated by connecting from
+cannot forge a log line; `camera add` refuses a password in the URL; API
+tokens expire, are listed without their secret, revoked, named per user,
+and end when their user's password changes. The proxy is simulated by connecting from
 127.0.0.2 (Linux routes all of 127/8 to lo). Standard library only."""
 import http.client
 import json
 import os
 import re
+import sqlite3
 import unittest
 
 from harness import REEL, ReelTestCase, wait_until
@@ -106,6 +109,91 @@ class AccountsTest(ReelTestCase):
         with open(pw, "w") as f:
             f.write("s3cret\n")
         self.reel("camera", "add", "c3", "rtsp://127.0.0.1:554/x", "--user", "admin", "--password-file", pw)
+
+    def api(self, method, path, body=None, cookie=None, csrf=None, bearer=None):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        h = {}
+        if body is not None:
+            h["Content-Type"] = "application/json"
+            body = json.dumps(body)
+        if cookie:
+            h["Cookie"] = f"reel_session={cookie}"
+        if csrf:
+            h["X-CSRF-Token"] = csrf
+        if bearer:
+            h["Authorization"] = f"Bearer {bearer}"
+        c.request(method, path, body=body, headers=h)
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, json.loads(data) if data else None
+
+    def session(self, user, password):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        c.request("POST", "/api/login", body=json.dumps({"username": user, "password": password}),
+                  headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        body = json.loads(r.read())
+        self.assertEqual(r.status, 200, body)
+        sid = re.match(r"reel_session=([0-9a-f]{64});", r.getheader("Set-Cookie")).group(1)
+        c.close()
+        return sid, body["csrf_token"]
+
+    def test_tokens_expire_list_revoke(self):
+        pw = os.path.join(self.tmp, "bob.pw")
+        with open(pw, "w") as f:
+            f.write("bobs password\n")
+        self.reel("user", "add", "bob", "--password-file", pw, "--role", "viewer")
+        self.start_server("--token-max-days", "30", "--token-default-days", "7")
+        sid, csrf = self.session(USER, PASSWORD)
+        st, t1 = self.api("POST", "/api/tokens", {"name": "ci"}, sid, csrf)
+        self.assertEqual(st, 200, t1)
+        st, t2 = self.api("POST", "/api/tokens", {"name": "backup", "days": 30}, sid, csrf)
+        self.assertEqual(st, 200, t2)
+        # over the maximum, or not a whole number of days: refused
+        for days in (31, 0, 1.5, "7"):
+            st, _ = self.api("POST", "/api/tokens", {"name": "long", "days": days}, sid, csrf)
+            self.assertEqual(st, 400, days)
+        # names per user: bob may have a "ci" too, tester not a second one
+        self.assertEqual(self.api("POST", "/api/tokens", {"name": "ci"}, sid, csrf)[0], 409)
+        bsid, bcsrf = self.session("bob", "bobs password")
+        st, tb = self.api("POST", "/api/tokens", {"name": "ci"}, bsid, bcsrf)
+        self.assertEqual(st, 200, tb)
+        # the list: the caller's own, never the secret
+        st, lst = self.api("GET", "/api/tokens", bearer=t1["token"])
+        self.assertEqual(st, 200)
+        self.assertEqual([t["name"] for t in lst["tokens"]], ["backup", "ci"])
+        text = json.dumps(lst)
+        for t in (t1, t2, tb):
+            self.assertNotIn(t["token"], text)
+            self.assertNotIn(t["token"][5:], text)
+        ci = [t for t in lst["tokens"] if t["name"] == "ci"][0]
+        self.assertEqual(ci["expires"] - ci["created"], 7 * 86400)
+        bk = [t for t in lst["tokens"] if t["name"] == "backup"][0]
+        self.assertEqual(bk["expires"] - bk["created"], 30 * 86400)
+        self.assertIsNotNone(ci["last_used"])   # the GET above used it
+        # revoke by name: only the caller's
+        self.assertEqual(self.api("DELETE", "/api/tokens/ci", cookie=sid, csrf=csrf)[0], 200)
+        self.assertEqual(self.api("GET", "/api/session", bearer=t1["token"])[0], 401)
+        self.assertEqual(self.api("GET", "/api/session", bearer=tb["token"])[0], 200)  # bob's "ci" lives
+        self.assertEqual(self.api("DELETE", "/api/tokens/ci", cookie=sid, csrf=csrf)[0], 404)
+        # a token older than --token-max-days ends, whatever its own expiry
+        with sqlite3.connect(os.path.join(self.data, "reel.db")) as db:
+            db.execute("UPDATE web_token SET created_ns = created_ns - 31 * 86400 * 1000000000, "
+                       "expires_ns = expires_ns + 86400 * 1000000000 WHERE name = 'backup'")
+        db.close()
+        self.assertEqual(self.api("GET", "/api/session", bearer=t2["token"])[0], 401)
+        # a password change ends the user's tokens
+        st, t3 = self.api("POST", "/api/tokens", {"name": "fresh"}, sid, csrf)
+        self.assertEqual(self.api("GET", "/api/session", bearer=t3["token"])[0], 200)
+        pw2 = os.path.join(self.tmp, "new.pw")
+        with open(pw2, "w") as f:
+            f.write("a brand new password\n")
+        self.reel("user", "passwd", USER, "--password-file", pw2)
+        self.assertEqual(self.api("GET", "/api/session", bearer=t3["token"])[0], 401)
+        # removing the user ends theirs
+        self.reel("user", "remove", "bob")
+        self.assertEqual(self.api("GET", "/api/session", bearer=tb["token"])[0], 401)
 
 
 if __name__ == "__main__":

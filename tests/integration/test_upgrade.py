@@ -23,7 +23,7 @@ from harness import REEL, ReelTestCase
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
 FIXTURE = "prev-68dd335"
 MADE_AT = "/tmp/reel-prev-fixture/data"   # where make-prev-fixture.sh made it
-CURRENT_VERSION = 2
+CURRENT_VERSION = 3
 
 
 def framemd5s(path):
@@ -62,7 +62,7 @@ class UpgradeTest(ReelTestCase):
         # a reader refuses the old schema, says what to do, changes nothing
         r = self.reel("recordings", "--camera", "cam0", check=False)
         self.assertNotEqual(r.returncode, 0)
-        self.assertIn("is schema version 1, this Reel needs 2", r.stderr)
+        self.assertIn(f"is schema version 1, this Reel needs {CURRENT_VERSION}", r.stderr)
         self.assertIn("reel check", r.stderr)
         self.assertEqual(user_version(self.data), 1)
 
@@ -98,6 +98,14 @@ class UpgradeTest(ReelTestCase):
         self.assertIn("admin", r.stdout)
         r = self.reel("token", "list")
         self.assertIn("script", r.stdout)
+        # version 3: the token kept with no expiry of its own (the server's
+        # maximum lifetime still ends it), names unique per user
+        with sqlite3.connect(os.path.join(self.data, "reel.db")) as db:
+            self.assertEqual(db.execute("SELECT expires_ns FROM web_token WHERE name = 'script'").fetchall(), [(0,)])
+            uniq = [i for i in db.execute("PRAGMA index_list(web_token)").fetchall() if i[2]]
+            cols = sorted(tuple(c[2] for c in db.execute(f"PRAGMA index_info('{i[1]}')").fetchall()) for i in uniq)
+        db.close()
+        self.assertEqual(cols, [("hash",), ("user_id", "name")])
 
         # the recorder starts on it (the camera's address is long gone: an
         # outage, not an error) and stops cleanly

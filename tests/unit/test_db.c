@@ -264,7 +264,7 @@ static void test_upgrade_v1_by_store(void **state)
     struct reel_store *s = NULL;
     /* a reader refuses, says what to do, changes nothing */
     assert_int_equal(open_store(f, f->dir, REEL_STORE_READ, &s, &err), -EPROTO);
-    assert_non_null(strstr(err.msg, "is schema version 1, this Reel needs 2"));
+    assert_non_null(strstr(err.msg, "is schema version 1, this Reel needs 3"));
     assert_non_null(strstr(err.msg, "reel run"));
     assert_int_equal(raw_int(f->dir, "PRAGMA user_version"), 1);
     /* a writer upgrades */
@@ -325,6 +325,39 @@ static void test_upgrade_v1_by_accounts(void **state)
     free(b);
 }
 
+/* 2 -> 3, the accounts' block (issue 11): tokens keep their rows, gain
+ * expires_ns = 0, and their names become unique per user. */
+static void test_upgrade_v2_tokens(void **state)
+{
+    struct fx *f = *state;
+    make_v1(f, true);
+    sqlite3 *db = raw_open(f->dir);
+    struct reel_err err = { "" };
+    assert_int_equal(reel_db_upgrade_to(db, 2, &err), 0);
+    sqlite3_close(db);
+    assert_int_equal(raw_int(f->dir, "PRAGMA user_version"), 2);
+    /* version 2: token names unique across users */
+    db = raw_open(f->dir);
+    assert_int_not_equal(sqlite3_exec(db, "INSERT INTO web_token (name, hash, user_id, created_ns) "
+                                          "VALUES ('t', x'02', 2, 4)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    struct reel_users *u = NULL;
+    assert_int_equal(reel_users_open(&u, f->dir, &err), 0);
+    assert_int_equal(raw_int(f->dir, "PRAGMA user_version"), REEL_DB_VERSION);
+    /* the token kept, with no expiry of its own */
+    assert_int_equal(raw_int(f->dir, "SELECT COUNT(*) FROM web_token WHERE id = 1 AND name = 't' AND user_id = 1 "
+                                     "AND created_ns = 3 AND hash = x'01' AND expires_ns = 0"), 1);
+    /* now bob may have a "t" too; alice not a second one */
+    char tok[REEL_SECRET_MAX];
+    assert_int_equal(reel_token_add(u, "t", "bob", WALL0, 0, tok, &err), 0);
+    assert_int_equal(reel_token_add(u, "t", "alice", WALL0, 0, tok, &err), -EEXIST);
+    reel_users_close(u);
+    char *a = schema_text(f->dir), *b = schema_text(f->ref);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+}
+
 static void test_newer_refused(void **state)
 {
     struct fx *f = *state;
@@ -334,7 +367,7 @@ static void test_newer_refused(void **state)
     for (int mode = REEL_STORE_READ; mode <= REEL_STORE_RECORD; mode++) {
         memset(&err, 0, sizeof(err));
         assert_int_equal(open_store(f, f->dir, (enum reel_store_mode)mode, &s, &err), -EPROTONOSUPPORT);
-        assert_non_null(strstr(err.msg, "is schema version 99, this Reel knows up to 2: use a newer Reel"));
+        assert_non_null(strstr(err.msg, "is schema version 99, this Reel knows up to 3: use a newer Reel"));
     }
     struct reel_users *u = NULL;
     assert_int_equal(reel_users_open(&u, f->dir, &err), -EPROTONOSUPPORT);
@@ -689,6 +722,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_new_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_v1_by_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_v1_by_accounts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_v2_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_upgrade_rolls_back, setup, teardown),
         cmocka_unit_test(test_upgrade_engine),

@@ -125,7 +125,7 @@ static int setup(void **state)
     reel_clock_fake_init(&f->clock, 1000 * REEL_NS_PER_SEC, INT64_C(1795734000) * REEL_NS_PER_SEC);
     struct reel_users *u;
     if (reel_users_open(&u, f->dir, &err) < 0 || reel_users_add(u, "admin", "password123", &err) < 0 ||
-        reel_token_add(u, "t", "admin", reel_clock_wall(&f->clock.clock), f->token, &err) < 0)
+        reel_token_add(u, "t", "admin", reel_clock_wall(&f->clock.clock), 0, f->token, &err) < 0)
         return -1;
     reel_users_close(u);
     f->fr.rec = (struct reel_http_recorder){ .camera_changed = fake_changed, .camera_status = fake_status,
@@ -346,7 +346,7 @@ static void test_roles_admin_only(void **state)
         assert_int_equal(reel_users_open(&u, f->dir, &err), 0);
         assert_int_equal(reel_users_add(u, roles[i], "password123", &err), 0);
         assert_int_equal(reel_users_set_role(u, roles[i], roles[i], &err), 0);
-        assert_int_equal(reel_token_add(u, roles[i], roles[i], reel_clock_wall(&f->clock.clock), tok, &err), 0);
+        assert_int_equal(reel_token_add(u, roles[i], roles[i], reel_clock_wall(&f->clock.clock), 0, tok, &err), 0);
         reel_users_close(u);
         const char *changes[][3] = { { "POST", "/api/cameras", "{\"name\":\"c6\",\"url\":\"rtsp://127.0.0.1:1/y\"}" },
                                      { "PATCH", "/api/cameras/c5", "{\"udp\":true}" },

@@ -160,32 +160,84 @@ static void test_sessions_tokens(void **state)
     assert_int_equal(reel_session_lookup(f->u, sid2, now, idle, max, &b, &err), -ENOENT);
 
     char tok[REEL_SECRET_MAX];
-    assert_int_equal(reel_token_add(f->u, "backup", "alice", now, tok, &err), 0);
+    assert_int_equal(reel_token_add(f->u, "backup", "alice", now, 0, tok, &err), 0);
     assert_int_equal(strncmp(tok, "reel_", 5), 0);
     assert_not_in_db(f->dir, tok + 5);
-    assert_int_equal(reel_token_add(f->u, "backup", "alice", now, tok, &err), -EEXIST);
+    assert_int_equal(reel_token_add(f->u, "backup", "alice", now, 0, tok, &err), -EEXIST);
     char tok2[REEL_SECRET_MAX];
-    assert_int_equal(reel_token_add(f->u, "x", "nobody", now, tok2, &err), -ENOENT);
-    assert_int_equal(reel_token_add(f->u, "a.b", "alice", now, tok2, &err), -EINVAL);
-    assert_int_equal(reel_token_lookup(f->u, tok, now, &b, &err), 0);
+    assert_int_equal(reel_token_add(f->u, "x", "nobody", now, 0, tok2, &err), -ENOENT);
+    assert_int_equal(reel_token_add(f->u, "a.b", "alice", now, 0, tok2, &err), -EINVAL);
+    assert_int_equal(reel_token_lookup(f->u, tok, now, 0, &b, &err), 0);
     assert_string_equal(b.user, "alice");
     assert_string_equal(b.csrf, "");
     tok[10] = tok[10] == 'a' ? 'b' : 'a';
-    assert_int_equal(reel_token_lookup(f->u, tok, now, &b, &err), -ENOENT);
+    assert_int_equal(reel_token_lookup(f->u, tok, now, 0, &b, &err), -ENOENT);
     struct reel_token_info *ti = NULL;
     size_t n = 0;
-    assert_int_equal(reel_token_list(f->u, &ti, &n, &err), 0);
+    assert_int_equal(reel_token_list(f->u, NULL, &ti, &n, &err), 0);
     assert_int_equal(n, 1);
     assert_string_equal(ti[0].name, "backup");
     free(ti);
     /* removing the user removes their tokens */
     assert_int_equal(reel_users_add(f->u, "bob", "correct horse", &err), 0);
-    assert_int_equal(reel_token_add(f->u, "bobs", "bob", now, tok2, &err), 0);
+    assert_int_equal(reel_token_add(f->u, "bobs", "bob", now, 0, tok2, &err), 0);
     assert_int_equal(reel_users_remove(f->u, "bob", &err), 0);
-    assert_int_equal(reel_token_lookup(f->u, tok2, now, &b, &err), -ENOENT);
+    assert_int_equal(reel_token_lookup(f->u, tok2, now, 0, &b, &err), -ENOENT);
     assert_int_equal(reel_users_remove(f->u, "bob", &err), -ENOENT);
-    assert_int_equal(reel_token_remove(f->u, "backup", &err), 0);
-    assert_int_equal(reel_token_remove(f->u, "backup", &err), -ENOENT);
+    assert_int_equal(reel_token_remove(f->u, "alice", "backup", &err), 0);
+    assert_int_equal(reel_token_remove(f->u, "alice", "backup", &err), -ENOENT);
+}
+
+/* Issue 11: tokens expire, end with a password change, are listed without
+ * their secret, revoked by name, and named per user. */
+static void test_token_lifetime(void **state)
+{
+    struct fx *f = *state;
+    struct reel_err err = { "" };
+    const int64_t S = REEL_NS_PER_SEC, day = 86400 * S, now = INT64_C(1795734000) * S;
+    assert_int_equal(reel_users_add(f->u, "alice", "correct horse", &err), 0);
+    assert_int_equal(reel_users_add(f->u, "bob", "correct horse", &err), 0);
+    char t1[REEL_SECRET_MAX], t2[REEL_SECRET_MAX], t3[REEL_SECRET_MAX];
+    struct reel_auth b;
+    /* its own expiry */
+    assert_int_equal(reel_token_add(f->u, "ci", "alice", now, now + 30 * day, t1, &err), 0);
+    assert_int_equal(reel_token_lookup(f->u, t1, now + 30 * day - S, 365 * day, &b, &err), 0);
+    assert_int_equal(reel_token_lookup(f->u, t1, now + 30 * day, 365 * day, &b, &err), -ENOENT);
+    assert_int_equal(reel_token_lookup(f->u, t1, now, 365 * day, &b, &err), -ENOENT); /* deleted */
+    /* the server's maximum ends a token whatever its own expiry (or none) */
+    assert_int_equal(reel_token_add(f->u, "ci", "alice", now, 0, t1, &err), 0);
+    assert_int_equal(reel_token_lookup(f->u, t1, now + 9 * day, 10 * day, &b, &err), 0);
+    assert_int_equal(reel_token_lookup(f->u, t1, now + 10 * day, 10 * day, &b, &err), -ENOENT);
+    /* names are per user: bob may have a "ci" too */
+    assert_int_equal(reel_token_add(f->u, "ci", "alice", now, now + day, t1, &err), 0);
+    assert_int_equal(reel_token_add(f->u, "ci", "bob", now, now + 2 * day, t2, &err), 0);
+    assert_int_equal(reel_token_add(f->u, "ci", "alice", now, now + day, t3, &err), -EEXIST);
+    assert_int_equal(reel_token_add(f->u, "other", "alice", now, now + day, t3, &err), 0);
+    struct reel_token_info *ti = NULL;
+    size_t n = 0;
+    assert_int_equal(reel_token_list(f->u, "bob", &ti, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(ti[0].name, "ci");
+    assert_string_equal(ti[0].user, "bob");
+    assert_true(ti[0].expires_unix == now / S + 2 * 86400);
+    assert_true(ti[0].created_unix == now / S);
+    free(ti);
+    assert_int_equal(reel_token_list(f->u, NULL, &ti, &n, &err), 0);
+    assert_int_equal(n, 3);
+    free(ti);
+    /* revoking by name without a user: ambiguous */
+    assert_int_equal(reel_token_remove(f->u, NULL, "ci", &err), -EINVAL);
+    assert_int_equal(reel_token_remove(f->u, "bob", "ci", &err), 0);
+    assert_int_equal(reel_token_lookup(f->u, t2, now, 0, &b, &err), -ENOENT);
+    assert_int_equal(reel_token_lookup(f->u, t1, now, 0, &b, &err), 0);
+    assert_int_equal(reel_token_remove(f->u, "bob", "ci", &err), -ENOENT);
+    /* a password change ends the user's tokens, not other users' */
+    assert_int_equal(reel_token_add(f->u, "ci", "bob", now, 0, t2, &err), 0);
+    assert_int_equal(reel_users_passwd(f->u, "alice", "battery staple", &err), 0);
+    assert_int_equal(reel_token_lookup(f->u, t1, now, 0, &b, &err), -ENOENT);
+    assert_int_equal(reel_token_lookup(f->u, t3, now, 0, &b, &err), -ENOENT);
+    assert_int_equal(reel_token_lookup(f->u, t2, now, 0, &b, &err), 0);
+    assert_int_equal(reel_token_remove(f->u, NULL, "ci", &err), 0); /* now the only one */
 }
 
 int main(void)
@@ -193,6 +245,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_users, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sessions_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_token_lifetime, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
