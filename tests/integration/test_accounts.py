@@ -49,14 +49,15 @@ class AccountsTest(ReelTestCase):
         self.start_server("--trusted-proxy", "127.0.0.2", "--trusted-proxy", "10.9.0.0/16")
         # 30 wrong passwords from one client behind the proxy (which appends
         # what it saw to what the client wrote)
-        statuses = [self.login(USER, f"wrong{i}", source="127.0.0.2", xff=f"1.2.3.{i}, 203.0.113.5")[0]
-                    for i in range(30)]
+        answers = [self.login(USER, f"wrong{i}", source="127.0.0.2", xff=f"1.2.3.{i}, 203.0.113.5")
+                   for i in range(30)]
+        statuses = [a[0] for a in answers]
         self.assertEqual(statuses[:5], [401] * 5, statuses)
         self.assertIn(429, statuses[5:], statuses)  # slowed, not free to go on
-        # the 429 carries Retry-After, a few seconds at most
-        status, retry = self.login(USER, "wrong-again", source="127.0.0.2", xff="203.0.113.5")
-        self.assertEqual(status, 429)
-        self.assertTrue(1 <= int(retry) <= 8, retry)
+        # a 429 carries Retry-After, a few seconds at most (no long lock)
+        for status, retry in answers:
+            if status == 429:
+                self.assertTrue(1 <= int(retry) <= 8, retry)
         # the real user, from another address behind the same proxy (and a
         # trusted inner hop), gets in at once
         self.assertEqual(self.login(USER, PASSWORD, source="127.0.0.2", xff="198.51.100.20, 10.9.1.1")[0], 200)
@@ -64,6 +65,10 @@ class AccountsTest(ReelTestCase):
         self.assertIn("failed login for 'tester' from 203.0.113.5", self.rec.output())
 
     def test_untrusted_forwarded_for_ignored(self):
+        for bad in ("proxy.example.org", "10.0.0.0/33", "::1/129", "10.0.0.1/"):
+            r = self.reel("run", "--trusted-proxy", bad, check=False, timeout=30)
+            self.assertEqual(r.returncode, 2, bad)
+            self.assertIn("--trusted-proxy", r.stderr)
         self.start_server("--trusted-proxy", "127.0.0.2")
         # a direct client (127.0.0.1, not trusted) making up a new
         # X-Forwarded-For each time is still one address: locked after 20
