@@ -505,9 +505,11 @@ int reel_token_lookup(struct reel_users *u, const char *token, int64_t now_ns, i
 int reel_token_remove(struct reel_users *u, const char *user, const char *name, struct reel_err *err)
 {
     sqlite3_stmt *st;
-    int r = prep(u, user ? "DELETE FROM web_token WHERE name = ?1 AND user_id = (SELECT id FROM web_user WHERE name = ?2)"
-                         : "DELETE FROM web_token WHERE name = ?1 AND (SELECT COUNT(*) FROM web_token WHERE name = ?1) = 1",
-                 &st, err);
+    static const char by_user[] =
+        "DELETE FROM web_token WHERE name = ?1 AND user_id = (SELECT id FROM web_user WHERE name = ?2)";
+    static const char only_one[] =
+        "DELETE FROM web_token WHERE name = ?1 AND (SELECT COUNT(*) FROM web_token WHERE name = ?1) = 1";
+    int r = prep(u, user ? by_user : only_one, &st, err);
     if (r < 0)
         return r;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
