@@ -51,6 +51,7 @@
 #define CONN_PER_ADDR_MAX 64        /* connections from one client address */
 #define IDLE_TIMEOUT_S 60           /* inactivity, also while a response is sent */
 #define DEADLINE_LOG_NS (60 * REEL_NS_PER_SEC)
+#define INTERNAL_REF_BYTES 4        /* a 5xx answer's reference to its log line */
 
 struct static_file {
     char path[128];
@@ -283,9 +284,14 @@ json_t *reel_http_json_time(int64_t t90k)
 
 /* ---- responses ---- */
 
+/* The policy of every response: resources from this origin only; no page
+ * may frame ours (clickjacking), no <base> may redirect relative URLs, and
+ * forms post only here. */
+#define CSP "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
 static void security_headers(struct MHD_Response *resp)
 {
-    MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'self'");
+    MHD_add_response_header(resp, "Content-Security-Policy", CSP);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
@@ -362,12 +368,19 @@ static enum MHD_Result send_error_va(struct req *rq, unsigned status, const char
 {
     char msg[512];
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    if (status >= 500) {
-        char u[256];
-        printable(rq->uri, u, sizeof(u));
-        hlog(rq->h, REEL_LOG_WARN, "%s: %u %s", u, status, msg);
-    }
     json_t *j = json_object();
+    if (status >= 500) {
+        /* The detail (which may name a file, a directory or a database
+         * error) goes to the log only; the client gets a reference to it. */
+        char u[256], ref[2 * INTERNAL_REF_BYTES + 1];
+        uint8_t rb[INTERNAL_REF_BYTES];
+        randombytes_buf(rb, sizeof(rb));
+        reel_hex_encode(rb, sizeof(rb), ref);
+        printable(rq->uri, u, sizeof(u));
+        hlog(rq->h, REEL_LOG_WARN, "%s %s: %u %s (reference %s)", rq->method, u, status, msg, ref);
+        snprintf(msg, sizeof(msg), "internal error (reference %s: the server's log has the details)", ref);
+        json_object_set_new(j, "reference", json_string(ref));
+    }
     json_object_set_new(j, "error", json_string(msg));
     if (status == MHD_HTTP_UNAUTHORIZED)
         return send_json(rq, status, j, "WWW-Authenticate", "Bearer realm=\"reel\"", NULL);
@@ -523,10 +536,7 @@ static enum MHD_Result dispatch(struct req *rq, const char *method)
             goto out;
         }
         if (r < 0) {
-            char clean[sizeof(err.msg)];
-            reel_api_scrub_paths(err.msg, clean, sizeof(clean));
-            hlog(h, REEL_LOG_WARN, "accounts database: %s", err.msg);
-            res = send_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "accounts database: %s", clean);
+            res = send_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "accounts database: %s", err.msg);
             goto out;
         }
         if (kind == REEL_AUTH_NONE) {

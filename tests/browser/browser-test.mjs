@@ -216,6 +216,8 @@ async function main() {
     assert(/text\/html/.test(p.headers.get('content-type') || ''), `GET / content-type ${p.headers.get('content-type')}`);
     const csp = p.headers.get('content-security-policy') || '';
     assert(/default-src 'self'/.test(csp), `GET / has no CSP default-src 'self': "${csp}"`);
+    for (const d of ["frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'"])
+      assert(csp.split(';').map((s) => s.trim()).includes(d), `GET / CSP lacks ${d}: "${csp}"`);
   });
 
   const profile = fs.mkdtempSync(path.join(tmp, 'chromium-'));
