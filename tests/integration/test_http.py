@@ -453,7 +453,7 @@ class HttpTest(ReelTestCase):
             self.assertEqual(r.header("Content-Type"), "application/json", path)
         # a raw NUL byte in the request line
         with socket.create_connection(("127.0.0.1", self.port), timeout=10) as so:
-            so.sendall(b"GET /api/cameras/cam0\x00/etc/passwd/view.mp4 HTTP/1.1\r\nHost: x\r\n"
+            so.sendall(b"GET /api/cameras/cam0\x00/etc/passwd/view.mp4 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                        b"Cookie: reel_session=" + sid.encode() + b"\r\n\r\n")
             data = so.recv(65536)
         self.assertRegex(data, rb"^HTTP/1\.1 4\d\d ")
