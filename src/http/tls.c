@@ -294,6 +294,16 @@ static int san_string(const char *const *names, size_t n, char *out, size_t cap,
     return 0;
 }
 
+/* The subject's common name: the first name that fits its 64 bytes, else
+ * "localhost" (browsers look at the alternative names only). */
+static const char *common_name(const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], "*") != 0 && strlen(names[i]) <= 64)
+            return names[i];
+    return "localhost";
+}
+
 /* A new ECDSA P-256 key and a self-signed certificate for names. */
 static int make_pair(struct reel_tls_pair *ret, const char *const *names, size_t n, int64_t now_s,
                      struct reel_err *err)
@@ -322,10 +332,8 @@ static int make_pair(struct reel_tls_pair *ret, const char *const *names, size_t
         !ASN1_TIME_adj(X509_getm_notAfter(x), (time_t)now_s, REEL_TLS_SELF_DAYS, 0) || !X509_set_pubkey(x, pk) ||
         !X509_NAME_add_entry_by_txt(nm, "O", MBSTRING_ASC, (const unsigned char *)"Reel NVR (self-signed)", -1, -1,
                                     0) ||
-        !X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
-                                    (const unsigned char *)(n > 0 && strcmp(names[0], "*") != 0 ? names[0]
-                                                                                               : "localhost"),
-                                    -1, -1, 0) ||
+        !X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC, (const unsigned char *)common_name(names, n), -1, -1,
+                                    0) ||
         !X509_set_issuer_name(x, nm)) {
         r = reel_err_set(err, EINVAL, "cannot fill the certificate: %s", ssl_reason(why, sizeof(why)));
         goto out;
