@@ -388,9 +388,11 @@ static enum MHD_Result send_error_va(struct req *rq, unsigned status, const char
     char msg[512];
     vsnprintf(msg, sizeof(msg), fmt, ap);
     json_t *j = json_object();
-    if (status >= 500) {
+    if (status >= 500 && status != MHD_HTTP_SERVICE_UNAVAILABLE) {
         /* The detail (which may name a file, a directory or a database
-         * error) goes to the log only; the client gets a reference to it. */
+         * error) goes to the log only; the client gets a reference to it.
+         * 503 (busy: retry later) keeps its text, a fixed one chosen by
+         * the caller. */
         char u[256], ref[2 * INTERNAL_REF_BYTES + 1];
         uint8_t rb[INTERNAL_REF_BYTES];
         randombytes_buf(rb, sizeof(rb));
