@@ -7,6 +7,8 @@
  * each camera then tears down its session and closes its recording
  * durably. The HTTP server (src/http) runs on its own threads next to the
  * loop, with its own read-only database handles; it is stopped first.
+ * With --tls its certificate is loaded (or made, src/http/tls.h) before
+ * anything starts: a bad certificate stops `reel run` with one line.
  */
 #include <errno.h>
 #include <pthread.h>
