@@ -623,10 +623,11 @@ static void host_text(const char *host, char *out, size_t cap)
     out[o] = '\0';
 }
 
-/* Before anything else: an HTTP/1.1 request without Host gets 400; a Host
- * that is no name of this server (reel_http_host_allowed) 421, with one log
- * line a minute at most. MHD_YES and *ret_res unset when the request may
- * go on. */
+/* Before anything else: an HTTP/1.1 request without Host or with a
+ * malformed one gets 400; a Host that is no name of this server
+ * (reel_http_host_allowed) 421, with one log line a minute at most. True
+ * with the answer's result in *ret_res; false (*ret_res untouched) when the
+ * request may go on. */
 static bool host_refused(struct req *rq, enum MHD_Result *ret_res)
 {
     struct reel_http *h = rq->h;
