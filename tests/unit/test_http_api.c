@@ -8,8 +8,10 @@
  * recorder; DELETE stops the camera (row disabled at the first call) before
  * it removes it. The server runs on a fake clock: the time a handler sees
  * is the injected one. Also: the admin rule by role (a viewer, operator or
- * auditor gets 403 on every camera change and can still read), and the
- * read snapshot of view.mp4 (reel_api_view_read) while a writer commits.
+ * auditor gets 403 on every camera change and can still read), the
+ * read snapshot of view.mp4 (reel_api_view_read) while a writer commits,
+ * 500 answers that carry a reference and no path (the detail in the log),
+ * and the Host check (421 before authentication) with the full CSP.
  */
 #include <errno.h>
 #include <fcntl.h>
