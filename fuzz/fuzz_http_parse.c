@@ -2,7 +2,7 @@
  *
  * Fuzz target: the pure HTTP request parsers of src/http/parse.c: path
  * splitting and percent-decoding, query parameters, Cookie, Range,
- * If-None-Match / If-Range, the Origin/CSRF checks and time values. Input:
+ * If-None-Match / If-Range, the Origin/CSRF checks, the Host check and time values. Input:
  * fields separated by newlines (path, query, cookie, range, if-none-match,
  * origin, time); missing fields are "". A Range accepted must lie inside
  * the entity.
@@ -59,6 +59,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (reel_http_csrf_check("POST", f[4], "0123456789abcdef", f[5], "127.0.0.1:8080", &why) < 0)
         FUZZ_CHECK(why != NULL);
     (void)reel_http_name_valid(f[0]);
+    /* the Host check (field 5 as a Host header): allowed without names only
+     * for an IP literal or localhost; a configured name matches itself */
+    char name[REEL_HTTP_HOST_MAX + 1];
+    int ip = reel_http_host_name(f[5], name, sizeof(name));
+    const char *none[] = { NULL };
+    if (reel_http_host_allowed(f[5], none, 0))
+        FUZZ_CHECK(ip == 1 || (ip == 0 && strcmp(name, "localhost") == 0));
+    if (ip == 0 && reel_http_host_name_valid(name) && name[strlen(name) - 1] != '.') {
+        const char *self[] = { name };
+        FUZZ_CHECK(reel_http_host_allowed(f[5], self, 1));
+    }
     int64_t t;
     (void)reel_http_time_parse(f[6], 1700000000LL * 90000, &t);
     return 0;

@@ -16,7 +16,8 @@ if [[ "${1:-}" == "--test" ]]; then
          gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
          chromium fonts-dejavu-core nodejs   # browser test (tests/browser): Debian's chromium
          valgrind   # meson test --setup=valgrind (fuzz/meson.build)
-         bindfs)    # a FUSE passthrough hung with SIGSTOP (tests/integration/test_hung_disk.py)
+         bindfs     # a FUSE passthrough hung with SIGSTOP (tests/integration/test_hung_disk.py)
+         openssl)   # `openssl req` makes a certificate for --tls-cert (tests/integration/test_web_security.py)
   command -v npm >/dev/null || pkgs+=(npm)    # npm ships inside nodesource's nodejs
 fi
 

@@ -74,10 +74,12 @@ bool reel_api_parse_range(struct reel_http_req *r, bool required, int64_t *from,
 bool reel_api_camera_for(struct reel_http_req *r, struct reel_store **ret_s, struct reel_camera *cam,
                          enum MHD_Result *ret_result);
 /* A failed read of the database as the answer (500, or 400 for -EINVAL and
- * -EFBIG): "WHAT: MESSAGE" where what is printf-formatted. The full
- * message is logged; the body has every absolute path in it cut to its last
- * component (an error names the database file, which tells a client the
- * server's layout). Never "not found": use it for errors, not for absence. */
+ * -EFBIG): "WHAT: MESSAGE" where what is printf-formatted. A 500 is logged
+ * in full with a reference and the body has only the reference (see
+ * reel_http_send_error); a 400's body has every absolute path in it cut to
+ * its last component (an error names the database file, which tells a
+ * client the server's layout). Never "not found": use it for errors, not
+ * for absence. */
 enum MHD_Result reel_api_read_error(struct reel_http_req *r, int rc, const struct reel_err *err, const char *fmt,
                                     ...) __attribute__((format(printf, 4, 5)));
 /* Copies in to out (cap > 0), each absolute path cut to its last component:

@@ -343,11 +343,15 @@ static int notify(struct reel_http_req *r, const char *name, enum MHD_Result *re
     if (rc >= 0)
         return 1;
     const char *msg = err.msg[0] ? err.msg : strerror(-rc);
-    if (rc == -ETIMEDOUT || rc == -EAGAIN || rc == -EBUSY)
-        *ret_result = reel_http_send_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
-                                           "camera '%s': saved, but the recorder did not apply the change within "
-                                           "5 s (%s)", name, msg);
-    else
+    if (rc == -ETIMEDOUT || rc == -EAGAIN || rc == -EBUSY) {
+        /* what the client may know; the recorder's reason (it may name a
+         * directory) goes to the log */
+        reel_http_log(r, REEL_LOG_WARN, "camera '%s': saved, but the recorder did not apply the change within 5 s: %s",
+                      name, msg);
+        char text[160];
+        snprintf(text, sizeof(text), "camera '%s': saved, but the recorder did not apply the change within 5 s", name);
+        *ret_result = reel_http_send_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, json_pack("{s:s}", "error", text), NULL);
+    } else
         *ret_result = reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
                                            "camera '%s': saved, but the recorder failed to apply it: %s", name, msg);
     return rc;

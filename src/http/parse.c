@@ -5,6 +5,7 @@
  */
 #include "http/parse.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -345,6 +346,96 @@ int reel_http_csrf_check(const char *method, const char *csrf_hdr, const char *s
         return -EPERM;
     }
     return 0;
+}
+
+/* ":" followed by at most 5 digits (an empty port is allowed by RFC 3986). */
+static bool port_ok(const char *p)
+{
+    if (*p != ':')
+        return false;
+    size_t n = 0;
+    for (p++; *p; p++, n++)
+        if (!isdigit((unsigned char)*p) || n >= 5)
+            return false;
+    return true;
+}
+
+int reel_http_host_name(const char *host, char *out, size_t cap)
+{
+    size_t len = host ? strlen(host) : 0;
+    if (len == 0 || len > REEL_HTTP_HOST_MAX)
+        return -EINVAL;
+    const char *name = host, *rest;
+    size_t nl;
+    bool bracket = host[0] == '[';
+    if (bracket) {
+        const char *e = strchr(host, ']');
+        if (!e)
+            return -EINVAL;
+        name = host + 1;
+        nl = (size_t)(e - name);
+        rest = e + 1;
+    } else {
+        const char *colon = strchr(host, ':');
+        nl = colon ? (size_t)(colon - host) : len;
+        rest = host + nl;
+    }
+    if (*rest && !port_ok(rest))
+        return -EINVAL;
+    if (!bracket && nl > 1 && name[nl - 1] == '.')
+        nl--;
+    if (nl == 0)
+        return -EINVAL;
+    if (nl + 1 > cap)
+        return -EMSGSIZE;
+    for (size_t i = 0; i < nl; i++)
+        out[i] = (char)tolower((unsigned char)name[i]);
+    out[nl] = '\0';
+    uint8_t addr[16];
+    if (bracket)
+        return inet_pton(AF_INET6, out, addr) == 1 ? 1 : -EINVAL;
+    return inet_pton(AF_INET, out, addr) == 1 ? 1 : 0;
+}
+
+bool reel_http_host_allowed(const char *host, const char *const *names, size_t n)
+{
+    char name[REEL_HTTP_HOST_MAX + 1];
+    int ip = reel_http_host_name(host, name, sizeof(name));
+    if (ip < 0)
+        return false;
+    if (ip == 1 || strcmp(name, "localhost") == 0)
+        return true;
+    size_t nl = strlen(name);
+    for (size_t i = 0; i < n; i++) {
+        const char *c = names[i];
+        if (strcmp(c, "*") == 0)
+            return true;
+        size_t cl = strlen(c);
+        if (cl > 1 && c[cl - 1] == '.')
+            cl--;
+        if (cl == nl && strncasecmp(c, name, nl) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool reel_http_host_name_valid(const char *name)
+{
+    if (strcmp(name, "*") == 0)
+        return true;
+    size_t n = strlen(name);
+    if (n > 1 && name[n - 1] == '.')
+        n--;
+    if (n == 0 || n > 253 || name[0] == '.' || name[0] == '-' || name[n - 1] == '.' || name[n - 1] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!(isalnum((unsigned char)c) || c == '-' || c == '.'))
+            return false;
+        if (c == '.' && name[i + 1] == '.')
+            return false;
+    }
+    return true;
 }
 
 bool reel_http_name_valid(const char *s)

@@ -75,6 +75,28 @@ int reel_http_csrf_check(const char *method, const char *csrf_hdr, const char *s
 bool reel_http_origin_ok(const char *origin, const char *host);
 bool reel_http_method_changes_state(const char *method);
 
+/* The Host header against DNS rebinding. A web page of attacker.example
+ * whose name the attacker's DNS then points at 127.0.0.1 reaches a loopback
+ * server from the victim's browser, but the browser still sends
+ * "Host: attacker.example": refusing names the server does not know stops
+ * it. An IP literal in Host is always allowed (a rebinding needs the
+ * attacker's name there), as is "localhost"; other names only when they
+ * are in names[0..n) (from `reel run --http-host`, compared without case
+ * and without one trailing dot; "*" allows every name). The port, if any,
+ * is not compared. A malformed value (empty, over REEL_HTTP_HOST_MAX bytes,
+ * a bad port, an unbracketed or invalid IPv6 address) is refused. */
+#define REEL_HTTP_HOST_MAX 261      /* a 253-byte name, ':' and a 5-digit port, 2 spare */
+bool reel_http_host_allowed(const char *host, const char *const *names, size_t n);
+/* The name part of a Host header: lower case, without the port, one
+ * trailing dot or IPv6 brackets, into out (capacity cap). 1 when the name
+ * is an IP literal, 0 for another name, -EINVAL when malformed (see
+ * reel_http_host_allowed), -EMSGSIZE when it does not fit. */
+int reel_http_host_name(const char *host, char *out, size_t cap);
+/* A name for `--http-host`: "*", or 1-253 bytes of letters, digits, '-'
+ * and '.', not starting or ending with '.' or '-' (one trailing dot is
+ * allowed) and no ".." */
+bool reel_http_host_name_valid(const char *name);
+
 /* [A-Za-z0-9_-]{1,63}: camera and token names. */
 bool reel_http_name_valid(const char *s);
 

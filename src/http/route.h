@@ -119,8 +119,14 @@ enum reel_http_route_result reel_http_route_find(const struct reel_http_route *t
 /* Sends j (stolen; NULL = out of memory) as the JSON body with status; then
  * extra headers as name/value string pairs, NULL-terminated. */
 enum MHD_Result reel_http_send_json(struct reel_http_req *r, unsigned status, json_t *j, ...);
-/* {"error": "..."} with status (>= 500 is logged with the request target;
- * 401 adds WWW-Authenticate). The message must never hold a secret. */
+/* {"error": "..."} with status (401 adds WWW-Authenticate). The message
+ * must never hold a secret. A status >= 500 other than 503 is logged with
+ * the message, the request target and a random reference, and the client
+ * gets only {"error": "internal error (reference R: ...)", "reference":
+ * "R"}: the message may name a file or a directory (an absolute path tells
+ * a client the server's layout) or hold a library's text. A 503 (busy,
+ * retry later) is answered with its message, which must then be a fixed
+ * text (no path, no library error). */
 enum MHD_Result reel_http_send_error(struct reel_http_req *r, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Queues resp (destroyed here; NULL = MHD_NO) with the security headers. */

@@ -22,6 +22,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,10 +50,14 @@
 #define POOL_MAX 8
 #define STATIC_MAX 64
 #define COOKIE_NAME "reel_session"
+#define COOKIE_NAME_TLS "__Host-reel_session"   /* with built-in TLS: Secure, Path=/, no Domain */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+#define HOST_LOG_NS (60 * REEL_NS_PER_SEC)      /* one line a minute at most about refused Host names */
 #define CONN_MAX 256                /* connections in all */
 #define CONN_PER_ADDR_MAX 64        /* connections from one client address */
 #define IDLE_TIMEOUT_S 60           /* inactivity, also while a response is sent */
 #define DEADLINE_LOG_NS (60 * REEL_NS_PER_SEC)
+#define INTERNAL_REF_BYTES 4        /* a 5xx answer's reference to its log line */
 
 struct static_file {
     char path[128];
@@ -88,6 +93,10 @@ struct reel_http {
     struct reel_http_deadline *deadline;
     uint64_t deadline_closed;       /* since the last log line (watchdog thread only) */
     int64_t deadline_logged_ns;
+    char hosts[REEL_HTTP_HOSTS_MAX][256];   /* cfg.hosts points here */
+    const char *host_ptrs[REEL_HTTP_HOSTS_MAX];
+    _Atomic int64_t host_logged_ns; /* the last line about a refused Host (any thread) */
+    char *tls_cert, *tls_key;       /* cfg.tls_* point here; NULL: plain HTTP */
 };
 
 /* Per request: allocated by the URI callback, freed when it completes. */
@@ -100,6 +109,7 @@ struct req {
     bool body_too_big;
     bool started;
     char method[12];
+    bool http11;                    /* HTTP/1.1 (Host required) */
     unsigned status;
     int64_t t0;
 };
@@ -286,8 +296,9 @@ const char *reel_http_header(struct reel_http_req *r, const char *name)
 
 void reel_http_session_cookie(struct reel_http_req *r, const char *value, int64_t max_age_s, char *out, size_t cap)
 {
-    snprintf(out, cap, COOKIE_NAME "=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%lld%s", value,
-             (long long)max_age_s, r->cfg->secure_cookie ? "; Secure" : "");
+    bool tls = r->cfg->tls_cert_pem != NULL;
+    snprintf(out, cap, "%s=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%lld%s", tls ? COOKIE_NAME_TLS : COOKIE_NAME,
+             value, (long long)max_age_s, tls || r->cfg->secure_cookie ? "; Secure" : "");
 }
 
 json_t *reel_http_json_time(int64_t t90k)
@@ -299,9 +310,23 @@ json_t *reel_http_json_time(int64_t t90k)
 
 /* ---- responses ---- */
 
-static void security_headers(struct MHD_Response *resp)
+/* The policy of every response: resources from this origin only; no page
+ * may frame ours (clickjacking), no <base> may redirect relative URLs, and
+ * forms post only here. */
+#define CSP "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+static void security_headers(struct req *rq, struct MHD_Response *resp)
 {
-    MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'self'");
+    if (rq->h->tls_cert) {
+        /* HSTS binds every port of a name: not for "localhost", where other
+         * local servers speak plain HTTP (browsers ignore it for IP
+         * addresses and for certificates they do not trust anyway). */
+        char name[REEL_HTTP_HOST_MAX + 1];
+        const char *host = MHD_lookup_connection_value(rq->c, MHD_HEADER_KIND, "Host");
+        if (!(reel_http_host_name(host, name, sizeof(name)) == 0 && strcmp(name, "localhost") == 0))
+            MHD_add_response_header(resp, "Strict-Transport-Security", REEL_HTTP_HSTS);
+    }
+    MHD_add_response_header(resp, "Content-Security-Policy", CSP);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
@@ -311,7 +336,7 @@ static enum MHD_Result queue(struct req *rq, unsigned status, struct MHD_Respons
 {
     if (!resp)
         return MHD_NO;
-    security_headers(resp);
+    security_headers(rq, resp);
     rq->status = status;
     enum MHD_Result r = MHD_queue_response(rq->c, status, resp);
     MHD_destroy_response(resp);
@@ -378,12 +403,21 @@ static enum MHD_Result send_error_va(struct req *rq, unsigned status, const char
 {
     char msg[512];
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    if (status >= 500) {
-        char u[256];
-        printable(rq->uri, u, sizeof(u));
-        hlog(rq->h, REEL_LOG_WARN, "%s: %u %s", u, status, msg);
-    }
     json_t *j = json_object();
+    if (status >= 500 && status != MHD_HTTP_SERVICE_UNAVAILABLE) {
+        /* The detail (which may name a file, a directory or a database
+         * error) goes to the log only; the client gets a reference to it.
+         * 503 (busy: retry later) keeps its text, a fixed one chosen by
+         * the caller. */
+        char u[256], ref[2 * INTERNAL_REF_BYTES + 1];
+        uint8_t rb[INTERNAL_REF_BYTES];
+        randombytes_buf(rb, sizeof(rb));
+        reel_hex_encode(rb, sizeof(rb), ref);
+        printable(rq->uri, u, sizeof(u));
+        hlog(rq->h, REEL_LOG_WARN, "%s %s: %u %s (reference %s)", rq->method, u, status, msg, ref);
+        snprintf(msg, sizeof(msg), "internal error (reference %s: the server's log has the details)", ref);
+        json_object_set_new(j, "reference", json_string(ref));
+    }
     json_object_set_new(j, "error", json_string(msg));
     if (status == MHD_HTTP_UNAUTHORIZED)
         return send_json(rq, status, j, "WWW-Authenticate", "Bearer realm=\"reel\"", NULL);
@@ -421,8 +455,8 @@ static int authenticate(struct reel_http *h, struct MHD_Connection *c, struct re
     *kind = REEL_AUTH_NONE;
     const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     char cookie[REEL_SECRET_MAX];
-    int have_cookie = reel_http_cookie_get(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Cookie"), COOKIE_NAME,
-                                           cookie, sizeof(cookie));
+    int have_cookie = reel_http_cookie_get(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Cookie"),
+                                           h->tls_cert ? COOKIE_NAME_TLS : COOKIE_NAME, cookie, sizeof(cookie));
     if (!authz && have_cookie <= 0)
         return 0;
     struct reel_users *u;
@@ -539,10 +573,7 @@ static enum MHD_Result dispatch(struct req *rq, const char *method)
             goto out;
         }
         if (r < 0) {
-            char clean[sizeof(err.msg)];
-            reel_api_scrub_paths(err.msg, clean, sizeof(clean));
-            hlog(h, REEL_LOG_WARN, "accounts database: %s", err.msg);
-            res = send_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "accounts database: %s", clean);
+            res = send_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "accounts database: %s", err.msg);
             goto out;
         }
         if (kind == REEL_AUTH_NONE) {
@@ -590,6 +621,58 @@ static enum MHD_Result dispatch(struct req *rq, const char *method)
 out:
     free(m);
     return res;
+}
+
+/* ---- the Host check (DNS rebinding) ---- */
+
+/* A Host value for a message: letters, digits and . : [ ] - kept, anything
+ * else '?', at most 64 bytes. */
+static void host_text(const char *host, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (const char *p = host; *p && o + 1 < cap && o < 64; p++) {
+        char c = *p;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                  c == ':' || c == '[' || c == ']' || c == '-';
+        out[o++] = ok ? c : '?';
+    }
+    out[o] = '\0';
+}
+
+/* Before anything else: an HTTP/1.1 request without Host or with a
+ * malformed one gets 400; a Host that is no name of this server
+ * (reel_http_host_allowed) 421, with one log line a minute at most. True
+ * with the answer's result in *ret_res; false (*ret_res untouched) when the
+ * request may go on. */
+static bool host_refused(struct req *rq, enum MHD_Result *ret_res)
+{
+    struct reel_http *h = rq->h;
+    const char *host = MHD_lookup_connection_value(rq->c, MHD_HEADER_KIND, "Host");
+    if (!host) {
+        if (!rq->http11)
+            return false; /* HTTP/1.0: no browser sends it */
+        *ret_res = send_error(rq, MHD_HTTP_BAD_REQUEST, "missing Host header");
+        return true;
+    }
+    if (reel_http_host_allowed(host, h->cfg.hosts, h->cfg.nhosts))
+        return false;
+    char txt[80], name[REEL_HTTP_HOST_MAX + 1];
+    host_text(host, txt, sizeof(txt));
+    if (reel_http_host_name(host, name, sizeof(name)) < 0) {
+        *ret_res = send_error(rq, MHD_HTTP_BAD_REQUEST, "malformed Host header");
+        return true;
+    }
+    int64_t now = reel_clock_mono(h->clock), last = atomic_load(&h->host_logged_ns);
+    if ((last == 0 || now - last >= HOST_LOG_NS) && atomic_compare_exchange_strong(&h->host_logged_ns, &last, now)) {
+        char addr[64];
+        client_addr(rq->c, addr, sizeof(addr));
+        hlog(h, REEL_LOG_WARN, "refused a request for Host '%s' from %s: not a name of this server (start reel run "
+             "with --http-host %s if it is; more of these are not logged for a minute)", txt, addr, txt);
+    }
+    *ret_res = send_error(rq, MHD_HTTP_MISDIRECTED_REQUEST,
+                          "Host '%s' is not a name of this server (a guard against DNS rebinding): reach it by an "
+                          "IP address or localhost, or start reel run with --http-host %s", txt, txt);
+    return true;
 }
 
 /* ---- libmicrohttpd callbacks ---- */
@@ -671,13 +754,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
     (void)cls;
     (void)url;
-    (void)version;
     struct req *rq = *con_cls;
     if (!rq)
         return MHD_NO;
     if (!rq->started) {
         rq->started = true;
         snprintf(rq->method, sizeof(rq->method), "%s", method);
+        rq->http11 = version && strcmp(version, MHD_HTTP_VERSION_1_1) == 0;
+        /* the Host check before anything, also before a body is read */
+        enum MHD_Result res;
+        rq->c = c;
+        if (host_refused(rq, &res)) {
+            reel_http_deadline_responding(rq->h->deadline, conn_slot(c));
+            return res;
+        }
+        rq->c = NULL;
         if (reel_http_method_changes_state(method))
             return MHD_YES; /* the body comes in the next calls */
     } else if (*upload_data_size > 0) {
@@ -795,6 +886,38 @@ int reel_http_new(struct reel_http **ret, const struct reel_http_cfg *cfg, struc
     h->ntrusted = cfg->ntrusted_proxies;
     h->cfg.trusted_proxies = NULL; /* parsed above; the strings are not kept */
     h->cfg.ntrusted_proxies = 0;
+    if (cfg->nhosts > REEL_HTTP_HOSTS_MAX) {
+        r = reel_err_set(err, EINVAL, "at most %d host names", REEL_HTTP_HOSTS_MAX);
+        goto fail;
+    }
+    for (size_t i = 0; i < cfg->nhosts; i++) {
+        if (!reel_http_host_name_valid(cfg->hosts[i])) {
+            r = reel_err_set(err, EINVAL, "host name '%s': expected letters, digits, '-' and '.' (or *)",
+                             cfg->hosts[i]);
+            goto fail;
+        }
+        snprintf(h->hosts[i], sizeof(h->hosts[i]), "%s", cfg->hosts[i]);
+        h->host_ptrs[i] = h->hosts[i];
+    }
+    h->cfg.hosts = h->host_ptrs;
+    if (!cfg->tls_cert_pem != !cfg->tls_key_pem) {
+        r = reel_err_set(err, EINVAL, "TLS needs both a certificate and a key");
+        goto fail;
+    }
+    if (cfg->tls_cert_pem) {
+        h->tls_cert = strdup(cfg->tls_cert_pem);
+        h->tls_key = strdup(cfg->tls_key_pem);
+        if (!h->tls_cert || !h->tls_key) {
+            r = reel_err_set(err, ENOMEM, "out of memory");
+            goto fail;
+        }
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            r = reel_err_set(err, ENOTSUP, "this libmicrohttpd was built without TLS");
+            goto fail;
+        }
+    }
+    h->cfg.tls_cert_pem = h->tls_cert;
+    h->cfg.tls_key_pem = h->tls_key;
     struct reel_ratelimit_cfg user_rl = { .threshold = REEL_LOGIN_USER_THRESHOLD,
                                           .base_ns = REEL_LOGIN_USER_BASE_S * REEL_NS_PER_SEC,
                                           .max_ns = REEL_LOGIN_USER_MAX_S * REEL_NS_PER_SEC },
@@ -850,6 +973,18 @@ int reel_http_start(struct reel_http *h, struct reel_err *err)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
     if (h->addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    /* libmicrohttpd copies neither: the PEM texts must (and do) outlive
+     * the daemon */
+    struct MHD_OptionItem tls_opts[] = {
+        { MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key },
+        { MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert },
+        { MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES },
+        { MHD_OPTION_END, 0, NULL },
+    };
+    if (h->tls_cert)
+        flags |= MHD_USE_TLS;
+    else
+        tls_opts[0].option = MHD_OPTION_END;
     errno = 0;
     h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
@@ -861,9 +996,13 @@ int reel_http_start(struct reel_http *h, struct reel_err *err)
                             MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
                             MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
                             MHD_OPTION_NOTIFY_COMPLETED, on_done, h,
+                            MHD_OPTION_ARRAY, tls_opts,
                             MHD_OPTION_END);
     if (!h->d) {
         int e = errno ? errno : EADDRINUSE;
+        if (h->tls_cert && e != EADDRINUSE && e != EACCES && e != EADDRNOTAVAIL)
+            return reel_err_set(err, e, "cannot listen on %s with TLS (see the line before: the certificate or key "
+                                "may not suit GnuTLS): %s", h->listen, strerror(e));
         return reel_err_set(err, e, "cannot listen on %s: %s", h->listen, strerror(e));
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
@@ -878,10 +1017,10 @@ void reel_http_url(const struct reel_http *h, char *buf, size_t cap)
     char host[INET6_ADDRSTRLEN] = "?";
     if (h->addr.ss_family == AF_INET6) {
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)&h->addr)->sin6_addr, host, sizeof(host));
-        snprintf(buf, cap, "http://[%s]:%u/", host, h->port);
+        snprintf(buf, cap, "%s://[%s]:%u/", h->tls_cert ? "https" : "http", host, h->port);
     } else {
         inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)&h->addr)->sin_addr, host, sizeof(host));
-        snprintf(buf, cap, "http://%s:%u/", host, h->port);
+        snprintf(buf, cap, "%s://%s:%u/", h->tls_cert ? "https" : "http", host, h->port);
     }
 }
 
@@ -901,5 +1040,10 @@ void reel_http_free(struct reel_http *h)
     pthread_mutex_destroy(&h->admin_mu);
     reel_ratelimit_free(h->rl_user);
     reel_ratelimit_free(h->rl_addr);
+    if (h->tls_key) {
+        sodium_memzero(h->tls_key, strlen(h->tls_key));
+        free(h->tls_key);
+    }
+    free(h->tls_cert);
     free(h);
 }

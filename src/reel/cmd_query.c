@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -261,9 +262,29 @@ int reel_cmd_export(struct reel_cli *cli)
     reel_store_close(s);
     if (r < 0)
         return reel_cli_fail("export %s: %s", cam.name, err.msg[0] ? err.msg : strerror(-r));
+    /* Footage is private: the file is created 0600, as a new file that is
+     * no symbolic link (O_EXCL, O_NOFOLLOW), so that a link planted in a
+     * shared directory cannot make the export overwrite another file; a
+     * stale FILE.partial (itself, not what a link names) is removed first.
+     * The rename then replaces FILE as a directory entry; FILE must not be
+     * a link either (replacing the link would not write to its target,
+     * but the user meant the target). */
     char tmp[4200];
-    snprintf(tmp, sizeof(tmp), "%s.partial", out);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    struct stat ost;
+    if (snprintf(tmp, sizeof(tmp), "%s.partial", out) >= (int)sizeof(tmp)) {
+        reel_mp4_free(m);
+        return reel_cli_fail("export: output path too long");
+    }
+    if (lstat(out, &ost) == 0 && !S_ISREG(ost.st_mode)) {
+        reel_mp4_free(m);
+        return reel_cli_fail("export: %s exists and is not a regular file (%s): not replacing it", out,
+                             S_ISLNK(ost.st_mode) ? "a symbolic link" : "a directory or a device");
+    }
+    if (unlink(tmp) < 0 && errno != ENOENT) {
+        reel_mp4_free(m);
+        return reel_cli_fail("export: cannot remove the stale %s: %s", tmp, strerror(errno));
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         reel_mp4_free(m);
         return reel_cli_fail("export: cannot create %s: %s", tmp, strerror(errno));

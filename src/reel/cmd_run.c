@@ -7,6 +7,8 @@
  * each camera then tears down its session and closes its recording
  * durably. The HTTP server (src/http) runs on its own threads next to the
  * loop, with its own read-only database handles; it is stopped first.
+ * With --tls its certificate is loaded (or made, src/http/tls.h) before
+ * anything starts: a bad certificate stops `reel run` with one line.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -22,11 +24,14 @@
 #include "http/clientaddr.h"
 #include "http/http.h"
 #include "http/users.h"
+#include "http/parse.h"
+#include "http/tls.h"
 #include "reel/camera.h"
 #include "reel/bench_subs.h"
 #include "reel/cli.h"
 #include "reel/loop.h"
 #include "reel/recorder.h"
+#include "base/timefmt.h"
 
 struct sig_watch {
     struct reel_io io;
@@ -43,6 +48,47 @@ static void on_signal(struct reel_io *io, uint32_t events)
     if (read(io->fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
         reel_log(w->log, REEL_LOG_INFO, "signal %u received", si.ssi_signo);
     reel_loop_stop(w->loop);
+}
+
+/* The certificate of --tls: the user's files, or the self-signed pair in
+ * the data directory (made on the first start for the machine's host name
+ * and the --http-host names). Its fingerprint is logged at every start.
+ * 0, or -1 after printing the error. */
+static int load_tls(struct reel_cli *cli, struct reel_tls_pair *pair, const char *cert, const char *key,
+                    const char *const *hosts, size_t nhosts)
+{
+    struct reel_err err = { "" };
+    int r;
+    if (cert) {
+        r = reel_tls_load(pair, cert, key, &err);
+    } else {
+        const char *names[REEL_HTTP_HOSTS_MAX + 1];
+        size_t n = 0;
+        char me[256] = "";
+        if (gethostname(me, sizeof(me) - 1) == 0 && me[0] && reel_http_host_name_valid(me))
+            names[n++] = me;
+        for (size_t i = 0; i < nhosts; i++)
+            names[n++] = hosts[i];
+        int64_t now_s = reel_clock_wall(reel_clock_system()) / REEL_NS_PER_SEC;
+        r = reel_tls_self_signed(pair, cli->datadir, names, n, now_s, &err);
+    }
+    if (r < 0) {
+        reel_cli_fail("--tls: %s", err.msg[0] ? err.msg : strerror(-r));
+        return -1;
+    }
+    char until[40];
+    reel_time_format(pair->not_after_s * REEL_90K, until, sizeof(until));
+    if (cert)
+        reel_log(&cli->log, REEL_LOG_INFO, "http: TLS certificate %s, valid until %s, SHA-256 fingerprint %s", cert,
+                 until, pair->fingerprint);
+    else
+        reel_log(&cli->log, REEL_LOG_INFO, "http: TLS with the self-signed certificate %s/%s (%s), valid until %s, "
+                 "SHA-256 fingerprint %s", cli->datadir, REEL_TLS_CERT_FILE,
+                 pair->created ? "made now" : "made at the first start", until, pair->fingerprint);
+    int64_t now_s = reel_clock_wall(reel_clock_system()) / REEL_NS_PER_SEC;
+    if (pair->not_after_s && pair->not_after_s < now_s)
+        reel_log(&cli->log, REEL_LOG_WARN, "http: the TLS certificate expired on %s: browsers will refuse it", until);
+    return 0;
 }
 
 int reel_cmd_run(struct reel_cli *cli)
@@ -77,6 +123,20 @@ int reel_cmd_run(struct reel_cli *cli)
     const char *http_listen = reel_cli_opt(cli, "--http", true);
     bool no_http = reel_cli_opt(cli, "--no-http", false) != NULL;
     bool secure_cookie = reel_cli_opt(cli, "--secure-cookie", false) != NULL;
+    const char *hosts[REEL_HTTP_HOSTS_MAX];
+    size_t nhosts = 0;
+    while ((v = reel_cli_opt(cli, "--http-host", true))) {
+        if (nhosts >= REEL_HTTP_HOSTS_MAX)
+            return reel_cli_usage("--http-host: at most %d names", REEL_HTTP_HOSTS_MAX);
+        if (!reel_http_host_name_valid(v))
+            return reel_cli_usage("--http-host %s: expected a host name (letters, digits, '-', '.') or *", v);
+        hosts[nhosts++] = v;
+    }
+    bool tls = reel_cli_opt(cli, "--tls", false) != NULL;
+    const char *tls_cert = reel_cli_opt(cli, "--tls-cert", true), *tls_key = reel_cli_opt(cli, "--tls-key", true);
+    if (!tls_cert != !tls_key)
+        return reel_cli_usage("--tls-cert and --tls-key go together");
+    tls = tls || tls_cert;
     bool buffered_io = reel_cli_opt(cli, "--buffered-io", false) != NULL;
     bool no_io_uring = reel_cli_opt(cli, "--no-io-uring", false) != NULL;
     long bench_subs = 0;        /* bench/ only: hub readers of every camera's AUs */
@@ -112,9 +172,16 @@ int reel_cmd_run(struct reel_cli *cli)
         token_default_days = token_max_days < REEL_TOKEN_DEFAULT_DAYS ? token_max_days : REEL_TOKEN_DEFAULT_DAYS;
     if (http_listen && no_http)
         return reel_cli_usage("--http and --no-http exclude each other");
+    if (tls && no_http)
+        return reel_cli_usage("--tls and --no-http exclude each other");
     if (reel_cli_no_more_opts(cli))
         return 2;
     if (!no_http && reel_cli_bootstrap_admin(cli))
+        return 1;
+    /* The certificate before anything starts: a bad one is an error, not a
+     * server that fails every handshake. */
+    struct reel_tls_pair pair = { 0 };
+    if (tls && load_tls(cli, &pair, tls_cert, tls_key, hosts, nhosts) < 0)
         return 1;
 
     /* Block the stop signals before the store starts its syncer thread, so
@@ -133,9 +200,11 @@ int reel_cmd_run(struct reel_cli *cli)
     struct reel_err err = { "" };
     struct reel_recorder *rec;
     int r = reel_recorder_new(&rec, &rcfg, &err);
-    if (r < 0)
+    if (r < 0) {
+        reel_tls_pair_clear(&pair);
         return reel_cli_fail("cannot open data directory %s for recording: %s", cli->datadir,
                              err.msg[0] ? err.msg : strerror(-r));
+    }
     struct reel_loop *loop = reel_recorder_loop(rec);
     size_t ncams = reel_recorder_ncams(rec);
     reel_log(&cli->log, REEL_LOG_INFO, "recording %zu camera%s into %s (checkpoint every %lld ms)",
@@ -149,6 +218,7 @@ int reel_cmd_run(struct reel_cli *cli)
     if (r < 0) {
         if (sw.io.fd >= 0)
             close(sw.io.fd);
+        reel_tls_pair_clear(&pair);
         reel_recorder_free(rec);
         return reel_cli_fail("cannot watch for SIGINT/SIGTERM: %s", strerror(-r));
     }
@@ -162,8 +232,11 @@ int reel_cmd_run(struct reel_cli *cli)
             .recorder = reel_recorder_http(rec), .trusted_proxies = trusted, .ntrusted_proxies = ntrusted,
             .token_max_ns = token_max_days * 86400 * REEL_NS_PER_SEC,
             .token_default_ns = token_default_days * 86400 * REEL_NS_PER_SEC,
+            .hosts = hosts, .nhosts = nhosts,
+            .tls_cert_pem = pair.cert_pem, .tls_key_pem = pair.key_pem,
         };
         r = reel_http_new(&http, &hcfg, &err);
+        reel_tls_pair_clear(&pair); /* the server has its copy */
         for (size_t i = 0; r == 0 && i < reel_web_nassets; i++)
             r = reel_http_static_add(http, reel_web_assets[i].path, reel_web_assets[i].content_type,
                                      reel_web_assets[i].data, reel_web_assets[i].len);

@@ -29,6 +29,8 @@ static const char usage[] =
     "      [--http ADDR:PORT | --no-http] [--secure-cookie]   web server (default 127.0.0.1:8080)\n"
     "      [--trusted-proxy ADDR[/PREFIX]]...   believe X-Forwarded-For from these reverse proxies\n"
     "      [--token-max-days N] [--token-default-days N]   API token lifetime (365, 90)\n"
+    "      [--http-host NAME]...    a name the web server answers to (besides IP addresses, localhost)\n"
+    "      [--tls [--tls-cert FILE --tls-key FILE]]   HTTPS (default: a self-signed certificate)\n"
     "      [--buffered-io]          write sample files through the page cache, not O_DIRECT\n"
     "      [--no-io-uring]          one pwritev per write instead of io_uring batches\n"
     "  status                       per camera: live state from the running recorder, last error,\n"

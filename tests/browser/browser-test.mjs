@@ -215,6 +215,8 @@ async function main() {
     assert(/text\/html/.test(p.headers.get('content-type') || ''), `GET / content-type ${p.headers.get('content-type')}`);
     const csp = p.headers.get('content-security-policy') || '';
     assert(/default-src 'self'/.test(csp), `GET / has no CSP default-src 'self': "${csp}"`);
+    for (const d of ["frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'"])
+      assert(csp.split(';').map((s) => s.trim()).includes(d), `GET / CSP lacks ${d}: "${csp}"`);
   });
 
   const profile = fs.mkdtempSync(path.join(tmp, 'chromium-'));
@@ -365,6 +367,54 @@ async function main() {
     await page.reload();
     await page.locator('#login-view').waitFor({ state: 'visible' });
   });
+
+  if (!process.env.REEL_TEST_URL) {
+    await check('reel run --tls: the page over HTTPS (self-signed, accepted), a __Host- Secure cookie', async () => {
+      // its own data directory (the first one is locked by the recorder)
+      const data2 = path.join(tmp, 'data-tls');
+      const init = spawnSync(REEL, ['-d', data2, 'init'], { encoding: 'utf8', timeout: 60000 });
+      assert(init.status === 0, `reel init: ${init.stdout}${init.stderr}`);
+      const acc = parseInit(init.stdout + init.stderr);
+      const port2 = await freePort();
+      const rec2 = start('reel-tls', REEL, ['-d', data2, 'run', '--tls', '--http', `127.0.0.1:${port2}`]);
+      const log2 = path.join(tmp, 'reel-tls.log');
+      await waitFor('reel run --tls to listen', async () => {
+        if (rec2.exitCode !== null) throw new Error('reel run --tls exited');
+        return /listening on https:/.test(fs.readFileSync(log2, 'utf8'));
+      }, 20000);
+      await browserCtx.close();
+      browserCtx = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(tmp, 'chromium-tls-')), {
+        executablePath: CHROMIUM,
+        headless: true,
+        ignoreHTTPSErrors: true,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+          '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      });
+      const p2 = browserCtx.pages()[0] || await browserCtx.newPage();
+      p2.setDefaultTimeout(15000);
+      const errs = [];
+      p2.on('pageerror', (e) => errs.push(`script error: ${e.message}`));
+      const base2 = `https://127.0.0.1:${port2}`;
+      const resp = await p2.goto(`${base2}/`);
+      assert(resp.headers()['strict-transport-security'] === 'max-age=31536000',
+        `no HSTS on GET /: ${JSON.stringify(resp.headers())}`);
+      await p2.locator('#login-view').waitFor({ state: 'visible' });
+      await p2.getByLabel('User name').fill(acc.user);
+      await p2.getByLabel('Password').fill(acc.password);
+      await p2.getByRole('button', { name: 'Sign in' }).click();
+      await p2.locator('#app-view').waitFor({ state: 'visible' });
+      const cookies = await browserCtx.cookies(base2);
+      const c = cookies.find((x) => x.name === '__Host-reel_session');
+      assert(c, `no __Host-reel_session cookie: ${JSON.stringify(cookies)}`);
+      assert(c.secure && c.httpOnly && c.sameSite === 'Strict' && c.path === '/',
+        `cookie flags: ${JSON.stringify(c)}`);
+      assert(!cookies.some((x) => x.name === 'reel_session'), 'a plain reel_session cookie too');
+      const st = await p2.evaluate(async () => (await fetch('/api/cameras')).status);
+      assert(st === 200, `GET /api/cameras over HTTPS with the session: ${st}`);
+      assert(errs.length === 0, errs.join('\n'));
+      await stop(rec2);
+    });
+  }
 }
 
 let code = 1;

@@ -111,7 +111,7 @@ class AbuseTest(ReelTestCase):
         sid = self.assert_serving("idle server")
         before = self.wait_frames()
         # 20 slowloris clients, one byte of their request head every 0.5 s
-        head = b"GET /api/cameras HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 200
+        head = b"GET /api/cameras HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " + b"a" * 200
         loris = [self.raw() for _ in range(20)]
         t_loris = time.monotonic()
         stop = threading.Event()
@@ -135,7 +135,7 @@ class AbuseTest(ReelTestCase):
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             s.settimeout(10)
             s.connect(("127.0.0.1", self.port))
-            s.sendall(f"GET {VIEW} HTTP/1.1\r\nHost: x\r\nCookie: reel_session={sid}\r\n\r\n".encode())
+            s.sendall(f"GET {VIEW} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: reel_session={sid}\r\n\r\n".encode())
             readers.append(s)
         try:
             time.sleep(3)
@@ -226,9 +226,9 @@ class AbuseTest(ReelTestCase):
             socks.append(self.raw(timeout=30))
             t0.append(time.monotonic())
         socks[1].sendall(b"GET /api/health HTTP/1.1\r\n")
-        socks[3].sendall(b"POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        socks[3].sendall(b"POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                          b"Content-Length: 200\r\n\r\n")
-        head = b"GET /api/health HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 100
+        head = b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " + b"a" * 100
         body = b'{"username": "' + b"u" * 150
         # one data stream per socket: send to 2 from head, to 3 from body
         closed = [None] * 4
@@ -273,7 +273,7 @@ class AbuseTest(ReelTestCase):
             self.login()
         st, _ = self.request_from("127.0.0.2", "GET", "/api/health")
         self.assertEqual(st, 200)
-        head = b"ET /api/health HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 100
+        head = b"ET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " + b"a" * 100
         closed, got = self.trickle_until_closed(socks, head, 1.0, 30.0, t0)
         for s in socks:
             s.close()
@@ -317,7 +317,7 @@ class AbuseTest(ReelTestCase):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         s.settimeout(30)
         s.connect(("127.0.0.1", self.port))
-        s.sendall(f"GET {view} HTTP/1.1\r\nHost: x\r\nCookie: reel_session={sid}\r\n\r\n".encode())
+        s.sendall(f"GET {view} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: reel_session={sid}\r\n\r\n".encode())
         t0 = time.monotonic()
         head = self.read_reply(s)
         self.assertEqual(self.status_of(head), 200, head[:200])
@@ -364,18 +364,18 @@ class AbuseTest(ReelTestCase):
         pid = self.rec.p.pid
         rss0 = rss_kib(pid)
         for _ in range(3):
-            self.assert_refused(b"GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n",
+            self.assert_refused(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n",
                                 "a 100 KB header line")
             many = b"".join(b"X-H%d: v\r\n" % i for i in range(10_000))
-            self.assert_refused(b"GET /api/health HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n", "10,000 headers")
-            st = self.assert_refused(b"POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            self.assert_refused(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n" + many + b"\r\n", "10,000 headers")
+            st = self.assert_refused(b"POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                                      b"Content-Length: 10485760\r\n\r\n", "a 10 MB login body",
                                      body_after=b"{" + b" " * (10 * 1024 * 1024 - 1))
             self.assertIn(st, (413, None))
             # chunked: no Content-Length to judge it by
             chunk = b"a" * 65536
             body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(160)) + b"0\r\n\r\n"
-            st = self.assert_refused(b"POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            st = self.assert_refused(b"POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                                      b"Transfer-Encoding: chunked\r\n\r\n", "a 10 MB chunked login body",
                                      body_after=body)
             self.assertIn(st, (413, None))

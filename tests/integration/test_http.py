@@ -212,7 +212,8 @@ class HttpTest(ReelTestCase):
         self.assertNotIn("Secure", attrs)
         self.assertEqual(r.header("Cache-Control"), "no-store")
         self.assertEqual(r.header("X-Content-Type-Options"), "nosniff")
-        self.assertEqual(r.header("Content-Security-Policy"), "default-src 'self'")
+        self.assertEqual(r.header("Content-Security-Policy"),
+                         "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
         sid = re.match(r"reel_session=([0-9a-f]{64})", cookie).group(1)
         csrf = r.json()["csrf_token"]
         self.assertEqual(r.json()["user"], USER)
@@ -457,7 +458,7 @@ class HttpTest(ReelTestCase):
             self.assertEqual(r.header("Content-Type"), "application/json", path)
         # a raw NUL byte in the request line
         with socket.create_connection(("127.0.0.1", self.port), timeout=10) as so:
-            so.sendall(b"GET /api/cameras/cam0\x00/etc/passwd/view.mp4 HTTP/1.1\r\nHost: x\r\n"
+            so.sendall(b"GET /api/cameras/cam0\x00/etc/passwd/view.mp4 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                        b"Cookie: reel_session=" + sid.encode() + b"\r\n\r\n")
             data = so.recv(65536)
         self.assertRegex(data, rb"^HTTP/1\.1 4\d\d ")

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
@@ -35,6 +36,7 @@
 #include "http/loginguard.h"
 #include "http/route.h"
 #include "http/timeline.h"
+#include "http/tls.h"
 
 static void test_path_split(void **state)
 {
@@ -996,6 +998,175 @@ static void test_scrub_paths(void **state)
     assert_string_equal(small, "databas");
 }
 
+/* The Host check against DNS rebinding (issue 11): IP literals and
+ * localhost always, other names only when configured; case, one trailing
+ * dot, any port and IPv6 brackets handled; malformed values refused. */
+static void test_host_allowed(void **state)
+{
+    (void)state;
+    const char *none[] = { NULL };
+    const char *names[] = { "NVR.example.org", "cam-box.", "192.168.1.9" };
+    /* the defaults */
+    assert_true(reel_http_host_allowed("localhost", none, 0));
+    assert_true(reel_http_host_allowed("LocalHost:8080", none, 0));
+    assert_true(reel_http_host_allowed("localhost.", none, 0));
+    assert_true(reel_http_host_allowed("localhost.:443", none, 0));
+    assert_true(reel_http_host_allowed("127.0.0.1", none, 0));
+    assert_true(reel_http_host_allowed("127.0.0.1:8080", none, 0));
+    assert_true(reel_http_host_allowed("10.1.2.3:1", none, 0));     /* any IP literal */
+    assert_true(reel_http_host_allowed("[::1]", none, 0));
+    assert_true(reel_http_host_allowed("[::1]:8080", none, 0));
+    assert_true(reel_http_host_allowed("[fe80::1:2]:80", none, 0));
+    assert_true(reel_http_host_allowed("127.0.0.1:", none, 0));     /* an empty port is allowed (RFC 3986) */
+    /* names an attacker's DNS may point at 127.0.0.1 */
+    assert_false(reel_http_host_allowed("evil.example", none, 0));
+    assert_false(reel_http_host_allowed("evil.example:8080", none, 0));
+    assert_false(reel_http_host_allowed("127.0.0.1.evil.example", none, 0));
+    assert_false(reel_http_host_allowed("localhost.evil.example", none, 0));
+    assert_false(reel_http_host_allowed("x", none, 0));
+    assert_false(reel_http_host_allowed("nvr.example.org", none, 0));
+    /* malformed */
+    assert_false(reel_http_host_allowed(NULL, none, 0));
+    assert_false(reel_http_host_allowed("", none, 0));
+    assert_false(reel_http_host_allowed(":8080", none, 0));
+    assert_false(reel_http_host_allowed("::1", none, 0));          /* IPv6 without brackets */
+    assert_false(reel_http_host_allowed("[::1", none, 0));
+    assert_false(reel_http_host_allowed("[evil.example]", none, 0));
+    assert_false(reel_http_host_allowed("[::1]x", none, 0));
+    assert_false(reel_http_host_allowed("localhost:80a", none, 0));
+    assert_false(reel_http_host_allowed("localhost:123456", none, 0));
+    assert_false(reel_http_host_allowed("localhost:80:80", none, 0));
+    assert_false(reel_http_host_allowed(".", none, 0));
+    char big[REEL_HTTP_HOST_MAX + 8];
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_false(reel_http_host_allowed(big, names, 3));
+    /* configured names: case, trailing dots on either side, any port */
+    assert_true(reel_http_host_allowed("nvr.example.org", names, 3));
+    assert_true(reel_http_host_allowed("NVR.EXAMPLE.ORG:443", names, 3));
+    assert_true(reel_http_host_allowed("nvr.example.org.", names, 3));
+    assert_true(reel_http_host_allowed("cam-box", names, 3));
+    assert_true(reel_http_host_allowed("cam-box.:8080", names, 3));
+    assert_false(reel_http_host_allowed("example.org", names, 3));
+    assert_false(reel_http_host_allowed("nvr.example.org.evil", names, 3));
+    assert_false(reel_http_host_allowed("xnvr.example.org", names, 3));
+    const char *any[] = { "*" };
+    assert_true(reel_http_host_allowed("whatever.example", any, 1));
+    assert_false(reel_http_host_allowed("::1", any, 1));           /* still well-formed only */
+    /* the name part */
+    char out[64];
+    assert_int_equal(reel_http_host_name("Nvr.Example.:8080", out, sizeof(out)), 0);
+    assert_string_equal(out, "nvr.example");
+    assert_int_equal(reel_http_host_name("[::1]:80", out, sizeof(out)), 1);
+    assert_string_equal(out, "::1");
+    assert_int_equal(reel_http_host_name("127.0.0.1", out, sizeof(out)), 1);
+    assert_int_equal(reel_http_host_name("a.b:x", out, sizeof(out)), -EINVAL);
+    char tiny[4];
+    assert_int_equal(reel_http_host_name("localhost", tiny, sizeof(tiny)), -EMSGSIZE);
+    /* names for --http-host */
+    assert_true(reel_http_host_name_valid("nvr.example.org"));
+    assert_true(reel_http_host_name_valid("nvr.example.org."));
+    assert_true(reel_http_host_name_valid("*"));
+    assert_true(reel_http_host_name_valid("192.168.1.9"));
+    assert_false(reel_http_host_name_valid(""));
+    assert_false(reel_http_host_name_valid("."));
+    assert_false(reel_http_host_name_valid("a..b"));
+    assert_false(reel_http_host_name_valid(".a"));
+    assert_false(reel_http_host_name_valid("-a"));
+    assert_false(reel_http_host_name_valid("a b"));
+    assert_false(reel_http_host_name_valid("a:80"));
+    assert_false(reel_http_host_name_valid("a,DNS:evil"));
+    assert_false(reel_http_host_name_valid("*.example"));
+}
+
+/* The self-signed pair of --tls: made once (key 0600), read back the same
+ * after; a link planted at the temporary name is not followed; the user's
+ * files: a key of another certificate, an encrypted key and a file without
+ * a certificate are refused with a clear reason. */
+static void test_tls_pair(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/reel-tls-XXXXXX", dir2[64], path[160], path2[160], victim[160];
+    assert_non_null(mkdtemp(dir));
+    snprintf(dir2, sizeof(dir2), "%s/other", dir);
+    assert_int_equal(mkdir(dir2, 0700), 0);
+    /* a link where the key is first written must be replaced, not followed */
+    snprintf(victim, sizeof(victim), "%s/victim", dir);
+    FILE *v = fopen(victim, "w");
+    assert_non_null(v);
+    fputs("keep me\n", v);
+    fclose(v);
+    snprintf(path, sizeof(path), "%s/" REEL_TLS_KEY_FILE ".new", dir);
+    assert_int_equal(symlink(victim, path), 0);
+    struct reel_err err = { "" };
+    struct reel_tls_pair a = { 0 }, b = { 0 }, c = { 0 };
+    const char *names[] = { "nvr.example.org", "192.168.1.9", "*" };
+    assert_int_equal(reel_tls_self_signed(&a, dir, names, 3, 1795734000, &err), 0);
+    assert_true(a.created);
+    assert_non_null(strstr(a.cert_pem, "-----BEGIN CERTIFICATE-----"));
+    assert_non_null(strstr(a.key_pem, "-----BEGIN PRIVATE KEY-----"));
+    assert_int_equal(strlen(a.fingerprint), 95);
+    assert_true(a.not_after_s >= 1795734000 + (int64_t)REEL_TLS_SELF_DAYS * 86400 - 1);
+    char buf[16] = "";
+    v = fopen(victim, "r");
+    assert_non_null(fgets(buf, sizeof(buf), v));
+    fclose(v);
+    assert_string_equal(buf, "keep me\n");
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/" REEL_TLS_KEY_FILE, dir);
+    assert_int_equal(lstat(path, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0600);
+    /* reused */
+    assert_int_equal(reel_tls_self_signed(&b, dir, names, 3, 1795734000 + 86400, &err), 0);
+    assert_false(b.created);
+    assert_string_equal(a.fingerprint, b.fingerprint);
+    assert_string_equal(a.cert_pem, b.cert_pem);
+    reel_tls_pair_clear(&b);
+    /* a key others may read is refused */
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_int_equal(reel_tls_self_signed(&b, dir, names, 3, 1795734000, &err), -EPERM);
+    assert_non_null(strstr(err.msg, "chmod 600"));
+    assert_int_equal(chmod(path, 0600), 0);
+    /* the user's files: the pair itself loads, with the same fingerprint */
+    snprintf(path2, sizeof(path2), "%s/" REEL_TLS_CERT_FILE, dir);
+    assert_int_equal(reel_tls_load(&b, path2, path, &err), 0);
+    assert_string_equal(a.fingerprint, b.fingerprint);
+    reel_tls_pair_clear(&b);
+    /* another pair's key */
+    assert_int_equal(reel_tls_self_signed(&c, dir2, NULL, 0, 1795734000, &err), 0);
+    char key2[160];
+    snprintf(key2, sizeof(key2), "%s/" REEL_TLS_KEY_FILE, dir2);
+    assert_int_equal(reel_tls_load(&b, path2, key2, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "does not belong to the certificate"));
+    /* no certificate in the file, a missing file, an encrypted key */
+    assert_int_equal(reel_tls_load(&b, victim, path, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "no PEM certificate"));
+    snprintf(key2, sizeof(key2), "%s/nonexistent.pem", dir);
+    assert_int_equal(reel_tls_load(&b, key2, path, &err), -ENOENT);
+    assert_non_null(strstr(err.msg, "nonexistent.pem"));
+    snprintf(key2, sizeof(key2), "%s/enc.pem", dir);
+    v = fopen(key2, "w");
+    assert_non_null(v);
+    fputs("-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIBvTBXBgkqhkiG9w0BBQ0wSjApBgkqhkiG9w0BBQwwHAQI\n"
+          "-----END ENCRYPTED PRIVATE KEY-----\n", v);
+    fclose(v);
+    assert_int_equal(reel_tls_load(&b, path2, key2, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "encrypted"));
+    /* half a pair (a crash between the renames): a new pair */
+    assert_int_equal(unlink(path2), 0);
+    assert_int_equal(reel_tls_self_signed(&b, dir, names, 3, 1795734000, &err), 0);
+    assert_true(b.created);
+    assert_string_not_equal(a.fingerprint, b.fingerprint);
+    reel_tls_pair_clear(&a);
+    reel_tls_pair_clear(&b);
+    reel_tls_pair_clear(&c);
+    reel_tls_pair_clear(&c);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -1006,6 +1177,7 @@ int main(void)
         cmocka_unit_test(test_names_times), cmocka_unit_test(test_ratelimit), cmocka_unit_test(test_client_addr),
         cmocka_unit_test(test_login_guard), cmocka_unit_test(test_timeline),
         cmocka_unit_test(test_scrub_paths),
+        cmocka_unit_test(test_host_allowed), cmocka_unit_test(test_tls_pair),
         cmocka_unit_test(test_login_body), cmocka_unit_test(test_token_body),
         cmocka_unit_test(test_deadline),   cmocka_unit_test(test_deadline_thread),
         cmocka_unit_test(test_deadline_fake_clock_thread), cmocka_unit_test(test_route_find),

@@ -8,10 +8,13 @@
  * recorder; DELETE stops the camera (row disabled at the first call) before
  * it removes it. The server runs on a fake clock: the time a handler sees
  * is the injected one. Also: the admin rule by role (a viewer, operator or
- * auditor gets 403 on every camera change and can still read), and the
- * read snapshot of view.mp4 (reel_api_view_read) while a writer commits.
+ * auditor gets 403 on every camera change and can still read), the
+ * read snapshot of view.mp4 (reel_api_view_read) while a writer commits,
+ * 500 answers that carry a reference and no path (the detail in the log),
+ * and the Host check (421 before authentication) with the full CSP.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -75,7 +78,8 @@ static int fake_changed(void *opaque, const char *name, struct reel_err *err)
     int r = f->answer;
     pthread_mutex_unlock(&f->mu);
     if (r < 0)
-        return reel_err_set(err, -r, "stand-in recorder says %s", strerror(-r));
+        return reel_err_set(err, -r, "stand-in recorder says %s (storage dir %s/storage)", strerror(-r),
+                            f->datadir); /* a path, as the recorder's errors may hold */
     return 0;
 }
 
@@ -97,13 +101,15 @@ struct fixture {
     struct fake_recorder fr;
     struct reel_http *h;
     uint16_t port;
+    int logfd;                          /* the server's log (a file in tmp) */
+    struct reel_logger log;
 };
 
 static int start_server(struct fixture *f, bool with_recorder)
 {
     reel_http_free(f->h);
     struct reel_http_cfg cfg = { .datadir = f->dir, .listen = "127.0.0.1:0", .clock = &f->clock.clock,
-                                 .recorder = with_recorder ? &f->fr.rec : NULL };
+                                 .recorder = with_recorder ? &f->fr.rec : NULL, .log = &f->log };
     struct reel_err err = { "" };
     if (reel_http_new(&f->h, &cfg, &err) < 0 || reel_http_start(f->h, &err) < 0)
         return -1;
@@ -118,6 +124,12 @@ static int setup(void **state)
     if (!mkdtemp(f->tmp))
         return -1;
     snprintf(f->dir, sizeof(f->dir), "%s/data", f->tmp);
+    char logpath[128];
+    snprintf(logpath, sizeof(logpath), "%s/server.log", f->tmp);
+    f->logfd = open(logpath, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (f->logfd < 0)
+        return -1;
+    f->log = (struct reel_logger){ .fd = f->logfd, .min = REEL_LOG_INFO };
     struct reel_err err = { "" };
     if (reel_store_init(f->dir, &err) < 0)
         return -1;
@@ -142,6 +154,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     reel_http_free(f->h);
+    close(f->logfd);
     pthread_mutex_destroy(&f->fr.mu);
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->tmp);
@@ -247,6 +260,7 @@ static void test_camera_api_with_recorder(void **state)
     fr->answer = -ETIMEDOUT;
     assert_int_equal(request(f, "PATCH", "/api/cameras/c1", "{\"udp\":true}", body, sizeof(body)), 503);
     assert_non_null(strstr(body, "within 5 s"));
+    assert_null(strstr(body, f->tmp)); /* the recorder's reason is logged, not answered */
     struct reel_camera c;
     assert_int_equal(row_enabled(f, "c1", &c), 1);
     assert_true(c.udp);
@@ -729,10 +743,124 @@ static void test_read_errors_are_500(void **state)
         int st = request(f, "GET", paths[i], NULL, body, sizeof(body));
         if (st != 500)
             fail_msg("%s: %d %s", paths[i], st, body);
-        assert_non_null(strstr(body, what[i]));
-        assert_non_null(strstr(body, "reel.db"));
+        assert_null(strstr(body, what[i]));
+        assert_null(strstr(body, "reel.db"));
         assert_null(strstr(body, f->tmp));
+        assert_null(strchr(body, '/'));
+        /* the body has a reference; the log has it with the detail */
+        char ref[16];
+        const char *at = strstr(body, "\"reference\":\"");
+        assert_non_null(at);
+        assert_int_equal(sscanf(at, "\"reference\":\"%8[0-9a-f]\"", ref), 1);
+        assert_non_null(strstr(body, "internal error (reference"));
+        char logtxt[16384];
+        ssize_t n = pread(f->logfd, logtxt, sizeof(logtxt) - 1, 0);
+        assert_true(n > 0);
+        logtxt[n] = '\0';
+        char *line = strstr(logtxt, ref);
+        assert_non_null(line);
+        while (line > logtxt && line[-1] != '\n')
+            line--;
+        char *end = strchr(line, '\n');
+        if (end)
+            *end = '\0';
+        if (!strstr(line, what[i]) || !strstr(line, "reel.db"))
+            fail_msg("log line of reference %s lacks the detail: %s", ref, line);
     }
+    /* the recorder's error (it names a directory) on a change: logged, not answered */
+    f->fr.answer = -EIO;
+    int st = request(f, "PATCH", "/api/cameras/c7", "{\"udp\":true}", body, sizeof(body));
+    if (st != 500)
+        fail_msg("PATCH with a failing recorder: %d %s", st, body);
+    assert_null(strstr(body, f->tmp));
+    assert_null(strchr(body, '/'));
+    f->fr.answer = 0;
+}
+
+/* One raw request (the whole text, as sent) on a fresh connection: the
+ * status, and the response head and body into out. */
+static int raw_request(struct fixture *f, const char *req, char *out, size_t cap)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(f->port) };
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    struct timeval tv = { .tv_sec = 20 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
+    size_t got = 0;
+    ssize_t k;
+    while (got + 1 < cap && (k = recv(fd, out + got, cap - 1 - got, 0)) > 0)
+        got += (size_t)k;
+    out[got] = '\0';
+    close(fd);
+    int status = 0;
+    if (sscanf(out, "HTTP/1.%*d %d", &status) != 1)
+        fail_msg("no status line in: %s", out);
+    return status;
+}
+
+/* DNS rebinding: a Host that is no name of the server gets 421 before any
+ * authentication (a valid token does not help), also for a state-changing
+ * request; IP literals and localhost pass, configured names pass; HTTP/1.1
+ * without Host is 400, HTTP/1.0 without it is served. Every answer has the
+ * full CSP. */
+static void test_host_check_and_csp(void **state)
+{
+    struct fixture *f = *state;
+    char out[8192], req[1024];
+    const char *ok_hosts[] = { "127.0.0.1", "127.0.0.1:8080", "localhost", "LOCALHOST.:1", "[::1]:80", "10.0.0.7" };
+    for (size_t i = 0; i < sizeof(ok_hosts) / sizeof(ok_hosts[0]); i++) {
+        snprintf(req, sizeof(req), "GET /api/cameras HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"
+                 "Connection: close\r\n\r\n", ok_hosts[i], f->token);
+        if (raw_request(f, req, out, sizeof(out)) != 200)
+            fail_msg("Host %s: %s", ok_hosts[i], out);
+    }
+    const char *bad_hosts[] = { "evil.example", "evil.example:8080", "127.0.0.1.evil.example", "nvr.example.org" };
+    for (size_t i = 0; i < sizeof(bad_hosts) / sizeof(bad_hosts[0]); i++) {
+        snprintf(req, sizeof(req), "GET /api/cameras HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"
+                 "Connection: close\r\n\r\n", bad_hosts[i], f->token);
+        if (raw_request(f, req, out, sizeof(out)) != 421)
+            fail_msg("Host %s: %s", bad_hosts[i], out);
+        assert_non_null(strstr(out, "--http-host"));
+        assert_non_null(strstr(out, "frame-ancestors 'none'"));
+    }
+    /* a login attempt through a rebound name: refused before the body counts */
+    snprintf(req, sizeof(req), "POST /api/login HTTP/1.1\r\nHost: evil.example\r\nContent-Type: application/json\r\n"
+             "Content-Length: 41\r\nConnection: close\r\n\r\n{\"username\":\"admin\",\"password\":\"x\"}  ");
+    assert_int_equal(raw_request(f, req, out, sizeof(out)), 421);
+    assert_null(strstr(out, "Set-Cookie"));
+    /* unauthenticated: 421 still comes first (not 401) */
+    assert_int_equal(raw_request(f, "GET /api/cameras HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n",
+                                 out, sizeof(out)), 421);
+    assert_int_equal(raw_request(f, "GET / HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n", out,
+                                 sizeof(out)), 421);
+    assert_int_equal(raw_request(f, "GET /api/health HTTP/1.1\r\nConnection: close\r\n\r\n", out, sizeof(out)),
+                     400);
+    assert_int_equal(raw_request(f, "GET /api/health HTTP/1.1\r\nHost: [::1\r\nConnection: close\r\n\r\n", out,
+                                 sizeof(out)), 400);
+    assert_int_equal(raw_request(f, "GET /api/health HTTP/1.0\r\n\r\n", out, sizeof(out)), 200);
+    assert_non_null(strstr(out, "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'; "
+                                "base-uri 'none'; form-action 'self'\r\n"));
+    /* a configured name passes */
+    reel_http_free(f->h);
+    const char *names[] = { "nvr.example.org" };
+    struct reel_http_cfg cfg = { .datadir = f->dir, .listen = "127.0.0.1:0", .clock = &f->clock.clock,
+                                 .hosts = names, .nhosts = 1 };
+    struct reel_err err = { "" };
+    assert_int_equal(reel_http_new(&f->h, &cfg, &err), 0);
+    assert_int_equal(reel_http_start(f->h, &err), 0);
+    f->port = reel_http_port(f->h);
+    assert_int_equal(raw_request(f, "GET /api/health HTTP/1.1\r\nHost: NVR.example.org:443\r\n"
+                                    "Connection: close\r\n\r\n", out, sizeof(out)), 200);
+    assert_int_equal(raw_request(f, "GET /api/health HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n",
+                                 out, sizeof(out)), 421);
+    /* a bad configured name is refused */
+    struct reel_http *h2 = NULL;
+    const char *bad[] = { "a b" };
+    cfg.hosts = bad;
+    assert_int_equal(reel_http_new(&h2, &cfg, &err), -EINVAL);
 }
 
 int main(void)
@@ -749,6 +877,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_view_etag_unchanged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_view_consistent_while_writing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_errors_are_500, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_host_check_and_csp, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
