@@ -50,7 +50,7 @@ struct reel_http_recorder {
 
 #define REEL_HTTP_DEFAULT_LISTEN "127.0.0.1:8080"
 
-/* Limits against hostile clients: at most 256 connections, 64 from one
+/* Limits against hostile clients: at most 256 connections (cfg.conn_max), 64 from one
  * address; a connection idle for 60 s is closed (also while a response is
  * sent to a client that stopped reading); and a connection must complete
  * each request (head and body) within REEL_HTTP_REQUEST_DEADLINE_S of its
@@ -75,6 +75,19 @@ struct reel_http_cfg {
      * NULL: none (changes are saved and answered 202, status comes from the
      * database). Must outlive the server. */
     const struct reel_http_recorder *recorder;
+    /* Resource caps (issue 11; docs/api.md "Busy: 503"). 0 = the default.
+     * conn_max: connections in all (256; `reel run` lowers it when
+     * descriptors are scarce, see cmd_run.c). downloads_max and
+     * downloads_per_user: view.mp4 responses in progress in all (32) and of
+     * one user (4). playback_mem_max: bytes of MP4 headers held by live
+     * responses (256 MiB). workers: threads that run password hashing and
+     * MP4 building off libmicrohttpd's threads (2). Over a cap: 503 with
+     * Retry-After. */
+    unsigned conn_max;
+    unsigned downloads_max;
+    unsigned downloads_per_user;
+    uint64_t playback_mem_max;
+    unsigned workers;
 };
 
 /* Checks cfg (-EINVAL for a bad listen address, with err). *ret owned by

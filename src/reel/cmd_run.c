@@ -23,6 +23,7 @@
 #include "reel/camera.h"
 #include "reel/bench_subs.h"
 #include "reel/cli.h"
+#include "reel/fds.h"
 #include "reel/loop.h"
 #include "reel/recorder.h"
 
@@ -98,6 +99,13 @@ int reel_cmd_run(struct reel_cli *cli)
     sigaddset(&mask, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Descriptors (issue 11): the soft limit up to the hard one before
+     * anything is opened; the plan below reserves the recorder's share. */
+    uint64_t fd_limit;
+    int fr = reel_fds_raise(&fd_limit);
+    if (fr < 0)
+        reel_log(&cli->log, REEL_LOG_WARN, "cannot raise the descriptor limit: %s (it stays %llu)", strerror(-fr),
+                 (unsigned long long)fd_limit);
     struct reel_recorder_cfg rcfg = {
         .store = { .datadir = cli->datadir, .checkpoint_ns = checkpoint_ns, .rotate_ns = rotate_ns,
                    .buffered_io = buffered_io, .no_io_uring = no_io_uring },
@@ -130,9 +138,17 @@ int reel_cmd_run(struct reel_cli *cli)
      * the recording. */
     struct reel_http *http = NULL;
     if (!no_http) {
+        /* The HTTP server gets the descriptors the recorder does not need
+         * (cameras added later share the margin of REEL_FDS_PER_CAMERA). */
+        struct reel_fds_plan plan;
+        reel_fds_plan(fd_limit, ncams, &plan);
+        reel_log(&cli->log, plan.scarce ? REEL_LOG_WARN : REEL_LOG_INFO,
+                 "descriptors: limit %llu, %llu kept for recording %zu camera%s; http: %u connections, %u downloads%s",
+                 (unsigned long long)plan.limit, (unsigned long long)plan.reserve, ncams, ncams == 1 ? "" : "s",
+                 plan.conn_max, plan.downloads_max, plan.scarce ? " (too few descriptors: raise `ulimit -n`)" : "");
         struct reel_http_cfg hcfg = {
             .datadir = cli->datadir, .listen = http_listen, .secure_cookie = secure_cookie, .log = &cli->log,
-            .recorder = reel_recorder_http(rec),
+            .recorder = reel_recorder_http(rec), .conn_max = plan.conn_max, .downloads_max = plan.downloads_max,
         };
         r = reel_http_new(&http, &hcfg, &err);
         for (size_t i = 0; r == 0 && i < reel_web_nassets; i++)
