@@ -73,6 +73,19 @@ int reel_cmd_run(struct reel_cli *cli)
             return reel_cli_usage("--backoff-max-s: expected 1..3600");
         opts.backoff_max_ns = s * REEL_NS_PER_SEC;
     }
+    uint64_t playback_mem = 0;  /* 0: the server's default (REEL_HTTP_PLAYBACK_MEM) */
+    if ((v = reel_cli_opt(cli, "--playback-mem-mib", true))) {
+        long mib = strtol(v, NULL, 10);
+        if (mib < 1 || mib > 65536)
+            return reel_cli_usage("--playback-mem-mib: expected 1..65536");
+        playback_mem = (uint64_t)mib << 20;
+    }
+    if ((v = reel_cli_opt(cli, "--playback-mem-kib", true))) {   /* tests: a budget below one header */
+        long kib = strtol(v, NULL, 10);
+        if (kib < 1 || kib > 1024)
+            return reel_cli_usage("--playback-mem-kib: expected 1..1024");
+        playback_mem = (uint64_t)kib << 10;
+    }
     const char *http_listen = reel_cli_opt(cli, "--http", true);
     bool no_http = reel_cli_opt(cli, "--no-http", false) != NULL;
     bool secure_cookie = reel_cli_opt(cli, "--secure-cookie", false) != NULL;
@@ -149,6 +162,7 @@ int reel_cmd_run(struct reel_cli *cli)
         struct reel_http_cfg hcfg = {
             .datadir = cli->datadir, .listen = http_listen, .secure_cookie = secure_cookie, .log = &cli->log,
             .recorder = reel_recorder_http(rec), .conn_max = plan.conn_max, .downloads_max = plan.downloads_max,
+            .playback_mem_max = playback_mem,
         };
         r = reel_http_new(&http, &hcfg, &err);
         for (size_t i = 0; r == 0 && i < reel_web_nassets; i++)

@@ -27,6 +27,7 @@ static const char usage[] =
     "  storage add PATH | storage list\n"
     "  run [--checkpoint-ms MS] [--rotate-s S]   record all cameras until SIGINT/SIGTERM\n"
     "      [--http ADDR:PORT | --no-http] [--secure-cookie]   web server (default 127.0.0.1:8080)\n"
+    "      [--playback-mem-mib N]   memory for playback's MP4 headers (default 256)\n"
     "      [--buffered-io]          write sample files through the page cache, not O_DIRECT\n"
     "      [--no-io-uring]          one pwritev per write instead of io_uring batches\n"
     "  status                       per camera: live state from the running recorder, last error,\n"
