@@ -105,7 +105,7 @@ static void test_work_queue(void **state)
             refused++;
         /* let the workers take the first two */
         if (i == 1)
-            for (int k = 0; k < 200 && reel_http_work_queued(w) > 0; k++)
+            for (int k = 0; k < 2000 && reel_http_work_queued(w) > 0; k++)
                 usleep(5000);
     }
     assert_int_equal(accepted, 5);      /* 2 running + 3 waiting */
