@@ -245,7 +245,8 @@ class ResourceTest(ReelTestCase):
 
     def test_memory_budget_413(self):
         self.start_reel_limited(1, extra=("--playback-mem-kib", "1"))
-        wait_until(lambda: len(self.frames("cam0")) >= 30, 15, 0.3, "30 frames")
+        # a header of some 300 frames (stsz alone 1.2 KB): over 1 KiB
+        wait_until(lambda: len(self.frames("cam0")) >= 300, 40, 0.5, "300 frames")
         sid, _ = self.login()
         r = self.request("GET", VIEW, cookie=sid)
         self.assertEqual(r.status, 413, r.body[:200])
