@@ -3,8 +3,11 @@
  * The HTTP server of `reel run`: the JSON API (login, sessions, cameras and
  * their configuration, timeline, API tokens), playback and export of any time range as an MP4
  * with byte ranges (view.mp4), and the web UI's static files. It runs on
- * libmicrohttpd's own threads (epoll, a small thread pool): the recorder's
- * event loop never waits for it. Handlers read the database through their
+ * libmicrohttpd's own threads (epoll, a small thread pool), and the slow
+ * requests (password hashing, MP4 building) on a pool of worker threads
+ * (work.h) while their connection is suspended: the recorder's event loop
+ * never waits for it, and one slow request never holds the threads that
+ * serve everyone else. Handlers read the database through their
  * own read-only store handles and their own accounts connection, pooled and
  * used by one thread at a time; a change to a camera's configuration is
  * written through a store handle in admin mode opened for it, then handed
