@@ -255,6 +255,39 @@ class ResourceTest(ReelTestCase):
 
     # ---- threads ----
 
+    def test_login_burst_queue_full_503(self):
+        """80 logins at once: 2 hash, 32 wait, the rest are told to come
+        back (503 with Retry-After) instead of queueing without bound; the
+        server then serves a correct login."""
+        self.start_reel_limited(1)
+        n = 80
+        barrier = threading.Barrier(n)
+        results = [None] * n
+
+        def one(k):
+            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60,
+                                           source_address=(f"127.0.9.{k + 2}", 0))
+            c.connect()
+            barrier.wait()
+            c.request("POST", "/api/login", body=json.dumps({"username": f"burst{k}", "password": "x"}),
+                      headers={"Content-Type": "application/json"})
+            r = c.getresponse()
+            r.read()
+            results[k] = (r.status, r.getheader("Retry-After"))
+            c.close()
+        ts = [threading.Thread(target=one, args=(k,)) for k in range(n)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        statuses = [r[0] for r in results]
+        print(f"80 logins at once: {statuses.count(401)} x 401, {statuses.count(503)} x 503")
+        self.assertEqual(set(statuses) - {401, 503}, set(), statuses)
+        self.assertGreater(statuses.count(503), 0, "the worker queue grew without bound")
+        self.assertLessEqual(statuses.count(401), n - 1)
+        self.assertTrue(all(ra and ra.isdigit() for st, ra in results if st == 503), results)
+        self.login()
+
     def test_health_answers_while_logins_hash(self):
         """Password hashing runs on the worker pool: while 16 clients keep
         libmicrohttpd's threads busy with logins, /api/health (no hash)
