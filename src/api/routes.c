@@ -11,23 +11,23 @@
 #define ADMIN REEL_ACCESS_ADMIN
 
 const struct reel_http_route reel_api_routes[] = {
-    /* method   pattern                                  who     csrf   handler */
-    { "GET",    "/api/health",                           PUBLIC, false, reel_api_health },
-    { "POST",   "/api/login",                            PUBLIC, false, reel_api_login },
-    { "POST",   "/api/logout",                           USER,   true,  reel_api_logout },
-    { "GET",    "/api/session",                          USER,   true,  reel_api_session },
-    { "POST",   "/api/tokens",                           USER,   true,  reel_api_token_add },
-    { "GET",    "/api/tokens",                           USER,   true,  reel_api_tokens_list },
-    { "DELETE", "/api/tokens/{token}",                   USER,   true,  reel_api_token_delete },
-    { "GET",    "/api/cameras",                          USER,   true,  reel_api_cameras_list },
-    { "POST",   "/api/cameras",                          ADMIN,  true,  reel_api_camera_add },
-    { "GET",    "/api/cameras/{camera}/config",          ADMIN,  true,  reel_api_camera_get },
-    { "PATCH",  "/api/cameras/{camera}",                 ADMIN,  true,  reel_api_camera_patch },
-    { "DELETE", "/api/cameras/{camera}",                 ADMIN,  true,  reel_api_camera_delete },
-    { "POST",   "/api/cameras/{camera}/enable",          ADMIN,  true,  reel_api_camera_enable },
-    { "POST",   "/api/cameras/{camera}/disable",         ADMIN,  true,  reel_api_camera_disable },
-    { "GET",    "/api/cameras/{camera}/spans",           USER,   true,  reel_api_spans },
-    { "GET",    "/api/cameras/{camera}/view.mp4",        USER,   true,  reel_api_view },
+    /* method   pattern                                  who     csrf   handler                  pool (on a worker) */
+    { "GET",    "/api/health",                           PUBLIC, false, reel_api_health,         false },
+    { "POST",   "/api/login",                            PUBLIC, false, reel_api_login,          true  },
+    { "POST",   "/api/logout",                           USER,   true,  reel_api_logout,         false },
+    { "GET",    "/api/session",                          USER,   true,  reel_api_session,        false },
+    { "POST",   "/api/tokens",                           USER,   true,  reel_api_token_add,      false },
+    { "GET",    "/api/tokens",                           USER,   true,  reel_api_tokens_list,    false },
+    { "DELETE", "/api/tokens/{token}",                   USER,   true,  reel_api_token_delete,   false },
+    { "GET",    "/api/cameras",                          USER,   true,  reel_api_cameras_list,   false },
+    { "POST",   "/api/cameras",                          ADMIN,  true,  reel_api_camera_add,     false },
+    { "GET",    "/api/cameras/{camera}/config",          ADMIN,  true,  reel_api_camera_get,     false },
+    { "PATCH",  "/api/cameras/{camera}",                 ADMIN,  true,  reel_api_camera_patch,   false },
+    { "DELETE", "/api/cameras/{camera}",                 ADMIN,  true,  reel_api_camera_delete,  false },
+    { "POST",   "/api/cameras/{camera}/enable",          ADMIN,  true,  reel_api_camera_enable,  false },
+    { "POST",   "/api/cameras/{camera}/disable",         ADMIN,  true,  reel_api_camera_disable, false },
+    { "GET",    "/api/cameras/{camera}/spans",           USER,   true,  reel_api_spans,          false },
+    { "GET",    "/api/cameras/{camera}/view.mp4",        USER,   true,  reel_api_view,           true  },
 };
 
 const size_t reel_api_nroutes = sizeof(reel_api_routes) / sizeof(reel_api_routes[0]);

@@ -3,8 +3,11 @@
  * The HTTP server of `reel run`: the JSON API (login, sessions, cameras and
  * their configuration, timeline, API tokens), playback and export of any time range as an MP4
  * with byte ranges (view.mp4), and the web UI's static files. It runs on
- * libmicrohttpd's own threads (epoll, a small thread pool): the recorder's
- * event loop never waits for it. Handlers read the database through their
+ * libmicrohttpd's own threads (epoll, a small thread pool), and the slow
+ * requests (password hashing, MP4 building) on a pool of worker threads
+ * (work.h) while their connection is suspended: the recorder's event loop
+ * never waits for it, and one slow request never holds the threads that
+ * serve everyone else. Handlers read the database through their
  * own read-only store handles and their own accounts connection, pooled and
  * used by one thread at a time; a change to a camera's configuration is
  * written through a store handle in admin mode opened for it, then handed
@@ -50,7 +53,7 @@ struct reel_http_recorder {
 
 #define REEL_HTTP_DEFAULT_LISTEN "127.0.0.1:8080"
 
-/* Limits against hostile clients: at most 256 connections, 64 from one
+/* Limits against hostile clients: at most 256 connections (cfg.conn_max), 64 from one
  * address; a connection idle for 60 s is closed (also while a response is
  * sent to a client that stopped reading); and a connection must complete
  * each request (head and body) within REEL_HTTP_REQUEST_DEADLINE_S of its
@@ -105,6 +108,19 @@ struct reel_http_cfg {
      * the default is capped at the maximum. */
     int64_t token_max_ns;
     int64_t token_default_ns;
+    /* Resource caps (issue 11; docs/api.md "Busy: 503"). 0 = the default.
+     * conn_max: connections in all (256; `reel run` lowers it when
+     * descriptors are scarce, see cmd_run.c). downloads_max and
+     * downloads_per_user: view.mp4 responses in progress in all (32) and of
+     * one user (4). playback_mem_max: bytes of MP4 headers held by live
+     * responses (256 MiB). workers: threads that run password hashing and
+     * MP4 building off libmicrohttpd's threads (2). Over a cap: 503 with
+     * Retry-After. */
+    unsigned conn_max;
+    unsigned downloads_max;
+    unsigned downloads_per_user;
+    uint64_t playback_mem_max;
+    unsigned workers;
 };
 
 /* Checks cfg (-EINVAL for a bad listen address, with err). *ret owned by

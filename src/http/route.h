@@ -8,8 +8,8 @@
  * session must show its CSRF token, handler}. The server finds the route
  * with reel_http_route_find() (pure, unit tested), then authenticates,
  * checks CSRF and the admin rule, and calls the handler on a
- * libmicrohttpd thread with a struct reel_http_req that lives until the
- * handler returns. The handler answers exactly once, through
+ * libmicrohttpd thread (or a worker, for routes marked pool) with a struct
+ * reel_http_req that lives until the handler returns. The handler answers exactly once, through
  * reel_http_send_json(), reel_http_send_error() or reel_http_queue(), and
  * returns what those return. Adding a route is adding a line to
  * src/api/routes.c and, for a new resource, a file in src/api/.
@@ -78,6 +78,10 @@ struct reel_http_route {
     enum reel_http_access access;
     bool csrf;                          /* a session must carry its X-CSRF-Token (state-changing methods) */
     reel_http_handler *handler;
+    /* Runs on the server's worker pool (work.h), not on a libmicrohttpd
+     * thread: for slow handlers (password hashing, MP4 building). The
+     * handler is the same code; the connection is suspended meanwhile. */
+    bool pool;
 };
 
 /* ---- the dispatcher's lookup (pure; tests/unit/test_http.c) ---- */
@@ -131,6 +135,12 @@ enum MHD_Result reel_http_send_error(struct reel_http_req *r, unsigned status, c
     __attribute__((format(printf, 3, 4)));
 /* Queues resp (destroyed here; NULL = MHD_NO) with the security headers. */
 enum MHD_Result reel_http_queue(struct reel_http_req *r, unsigned status, struct MHD_Response *resp);
+/* 503 {"error": fmt...} with Retry-After: retry_after_s (a cap reached:
+ * docs/api.md "Busy: 503"). */
+enum MHD_Result reel_http_send_busy(struct reel_http_req *r, unsigned retry_after_s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The server's playback caps (playback.h); never NULL. */
+struct reel_http_playback *reel_http_playback_of(struct reel_http_req *r);
 /* A request header, or NULL. */
 const char *reel_http_header(struct reel_http_req *r, const char *name);
 /* The client's address as text ("?" when unknown): the TCP peer, or the

@@ -41,9 +41,11 @@
 #include "http/deadline.h"
 #include "http/loginguard.h"
 #include "http/parse.h"
+#include "http/playback.h"
 #include "http/ratelimit.h"
 #include "http/route.h"
 #include "http/users.h"
+#include "http/work.h"
 #include "store/store.h"
 
 #define URI_MAX 2048
@@ -53,8 +55,11 @@
 #define COOKIE_NAME_TLS "__Host-reel_session"   /* with built-in TLS: Secure, Path=/, no Domain */
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 #define HOST_LOG_NS (60 * REEL_NS_PER_SEC)      /* one line a minute at most about refused Host names */
-#define CONN_MAX 256                /* connections in all */
+#define CONN_MAX 256                /* connections in all (default of cfg.conn_max) */
 #define CONN_PER_ADDR_MAX 64        /* connections from one client address */
+#define WORKERS 2                   /* default of cfg.workers */
+#define WORK_QUEUE_MAX 32           /* requests waiting for a worker; more get 503 */
+#define BUSY_RETRY_S "2"            /* Retry-After when the worker queue is full */
 #define IDLE_TIMEOUT_S 60           /* inactivity, also while a response is sent */
 #define DEADLINE_LOG_NS (60 * REEL_NS_PER_SEC)
 #define INTERNAL_REF_BYTES 4        /* a 5xx answer's reference to its log line */
@@ -91,6 +96,8 @@ struct reel_http {
     struct reel_netmask trusted[REEL_TRUSTED_PROXY_MAX];
     size_t ntrusted;
     struct reel_http_deadline *deadline;
+    struct reel_http_work *work;    /* the worker pool of the routes marked pool */
+    struct reel_http_playback *playback;
     uint64_t deadline_closed;       /* since the last log line (watchdog thread only) */
     int64_t deadline_logged_ns;
     char hosts[REEL_HTTP_HOSTS_MAX][256];   /* cfg.hosts points here */
@@ -112,6 +119,23 @@ struct req {
     bool http11;                    /* HTTP/1.1 (Host required) */
     unsigned status;
     int64_t t0;
+    /* A request handed to the worker pool: the connection is suspended
+     * until the job is done; the handler's answer waits in resp (queue()
+     * keeps it), queued by on_request when libmicrohttpd resumes. */
+    bool offloaded;
+    bool job_done;
+    struct MHD_Response *resp;
+    enum MHD_Result job_res;
+};
+
+/* What a handler on a worker needs after dispatch() has returned. */
+struct job {
+    struct req *rq;
+    const struct reel_http_route *route;
+    struct reel_http_req r;
+    struct reel_auth a;
+    char sid[REEL_SECRET_MAX];
+    char name[REEL_HTTP_SEG_MAX];
 };
 
 /* ---- logging ---- */
@@ -337,6 +361,16 @@ static enum MHD_Result queue(struct req *rq, unsigned status, struct MHD_Respons
     if (!resp)
         return MHD_NO;
     security_headers(rq, resp);
+    if (rq->offloaded && !rq->job_done) {
+        /* on a worker: kept for on_request once the connection is resumed */
+        if (rq->resp) {
+            MHD_destroy_response(resp);     /* a handler answers once */
+            return MHD_NO;
+        }
+        rq->status = status;
+        rq->resp = resp;
+        return MHD_YES;
+    }
     rq->status = status;
     enum MHD_Result r = MHD_queue_response(rq->c, status, resp);
     MHD_destroy_response(resp);
@@ -442,6 +476,85 @@ enum MHD_Result reel_http_send_error(struct reel_http_req *r, unsigned status, c
     enum MHD_Result res = send_error_va(req_of(r), status, fmt, ap);
     va_end(ap);
     return res;
+}
+
+enum MHD_Result reel_http_send_busy(struct reel_http_req *r, unsigned retry_after_s, const char *fmt, ...)
+{
+    char msg[256], ra[16];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(ra, sizeof(ra), "%u", retry_after_s);
+    return reel_http_send_json(r, MHD_HTTP_SERVICE_UNAVAILABLE, json_pack("{s:s}", "error", msg), "Retry-After", ra,
+                               NULL);
+}
+
+struct reel_http_playback *reel_http_playback_of(struct reel_http_req *r) { return r->h->playback; }
+
+/* ---- the worker pool (work.h) ---- */
+
+/* On a worker: runs the handler, then gives the connection back to
+ * libmicrohttpd, which calls on_request again (finish_offloaded()). */
+static void run_job(void *arg)
+{
+    struct job *j = arg;
+    struct req *rq = j->rq;
+    rq->job_res = j->route->handler(&j->r);
+    struct MHD_Connection *c = rq->c;
+    free(j);
+    rq->job_done = true;
+    MHD_resume_connection(c);
+}
+
+/* Suspends the connection and queues the handler on the pool; a full queue
+ * (or a server stopping) is answered 503 with Retry-After. */
+static enum MHD_Result offload(struct req *rq, const struct reel_http_route *route, const struct reel_http_req *r,
+                               const struct reel_auth *a, const char *sid, const char *name)
+{
+    struct job *j = calloc(1, sizeof(*j));
+    if (!j)
+        return send_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    j->rq = rq;
+    j->route = route;
+    j->r = *r;
+    if (a)
+        j->a = *a;
+    snprintf(j->sid, sizeof(j->sid), "%s", sid);
+    snprintf(j->name, sizeof(j->name), "%s", name);
+    j->r.auth = a ? &j->a : NULL;
+    j->r.sid = j->sid;
+    j->r.name = j->name;
+    j->r.method = rq->method;
+    rq->offloaded = true;
+    MHD_suspend_connection(rq->c);
+    int e = reel_http_work_submit(rq->h->work, run_job, j);
+    if (e == 0)
+        return MHD_YES;
+    free(j);
+    /* answered at once, through the same path as a worker's answer */
+    hlog(rq->h, REEL_LOG_WARN, "%s: worker queue full (%d waiting): 503", route->pattern, WORK_QUEUE_MAX);
+    json_t *err = json_pack("{s:s}", "error", "server busy: try again shortly");
+    send_json(rq, MHD_HTTP_SERVICE_UNAVAILABLE, err, "Retry-After", BUSY_RETRY_S, NULL);
+    rq->job_res = MHD_YES;
+    rq->job_done = true;
+    MHD_resume_connection(rq->c);
+    return MHD_YES;
+}
+
+/* libmicrohttpd resumed an offloaded request: queue the handler's answer
+ * (none: the connection is closed). */
+static enum MHD_Result finish_offloaded(struct req *rq)
+{
+    if (!rq->job_done)
+        return MHD_YES;
+    struct MHD_Response *resp = rq->resp;
+    rq->resp = NULL;
+    if (!resp)
+        return MHD_NO;
+    enum MHD_Result res = MHD_queue_response(rq->c, rq->status, resp);
+    MHD_destroy_response(resp);
+    return res == MHD_YES ? rq->job_res : MHD_NO;
 }
 
 /* ---- authentication ---- */
@@ -614,7 +727,10 @@ static enum MHD_Result dispatch(struct req *rq, const char *method)
             .kind = kind, .auth = kind == REEL_AUTH_NONE ? NULL : &a, .sid = sid, .cfg = &h->cfg, .clock = h->clock,
             .rl_user = h->rl_user, .rl_addr = h->rl_addr, .h = h, .priv = rq,
         };
-        res = m->route->handler(&r);
+        if (m->route->pool && h->work)
+            res = offload(rq, m->route, &r, kind == REEL_AUTH_NONE ? NULL : &a, sid, m->name);
+        else
+            res = m->route->handler(&r);
         break;
     }
     }
@@ -757,6 +873,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     struct req *rq = *con_cls;
     if (!rq)
         return MHD_NO;
+    if (rq->offloaded)
+        return finish_offloaded(rq);
     if (!rq->started) {
         rq->started = true;
         snprintf(rq->method, sizeof(rq->method), "%s", method);
@@ -799,6 +917,8 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MH
         hlog(h, REEL_LOG_DEBUG, "%s %s %s -> %u%s (%.1f ms)", addr, rq->method, u, rq->status,
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)", ms);
     }
+    if (rq->resp)
+        MHD_destroy_response(rq->resp);
     if (rq->body.data)
         sodium_memzero(rq->body.data, rq->body.alloc); /* it may hold a password */
     reel_buf_free(&rq->body);
@@ -861,6 +981,18 @@ int reel_http_new(struct reel_http **ret, const struct reel_http_cfg *cfg, struc
         h->cfg.token_default_ns = REEL_TOKEN_DEFAULT_DAYS * 86400 * REEL_NS_PER_SEC;
     if (h->cfg.token_default_ns > h->cfg.token_max_ns)
         h->cfg.token_default_ns = h->cfg.token_max_ns;
+    if (!h->cfg.workers)
+        h->cfg.workers = WORKERS;
+    if (!h->cfg.conn_max)
+        h->cfg.conn_max = CONN_MAX;
+    if (!h->cfg.downloads_max)
+        h->cfg.downloads_max = REEL_HTTP_DOWNLOADS_MAX;
+    if (!h->cfg.downloads_per_user)
+        h->cfg.downloads_per_user = REEL_HTTP_DOWNLOADS_PER_USER;
+    if (h->cfg.downloads_per_user > h->cfg.downloads_max)
+        h->cfg.downloads_per_user = h->cfg.downloads_max;
+    if (!h->cfg.playback_mem_max)
+        h->cfg.playback_mem_max = REEL_HTTP_PLAYBACK_MEM;
     snprintf(h->listen, sizeof(h->listen), "%s", cfg->listen ? cfg->listen : REEL_HTTP_DEFAULT_LISTEN);
     pthread_mutex_init(&h->stores.mu, NULL);
     pthread_mutex_init(&h->users.mu, NULL);
@@ -923,7 +1055,9 @@ int reel_http_new(struct reel_http **ret, const struct reel_http_cfg *cfg, struc
                                           .max_ns = REEL_LOGIN_USER_MAX_S * REEL_NS_PER_SEC },
                               addr_rl = { .threshold = REEL_LOGIN_ADDR_THRESHOLD };
     if (reel_ratelimit_new(&h->rl_user, &user_rl, h->clock) < 0 ||
-        reel_ratelimit_new(&h->rl_addr, &addr_rl, h->clock) < 0) {
+        reel_ratelimit_new(&h->rl_addr, &addr_rl, h->clock) < 0 ||
+        reel_http_playback_new(&h->playback, h->cfg.downloads_max, h->cfg.downloads_per_user,
+                               h->cfg.playback_mem_max) < 0) {
         r = reel_err_set(err, ENOMEM, "out of memory");
         goto fail;
     }
@@ -963,14 +1097,19 @@ int reel_http_start(struct reel_http *h, struct reel_err *err)
         return r;
     users_put(h, u);
     if (!h->deadline) {
-        r = reel_http_deadline_new(&h->deadline, 2 * CONN_MAX, REEL_HTTP_REQUEST_DEADLINE_S * REEL_NS_PER_SEC,
+        r = reel_http_deadline_new(&h->deadline, 2 * h->cfg.conn_max, REEL_HTTP_REQUEST_DEADLINE_S * REEL_NS_PER_SEC,
                                    h->clock, on_deadline, h);
         if (r == 0)
             r = reel_http_deadline_start(h->deadline);
         if (r < 0)
             return reel_err_set(err, -r, "http request deadlines: %s", strerror(-r));
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    if (!h->work) {
+        r = reel_http_work_new(&h->work, h->cfg.workers, WORK_QUEUE_MAX);
+        if (r < 0)
+            return reel_err_set(err, -r, "http workers: %s", strerror(-r));
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (h->addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     /* libmicrohttpd copies neither: the PEM texts must (and do) outlive
@@ -990,8 +1129,9 @@ int reel_http_start(struct reel_http *h, struct reel_err *err)
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&h->addr,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)h->cfg.threads,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_MAX,
-                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)CONN_PER_ADDR_MAX,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->cfg.conn_max,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                            (unsigned int)(h->cfg.conn_max < CONN_PER_ADDR_MAX ? h->cfg.conn_max : CONN_PER_ADDR_MAX),
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IDLE_TIMEOUT_S,
                             MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
                             MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
@@ -1028,8 +1168,14 @@ void reel_http_free(struct reel_http *h)
 {
     if (!h)
         return;
+    /* The workers first: each resumes its connection, which the daemon
+     * then closes (it must not stop with suspended connections); after
+     * this, offloaded requests are answered 503 at once. */
+    reel_http_work_stop(h->work);
     if (h->d)
         MHD_stop_daemon(h->d);
+    reel_http_work_free(h->work);
+    reel_http_playback_free(h->playback);
     reel_http_deadline_free(h->deadline); /* after the daemon: it gave every slot back */
     for (size_t i = 0; i < h->stores.n; i++)
         reel_store_close(h->stores.idle[i]);

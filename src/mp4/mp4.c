@@ -28,9 +28,6 @@
 #define SEGS_MAX 65536u
 #define ENTRIES_MAX 1024u
 #define ENTRY_LEN_MAX 65536u
-/* Sample files kept open from build to free; later ones are opened per read
- * so that a long export does not exhaust the descriptor limit. */
-#define OPEN_FDS_MAX 64u
 /* Minimum VisualSampleEntry: header 8, reserved 6, data ref 2, fields 70. */
 #define VISUAL_ENTRY_MIN 86u
 /* Minimum AudioSampleEntry: header 8, reserved 6, data ref 2, fields 20;
@@ -409,10 +406,11 @@ static int open_parts(struct reel_mp4 *m, const struct src *srcs, size_t nsegs, 
                                 q->path, (long long)st.st_size,
                                 (unsigned long long)(q->file_off + q->len));
         }
-        if (s < OPEN_FDS_MAX)
-            q->fd = fd;
-        else
-            close(fd);
+        /* Not kept: each read opens the file it needs, preads and closes
+         * it, so that a response held by a slow client (or a long export)
+         * holds no descriptor between reads and slow downloads cannot
+         * exhaust the descriptors the recorder needs (issue 11). */
+        close(fd);
     }
     return 0;
 }
@@ -901,6 +899,14 @@ out:
     free(vrel);
     free(arel);
     return r;
+}
+
+size_t reel_mp4_mem(const struct reel_mp4 *m)
+{
+    size_t n = sizeof(*m) + m->head_len + m->nparts * sizeof(*m->parts);
+    for (size_t i = 0; i < m->nparts; i++)
+        n += strlen(m->parts[i].path) + 1;
+    return n;
 }
 
 uint64_t reel_mp4_size(const struct reel_mp4 *m) { return m->size; }

@@ -79,6 +79,9 @@ int reel_mp4_build(struct reel_mp4 **ret, const struct reel_mp4_entry *entries, 
                    const struct reel_mp4_seg *segs, size_t nsegs,
                    const struct reel_mp4_opts *opts, struct reel_err *err);
 uint64_t reel_mp4_size(const struct reel_mp4 *m);
+/* The bytes the object holds in memory (header, parts table, paths): what a
+ * live response costs until reel_mp4_free(). */
+size_t reel_mp4_mem(const struct reel_mp4 *m);
 /* Reads len bytes at off into buf. Returns bytes read (short only at EOF) or
  * a negative errno (a sample file shorter than the index says: -EIO). */
 ssize_t reel_mp4_read(const struct reel_mp4 *m, uint64_t off, void *buf, size_t len);

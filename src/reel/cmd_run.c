@@ -29,6 +29,7 @@
 #include "reel/camera.h"
 #include "reel/bench_subs.h"
 #include "reel/cli.h"
+#include "reel/fds.h"
 #include "reel/loop.h"
 #include "reel/recorder.h"
 #include "base/timefmt.h"
@@ -120,6 +121,19 @@ int reel_cmd_run(struct reel_cli *cli)
             return reel_cli_usage("--backoff-max-s: expected 1..3600");
         opts.backoff_max_ns = s * REEL_NS_PER_SEC;
     }
+    uint64_t playback_mem = 0;  /* 0: the server's default (REEL_HTTP_PLAYBACK_MEM) */
+    if ((v = reel_cli_opt(cli, "--playback-mem-mib", true))) {
+        long mib = strtol(v, NULL, 10);
+        if (mib < 1 || mib > 65536)
+            return reel_cli_usage("--playback-mem-mib: expected 1..65536");
+        playback_mem = (uint64_t)mib << 20;
+    }
+    if ((v = reel_cli_opt(cli, "--playback-mem-kib", true))) {   /* tests: a budget below one header */
+        long kib = strtol(v, NULL, 10);
+        if (kib < 1 || kib > 1024)
+            return reel_cli_usage("--playback-mem-kib: expected 1..1024");
+        playback_mem = (uint64_t)kib << 10;
+    }
     const char *http_listen = reel_cli_opt(cli, "--http", true);
     bool no_http = reel_cli_opt(cli, "--no-http", false) != NULL;
     bool secure_cookie = reel_cli_opt(cli, "--secure-cookie", false) != NULL;
@@ -192,6 +206,13 @@ int reel_cmd_run(struct reel_cli *cli)
     sigaddset(&mask, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Descriptors (issue 11): the soft limit up to the hard one before
+     * anything is opened; the plan below reserves the recorder's share. */
+    uint64_t fd_limit;
+    int fr = reel_fds_raise(&fd_limit);
+    if (fr < 0)
+        reel_log(&cli->log, REEL_LOG_WARN, "cannot raise the descriptor limit: %s (it stays %llu)", strerror(-fr),
+                 (unsigned long long)fd_limit);
     struct reel_recorder_cfg rcfg = {
         .store = { .datadir = cli->datadir, .checkpoint_ns = checkpoint_ns, .rotate_ns = rotate_ns,
                    .buffered_io = buffered_io, .no_io_uring = no_io_uring },
@@ -227,6 +248,14 @@ int reel_cmd_run(struct reel_cli *cli)
      * the recording. */
     struct reel_http *http = NULL;
     if (!no_http) {
+        /* The HTTP server gets the descriptors the recorder does not need
+         * (cameras added later share the margin of REEL_FDS_PER_CAMERA). */
+        struct reel_fds_plan plan;
+        reel_fds_plan(fd_limit, ncams, &plan);
+        reel_log(&cli->log, plan.scarce ? REEL_LOG_WARN : REEL_LOG_INFO,
+                 "descriptors: limit %llu, %llu kept for recording %zu camera%s; http: %u connections, %u downloads%s",
+                 (unsigned long long)plan.limit, (unsigned long long)plan.reserve, ncams, ncams == 1 ? "" : "s",
+                 plan.conn_max, plan.downloads_max, plan.scarce ? " (too few descriptors: raise `ulimit -n`)" : "");
         struct reel_http_cfg hcfg = {
             .datadir = cli->datadir, .listen = http_listen, .secure_cookie = secure_cookie, .log = &cli->log,
             .recorder = reel_recorder_http(rec), .trusted_proxies = trusted, .ntrusted_proxies = ntrusted,
@@ -234,6 +263,7 @@ int reel_cmd_run(struct reel_cli *cli)
             .token_default_ns = token_default_days * 86400 * REEL_NS_PER_SEC,
             .hosts = hosts, .nhosts = nhosts,
             .tls_cert_pem = pair.cert_pem, .tls_key_pem = pair.key_pem,
+            .conn_max = plan.conn_max, .downloads_max = plan.downloads_max, .playback_mem_max = playback_mem,
         };
         r = reel_http_new(&http, &hcfg, &err);
         reel_tls_pair_clear(&pair); /* the server has its copy */

@@ -31,6 +31,7 @@ static const char usage[] =
     "      [--token-max-days N] [--token-default-days N]   API token lifetime (365, 90)\n"
     "      [--http-host NAME]...    a name the web server answers to (besides IP addresses, localhost)\n"
     "      [--tls [--tls-cert FILE --tls-key FILE]]   HTTPS (default: a self-signed certificate)\n"
+    "      [--playback-mem-mib N]   memory for playback's MP4 headers (default 256)\n"
     "      [--buffered-io]          write sample files through the page cache, not O_DIRECT\n"
     "      [--no-io-uring]          one pwritev per write instead of io_uring batches\n"
     "  status                       per camera: live state from the running recorder, last error,\n"

@@ -684,14 +684,14 @@ static enum MHD_Result h_dummy(struct reel_http_req *r)
 }
 
 static const struct reel_http_route test_routes[] = {
-    { "GET", "/api/health", REEL_ACCESS_PUBLIC, false, h_dummy },
-    { "POST", "/api/login", REEL_ACCESS_PUBLIC, false, h_dummy },
-    { "GET", "/api/things", REEL_ACCESS_USER, true, h_dummy },
-    { "POST", "/api/things", REEL_ACCESS_ADMIN, true, h_dummy },
-    { "GET", "/api/things/{thing}", REEL_ACCESS_ADMIN, true, h_dummy },
-    { "DELETE", "/api/things/{thing}", REEL_ACCESS_ADMIN, true, h_dummy },
-    { "GET", "/api/things/special", REEL_ACCESS_USER, true, h_dummy },
-    { "GET", "/api/things/{thing}/parts", REEL_ACCESS_USER, true, h_dummy },
+    { "GET", "/api/health", REEL_ACCESS_PUBLIC, false, h_dummy, false },
+    { "POST", "/api/login", REEL_ACCESS_PUBLIC, false, h_dummy, false },
+    { "GET", "/api/things", REEL_ACCESS_USER, true, h_dummy, false },
+    { "POST", "/api/things", REEL_ACCESS_ADMIN, true, h_dummy, false },
+    { "GET", "/api/things/{thing}", REEL_ACCESS_ADMIN, true, h_dummy, false },
+    { "DELETE", "/api/things/{thing}", REEL_ACCESS_ADMIN, true, h_dummy, false },
+    { "GET", "/api/things/special", REEL_ACCESS_USER, true, h_dummy, false },
+    { "GET", "/api/things/{thing}/parts", REEL_ACCESS_USER, true, h_dummy, false },
 };
 #define NTEST_ROUTES (sizeof(test_routes) / sizeof(test_routes[0]))
 

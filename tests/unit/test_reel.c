@@ -20,6 +20,7 @@
 #include "reel/control.h"
 #include "reel/loop.h"
 #include "reel/timefmt.h"
+#include "reel/fds.h"
 
 static void test_time_parse(void **state)
 {
@@ -308,6 +309,30 @@ static void test_control_socket(void **state)
     rmdir(dir);
 }
 
+/* The descriptor budget of `reel run` (issue 11): the recorder's share
+ * comes first, the HTTP server gets the rest, capped; under ulimit -n 256
+ * with 8 cameras it still gets a working share. */
+static void test_fds_plan(void **state)
+{
+    (void)state;
+    struct reel_fds_plan p;
+    reel_fds_plan(256, 8, &p);
+    assert_int_equal(p.reserve, REEL_FDS_BASE + 8 * REEL_FDS_PER_CAMERA);
+    assert_int_equal(p.conn_max, 256 - p.reserve - REEL_FDS_HTTP_FIXED);
+    assert_true(p.reserve + REEL_FDS_HTTP_FIXED + p.conn_max <= 256);
+    assert_int_equal(p.downloads_max, p.conn_max / 2);
+    assert_false(p.scarce);
+    reel_fds_plan(1 << 20, 8, &p);
+    assert_int_equal(p.conn_max, REEL_FDS_CONN_MAX);
+    assert_int_equal(p.downloads_max, 32);
+    reel_fds_plan(128, 8, &p);          /* too few: the minimum, and said so */
+    assert_true(p.scarce);
+    assert_int_equal(p.conn_max, REEL_FDS_CONN_MIN);
+    uint64_t lim;
+    assert_int_equal(reel_fds_raise(&lim), 0);
+    assert_true(lim >= 64);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_loop_io_deleted_in_round),
         cmocka_unit_test(test_loop_registration_failures),
         cmocka_unit_test(test_control_socket),
+        cmocka_unit_test(test_fds_plan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
