@@ -91,7 +91,7 @@ class ResourceTest(ReelTestCase):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         s.settimeout(10)
         s.connect(("127.0.0.1", self.port))
-        s.sendall(f"{method} {path} HTTP/1.1\r\nHost: x\r\nCookie: reel_session={sid}\r\n{extra}\r\n".encode())
+        s.sendall(f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: reel_session={sid}\r\n{extra}\r\n".encode())
         return s
 
     def head_of(self, s):
