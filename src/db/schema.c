@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Version 2, the current schema. Columns added by an upgrade step come last
+/* Version 3, the current schema. Columns added by an upgrade step come last
  * in their table, where ALTER TABLE ... ADD COLUMN puts them, so that an
  * upgraded database and a new one are alike column for column. */
 static const char schema_sql[] =
@@ -37,7 +37,9 @@ static const char schema_sql[] =
     "  enabled INTEGER NOT NULL DEFAULT 1,\n"
     "  parent_id INTEGER REFERENCES camera (id),\n"
     "  kind TEXT NOT NULL DEFAULT 'main' CHECK (kind IN ('main', 'sub', 'audio')),\n"
-    "  audio INTEGER NOT NULL DEFAULT 0);\n"
+    "  audio INTEGER NOT NULL DEFAULT 0,\n"
+    "  allow_redirect INTEGER NOT NULL DEFAULT 0,\n"
+    "  allow_basic INTEGER NOT NULL DEFAULT 0);\n"
     "CREATE UNIQUE INDEX camera_parent_kind ON camera (parent_id, kind) WHERE parent_id IS NOT NULL;\n"
     "CREATE TABLE sample_entry (\n"
     "  id INTEGER PRIMARY KEY,\n"
@@ -146,9 +148,25 @@ static int upgrade_v1_to_v2(sqlite3 *db, struct reel_err *err)
     return r;
 }
 
+/* 2 -> 3 (cameras): the hostile-camera guards' per-camera exceptions,
+ * both off: follow a redirect to another host (never with credentials),
+ * send the password in Basic after the camera offered Digest. */
+static int upgrade_v2_to_v3(sqlite3 *db, struct reel_err *err)
+{
+    static const char *const sql[] = {
+        "ALTER TABLE camera ADD COLUMN allow_redirect INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE camera ADD COLUMN allow_basic INTEGER NOT NULL DEFAULT 0",
+    };
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < sizeof(sql) / sizeof(sql[0]); i++)
+        r = reel_db_exec(db, sql[i], err);
+    return r;
+}
+
 /* steps[i] takes version i + 1 to i + 2. */
 static const struct reel_db_step steps[] = {
     { 1, upgrade_v1_to_v2 },
+    { 2, upgrade_v2_to_v3 },
 };
 _Static_assert(sizeof(steps) / sizeof(steps[0]) == REEL_DB_VERSION - 1, "one upgrade step per version");
 

@@ -83,6 +83,7 @@ static void to_hub_state(const struct reel_camera_status *st, struct reel_hub_st
     snprintf(ret->last_error, sizeof(ret->last_error), "%s", st->last_error);
     ret->fps = st->fps;
     ret->bitrate_bps = st->bitrate_bps;
+    ret->udp_foreign = st->udp_foreign;
     ret->updated90k = st->updated90k;
 }
 
@@ -95,6 +96,7 @@ static void from_hub_state(const struct reel_hub_state *st, struct reel_camera_s
     snprintf(ret->last_error, sizeof(ret->last_error), "%s", st->last_error);
     ret->fps = st->fps;
     ret->bitrate_bps = st->bitrate_bps;
+    ret->udp_foreign = st->udp_foreign;
     ret->updated90k = st->updated90k;
 }
 
@@ -479,6 +481,8 @@ static int control_status(void *opaque, struct reel_buf *out)
                               "connected", have && hs.connected, "last_error", have ? hs.last_error : "",
                               "fps", have ? hs.fps : 0.0, "bitrate_bps", have ? hs.bitrate_bps : 0.0,
                               "updated90k", (json_int_t)(have ? hs.updated90k : 0));
+        if (o)
+            json_object_set_new(o, "udp_foreign_dropped", json_integer(have ? (json_int_t)hs.udp_foreign : 0));
         char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
         json_decref(o);
         if (!s) {
