@@ -52,6 +52,9 @@
 #define BIG_DEFAULT_BYTES (3u << 20)
 #define BIG_DEFAULT_EVERY 5
 #define REORDER_DEFAULT 4
+/* --fault hostile-text: clears the screen, sets the terminal's title and
+ * turns the text red when printed raw */
+#define HOSTILE_TEXT "\x1b[2J\x1b]0;pwned\x07\x1b[31m"
 #define REALM "reel-sim"
 
 struct opts {
@@ -77,6 +80,7 @@ struct opts {
     bool log_auth;            /* log every Authorization header received */
     bool basic_after_digest;  /* Digest on the first connection(s); once one ends, only Basic */
     bool udp_foreign;         /* UDP sessions also get bogus RTP from another source port */
+    bool hostile_text;        /* terminal escape sequences in the video's SDP a=control */
 };
 
 enum sess_state { SESS_NONE, SESS_READY, SESS_PLAYING };
@@ -728,8 +732,9 @@ static void do_describe(struct server *s, struct conn *c, const struct reel_sim_
                      "v=0\r\no=- %u 1 IN %s\r\ns=Reel simulated camera %u\r\nc=IN %s\r\nt=0 0\r\n"
                      "a=tool:reel-sim\r\na=control:*\r\na=range:npt=now-\r\n"
                      "m=video 0 RTP/AVP 96\r\na=rtpmap:96 %s/90000\r\na=fmtp:96 %s\r\n"
-                     "a=framerate:%u\r\na=control:trackID=0\r\n",
-                     cam + 1, ip, cam, ip, clip->codec == REEL_SIM_H264 ? "H264" : "H265", fmtp, s->o.fps);
+                     "a=framerate:%u\r\na=control:trackID=0%s\r\n",
+                     cam + 1, ip, cam, ip, clip->codec == REEL_SIM_H264 ? "H264" : "H265", fmtp, s->o.fps,
+                     s->o.hostile_text ? HOSTILE_TEXT : "");
     if (n < 0 || (size_t)n >= sizeof(sdp)) {
         simple(s, c, rq, 500, "Internal Server Error");
         return;
@@ -1155,7 +1160,8 @@ static void usage(FILE *f)
             "        refuse-tcp (461 to SETUP over TCP), ts-repeat=N (every Nth frame repeats a timestamp)\n"
             "hostile: redirect=URL (DESCRIBE gets 302 Location: URL), log-auth (log each Authorization\n"
             "        received), basic-after-digest (Digest until a connection that was offered it ends,\n"
-            "        then only Basic), udp-foreign (bogus RTP from another source port to UDP clients)\n");
+            "        then only Basic), udp-foreign (bogus RTP from another source port to UDP clients),\n"
+            "        hostile-text (terminal escape sequences in the video's SDP a=control)\n");
 }
 
 static int num(const char *opt, const char *v, int64_t min, int64_t max, int64_t *ret)
@@ -1211,6 +1217,8 @@ static int parse_fault(struct opts *o, const char *f)
         o->basic_after_digest = true;
     else if (IS("udp-foreign") && !arg)
         o->udp_foreign = true;
+    else if (IS("hostile-text") && !arg)
+        o->hostile_text = true;
     else if (IS("redirect")) {
         /* the Location is sent as given: printable ASCII, no spaces */
         bool ok = arg && *arg && strlen(arg) < 1024;
