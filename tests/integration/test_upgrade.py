@@ -23,7 +23,7 @@ from harness import REEL, ReelTestCase
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
 FIXTURE = "prev-68dd335"
 MADE_AT = "/tmp/reel-prev-fixture/data"   # where make-prev-fixture.sh made it
-CURRENT_VERSION = 2
+CURRENT_VERSION = 3
 
 
 def framemd5s(path):
@@ -62,7 +62,7 @@ class UpgradeTest(ReelTestCase):
         # a reader refuses the old schema, says what to do, changes nothing
         r = self.reel("recordings", "--camera", "cam0", check=False)
         self.assertNotEqual(r.returncode, 0)
-        self.assertIn("is schema version 1, this Reel needs 2", r.stderr)
+        self.assertIn(f"is schema version 1, this Reel needs {CURRENT_VERSION}", r.stderr)
         self.assertIn("reel check", r.stderr)
         self.assertEqual(user_version(self.data), 1)
 
