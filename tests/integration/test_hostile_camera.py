@@ -161,6 +161,41 @@ class HostileCameraTest(ReelTestCase):
         self.assert_frames_match_clip(stored, clip_frames("h264", clip("h264")), 120)
         self.assertEqual(len(self.frames_by_run("cam")), 1, log)
 
+    def test_redirect_to_unresolvable_name_does_not_delay_others(self):
+        """An allowed redirect to a host name whose DNS server never answers:
+        the camera fails "cannot resolve NAME: timed out" and backs off,
+        while a healthy camera next to it keeps every frame (lookups are off
+        the loop thread, with a deadline). The recorder runs in a private
+        mount namespace whose /etc/resolv.conf points at a silent UDP socket
+        on 127.0.0.2:53 (as test_faults.test_unresolvable_name_does_not_delay_others,
+        which covers a configured name)."""
+        dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            dns.bind(("127.0.0.2", 53))
+        except OSError as e:
+            dns.close()
+            self.skipTest(f"cannot bind 127.0.0.2:53: {e}")
+        self.addCleanup(dns.close)
+        resolv = os.path.join(self.tmp, "resolv.conf")
+        with open(resolv, "w") as f:
+            f.write("nameserver 127.0.0.2\noptions timeout:30 attempts:1\n")
+        self.good_camera()
+        _, port = self.start_sim("h264", extra=("--fault", "redirect=rtsp://cam.reel-test.example:8554/cam/0"))
+        self.add("lost", f"rtsp://127.0.0.1:{port}/cam/0", "--allow-redirect")
+        rec = self.start(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                          'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolv,
+                          REEL, "-d", self.data, "run", "--no-http", "--checkpoint-ms", "500", "--backoff-max-s", "2"],
+                         "reel")
+        t0 = time.monotonic()
+        time.sleep(14)
+        elapsed = time.monotonic() - t0
+        self.assertEqual(rec.stop(), 0, self.dump_logs())
+        log = rec.output()
+        self.assertIn("camera lost: redirected to rtsp://cam.reel-test.example:8554 (another host", log)
+        self.assertIn("camera lost: cannot resolve cam.reel-test.example: timed out", log)
+        self.assertEqual(len(self.frames_by_run("good")), 1, log)
+        self.assert_good_recorded(elapsed, log)
+
     def test_camera_text_escaped_and_url_redacted(self):
         """Text from a camera with terminal escape sequences (here the SDP's
         a=control, quoted in the error) reaches the
