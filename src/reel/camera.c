@@ -755,6 +755,7 @@ int reel_cam_new(struct reel_cam **ret, struct reel_loop *loop, struct reel_stor
     }
     if (opts)
         c->opts = *opts;
+    c->digest_seen = c->opts.digest_seen;
     if (!c->opts.connect_timeout_ns)
         c->opts.connect_timeout_ns = 10 * REEL_NS_PER_SEC;
     struct reel_resolver *res = c->opts.resolver;
@@ -838,6 +839,8 @@ void reel_cam_free(struct reel_cam *c)
     explicit_bzero(c->password, sizeof(c->password));
     free(c);
 }
+
+bool reel_cam_digest_seen(const struct reel_cam *c) { return c->digest_seen; }
 
 void reel_cam_status(struct reel_cam *c, struct reel_camera_status *ret)
 {

@@ -120,8 +120,9 @@ class HostileCameraTest(ReelTestCase):
 
     def test_basic_after_digest_refused(self):
         """A camera that offered Digest and, after a reconnection, offers
-        only Basic does not get the password: a clear error instead. With
-        --allow-basic (a live change) it does."""
+        only Basic does not get the password: a clear error instead. A
+        restart of the camera by a live change keeps that memory; with
+        --allow-basic (a live change) it gets Basic."""
         p, port = self.start_sim("h264", extra=("--user", "admin", "--password", PASSWORD, "--fault",
                                                 "basic-after-digest", "--fault", "disconnect=3", "--fault",
                                                 "log-auth"))
@@ -129,14 +130,26 @@ class HostileCameraTest(ReelTestCase):
         rec = self.start_reel("--backoff-max-s", "1", "--no-http")
         st = self.wait_status("cam", lambda o: "only Basic" in (o.get("last_error") or ""), "downgrade refused")
         self.assertIn("offers only Basic after the camera offered Digest: password not sent", st["last_error"])
-        time.sleep(2)
+        recorded = len(self.frames("cam"))
+        self.assertGreater(recorded, 0)                  # recorded before the downgrade
+        # a live change restarts the camera: still no Basic
+        self.reel("camera", "set", "cam", "--udp")
+        wait_until(lambda: "camera cam: configuration changed; reconnecting" in rec.output(), 15,
+                   what="restart")
+        time.sleep(3)
+        self.assertIn("only Basic", self.status()["cam"]["last_error"] or "")
         sim_log = p.output()
         self.assertIn("fault basic-after-digest: from now on only Basic", sim_log)
         self.assertIn("Authorization: Digest", sim_log)
         self.assertNotIn("Authorization: Basic", sim_log)
-        self.assertGreater(len(self.frames("cam")), 0)     # recorded before the downgrade
+        # allowed by the user: Basic, and it records again
+        self.reel("camera", "set", "cam", "--allow-basic")
+        wait_until(lambda: "Authorization: Basic" in p.output(), 20, what="Basic sent once allowed")
+        self.wait_status("cam", lambda o: o.get("state", "").startswith("recording"), "recording with Basic")
+        time.sleep(1)
         self.assertEqual(rec.stop(), 0)
         self.assertIn("password not sent", rec.output())
+        self.assertGreater(len(self.frames("cam")), recorded)
 
     def test_udp_from_foreign_source_dropped(self):
         """RTP over UDP from a port the camera did not announce (same
