@@ -19,6 +19,13 @@
  * over UDP, logged once, and TCP is tried again only on a reconnection at
  * least 1 h after the refusal, or when the camera is restarted.
  *
+ * Hostile cameras (docs/security.md): credentials go only to the configured
+ * URL's host (a redirect elsewhere, when allowed, gets none); once the
+ * camera offered Digest, Basic is refused unless the row's allow_basic; UDP
+ * packets from another source than the camera's address and announced
+ * ports are dropped, counted (status udp_foreign) and logged at most once
+ * a minute.
+ *
  * Ownership: reel_cam_new() copies what it needs from the camera row and the
  * password; the recorder owns the struct reel_cam and frees it with
  * reel_cam_free() after reel_cam_stop(). opts->hooks and opts->resolver must
