@@ -29,11 +29,12 @@ static void logf_(struct reel_ingest_policy *p, enum reel_log_level lvl, const c
     __attribute__((format(printf, 3, 4)));
 static void logf_(struct reel_ingest_policy *p, enum reel_log_level lvl, const char *fmt, ...)
 {
-    char line[512];
+    char raw[512], line[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
+    reel_rtsp_url_redact(raw, line, sizeof(line));    /* URLs as scheme://host:port only */
     p->ops.log(p->ops.opaque, lvl, line);
 }
 

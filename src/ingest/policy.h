@@ -47,7 +47,7 @@
  * - Redirects: a 3xx Location on the configured URL's host (any port) is
  *   followed, up to 5 in a row; one to another host fails "redirect to
  *   another host refused: rtsp://HOST:PORT" unless cfg.allow_redirect.
- * - Failure reasons (log line, last_error, outage reason) never show a
+ * - Log lines and failure reasons (last_error, outage reason) never show a
  *   URL's userinfo, path or query: every URL in them is cut to
  *   scheme://host:port (reel_rtsp_url_redact); last_error and the outage
  *   reason are also escaped (reel_log_escape), since they may quote text
