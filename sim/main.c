@@ -52,6 +52,9 @@
 #define BIG_DEFAULT_BYTES (3u << 20)
 #define BIG_DEFAULT_EVERY 5
 #define REORDER_DEFAULT 4
+/* --fault hostile-text: clears the screen, sets the terminal's title and
+ * turns the text red when printed raw */
+#define HOSTILE_TEXT "\x1b[2J\x1b]0;pwned\x07\x1b[31m"
 #define REALM "reel-sim"
 
 struct opts {
@@ -72,6 +75,12 @@ struct opts {
     unsigned reorder;         /* UDP packets shuffled in windows of this many; 0 = off */
     size_t big_nal;           /* SEI payload bytes of the big NAL; 0 = off */
     int64_t big_nal_every;    /* seconds between big NALs */
+    /* hostile camera */
+    const char *redirect;     /* DESCRIBE gets 302 with this Location; NULL = off */
+    bool log_auth;            /* log every Authorization header received */
+    bool basic_after_digest;  /* Digest on the first connection(s); once one ends, only Basic */
+    bool udp_foreign;         /* UDP sessions also get bogus RTP from another source port */
+    bool hostile_text;        /* terminal escape sequences in the video's SDP a=control */
 };
 
 enum sess_state { SESS_NONE, SESS_READY, SESS_PLAYING };
@@ -96,6 +105,8 @@ struct conn {
     unsigned cam;
     struct reel_sim_transport tr;
     int udp_fd;
+    int foreign_fd;             /* --fault udp-foreign: a second source; -1 */
+    bool digest_sent;           /* --fault basic-after-digest: this connection was offered Digest */
     struct sockaddr_storage udp_dst;
     socklen_t udp_dst_len;
     uint16_t udp_port;
@@ -158,6 +169,7 @@ struct server {
     uint16_t port;
     int64_t start_ns;
     bool paused;                /* SIGUSR2: send no more frames */
+    bool downgraded;            /* --fault basic-after-digest: only Basic from now on */
     uint64_t ticks;
     uint64_t rng;
     bool quit;
@@ -224,6 +236,9 @@ static void sess_end(struct server *s, struct conn *c)
     if (c->udp_fd >= 0)
         close(c->udp_fd);
     c->udp_fd = -1;
+    if (c->foreign_fd >= 0)
+        close(c->foreign_fd);
+    c->foreign_fd = -1;
     c->st = SESS_NONE;
     c->sid[0] = 0;
 }
@@ -231,6 +246,10 @@ static void sess_end(struct server *s, struct conn *c)
 static void conn_free(struct server *s, struct conn *c)
 {
     sess_end(s, c);
+    if (s->o.basic_after_digest && c->digest_sent && !s->downgraded) {
+        s->downgraded = true;
+        reel_log(&s->lg, REEL_LOG_INFO, "conn %u: fault basic-after-digest: from now on only Basic is offered", c->id);
+    }
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -468,6 +487,34 @@ static void deliver_udp(struct server *s, struct conn *c)
     }
     if (n)
         (void)sendmmsg(c->udp_fd, s->mmsg, (unsigned)n, MSG_DONTWAIT);
+    if (c->foreign_fd >= 0 && s->plan_len) {
+        /* --fault udp-foreign: one bogus RTP packet per tick from another
+         * source port, to the client's RTP and RTCP ports: the camera's
+         * SSRC and next sequence number, an IDR NAL header and junk. */
+        const struct cam *cm = &s->cams[c->cam];
+        uint8_t pkt[12 + 201];
+        pkt[0] = 0x80;
+        pkt[1] = 96;
+        pkt[2] = (uint8_t)(cm->seq >> 8);
+        pkt[3] = (uint8_t)cm->seq;
+        uint32_t ts = (uint32_t)frame_ts(s, cm, cm->n_next), ssrc = cm->ssrc;
+        for (int i = 0; i < 4; i++) {
+            pkt[4 + i] = (uint8_t)(ts >> (24 - 8 * i));
+            pkt[8 + i] = (uint8_t)(ssrc >> (24 - 8 * i));
+        }
+        pkt[12] = 0x65;
+        memset(pkt + 13, 0xab, sizeof(pkt) - 13);
+        struct sockaddr_storage dst = c->udp_dst;
+        for (int k = 0; k < 2; k++) {
+            if (k == 1) {
+                if (dst.ss_family == AF_INET6)
+                    ((struct sockaddr_in6 *)&dst)->sin6_port = htons((uint16_t)(c->tr.port[0] + 1));
+                else
+                    ((struct sockaddr_in *)&dst)->sin_port = htons((uint16_t)(c->tr.port[0] + 1));
+            }
+            (void)sendto(c->foreign_fd, pkt, sizeof(pkt), MSG_DONTWAIT, (struct sockaddr *)&dst, c->udp_dst_len);
+        }
+    }
 }
 
 /* Adds packets [from, to) of an access unit to the plan. */
@@ -685,8 +732,9 @@ static void do_describe(struct server *s, struct conn *c, const struct reel_sim_
                      "v=0\r\no=- %u 1 IN %s\r\ns=Reel simulated camera %u\r\nc=IN %s\r\nt=0 0\r\n"
                      "a=tool:reel-sim\r\na=control:*\r\na=range:npt=now-\r\n"
                      "m=video 0 RTP/AVP 96\r\na=rtpmap:96 %s/90000\r\na=fmtp:96 %s\r\n"
-                     "a=framerate:%u\r\na=control:trackID=0\r\n",
-                     cam + 1, ip, cam, ip, clip->codec == REEL_SIM_H264 ? "H264" : "H265", fmtp, s->o.fps);
+                     "a=framerate:%u\r\na=control:trackID=0%s\r\n",
+                     cam + 1, ip, cam, ip, clip->codec == REEL_SIM_H264 ? "H264" : "H265", fmtp, s->o.fps,
+                     s->o.hostile_text ? HOSTILE_TEXT : "");
     if (n < 0 || (size_t)n >= sizeof(sdp)) {
         simple(s, c, rq, 500, "Internal Server Error");
         return;
@@ -736,6 +784,22 @@ static int udp_open(struct server *s, struct conn *c, uint16_t client_port)
     else
         ((struct sockaddr_in *)&c->udp_dst)->sin_port = htons(client_port);
     c->udp_fd = fd;
+    if (s->o.udp_foreign) {
+        int ff = socket(c->peer.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        memset(&a, 0, sizeof(a));
+        a.ss_family = c->peer.ss_family;
+        al = sizeof(a);
+        if (ff >= 0 && bind(ff, (struct sockaddr *)&a, c->peer.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                                                 : sizeof(struct sockaddr_in)) == 0 &&
+            getsockname(ff, (struct sockaddr *)&a, &al) == 0) {
+            c->foreign_fd = ff;
+            reel_log(&s->lg, REEL_LOG_INFO, "conn %u: fault udp-foreign: bogus RTP from port %u", c->id,
+                     (unsigned)ntohs(a.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&a)->sin6_port
+                                                             : ((struct sockaddr_in *)&a)->sin_port));
+        } else if (ff >= 0) {
+            close(ff);
+        }
+    }
     return 0;
 }
 
@@ -759,6 +823,10 @@ static void do_setup(struct server *s, struct conn *c, const struct reel_sim_req
     if (c->udp_fd >= 0) {
         close(c->udp_fd);
         c->udp_fd = -1;
+    }
+    if (c->foreign_fd >= 0) {
+        close(c->foreign_fd);
+        c->foreign_fd = -1;
     }
     if (!t.tcp) {
         int e = udp_open(s, c, t.port[0]);
@@ -824,17 +892,32 @@ static void do_play(struct server *s, struct conn *c, const struct reel_sim_req 
 static void handle_request(struct server *s, struct conn *c, const struct reel_sim_req *rq)
 {
     c->last_req_ns = now_ns(s);
+    if (s->o.log_auth && rq->authorization.p)     /* --fault log-auth: what a hostile camera harvests */
+        reel_log(&s->lg, REEL_LOG_INFO, "conn %u: fault log-auth: %.*s with Authorization: %.*s", c->id,
+                 (int)rq->method.n, rq->method.p, (int)rq->authorization.n, rq->authorization.p);
+    if (s->o.redirect && method_is(rq, "DESCRIBE")) {
+        struct reply r;
+        reply_start(&r, rq, 302, "Found");
+        rp(&r, "Location: %s\r\n", s->o.redirect);
+        reply_send(s, c, &r, NULL, 0);
+        return;
+    }
+    enum reel_sim_auth mode = s->o.auth;
+    if (s->o.basic_after_digest && s->downgraded)
+        mode = REEL_SIM_AUTH_BASIC;
     if (!method_is(rq, "OPTIONS")) {
         int ok = s->o.refuse_auth ? 0
-                                  : reel_sim_auth_check(s->o.auth, rq->authorization, rq->method, rq->uri,
+                                  : reel_sim_auth_check(mode, rq->authorization, rq->method, rq->uri,
                                                         s->o.user, s->o.password, REALM, c->nonce);
         if (ok <= 0) {
             struct reply r;
             reply_start(&r, rq, 401, "Unauthorized");
-            if (s->o.auth == REEL_SIM_AUTH_BASIC)
+            if (mode == REEL_SIM_AUTH_BASIC) {
                 rp(&r, "WWW-Authenticate: Basic realm=\"" REALM "\"\r\n");
-            else
+            } else {
                 rp(&r, "WWW-Authenticate: Digest realm=\"" REALM "\", nonce=\"%s\", algorithm=MD5\r\n", c->nonce);
+                c->digest_sent = true;
+            }
             reply_send(s, c, &r, NULL, 0);
             return;
         }
@@ -986,6 +1069,7 @@ static void do_accept(struct server *s)
         (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         c->fd = fd;
         c->udp_fd = -1;
+        c->foreign_fd = -1;
         c->id = s->next_id++;
         c->peer = a;
         c->peer_len = al;
@@ -1073,7 +1157,11 @@ static void usage(FILE *f)
             "faults: garbage, disconnect=S, stall=S, refuse-auth, silent, slow-describe=S,\n"
             "        params-change=S (needs --clip2), ssrc-change=S, ts-jump=S, seq-gap=N,\n"
             "        reorder[=N] (UDP, default 4), big-nal[=BYTES[,S]] (default 3M every 5 s),\n"
-            "        refuse-tcp (461 to SETUP over TCP), ts-repeat=N (every Nth frame repeats a timestamp)\n");
+            "        refuse-tcp (461 to SETUP over TCP), ts-repeat=N (every Nth frame repeats a timestamp)\n"
+            "hostile: redirect=URL (DESCRIBE gets 302 Location: URL), log-auth (log each Authorization\n"
+            "        received), basic-after-digest (Digest until a connection that was offered it ends,\n"
+            "        then only Basic), udp-foreign (bogus RTP from another source port to UDP clients),\n"
+            "        hostile-text (terminal escape sequences in the video's SDP a=control)\n");
 }
 
 static int num(const char *opt, const char *v, int64_t min, int64_t max, int64_t *ret)
@@ -1123,6 +1211,25 @@ static int parse_fault(struct opts *o, const char *f)
         o->silent = true;
     else if (IS("refuse-tcp") && !arg)
         o->refuse_tcp = true;
+    else if (IS("log-auth") && !arg)
+        o->log_auth = true;
+    else if (IS("basic-after-digest") && !arg)
+        o->basic_after_digest = true;
+    else if (IS("udp-foreign") && !arg)
+        o->udp_foreign = true;
+    else if (IS("hostile-text") && !arg)
+        o->hostile_text = true;
+    else if (IS("redirect")) {
+        /* the Location is sent as given: printable ASCII, no spaces */
+        bool ok = arg && *arg && strlen(arg) < 1024;
+        for (const char *q = arg; ok && *q; q++)
+            ok = *q > 0x20 && *q < 0x7f;
+        if (!ok) {
+            fprintf(stderr, "reel-sim: --fault redirect=URL: a URL of printable ASCII without spaces\n");
+            return -EINVAL;
+        }
+        o->redirect = arg;
+    }
     else if (IS("ts-repeat")) {
         if (num("--fault ts-repeat", arg, 2, 1000000, &v) < 0)
             return -EINVAL;

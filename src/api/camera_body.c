@@ -38,6 +38,8 @@ static const struct field fields[] = {
     { "sub_url", REEL_API_CAM_SUB_URL, K_STRING },
     { "sub_retain_bytes", REEL_API_CAM_SUB_RETAIN_BYTES, K_COUNT },
     { "sub_retain_seconds", REEL_API_CAM_SUB_RETAIN_SECONDS, K_COUNT },
+    { "allow_redirect", REEL_API_CAM_ALLOW_REDIRECT, K_BOOL },
+    { "allow_basic", REEL_API_CAM_ALLOW_BASIC, K_BOOL },
 };
 
 static int fail(char *why, size_t cap, const char *msg)
@@ -181,6 +183,10 @@ int reel_api_camera_parse(const uint8_t *body, size_t len, struct reel_api_camer
             }
             if (f->bit == REEL_API_CAM_UDP)
                 ret->udp = json_is_true(v);
+            else if (f->bit == REEL_API_CAM_ALLOW_REDIRECT)
+                ret->allow_redirect = json_is_true(v);
+            else if (f->bit == REEL_API_CAM_ALLOW_BASIC)
+                ret->allow_basic = json_is_true(v);
             else
                 ret->enabled = json_is_true(v);
         } else {

@@ -33,6 +33,9 @@ enum {
     REEL_API_CAM_SUB_URL = 1u << 9,             /* a URL, or null: remove the sub-stream */
     REEL_API_CAM_SUB_RETAIN_BYTES = 1u << 10,
     REEL_API_CAM_SUB_RETAIN_SECONDS = 1u << 11,
+    /* hostile-camera exceptions (docs/security.md) */
+    REEL_API_CAM_ALLOW_REDIRECT = 1u << 12,
+    REEL_API_CAM_ALLOW_BASIC = 1u << 13,
 };
 
 #define REEL_API_CAM_USER_MAX 127       /* bytes (struct reel_camera.user) */
@@ -45,6 +48,7 @@ struct reel_api_camera_in {
     char user[REEL_API_CAM_USER_MAX + 1];       /* no control character, no ':' */
     char password[REEL_API_CAM_PASSWORD_MAX + 1];
     bool udp, enabled;
+    bool allow_redirect, allow_basic;
     int64_t retain_bytes, retain_seconds;       /* >= 0; 0 = no limit */
     int64_t storage;                            /* storage dir id, >= 0; 0 = the first one */
     char sub_url[REEL_URL_MAX];                 /* as url; "" with sub_none */

@@ -123,6 +123,7 @@ static int camera_entry(struct reel_http_req *r, struct reel_store *s, const str
     json_object_set_new(o, "fps", json_real(have ? st.fps : 0.0));
     json_object_set_new(o, "bitrate_bps", json_real(have ? st.bitrate_bps : 0.0));
     json_object_set_new(o, "last_error", have && st.last_error[0] ? json_string(st.last_error) : json_null());
+    json_object_set_new(o, "udp_foreign_dropped", json_integer(have ? (json_int_t)st.udp_foreign : 0));
     json_object_set_new(o, "bytes_kept", json_integer(bytes));
     json_object_set_new(o, "seconds_kept", json_real((double)dur / REEL_90K));
     json_object_set_new(o, "oldest", bytes > 0 && oldest > 0 ? reel_http_json_time(oldest) : json_null());
@@ -211,6 +212,8 @@ static json_t *config_json(const struct reel_camera *c, const struct reel_camera
                           c->user, "has_password", c->has_password, "udp", c->udp, "retain_bytes",
                           (json_int_t)c->retain_bytes, "retain_seconds", (json_int_t)c->retain_seconds, "storage",
                           (json_int_t)c->dir_id, "enabled", !c->disabled);
+    json_object_set_new(o, "allow_redirect", json_boolean(c->allow_redirect));
+    json_object_set_new(o, "allow_basic", json_boolean(c->allow_basic));
     json_object_set_new(o, "sub", !sub ? json_null()
                                        : json_pack("{s:s, s:I, s:I, s:I, s:b}", "url", sub->url, "retain_bytes",
                                                    (json_int_t)sub->retain_bytes, "retain_seconds",
@@ -257,6 +260,8 @@ static int sub_apply(struct reel_store *s, const struct reel_camera *cam, const 
     struct reel_camera before = *sub;
     snprintf(sub->user, sizeof(sub->user), "%s", cam->user);
     sub->udp = cam->udp;
+    sub->allow_redirect = cam->allow_redirect;
+    sub->allow_basic = cam->allow_basic;
     if (follow_enabled || created)
         sub->disabled = cam->disabled;
     if (want)
@@ -316,6 +321,10 @@ static void apply_fields(const struct reel_api_camera_in *in, struct reel_camera
         cam->dir_id = in->storage;
     if (in->has & REEL_API_CAM_ENABLED)
         cam->disabled = !in->enabled;
+    if (in->has & REEL_API_CAM_ALLOW_REDIRECT)
+        cam->allow_redirect = in->allow_redirect;
+    if (in->has & REEL_API_CAM_ALLOW_BASIC)
+        cam->allow_basic = in->allow_basic;
 }
 
 /* A store error of a camera change as a response. */

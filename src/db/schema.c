@@ -37,7 +37,9 @@ static const char schema_sql[] =
     "  enabled INTEGER NOT NULL DEFAULT 1,\n"
     "  parent_id INTEGER REFERENCES camera (id),\n"
     "  kind TEXT NOT NULL DEFAULT 'main' CHECK (kind IN ('main', 'sub', 'audio')),\n"
-    "  audio INTEGER NOT NULL DEFAULT 0);\n"
+    "  audio INTEGER NOT NULL DEFAULT 0,\n"
+    "  allow_redirect INTEGER NOT NULL DEFAULT 0,\n"
+    "  allow_basic INTEGER NOT NULL DEFAULT 0);\n"
     "CREATE UNIQUE INDEX camera_parent_kind ON camera (parent_id, kind) WHERE parent_id IS NOT NULL;\n"
     "CREATE TABLE sample_entry (\n"
     "  id INTEGER PRIMARY KEY,\n"
@@ -178,10 +180,27 @@ static int upgrade_v3_tokens(sqlite3 *db, struct reel_err *err)
     return r;
 }
 
+/* 2 -> 3, the cameras' part (issue 11): the hostile-camera guards'
+ * per-camera exceptions, both off: follow a redirect to another host (never
+ * with credentials), send the password in Basic after the camera offered
+ * Digest. */
+static int upgrade_v3_cameras(sqlite3 *db, struct reel_err *err)
+{
+    static const char *const sql[] = {
+        "ALTER TABLE camera ADD COLUMN allow_redirect INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE camera ADD COLUMN allow_basic INTEGER NOT NULL DEFAULT 0",
+    };
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < sizeof(sql) / sizeof(sql[0]); i++)
+        r = reel_db_exec(db, sql[i], err);
+    return r;
+}
+
 /* 2 -> 3: one block per concern (each its own function above). */
 static int upgrade_v2_to_v3(sqlite3 *db, struct reel_err *err)
 {
-    return upgrade_v3_tokens(db, err);
+    int r = upgrade_v3_tokens(db, err);
+    return r < 0 ? r : upgrade_v3_cameras(db, err);
 }
 
 /* steps[i] takes version i + 1 to i + 2. */

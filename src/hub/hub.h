@@ -56,6 +56,7 @@ struct reel_hub_state {
     char last_error[REEL_HUB_ERROR_MAX];
     double fps;
     double bitrate_bps;
+    uint64_t udp_foreign;                /* UDP packets dropped from foreign sources */
     int64_t updated90k;
 };
 

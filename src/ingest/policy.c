@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rtsp/url.h"
+
 #define MAX_REDIRECTS 5
 #define JUMP_FWD_90K (10 * REEL_90K)      /* a forward jump over this starts a new run */
 #define JUMP_BACK_90K (REEL_90K / 2)      /* so does one backwards over this */
@@ -27,11 +29,12 @@ static void logf_(struct reel_ingest_policy *p, enum reel_log_level lvl, const c
     __attribute__((format(printf, 3, 4)));
 static void logf_(struct reel_ingest_policy *p, enum reel_log_level lvl, const char *fmt, ...)
 {
-    char line[512];
+    char raw[512], line[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
+    reel_rtsp_url_redact(raw, line, sizeof(line));    /* URLs as scheme://host:port only */
     p->ops.log(p->ops.opaque, lvl, line);
 }
 
@@ -125,8 +128,11 @@ void reel_ingest_fail(struct reel_ingest_policy *p, const char *reason_in)
 {
     if (p->state == REEL_INGEST_STOPPED)
         return;
-    char reason[REEL_INGEST_REASON_MAX];
-    snprintf(reason, sizeof(reason), "%s", reason_in);
+    /* URLs cut to their origin (no userinfo, path or query); the logger
+     * escapes the log line, last_error and the outage get escaped text. */
+    char clean[REEL_INGEST_REASON_MAX], reason[REEL_INGEST_REASON_MAX];
+    reel_rtsp_url_redact(reason_in, clean, sizeof(clean));
+    reel_log_escape(clean, strlen(clean), reason, sizeof(reason));
     close_conn(p);
     end_run(p);
     p->recording_logged = false;
@@ -135,7 +141,7 @@ void reel_ingest_fail(struct reel_ingest_policy *p, const char *reason_in)
     /* One line per distinct failure: a camera that stays down with the same
      * cause is not logged again at every retry. */
     if (strcmp(reason, p->last_error) != 0)
-        logf_(p, REEL_LOG_ERROR, "%s; retrying in %.0f s", reason, (double)delay / REEL_NS_PER_SEC);
+        logf_(p, REEL_LOG_ERROR, "%s; retrying in %.0f s", clean, (double)delay / REEL_NS_PER_SEC);
     snprintf(p->last_error, sizeof(p->last_error), "%s", reason);
     outage_begin(p, reason);
     set_state(p, REEL_INGEST_BACKOFF);
@@ -278,7 +284,16 @@ void reel_ingest_rtsp(struct reel_ingest_policy *p, const struct reel_ingest_rts
             reel_ingest_fail(p, "too many redirects");
             return;
         }
-        logf_(p, REEL_LOG_INFO, "redirected to %s", ev->redirect_url);
+        char origin[REEL_RTSP_HOST_MAX + 48], reason[REEL_INGEST_REASON_MAX + 400];
+        reel_rtsp_url_origin(ev->redirect_url, origin, sizeof(origin));
+        bool same = reel_rtsp_url_same_host(p->cfg.url, ev->redirect_url);
+        if (!same && !p->cfg.allow_redirect) {
+            snprintf(reason, sizeof(reason), "redirect to another host refused: %s", origin);
+            reel_ingest_fail(p, reason);
+            return;
+        }
+        logf_(p, REEL_LOG_INFO, "redirected to %s%s", origin,
+              same ? "" : " (another host, allowed; no credentials sent there)");
         snprintf(p->url, sizeof(p->url), "%s", ev->redirect_url);
         close_conn(p);
         do_connect(p);

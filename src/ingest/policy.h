@@ -44,6 +44,15 @@
  *   A restart of the camera (new policy) forgets it. While TCP is known to
  *   be refused, UDP silence is a failure with backoff, not a switch to TCP.
  *
+ * - Redirects: a 3xx Location on the configured URL's host (any port) is
+ *   followed, up to 5 in a row; one to another host fails "redirect to
+ *   another host refused: rtsp://HOST:PORT" unless cfg.allow_redirect.
+ * - Log lines and failure reasons (last_error, outage reason) never show a
+ *   URL's userinfo, path or query: every URL in them is cut to
+ *   scheme://host:port (reel_rtsp_url_redact); last_error and the outage
+ *   reason are also escaped (reel_log_escape), since they may quote text
+ *   from the camera and reach the terminal and the API.
+ *
  * Re-entrancy: operations must not call back into the policy, except
  * ops->disconnect, which may deliver access units still buffered (the
  * depacketiser's flush) through reel_ingest_au(); those go into the open
@@ -112,6 +121,10 @@ struct reel_ingest_ops {
 struct reel_ingest_cfg {
     const char *url;                /* the configured URL (redirects start from it again) */
     bool udp;                       /* configured transport */
+    /* Follow a 3xx to another host than url's (same host, any port, is
+     * always followed). The caller never sends credentials to another host
+     * (see src/reel/camera.c); the RTSP client never follows another scheme. */
+    bool allow_redirect;
     int64_t media_timeout_ns;       /* default 10 s */
     int64_t connect_timeout_ns;     /* TCP connect (default 10 s) */
     int64_t resolve_timeout_ns;     /* name lookup (default 5 s) */

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * One camera's sockets and their loop registrations (see transport.h).
+ * The UDP source filter is checked on each datagram (recvfrom's source)
+ * rather than by connect(2), so that what it drops can be counted.
  */
 #include "ingest/transport.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -46,6 +49,7 @@ void reel_transport_close(struct reel_transport *t)
     }
     t->connecting = false;
     t->io.bulk = false;
+    t->udp_peer_set = false;
 }
 
 static int start_connect(struct reel_transport *t, const struct reel_resolved *a, struct reel_err *err)
@@ -212,24 +216,59 @@ int reel_transport_udp_open(struct reel_transport *t, int family, uint32_t seed,
                 return r;
             }
         }
+        /* until the SETUP reply's ports are known: the camera's address */
+        socklen_t pl = sizeof(t->udp_peer);
+        t->udp_peer_set = t->fd >= 0 && getpeername(t->fd, (struct sockaddr *)&t->udp_peer, &pl) == 0;
+        t->udp_peer_port[0] = t->udp_peer_port[1] = 0;
         *ret_port = port;
         return 0;
     }
     return -EADDRINUSE;
 }
 
-void reel_transport_udp_peer(struct reel_transport *t, uint16_t server_rtp_port)
+void reel_transport_udp_peer(struct reel_transport *t, uint16_t server_rtp_port, uint16_t server_rtcp_port)
 {
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof(ss);
-    if (!server_rtp_port || t->fd < 0 || getpeername(t->fd, (struct sockaddr *)&ss, &sl) < 0)
-        return;
-    for (int i = 0; i < 2; i++) {
-        uint16_t port = (uint16_t)(server_rtp_port + i);
-        if (ss.ss_family == AF_INET)
-            ((struct sockaddr_in *)&ss)->sin_port = htons(port);
-        else
-            ((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
-        if (t->udp_fd[i] >= 0 && connect(t->udp_fd[i], (struct sockaddr *)&ss, sl) < 0) { /* best effort */ }
+    t->udp_peer_port[0] = server_rtp_port;
+    t->udp_peer_port[1] = server_rtp_port ? (server_rtcp_port ? server_rtcp_port : (uint16_t)(server_rtp_port + 1)) : 0;
+}
+
+bool reel_transport_udp_from_peer(const struct reel_transport *t, int idx, const struct sockaddr_storage *from,
+                                  socklen_t len)
+{
+    if (!t->udp_peer_set || from->ss_family != t->udp_peer.ss_family)
+        return false;
+    uint16_t want = t->udp_peer_port[idx ? 1 : 0], port;
+    if (from->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)from, *b = (const struct sockaddr_in *)&t->udp_peer;
+        if (len < sizeof(*a) || a->sin_addr.s_addr != b->sin_addr.s_addr)
+            return false;
+        port = ntohs(a->sin_port);
+    } else if (from->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)from, *b = (const struct sockaddr_in6 *)&t->udp_peer;
+        if (len < sizeof(*a) || memcmp(&a->sin6_addr, &b->sin6_addr, sizeof(a->sin6_addr)) != 0)
+            return false;
+        port = ntohs(a->sin6_port);
+    } else {
+        return false;
+    }
+    return want == 0 || port == want;
+}
+
+void reel_transport_addr_str(const struct sockaddr_storage *a, char *out, size_t cap)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (a->ss_family == AF_INET) {
+        const struct sockaddr_in *v = (const struct sockaddr_in *)a;
+        inet_ntop(AF_INET, &v->sin_addr, host, sizeof(host));
+        port = ntohs(v->sin_port);
+        snprintf(out, cap, "%s:%u", host, port);
+    } else if (a->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *v = (const struct sockaddr_in6 *)a;
+        inet_ntop(AF_INET6, &v->sin6_addr, host, sizeof(host));
+        port = ntohs(v->sin6_port);
+        snprintf(out, cap, "[%s]:%u", host, port);
+    } else {
+        snprintf(out, cap, "(family %d)", (int)a->ss_family);
     }
 }

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "ingest/transport.h"
 #include "rtp/audio.h"
 #include "rtsp/client.h"
+#include "rtsp/url.h"
 
 #define READ_CHUNK 65536
 /* The loop polls at most every COALESCE_NS once I/O is flowing, so each
@@ -38,6 +40,7 @@
 #define READ_ROUNDS 8                 /* up to 512 KiB per camera per wakeup */
 #define MAX_AU_BYTES (4u << 20)       /* a larger access unit (frame) is dropped */
 #define OVERSIZED_LOG_NS (60 * REEL_NS_PER_SEC)   /* at most one such line a minute */
+#define FOREIGN_LOG_NS (60 * REEL_NS_PER_SEC)     /* so for UDP packets from foreign sources */
 #define REORDER_WINDOW 32             /* RTP over UDP: packets held to undo reordering */
 #define AUDIO_BACK_MAX_90K 90000      /* audio time going back further than 1 s starts a new audio run */
 
@@ -84,6 +87,12 @@ struct reel_cam {
     bool a_setup_failed;             /* given up for this connection (unusable parameters) */
     bool a_note_logged;              /* "audio not recorded: why" said once */
     bool a_on_logged;                /* "recording audio" said once */
+
+    bool digest_seen;                /* the camera offered Digest once: no Basic (allow_basic) */
+    /* UDP packets from a source other than the camera's announced ports */
+    uint64_t udp_foreign;            /* dropped since start */
+    uint64_t udp_foreign_unlogged;
+    int64_t udp_foreign_logged_mono; /* 0 = never logged */
 };
 
 static int64_t now_mono(const struct reel_cam *c) { return reel_loop_now(c->loop); }
@@ -96,21 +105,33 @@ static int64_t now_wall90k(const struct reel_cam *c)
 
 static int on_rtp(void *opaque, uint8_t channel, const uint8_t *pkt, size_t len);
 
+/* The RTSP client's configuration for url. Credentials go only to the
+ * configured URL's host: a redirect to another host (allowed with
+ * allow_redirect) gets none, whatever it asks. */
+static struct reel_rtsp_client_cfg client_cfg(struct reel_cam *c, const char *url, bool udp, uint16_t rtp_port)
+{
+    bool creds = reel_rtsp_url_same_host(c->cfg.url, url);
+    return (struct reel_rtsp_client_cfg){
+        .url = url,
+        .user = creds && c->cfg.user[0] ? c->cfg.user : NULL,
+        .password = creds && c->has_password ? c->password : NULL,
+        .udp = udp,
+        .client_rtp_port = rtp_port,
+        .audio = c->audio_id != 0,
+        .user_agent = "Reel/0.1",
+        .request_timeout_ns = c->opts.connect_timeout_ns,
+        .digest_seen = c->digest_seen,
+        .allow_basic = c->cfg.allow_basic,
+        .on_rtp = on_rtp,
+        .opaque = c,
+    };
+}
+
 static int op_connect(void *opaque, const char *url, bool udp, char *ret_host, size_t host_cap,
                       struct reel_err *err)
 {
     struct reel_cam *c = opaque;
-    struct reel_rtsp_client_cfg cc = {
-        .url = url,
-        .user = c->cfg.user[0] ? c->cfg.user : NULL,
-        .password = c->has_password ? c->password : NULL,
-        .udp = udp,
-        .audio = c->audio_id != 0,
-        .user_agent = "Reel/0.1",
-        .request_timeout_ns = c->opts.connect_timeout_ns,
-        .on_rtp = on_rtp,
-        .opaque = c,
-    };
+    struct reel_rtsp_client_cfg cc = client_cfg(c, url, udp, 0);
     struct reel_err e2 = { "" };
     int r = reel_rtsp_client_new(&c->rtsp, &cc, &e2);
     if (r < 0)
@@ -527,6 +548,8 @@ static bool cam_after_client(struct reel_cam *c, int r, const struct reel_err *e
     if (reel_ingest_settle(&c->pol))
         return false;
     struct reel_rtsp_client *cl = c->rtsp;
+    if (reel_rtsp_client_offered_digest(cl))
+        c->digest_seen = true;      /* kept for the camera's life, across reconnects */
     enum reel_rtsp_state st = reel_rtsp_client_state(cl);
     if (st == REEL_RTSP_PLAYING && !c->playing) {
         c->playing = true;
@@ -536,8 +559,10 @@ static bool cam_after_client(struct reel_cam *c, int r, const struct reel_err *e
             cam_fail(c, "cannot set up depacketiser: %s", strerror(-rr));
             return false;
         }
-        if (c->conn_udp)
-            reel_transport_udp_peer(&c->tr, reel_rtsp_client_video(cl)->server_rtp_port);
+        if (c->conn_udp) {
+            const struct reel_rtsp_video *v = reel_rtsp_client_video(cl);
+            reel_transport_udp_peer(&c->tr, v->server_rtp_port, v->server_rtcp_port);
+        }
         if (c->audio_id && !reel_rtsp_client_audio(cl) && !c->a_note_logged) {
             c->a_note_logged = true;
             reel_log(c->log, REEL_LOG_WARN, "camera %s: audio not recorded: %s; recording video only",
@@ -584,15 +609,7 @@ static void tr_connected(void *opaque, int family)
             return;
         }
         /* The client was built before the port was known: rebuild it. */
-        struct reel_rtsp_client_cfg cc = {
-            .url = reel_ingest_url(&c->pol),
-            .user = c->cfg.user[0] ? c->cfg.user : NULL,
-            .password = c->has_password ? c->password : NULL,
-            .udp = true, .client_rtp_port = port, .audio = c->audio_id != 0,
-            .user_agent = "Reel/0.1",
-            .request_timeout_ns = c->opts.connect_timeout_ns,
-            .on_rtp = on_rtp, .opaque = c,
-        };
+        struct reel_rtsp_client_cfg cc = client_cfg(c, reel_ingest_url(&c->pol), true, port);
         struct reel_err err = { "" };
         reel_rtsp_client_free(c->rtsp);
         c->rtsp = NULL;
@@ -654,14 +671,38 @@ static void tr_tcp(void *opaque, uint32_t events)
     }
 }
 
+/* A datagram from a source other than the camera's: counted, and logged
+ * with the count and the source at most once a minute. */
+static void cam_udp_foreign(struct reel_cam *c, const struct sockaddr_storage *from)
+{
+    c->udp_foreign++;
+    c->udp_foreign_unlogged++;
+    int64_t now = now_mono(c);
+    if (c->udp_foreign_logged_mono && now - c->udp_foreign_logged_mono < FOREIGN_LOG_NS)
+        return;
+    char src[REEL_TRANSPORT_ADDR_MAX];
+    reel_transport_addr_str(from, src, sizeof(src));
+    reel_log(c->log, REEL_LOG_WARN, "camera %s: dropped %" PRIu64 " UDP packet%s from a source other than the "
+             "camera (last from %s; %" PRIu64 " since start)", c->cfg.name, c->udp_foreign_unlogged,
+             c->udp_foreign_unlogged == 1 ? "" : "s", src, c->udp_foreign);
+    c->udp_foreign_unlogged = 0;
+    c->udp_foreign_logged_mono = now;
+}
+
 static void tr_udp(void *opaque, int idx)
 {
     struct reel_cam *c = opaque;
     uint8_t buf[READ_CHUNK];
     for (int i = 0; i < 64; i++) {
-        ssize_t n = recv(c->tr.udp_fd[idx], buf, sizeof(buf), 0);
+        struct sockaddr_storage from;
+        socklen_t fl = sizeof(from);
+        ssize_t n = recvfrom(c->tr.udp_fd[idx], buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
         if (n < 0)
             break;
+        if (!reel_transport_udp_from_peer(&c->tr, idx, &from, fl)) {
+            cam_udp_foreign(c, &from);
+            continue;
+        }
         if (idx == 1 || !c->depack)
             continue;                      /* RTCP: ignored */
         reel_ingest_udp_packet(&c->pol, now_mono(c));
@@ -714,6 +755,7 @@ int reel_cam_new(struct reel_cam **ret, struct reel_loop *loop, struct reel_stor
     }
     if (opts)
         c->opts = *opts;
+    c->digest_seen = c->opts.digest_seen;
     if (!c->opts.connect_timeout_ns)
         c->opts.connect_timeout_ns = 10 * REEL_NS_PER_SEC;
     struct reel_resolver *res = c->opts.resolver;
@@ -733,7 +775,7 @@ int reel_cam_new(struct reel_cam **ret, struct reel_loop *loop, struct reel_stor
         .state_changed = op_state_changed, .opaque = c,
     };
     struct reel_ingest_cfg pc = {
-        .url = c->cfg.url, .udp = cfg->udp,
+        .url = c->cfg.url, .udp = cfg->udp, .allow_redirect = cfg->allow_redirect,
         .media_timeout_ns = c->opts.media_timeout_ns, .connect_timeout_ns = c->opts.connect_timeout_ns,
         .resolve_timeout_ns = c->opts.resolve_timeout_ns, .backoff_min_ns = c->opts.backoff_min_ns,
         .backoff_max_ns = c->opts.backoff_max_ns, .udp_silence_ns = c->opts.udp_silence_ns,
@@ -798,6 +840,8 @@ void reel_cam_free(struct reel_cam *c)
     free(c);
 }
 
+bool reel_cam_digest_seen(const struct reel_cam *c) { return c->digest_seen; }
+
 void reel_cam_status(struct reel_cam *c, struct reel_camera_status *ret)
 {
     struct reel_ingest_status is;
@@ -809,5 +853,6 @@ void reel_cam_status(struct reel_cam *c, struct reel_camera_status *ret)
     snprintf(ret->last_error, sizeof(ret->last_error), "%s", is.last_error);
     ret->fps = is.fps;
     ret->bitrate_bps = is.bitrate_bps;
+    ret->udp_foreign = c->udp_foreign;
     ret->updated90k = now_wall90k(c);
 }

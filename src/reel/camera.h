@@ -19,6 +19,13 @@
  * over UDP, logged once, and TCP is tried again only on a reconnection at
  * least 1 h after the refusal, or when the camera is restarted.
  *
+ * Hostile cameras (docs/security.md): credentials go only to the configured
+ * URL's host (a redirect elsewhere, when allowed, gets none); once the
+ * camera offered Digest, Basic is refused unless the row's allow_basic; UDP
+ * packets from another source than the camera's address and announced
+ * ports are dropped, counted (status udp_foreign) and logged at most once
+ * a minute.
+ *
  * Ownership: reel_cam_new() copies what it needs from the camera row and the
  * password; the recorder owns the struct reel_cam and frees it with
  * reel_cam_free() after reel_cam_stop(). opts->hooks and opts->resolver must
@@ -66,6 +73,10 @@ struct reel_cam_opts {
     /* Shared by the recorder's cameras (at most N lookups at once for all of
      * them); NULL = the camera makes its own, with one lookup at a time. */
     struct reel_resolver *resolver;
+    /* The camera offered Digest before (reel_cam_digest_seen() of an
+     * earlier streamer of it): Basic is refused from the start unless the
+     * row's allow_basic. */
+    bool digest_seen;
 };
 
 int reel_cam_new(struct reel_cam **ret, struct reel_loop *loop, struct reel_store *store,
@@ -77,6 +88,9 @@ void reel_cam_start(struct reel_cam *c);
  * records the outage "recorder stopped". */
 void reel_cam_stop(struct reel_cam *c);
 void reel_cam_free(struct reel_cam *c);
+/* Whether the camera has offered Digest (kept by the recorder across
+ * restarts of the streamer, opts.digest_seen). */
+bool reel_cam_digest_seen(const struct reel_cam *c);
 
 /* Loop thread. Fills *ret from memory, no I/O: state, last error, fps and bitrate over
  * the last 5 to 10 s. */

@@ -177,6 +177,16 @@ static int camera_options(struct reel_cli *cli, struct reel_camera *cam, char *p
             return reel_cli_usage("--audio: %s is a stream row; set it on its camera", cam->name);
         cam->audio = strcmp(v, "on") == 0;
     }
+    /* hostile-camera exceptions (docs/security.md): --allow-redirect /
+     * --no-allow-redirect, --allow-basic / --no-allow-basic */
+    if (reel_cli_opt(cli, "--allow-redirect", false))
+        cam->allow_redirect = true;
+    if (reel_cli_opt(cli, "--no-allow-redirect", false))
+        cam->allow_redirect = false;
+    if (reel_cli_opt(cli, "--allow-basic", false))
+        cam->allow_basic = true;
+    if (reel_cli_opt(cli, "--no-allow-basic", false))
+        cam->allow_basic = false;
     if ((v = reel_cli_opt(cli, "--storage", true))) {
         cam->dir_id = strtoll(v, NULL, 10);
         if (cam->dir_id <= 0)
@@ -427,8 +437,9 @@ static int camera_add_or_set(struct reel_cli *cli, bool add)
     }
     /* the camera is always told (an unchanged row is a no-op for the recorder) */
     snprintf(touched[ntouched++], REEL_NAME_MAX, "%s", cam.name);
-    printf("camera %s %s: %s%s%s%s\n", name, add ? "added" : "updated", cam.url, cam.udp ? " (udp)" : "",
-           cam.disabled ? " (disabled)" : "", cam.audio ? " (audio)" : "");
+    printf("camera %s %s: %s%s%s%s%s%s\n", name, add ? "added" : "updated", cam.url, cam.udp ? " (udp)" : "",
+           cam.disabled ? " (disabled)" : "", cam.audio ? " (audio)" : "",
+           cam.allow_redirect ? " (allow-redirect)" : "", cam.allow_basic ? " (allow-basic)" : "");
     if (so.url[0] && !has_sub) {
         r = reel_store_camera_stream(s, cam.id, REEL_STREAM_SUB, true, &sub, &err);
         if (r < 0) {
@@ -442,6 +453,8 @@ static int camera_add_or_set(struct reel_cli *cli, bool add)
         /* the same device: credentials, transport and enabled follow */
         snprintf(sub.user, sizeof(sub.user), "%s", cam.user);
         sub.udp = cam.udp;
+        sub.allow_redirect = cam.allow_redirect;
+        sub.allow_basic = cam.allow_basic;
         if (add || cam.disabled != old.disabled || so.none)
             sub.disabled = cam.disabled || so.none;
         if (so.url[0])
@@ -523,8 +536,9 @@ static void print_row(const struct reel_camera *c, const char *label)
     if (c->retain_bytes)
         fmt_bytes(c->retain_bytes, rb, sizeof(rb));
     if (c->parent_id == 0)
-        printf("%-16s %s%s%s user=%s password=%s retain-bytes=%s retain-hours=%.1f\n", label, c->url,
-               c->udp ? " udp" : " tcp", c->disabled ? " disabled" : "", c->user[0] ? c->user : "-",
+        printf("%-16s %s%s%s%s%s user=%s password=%s retain-bytes=%s retain-hours=%.1f\n", label, c->url,
+               c->udp ? " udp" : " tcp", c->disabled ? " disabled" : "", c->allow_redirect ? " allow-redirect" : "",
+               c->allow_basic ? " allow-basic" : "", c->user[0] ? c->user : "-",
                c->has_password ? "(set)" : "-", rb, (double)c->retain_seconds / 3600);
     else /* user, password and transport are the camera's */
         printf("  %-14s %s%s retain-bytes=%s retain-hours=%.1f storage=%lld\n", label, c->url,

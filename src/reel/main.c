@@ -20,6 +20,8 @@ static const char usage[] =
     "             [--sub-url URL2 [--sub-retain-bytes SIZE] [--sub-retain-hours H | --sub-retain-days D]\n"
     "              [--sub-storage ID]]   a sub-stream (recorded as NAME~sub)\n"
     "             [--audio on|off]     record its audio as NAME~audio (off by default)\n"
+    "             [--allow-redirect]   follow redirects to another host (never with credentials)\n"
+    "             [--allow-basic]      Basic even after the camera offered Digest\n"
     "  camera set NAME [same options as add, --enabled, --url URL, --no-sub [--delete-footage --yes]]\n"
     "  camera enable NAME | camera disable NAME    start / stop recording it (kept, shown disabled)\n"
     "  camera list | camera remove NAME [--delete-footage --yes]\n"

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "reel/control.h"
+#include "rtsp/url.h"
 
 #define STATUS_REFRESH_NS (2 * REEL_NS_PER_SEC)
 #define PASSWORD_MAX 256
@@ -29,6 +30,10 @@ struct rcam {
     char password[PASSWORD_MAX];
     bool has_password;
     struct reel_cam *cam;            /* NULL: disabled, or could not be created */
+    /* The camera offered Digest once: kept across its restarts (a live
+     * change) for the recorder's life, so a restart is no way around the
+     * downgrade guard (camera.h); forgotten when its URL names another host. */
+    bool digest_seen;
     struct reel_hub_cam *hc;
     struct reel_cam_hooks hooks;
 };
@@ -83,6 +88,7 @@ static void to_hub_state(const struct reel_camera_status *st, struct reel_hub_st
     snprintf(ret->last_error, sizeof(ret->last_error), "%s", st->last_error);
     ret->fps = st->fps;
     ret->bitrate_bps = st->bitrate_bps;
+    ret->udp_foreign = st->udp_foreign;
     ret->updated90k = st->updated90k;
 }
 
@@ -95,6 +101,7 @@ static void from_hub_state(const struct reel_hub_state *st, struct reel_camera_s
     snprintf(ret->last_error, sizeof(ret->last_error), "%s", st->last_error);
     ret->fps = st->fps;
     ret->bitrate_bps = st->bitrate_bps;
+    ret->udp_foreign = st->udp_foreign;
     ret->updated90k = st->updated90k;
 }
 
@@ -206,6 +213,7 @@ static int rcam_start(struct rcam *rc, struct reel_err *err)
     struct reel_recorder *r = rc->rec;
     struct reel_cam_opts opts = r->cfg.cam_opts;
     opts.hooks = &rc->hooks;
+    opts.digest_seen = rc->digest_seen;
     int e = reel_cam_new(&rc->cam, r->loop, r->store, r->log, &rc->cfg, rc->has_password ? rc->password : NULL,
                          &opts);
     if (e < 0) {
@@ -225,6 +233,8 @@ static bool rcam_stop(struct rcam *rc)
 {
     if (!rc->cam)
         return false;
+    if (reel_cam_digest_seen(rc->cam))
+        rc->digest_seen = true;
     reel_cam_stop(rc->cam);
     reel_cam_free(rc->cam);
     rc->cam = NULL;
@@ -247,7 +257,8 @@ static bool connection_changed(const struct rcam *rc, const struct cmd *c)
 {
     const struct reel_camera *a = &rc->cfg, *b = &c->row;
     return strcmp(a->url, b->url) != 0 || strcmp(a->user, b->user) != 0 || a->udp != b->udp ||
-           a->dir_id != b->dir_id || a->audio != b->audio || rc->has_password != c->has_password ||
+           a->dir_id != b->dir_id || a->audio != b->audio || a->allow_redirect != b->allow_redirect ||
+           a->allow_basic != b->allow_basic || rc->has_password != c->has_password ||
            (c->has_password && strcmp(rc->password, c->password) != 0);
 }
 
@@ -283,12 +294,15 @@ static int apply(struct reel_recorder *r, struct cmd *c, struct reel_err *err)
     }
     bool restart = connection_changed(rc, c) || strcmp(rc->cfg.name, c->row.name) != 0;
     bool was_disabled = rc->cfg.disabled;
+    bool other_host = !reel_rtsp_url_same_host(rc->cfg.url, c->row.url);   /* another device */
     rc->cfg = c->row;
     explicit_bzero(rc->password, sizeof(rc->password));
     snprintf(rc->password, sizeof(rc->password), "%s", c->has_password ? c->password : "");
     rc->has_password = c->has_password;
     if (c->row.disabled) {
         c->stopped = rcam_stop(rc);
+        if (other_host)
+            rc->digest_seen = false;
         if (!was_disabled)
             reel_log(r->log, REEL_LOG_INFO, "camera %s: disabled", c->row.name);
         publish_own_state(rc, "disabled", NULL);
@@ -302,6 +316,8 @@ static int apply(struct reel_recorder *r, struct cmd *c, struct reel_err *err)
     } else if (was_disabled) {
         reel_log(r->log, REEL_LOG_INFO, "camera %s: enabled", c->row.name);
     }
+    if (other_host)
+        rc->digest_seen = false;
     return rcam_start(rc, err);
 }
 
@@ -479,6 +495,8 @@ static int control_status(void *opaque, struct reel_buf *out)
                               "connected", have && hs.connected, "last_error", have ? hs.last_error : "",
                               "fps", have ? hs.fps : 0.0, "bitrate_bps", have ? hs.bitrate_bps : 0.0,
                               "updated90k", (json_int_t)(have ? hs.updated90k : 0));
+        if (o)
+            json_object_set_new(o, "udp_foreign_dropped", json_integer(have ? (json_int_t)hs.udp_foreign : 0));
         char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
         json_decref(o);
         if (!s) {

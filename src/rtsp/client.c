@@ -66,6 +66,7 @@ struct reel_rtsp_client {
     bool stale_used;
 
     bool has_challenge;
+    bool digest_seen, allow_basic;   /* the downgrade guard (client.h) */
     struct reel_auth_challenge challenge;
     uint32_t nc;
 
@@ -141,6 +142,8 @@ int reel_rtsp_client_new(struct reel_rtsp_client **ret, const struct reel_rtsp_c
         return reel_err_set(err, EINVAL, "User-Agent with a line break");
     }
     c->udp = cfg->udp;
+    c->digest_seen = cfg->digest_seen;
+    c->allow_basic = cfg->allow_basic;
     c->want_audio = cfg->audio;
     c->client_rtp_port = cfg->client_rtp_port;
     c->request_timeout_ns = cfg->request_timeout_ns > 0 ? cfg->request_timeout_ns
@@ -210,6 +213,8 @@ const char *reel_rtsp_client_redirect_url(const struct reel_rtsp_client *c)
 }
 
 const char *reel_rtsp_client_error(const struct reel_rtsp_client *c) { return c->errmsg; }
+
+bool reel_rtsp_client_offered_digest(const struct reel_rtsp_client *c) { return c->digest_seen; }
 
 void reel_rtsp_client_stats(const struct reel_rtsp_client *c, struct reel_rtsp_client_stats *ret)
 {
@@ -341,6 +346,9 @@ static int on_unauthorized(struct reel_rtsp_client *c, const struct reel_rtsp_ms
     while ((v = reel_rtsp_msg_header_next(m, "WWW-Authenticate", &idx)))
         (void)reel_auth_parse(v, ch, REEL_AUTH_CHALLENGES_MAX, &n);
     int best = reel_auth_choose(ch, n);
+    for (size_t i = 0; i < n; i++)
+        if (ch[i].scheme == REEL_AUTH_DIGEST_MD5 || ch[i].scheme == REEL_AUTH_DIGEST_SHA256)
+            c->digest_seen = true;
     if (!c->user)
         return fail(c, REEL_RTSP_ERR_AUTH, EACCES, "%s %s: 401 %s and no credentials configured",
                     method_names[meth], uri, m->reason);
@@ -348,6 +356,10 @@ static int on_unauthorized(struct reel_rtsp_client *c, const struct reel_rtsp_ms
         return fail(c, REEL_RTSP_ERR_AUTH, EACCES,
                     "%s %s: 401 %s with no supported authentication scheme", method_names[meth],
                     uri, m->reason);
+    if (ch[best].scheme == REEL_AUTH_BASIC && c->digest_seen && !c->allow_basic)
+        return fail(c, REEL_RTSP_ERR_AUTH, EACCES,
+                    "%s %s: 401 offers only Basic after the camera offered Digest: password not sent "
+                    "(a downgrade; allow it with allow_basic)", method_names[meth], uri);
     bool stale = ch[best].stale;
     if (c->auth_retries == 0) {
         c->auth_retries = 1;
@@ -370,6 +382,20 @@ static int on_redirect(struct reel_rtsp_client *c, const struct reel_rtsp_msg *m
     enum method meth = c->inflight_method;
     const char *loc = reel_rtsp_msg_header(m, "Location");
     char url[URL_CAP];
+    if (loc) {
+        /* rtsp:// only: never follow to another scheme (http://, rtsps://) */
+        size_t i = 0;
+        while (loc[i] == ' ' || loc[i] == '\t')
+            i++;
+        const char *sch = loc + i;
+        size_t k = strspn(sch, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
+        if (k > 0 && strncmp(sch + k, "://", 3) == 0 && (k != 4 || strncasecmp(sch, "rtsp", 4) != 0)) {
+            char origin[REEL_RTSP_HOST_MAX + 48];
+            reel_rtsp_url_origin(sch, origin, sizeof(origin));
+            return fail(c, REEL_RTSP_ERR_PROTOCOL, EPROTO, "%s %s: %d: redirect to another scheme refused: %s",
+                        method_names[meth], method_uri(c, meth), m->status, origin);
+        }
+    }
     if (!loc || reel_rtsp_url_base(loc, NULL, c->req_url, url, sizeof(url)) < 0 ||
         reel_rtsp_url_parse(url, strlen(url), &c->redirect, NULL) < 0)
         return fail(c, REEL_RTSP_ERR_PROTOCOL, EPROTO, "%s %s: %d %s without a usable Location",

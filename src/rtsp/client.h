@@ -14,8 +14,10 @@
  * PLAY, then keep-alive (GET_PARAMETER when the server's Public
  * header lists it, else OPTIONS) every min(timeout/2, 30 s), TEARDOWN on
  * reel_rtsp_client_stop(). Basic and Digest (MD5, SHA-256; qop=auth or none)
- * authentication when challenged, with one retry on a stale nonce. 3xx
- * redirects are reported to the caller, which reconnects.
+ * authentication when challenged, with one retry on a stale nonce; Basic
+ * is refused after the camera offered Digest (cfg.digest_seen). 3xx
+ * redirects are reported to the caller, which reconnects; a Location of
+ * another scheme than rtsp:// fails the session.
  */
 #ifndef REEL_RTSP_CLIENT_H
 #define REEL_RTSP_CLIENT_H
@@ -102,6 +104,13 @@ struct reel_rtsp_client_cfg {
     bool audio;
     uint16_t client_rtp_port;         /* UDP: the caller's bound even port (rtcp = +1) */
     const char *user_agent;           /* default "Reel/0.1" */
+    /* Downgrade guard: once a camera has offered Digest (digest_seen: in an
+     * earlier session, as reel_rtsp_client_offered_digest() told the
+     * caller; or earlier in this one), a challenge offering only Basic
+     * fails with REEL_RTSP_ERR_AUTH and the password is not sent, unless
+     * allow_basic. */
+    bool digest_seen;
+    bool allow_basic;
     int64_t request_timeout_ns;       /* default 10 s */
     /* Interleaved RTP/RTCP packet for a channel we set up (packets on unknown
      * channels are dropped and counted). Called from reel_rtsp_client_feed;
@@ -153,6 +162,9 @@ const char *reel_rtsp_client_audio_note(const struct reel_rtsp_client *c);
 /* The 3xx Location, normalised without userinfo (pass credentials again in
  * cfg.user/password when following it). NULL unless state is REDIRECT. */
 const char *reel_rtsp_client_redirect_url(const struct reel_rtsp_client *c);
+/* Whether this session's camera offered Digest in a challenge (the caller
+ * keeps it for the camera's next sessions, cfg.digest_seen). */
+bool reel_rtsp_client_offered_digest(const struct reel_rtsp_client *c);
 /* One line saying why the session failed ("DESCRIBE rtsp://h/x: 404 Not
  * Found"), or "" while it has not. Points into c. */
 const char *reel_rtsp_client_error(const struct reel_rtsp_client *c);

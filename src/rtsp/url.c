@@ -274,6 +274,112 @@ int reel_rtsp_url_base(const char *content_base, const char *content_location,
     return reel_rtsp_url_format(&req, out, cap);
 }
 
+/* ---- URLs in messages ---- */
+
+static bool scheme_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '-' || c == '.';
+}
+
+/* Length of "scheme" when s starts with "scheme://", else 0. */
+static size_t scheme_len(const char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len && scheme_char(s[i]))
+        i++;
+    if (i == 0 || i + 3 > len || memcmp(s + i, "://", 3) != 0)
+        return 0;
+    return i;
+}
+
+static size_t origin_n(const char *url, size_t len, char *out, size_t cap)
+{
+    if (cap == 0)
+        return 0;
+    struct reel_rtsp_url u;
+    int n;
+    if (reel_rtsp_url_parse(url, len, &u, NULL) == 0) {
+        n = snprintf(out, cap, "rtsp://%s%s%s:%u", u.ipv6 ? "[" : "", u.host, u.ipv6 ? "]" : "",
+                     (unsigned)u.port);
+        explicit_bzero(&u, sizeof(u));
+    } else {
+        size_t sl = scheme_len(url, len);
+        if (sl == 0 || sl > 16) {
+            n = snprintf(out, cap, "(unparsable URL)");
+        } else {
+            const char *a = url + sl + 3;
+            size_t alen = len - sl - 3, end = 0;
+            while (end < alen && a[end] != '/' && a[end] != '?' && a[end] != '#')
+                end++;
+            for (size_t i = end; i > 0; i--)     /* drop userinfo */
+                if (a[i - 1] == '@') {
+                    a += i;
+                    end -= i;
+                    break;
+                }
+            size_t h = 0;
+            while (h < end && h < REEL_RTSP_HOST_MAX && (host_char(a[h]) || a[h] == ':' || a[h] == '[' || a[h] == ']'))
+                h++;
+            n = snprintf(out, cap, "%.*s://%.*s", (int)sl, url, (int)h, a);
+        }
+    }
+    if (n < 0) {
+        out[0] = '\0';
+        return 0;
+    }
+    return (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+int reel_rtsp_url_origin(const char *url, char *out, size_t cap)
+{
+    return (int)origin_n(url, strlen(url), out, cap);
+}
+
+bool reel_rtsp_url_same_host(const char *a, const char *b)
+{
+    struct reel_rtsp_url x, y;
+    bool same = reel_rtsp_url_parse(a, strlen(a), &x, NULL) == 0 && reel_rtsp_url_parse(b, strlen(b), &y, NULL) == 0 &&
+                x.ipv6 == y.ipv6 && strcasecmp(x.host, y.host) == 0;
+    explicit_bzero(&x, sizeof(x));
+    explicit_bzero(&y, sizeof(y));
+    return same;
+}
+
+static bool url_stop(unsigned char c)
+{
+    return c <= 0x20 || c == 0x7f || c == '"' || c == '\'' || c == '<' || c == '>' || c == '`';
+}
+
+size_t reel_rtsp_url_redact(const char *text, char *out, size_t cap)
+{
+    if (cap == 0)
+        return 0;
+    size_t o = 0, len = strlen(text);
+    for (size_t i = 0; i < len && o + 1 < cap;) {
+        size_t sl = (i == 0 || !scheme_char(text[i - 1])) ? scheme_len(text + i, len - i) : 0;
+        if (sl == 0) {
+            out[o++] = text[i++];
+            continue;
+        }
+        size_t e = i + sl + 3;
+        while (e < len && !url_stop((unsigned char)text[e]))
+            e++;
+        /* punctuation that ends a sentence or a field stays outside */
+        while (e > i + sl + 3 && strchr(":;,.)]", text[e - 1]))
+            e--;
+        char tmp[REEL_RTSP_HOST_MAX + 48];
+        size_t n = origin_n(text + i, e - i, tmp, sizeof(tmp));
+        if (n > cap - 1 - o)
+            n = cap - 1 - o;
+        memcpy(out + o, tmp, n);
+        o += n;
+        i = e;
+    }
+    out[o] = '\0';
+    return o;
+}
+
 int reel_rtsp_url_fuzz(const uint8_t *p, size_t n)
 {
     struct reel_rtsp_url u;
@@ -289,5 +395,9 @@ int reel_rtsp_url_fuzz(const uint8_t *p, size_t n)
     memcpy(s, p, cl);
     s[cl] = '\0';
     (void)reel_rtsp_url_base(s, s, "rtsp://127.0.0.1/x", b, sizeof(b));
+    (void)reel_rtsp_url_redact(s, b, sizeof(b));
+    (void)reel_rtsp_url_redact(s, a, 40);
+    (void)reel_rtsp_url_origin(s, a, sizeof(a));
+    (void)reel_rtsp_url_same_host(s, "rtsp://127.0.0.1/x");
     return 0;
 }

@@ -55,6 +55,25 @@ int reel_rtsp_url_join(const char *base, const char *control, char *out, size_t 
 int reel_rtsp_url_base(const char *content_base, const char *content_location,
                        const char *request_url, char *out, size_t cap);
 
+/* The origin of a URL for messages: "rtsp://host:port" (IPv6 in brackets,
+ * port always shown), never its userinfo, path or query (they may hold
+ * credentials). url need not be an rtsp:// URL: for another scheme,
+ * "scheme://host" as far as it is made of host characters; for text that is
+ * no URL at all, "(unparsable URL)". Returns the length written to out
+ * (capacity cap, NUL-terminated; truncated to fit). */
+int reel_rtsp_url_origin(const char *url, char *out, size_t cap);
+
+/* Whether a and b (rtsp:// URLs) name the same host (case-insensitive; the
+ * port may differ). False when either does not parse. */
+bool reel_rtsp_url_same_host(const char *a, const char *b);
+
+/* Copies text into out (capacity cap, NUL-terminated, truncated to fit),
+ * replacing every "scheme://..." URL in it (up to the next space, quote,
+ * '>' or control byte) with its origin, reel_rtsp_url_origin(): an error
+ * line that quotes a request URL keeps its host and port but loses path,
+ * query and userinfo. Returns the length written. */
+size_t reel_rtsp_url_redact(const char *text, char *out, size_t cap);
+
 /* Fuzzing entry point: parses, formats and joins whatever it is given.
  * Never crashes, leaks or reads out of bounds on any input. Returns 0. */
 int reel_rtsp_url_fuzz(const uint8_t *p, size_t n);

@@ -929,7 +929,8 @@ int reel_store_camera_add(struct reel_store *s, struct reel_camera *cam, const c
                                 cam->name, cam->parent_id, reel_stream_kind_name(cam->kind));
     }
     r = prep(s->db, "INSERT INTO camera (name, url, user, password, udp, retain_bytes, retain_seconds, dir_id, enabled, "
-                    "parent_id, kind, audio) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &st, err);
+                    "parent_id, kind, audio, allow_redirect, allow_basic) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             &st, err);
     if (r < 0)
         return r;
     sqlite3_bind_text(st, 1, cam->name, -1, SQLITE_STATIC);
@@ -946,6 +947,8 @@ int reel_store_camera_add(struct reel_store *s, struct reel_camera *cam, const c
         sqlite3_bind_int64(st, 10, cam->parent_id);
     sqlite3_bind_text(st, 11, reel_stream_kind_name(cam->kind), -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 12, cam->audio);
+    sqlite3_bind_int(st, 13, cam->allow_redirect);
+    sqlite3_bind_int(st, 14, cam->allow_basic);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc == SQLITE_CONSTRAINT)
@@ -969,7 +972,8 @@ int reel_store_camera_update(struct reel_store *s, const struct reel_camera *cam
         return reel_err_set(err, EINVAL, "camera %s: no storage dir %" PRId64, cam->name, cam->dir_id);
     sqlite3_stmt *st;
     r = prep(s->db, "UPDATE camera SET url = ?, user = ?, udp = ?, retain_bytes = ?, retain_seconds = ?, dir_id = ?, "
-                    "password = CASE WHEN ?8 THEN ?7 ELSE password END, enabled = ?10, audio = ?11 WHERE id = ?9", &st, err);
+                    "password = CASE WHEN ?8 THEN ?7 ELSE password END, enabled = ?10, audio = ?11, "
+                    "allow_redirect = ?12, allow_basic = ?13 WHERE id = ?9", &st, err);
     if (r < 0)
         return r;
     sqlite3_bind_text(st, 1, cam->url, -1, SQLITE_STATIC);
@@ -984,6 +988,8 @@ int reel_store_camera_update(struct reel_store *s, const struct reel_camera *cam
     sqlite3_bind_int64(st, 9, cam->id);
     sqlite3_bind_int(st, 10, !cam->disabled);
     sqlite3_bind_int(st, 11, cam->audio);
+    sqlite3_bind_int(st, 12, cam->allow_redirect);
+    sqlite3_bind_int(st, 13, cam->allow_basic);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -1010,10 +1016,12 @@ static void camera_from_row(sqlite3_stmt *st, struct reel_camera *c)
     int k = reel_stream_kind_parse((const char *)sqlite3_column_text(st, 11));
     c->kind = k < 0 ? REEL_STREAM_MAIN : (enum reel_stream_kind)k;
     c->audio = sqlite3_column_int(st, 12);
+    c->allow_redirect = sqlite3_column_int(st, 13);
+    c->allow_basic = sqlite3_column_int(st, 14);
 }
 
 #define CAMERA_COLS "id, name, url, user, password IS NOT NULL, udp, retain_bytes, retain_seconds, dir_id, enabled, " \
-                    "coalesce(parent_id, 0), kind, audio"
+                    "coalesce(parent_id, 0), kind, audio, allow_redirect, allow_basic"
 
 int reel_store_camera_list(struct reel_store *s, struct reel_camera **ret, size_t *ret_n, struct reel_err *err)
 {

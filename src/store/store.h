@@ -127,6 +127,11 @@ struct reel_camera {
     int64_t parent_id;              /* 0 = a camera (its main stream); else the camera it belongs to */
     enum reel_stream_kind kind;     /* REEL_STREAM_MAIN exactly when parent_id == 0 */
     bool audio;                     /* main rows: record the camera's audio (off by default) */
+    /* Hostile-camera guards (docs/security.md), off by default: follow a
+     * redirect to another host (never with credentials), and send the
+     * password in Basic after the camera has offered Digest. */
+    bool allow_redirect;
+    bool allow_basic;
 };
 /* Adds a camera (cam->id ignored; set on return). password may be NULL.
  * -EEXIST for a duplicate name or a second stream of one kind, -EINVAL for a
@@ -267,6 +272,7 @@ struct reel_camera_status {
     char last_error[256];
     double fps;
     double bitrate_bps;
+    uint64_t udp_foreign;           /* UDP packets dropped: not from the camera's address and ports */
     int64_t updated90k;
 };
 

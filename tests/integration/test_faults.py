@@ -272,7 +272,8 @@ class FaultTest(ReelTestCase):
             stop.set()
             t.join()
             srv.close()
-        self.assertIn(f"camera moved: redirected to rtsp://127.0.0.1:{sim_port}/cam/0", log)
+        # host and port only: a redirect's path and query may hold credentials (issue 11)
+        self.assertIn(f"camera moved: redirected to rtsp://127.0.0.1:{sim_port}\n", log)
         self.assert_frames_match_clip(self.frames("moved"), clip_frames("h264", clip("h264")), 90)
 
     def test_timestamp_jump(self):

@@ -2,7 +2,7 @@
  *
  * Unit tests for reel.db's owner (src/db) and the store's narrow queries
  * (src/store/query.c), against real SQLite files in temporary data
- * directories: a new database is version 2 with every table; a version-1
+ * directories: a new database is version 3 with every table; a version-1
  * database (made here by the SQL the previous release ran) is refused by a
  * reader, upgraded by a writer (store or accounts) to exactly the schema of a
  * new one, its users made admins; a newer database is refused by everyone;

@@ -386,6 +386,16 @@ static void test_roles_admin_only(void **state)
     assert_int_equal(f->fr.ncalls, calls);
     /* and the administrator still may */
     assert_int_equal(request(f, "PATCH", "/api/cameras/c5", "{\"udp\":true}", body, sizeof(body)), 200);
+    /* issue 11: the hostile-camera exceptions, off by default, stored */
+    assert_non_null(strstr(body, "\"allow_redirect\":false"));
+    assert_non_null(strstr(body, "\"allow_basic\":false"));
+    assert_int_equal(request(f, "PATCH", "/api/cameras/c5", "{\"allow_redirect\":true,\"allow_basic\":true}", body,
+                             sizeof(body)), 200);
+    assert_non_null(strstr(body, "\"allow_redirect\":true"));
+    assert_int_equal(row_enabled(f, "c5", &c), 1);
+    assert_true(c.allow_redirect);
+    assert_true(c.allow_basic);
+    assert_int_equal(request(f, "PATCH", "/api/cameras/c5", "{\"allow_basic\":1}", body, sizeof(body)), 400);
 }
 
 /* ---- the read snapshot of view.mp4 ---- */

@@ -33,6 +33,7 @@ struct fake {
     /* what the policy did */
     int connects, disconnects, run_opens, run_closes, frames, sample_entries;
     bool last_connect_udp;
+    char last_url[256];
     int64_t timer;                   /* armed deadline; -1 = none */
     int64_t ts[64];
     int nts;
@@ -51,6 +52,7 @@ static int f_connect(void *o, const char *url, bool udp, char *host, size_t cap,
     struct fake *f = o;
     f->connects++;
     f->last_connect_udp = udp;
+    snprintf(f->last_url, sizeof(f->last_url), "%s", url);
     snprintf(host, cap, "cam.example");
     if (f->connect_ret < 0)
         return reel_err_set(err, -f->connect_ret, "cannot watch the connection to cam.example:554: %s",
@@ -474,6 +476,70 @@ static void test_resolve_timeout(void **state)
     assert_int_equal(f.timer - now(&f), 10 * S);
 }
 
+/* Issue 11: a redirect to another host is refused (host and port only in
+ * the reason) unless allowed; one to another port of the same host is
+ * followed. */
+static void test_redirect_hosts(void **state)
+{
+    (void)state;
+    struct fake f;
+    fake_init(&f, false);
+    reel_ingest_start(&f.p);
+    reel_ingest_connected(&f.p);
+    struct reel_ingest_rtsp ev = { .state = REEL_RTSP_REDIRECT, .deadline_ns = INT64_MAX,
+                                   .redirect_url = "rtsp://cam.example:8554/other?token=t" };
+    reel_ingest_rtsp(&f.p, &ev);
+    assert_int_equal(f.connects, 2);
+    assert_string_equal(f.last_url, "rtsp://cam.example:8554/other?token=t");
+    assert_true(logged(&f, "redirected to rtsp://cam.example:8554"));
+    assert_false(logged(&f, "token"));
+    reel_ingest_connected(&f.p);
+    ev.redirect_url = "rtsp://evil.example:554/x?token=t";
+    reel_ingest_rtsp(&f.p, &ev);
+    assert_int_equal(f.connects, 2);                  /* not followed */
+    assert_int_equal(reel_ingest_state(&f.p), REEL_INGEST_BACKOFF);
+    struct reel_ingest_status st;
+    reel_ingest_status(&f.p, &st);
+    assert_string_equal(st.last_error, "redirect to another host refused: rtsp://evil.example:554");
+    assert_false(logged(&f, "token"));
+    assert_string_equal(f.outages[f.noutages - 1], "begin:redirect to another host refused: rtsp://evil.example:554");
+
+    /* allowed for this camera */
+    struct reel_ingest_cfg cfg = {
+        .url = "rtsp://cam.example/s", .allow_redirect = true, .clock = &f.clk.clock, .ops = &f.ops,
+    };
+    reel_ingest_init(&f.p, &cfg);
+    f.connects = 0;
+    reel_ingest_start(&f.p);
+    reel_ingest_connected(&f.p);
+    reel_ingest_rtsp(&f.p, &ev);
+    assert_int_equal(f.connects, 2);
+    assert_string_equal(f.last_url, "rtsp://evil.example:554/x?token=t");
+    assert_true(logged(&f, "redirected to rtsp://evil.example:554 (another host, allowed; no credentials sent"));
+}
+
+/* Issue 11: failure reasons never show a URL's userinfo, path or query;
+ * last_error and the outage reason are escaped. */
+static void test_reason_redacted_escaped(void **state)
+{
+    (void)state;
+    struct fake f;
+    fake_init(&f, false);
+    reel_ingest_start(&f.p);
+    reel_ingest_connected(&f.p);
+    rtsp_ev(&f, REEL_RTSP_FAILED, REEL_RTSP_ERR_PROTOCOL,
+            "DESCRIBE rtsp://cam.example/s?user=admin&password=pw: unusable control URL \"x\x1b[2J\"");
+    struct reel_ingest_status st;
+    reel_ingest_status(&f.p, &st);
+    assert_string_equal(st.last_error,
+                        "RTSP error: DESCRIBE rtsp://cam.example:554: unusable control URL \"x\\x1b[2J\"");
+    assert_string_equal(f.outages[f.noutages - 1],
+                        "begin:RTSP error: DESCRIBE rtsp://cam.example:554: unusable control URL \"x\\x1b[2J\"");
+    /* the log line gets the unescaped text: the logger escapes every line */
+    assert_true(logged(&f, "DESCRIBE rtsp://cam.example:554: unusable control URL \"x\x1b[2J\""));
+    assert_false(logged(&f, "password"));
+}
+
 static void test_storage_failure_deferred(void **state)
 {
     (void)state;
@@ -632,6 +698,32 @@ static void test_transport(void **state)
     uint16_t up;
     assert_int_equal(reel_transport_udp_open(&t, AF_INET, 12345, &up), 0);
     assert_int_equal(up % 2, 0);
+    /* issue 11: the UDP source filter. Before SETUP's ports are known:
+     * the camera's address, any port; then only the announced ports. */
+    struct sockaddr_storage from;
+    memset(&from, 0, sizeof(from));
+    struct sockaddr_in *fi = (struct sockaddr_in *)&from;
+    fi->sin_family = AF_INET;
+    fi->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    fi->sin_port = htons(7000);
+    assert_true(reel_transport_udp_from_peer(&t, 0, &from, sizeof(*fi)));
+    reel_transport_udp_peer(&t, 6970, 0);                 /* server_port=6970 (-6971) */
+    assert_false(reel_transport_udp_from_peer(&t, 0, &from, sizeof(*fi)));
+    fi->sin_port = htons(6970);
+    assert_true(reel_transport_udp_from_peer(&t, 0, &from, sizeof(*fi)));
+    assert_false(reel_transport_udp_from_peer(&t, 1, &from, sizeof(*fi)));
+    fi->sin_port = htons(6971);
+    assert_true(reel_transport_udp_from_peer(&t, 1, &from, sizeof(*fi)));
+    fi->sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1);   /* another address, right port */
+    assert_false(reel_transport_udp_from_peer(&t, 1, &from, sizeof(*fi)));
+    reel_transport_udp_peer(&t, 0, 0);                    /* none announced: any port of the camera */
+    assert_false(reel_transport_udp_from_peer(&t, 1, &from, sizeof(*fi)));
+    fi->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    fi->sin_port = htons(1);
+    assert_true(reel_transport_udp_from_peer(&t, 0, &from, sizeof(*fi)));
+    char as[REEL_TRANSPORT_ADDR_MAX];
+    reel_transport_addr_str(&from, as, sizeof(as));
+    assert_string_equal(as, "127.0.0.1:1");
     assert_true(t.udp_fd[0] >= 0 && t.udp_fd[1] >= 0);
     assert_int_equal(reel_transport_want_write(&t, true), 0);
     reel_transport_close(&t);
@@ -681,6 +773,8 @@ int main(void)
         cmocka_unit_test(test_stop_recorder_stopped),
         cmocka_unit_test(test_registration_refused),
         cmocka_unit_test(test_resolve_timeout),
+        cmocka_unit_test(test_redirect_hosts),
+        cmocka_unit_test(test_reason_redacted_escaped),
         cmocka_unit_test(test_storage_failure_deferred),
         cmocka_unit_test(test_status_window),
         cmocka_unit_test(test_resolver),

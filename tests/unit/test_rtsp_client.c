@@ -309,6 +309,76 @@ static void test_redirect(void **state)
     reel_rtsp_client_free(c);
 }
 
+/* Issue 11: a camera that offered Digest never gets the password in Basic
+ * (not in this session, nor in a later one told digest_seen), unless
+ * allow_basic; Basic still works for a camera that never offered Digest. */
+static void test_no_basic_after_digest(void **state)
+{
+    (void)state;
+    const char basic[] = "RTSP/1.0 401 Unauthorized\r\nCSeq: %d\r\nWWW-Authenticate: Basic realm=\"cam\"\r\n\r\n";
+    char buf[512];
+    struct reel_err err;
+    /* same session: Digest first, then a Basic-only challenge */
+    struct reel_rtsp_client *c = new_client("rtsp://10.0.0.5/s", "admin", "secret", false);
+    assert_false(reel_rtsp_client_offered_digest(c));
+    assert_int_equal(feed_str(c, "RTSP/1.0 401 Unauthorized\r\nCSeq: 1\r\n"
+                                 "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\"\r\n\r\n", 0), 0);
+    assert_true(reel_rtsp_client_offered_digest(c));
+    expect_req(c, "OPTIONS", (const char *const[]){ "Authorization: Digest", NULL }, NULL);
+    assert_int_equal(feed_str(c, "RTSP/1.0 200 OK\r\nCSeq: 2\r\n\r\n", 0), 0);
+    free(take(c));                                   /* DESCRIBE, CSeq 3 */
+    snprintf(buf, sizeof(buf), basic, 3);
+    assert_true(reel_rtsp_client_feed(c, (const uint8_t *)buf, strlen(buf), 0, &err) < 0);
+    assert_int_equal(reel_rtsp_client_errkind(c), REEL_RTSP_ERR_AUTH);
+    assert_non_null(strstr(err.msg, "only Basic after the camera offered Digest: password not sent"));
+    size_t n;
+    assert_null(reel_rtsp_client_pending(c, &n));    /* nothing queued: no Authorization: Basic */
+    reel_rtsp_client_free(c);
+
+    /* a later session of the same camera (the caller remembers it) */
+    struct reel_rtsp_client_cfg cfg = {
+        .url = "rtsp://10.0.0.5/s", .user = "admin", .password = "secret", .user_agent = "Test/1",
+        .digest_seen = true,
+    };
+    assert_int_equal(reel_rtsp_client_new(&c, &cfg, NULL), 0);
+    assert_int_equal(reel_rtsp_client_start(c, 0), 0);
+    free(take(c));
+    snprintf(buf, sizeof(buf), basic, 1);
+    assert_true(feed_str(c, buf, 0) < 0);
+    assert_int_equal(reel_rtsp_client_errkind(c), REEL_RTSP_ERR_AUTH);
+    assert_null(reel_rtsp_client_pending(c, &n));
+    reel_rtsp_client_free(c);
+
+    /* allowed by the user */
+    cfg.allow_basic = true;
+    assert_int_equal(reel_rtsp_client_new(&c, &cfg, NULL), 0);
+    assert_int_equal(reel_rtsp_client_start(c, 0), 0);
+    free(take(c));
+    assert_int_equal(feed_str(c, buf, 0), 0);
+    expect_req(c, "OPTIONS", (const char *const[]){ "Authorization: Basic ", NULL }, NULL);
+    reel_rtsp_client_free(c);
+}
+
+/* Issue 11: a Location of another scheme is refused, naming only its origin. */
+static void test_redirect_other_scheme(void **state)
+{
+    (void)state;
+    const char *const locs[] = { "http://evil.example:8080/x?password=p", "rtsps://10.0.0.5/s", "HTTPS://u:p@h/" };
+    for (size_t i = 0; i < 3; i++) {
+        struct reel_rtsp_client *c = new_client("rtsp://10.0.0.5/s", "admin", "secret", false);
+        char buf[256];
+        snprintf(buf, sizeof(buf), "RTSP/1.0 302 Found\r\nCSeq: 1\r\nLocation: %s\r\n\r\n", locs[i]);
+        assert_true(feed_str(c, buf, 0) < 0);
+        assert_int_equal(reel_rtsp_client_state(c), REEL_RTSP_FAILED);
+        const char *e = reel_rtsp_client_error(c);
+        assert_non_null(strstr(e, "redirect to another scheme refused"));
+        assert_null(strstr(e, "password"));
+        assert_null(strstr(e, "u:p"));
+        assert_null(reel_rtsp_client_redirect_url(c));
+        reel_rtsp_client_free(c);
+    }
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -550,6 +620,8 @@ int main(void)
         cmocka_unit_test(test_full_session),
         cmocka_unit_test(test_auth_rejected_and_stale),
         cmocka_unit_test(test_redirect),
+        cmocka_unit_test(test_no_basic_after_digest),
+        cmocka_unit_test(test_redirect_other_scheme),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_udp_session_no_public),
         cmocka_unit_test(test_audio_setup),

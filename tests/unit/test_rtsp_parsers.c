@@ -89,6 +89,40 @@ static void test_url_hostile(void **state)
     assert_int_equal(reel_rtsp_url_fuzz((const uint8_t *)good, strlen(good)), 0);
 }
 
+/* Issue 11: URLs in messages show scheme://host:port only. */
+static void test_url_origin_redact(void **state)
+{
+    (void)state;
+    char out[512];
+    reel_rtsp_url_origin("rtsp://u:p@Cam.Example:8554/a/b?user=x&password=y", out, sizeof(out));
+    assert_string_equal(out, "rtsp://Cam.Example:8554");
+    reel_rtsp_url_origin("rtsp://[fe80::1]/x", out, sizeof(out));
+    assert_string_equal(out, "rtsp://[fe80::1]:554");
+    reel_rtsp_url_origin("http://u:p@evil.example:8080/x?password=y", out, sizeof(out));
+    assert_string_equal(out, "http://evil.example:8080");
+    reel_rtsp_url_origin("no url", out, sizeof(out));
+    assert_string_equal(out, "(unparsable URL)");
+
+    reel_rtsp_url_redact("stream not found: DESCRIBE rtsp://admin:pw@10.0.0.5/cam?password=secret: 404 Not Found",
+                         out, sizeof(out));
+    assert_string_equal(out, "stream not found: DESCRIBE rtsp://10.0.0.5:554: 404 Not Found");
+    reel_rtsp_url_redact("a rtsp://h/x, then http://h2:81/y?q=1. and \"rtsp://h3:9/z\"", out, sizeof(out));
+    assert_string_equal(out, "a rtsp://h:554, then http://h2:81. and \"rtsp://h3:9\"");
+    reel_rtsp_url_redact("no URL here: just text", out, sizeof(out));
+    assert_string_equal(out, "no URL here: just text");
+    /* a control byte ends the URL; what follows is kept (and escaped later) */
+    reel_rtsp_url_redact("SETUP rtsp://h/t\x1b[2J: x", out, sizeof(out));
+    assert_string_equal(out, "SETUP rtsp://h:554\x1b[2J: x");
+    /* truncation keeps the output a NUL-terminated prefix */
+    assert_int_equal(reel_rtsp_url_redact("ab rtsp://host/path", out, 8), 7);
+    assert_string_equal(out, "ab rtsp");
+
+    assert_true(reel_rtsp_url_same_host("rtsp://CAM.example/a", "rtsp://u:p@cam.example:8554/b"));
+    assert_false(reel_rtsp_url_same_host("rtsp://cam.example/a", "rtsp://cam.example.evil/a"));
+    assert_false(reel_rtsp_url_same_host("rtsp://10.0.0.5/a", "rtsp://10.0.0.6/a"));
+    assert_false(reel_rtsp_url_same_host("rtsp://10.0.0.5/a", "http://10.0.0.5/a"));
+}
+
 static void test_url_join_base(void **state)
 {
     (void)state;
@@ -721,6 +755,7 @@ int main(void)
         cmocka_unit_test(test_msg_bogus_dollar),
         cmocka_unit_test(test_url_hostile),
         cmocka_unit_test(test_url_join_base),
+        cmocka_unit_test(test_url_origin_redact),
         cmocka_unit_test(test_msg_stream),
         cmocka_unit_test(test_msg_headers),
         cmocka_unit_test(test_msg_hostile),
