@@ -108,6 +108,16 @@ static const char schema_sql[] =
 
 /* ---- upgrade steps ---- */
 
+/* Runs the statements in order, one at a time, so that an error names the
+ * one that failed; stops at the first error. */
+static int exec_each(sqlite3 *db, const char *const *sql, size_t n, struct reel_err *err)
+{
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < n; i++)
+        r = reel_db_exec(db, sql[i], err);
+    return r;
+}
+
 /* 1 -> 2: the account tables become part of the schema (a version-1
  * database has them only if the accounts code ever ran: created here when
  * missing, as version 1's accounts code made them); web_user gains role
@@ -145,11 +155,7 @@ static int upgrade_v1_to_v2(sqlite3 *db, struct reel_err *err)
         "ALTER TABLE camera ADD COLUMN audio INTEGER NOT NULL DEFAULT 0",
         "CREATE UNIQUE INDEX camera_parent_kind ON camera (parent_id, kind) WHERE parent_id IS NOT NULL",
     };
-    /* one statement at a time, so that an error names the one that failed */
-    int r = 0;
-    for (size_t i = 0; r == 0 && i < sizeof(sql) / sizeof(sql[0]); i++)
-        r = reel_db_exec(db, sql[i], err);
-    return r;
+    return exec_each(db, sql, sizeof(sql) / sizeof(sql[0]), err);
 }
 
 /* 2 -> 3, the accounts' part (issue 11): API tokens get an expiry
@@ -174,10 +180,7 @@ static int upgrade_v3_tokens(sqlite3 *db, struct reel_err *err)
         "SELECT id, name, hash, user_id, created_ns, last_ns FROM web_token_v2",
         "DROP TABLE web_token_v2",
     };
-    int r = 0;
-    for (size_t i = 0; r == 0 && i < sizeof(sql) / sizeof(sql[0]); i++)
-        r = reel_db_exec(db, sql[i], err);
-    return r;
+    return exec_each(db, sql, sizeof(sql) / sizeof(sql[0]), err);
 }
 
 /* 2 -> 3, the cameras' part (issue 11): the hostile-camera guards'
@@ -190,10 +193,7 @@ static int upgrade_v3_cameras(sqlite3 *db, struct reel_err *err)
         "ALTER TABLE camera ADD COLUMN allow_redirect INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE camera ADD COLUMN allow_basic INTEGER NOT NULL DEFAULT 0",
     };
-    int r = 0;
-    for (size_t i = 0; r == 0 && i < sizeof(sql) / sizeof(sql[0]); i++)
-        r = reel_db_exec(db, sql[i], err);
-    return r;
+    return exec_each(db, sql, sizeof(sql) / sizeof(sql[0]), err);
 }
 
 /* 2 -> 3: one block per concern (each its own function above). */

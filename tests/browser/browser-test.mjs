@@ -150,8 +150,8 @@ async function startSim(name, codec, ext) {
 
 /* The admin account `reel init` creates: its password is in a 0600 file in
  * the data directory (the output only says where). */
-function readInitialPassword() {
-  const f = path.join(data, 'initial-admin-password');
+function readInitialPassword(dir = data) {
+  const f = path.join(dir, 'initial-admin-password');
   return { user: 'admin', password: fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim() : null };
 }
 
@@ -374,7 +374,8 @@ async function main() {
       const data2 = path.join(tmp, 'data-tls');
       const init = spawnSync(REEL, ['-d', data2, 'init'], { encoding: 'utf8', timeout: 60000 });
       assert(init.status === 0, `reel init: ${init.stdout}${init.stderr}`);
-      const acc = parseInit(init.stdout + init.stderr);
+      const acc = readInitialPassword(data2);
+      assert(acc.password, `no initial-admin-password file in ${data2}`);
       const port2 = await freePort();
       const rec2 = start('reel-tls', REEL, ['-d', data2, 'run', '--tls', '--http', `127.0.0.1:${port2}`]);
       const log2 = path.join(tmp, 'reel-tls.log');
