@@ -166,7 +166,7 @@ class LiveTest(ReelTestCase):
         self.check_stream("h265")
 
     def test_errors_caps_and_camera_restart(self):
-        sim, _ = self.run_reel("--live-viewers-max", "2", "--backoff-max-s", "1", cameras=("cam", "off"))
+        sim, rec = self.run_reel("--live-viewers-max", "2", "--backoff-max-s", "1", cameras=("cam", "off"))
         self.reel("camera", "disable", "off")
         st, _, body = self.get("/api/cameras/cam/live.mp4", cookie=False)
         self.assertEqual(st, 401, body)
@@ -216,6 +216,14 @@ class LiveTest(ReelTestCase):
         body = self.read_for(c, body, 1.5)
         c.close()
         self.assertEqual([t for t, _ in boxes(body)[0]][:2], ["ftyp", "moov"])
+        # the recorder stops cleanly with a viewer connected (its waiting response is resumed and ended)
+        c, head, _ = self.open_live()
+        self.assertIn(" 200 ", head.splitlines()[0])
+        time.sleep(0.5)
+        rec.stop()
+        c.close()
+        self.assertEqual(rec.p.returncode, 0, rec.output()[-3000:])
+        self.assertNotRegex(rec.output(), r"Sanitizer|runtime error")
 
     def test_steady_delay_and_stalled_reader(self):
         self.run_reel()
