@@ -160,14 +160,32 @@ static void live_free(void *cls)
     free(l);
 }
 
-/* The one place for ?stream=h264 on an H.265 camera: media's transcoder
- * (hub camera REEL_HUB_TRANSCODE_ID(id)) once it exists. *hub_id is the
- * hub camera to stream. */
-static bool live_h264(struct reel_http_req *r, const struct reel_camera *cam, int64_t *hub_id,
+/* Whether the camera's stream in the hub is H.264 (by its cached key
+ * frame's sample entry). */
+static bool hub_is_h264(struct reel_hub *hub, int64_t camera_id)
+{
+    struct reel_hub_msg m;
+    if (reel_hub_keyframe_get(hub, camera_id, &m) < 0)
+        return false;
+    int64_t entry = m.au.sample_entry_id;
+    reel_hub_msg_release(&m);
+    uint8_t box[8];
+    size_t len;
+    char codec[32] = "";
+    int rc = reel_hub_entry_get(hub, camera_id, entry, box, sizeof(box), &len, NULL, NULL, codec);
+    return (rc == 0 || rc == -ENOSPC) && (strncmp(codec, "avc1", 4) == 0 || strncmp(codec, "avc3", 4) == 0);
+}
+
+/* ?stream=h264: an H.264 camera is its main stream; an H.265 one needs
+ * media's transcoder (hub camera REEL_HUB_TRANSCODE_ID(id)): the one place
+ * for it. *hub_id is the hub camera to stream. */
+static bool live_h264(struct reel_http_req *r, struct reel_hub *hub, const struct reel_camera *cam, int64_t *hub_id,
                       enum MHD_Result *ret_result)
 {
-    (void)cam;
-    (void)hub_id;
+    if (hub_is_h264(hub, cam->id)) {
+        *hub_id = cam->id;
+        return true;
+    }
     *ret_result = reel_http_send_error(r, MHD_HTTP_NOT_IMPLEMENTED, "transcoding not available");
     return false;
 }
@@ -206,7 +224,7 @@ enum MHD_Result reel_api_live(struct reel_http_req *r)
         return reel_http_send_json(r, MHD_HTTP_CONFLICT, json_pack("{s:s,s:s}", "error", msg, "reason", "offline"),
                                    NULL);
     }
-    if (h264 && !live_h264(r, &cam, &hub_id, &res))
+    if (h264 && !live_h264(r, hub, &cam, &hub_id, &res))
         return res;
 
     struct reel_http_streams *streams = reel_http_streams_of(r);
