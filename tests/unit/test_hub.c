@@ -633,6 +633,49 @@ static void test_sample_entries(void **state)
     reel_hub_free(h);
 }
 
+/* .gop subscriptions come and go and key frames are taken while another
+ * thread publishes with a small cache budget (evictions all the time):
+ * every subscription starts at a key frame and sees timestamps in order
+ * (no AU missed between the cache and the live ones, none twice). */
+static void test_gop_subscribe_while_publishing(void **state)
+{
+    (void)state;
+    struct reel_hub *h;
+    assert_int_equal(reel_hub_new(&h), 0);
+    reel_hub_set_cache_max(h, 16000);
+    struct pub_thread p = { .hub = h };
+    assert_int_equal(reel_hub_cam_add(h, 3, NULL, &p.cam), 0);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, publisher, &p), 0);
+    for (int i = 0; i < 300; i++) {
+        struct reel_hub_sub *s;
+        struct reel_hub_sub_cfg cfg = { .camera_id = 3, .kinds = REEL_HUB_AU, .gop = true, .max_entries = 4096,
+                                        .max_bytes = 1u << 30 };
+        assert_int_equal(reel_hub_subscribe(h, &cfg, &s), 0);
+        struct reel_hub_msg m;
+        int64_t last = -1;
+        for (int k = 0; k < 30; k++) {
+            if (reel_hub_sub_read(s, &m, 100000000) < 0)
+                break;
+            if (last < 0 || m.lost > 0)
+                assert_true(m.au.key);   /* the start, or after an overflow (a loaded machine) */
+            else
+                assert_int_equal(m.au.ts90k, last + 1);
+            last = m.au.ts90k;
+            reel_hub_msg_release(&m);
+        }
+        if (reel_hub_keyframe_get(h, 3, &m) == 0) {
+            assert_true(m.au.key);
+            reel_hub_msg_release(&m);
+        }
+        reel_hub_unsubscribe(s);
+    }
+    atomic_store(&p.stop, true);
+    pthread_join(t, NULL);
+    reel_hub_cam_remove(h, p.cam);
+    reel_hub_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -646,6 +689,7 @@ int main(void)
         cmocka_unit_test(test_gop_per_camera_cap),
         cmocka_unit_test(test_gop_cache_off),
         cmocka_unit_test(test_sample_entries),
+        cmocka_unit_test(test_gop_subscribe_while_publishing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
