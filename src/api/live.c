@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "base/log.h"
 #include "http/parse.h"
 #include "http/stream.h"
 #include "hub/hub.h"
@@ -48,6 +49,8 @@ struct live {
     struct reel_hub_msg msg;        /* the AU being sent (the mdat payload) */
     bool have_msg;
     size_t au_off;
+    const struct reel_logger *log;
+    char name[REEL_HTTP_SEG_MAX];
 };
 
 static size_t take(const uint8_t *src, size_t len, size_t *off, char *buf, size_t max)
@@ -151,6 +154,9 @@ static ssize_t live_read(void *cls, uint64_t pos, char *buf, size_t max)
 static void live_free(void *cls)
 {
     struct live *l = cls;
+    if (l->log)
+        reel_log(l->log, REEL_LOG_DEBUG, "live: %s: viewer gone after %u fragments, %llu access units skipped "
+                 "(read too slowly)", l->name, l->seq, (unsigned long long)reel_hub_sub_lost(l->sub));
     reel_http_stream_forget(l->streams, &l->w);
     if (l->have_msg)
         reel_hub_msg_release(&l->msg);
@@ -238,6 +244,8 @@ enum MHD_Result reel_api_live(struct reel_http_req *r)
     l->streams = streams;
     l->hub = hub;
     l->camera_id = hub_id;
+    l->log = r->cfg->log;
+    snprintf(l->name, sizeof(l->name), "%s", r->name);
     struct reel_hub_sub_cfg sc = { .camera_id = hub_id, .kinds = REEL_HUB_AU | REEL_HUB_STATE, .gop = true,
                                    .max_entries = LIVE_SUB_ENTRIES, .max_bytes = LIVE_SUB_BYTES };
     int rc = reel_hub_subscribe(hub, &sc, &l->sub);

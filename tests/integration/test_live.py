@@ -13,10 +13,11 @@ import struct
 import subprocess
 import time
 
-from harness import REEL, ReelTestCase, wait_until
+from harness import CLIPS, REEL, REEL_SIM, ReelTestCase, free_port, wait_file, wait_until
 
 USER, PASSWORD = "tester", "correct horse battery"
 NTP_UNIX = 2208988800
+STALL_S = 20
 FIRST_BYTES_S = float(os.environ.get("REEL_LIVE_FIRST_S", "0.5"))
 
 
@@ -33,8 +34,16 @@ def boxes(data):
 
 
 class LiveTest(ReelTestCase):
-    def run_reel(self, *extra, cameras=("cam",), codec="h264"):
-        sim, self.sim_port = self.start_sim(codec, cameras=len(cameras))
+    def run_reel(self, *extra, cameras=("cam",), codec="h264", clipname=None):
+        if clipname:                         # another clip than the codec's default
+            self.sim_port = free_port()
+            ready = os.path.join(self.tmp, "sim.ready")
+            sim = self.start([REEL_SIM, "--clip", os.path.join(CLIPS, clipname), "--codec", codec, "--cameras",
+                              str(len(cameras)), "--listen", "127.0.0.1", "--port", str(self.sim_port),
+                              "--ready-file", ready], "sim")
+            wait_file(ready)
+        else:
+            sim, self.sim_port = self.start_sim(codec, cameras=len(cameras))
         pw = os.path.join(self.tmp, "user.pw")
         with open(pw, "w") as f:
             f.write(PASSWORD + "\n")
@@ -230,9 +239,10 @@ class LiveTest(ReelTestCase):
         self.assertNotRegex(rec.output(), r"Sanitizer|runtime error")
 
     def test_steady_delay_and_stalled_reader(self):
-        self.run_reel()
+        _, rec = self.run_reel(clipname="h264-1080p.264")   # 4 Mbit/s: a stall overflows the viewer's queue
         time.sleep(1.0)
-        # a reader that stalls past the request deadline (10 s) with a small receive buffer
+        # a reader that stalls past the request deadline (10 s) with a small receive buffer, long
+        # enough for the socket buffers and its hub queue (4 MiB) to fill
         stalled = socket.socket()
         stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         stalled.connect(("127.0.0.1", self.port))
@@ -262,7 +272,7 @@ class LiveTest(ReelTestCase):
         print(f"live.mp4: prft delay median {delays[len(delays) // 2] * 1000:.0f} ms, "
               f"max {delays[-1] * 1000:.0f} ms over {len(delays)} fragments")
         self.assertLess(delays[len(delays) // 2], 0.5)
-        time.sleep(max(0.0, t_stall + 12 - time.time()))   # stalled for 12 s
+        time.sleep(max(0.0, t_stall + STALL_S - time.time()))
         # the stalled reader was not cut by the request deadline and resumes at a key frame
         stalled.settimeout(5)
         got = b""
@@ -277,6 +287,11 @@ class LiveTest(ReelTestCase):
             got += d
         stalled.close()
         self.assertGreater(len(got), 100000, "the stalled reader's stream goes on")
+        self.assertRegex(got[:4096], rb"^HTTP/1\.1 200 ")
+        # the hub dropped the stalled viewer's queue (to the next key frame) rather than hold it all
+        m = wait_until(lambda: re.search(r"live: cam: viewer gone after \d+ fragments, ([1-9]\d*) access units skipped",
+                                         rec.output()), 10, what="the stalled viewer's skipped access units")
+        print(f"stalled viewer: {m.group(1)} access units skipped")
         # recording did not slow: no gap in the stored frames over the whole time
         time.sleep(1.0)
         frames = self.frames("cam")
