@@ -26,6 +26,7 @@
 #include "http/users.h"
 #include "http/parse.h"
 #include "http/tls.h"
+#include "media/avlog.h"
 #include "media/snapcache.h"
 #include "media/transcode.h"
 #include "reel/camera.h"
@@ -276,6 +277,7 @@ int reel_cmd_run(struct reel_cli *cli)
     struct reel_transcoders *transcoders = NULL;
     struct reel_snapcache *snapshots = NULL;
     if (!no_http) {
+        reel_media_avlog_quiet();   /* errors come back as reel_err lines */
         if (reel_transcoders_new(&transcoders, reel_recorder_hub(rec), (unsigned)transcode_max, &cli->log,
                                  &err) < 0 ||
             reel_snapcache_new(&snapshots, reel_recorder_hub(rec), NULL, &err) < 0)
