@@ -164,3 +164,113 @@ class LiveTest(ReelTestCase):
 
     def test_h265_instant_start_decodes(self):
         self.check_stream("h265")
+
+    def test_errors_caps_and_camera_restart(self):
+        sim, _ = self.run_reel("--live-viewers-max", "2", "--backoff-max-s", "1", cameras=("cam", "off"))
+        self.reel("camera", "disable", "off")
+        st, _, body = self.get("/api/cameras/cam/live.mp4", cookie=False)
+        self.assertEqual(st, 401, body)
+        st, _, body = self.get("/api/cameras/nope/live.mp4")
+        self.assertEqual(st, 404, body)
+        st, _, body = self.get("/api/cameras/cam/live.mp4?stream=sub")
+        self.assertEqual(st, 404, body)                  # no sub-stream
+        st, _, body = self.get("/api/cameras/off/live.mp4")
+        self.assertEqual(st, 409, body)
+        self.assertEqual(json.loads(body)["reason"], "disabled")
+        st, _, body = self.get("/api/cameras/cam/live.mp4?stream=h264")
+        self.assertIn(st, (200, 501), body)
+        # the cap in all: 2 viewers, the third gets 503 with Retry-After
+        a, head_a, _ = self.open_live()
+        b, head_b, _ = self.open_live()
+        self.assertIn(" 200 ", head_a.splitlines()[0])
+        self.assertIn(" 200 ", head_b.splitlines()[0])
+        st, hdr, body = self.get("/api/cameras/cam/live.mp4")
+        self.assertEqual(st, 503, body)
+        self.assertIn("Retry-After", hdr)
+        self.assertIn("error", json.loads(body))
+        b.close()
+        # the slot is given back once the server notices the closed viewer
+        wait_until(lambda: self.get("/api/cameras/off/live.mp4")[0] == 409 and
+                   (lambda c: (c[0].close(), " 200 " in c[1].splitlines()[0])[1])(self.open_live()), 10,
+                   step=0.3, what="a viewer's slot back")
+        # the camera goes away: the open stream ends; offline gives 409; back: a new request works
+        sim.kill()
+        t0 = time.time()
+        a.settimeout(1)
+        ended = False
+        while time.time() - t0 < 15 and not ended:
+            try:
+                ended = a.recv(65536) == b""
+            except socket.timeout:
+                pass
+        a.close()
+        self.assertTrue(ended, "the live stream ends when the camera stops")
+        print(f"live.mp4: stream ended {time.time() - t0:.2f} s after the camera went away")
+        st, _, body = self.get("/api/cameras/cam/live.mp4")
+        self.assertEqual(st, 409, body)
+        self.assertEqual(json.loads(body)["reason"], "offline")
+        self.start_sim("h264", cameras=2, port=self.sim_port, name="sim2")
+        wait_until(lambda: self.cam_state("cam") == "recording", 30, step=0.3, what="cam recording again")
+        c, head, body = self.open_live()
+        self.assertIn(" 200 ", head.splitlines()[0])
+        body = self.read_for(c, body, 1.5)
+        c.close()
+        self.assertEqual([t for t, _ in boxes(body)[0]][:2], ["ftyp", "moov"])
+
+    def test_steady_delay_and_stalled_reader(self):
+        self.run_reel()
+        time.sleep(1.0)
+        # a reader that stalls past the request deadline (10 s) with a small receive buffer
+        stalled = socket.socket()
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.connect(("127.0.0.1", self.port))
+        stalled.sendall(f"GET /api/cameras/cam/live.mp4 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        f"Cookie: reel_session={self.sid}\r\n\r\n".encode())
+        t_stall = time.time()
+        # meanwhile a steady reader: prft wall times within 500 ms of arrival
+        s, head, body = self.open_live()
+        t_open = time.time()
+        s.settimeout(5)
+        delays = []
+        buf = body
+        while time.time() - t_open < 4:
+            d = s.recv(65536)
+            self.assertTrue(d)
+            buf += d
+            bx, used = boxes(buf)
+            now = time.time()
+            for t, p in bx:
+                if t == "prft" and now - t_open > 1.0:     # past the cached GOP
+                    ntp = struct.unpack(">Q", p[8:16])[0]
+                    delays.append(now - ((ntp >> 32) - NTP_UNIX + (ntp & 0xffffffff) / 2**32))
+            buf = buf[used:]
+        s.close()
+        self.assertGreater(len(delays), 30)
+        delays.sort()
+        print(f"live.mp4: prft delay median {delays[len(delays) // 2] * 1000:.0f} ms, "
+              f"max {delays[-1] * 1000:.0f} ms over {len(delays)} fragments")
+        self.assertLess(delays[len(delays) // 2], 0.5)
+        time.sleep(max(0.0, t_stall + 12 - time.time()))   # stalled for 12 s
+        # the stalled reader was not cut by the request deadline and resumes at a key frame
+        stalled.settimeout(5)
+        got = b""
+        t_read = time.time()
+        while time.time() - t_read < 3:
+            try:
+                d = stalled.recv(65536)
+            except socket.timeout:
+                break
+            if not d:
+                break
+            got += d
+        stalled.close()
+        self.assertGreater(len(got), 100000, "the stalled reader's stream goes on")
+        # recording did not slow: no gap in the stored frames over the whole time
+        time.sleep(1.0)
+        frames = self.frames("cam")
+        walls = sorted(f[1] for f in frames)
+        gaps = [(b - a) / 90000 for a, b in zip(walls, walls[1:])]
+        span = (walls[-1] - walls[0]) / 90000
+        print(f"recording meanwhile: {len(walls)} frames over {span:.1f} s, largest gap {max(gaps) * 1000:.0f} ms")
+        self.assertLess(max(gaps), 0.5)
+        self.assertGreater(len(walls), span * 30 * 0.9)

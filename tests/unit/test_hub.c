@@ -389,6 +389,250 @@ static void test_events_in_order(void **state)
     reel_hub_free(h);
 }
 
+/* ---- GOP cache (issue 12) ---- */
+
+static void publish_cam(struct reel_hub_cam *c, uint8_t fill, size_t len, bool key, int64_t ts)
+{
+    publish(c, fill, len, key, ts);
+}
+
+static void expect_au(struct reel_hub_sub *s, int64_t ts, bool key)
+{
+    struct reel_hub_msg m;
+    assert_int_equal(reel_hub_sub_read(s, &m, 0), 0);
+    assert_int_equal(m.kind, REEL_HUB_AU);
+    assert_int_equal(m.au.ts90k, ts);
+    assert_int_equal(m.au.key, key);
+    reel_hub_msg_release(&m);
+}
+
+static void test_gop_cache_contents(void **state)
+{
+    (void)state;
+    struct reel_hub *h;
+    assert_int_equal(reel_hub_new(&h), 0);
+    reel_hub_set_cache_max(h, 1 << 20);
+    struct reel_hub_cam *c;
+    assert_int_equal(reel_hub_cam_add(h, 1, NULL, &c), 0);
+    struct reel_hub_msg m;
+    publish_cam(c, 1, 100, false, 1);            /* before any key frame: not cached */
+    assert_int_equal(reel_hub_keyframe_get(h, 1, &m), -ENOENT);
+    publish_cam(c, 2, 200, true, 2);
+    publish_cam(c, 3, 100, false, 3);
+    publish_cam(c, 4, 100, false, 4);
+    struct reel_hub_stats st;
+    reel_hub_get_stats(h, &st);
+    assert_int_equal(st.cache_bytes, 400);
+    assert_int_equal(st.au_copies, 3);           /* the cache copies once; nobody subscribed */
+    assert_int_equal(reel_hub_keyframe_get(h, 1, &m), 0);
+    assert_int_equal(m.au.ts90k, 2);
+    assert_true(m.au.key);
+    assert_int_equal(m.au.len, 200);
+    assert_int_equal(m.au.data[0], 2);
+    reel_hub_msg_release(&m);
+    /* a .gop subscription starts with the cached GOP, key frame first, then live AUs */
+    struct reel_hub_sub *g, *plain;
+    struct reel_hub_sub_cfg cfg = { .camera_id = 1, .kinds = REEL_HUB_AU, .gop = true };
+    assert_int_equal(reel_hub_subscribe(h, &cfg, &g), 0);
+    cfg.gop = false;
+    assert_int_equal(reel_hub_subscribe(h, &cfg, &plain), 0);
+    int fd = reel_hub_sub_fd(g);
+    assert_true(fd >= 0 && fd_readable(fd));
+    publish_cam(c, 5, 100, false, 5);
+    expect_au(g, 2, true);
+    expect_au(g, 3, false);
+    expect_au(g, 4, false);
+    expect_au(g, 5, false);
+    assert_int_equal(reel_hub_sub_read(g, &m, 0), -EAGAIN);
+    assert_int_equal(reel_hub_sub_read(plain, &m, 0), -EAGAIN);   /* waits for the next key frame */
+    reel_hub_get_stats(h, &st);
+    assert_int_equal(st.au_copies, 4);           /* the cache and the subscribers share one copy */
+    /* a new key frame starts a new GOP */
+    publish_cam(c, 6, 300, true, 6);
+    reel_hub_get_stats(h, &st);
+    assert_int_equal(st.cache_bytes, 300);
+    assert_int_equal(reel_hub_keyframe_get(h, 1, &m), 0);
+    assert_int_equal(m.au.ts90k, 6);
+    reel_hub_msg_release(&m);
+    expect_au(plain, 6, true);
+    /* a disconnect drops the cache */
+    struct reel_hub_state down = { .connected = false };
+    snprintf(down.state, sizeof(down.state), "connecting");
+    reel_hub_publish_state(c, &down);
+    assert_int_equal(reel_hub_keyframe_get(h, 1, &m), -ENOENT);
+    reel_hub_unsubscribe(g);
+    reel_hub_unsubscribe(plain);
+    publish_cam(c, 7, 100, true, 7);
+    reel_hub_cam_remove(h, c);                   /* removal drops it too */
+    reel_hub_get_stats(h, &st);
+    assert_int_equal(st.cache_bytes, 0);
+    reel_hub_free(h);
+}
+
+/* The budget in all: the least recently watched camera's cache goes first;
+ * a camera never watched is the oldest, one watched now the newest. */
+static void test_gop_budget_lru(void **state)
+{
+    (void)state;
+    struct reel_hub *h;
+    assert_int_equal(reel_hub_new(&h), 0);
+    reel_hub_set_cache_max(h, 3000);
+    struct reel_hub_cam *c[6];
+    for (int i = 1; i <= 5; i++)
+        assert_int_equal(reel_hub_cam_add(h, i, NULL, &c[i]), 0);
+    for (int i = 1; i <= 3; i++)
+        publish_cam(c[i], (uint8_t)i, 1000, true, i);
+    struct reel_hub_sub *s1, *s2;
+    struct reel_hub_sub_cfg cfg = { .camera_id = 2, .kinds = REEL_HUB_AU, .gop = true };
+    assert_int_equal(reel_hub_subscribe(h, &cfg, &s2), 0);
+    reel_hub_unsubscribe(s2);                    /* 2 was watched, then left */
+    cfg.camera_id = 1;
+    assert_int_equal(reel_hub_subscribe(h, &cfg, &s1), 0);   /* 1 is watched now */
+    struct reel_hub_msg m;
+    publish_cam(c[4], 4, 1000, true, 4);         /* over the budget: 3 (never watched) goes */
+    assert_int_equal(reel_hub_keyframe_get(h, 3, &m), -ENOENT);
+    for (int i = 1; i <= 4; i++) {
+        if (i == 3)
+            continue;
+        assert_int_equal(reel_hub_keyframe_get(h, i, &m), 0);
+        reel_hub_msg_release(&m);
+    }
+    publish_cam(c[5], 5, 1000, true, 5);         /* then 4 (never watched) */
+    assert_int_equal(reel_hub_keyframe_get(h, 4, &m), -ENOENT);
+    publish_cam(c[3], 3, 1000, true, 6);         /* then 5, before 2 (watched once) */
+    assert_int_equal(reel_hub_keyframe_get(h, 5, &m), -ENOENT);
+    assert_int_equal(reel_hub_keyframe_get(h, 2, &m), 0);
+    reel_hub_msg_release(&m);
+    publish_cam(c[4], 4, 1000, true, 7);         /* then 3 (never watched), not 2 */
+    assert_int_equal(reel_hub_keyframe_get(h, 3, &m), -ENOENT);
+    publish_cam(c[5], 5, 1000, true, 8);         /* 4 goes again: never watched */
+    assert_int_equal(reel_hub_keyframe_get(h, 2, &m), 0);
+    reel_hub_msg_release(&m);
+    publish_cam(c[3], 3, 1000, true, 9);         /* 5 */
+    publish_cam(c[4], 4, 1000, true, 10);        /* 3 */
+    struct reel_hub_sub *s4;
+    cfg.camera_id = 4;
+    assert_int_equal(reel_hub_subscribe(h, &cfg, &s4), 0);    /* 1 and 4 watched now */
+    publish_cam(c[5], 5, 1000, true, 11);        /* so 2 goes */
+    assert_int_equal(reel_hub_keyframe_get(h, 2, &m), -ENOENT);
+    assert_int_equal(reel_hub_keyframe_get(h, 1, &m), 0);
+    reel_hub_msg_release(&m);
+    assert_int_equal(reel_hub_keyframe_get(h, 4, &m), 0);
+    reel_hub_msg_release(&m);
+    reel_hub_unsubscribe(s4);
+    struct reel_hub_stats st;
+    reel_hub_get_stats(h, &st);
+    assert_true(st.cache_bytes <= 3000);
+    assert_true(st.cache_evictions >= 5);
+    reel_hub_unsubscribe(s1);
+    for (int i = 1; i <= 5; i++)
+        reel_hub_cam_remove(h, c[i]);
+    reel_hub_free(h);
+}
+
+/* Per camera: a GOP over REEL_HUB_CACHE_CAM_MAX is not cached until the next key frame. */
+static void test_gop_per_camera_cap(void **state)
+{
+    (void)state;
+    struct reel_hub *h;
+    assert_int_equal(reel_hub_new(&h), 0);
+    reel_hub_set_cache_max(h, 64u << 20);
+    struct reel_hub_cam *c;
+    assert_int_equal(reel_hub_cam_add(h, 1, NULL, &c), 0);
+    publish_cam(c, 1, 4096, true, 0);
+    size_t n = REEL_HUB_CACHE_CAM_MAX / 4096;
+    for (size_t i = 1; i < n; i++)
+        publish_cam(c, 1, 4096, false, (int64_t)i);
+    struct reel_hub_msg m;
+    struct reel_hub_stats st;
+    reel_hub_get_stats(h, &st);
+    assert_int_equal(st.cache_bytes, REEL_HUB_CACHE_CAM_MAX);
+    publish_cam(c, 1, 4096, false, (int64_t)n);   /* one over */
+    reel_hub_get_stats(h, &st);
+    assert_int_equal(st.cache_bytes, 0);
+    assert_int_equal(reel_hub_keyframe_get(h, 1, &m), -ENOENT);
+    publish_cam(c, 1, 4096, false, (int64_t)n + 1);   /* off until the key frame */
+    reel_hub_get_stats(h, &st);
+    assert_int_equal(st.cache_bytes, 0);
+    publish_cam(c, 1, 4096, true, (int64_t)n + 2);
+    assert_int_equal(reel_hub_keyframe_get(h, 1, &m), 0);
+    reel_hub_msg_release(&m);
+    reel_hub_cam_remove(h, c);
+    reel_hub_free(h);
+}
+
+/* No budget: the cache is off, and publishing with nobody subscribed copies nothing. */
+static void test_gop_cache_off(void **state)
+{
+    (void)state;
+    struct reel_hub *h;
+    assert_int_equal(reel_hub_new(&h), 0);
+    struct reel_hub_cam *c;
+    assert_int_equal(reel_hub_cam_add(h, 1, NULL, &c), 0);
+    publish_cam(c, 1, 100, true, 1);
+    struct reel_hub_msg m;
+    assert_int_equal(reel_hub_keyframe_get(h, 1, &m), -ENOENT);
+    struct reel_hub_stats st;
+    reel_hub_get_stats(h, &st);
+    assert_int_equal(st.au_copies, 0);
+    reel_hub_cam_remove(h, c);
+    reel_hub_free(h);
+}
+
+static size_t avc1_box(uint8_t *b, int w, int hgt)
+{
+    static const uint8_t avcc[] = { 0, 0, 0, 15, 'a', 'v', 'c', 'C', 1, 0x64, 0x00, 0x28, 0xff, 0xe0, 0x00 };
+    memset(b, 0, 86);
+    b[3] = 86 + sizeof(avcc);
+    memcpy(b + 4, "avc1", 4);
+    b[15] = 1;
+    b[32] = (uint8_t)(w >> 8);
+    b[33] = (uint8_t)w;
+    b[34] = (uint8_t)(hgt >> 8);
+    b[35] = (uint8_t)hgt;
+    memcpy(b + 86, avcc, sizeof(avcc));
+    return 86 + sizeof(avcc);
+}
+
+static void test_sample_entries(void **state)
+{
+    (void)state;
+    struct reel_hub *h;
+    assert_int_equal(reel_hub_new(&h), 0);
+    struct reel_hub_cam *c, *t;
+    assert_int_equal(reel_hub_cam_add(h, 3, NULL, &c), 0);
+    assert_int_equal(reel_hub_cam_add(h, REEL_HUB_TRANSCODE_ID(3), NULL, &t), 0);   /* a virtual camera */
+    uint8_t box[128], out[128];
+    size_t len = avc1_box(box, 1920, 1080), got = 0;
+    assert_int_equal(reel_hub_cam_set_entry(c, 5, box, len - 1), -EINVAL);
+    assert_int_equal(reel_hub_cam_set_entry(c, 5, box, len), 0);
+    int w = 0, hh = 0;
+    char codec[32];
+    assert_int_equal(reel_hub_entry_get(h, 3, 5, out, sizeof(out), &got, &w, &hh, codec), 0);
+    assert_int_equal(got, len);
+    assert_memory_equal(out, box, len);
+    assert_int_equal(w, 1920);
+    assert_int_equal(hh, 1080);
+    assert_string_equal(codec, "avc1.640028");
+    assert_int_equal(reel_hub_entry_get(h, 3, 5, out, 10, &got, NULL, NULL, NULL), -ENOSPC);
+    assert_int_equal(reel_hub_entry_get(h, 3, 6, out, sizeof(out), &got, NULL, NULL, NULL), -ENOENT);
+    assert_int_equal(reel_hub_entry_get(h, -3, 5, out, sizeof(out), &got, NULL, NULL, NULL), -ENOENT);
+    len = avc1_box(box, 1280, 720);
+    assert_int_equal(reel_hub_cam_set_entry_ex(t, 1, box, len, "avc1.42e01f"), 0);
+    assert_int_equal(reel_hub_entry_get(h, -3, 1, out, sizeof(out), &got, &w, &hh, codec), 0);
+    assert_int_equal(w, 1280);
+    assert_string_equal(codec, "avc1.42e01f");
+    /* at most REEL_HUB_ENTRIES_MAX kept: the oldest goes */
+    for (int i = 0; i < REEL_HUB_ENTRIES_MAX; i++)
+        assert_int_equal(reel_hub_cam_set_entry(c, 100 + i, box, len), 0);
+    assert_int_equal(reel_hub_entry_get(h, 3, 5, out, sizeof(out), &got, NULL, NULL, NULL), -ENOENT);
+    assert_int_equal(reel_hub_entry_get(h, 3, 100 + REEL_HUB_ENTRIES_MAX - 1, out, sizeof(out), &got, NULL, NULL,
+                                        NULL), 0);
+    reel_hub_cam_remove(h, c);
+    reel_hub_cam_remove(h, t);
+    reel_hub_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -397,6 +641,11 @@ int main(void)
         cmocka_unit_test(test_unsubscribe_while_publishing),
         cmocka_unit_test(test_zero_subscribers),
         cmocka_unit_test(test_events_in_order),
+        cmocka_unit_test(test_gop_cache_contents),
+        cmocka_unit_test(test_gop_budget_lru),
+        cmocka_unit_test(test_gop_per_camera_cap),
+        cmocka_unit_test(test_gop_cache_off),
+        cmocka_unit_test(test_sample_entries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
