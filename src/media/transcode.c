@@ -136,7 +136,12 @@ static void *run(void *arg)
         int r = reel_hub_sub_read(c->sub, &m, READ_WAIT_NS);
         if (r < 0)
             continue;   /* -ETIMEDOUT / -EAGAIN: look at the viewers again */
-        if (m.kind == REEL_HUB_AU) {
+        if (m.kind == REEL_HUB_STATE) {
+            /* The camera's state passes on: its live viewers end when it stops. */
+            struct reel_hub_state st = m.state;
+            st.camera_id = REEL_HUB_TRANSCODE_ID(c->camera_id);
+            reel_hub_publish_state(c->out, &st);
+        } else if (m.kind == REEL_HUB_AU) {
             struct reel_err err = {{0}};
             if (m.au.sample_entry_id != entry_id) {
                 r = reel_hub_entry_get(t->hub, c->camera_id, m.au.sample_entry_id, entry,
@@ -219,7 +224,8 @@ static int start_locked(struct reel_transcoders *t, int64_t camera_id, struct re
                             camera_id);
     }
     struct reel_hub_sub_cfg cfg = {
-        .camera_id = camera_id, .gop = true, .kinds = REEL_HUB_AU, .max_bytes = SUB_MAX_BYTES,
+        .camera_id = camera_id, .gop = true, .kinds = REEL_HUB_AU | REEL_HUB_STATE,
+        .max_bytes = SUB_MAX_BYTES,
     };
     r = reel_hub_subscribe(t->hub, &cfg, &c->sub);
     if (r < 0) {

@@ -8,7 +8,8 @@
  * publishes the H.264 access units to hub camera
  * REEL_HUB_TRANSCODE_ID(camera_id) with its own sample entries (ids 1, 2,
  * ... set with reel_hub_cam_set_entry), where the live route subscribes like
- * to any camera.
+ * to any camera; the camera's state events are passed on to it too (a
+ * viewer's stream ends when the camera stops).
  *
  * Viewers are counted: reel_transcode_acquire() starts the camera's
  * transcode or joins the running one, reel_transcode_release() leaves it;

@@ -216,6 +216,22 @@ static void test_transcode_decodes(void **state)
     if (strncmp(line, want, strlen(want)) != 0)
         fail_msg("ffprobe: %s want %s", line, want);
 
+    /* The camera's state passes on to the transcode's hub camera. */
+    struct reel_hub_sub *ssub;
+    struct reel_hub_sub_cfg scfg = {.camera_id = -7, .kinds = REEL_HUB_STATE};
+    assert_int_equal(reel_hub_subscribe(hub, &scfg, &ssub), 0);
+    struct reel_hub_state down = {.camera_id = 7, .connected = false};
+    snprintf(down.state, sizeof down.state, "connecting");
+    reel_hub_publish_state(cam, &down);
+    struct reel_hub_msg sm;
+    assert_int_equal(reel_hub_sub_read(ssub, &sm, 20 * INT64_C(1000000000)), 0);
+    assert_int_equal(sm.kind, REEL_HUB_STATE);
+    assert_int_equal(sm.camera_id, -7);
+    assert_false(sm.state.connected);
+    assert_string_equal(sm.state.state, "connecting");
+    reel_hub_msg_release(&sm);
+    reel_hub_unsubscribe(ssub);
+
     reel_hub_unsubscribe(sub);
     reel_transcode_release(t, 7);
     reel_transcoders_free(t);
