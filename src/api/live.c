@@ -24,6 +24,7 @@
 #include "http/parse.h"
 #include "http/stream.h"
 #include "hub/hub.h"
+#include "media/transcode.h"
 #include "mp4/fmp4.h"
 
 #define LIVE_SUB_BYTES (4u << 20)   /* queued AU bytes per viewer */
@@ -39,6 +40,8 @@ struct live {
     struct reel_http_stream_waiter w;
     int64_t camera_id;              /* the hub camera, and the viewer cap's key */
     int64_t entry_id;               /* 0 until the first key frame */
+    struct reel_transcoders *transcodes;   /* non-NULL: a viewer of transcode_of's transcode */
+    int64_t transcode_of;
     int64_t ts0, last_dec;
     uint32_t seq, dur;
     bool ended;
@@ -163,37 +166,46 @@ static void live_free(void *cls)
     reel_hub_unsubscribe(l->sub);
     reel_buf_free(&l->init);
     reel_http_streams_release(l->streams, l->camera_id);
+    if (l->transcodes)
+        reel_transcode_release(l->transcodes, l->transcode_of);
     free(l);
 }
 
-/* Whether the camera's stream in the hub is H.264 (by its cached key
- * frame's sample entry). */
-static bool hub_is_h264(struct reel_hub *hub, int64_t camera_id)
+/* The one place for ?stream=h264: an H.265 camera's H.264 transcode
+ * (media/transcode.h, hub camera REEL_HUB_TRANSCODE_ID(id)); an H.264
+ * camera streams as it is. The codec is the cached key frame's entry's;
+ * with none cached the transcode starts anyway (it reads H.264 too).
+ * *hub_id is the hub camera to stream, *transcoded whether a viewer of the
+ * transcode was taken (released in live_free). */
+static bool live_h264(struct reel_http_req *r, const struct reel_camera *cam, int64_t *hub_id,
+                      bool *transcoded, enum MHD_Result *ret_result)
 {
+    struct reel_hub *hub = r->cfg->hub;
     struct reel_hub_msg m;
-    if (reel_hub_keyframe_get(hub, camera_id, &m) < 0)
-        return false;
-    int64_t entry = m.au.sample_entry_id;
-    reel_hub_msg_release(&m);
-    uint8_t box[8];
-    size_t len;
-    char codec[32] = "";
-    int rc = reel_hub_entry_get(hub, camera_id, entry, box, sizeof(box), &len, NULL, NULL, codec);
-    return (rc == 0 || rc == -ENOSPC) && (strncmp(codec, "avc1", 4) == 0 || strncmp(codec, "avc3", 4) == 0);
-}
-
-/* ?stream=h264: an H.264 camera is its main stream; an H.265 one needs
- * media's transcoder (hub camera REEL_HUB_TRANSCODE_ID(id)): the one place
- * for it. *hub_id is the hub camera to stream. */
-static bool live_h264(struct reel_http_req *r, struct reel_hub *hub, const struct reel_camera *cam, int64_t *hub_id,
-                      enum MHD_Result *ret_result)
-{
-    if (hub_is_h264(hub, cam->id)) {
-        *hub_id = cam->id;
-        return true;
+    if (reel_hub_keyframe_get(hub, cam->id, &m) == 0) {
+        char cs[32] = "";
+        size_t elen = 0;
+        int rc = reel_hub_entry_get(hub, cam->id, m.au.sample_entry_id, NULL, 0, &elen, NULL, NULL, cs);
+        reel_hub_msg_release(&m);
+        if ((rc == 0 || rc == -ENOSPC) && strncmp(cs, "avc", 3) == 0)
+            return true;            /* H.264 already */
     }
-    *ret_result = reel_http_send_error(r, MHD_HTTP_NOT_IMPLEMENTED, "transcoding not available");
-    return false;
+    if (!r->cfg->transcoders) {
+        *ret_result = reel_http_send_error(r, MHD_HTTP_NOT_IMPLEMENTED, "transcoding not available");
+        return false;
+    }
+    struct reel_err err = { { 0 } };
+    int rc = reel_transcode_acquire(r->cfg->transcoders, cam->id, hub_id, &err);
+    if (rc == -EBUSY) {
+        *ret_result = reel_http_send_busy(r, BUSY_RETRY_S, "too many transcodes: try again later");
+        return false;
+    }
+    if (rc < 0) {
+        *ret_result = reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "transcode: %s", err.msg);
+        return false;
+    }
+    *transcoded = true;
+    return true;
 }
 
 enum MHD_Result reel_api_live(struct reel_http_req *r)
@@ -230,15 +242,21 @@ enum MHD_Result reel_api_live(struct reel_http_req *r)
         return reel_http_send_json(r, MHD_HTTP_CONFLICT, json_pack("{s:s,s:s}", "error", msg, "reason", "offline"),
                                    NULL);
     }
-    if (h264 && !live_h264(r, hub, &cam, &hub_id, &res))
+    bool transcoded = false;
+    if (h264 && !live_h264(r, &cam, &hub_id, &transcoded, &res))
         return res;
 
     struct reel_http_streams *streams = reel_http_streams_of(r);
-    if (reel_http_streams_acquire(streams, hub_id) < 0)
+    if (reel_http_streams_acquire(streams, hub_id) < 0) {
+        if (transcoded)
+            reel_transcode_release(r->cfg->transcoders, cam.id);
         return reel_http_send_busy(r, BUSY_RETRY_S, "too many live viewers: try again later");
+    }
     struct live *l = calloc(1, sizeof(*l));
     if (!l) {
         reel_http_streams_release(streams, hub_id);
+        if (transcoded)
+            reel_transcode_release(r->cfg->transcoders, cam.id);
         return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     }
     l->streams = streams;
@@ -246,6 +264,10 @@ enum MHD_Result reel_api_live(struct reel_http_req *r)
     l->camera_id = hub_id;
     l->log = r->cfg->log;
     snprintf(l->name, sizeof(l->name), "%s", r->name);
+    if (transcoded) {
+        l->transcodes = r->cfg->transcoders;
+        l->transcode_of = cam.id;
+    }
     struct reel_hub_sub_cfg sc = { .camera_id = hub_id, .kinds = REEL_HUB_AU | REEL_HUB_STATE, .gop = true,
                                    .max_entries = LIVE_SUB_ENTRIES, .max_bytes = LIVE_SUB_BYTES };
     int rc = reel_hub_subscribe(hub, &sc, &l->sub);
@@ -257,6 +279,8 @@ enum MHD_Result reel_api_live(struct reel_http_req *r)
         reel_hub_unsubscribe(l->sub);
         free(l);
         reel_http_streams_release(streams, hub_id);
+        if (transcoded)
+            reel_transcode_release(r->cfg->transcoders, cam.id);
         return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "live view: out of resources");
     }
     l->w.conn = r->conn;

@@ -29,6 +29,7 @@ const struct reel_http_route reel_api_routes[] = {
     { "GET",    "/api/cameras/{camera}/spans",           USER,   true,  reel_api_spans,          false },
     { "GET",    "/api/cameras/{camera}/view.mp4",        USER,   true,  reel_api_view,           true  },
     { "GET",    "/api/cameras/{camera}/live.mp4",        USER,   true,  reel_api_live,           false },
+    { "GET",    "/api/cameras/{camera}/snapshot.jpg",    USER,   true,  reel_api_snapshot,       true  },
 };
 
 const size_t reel_api_nroutes = sizeof(reel_api_routes) / sizeof(reel_api_routes[0]);

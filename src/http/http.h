@@ -34,6 +34,8 @@
 struct reel_http;
 struct reel_camera_status;          /* store/store.h */
 struct reel_hub;                    /* hub/hub.h */
+struct reel_transcoders;            /* media/transcode.h */
+struct reel_snapcache;              /* media/snapcache.h */
 
 /* The running recorder as the HTTP server sees it (implemented by `reel
  * run`). The camera configuration routes write reel.db, then call
@@ -130,6 +132,11 @@ struct reel_http_cfg {
     struct reel_hub *hub;
     unsigned live_viewers_max;
     unsigned live_viewers_per_camera;
+    /* Issue 12, src/media: the on-demand H.265 -> H.264 transcodes of
+     * live.mp4?stream=h264 (NULL: 501) and the snapshot.jpg cache (NULL:
+     * 503). Created by `reel run` over the hub; must outlive the server. */
+    struct reel_transcoders *transcoders;
+    struct reel_snapcache *snapshots;
 };
 
 /* Checks cfg (-EINVAL for a bad listen address, with err). *ret owned by

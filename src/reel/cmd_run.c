@@ -26,6 +26,9 @@
 #include "http/users.h"
 #include "http/parse.h"
 #include "http/tls.h"
+#include "media/avlog.h"
+#include "media/snapcache.h"
+#include "media/transcode.h"
 #include "reel/camera.h"
 #include "reel/bench_subs.h"
 #include "reel/cli.h"
@@ -148,6 +151,13 @@ int reel_cmd_run(struct reel_cli *cli)
         if (*end || live_viewers < 1 || live_viewers > 1024)
             return reel_cli_usage("--live-viewers-max: expected 1..1024");
     }
+    long transcode_max = REEL_TRANSCODE_MAX_DEFAULT;   /* live.mp4?stream=h264 of H.265 cameras */
+    if ((v = reel_cli_opt(cli, "--transcode-max", true))) {
+        char *end;
+        transcode_max = strtol(v, &end, 10);
+        if (*end || transcode_max < 1 || transcode_max > REEL_TRANSCODE_MAX_LIMIT)
+            return reel_cli_usage("--transcode-max: expected 1..%d", REEL_TRANSCODE_MAX_LIMIT);
+    }
     const char *http_listen = reel_cli_opt(cli, "--http", true);
     bool no_http = reel_cli_opt(cli, "--no-http", false) != NULL;
     bool secure_cookie = reel_cli_opt(cli, "--secure-cookie", false) != NULL;
@@ -262,6 +272,17 @@ int reel_cmd_run(struct reel_cli *cli)
     /* The web server: a failure to listen is reported but does not stop
      * the recording. */
     struct reel_http *http = NULL;
+    /* Snapshots and on-demand transcodes for the web server (issue 12):
+     * without them those routes answer 503/501, recording goes on. */
+    struct reel_transcoders *transcoders = NULL;
+    struct reel_snapcache *snapshots = NULL;
+    if (!no_http) {
+        reel_media_avlog_quiet();   /* errors come back as reel_err lines */
+        if (reel_transcoders_new(&transcoders, reel_recorder_hub(rec), (unsigned)transcode_max, &cli->log,
+                                 &err) < 0 ||
+            reel_snapcache_new(&snapshots, reel_recorder_hub(rec), NULL, &err) < 0)
+            reel_log(&cli->log, REEL_LOG_ERROR, "media: %s; no snapshots or transcodes", err.msg);
+    }
     if (!no_http) {
         /* The HTTP server gets the descriptors the recorder does not need
          * (cameras added later share the margin of REEL_FDS_PER_CAMERA). */
@@ -280,6 +301,7 @@ int reel_cmd_run(struct reel_cli *cli)
             .tls_cert_pem = pair.cert_pem, .tls_key_pem = pair.key_pem,
             .conn_max = plan.conn_max, .downloads_max = plan.downloads_max, .playback_mem_max = playback_mem,
             .hub = reel_recorder_hub(rec), .live_viewers_max = (unsigned)live_viewers,
+            .transcoders = transcoders, .snapshots = snapshots,
         };
         r = reel_http_new(&http, &hcfg, &err);
         reel_tls_pair_clear(&pair); /* the server has its copy */
@@ -314,6 +336,8 @@ int reel_cmd_run(struct reel_cli *cli)
     reel_bench_subs_stop(bsubs, &cli->log);
     /* The web server first: it calls into the recorder. */
     reel_http_free(http);
+    reel_transcoders_free(transcoders);   /* then the transcodes, before the hub goes */
+    reel_snapcache_free(snapshots);
     reel_loop_io_del(loop, &sw.io);
     close(sw.io.fd);
     reel_recorder_free(rec);
