@@ -229,6 +229,31 @@ int reel_users_set_role(struct reel_users *u, const char *name, const char *role
     return r;
 }
 
+int reel_users_sessions_end(struct reel_users *u, const char *name, int64_t *ret_n, struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = prep(u, "SELECT id FROM web_user WHERE name = ?1", &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    int sr = sqlite3_step(st);
+    int64_t id = sr == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (sr == SQLITE_DONE)
+        return reel_err_set(err, ENOENT, "no user '%s'", name);
+    if (sr != SQLITE_ROW)
+        return db_err(u, sr, err, "looking user up");
+    r = prep(u, "DELETE FROM web_session WHERE user_id = ?1", &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, id);
+    int changes = 0;
+    r = step_done(u, st, &changes, err, "ending sessions");
+    if (r == 0 && ret_n)
+        *ret_n = changes;
+    return r;
+}
+
 int reel_users_remove(struct reel_users *u, const char *name, struct reel_err *err)
 {
     sqlite3_stmt *st;
