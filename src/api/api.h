@@ -12,6 +12,7 @@
  *   cameras.c     the camera list and the camera configuration (admin)
  *   recordings.c  a camera's timeline (spans and gaps)
  *   view.c        a time range as an MP4 (view.mp4)
+ *   camera_test.c trying a camera before adding it (admin)
  *   users.c       web accounts (admin)
  *   storage.c     storage directories, their use and forecast (admin)
  *   common.c      helpers shared by the handlers: time ranges, the camera in
@@ -64,6 +65,8 @@ int reel_api_view_read(struct reel_store *s, int64_t cam_id, int64_t from90k, in
                        struct reel_view_tag *ret_tag, struct reel_mp4 **ret, void (*between)(void *),
                        void *between_arg, struct reel_err *err);
 
+/* camera_test.c */
+reel_http_handler reel_api_camera_test;
 /* users.c */
 reel_http_handler reel_api_users_list;
 reel_http_handler reel_api_user_add;

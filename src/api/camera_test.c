@@ -37,7 +37,7 @@ static bool camera_ref(const uint8_t *body, size_t len, char name[REEL_NAME_MAX]
         return false;
     }
     const char *v = json_string_value(json_object_get(j, "camera"));
-    *bad = json_object_size(j) != 1 || !v || strlen(v) >= REEL_NAME_MAX || !reel_name_valid(v);
+    *bad = json_object_size(j) != 1 || !v || strlen(v) >= REEL_NAME_MAX || !reel_http_name_valid(v);
     if (!*bad)
         snprintf(name, REEL_NAME_MAX, "%s", v);
     json_decref(j);

@@ -4,10 +4,13 @@
 the real server (the last administrator kept; every bad input refused; a
 viewer gets 403), and the storage directories with their file system's
 size, Reel's use, cameras and forecast while reel-sim records."""
+import base64
 import os
 import shutil
+import threading
+import time
 
-from harness import wait_until
+from harness import free_port, wait_until
 from test_http import HttpTest, PASSWORD, USER
 
 
@@ -133,3 +136,84 @@ class AdminTest(HttpTest):
             self.assertTrue(d["reason"])
         finally:
             os.rename(d["path"] + ".gone", d["path"])
+
+    def test_camera_test_route(self):
+        """POST /api/cameras/test against reel-sim: a good H.264 and an H.265
+        camera answer codec, size, fps, bitrate and a JPEG snapshot; a wrong
+        password, a refused login, a closed port, a silent server and a
+        redirect elsewhere each answer their reason within the deadline;
+        bad bodies 400; a second test while one runs 503."""
+        self.start_recording()          # cam0 on self.sim_port (H.264), the recorder running
+        sid, csrf = self.login()
+        t = lambda b: self.request("POST", "/api/cameras/test", body=b, cookie=sid, csrf=csrf)
+        url = f"rtsp://127.0.0.1:{self.sim_port}/cam/0"
+        t0 = time.time()
+        r = t({"url": url})
+        self.assertEqual(r.status, 200, r.body)
+        j = r.json()
+        self.assertTrue(j["ok"], j)
+        self.assertEqual(j["codec"], "h264")
+        self.assertTrue(j["codec_string"].startswith("avc1."))
+        self.assertGreater(j["width"], 0)
+        self.assertGreater(j["height"], 0)
+        self.assertAlmostEqual(j["fps"], 30, delta=3)
+        self.assertGreater(j["bitrate_bps"], 10000)
+        self.assertIsNone(j["audio"])
+        self.assertTrue(j["snapshot"].startswith("data:image/jpeg;base64,"), j["snapshot"][:40])
+        self.assertEqual(base64.b64decode(j["snapshot"].split(",", 1)[1])[:3], b"\xff\xd8\xff")
+        self.assertLess(time.time() - t0, 10)
+        # an existing camera by name; the recorder keeps recording it meanwhile
+        r = t({"camera": "cam0"})
+        self.assertTrue(r.json()["ok"], r.body)
+        # H.265
+        _, p265 = self.start_sim("h265", name="sim265")
+        j = t({"url": f"rtsp://127.0.0.1:{p265}/cam/0", "udp": True}).json()
+        self.assertTrue(j["ok"], j)
+        self.assertEqual(j["codec"], "h265")
+        self.assertTrue(j["snapshot"].startswith("data:image/jpeg;base64,"))
+        # credentials: right, wrong, refused
+        _, pauth = self.start_sim("h264", extra=["--user", "admin", "--password", "cam-pw-123", "--auth", "digest"],
+                                  name="simauth")
+        aurl = f"rtsp://127.0.0.1:{pauth}/cam/0"
+        self.assertTrue(t({"url": aurl, "user": "admin", "password": "cam-pw-123"}).json()["ok"])
+        j = t({"url": aurl, "user": "admin", "password": "wrong-pw"}).json()
+        self.assertEqual((j["ok"], j["reason"]), (False, "auth"), j)
+        _, pref = self.start_sim("h264", extra=["--fault", "refuse-auth", "--user", "a", "--password", "b",
+                                                "--auth", "digest"], name="simrefuse")
+        j = t({"url": f"rtsp://127.0.0.1:{pref}/cam/0", "user": "a", "password": "b"}).json()
+        self.assertEqual((j["ok"], j["reason"]), (False, "auth"), j)
+        # a closed port
+        j = t({"url": f"rtsp://127.0.0.1:{free_port()}/cam/0"}).json()
+        self.assertEqual((j["ok"], j["reason"]), (False, "refused"), j)
+        # a redirect to another host
+        _, pred = self.start_sim("h264", extra=["--fault", "redirect=rtsp://192.0.2.1:554/x"], name="simred")
+        j = t({"url": f"rtsp://127.0.0.1:{pred}/cam/0"}).json()
+        self.assertEqual((j["ok"], j["reason"]), (False, "redirect"), j)
+        # a silent server: timeout within the deadline; meanwhile a second test is 503
+        _, psil = self.start_sim("h264", extra=["--fault", "silent"], name="simsilent")
+        res = {}
+        th = threading.Thread(target=lambda: res.update(r=t({"url": f"rtsp://127.0.0.1:{psil}/cam/0"})))
+        t0 = time.time()
+        th.start()
+        time.sleep(1.0)
+        busy = t({"url": url})
+        th.join()
+        self.assertEqual(busy.status, 503, busy.body)
+        self.assertTrue(busy.header("Retry-After"))
+        j = res["r"].json()
+        self.assertEqual((j["ok"], j["reason"]), (False, "timeout"), j)
+        self.assertLess(time.time() - t0, 14)
+        # bad bodies
+        for bad in [{}, {"url": "http://x/"}, {"url": "rtsp://u:p@127.0.0.1/x"}, {"url": "rtsp://127.0.0.1/x\n"},
+                    {"url": url, "password": "x" * 300}, {"url": url, "udp": "yes"}, {"camera": "../x"},
+                    {"camera": "cam0", "url": url}, {"url": url, "bogus": 1}, "nope", [url]]:
+            self.assert_json_error(t(bad), 400)
+        self.assert_json_error(t({"camera": "nosuch"}), 404)
+        self.assert_json_error(self.request("POST", "/api/cameras/test", body={"url": url}, cookie=sid), 403)
+        log = self.rec.output()
+        self.assertNotIn("cam-pw-123", log)
+        self.assertNotIn("wrong-pw", log)
+        # the recorder's own camera kept recording throughout
+        st = self.request("GET", "/api/cameras", cookie=sid).json()
+        cams = st["cameras"] if isinstance(st, dict) else st
+        self.assertEqual([c["state"] for c in cams if c["name"] == "cam0"], ["recording"])
