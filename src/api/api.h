@@ -52,6 +52,7 @@ reel_http_handler reel_api_camera_delete;
 reel_http_handler reel_api_spans;
 /* view.c */
 reel_http_handler reel_api_view;
+reel_http_handler reel_api_live;     /* live.c */
 struct reel_mp4;
 /* The MP4 of camera cam_id over [from90k, to90k) and its entity tag, read in
  * one snapshot of s (reel_store_read_begin/_end: the tag describes exactly

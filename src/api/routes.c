@@ -28,6 +28,7 @@ const struct reel_http_route reel_api_routes[] = {
     { "POST",   "/api/cameras/{camera}/disable",         ADMIN,  true,  reel_api_camera_disable, false },
     { "GET",    "/api/cameras/{camera}/spans",           USER,   true,  reel_api_spans,          false },
     { "GET",    "/api/cameras/{camera}/view.mp4",        USER,   true,  reel_api_view,           true  },
+    { "GET",    "/api/cameras/{camera}/live.mp4",        USER,   true,  reel_api_live,           false },
     { "POST",   "/api/cameras/test",                     ADMIN,  true,  reel_api_camera_test,    true  },
     { "GET",    "/api/storage",                          ADMIN,  true,  reel_api_storage,        true  },
     { "GET",    "/api/users",                            ADMIN,  true,  reel_api_users_list,     false },

@@ -33,6 +33,7 @@
 
 struct reel_http;
 struct reel_camera_status;          /* store/store.h */
+struct reel_hub;                    /* hub/hub.h */
 struct reel_camera;                 /* store/store.h */
 
 /* What a camera test found (struct reel_http_recorder.camera_probe). */
@@ -80,6 +81,8 @@ struct reel_http_recorder {
     void *opaque;
 };
 
+#define REEL_HTTP_LIVE_VIEWERS_MAX 64
+#define REEL_HTTP_LIVE_VIEWERS_PER_CAMERA 16
 #define REEL_HTTP_DEFAULT_LISTEN "127.0.0.1:8080"
 
 /* Limits against hostile clients: at most 256 connections (cfg.conn_max), 64 from one
@@ -150,6 +153,12 @@ struct reel_http_cfg {
     unsigned downloads_per_user;
     uint64_t playback_mem_max;
     unsigned workers;
+    /* Live view (GET /api/cameras/{camera}/live.mp4, src/api/live.c): the
+     * recorder's hub (NULL: live view answers 503) and the viewer caps in
+     * all (`reel run --live-viewers-max`, 0 = 64) and per camera (0 = 16). */
+    struct reel_hub *hub;
+    unsigned live_viewers_max;
+    unsigned live_viewers_per_camera;
 };
 
 /* Checks cfg (-EINVAL for a bad listen address, with err). *ret owned by

@@ -42,6 +42,7 @@
 #include "http/loginguard.h"
 #include "http/parse.h"
 #include "http/playback.h"
+#include "http/stream.h"
 #include "http/ratelimit.h"
 #include "http/route.h"
 #include "http/users.h"
@@ -98,6 +99,7 @@ struct reel_http {
     struct reel_http_deadline *deadline;
     struct reel_http_work *work;    /* the worker pool of the routes marked pool */
     struct reel_http_playback *playback;
+    struct reel_http_streams *streams; /* live.mp4 responses */
     uint64_t deadline_closed;       /* since the last log line (watchdog thread only) */
     int64_t deadline_logged_ns;
     char hosts[REEL_HTTP_HOSTS_MAX][256];   /* cfg.hosts points here */
@@ -336,8 +338,10 @@ json_t *reel_http_json_time(int64_t t90k)
 
 /* The policy of every response: resources from this origin only; no page
  * may frame ours (clickjacking), no <base> may redirect relative URLs, and
- * forms post only here. */
-#define CSP "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+ * forms post only here. media-src adds blob: for the live view: a <video>
+ * fed by Media Source Extensions plays the page's own MediaSource through
+ * a blob: URL the page made (no other origin can name one). */
+#define CSP "default-src 'self'; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 static void security_headers(struct req *rq, struct MHD_Response *resp)
 {
@@ -491,6 +495,7 @@ enum MHD_Result reel_http_send_busy(struct reel_http_req *r, unsigned retry_afte
 }
 
 struct reel_http_playback *reel_http_playback_of(struct reel_http_req *r) { return r->h->playback; }
+struct reel_http_streams *reel_http_streams_of(struct reel_http_req *r) { return r->h->streams; }
 
 /* ---- the worker pool (work.h) ---- */
 
@@ -993,6 +998,10 @@ int reel_http_new(struct reel_http **ret, const struct reel_http_cfg *cfg, struc
         h->cfg.downloads_per_user = h->cfg.downloads_max;
     if (!h->cfg.playback_mem_max)
         h->cfg.playback_mem_max = REEL_HTTP_PLAYBACK_MEM;
+    if (!h->cfg.live_viewers_max)
+        h->cfg.live_viewers_max = REEL_HTTP_LIVE_VIEWERS_MAX;
+    if (!h->cfg.live_viewers_per_camera)
+        h->cfg.live_viewers_per_camera = REEL_HTTP_LIVE_VIEWERS_PER_CAMERA;
     snprintf(h->listen, sizeof(h->listen), "%s", cfg->listen ? cfg->listen : REEL_HTTP_DEFAULT_LISTEN);
     pthread_mutex_init(&h->stores.mu, NULL);
     pthread_mutex_init(&h->users.mu, NULL);
@@ -1057,7 +1066,8 @@ int reel_http_new(struct reel_http **ret, const struct reel_http_cfg *cfg, struc
     if (reel_ratelimit_new(&h->rl_user, &user_rl, h->clock) < 0 ||
         reel_ratelimit_new(&h->rl_addr, &addr_rl, h->clock) < 0 ||
         reel_http_playback_new(&h->playback, h->cfg.downloads_max, h->cfg.downloads_per_user,
-                               h->cfg.playback_mem_max) < 0) {
+                               h->cfg.playback_mem_max) < 0 ||
+        reel_http_streams_new(&h->streams, h->cfg.live_viewers_max, h->cfg.live_viewers_per_camera) < 0) {
         r = reel_err_set(err, ENOMEM, "out of memory");
         goto fail;
     }
@@ -1172,10 +1182,12 @@ void reel_http_free(struct reel_http *h)
      * then closes (it must not stop with suspended connections); after
      * this, offloaded requests are answered 503 at once. */
     reel_http_work_stop(h->work);
+    reel_http_streams_stop(h->streams);  /* resumes the live responses waiting */
     if (h->d)
         MHD_stop_daemon(h->d);
     reel_http_work_free(h->work);
     reel_http_playback_free(h->playback);
+    reel_http_streams_free(h->streams);
     reel_http_deadline_free(h->deadline); /* after the daemon: it gave every slot back */
     for (size_t i = 0; i < h->stores.n; i++)
         reel_store_close(h->stores.idle[i]);

@@ -5,12 +5,16 @@
  *
  * Locks, always taken in this order: hub->mu (the camera table, the list
  * of every-camera subscriptions, entry lifetimes) -> cam->mu (one camera's
- * subscriber list and status) -> sub->mu (one queue). The AU publisher
- * takes only cam->mu and the queues' locks, and only when someone listens.
+ * subscriber list and status) -> sub->mu (one queue) -> hub->cache_mu
+ * (every camera's GOP cache, the LRU list) -> hub->pool_mu. The AU
+ * publisher takes only cam->mu, the cache's and the queues' locks, and only
+ * when someone listens or the cache is on. A GOP subscription copies the
+ * cache under cam->mu, so it misses no AU and gets none twice.
  */
 #include "hub/hub.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -67,10 +71,37 @@ struct reel_hub_sub {
     uint64_t lost_pending, lost_total, lost_events_pending;
     int efd;
     bool efd_set;
+    bool gop;
 };
+
+/* A camera's GOP cache (hub->cache_mu). */
+struct gop {
+    struct entry *v;
+    size_t n, a;
+    size_t bytes;
+    bool off;                        /* over a cap: nothing until the next key frame */
+    bool listed;                     /* in hub->cached */
+    struct reel_hub_cam *prev, *next;
+    unsigned watchers;               /* .gop subscriptions */
+    uint64_t watched;                /* hub->watch_clock at the last watch start/end; 0 never */
+};
+
+/* A sample entry (cam->mu). */
+struct centry {
+    int64_t id;
+    uint8_t *box;
+    size_t len;
+    int width, height;
+    char codec[32];
+};
+
+#define GOP_ENTRIES_MAX 4096u
 
 struct reel_hub_cam {
     struct reel_hub *hub;
+    struct gop gop;
+    struct centry entries[REEL_HUB_ENTRIES_MAX];
+    size_t nentries, entry_next;
     int64_t id;
     atomic_uint nau;                 /* subscriptions to AUs */
     size_t refs;                     /* registration + subscriptions (hub->mu) */
@@ -91,7 +122,15 @@ struct reel_hub {
     pthread_mutex_t pool_mu;
     struct reel_hub_buf *pool[POOL_CLASSES];
     size_t pool_bytes;
+    atomic_bool cache_on;
+    pthread_mutex_t cache_mu;
+    size_t cache_max, cache_bytes;
+    uint64_t watch_clock, cache_evictions;
+    struct reel_hub_cam *cached;     /* cameras with a non-empty cache */
 };
+
+static void cam_forget(struct reel_hub *h, struct reel_hub_cam *c);
+static void gop_clear_locked(struct reel_hub *h, struct reel_hub_cam *c);
 
 int reel_hub_new(struct reel_hub **ret)
 {
@@ -100,6 +139,7 @@ int reel_hub_new(struct reel_hub **ret)
         return -ENOMEM;
     pthread_mutex_init(&h->mu, NULL);
     pthread_mutex_init(&h->pool_mu, NULL);
+    pthread_mutex_init(&h->cache_mu, NULL);
     *ret = h;
     return 0;
 }
@@ -111,6 +151,7 @@ void reel_hub_free(struct reel_hub *h)
     /* Entries left by a caller that forgot to remove them. */
     for (size_t i = 0; i < h->ncams; i++) {
         pthread_mutex_destroy(&h->cams[i]->mu);
+        cam_forget(h, h->cams[i]);
         free(h->cams[i]);
     }
     free(h->cams);
@@ -121,6 +162,7 @@ void reel_hub_free(struct reel_hub *h)
             free(b);
         }
     pthread_mutex_destroy(&h->pool_mu);
+    pthread_mutex_destroy(&h->cache_mu);
     pthread_mutex_destroy(&h->mu);
     free(h);
 }
@@ -181,13 +223,14 @@ static void cam_unref(struct reel_hub *h, struct reel_hub_cam *c)
     memmove(&h->cams[i], &h->cams[i + 1], (h->ncams - i - 1) * sizeof(*h->cams));
     h->ncams--;
     pthread_mutex_destroy(&c->mu);
+    cam_forget(h, c);
     free(c);
 }
 
 int reel_hub_cam_add(struct reel_hub *h, int64_t camera_id, const struct reel_hub_state *initial,
                      struct reel_hub_cam **ret)
 {
-    if (camera_id <= 0)
+    if (camera_id == 0)
         return -EINVAL;
     pthread_mutex_lock(&h->mu);
     struct reel_hub_cam *c = cam_get(h, camera_id);
@@ -218,6 +261,7 @@ void reel_hub_cam_remove(struct reel_hub *h, struct reel_hub_cam *c)
     pthread_mutex_lock(&h->mu);
     pthread_mutex_lock(&c->mu);
     c->registered = false;
+    gop_clear_locked(h, c);
     pthread_mutex_unlock(&c->mu);
     cam_unref(h, c);
     pthread_mutex_unlock(&h->mu);
@@ -403,12 +447,281 @@ static void sub_push_event(struct reel_hub_sub *s, unsigned kind, const void *ev
     sub_enqueue(s, &m);
 }
 
+/* ---- GOP cache ---- */
+
+/* hub->cache_mu held. */
+static void gop_clear(struct reel_hub *h, struct reel_hub_cam *c)
+{
+    struct gop *g = &c->gop;
+    for (size_t i = 0; i < g->n; i++)
+        buf_unref(g->v[i].buf);
+    h->cache_bytes -= g->bytes;
+    g->n = 0;
+    g->bytes = 0;
+    if (g->listed) {
+        if (g->prev)
+            g->prev->gop.next = g->next;
+        else
+            h->cached = g->next;
+        if (g->next)
+            g->next->gop.prev = g->prev;
+        g->prev = g->next = NULL;
+        g->listed = false;
+    }
+}
+
+/* Takes hub->cache_mu (cam->mu held, or the camera unreachable). */
+static void gop_clear_locked(struct reel_hub *h, struct reel_hub_cam *c)
+{
+    pthread_mutex_lock(&h->cache_mu);
+    gop_clear(h, c);
+    pthread_mutex_unlock(&h->cache_mu);
+}
+
+/* The camera is freed: its cache and entries go. */
+static void cam_forget(struct reel_hub *h, struct reel_hub_cam *c)
+{
+    gop_clear_locked(h, c);
+    free(c->gop.v);
+    c->gop.v = NULL;
+    c->gop.a = 0;
+    for (size_t i = 0; i < c->nentries; i++)
+        free(c->entries[i].box);
+    c->nentries = 0;
+}
+
+/* Which cache goes first: watched now last, then by last watch (0: never). */
+static uint64_t gop_age(const struct reel_hub_cam *c)
+{
+    return c->gop.watchers > 0 ? (UINT64_C(1) << 63) + c->gop.watched : c->gop.watched;
+}
+
+/* cam->mu held: adds the AU being published to c's cache (hub->cache_mu).
+ * *bufp: the shared copy, made here when none yet. */
+static void gop_add(struct reel_hub_cam *c, const struct reel_hub_au *au, struct reel_hub_buf **bufp)
+{
+    struct reel_hub *h = c->hub;
+    struct gop *g = &c->gop;
+    pthread_mutex_lock(&h->cache_mu);
+    if (au->key) {
+        gop_clear(h, c);
+        g->off = false;
+    } else if (g->off || g->n == 0) {
+        goto out;
+    }
+    if (au->len > UINT32_MAX || g->bytes + au->len > REEL_HUB_CACHE_CAM_MAX || g->n == GOP_ENTRIES_MAX)
+        goto off;
+    /* the budget: the least recently watched caches go first (maybe c's) */
+    while (h->cache_bytes + au->len > h->cache_max) {
+        struct reel_hub_cam *victim = g->n > 0 ? c : NULL;
+        for (struct reel_hub_cam *o = h->cached; o; o = o->gop.next)
+            if (o != c && (!victim || gop_age(o) < gop_age(victim)))
+                victim = o;
+        if (!victim || victim == c)
+            goto off;
+        gop_clear(h, victim);
+        h->cache_evictions++;
+    }
+    if (g->n == g->a) {
+        size_t na = g->a ? g->a * 2 : 64;
+        struct entry *v = realloc(g->v, na * sizeof(*v));
+        if (!v)
+            goto off;
+        g->v = v;
+        g->a = na;
+    }
+    if (!*bufp) {
+        struct reel_hub_buf *b = buf_new(h, au->len);     /* the publisher's reference */
+        if (!b)
+            goto off;
+        memcpy(b->data, au->data, au->len);
+        atomic_fetch_add_explicit(&h->au_copies, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&h->bytes_copied, au->len, memory_order_relaxed);
+        *bufp = b;
+    }
+    atomic_fetch_add_explicit(&(*bufp)->refs, 1, memory_order_relaxed);
+    g->v[g->n++] = (struct entry){ .kind = REEL_HUB_AU, .buf = *bufp, .ts90k = au->ts90k, .wall90k = au->wall90k,
+                                   .sample_entry_id = au->sample_entry_id, .len = (uint32_t)au->len,
+                                   .key = au->key };
+    g->bytes += au->len;
+    h->cache_bytes += au->len;
+    if (!g->listed) {
+        g->listed = true;
+        g->prev = NULL;
+        g->next = h->cached;
+        if (h->cached)
+            h->cached->gop.prev = c;
+        h->cached = c;
+    }
+    goto out;
+off:
+    if (g->n > 0)
+        h->cache_evictions++;
+    gop_clear(h, c);
+    g->off = true;
+out:
+    pthread_mutex_unlock(&h->cache_mu);
+}
+
+void reel_hub_set_cache_max(struct reel_hub *h, size_t bytes)
+{
+    pthread_mutex_lock(&h->cache_mu);
+    h->cache_max = bytes;
+    atomic_store(&h->cache_on, bytes > 0);
+    pthread_mutex_unlock(&h->cache_mu);
+}
+
+int reel_hub_keyframe_get(struct reel_hub *h, int64_t camera_id, struct reel_hub_msg *ret)
+{
+    int r = -ENOENT;
+    pthread_mutex_lock(&h->mu);
+    struct reel_hub_cam *c = cam_find(h, camera_id);
+    if (c) {
+        pthread_mutex_lock(&h->cache_mu);
+        if (c->gop.n > 0 && c->gop.v[0].key) {
+            const struct entry *e = &c->gop.v[0];
+            atomic_fetch_add_explicit(&e->buf->refs, 1, memory_order_relaxed);
+            memset(ret, 0, sizeof(*ret));
+            ret->kind = REEL_HUB_AU;
+            ret->camera_id = camera_id;
+            ret->buf = e->buf;
+            ret->au = (struct reel_hub_au){ .data = e->buf->data, .len = e->len, .ts90k = e->ts90k,
+                                            .wall90k = e->wall90k, .key = true,
+                                            .sample_entry_id = e->sample_entry_id };
+            r = 0;
+        }
+        pthread_mutex_unlock(&h->cache_mu);
+    }
+    pthread_mutex_unlock(&h->mu);
+    return r;
+}
+
+/* ---- sample entries ---- */
+
+static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+
+/* The payload of child box `type` of a visual sample entry; NULL if none. */
+static const uint8_t *entry_child(const uint8_t *box, size_t len, const char *type, size_t *plen)
+{
+    size_t off = 86;                     /* 8 header + 78 VisualSampleEntry */
+    while (off + 8 <= len) {
+        uint32_t sz = rd32(box + off);
+        if (sz < 8 || sz > len - off)
+            return NULL;
+        if (memcmp(box + off + 4, type, 4) == 0) {
+            *plen = sz - 8;
+            return box + off + 8;
+        }
+        off += sz;
+    }
+    return NULL;
+}
+
+static void entry_codec(const uint8_t *box, size_t len, char out[32])
+{
+    size_t n;
+    const uint8_t *p;
+    out[0] = 0;
+    if ((p = entry_child(box, len, "avcC", &n)) && n >= 4) {
+        snprintf(out, 32, "%.4s.%02x%02x%02x", (const char *)box + 4, p[1], p[2], p[3]);
+    } else if ((p = entry_child(box, len, "hvcC", &n)) && n >= 13) {
+        static const char *space[] = { "", "A", "B", "C" };
+        uint32_t compat = rd32(p + 2), rev = 0;
+        for (int i = 0; i < 32; i++)
+            rev |= ((compat >> i) & 1u) << (31 - i);
+        int w = snprintf(out, 32, "%.4s.%s%u.%X.%c%u", (const char *)box + 4, space[p[1] >> 6], p[1] & 0x1fu, rev,
+                         (p[1] & 0x20) ? 'H' : 'L', p[12]);
+        int last = 5;
+        while (last >= 0 && p[6 + last] == 0)
+            last--;
+        for (int i = 0; i <= last && w > 0 && w < 28; i++)
+            w += snprintf(out + w, (size_t)(32 - w), ".%X", p[6 + i]);
+    } else {
+        snprintf(out, 32, "%.4s", (const char *)box + 4);
+    }
+}
+
+int reel_hub_cam_set_entry_ex(struct reel_hub_cam *c, int64_t entry_id, const uint8_t *box, size_t len,
+                              const char *codec_string)
+{
+    if (entry_id <= 0 || !box || len < 86 || len > REEL_HUB_ENTRY_MAX || rd32(box) != len)
+        return -EINVAL;
+    int r = 0;
+    pthread_mutex_lock(&c->mu);
+    for (size_t i = 0; i < c->nentries; i++)
+        if (c->entries[i].id == entry_id)
+            goto out;
+    uint8_t *copy = malloc(len);
+    if (!copy) {
+        r = -ENOMEM;
+        goto out;
+    }
+    memcpy(copy, box, len);
+    struct centry *e;
+    if (c->nentries < REEL_HUB_ENTRIES_MAX) {
+        e = &c->entries[c->nentries++];
+    } else {
+        e = &c->entries[c->entry_next];
+        c->entry_next = (c->entry_next + 1) % REEL_HUB_ENTRIES_MAX;
+        free(e->box);
+    }
+    e->id = entry_id;
+    e->box = copy;
+    e->len = len;
+    e->width = box[32] << 8 | box[33];
+    e->height = box[34] << 8 | box[35];
+    if (codec_string)
+        snprintf(e->codec, sizeof(e->codec), "%s", codec_string);
+    else
+        entry_codec(box, len, e->codec);
+out:
+    pthread_mutex_unlock(&c->mu);
+    return r;
+}
+
+int reel_hub_cam_set_entry(struct reel_hub_cam *c, int64_t entry_id, const uint8_t *box, size_t len)
+{
+    return reel_hub_cam_set_entry_ex(c, entry_id, box, len, NULL);
+}
+
+int reel_hub_entry_get(struct reel_hub *h, int64_t camera_id, int64_t entry_id, uint8_t *buf, size_t cap,
+                       size_t *len, int *width, int *height, char codec_string[32])
+{
+    int r = -ENOENT;
+    pthread_mutex_lock(&h->mu);
+    struct reel_hub_cam *c = cam_find(h, camera_id);
+    if (c) {
+        pthread_mutex_lock(&c->mu);
+        for (size_t i = 0; i < c->nentries; i++) {
+            const struct centry *e = &c->entries[i];
+            if (e->id != entry_id)
+                continue;
+            *len = e->len;
+            if (width)
+                *width = e->width;
+            if (height)
+                *height = e->height;
+            if (codec_string)
+                snprintf(codec_string, 32, "%s", e->codec);
+            r = e->len <= cap ? 0 : -ENOSPC;
+            if (r == 0)
+                memcpy(buf, e->box, e->len);
+            break;
+        }
+        pthread_mutex_unlock(&c->mu);
+    }
+    pthread_mutex_unlock(&h->mu);
+    return r;
+}
+
 /* ---- publishing ---- */
 
 static void publish_au_slow(struct reel_hub_cam *c, const struct reel_hub_au *au)
 {
     struct reel_hub_buf *b = NULL;
     pthread_mutex_lock(&c->mu);
+    if (atomic_load_explicit(&c->hub->cache_on, memory_order_relaxed))
+        gop_add(c, au, &b);
     for (struct reel_hub_sub *s = c->subs; s; s = s->next) {
         if (!(s->kinds & REEL_HUB_AU))
             continue;
@@ -423,7 +736,8 @@ static void publish_au_slow(struct reel_hub_cam *c, const struct reel_hub_au *au
 
 void reel_hub_publish_au(struct reel_hub_cam *c, const struct reel_hub_au *au)
 {
-    if (atomic_load_explicit(&c->nau, memory_order_relaxed) == 0)
+    if (atomic_load_explicit(&c->nau, memory_order_relaxed) == 0 &&
+        !atomic_load_explicit(&c->hub->cache_on, memory_order_relaxed))
         return;
     publish_au_slow(c, au);
 }
@@ -448,6 +762,8 @@ static void state_put(struct reel_hub_cam *c, const struct reel_hub_state *st, b
     c->status = *st;
     c->status.camera_id = c->id;
     m = c->status;
+    if (!st->connected)
+        gop_clear_locked(c->hub, c);   /* a new connection starts a new GOP */
     if (event)
         deliver_event(c->subs, REEL_HUB_STATE, &m, sizeof(m), &b);
     pthread_mutex_unlock(&c->mu);
@@ -527,13 +843,33 @@ int reel_hub_status_list(struct reel_hub *h, struct reel_hub_state **ret, size_t
 
 /* ---- subscriptions ---- */
 
+/* hub->mu and c->mu held, s not yet readable by anyone: s starts with the
+ * cached GOP when all of it fits its queue; the camera is watched. */
+static void gop_watch(struct reel_hub *h, struct reel_hub_cam *c, struct reel_hub_sub *s)
+{
+    pthread_mutex_lock(&h->cache_mu);
+    struct gop *g = &c->gop;
+    g->watchers++;
+    g->watched = ++h->watch_clock;
+    if (g->n > 0 && g->v[0].key && g->n <= s->cap && g->bytes <= s->max_bytes) {
+        for (size_t i = 0; i < g->n; i++) {
+            atomic_fetch_add_explicit(&g->v[i].buf->refs, 1, memory_order_relaxed);
+            s->ring[s->n++] = g->v[i];
+        }
+        s->bytes = g->bytes;
+        s->need_key = false;
+    }
+    pthread_mutex_unlock(&h->cache_mu);
+}
+
 int reel_hub_subscribe(struct reel_hub *h, const struct reel_hub_sub_cfg *cfg, struct reel_hub_sub **ret)
 {
     unsigned all_kinds = REEL_HUB_AU | REEL_HUB_STATE | REEL_HUB_RECORDING;
     size_t ent = cfg->max_entries ? cfg->max_entries : DEFAULT_ENTRIES;
     size_t bytes = cfg->max_bytes ? cfg->max_bytes : DEFAULT_BYTES;
-    if (!cfg->kinds || (cfg->kinds & ~all_kinds) || cfg->camera_id < 0 ||
-        (cfg->camera_id == 0 && (cfg->kinds & REEL_HUB_AU)) || ent > MAX_ENTRIES || bytes > MAX_BYTES)
+    if (!cfg->kinds || (cfg->kinds & ~all_kinds) || 
+        (cfg->camera_id == 0 && (cfg->kinds & REEL_HUB_AU)) || ent > MAX_ENTRIES || bytes > MAX_BYTES ||
+        (cfg->gop && !(cfg->kinds & REEL_HUB_AU)))
         return -EINVAL;
     struct reel_hub_sub *s = calloc(1, sizeof(*s));
     if (!s)
@@ -549,6 +885,7 @@ int reel_hub_subscribe(struct reel_hub *h, const struct reel_hub_sub_cfg *cfg, s
     s->cap = ent;
     s->max_bytes = bytes;
     s->need_key = true;
+    s->gop = cfg->gop;
     pthread_mutex_init(&s->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -572,6 +909,8 @@ int reel_hub_subscribe(struct reel_hub *h, const struct reel_hub_sub_cfg *cfg, s
         c->subs = s;
         if (s->kinds & REEL_HUB_AU)
             atomic_fetch_add(&c->nau, 1);
+        if (s->gop)
+            gop_watch(h, c, s);
         pthread_mutex_unlock(&c->mu);
     } else {
         s->next = h->all;
@@ -608,6 +947,12 @@ void reel_hub_unsubscribe(struct reel_hub_sub *s)
         unlink_sub(&c->subs, s);
         if (s->kinds & REEL_HUB_AU)
             atomic_fetch_sub(&c->nau, 1);
+        if (s->gop) {
+            pthread_mutex_lock(&h->cache_mu);
+            c->gop.watchers--;
+            c->gop.watched = ++h->watch_clock;
+            pthread_mutex_unlock(&h->cache_mu);
+        }
         pthread_mutex_unlock(&c->mu);
         cam_unref(h, c);
         if (s->kinds & REEL_HUB_RECORDING)
@@ -723,4 +1068,8 @@ void reel_hub_get_stats(struct reel_hub *h, struct reel_hub_stats *ret)
     ret->au_published = atomic_load(&h->au_published);
     ret->au_copies = atomic_load(&h->au_copies);
     ret->bytes_copied = atomic_load(&h->bytes_copied);
+    pthread_mutex_lock(&h->cache_mu);
+    ret->cache_bytes = h->cache_bytes;
+    ret->cache_evictions = h->cache_evictions;
+    pthread_mutex_unlock(&h->cache_mu);
 }

@@ -20,6 +20,25 @@
  * With subscribers, an access unit is copied once into a reference-counted
  * buffer shared by all of them.
  *
+ * GOP cache (live view's instant start): with a cache budget set
+ * (reel_hub_set_cache_max(), `reel run --live-cache-mib`), the hub keeps for
+ * each camera the access units since its last key frame, as references on
+ * the same shared buffers the subscribers get (no second copy). At most
+ * REEL_HUB_CACHE_CAM_MAX per camera (a longer GOP: no cache for the camera
+ * until its next key frame); when the budget in all is exceeded, the caches
+ * of the cameras least recently watched (subscribed with .gop) go first; a
+ * camera never watched is the oldest. A camera's cache is dropped when it
+ * disconnects (a state with connected false) or is removed. With no budget
+ * and nobody subscribed, publishing stays one atomic load and a branch.
+ *
+ * Sample entries: the publisher tells the hub the stsd entry box in effect
+ * (reel_hub_cam_set_entry) so that live view can build an init segment
+ * without the database; the hub keeps the last REEL_HUB_ENTRIES_MAX of each
+ * camera.
+ *
+ * Camera ids: positive for cameras, negative for virtual cameras (the H.264
+ * transcode of camera id is REEL_HUB_TRANSCODE_ID(id)), never 0.
+ *
  * Threads: publishing AUs and states for one camera happens on one thread
  * (the loop); recording events on any thread (syncers); subscribers read
  * from any thread, each subscription used by one thread at a time. The hub
@@ -102,8 +121,16 @@ struct reel_hub_msg {
     struct reel_hub_buf *buf;            /* internal: the reference held */
 };
 
+#define REEL_HUB_TRANSCODE_ID(camera_id) (-(camera_id))
+#define REEL_HUB_CACHE_CAM_MAX (8u << 20)  /* GOP cache bytes per camera */
+#define REEL_HUB_ENTRY_MAX 65536u           /* sample entry box bytes */
+#define REEL_HUB_ENTRIES_MAX 8              /* entries kept per camera */
+
 struct reel_hub_sub_cfg {
     int64_t camera_id;                   /* 0 = every camera (events only, not REEL_HUB_AU) */
+    /* With REEL_HUB_AU: start with the camera's cached GOP (key frame
+     * first) when one is cached, then live AUs; marks the camera watched. */
+    bool gop;
     unsigned kinds;                      /* REEL_HUB_* bits */
     size_t max_entries;                  /* queue entries; 0 = 256, at most 65536 */
     size_t max_bytes;                    /* queued AU bytes; 0 = 16 MiB, at most 1 GiB */
@@ -113,6 +140,8 @@ struct reel_hub_stats {
     uint64_t au_published;               /* with at least one subscriber */
     uint64_t au_copies;                  /* shared buffers made */
     uint64_t bytes_copied;
+    uint64_t cache_bytes;                /* AU bytes held by GOP caches now */
+    uint64_t cache_evictions;            /* caches dropped for the budget */
 };
 
 /* *ret owned by the caller: reel_hub_free(). -ENOMEM. */
@@ -120,7 +149,12 @@ int reel_hub_new(struct reel_hub **ret);
 /* Every subscription and camera must be gone, every message released. NULL ok. */
 void reel_hub_free(struct reel_hub *h);
 
-/* Registers camera id (> 0) for publishing (-EEXIST when registered
+/* The GOP cache budget in bytes for every camera together; 0 (the
+ * default) = no cache. Any thread; takes effect at each camera's next key
+ * frame. */
+void reel_hub_set_cache_max(struct reel_hub *h, size_t bytes);
+
+/* Registers camera id (!= 0) for publishing (-EEXIST when registered
  * already); its status starts as *initial (may be NULL). The handle stays
  * valid until reel_hub_cam_remove(), which also forgets the status;
  * subscriptions to the camera stay (and receive its messages again if it is
@@ -139,6 +173,24 @@ void reel_hub_status_put(struct reel_hub_cam *c, const struct reel_hub_state *st
 /* Any thread (a syncer): delivers a recording event to the subscribers of
  * ev->camera_id and of every camera. One atomic load when nobody listens. */
 void reel_hub_publish_recording(struct reel_hub *h, const struct reel_hub_recording *ev);
+
+/* The publisher (any thread): the sample entry box (avc1/hvc1 with its
+ * avcC/hvcC, as in reel.db's sample_entry.data; copied) of entry_id (> 0),
+ * whose AUs follow. Width and height are read from the box, the codec
+ * string derived from its avcC/hvcC. -EINVAL (bad box, over
+ * REEL_HUB_ENTRY_MAX), -ENOMEM. Re-setting a known id is a no-op. */
+int reel_hub_cam_set_entry(struct reel_hub_cam *c, int64_t entry_id, const uint8_t *box, size_t len);
+/* The same with the codec string given (at most 31 characters used). */
+int reel_hub_cam_set_entry_ex(struct reel_hub_cam *c, int64_t entry_id, const uint8_t *box, size_t len,
+                              const char *codec_string);
+/* Any thread: entry entry_id of camera_id copied to buf (-ENOSPC when over
+ * cap, *len set), its size and codec string. -ENOENT unknown. Any of
+ * width, height, codec_string may be NULL. */
+int reel_hub_entry_get(struct reel_hub *h, int64_t camera_id, int64_t entry_id, uint8_t *buf, size_t cap,
+                       size_t *len, int *width, int *height, char codec_string[32]);
+/* Any thread: the key frame of the camera's cached GOP as an AU message
+ * holding a reference (reel_hub_msg_release()); -ENOENT when none. */
+int reel_hub_keyframe_get(struct reel_hub *h, int64_t camera_id, struct reel_hub_msg *ret);
 
 /* Any thread: the camera's latest status; -ENOENT when not registered. */
 int reel_hub_status_get(struct reel_hub *h, int64_t camera_id, struct reel_hub_state *ret);

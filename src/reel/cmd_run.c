@@ -134,6 +134,20 @@ int reel_cmd_run(struct reel_cli *cli)
             return reel_cli_usage("--playback-mem-kib: expected 1..1024");
         playback_mem = (uint64_t)kib << 10;
     }
+    long live_cache_mib = 64;   /* the hub's GOP cache (live view's instant start); 0: off */
+    if ((v = reel_cli_opt(cli, "--live-cache-mib", true))) {
+        char *end;
+        live_cache_mib = strtol(v, &end, 10);
+        if (*end || live_cache_mib < 0 || live_cache_mib > 65536)
+            return reel_cli_usage("--live-cache-mib: expected 0..65536");
+    }
+    long live_viewers = 0;      /* 0: the server's default (REEL_HTTP_LIVE_VIEWERS_MAX) */
+    if ((v = reel_cli_opt(cli, "--live-viewers-max", true))) {
+        char *end;
+        live_viewers = strtol(v, &end, 10);
+        if (*end || live_viewers < 1 || live_viewers > 1024)
+            return reel_cli_usage("--live-viewers-max: expected 1..1024");
+    }
     const char *http_listen = reel_cli_opt(cli, "--http", true);
     bool no_http = reel_cli_opt(cli, "--no-http", false) != NULL;
     bool secure_cookie = reel_cli_opt(cli, "--secure-cookie", false) != NULL;
@@ -227,6 +241,7 @@ int reel_cmd_run(struct reel_cli *cli)
                              err.msg[0] ? err.msg : strerror(-r));
     }
     struct reel_loop *loop = reel_recorder_loop(rec);
+    reel_hub_set_cache_max(reel_recorder_hub(rec), (size_t)live_cache_mib << 20);
     size_t ncams = reel_recorder_ncams(rec);
     reel_log(&cli->log, REEL_LOG_INFO, "recording %zu camera%s into %s (checkpoint every %lld ms)",
              ncams, ncams == 1 ? "" : "s", cli->datadir, (long long)(checkpoint_ns / 1000000));
@@ -264,6 +279,7 @@ int reel_cmd_run(struct reel_cli *cli)
             .hosts = hosts, .nhosts = nhosts,
             .tls_cert_pem = pair.cert_pem, .tls_key_pem = pair.key_pem,
             .conn_max = plan.conn_max, .downloads_max = plan.downloads_max, .playback_mem_max = playback_mem,
+            .hub = reel_recorder_hub(rec), .live_viewers_max = (unsigned)live_viewers,
         };
         r = reel_http_new(&http, &hcfg, &err);
         reel_tls_pair_clear(&pair); /* the server has its copy */

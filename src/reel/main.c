@@ -34,6 +34,8 @@ static const char usage[] =
     "      [--http-host NAME]...    a name the web server answers to (besides IP addresses, localhost)\n"
     "      [--tls [--tls-cert FILE --tls-key FILE]]   HTTPS (default: a self-signed certificate)\n"
     "      [--playback-mem-mib N]   memory for playback's MP4 headers (default 256)\n"
+    "      [--live-cache-mib N]     GOP cache for live view's instant start (default 64; 0 = off)\n"
+    "      [--live-viewers-max N]   live.mp4 viewers in all (default 64; 16 per camera)\n"
     "      [--buffered-io]          write sample files through the page cache, not O_DIRECT\n"
     "      [--no-io-uring]          one pwritev per write instead of io_uring batches\n"
     "  status                       per camera: live state from the running recorder, last error,\n"

@@ -36,6 +36,7 @@ struct rcam {
      * downgrade guard (camera.h); forgotten when its URL names another host. */
     bool digest_seen;
     struct reel_hub_cam *hc;
+    int64_t hub_entry_id;            /* the sample entry last given to the hub (loop thread) */
     struct reel_cam_hooks hooks;
 };
 
@@ -116,6 +117,10 @@ static void hook_au(void *opaque, int64_t camera_id, const struct reel_cam_au *a
 {
     (void)camera_id;
     struct rcam *rc = opaque;
+    if (au->sample_entry_id != rc->hub_entry_id && au->params &&
+        reel_hub_cam_set_entry_ex(rc->hc, au->sample_entry_id, au->params->sample_entry,
+                                  au->params->sample_entry_len, au->params->codec_string) == 0)
+        rc->hub_entry_id = au->sample_entry_id;   /* live view builds its init segment from it */
     struct reel_hub_au a = { .data = au->data, .len = au->len, .ts90k = au->ts90k, .wall90k = au->wall90k,
                              .key = au->key, .sample_entry_id = au->sample_entry_id };
     reel_hub_publish_au(rc->hc, &a);

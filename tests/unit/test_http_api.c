@@ -852,7 +852,8 @@ static void test_host_check_and_csp(void **state)
     assert_int_equal(raw_request(f, "GET /api/health HTTP/1.1\r\nHost: [::1\r\nConnection: close\r\n\r\n", out,
                                  sizeof(out)), 400);
     assert_int_equal(raw_request(f, "GET /api/health HTTP/1.0\r\n\r\n", out, sizeof(out)), 200);
-    assert_non_null(strstr(out, "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'; "
+    assert_non_null(strstr(out, "Content-Security-Policy: default-src 'self'; media-src 'self' blob:; "
+                                "frame-ancestors 'none'; "
                                 "base-uri 'none'; form-action 'self'\r\n"));
     /* a configured name passes */
     reel_http_free(f->h);

