@@ -118,7 +118,19 @@
       return null;
     }
     if (j.snapshot && /^data:image\/jpeg;base64,/.test(j.snapshot)) {
-      box.append(h('img', { class: 'adm-snap', src: j.snapshot, alt: 'Snapshot from the camera' }));
+      /* decoded with createImageBitmap onto a canvas: the page's CSP allows
+       * images from 'self' only, and a data: URL is not one */
+      const c = h('canvas', { class: 'adm-snap', role: 'img', 'aria-label': 'Snapshot from the camera' });
+      box.append(c);
+      const bin = atob(j.snapshot.slice(j.snapshot.indexOf(',') + 1));
+      const buf = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) buf[i] = bin.charCodeAt(i);
+      createImageBitmap(new Blob([buf], { type: 'image/jpeg' })).then((bm) => {
+        c.width = bm.width;
+        c.height = bm.height;
+        c.getContext('2d').drawImage(bm, 0, 0);
+        c.dataset.drawn = '1';
+      }).catch(() => c.remove());
     }
     const dl = h('dl', { class: 'adm-facts' });
     const add = (k, v) => dl.append(h('dt', { text: k }), h('dd', { text: v }));
@@ -141,7 +153,7 @@
     }
     const st = await ctx.api('GET', '/api/storage');
     if (!alive(g)) return;
-    const name = input('text', { required: true, maxlength: 63, pattern: '[A-Za-z0-9_-]{1,63}', autocomplete: 'off',
+    const name = input('text', { required: true, maxlength: 63, pattern: '[A-Za-z0-9_\\-]{1,63}', autocomplete: 'off',
       value: cfg ? cfg.name : '', disabled: !!cfg });
     const url = input('text', { required: true, maxlength: 1023, placeholder: 'rtsp://192.168.1.20:554/stream1',
       value: cfg ? cfg.url : '', inputmode: 'url', autocomplete: 'off' });
@@ -402,7 +414,7 @@
     const g = cur.gen;
     const list = h('div', { class: 'adm-list' });
     const msg = h('p', { class: 'adm-msg', role: 'status' });
-    const name = input('text', { required: true, maxlength: 63, pattern: '[A-Za-z0-9_-]{1,63}', autocomplete: 'off' });
+    const name = input('text', { required: true, maxlength: 63, pattern: '[A-Za-z0-9_\\-]{1,63}', autocomplete: 'off' });
     const pw = input('password', { required: true, minlength: 8, maxlength: 1024, autocomplete: 'new-password' });
     const role = roleSelect('viewer');
     const addBtn = h('button', { type: 'submit', class: 'adm-primary', text: 'Add user' });
