@@ -134,12 +134,14 @@
     }
     const dl = h('dl', { class: 'adm-facts' });
     const add = (k, v) => dl.append(h('dt', { text: k }), h('dd', { text: v }));
-    add('Codec', `${(j.codec || '').toUpperCase()} (${j.codec_string})`);
+    add('Codec', j.codec === 'h265' ? 'H.265' : 'H.264');
+    add('Profile', j.codec_string);
     add('Resolution', `${j.width} × ${j.height}`);
     add('Frame rate', `${Number(j.fps).toFixed(1)} fps`);
     add('Bitrate', mbit(j.bitrate_bps));
     add('Audio', j.audio ? j.audio.toUpperCase() : 'none');
-    box.append(h('p', { class: 'adm-ok', text: 'Connected: the camera works.' }), dl);
+    box.prepend(h('p', { class: 'adm-ok', text: 'Connected: the camera works.' }));
+    box.append(dl);
     return j;
   }
 
@@ -221,13 +223,15 @@
       field('Name', name, 'Letters, digits, _ and -'),
       field('Main stream URL', url), hostBox,
       h('div', { class: 'adm-two' }, field('User', user), field('Password', pass)),
-      field('Sub-stream URL', sub, 'A low-resolution second stream for the live grid'),
       h('label', { class: 'adm-check' }, udp, ' RTP over UDP (instead of TCP)'),
+      h('div', { class: 'adm-testrow' }, testBtn,
+        h('span', { class: 'adm-hint', text: 'Connects the way the recorder will and shows what the camera sends' })),
+      result,
+      field('Sub-stream URL', sub, 'A low-resolution second stream for the live grid'),
       h('div', { class: 'adm-two' }, field('Keep days', rdays, '0 = no age limit'),
         field('Keep at most GB', rgb, '0 = no size limit')),
       forecast,
-      field('Storage directory', dir),
-      h('div', { class: 'adm-testrow' }, testBtn), result, msg);
+      field('Storage directory', dir), msg);
     const d = dialog(cfg ? `Edit ${cfg.name}` : 'Add a camera', content, [cancel, save]);
     cancel.addEventListener('click', () => d.close());
     d.querySelector('form').addEventListener('submit', async (ev) => {
