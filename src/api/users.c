@@ -221,7 +221,9 @@ enum MHD_Result reel_api_user_patch(struct reel_http_req *r)
         if (rc == 0 && !last_admin && b.has_password)
             rc = reel_users_passwd(u, r->name, b.password, &err);
         if (rc == 0 && !last_admin && b.has_role)
-            rc = reel_users_set_role(u, r->name, b.role, &err);
+            rc = reel_users_set_role_keep_admin(u, r->name, b.role, &err);
+        if (rc == -EMLINK)
+            last_admin = true;
         reel_http_users_put(r, u);
     }
     wipe(&b);
@@ -250,7 +252,9 @@ enum MHD_Result reel_api_user_delete(struct reel_http_req *r)
         if (rc == 0 && strcmp(role, "admin") == 0 && admins <= 1)
             last_admin = true;
         if (rc == 0 && !last_admin)
-            rc = reel_users_remove(u, r->name, &err);
+            rc = reel_users_remove_keep_admin(u, r->name, &err);
+        if (rc == -EMLINK)
+            last_admin = true;
         reel_http_users_put(r, u);
     }
     if (rc == -ENOENT)
