@@ -145,7 +145,10 @@ enum MHD_Result reel_api_camera_test(struct reel_http_req *r)
     }
     free(p.key);
     free(p.entry);
-    reel_http_log(r, REEL_LOG_INFO, "user %s tested a camera: %s%s", r->auth->user, p.ok ? "ok " : p.reason,
-                  p.ok ? p.codec : "");
+    if (p.ok)
+        reel_http_log(r, REEL_LOG_INFO, "user %s tested a camera: ok, %s %dx%d %.1f fps %.0f bit/s", r->auth->user,
+                      p.codec_string, p.width, p.height, p.fps, p.bitrate_bps);
+    else
+        reel_http_log(r, REEL_LOG_INFO, "user %s tested a camera: %s (%s)", r->auth->user, p.reason, p.error);
     return reel_http_send_json(r, MHD_HTTP_OK, out, NULL);
 }

@@ -144,7 +144,7 @@ int reel_probe_camera(const struct reel_clock *clock, const struct reel_logger *
         return r;
     struct reel_camera cfg = *row;
     cfg.id = 0;
-    snprintf(cfg.name, sizeof(cfg.name), "test");
+    snprintf(cfg.name, sizeof(cfg.name), "(test)");
     cfg.audio = false;
     cfg.parent_id = 0;
     cfg.kind = REEL_STREAM_MAIN;
@@ -159,7 +159,11 @@ int reel_probe_camera(const struct reel_clock *clock, const struct reel_logger *
         .tcp_retry_ns = 3600 * REEL_NS_PER_SEC,
         .hooks = &hooks,
     };
-    r = reel_cam_new(&p.cam, p.loop, NULL, log, &cfg, password, &opts);
+    /* The streamer's own lines ("...; retrying in 3600 s") would mislead in
+     * the recorder's log: only with -v (debug); the server logs the result. */
+    struct reel_logger quiet = { .fd = log ? log->fd : 2, .min = (enum reel_log_level)(REEL_LOG_ERROR + 1) };
+    const struct reel_logger *clog = log && log->min <= REEL_LOG_DEBUG ? log : &quiet;
+    r = reel_cam_new(&p.cam, p.loop, NULL, clog, &cfg, password, &opts);
     if (r < 0) {
         reel_loop_free(p.loop);
         if (r == -EINVAL) {
