@@ -4,6 +4,7 @@
  */
 #include "reel/probe.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +117,8 @@ static void on_au(void *opaque, int64_t camera_id, const struct reel_cam_au *au)
             }
         }
         snprintf(r->audio, sizeof(r->audio), "%s", reel_cam_probe_audio(p->cam));
+        for (char *q = r->audio; *q; q++)
+            *q = (char)tolower((unsigned char)*q);     /* "AAC" -> "aac" as the API says */
         p->have_key = true;
         p->key_mono = now;
         p->first_ts = au->ts90k;

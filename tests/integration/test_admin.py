@@ -10,7 +10,7 @@ import shutil
 import threading
 import time
 
-from harness import free_port, wait_until
+from harness import GST_SERVER, SYS_PYTHON, clip, free_port, wait_file, wait_until
 from test_http import HttpTest, PASSWORD, USER
 
 
@@ -217,3 +217,21 @@ class AdminTest(HttpTest):
         st = self.request("GET", "/api/cameras", cookie=sid).json()
         cams = st["cameras"] if isinstance(st, dict) else st
         self.assertEqual([c["state"] for c in cams if c["name"] == "cam0"], ["recording"])
+
+    def test_camera_test_reports_audio(self):
+        """A camera that sends AAC next to H.264 (GStreamer's RTSP server):
+        the test reports the audio codec (reel-sim, without audio, reports null
+        in test_camera_test_route)."""
+        self.start_recording()
+        sid, csrf = self.login()
+        port = free_port()
+        ready = os.path.join(self.tmp, "gst.ready")
+        self.start([SYS_PYTHON, GST_SERVER, "--port", str(port), "--clip", clip("h264", "mp4"), "--codec", "h264",
+                    "--mount", "/cam", "--ready-file", ready, "--audio", "aac"], "gst")
+        wait_file(ready, 30)
+        r = self.request("POST", "/api/cameras/test", body={"url": f"rtsp://127.0.0.1:{port}/cam"}, cookie=sid,
+                         csrf=csrf)
+        j = r.json()
+        self.assertTrue(j["ok"], j)
+        self.assertEqual(j["audio"], "aac")
+        self.assertEqual(j["codec"], "h264")
