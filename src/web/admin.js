@@ -292,7 +292,7 @@
         const state = c.enabled ? c.state : 'disabled';
         const good = /^recording/.test(state);
         const meta = [];
-        if (c.width) meta.push(`${c.width}×${c.height} ${(c.codec || '').toUpperCase()}`);
+        if (c.width) meta.push(`${c.width}×${c.height} ${c.codec === 'h265' ? 'H.265' : 'H.264'}`);
         if (c.bitrate_bps) meta.push(mbit(c.bitrate_bps));
         if (c.bytes_kept) meta.push(`${bytes(c.bytes_kept)} kept`);
         if (c.streams && c.streams.sub) meta.push('sub-stream');
@@ -424,7 +424,7 @@
     const addBtn = h('button', { type: 'submit', class: 'adm-primary', text: 'Add user' });
     const form = h('form', { class: 'adm-card adm-adduser' }, h('h3', { text: 'Add a user' }),
       h('div', { class: 'adm-two' }, field('Name', name), field('Password', pw, 'At least 8 characters')),
-      field('Role', role, 'viewer: watch; operator: watch and export; auditor: read logs; admin: everything'),
+      field('Role', role, 'admin manages cameras, storage and users; operator, viewer and auditor watch and play back (the same rights for now)'),
       h('div', { class: 'adm-buttons' }, addBtn));
     el.append(h('div', { class: 'adm-head' }, h('h2', { text: 'Users' })), msg, list, form);
     const refresh = async () => {
