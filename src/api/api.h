@@ -12,6 +12,9 @@
  *   cameras.c     the camera list and the camera configuration (admin)
  *   recordings.c  a camera's timeline (spans and gaps)
  *   view.c        a time range as an MP4 (view.mp4)
+ *   camera_test.c trying a camera before adding it (admin)
+ *   users.c       web accounts (admin)
+ *   storage.c     storage directories, their use and forecast (admin)
  *   common.c      helpers shared by the handlers: time ranges, the camera in
  *                 the path, answers to failed reads (paths cut)
  */
@@ -63,6 +66,28 @@ struct reel_mp4;
 int reel_api_view_read(struct reel_store *s, int64_t cam_id, int64_t from90k, int64_t to90k,
                        struct reel_view_tag *ret_tag, struct reel_mp4 **ret, void (*between)(void *),
                        void *between_arg, struct reel_err *err);
+
+/* camera_test.c */
+reel_http_handler reel_api_camera_test;
+/* users.c */
+reel_http_handler reel_api_users_list;
+reel_http_handler reel_api_user_add;
+reel_http_handler reel_api_user_patch;
+reel_http_handler reel_api_user_delete;
+reel_http_handler reel_api_user_sessions_end;
+/* storage.c */
+reel_http_handler reel_api_storage;
+/* One stream recording into a directory, for the forecast. */
+struct reel_forecast_cam {
+    double bitrate_bps;         /* measured; <= 0: unknown (left out) */
+    int64_t retain_bytes;       /* 0 = no byte limit */
+    int64_t retain_seconds;     /* 0 = no age limit */
+};
+/* How many days the directory keeps: the least over the streams with a
+ * known bitrate of what each keeps under its own retention, and at most
+ * what capacity_bytes (free space + Reel's use) holds at all their rates
+ * together. -1 when no bitrate is known. Pure; tests/unit/test_http_api.c. */
+double reel_api_forecast_days(const struct reel_forecast_cam *cams, size_t n, double capacity_bytes);
 
 /* common.c */
 /* start/end query parameters into [*from, *to) (end defaults to now, start

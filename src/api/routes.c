@@ -30,6 +30,13 @@ const struct reel_http_route reel_api_routes[] = {
     { "GET",    "/api/cameras/{camera}/view.mp4",        USER,   true,  reel_api_view,           true  },
     { "GET",    "/api/cameras/{camera}/live.mp4",        USER,   true,  reel_api_live,           false },
     { "GET",    "/api/cameras/{camera}/snapshot.jpg",    USER,   true,  reel_api_snapshot,       true  },
+    { "POST",   "/api/cameras/test",                     ADMIN,  true,  reel_api_camera_test,    true  },
+    { "GET",    "/api/storage",                          ADMIN,  true,  reel_api_storage,        true  },
+    { "GET",    "/api/users",                            ADMIN,  true,  reel_api_users_list,     false },
+    { "POST",   "/api/users",                            ADMIN,  true,  reel_api_user_add,       true  },
+    { "PATCH",  "/api/users/{user}",                     ADMIN,  true,  reel_api_user_patch,     true  },
+    { "DELETE", "/api/users/{user}",                     ADMIN,  true,  reel_api_user_delete,    false },
+    { "DELETE", "/api/users/{user}/sessions",            ADMIN,  true,  reel_api_user_sessions_end, false },
 };
 
 const size_t reel_api_nroutes = sizeof(reel_api_routes) / sizeof(reel_api_routes[0]);

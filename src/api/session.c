@@ -71,7 +71,8 @@ enum MHD_Result reel_api_login(struct reel_http_req *r)
     char cookie[256];
     reel_http_session_cookie(r, sid, r->cfg->session_max_ns / REEL_NS_PER_SEC, cookie, sizeof(cookie));
     reel_http_log(r, REEL_LOG_INFO, "user %s logged in from %s", a.user, addr);
-    return reel_http_send_json(r, MHD_HTTP_OK, json_pack("{s:s, s:s}", "user", a.user, "csrf_token", a.csrf),
+    return reel_http_send_json(r, MHD_HTTP_OK, json_pack("{s:s, s:s, s:s}", "user", a.user, "csrf_token", a.csrf,
+                                                                 "role", a.role),
                                "Set-Cookie", cookie, NULL);
 }
 
@@ -96,7 +97,8 @@ enum MHD_Result reel_api_logout(struct reel_http_req *r)
 enum MHD_Result reel_api_session(struct reel_http_req *r)
 {
     bool session = r->kind == REEL_AUTH_SESSION;
-    json_t *o = json_pack("{s:s, s:o, s:s}", "user", r->auth->user, "csrf_token",
-                          session ? json_string(r->auth->csrf) : json_null(), "auth", session ? "session" : "token");
+    json_t *o = json_pack("{s:s, s:o, s:s, s:s}", "user", r->auth->user, "csrf_token",
+                          session ? json_string(r->auth->csrf) : json_null(), "auth", session ? "session" : "token",
+                          "role", r->auth->role);
     return reel_http_send_json(r, MHD_HTTP_OK, o, NULL);
 }

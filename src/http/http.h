@@ -36,6 +36,27 @@ struct reel_camera_status;          /* store/store.h */
 struct reel_hub;                    /* hub/hub.h */
 struct reel_transcoders;            /* media/transcode.h */
 struct reel_snapcache;              /* media/snapcache.h */
+struct reel_camera;                 /* store/store.h */
+
+/* What a camera test found (struct reel_http_recorder.camera_probe). */
+#define REEL_HTTP_PROBES_MAX 2
+#define REEL_HTTP_PROBE_KEY_MAX (8u << 20)   /* the key frame kept for the snapshot */
+struct reel_http_probe {
+    bool ok;
+    /* ok false: "unreachable", "refused", "auth", "no_video", "unsupported_codec", "timeout",
+     * "protocol" or "redirect", and the recorder's text for it (URLs cut to their origin) */
+    char reason[24];
+    char error[256];
+    char codec[8];                  /* "h264", "h265" */
+    char codec_string[48];          /* e.g. "avc1.640028" */
+    int width, height;
+    double fps, bitrate_bps;        /* over the AUs read after the key frame */
+    char audio[16];                 /* "aac", "pcmu", ...; "" = none */
+    /* The sample entry box and the first key frame (length-prefixed NALs), malloc'd, the
+     * caller's (free()); NULL when none. */
+    uint8_t *entry, *key;
+    size_t entry_len, key_len;
+};
 
 /* The running recorder as the HTTP server sees it (implemented by `reel
  * run`). The camera configuration routes write reel.db, then call
@@ -51,6 +72,14 @@ struct reel_http_recorder {
     /* Any thread. The camera's live status from memory; -ENOENT when the recorder does not run it
      * (not yet started, disabled). */
     int (*camera_status)(void *opaque, int64_t camera_id, struct reel_camera_status *ret);
+    /* Any thread (a worker: it blocks up to deadline_ns + 1 s). Connects to the camera described by
+     * row (url, user, udp, allow_redirect, allow_basic) with password (NULL: none) the way the
+     * recorder would, on a private loop, and reads its stream until a key frame and about 2 s more
+     * (POST /api/cameras/test). 0 with *ret filled (ret->ok false with its reason when the camera
+     * failed); -EBUSY when max probes run (the server passes
+     * at most REEL_HTTP_PROBES_MAX, and fewer than its workers); -ENOMEM. NULL: the route answers 501. */
+    int (*camera_probe)(void *opaque, const struct reel_camera *row, const char *password, int64_t deadline_ns,
+                        unsigned max, struct reel_http_probe *ret);
     void *opaque;
 };
 

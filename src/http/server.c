@@ -338,8 +338,10 @@ json_t *reel_http_json_time(int64_t t90k)
 
 /* The policy of every response: resources from this origin only; no page
  * may frame ours (clickjacking), no <base> may redirect relative URLs, and
- * forms post only here. */
-#define CSP "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+ * forms post only here. media-src adds blob: for the live view: a <video>
+ * fed by Media Source Extensions plays the page's own MediaSource through
+ * a blob: URL the page made (no other origin can name one). */
+#define CSP "default-src 'self'; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 static void security_headers(struct req *rq, struct MHD_Response *resp)
 {

@@ -212,12 +212,33 @@ bool reel_role_valid(const char *role)
     return false;
 }
 
-int reel_users_set_role(struct reel_users *u, const char *name, const char *role, struct reel_err *err)
+/* After a guarded change changed nothing: -EMLINK when the user exists (it is
+ * the last administrator), else -ENOENT. */
+static int last_admin_or_absent(struct reel_users *u, const char *name, struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = prep(u, "SELECT 1 FROM web_user WHERE name = ?1", &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    int sr = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (sr == SQLITE_ROW)
+        return reel_err_set(err, EMLINK, "'%s' is the last administrator", name);
+    if (sr == SQLITE_DONE)
+        return reel_err_set(err, ENOENT, "no user '%s'", name);
+    return db_err(u, sr, err, "looking user up");
+}
+
+static int set_role(struct reel_users *u, const char *name, const char *role, bool keep_admin, struct reel_err *err)
 {
     if (!reel_role_valid(role))
         return reel_err_set(err, EINVAL, "role '%s': expected admin, operator, viewer or auditor", role);
     sqlite3_stmt *st;
-    int r = prep(u, "UPDATE web_user SET role = ?2 WHERE name = ?1", &st, err);
+    /* one statement: the count and the change cannot be split by another writer */
+    int r = prep(u, keep_admin ? "UPDATE web_user SET role = ?2 WHERE name = ?1 AND NOT (role = 'admin' AND ?2 != "
+                                 "'admin' AND (SELECT COUNT(*) FROM web_user WHERE role = 'admin') <= 1)"
+                               : "UPDATE web_user SET role = ?2 WHERE name = ?1", &st, err);
     if (r < 0)
         return r;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
@@ -225,22 +246,69 @@ int reel_users_set_role(struct reel_users *u, const char *name, const char *role
     int changes = 0;
     r = step_done(u, st, &changes, err, "setting role");
     if (r == 0 && changes == 0)
-        return reel_err_set(err, ENOENT, "no user '%s'", name);
+        return last_admin_or_absent(u, name, err);
     return r;
 }
 
-int reel_users_remove(struct reel_users *u, const char *name, struct reel_err *err)
+int reel_users_set_role(struct reel_users *u, const char *name, const char *role, struct reel_err *err)
+{
+    return set_role(u, name, role, false, err);
+}
+
+int reel_users_set_role_keep_admin(struct reel_users *u, const char *name, const char *role, struct reel_err *err)
+{
+    return set_role(u, name, role, true, err);
+}
+
+int reel_users_sessions_end(struct reel_users *u, const char *name, int64_t *ret_n, struct reel_err *err)
 {
     sqlite3_stmt *st;
-    int r = prep(u, "DELETE FROM web_user WHERE name = ?1", &st, err);
+    int r = prep(u, "SELECT id FROM web_user WHERE name = ?1", &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    int sr = sqlite3_step(st);
+    int64_t id = sr == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (sr == SQLITE_DONE)
+        return reel_err_set(err, ENOENT, "no user '%s'", name);
+    if (sr != SQLITE_ROW)
+        return db_err(u, sr, err, "looking user up");
+    r = prep(u, "DELETE FROM web_session WHERE user_id = ?1", &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, id);
+    int changes = 0;
+    r = step_done(u, st, &changes, err, "ending sessions");
+    if (r == 0 && ret_n)
+        *ret_n = changes;
+    return r;
+}
+
+static int remove_user(struct reel_users *u, const char *name, bool keep_admin, struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = prep(u, keep_admin ? "DELETE FROM web_user WHERE name = ?1 AND NOT (role = 'admin' AND "
+                                 "(SELECT COUNT(*) FROM web_user WHERE role = 'admin') <= 1)"
+                               : "DELETE FROM web_user WHERE name = ?1", &st, err);
     if (r < 0)
         return r;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
     int changes = 0;
     r = step_done(u, st, &changes, err, "removing user");
     if (r == 0 && changes == 0)
-        return reel_err_set(err, ENOENT, "no user '%s'", name);
+        return last_admin_or_absent(u, name, err);
     return r;
+}
+
+int reel_users_remove(struct reel_users *u, const char *name, struct reel_err *err)
+{
+    return remove_user(u, name, false, err);
+}
+
+int reel_users_remove_keep_admin(struct reel_users *u, const char *name, struct reel_err *err)
+{
+    return remove_user(u, name, true, err);
 }
 
 int reel_users_list(struct reel_users *u, struct reel_user_info **ret, size_t *ret_n, struct reel_err *err)

@@ -56,8 +56,17 @@ int reel_users_passwd(struct reel_users *u, const char *name, const char *passwo
 bool reel_role_valid(const char *role);
 /* -EINVAL for an unknown role, -ENOENT for an unknown user. */
 int reel_users_set_role(struct reel_users *u, const char *name, const char *role, struct reel_err *err);
+/* The same, but -EMLINK (nothing changed) when name is the only admin and role
+ * is not "admin": the count and the change are one SQL statement, so two
+ * administrators demoting each other at once cannot both succeed. */
+int reel_users_set_role_keep_admin(struct reel_users *u, const char *name, const char *role, struct reel_err *err);
+/* Ends every session of user name (signs it out in every browser; its API
+ * tokens stay). *ret_n: how many ended (NULL ok). -ENOENT for an unknown user. */
+int reel_users_sessions_end(struct reel_users *u, const char *name, int64_t *ret_n, struct reel_err *err);
 /* Removes a user with their sessions and tokens. -ENOENT. */
 int reel_users_remove(struct reel_users *u, const char *name, struct reel_err *err);
+/* The same, but -EMLINK (nothing removed) for the only admin (one statement). */
+int reel_users_remove_keep_admin(struct reel_users *u, const char *name, struct reel_err *err);
 struct reel_user_info {
     int64_t id;
     char name[REEL_USER_NAME_MAX];

@@ -52,6 +52,7 @@ struct reel_cam {
     char password[256];
     bool has_password;
     struct reel_cam_opts opts;
+    char probe_audio[16];            /* a probe: the audio codec set up at PLAYING ("" = none) */
 
     struct reel_ingest_policy pol;
     struct reel_ingest_ops ops;
@@ -117,7 +118,7 @@ static struct reel_rtsp_client_cfg client_cfg(struct reel_cam *c, const char *ur
         .password = creds && c->has_password ? c->password : NULL,
         .udp = udp,
         .client_rtp_port = rtp_port,
-        .audio = c->audio_id != 0,
+        .audio = c->audio_id != 0 || !c->store,   /* a probe asks, to report the audio */
         .user_agent = "Reel/0.1",
         .request_timeout_ns = c->opts.connect_timeout_ns,
         .digest_seen = c->digest_seen,
@@ -172,8 +173,8 @@ static int op_sample_entry(void *opaque, struct reel_err *err)
 {
     struct reel_cam *c = opaque;
     const struct reel_video_params *p = c->cur_au->params;
-    int64_t id;
-    int r = reel_store_sample_entry_put(c->store, p->sample_entry, p->sample_entry_len, p->width, p->height,
+    int64_t id = 1;                  /* a probe (no store): one entry per connection */
+    int r = !c->store ? 0 : reel_store_sample_entry_put(c->store, p->sample_entry, p->sample_entry_len, p->width, p->height,
                                         p->codec_string, &id, err);
     if (r < 0)
         return r;
@@ -185,6 +186,8 @@ static int op_sample_entry(void *opaque, struct reel_err *err)
 static int op_run_open(void *opaque, struct reel_err *err)
 {
     struct reel_cam *c = opaque;
+    if (!c->store)
+        return 0;                        /* a probe: nothing stored */
     return reel_run_open(c->store, c->cfg.id, &c->run, err);
 }
 
@@ -196,7 +199,7 @@ static int op_run_frame(void *opaque, int64_t ts90k, struct reel_err *err)
         .data = au->data, .len = au->len, .ts90k = ts90k, .key = au->key,
         .sample_entry_id = c->sample_entry_id,
     };
-    int r = reel_run_frame(c->run, &f, err);
+    int r = c->store ? reel_run_frame(c->run, &f, err) : 0;
     if (r < 0) {
         if (r != -EINVAL)
             c->run = NULL;               /* the store closed and freed it */
@@ -226,7 +229,7 @@ static void op_outage_begin(void *opaque, int64_t wall90k, const char *reason)
 {
     struct reel_cam *c = opaque;
     struct reel_err err = { "" };
-    if (reel_store_outage_begin(c->store, c->cfg.id, wall90k, reason, &err) < 0)
+    if (c->store && reel_store_outage_begin(c->store, c->cfg.id, wall90k, reason, &err) < 0)
         reel_log(c->log, REEL_LOG_ERROR, "camera %s: cannot record outage: %s", c->cfg.name, err.msg);
 }
 
@@ -234,7 +237,7 @@ static void op_outage_end(void *opaque, int64_t wall90k)
 {
     struct reel_cam *c = opaque;
     struct reel_err err = { "" };
-    if (reel_store_outage_end(c->store, c->cfg.id, wall90k, &err) < 0)
+    if (c->store && reel_store_outage_end(c->store, c->cfg.id, wall90k, &err) < 0)
         reel_log(c->log, REEL_LOG_ERROR, "camera %s: cannot close outage: %s", c->cfg.name, err.msg);
 }
 
@@ -563,6 +566,10 @@ static bool cam_after_client(struct reel_cam *c, int r, const struct reel_err *e
             const struct reel_rtsp_video *v = reel_rtsp_client_video(cl);
             reel_transport_udp_peer(&c->tr, v->server_rtp_port, v->server_rtcp_port);
         }
+        if (!c->store) {
+            const struct reel_rtsp_audio *a = reel_rtsp_client_audio(cl);
+            snprintf(c->probe_audio, sizeof(c->probe_audio), "%s", a ? reel_audio_codec_name(a->codec) : "");
+        }
         if (c->audio_id && !reel_rtsp_client_audio(cl) && !c->a_note_logged) {
             c->a_note_logged = true;
             reel_log(c->log, REEL_LOG_WARN, "camera %s: audio not recorded: %s; recording video only",
@@ -787,7 +794,7 @@ int reel_cam_new(struct reel_cam **ret, struct reel_loop *loop, struct reel_stor
     };
     reel_transport_init(&c->tr, loop, res, &c->tr_cbs);
     reel_timer_init(&c->timer, cam_timer_cb, c);
-    if (cfg->audio && cfg->kind == REEL_STREAM_MAIN) {
+    if (store && cfg->audio && cfg->kind == REEL_STREAM_MAIN) {
         struct reel_camera arow;
         struct reel_err err = { "" };
         int r = reel_store_camera_stream(store, cfg->id, REEL_STREAM_AUDIO, true, &arow, &err);
@@ -841,6 +848,8 @@ void reel_cam_free(struct reel_cam *c)
 }
 
 bool reel_cam_digest_seen(const struct reel_cam *c) { return c->digest_seen; }
+
+const char *reel_cam_probe_audio(const struct reel_cam *c) { return c->probe_audio; }
 
 void reel_cam_status(struct reel_cam *c, struct reel_camera_status *ret)
 {

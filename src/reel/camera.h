@@ -82,6 +82,9 @@ struct reel_cam_opts {
 int reel_cam_new(struct reel_cam **ret, struct reel_loop *loop, struct reel_store *store,
                  const struct reel_logger *log, const struct reel_camera *cfg,
                  const char *password, const struct reel_cam_opts *opts);
+/* store NULL: a probe (POST /api/cameras/test, src/reel/probe.c): the same
+ * connection, guards and depacketising, nothing stored (no runs, outages nor
+ * audio row); the audio stream is asked for so that it can be reported. */
 /* Starts connecting (now). */
 void reel_cam_start(struct reel_cam *c);
 /* Tears the session down (best effort TEARDOWN), ends the run durably, and
@@ -91,6 +94,10 @@ void reel_cam_free(struct reel_cam *c);
 /* Whether the camera has offered Digest (kept by the recorder across
  * restarts of the streamer, opts.digest_seen). */
 bool reel_cam_digest_seen(const struct reel_cam *c);
+
+/* A probe: the audio codec the camera sent ("aac", ...), "" when none;
+ * known from PLAYING on. Points into c. */
+const char *reel_cam_probe_audio(const struct reel_cam *c);
 
 /* Loop thread. Fills *ret from memory, no I/O: state, last error, fps and bitrate over
  * the last 5 to 10 s. */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "reel/control.h"
+#include "reel/probe.h"
 #include "rtsp/url.h"
 
 #define STATUS_REFRESH_NS (2 * REEL_NS_PER_SEC)
@@ -76,6 +77,7 @@ struct reel_recorder {
     struct reel_control *control;
     struct reel_control_ops ops;
     struct reel_http_recorder http;
+    int probes;                      /* camera tests running (atomic) */
 };
 
 /* ---- hub glue ---- */
@@ -471,6 +473,21 @@ static int http_status(void *opaque, int64_t camera_id, struct reel_camera_statu
     return reel_recorder_camera_status(opaque, camera_id, ret);
 }
 
+/* A camera test, on the calling (worker) thread with a private loop: never
+ * the recorder's loop. At most max at once. */
+static int http_probe(void *opaque, const struct reel_camera *row, const char *password, int64_t deadline_ns,
+                      unsigned max, struct reel_http_probe *ret)
+{
+    struct reel_recorder *r = opaque;
+    if (__atomic_add_fetch(&r->probes, 1, __ATOMIC_ACQ_REL) > (int)max) {
+        __atomic_sub_fetch(&r->probes, 1, __ATOMIC_ACQ_REL);
+        return -EBUSY;
+    }
+    int rc = reel_probe_camera(r->cfg.store.clock, r->log, row, password, deadline_ns, ret);
+    __atomic_sub_fetch(&r->probes, 1, __ATOMIC_ACQ_REL);
+    return rc;
+}
+
 /* The control socket's status: one JSON line per camera of the database,
  * with its live state (or "not running"). */
 static int control_status(void *opaque, struct reel_buf *out)
@@ -541,7 +558,7 @@ int reel_recorder_new(struct reel_recorder **ret, const struct reel_recorder_cfg
     pthread_cond_init(&r->q_cv, &ca);
     pthread_condattr_destroy(&ca);
     r->ops = (struct reel_control_ops){ .camera_changed = control_changed, .status = control_status, .opaque = r };
-    r->http = (struct reel_http_recorder){ .camera_changed = http_changed, .camera_status = http_status,
+    r->http = (struct reel_http_recorder){ .camera_changed = http_changed, .camera_status = http_status, .camera_probe = http_probe,
                                            .opaque = r };
     int e = reel_hub_new(&r->hub);
     if (e < 0) {

@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Reel's minimal web page: the sign-in form, the camera list (refreshed every
- * few seconds), the last hour of one camera drawn as a bar of recorded spans
+ * Reel's web page: the sign-in form and the shell (a top bar with the
+ * pages Live, Playback, Cameras, Storage and Users, chosen by the URL's
+ * hash: #/live, #/camera/NAME, #/playback[/NAME], #/cameras, #/storage,
+ * #/users). Live and the camera page are drawn by live.js
+ * (window.reelLive), the admin pages by admin.js (window.reelAdmin, when it
+ * is built in). Playback is here: the camera list (refreshed every few
+ * seconds), the last hour of one camera drawn as a bar of recorded spans
  * and gaps, a range picker, a <video> playing view.mp4 for the range and a
  * download link for it. Vanilla JS, no build step. It runs under the
  * server's CSP (default-src 'self'): no inline code, no eval, styles only
@@ -21,6 +26,10 @@
   const state = {
     user: null,
     csrf: null,
+    role: null,
+    view: null,           /* the page shown: 'live', 'camera', 'playback', 'cameras', ... */
+    mounted: null,        /* 'live' or 'admin': whose unmount() to call when leaving */
+    pendingCamera: null,  /* #/playback/NAME before the camera list arrived */
     timer: null,
     cameras: new Map(),   /* name -> last camera object from /api/cameras */
     camera: null,         /* selected camera name */
@@ -140,22 +149,124 @@
     (($('username').value) ? $('password') : $('username')).focus();
   }
 
-  function signedIn(user, csrf) {
+  function signedIn(user, csrf, role) {
     state.user = user;
     state.csrf = csrf;
+    state.role = role || null;
     $('user-name').textContent = user;
     $('who').hidden = false;
+    $('nav').hidden = false;
+    $('nav-toggle').hidden = false;
+    $('nav-users').hidden = state.role !== 'admin';
     $('login-view').hidden = true;
     $('app-view').hidden = false;
     $('login-error').textContent = '';
+    route();
     refresh();
     if (!state.timer) state.timer = setInterval(refresh, POLL_MS);
   }
 
+  /* ---- the shell: pages chosen by the hash ---- */
+
+  const ADMIN_ROUTES = ['cameras', 'storage', 'users'];
+
+  function navigate(hash) {
+    if (location.hash === hash) route();
+    else location.hash = hash;
+  }
+
+  function unmountPage() {
+    try {
+      if (state.mounted === 'live' && window.reelLive) window.reelLive.unmount();
+      if (state.mounted === 'admin' && window.reelAdmin && window.reelAdmin.unmount) window.reelAdmin.unmount();
+    } catch (e) {
+      console.warn('unmount failed', e);
+    }
+    state.mounted = null;
+  }
+
+  /* Shows the page the hash names (#/live when none or unknown). */
+  function route() {
+    if (!state.user) return;
+    const parts = (location.hash || '').replace(/^#\/?/, '').split('/').map((x) => {
+      try {
+        return decodeURIComponent(x);
+      } catch (e) {
+        return '';
+      }
+    });
+    let view = parts[0] || 'live';
+    const arg = parts[1] || '';
+    if (!['live', 'camera', 'playback', ...ADMIN_ROUTES].includes(view)) view = 'live';
+    if (view === 'camera' && !arg) view = 'live';
+    unmountPage();
+    state.view = view;
+    $('nav').classList.remove('open');
+    $('nav-toggle').setAttribute('aria-expanded', 'false');
+    for (const a of document.querySelectorAll('#nav a')) {
+      const on = a.dataset.route === view || (view === 'camera' && a.dataset.route === 'live');
+      if (on) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    }
+    const admin = ADMIN_ROUTES.includes(view);
+    $('live-view').hidden = view !== 'live';
+    $('camera-view').hidden = view !== 'camera';
+    $('playback-view').hidden = view !== 'playback';
+    $('admin-view').hidden = !admin;
+    if (view === 'live' || view === 'camera') {
+      if (window.reelLive) {
+        const ctx = liveCtx();
+        if (view === 'live') window.reelLive.mountGrid($('grid'), ctx);
+        else window.reelLive.mountCamera(arg, ctx);
+        state.mounted = 'live';
+      }
+    } else if (view === 'playback') {
+      if (arg && arg !== state.camera && state.cameras.has(arg)) selectCamera(arg);
+      else if (arg && arg !== state.camera) state.pendingCamera = arg;
+    } else if (admin) {
+      const root = $('admin-root');
+      root.replaceChildren();
+      const ok = window.reelAdmin && typeof window.reelAdmin.mount === 'function' &&
+        (view !== 'users' || state.role === 'admin');
+      $('admin-missing').hidden = !!ok;
+      $('admin-missing').textContent = view === 'users' && state.role !== 'admin'
+        ? 'Only administrators manage users.' : 'This page is not available in this build.';
+      if (ok) {
+        try {
+          window.reelAdmin.mount(view, root, {
+            api,
+            user: { name: state.user, role: state.role },
+            navigate,
+          });
+          state.mounted = 'admin';
+        } catch (e) {
+          console.error('admin page failed', e);
+          $('admin-missing').hidden = false;
+          $('admin-missing').textContent = 'This page failed to load.';
+        }
+      }
+    }
+  }
+
+  function liveCtx() {
+    return {
+      api,
+      user: { name: state.user, role: state.role },
+      navigate,
+      cameras: () => [...state.cameras.values()],
+    };
+  }
+
   function signedOut(message) {
+    unmountPage();
+    $('nav').hidden = true;
+    $('nav-toggle').hidden = true;
+    for (const v of ['live-view', 'camera-view', 'playback-view', 'admin-view']) $(v).hidden = true;
+    state.view = null;
+    state.role = null;
     if (state.timer) clearInterval(state.timer);
     state.timer = null;
-    state.user = state.csrf = state.camera = null;
+    state.user = state.csrf = state.camera = state.pendingCamera = null;
     state.cameras.clear();
     state.gen++;
     $('cameras').replaceChildren();
@@ -178,7 +289,7 @@
       });
       if (r.status === 200 && r.json) {
         $('password').value = '';
-        signedIn(r.json.user, r.json.csrf_token);
+        signedIn(r.json.user, r.json.csrf_token, r.json.role);
       } else if (r.status === 401) {
         $('login-error').textContent = 'Wrong user name or password.';
         $('password').select();
@@ -213,6 +324,12 @@
         return;
       }
       renderCameras(r.json.cameras);
+      if (window.reelLive && state.mounted === 'live') window.reelLive.update([...state.cameras.values()]);
+      if (state.pendingCamera && state.cameras.has(state.pendingCamera) && state.view === 'playback') {
+        const n = state.pendingCamera;
+        state.pendingCamera = null;
+        selectCamera(n);
+      }
       $('cameras-status').textContent = r.json.cameras.length
         ? `Updated ${hms(Date.now())}.` : 'No cameras configured (reel camera add).';
       if (state.camera) loadTimeline(false);
@@ -484,7 +601,36 @@
 
   /* ---- start ---- */
 
+  /* admin.js and admin.css are built in only when src/web/admin.js exists:
+   * ask first (a 404 is quiet), then add them; a page waiting for them is
+   * drawn again once they are there. */
+  async function loadAdmin() {
+    let r;
+    try {
+      r = await fetch('/admin.js', { method: 'HEAD', credentials: 'same-origin' });
+    } catch (e) {
+      return;
+    }
+    if (!r.ok || !/javascript/.test(r.headers.get('content-type') || '')) return;
+    const css = document.createElement('link');
+    css.rel = 'stylesheet';
+    css.href = '/admin.css';
+    const js = document.createElement('script');
+    js.src = '/admin.js';
+    js.addEventListener('load', () => {
+      if (ADMIN_ROUTES.includes(state.view) && state.mounted !== 'admin') route();
+    });
+    try {
+      const c = await fetch('/admin.css', { method: 'HEAD', credentials: 'same-origin' });
+      if (c.ok) document.head.append(css);
+    } catch (e) {
+      /* no styles then */
+    }
+    document.head.append(js);
+  }
+
   async function boot() {
+    loadAdmin();
     $('login-form').addEventListener('submit', onLogin);
     $('logout').addEventListener('click', onLogout);
     $('range-form').addEventListener('submit', (ev) => {
@@ -516,9 +662,14 @@
       });
     }
     $('video').addEventListener('error', onVideoError);
+    window.addEventListener('hashchange', route);
+    $('nav-toggle').addEventListener('click', () => {
+      const open = $('nav').classList.toggle('open');
+      $('nav-toggle').setAttribute('aria-expanded', String(open));
+    });
     try {
       const r = await api('GET', '/api/session');
-      if (r.status === 200 && r.json && r.json.user) signedIn(r.json.user, r.json.csrf_token);
+      if (r.status === 200 && r.json && r.json.user) signedIn(r.json.user, r.json.csrf_token, r.json.role);
       else showLogin();
     } catch (e) {
       if (!(e instanceof Unauthorized)) showLogin('The server cannot be reached.');

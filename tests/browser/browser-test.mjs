@@ -274,6 +274,26 @@ async function main() {
     assert(c.sameSite === 'Strict', `reel_session SameSite=${c.sameSite}`);
   });
 
+  await check('the shell: Live is the default page; the nav leads to Playback, the admin pages and back', async () => {
+    await page.locator('#live-view').waitFor({ state: 'visible' });
+    assert(await page.locator('#nav a[href="#/live"]').getAttribute('aria-current') === 'page', 'Live not current');
+    assert(await page.locator('#nav-users').isVisible(), 'the admin sees no Users link');
+    for (const r of ['cameras', 'storage', 'users']) {
+      await page.click(`#nav a[href="#/${r}"]`);
+      await page.locator('#admin-view').waitFor({ state: 'visible' });
+      assert(!(await shown('#live-view')), `#/${r}: the live view is still shown`);
+      const hasAdmin = await page.evaluate(() => !!window.reelAdmin);
+      if (!hasAdmin) {
+        assert(/not available/.test(await page.textContent('#admin-missing')), `#/${r} says nothing without admin.js`);
+      } else {
+        assert(await page.locator('#admin-root').evaluate((e) => e.childElementCount > 0), `#/${r}: admin.js drew nothing`);
+      }
+    }
+    await page.getByRole('link', { name: 'Playback' }).click();
+    await page.locator('#playback-view').waitFor({ state: 'visible' });
+    assert(!(await shown('#admin-view')), 'the admin view is still shown');
+  });
+
   await check('the camera list shows the live state', async () => {
     const li = page.locator('li[data-name="cam264"]');
     await li.waitFor({ state: 'visible' });

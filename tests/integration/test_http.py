@@ -213,7 +213,8 @@ class HttpTest(ReelTestCase):
         self.assertEqual(r.header("Cache-Control"), "no-store")
         self.assertEqual(r.header("X-Content-Type-Options"), "nosniff")
         self.assertEqual(r.header("Content-Security-Policy"),
-                         "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+                         "default-src 'self'; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; "
+                         "form-action 'self'")
         sid = re.match(r"reel_session=([0-9a-f]{64})", cookie).group(1)
         csrf = r.json()["csrf_token"]
         self.assertEqual(r.json()["user"], USER)

@@ -31,7 +31,7 @@ import unittest
 from harness import REEL, ReelTestCase, wait_until
 
 USER, PASSWORD = "tester", "correct horse battery"
-CSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+CSP = "default-src 'self'; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 
 def unverified_context():

@@ -14,6 +14,7 @@
  * and the Host check (421 before authentication) with the full CSP.
  */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -851,7 +852,8 @@ static void test_host_check_and_csp(void **state)
     assert_int_equal(raw_request(f, "GET /api/health HTTP/1.1\r\nHost: [::1\r\nConnection: close\r\n\r\n", out,
                                  sizeof(out)), 400);
     assert_int_equal(raw_request(f, "GET /api/health HTTP/1.0\r\n\r\n", out, sizeof(out)), 200);
-    assert_non_null(strstr(out, "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'; "
+    assert_non_null(strstr(out, "Content-Security-Policy: default-src 'self'; media-src 'self' blob:; "
+                                "frame-ancestors 'none'; "
                                 "base-uri 'none'; form-action 'self'\r\n"));
     /* a configured name passes */
     reel_http_free(f->h);
@@ -873,6 +875,29 @@ static void test_host_check_and_csp(void **state)
     assert_int_equal(reel_http_new(&h2, &cfg, &err), -EINVAL);
 }
 
+/* The storage forecast: the least a stream keeps, bounded by the disk. */
+static void test_storage_forecast(void **state)
+{
+    (void)state;
+    /* 4 Mbit/s = 500 kB/s: 200 GB keeps 200e9 / 5e5 / 86400 = 4.63 days */
+    struct reel_forecast_cam c[3] = { { 4e6, 0, 0 }, { 0, 0, 0 }, { 1e6, 0, 0 } };
+    assert_true(fabs(reel_api_forecast_days(c, 1, 200e9) - 4.6296) < 0.001);
+    /* an unknown bitrate is left out; none known: -1 */
+    assert_true(fabs(reel_api_forecast_days(c, 2, 200e9) - 4.6296) < 0.001);
+    assert_true(reel_api_forecast_days(&c[1], 1, 200e9) < 0);
+    assert_true(reel_api_forecast_days(c, 0, 200e9) < 0);
+    /* two streams share the disk: 625 kB/s together */
+    assert_true(fabs(reel_api_forecast_days(c, 3, 200e9) - 200e9 / 625e3 / 86400) < 0.001);
+    /* retention by age and by size cut it; the least wins */
+    c[0].retain_seconds = 2 * 86400;
+    assert_true(fabs(reel_api_forecast_days(c, 1, 200e9) - 2.0) < 0.001);
+    c[0].retain_bytes = (int64_t)43.2e9;   /* 43.2 GB at 500 kB/s: 1 day */
+    assert_true(fabs(reel_api_forecast_days(c, 1, 200e9) - 1.0) < 0.001);
+    /* a full disk with nothing free still bounds by what Reel holds */
+    c[0].retain_seconds = c[0].retain_bytes = 0;
+    assert_true(fabs(reel_api_forecast_days(c, 1, 43.2e9) - 1.0) < 0.001);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -888,6 +913,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_view_consistent_while_writing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_errors_are_500, setup, teardown),
         cmocka_unit_test_setup_teardown(test_host_check_and_csp, setup, teardown),
+        cmocka_unit_test(test_storage_forecast),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -120,14 +120,18 @@ static void test_work_queue(void **state)
     reel_http_work_free(w);
 }
 
-/* Password hashing, MP4 building and snapshot decoding run on the pool;
- * cheap routes do not. */
+/* Password hashing, MP4 building, snapshot decoding, camera tests and
+ * statvfs of the storage run on the pool; cheap routes do not. */
 static void test_routes_on_pool(void **state)
 {
     (void)state;
     for (size_t i = 0; i < reel_api_nroutes; i++) {
         const struct reel_http_route *r = &reel_api_routes[i];
-        bool want = strcmp(r->pattern, "/api/login") == 0 || strstr(r->pattern, "view.mp4") != NULL ||
+        bool hashes = strcmp(r->pattern, "/api/login") == 0 ||
+                      (strcmp(r->pattern, "/api/users") == 0 && strcmp(r->method, "POST") == 0) ||
+                      (strcmp(r->pattern, "/api/users/{user}") == 0 && strcmp(r->method, "PATCH") == 0);
+        bool want = hashes || strstr(r->pattern, "view.mp4") != NULL || strcmp(r->pattern, "/api/cameras/test") == 0 ||
+                    strcmp(r->pattern, "/api/storage") == 0 ||
                     strstr(r->pattern, "snapshot.jpg") != NULL;
         assert_int_equal(r->pool, want);
     }

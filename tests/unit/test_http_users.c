@@ -240,12 +240,49 @@ static void test_token_lifetime(void **state)
     assert_int_equal(reel_token_remove(f->u, NULL, "ci", &err), 0); /* now the only one */
 }
 
+/* The guarded role change and removal keep one admin, counted in the same
+ * statement (a second connection sees the first's change); sessions end. */
+static void test_keep_last_admin(void **state)
+{
+    struct fx *f = *state;
+    struct reel_err err = { "" };
+    struct reel_users *u2;
+    assert_int_equal(reel_users_open(&u2, f->dir, &err), 0);
+    assert_int_equal(reel_users_add(f->u, "alice", "correct horse", &err), 0);
+    assert_int_equal(reel_users_add(f->u, "bob", "correct horse", &err), 0);
+    /* both admins (the default); each connection demotes the other */
+    assert_int_equal(reel_users_set_role_keep_admin(f->u, "bob", "viewer", &err), 0);
+    assert_int_equal(reel_users_set_role_keep_admin(u2, "alice", "viewer", &err), -EMLINK);
+    assert_int_equal(reel_users_remove_keep_admin(u2, "alice", &err), -EMLINK);
+    assert_int_equal(reel_users_set_role_keep_admin(u2, "alice", "admin", &err), 0);   /* admin to admin: fine */
+    assert_int_equal(reel_users_set_role_keep_admin(u2, "nobody", "viewer", &err), -ENOENT);
+    assert_int_equal(reel_users_remove_keep_admin(u2, "nobody", &err), -ENOENT);
+    assert_int_equal(reel_users_remove_keep_admin(u2, "bob", &err), 0);               /* not an admin */
+    /* the unguarded ones (the CLI's) still do as told */
+    assert_int_equal(reel_users_set_role(f->u, "alice", "viewer", &err), 0);
+    /* sessions end, tokens stay */
+    int64_t id = 0, n = -1;
+    assert_int_equal(reel_users_verify(f->u, "alice", "correct horse", &id, &err), 0);
+    char sid[REEL_SECRET_MAX], sid2[REEL_SECRET_MAX], tok[REEL_SECRET_MAX];
+    struct reel_auth a;
+    assert_int_equal(reel_session_create(f->u, id, 1000, sid, &a, &err), 0);
+    assert_int_equal(reel_session_create(f->u, id, 1000, sid2, &a, &err), 0);
+    assert_int_equal(reel_token_add(f->u, "script", "alice", 1000, 0, tok, &err), 0);
+    assert_int_equal(reel_users_sessions_end(u2, "alice", &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(reel_session_lookup(f->u, sid, 2000, INT64_MAX / 4, INT64_MAX / 4, &a, &err), -ENOENT);
+    assert_int_equal(reel_token_lookup(f->u, tok, 2000, 0, &a, &err), 0);
+    assert_int_equal(reel_users_sessions_end(u2, "nobody", &n, &err), -ENOENT);
+    reel_users_close(u2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_users, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sessions_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_lifetime, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keep_last_admin, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

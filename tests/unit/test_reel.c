@@ -19,6 +19,7 @@
 #include "base/clock.h"
 #include "reel/control.h"
 #include "reel/loop.h"
+#include "reel/probe.h"
 #include "reel/timefmt.h"
 #include "reel/fds.h"
 
@@ -333,10 +334,35 @@ static void test_fds_plan(void **state)
     assert_true(lim >= 64);
 }
 
+/* The camera test's reason words from the recorder's failure texts. */
+static void test_probe_reasons(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        { "authentication failed: DESCRIBE rtsp://h:554: 401 Unauthorized", "auth" },
+        { "RTSP error: rtsp://h:554 offers only Basic after the camera offered Digest: password not sent", "auth" },
+        { "cannot connect to 127.0.0.1:9: Connection refused", "refused" },
+        { "cannot resolve cam.invalid: Name or service not known", "unreachable" },
+        { "cannot connect to 192.0.2.1:554: No route to host", "unreachable" },
+        { "cannot connect to 192.0.2.1: timed out", "timeout" },
+        { "camera did not answer: DESCRIBE timed out", "timeout" },
+        { "stalled: no video for 10 s", "timeout" },
+        { "redirect to another host refused: rtsp://192.0.2.1:554", "redirect" },
+        { "too many redirects", "redirect" },
+        { "no H.264/H.265 video in the stream: DESCRIBE rtsp://h: no H.264 or H.265 video stream in the SDP", "no_video" },
+        { "RTSP error: SPS: unsupported profile", "unsupported_codec" },
+        { "RTSP error: malformed response", "protocol" },
+        { "camera closed the connection", "protocol" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        assert_string_equal(reel_probe_reason(cases[i][0]), cases[i][1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_time_parse),
+        cmocka_unit_test(test_probe_reasons),
         cmocka_unit_test(test_size_parse),
         cmocka_unit_test(test_loop_timers),
         cmocka_unit_test(test_loop_far_timer),
