@@ -9,6 +9,7 @@
 # "N passed, N failed".
 #   tests/browser/run.sh [--screenshot docs/img/web.png]
 #   tests/browser/run.sh --audio     runs audio-test.mjs (view.mp4 with audio) instead
+#   tests/browser/run.sh --live [--screenshots docs/img]   runs live-test.mjs (the live grid)
 # Meson sets REEL, REEL_SIM and REEL_CLIPS (REEL_MP4_AUDIO_FIXTURE for
 # --audio); without them it uses ./build.
 set -eu
@@ -38,6 +39,9 @@ fi
 script=browser-test.mjs
 if [ "${1:-}" = --audio ]; then
     script=audio-test.mjs
+    shift
+elif [ "${1:-}" = --live ]; then
+    script=live-test.mjs
     shift
 fi
 exec node "$here/$script" "$@"
