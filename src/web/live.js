@@ -715,7 +715,7 @@
       const wall = f[i].wall + (ct - f[i].t) * 1000;
       const d = Math.max(0, Math.round(Date.now() - wall));
       this.el.dataset.delayMs = String(d);
-      const rate = this.video.playbackRate > 1.01 ? ' ⏩' : '';
+      const rate = this.video.playbackRate > 1.01 ? ' (catching up)' : '';
       this.infoEl.textContent = `${this.stream === 'h264' ? 'H.264 (transcoded) · ' : ''}` +
         `${d < 1000 ? `${d} ms` : `${(d / 1000).toFixed(1)} s`} behind${rate}`;
     }
