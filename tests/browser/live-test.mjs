@@ -432,8 +432,11 @@ async function main() {
         'stream=h264 (no transcoder yet); the tile says so');
     }
     await waitPlaying(page, 'cam-h265', 30000);
+    await sleep(4000);
     const e = await tileData(page, 'cam-h265');
-    notes.push(`cam-h265 plays as stream=${e.stream} (${e.codecs}); native H.265 in this chromium: ${hevc}`);
+    notes.push(`cam-h265 plays as stream=${e.stream} (${e.codecs}); native H.265 in this chromium: ${hevc}; ` +
+      `first picture ${e.firstPictureMs} ms, delay ${e.delayMs} ms after 4 s (buffered ahead ${e.bufferMs} ms)`);
+    assert(Number(e.delayMs) <= BOUND_DELAY_MS * 2, `cam-h265 delay ${e.delayMs} ms`);
   });
 
   await check('a hidden tab stops every stream; shown again they play', async () => {
