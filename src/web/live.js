@@ -204,7 +204,8 @@
   function pickStream(cam, big, noTranscode) {
     const sub = streamInfo(cam, 'sub');
     const hasSub = sub && sub.enabled !== false;
-    if (!big && hasSub && playable(sub)) return 'sub';
+    /* a sub-stream that has not recorded yet has no codec: try it anyway */
+    if (!big && hasSub && (!sub.codec || playable(sub))) return 'sub';
     if (!cam.codec || playable(cam)) return 'main';
     if (hasSub && isH264(sub.codec) && (!big || noTranscode)) return 'sub';
     return noTranscode ? 'main' : 'h264';
@@ -533,6 +534,7 @@
           this.pendingWall = null;
           if (m.decode !== null && wall !== null && wall !== undefined) {
             this.frags.push({ t: m.decode / this.timescale, wall });
+            this.arrival = Date.now() - wall;
             if (this.frags.length > 600) this.frags.splice(0, this.frags.length - 300);
           }
           this.moof = box.data;
@@ -680,6 +682,8 @@
         v.currentTime = Math.max(b.start(0), end - EDGE_S);
       } else {
         const lag = end - ct;
+        this.el.dataset.bufferMs = String(Math.round(lag * 1000));
+        if (this.arrival !== undefined) this.el.dataset.arrivalMs = String(Math.round(this.arrival));
         if (lag > JUMP_S) {
           v.currentTime = end - EDGE_S;
           v.playbackRate = 1;
@@ -715,7 +719,7 @@
       const wall = f[i].wall + (ct - f[i].t) * 1000;
       const d = Math.max(0, Math.round(Date.now() - wall));
       this.el.dataset.delayMs = String(d);
-      const rate = this.video.playbackRate > 1.01 ? ' ⏩' : '';
+      const rate = this.video.playbackRate > 1.01 ? ' (catching up)' : '';
       this.infoEl.textContent = `${this.stream === 'h264' ? 'H.264 (transcoded) · ' : ''}` +
         `${d < 1000 ? `${d} ms` : `${(d / 1000).toFixed(1)} s`} behind${rate}`;
     }

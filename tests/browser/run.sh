@@ -10,6 +10,7 @@
 #   tests/browser/run.sh [--screenshot docs/img/web.png]
 #   tests/browser/run.sh --audio     runs audio-test.mjs (view.mp4 with audio) instead
 #   tests/browser/run.sh --admin [--screenshots docs/img]   runs admin-test.mjs (the admin pages)
+#   tests/browser/run.sh --live [--screenshots docs/img]   runs live-test.mjs (the live grid)
 # Meson sets REEL, REEL_SIM and REEL_CLIPS (REEL_MP4_AUDIO_FIXTURE for
 # --audio); without them it uses ./build.
 set -eu
@@ -42,6 +43,9 @@ if [ "${1:-}" = --audio ]; then
     shift
 elif [ "${1:-}" = --admin ]; then
     script=admin-test.mjs
+    shift
+elif [ "${1:-}" = --live ]; then
+    script=live-test.mjs
     shift
 fi
 exec node "$here/$script" "$@"

@@ -218,9 +218,11 @@ class HttpTest(ReelTestCase):
         sid = re.match(r"reel_session=([0-9a-f]{64})", cookie).group(1)
         csrf = r.json()["csrf_token"]
         self.assertEqual(r.json()["user"], USER)
+        self.assertEqual(r.json()["role"], "admin")
         r = self.request("GET", "/api/session", cookie=sid)
         self.assertEqual(r.json()["user"], USER)
         self.assertEqual(r.json()["csrf_token"], csrf)
+        self.assertEqual(r.json()["role"], "admin")   # the page shows the admin pages by it
         cams = self.request("GET", "/api/cameras", cookie=sid).json()["cameras"]
         self.assertEqual([c["name"] for c in cams], ["cam0"])
         for k in ("name", "state", "connected", "fps", "bitrate_bps", "last_error", "bytes_kept", "seconds_kept",
