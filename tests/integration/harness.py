@@ -328,7 +328,14 @@ class ReelTestCase(unittest.TestCase):
 # about twice the plain figures; there the bound is 3 times the plain one
 # plus 64 MiB for the quarantine (which may grow to 256 MiB in a long run,
 # but these tests free far less), so it only catches gross growth.
-RSS_BASE_KIB = 16 * 1024
+# Issue 12 linked libavcodec (snapshots, the on-demand transcode): with its
+# 112 shared libraries an idle `reel run --no-http` peaks at 23.2 MiB
+# (18.6 MiB of file pages shared with every other process using them, 4.6
+# MiB anonymous) where it peaked at 8.5 MiB before (2026-12-06), so the
+# fixed base grew by 16 MiB; the per-camera allowance, which is what the
+# bound is for, is unchanged. Moving libav into a process of its own, started
+# on demand, would give the 16 MiB back (docs/live.md, "Left to do").
+RSS_BASE_KIB = 32 * 1024
 RSS_PER_CAMERA_KIB = 5 * 1024
 RSS_ASAN_FACTOR = 3
 RSS_ASAN_QUARANTINE_KIB = 64 * 1024
