@@ -103,6 +103,23 @@ static bool parse_body(struct reel_http_req *r, struct user_body *b)
 
 static void wipe(struct user_body *b) { sodium_memzero(b->password, sizeof(b->password)); }
 
+/* Parses the request's body into b. False when it is over the cap or not a
+ * user body: then the error answer is sent, its result is in *res and b
+ * holds no password. */
+static bool read_body(struct reel_http_req *r, struct user_body *b, enum MHD_Result *res)
+{
+    if (r->body_too_big) {
+        *res = reel_http_send_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %d bytes", REEL_HTTP_BODY_MAX);
+        return false;
+    }
+    if (!parse_body(r, b)) {
+        wipe(b);
+        *res = reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "%s", b->error);
+        return false;
+    }
+    return true;
+}
+
 /* The role of user name ("" and -ENOENT when unknown) and how many
  * administrators there are. */
 static int role_of(struct reel_users *u, const char *name, char role[REEL_ROLE_MAX], int64_t *admins,
@@ -126,6 +143,16 @@ static int role_of(struct reel_users *u, const char *name, char role[REEL_ROLE_M
     }
     free(v);
     return found ? 0 : -ENOENT;
+}
+
+/* *sole: user name is the only administrator (-ENOENT when unknown). */
+static int sole_admin(struct reel_users *u, const char *name, bool *sole, struct reel_err *err)
+{
+    char role[REEL_ROLE_MAX];
+    int64_t admins = 0;
+    int rc = role_of(u, name, role, &admins, err);
+    *sole = rc == 0 && strcmp(role, "admin") == 0 && admins <= 1;
+    return rc;
 }
 
 enum MHD_Result reel_api_users_list(struct reel_http_req *r)
@@ -152,13 +179,10 @@ enum MHD_Result reel_api_users_list(struct reel_http_req *r)
 
 enum MHD_Result reel_api_user_add(struct reel_http_req *r)
 {
-    if (r->body_too_big)
-        return reel_http_send_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %d bytes", REEL_HTTP_BODY_MAX);
     struct user_body b;
-    if (!parse_body(r, &b)) {
-        wipe(&b);
-        return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "%s", b.error);
-    }
+    enum MHD_Result res;
+    if (!read_body(r, &b, &res))
+        return res;
     if (!b.has_name || !reel_user_name_valid(b.name)) {
         wipe(&b);
         return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "name: expected 1-63 of A-Z a-z 0-9 _ . @ -");
@@ -196,13 +220,10 @@ enum MHD_Result reel_api_user_add(struct reel_http_req *r)
 
 enum MHD_Result reel_api_user_patch(struct reel_http_req *r)
 {
-    if (r->body_too_big)
-        return reel_http_send_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "request body over %d bytes", REEL_HTTP_BODY_MAX);
     struct user_body b;
-    if (!parse_body(r, &b)) {
-        wipe(&b);
-        return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "%s", b.error);
-    }
+    enum MHD_Result res;
+    if (!read_body(r, &b, &res))
+        return res;
     if (b.has_name || (!b.has_password && !b.has_role)) {
         wipe(&b);
         return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "expected \"password\" and/or \"role\" (a user cannot "
@@ -213,10 +234,9 @@ enum MHD_Result reel_api_user_patch(struct reel_http_req *r)
     int rc = reel_http_users_get(r, &u, &err);
     bool last_admin = false;
     if (rc == 0) {
-        char role[REEL_ROLE_MAX];
-        int64_t admins = 0;
-        rc = role_of(u, r->name, role, &admins, &err);
-        if (rc == 0 && b.has_role && strcmp(role, "admin") == 0 && strcmp(b.role, "admin") != 0 && admins <= 1)
+        bool sole = false;
+        rc = sole_admin(u, r->name, &sole, &err);
+        if (rc == 0 && b.has_role && sole && strcmp(b.role, "admin") != 0)
             last_admin = true;
         if (rc == 0 && !last_admin && b.has_password)
             rc = reel_users_passwd(u, r->name, b.password, &err);
@@ -246,11 +266,7 @@ enum MHD_Result reel_api_user_delete(struct reel_http_req *r)
     int rc = reel_http_users_get(r, &u, &err);
     bool last_admin = false;
     if (rc == 0) {
-        char role[REEL_ROLE_MAX];
-        int64_t admins = 0;
-        rc = role_of(u, r->name, role, &admins, &err);
-        if (rc == 0 && strcmp(role, "admin") == 0 && admins <= 1)
-            last_admin = true;
+        rc = sole_admin(u, r->name, &last_admin, &err);
         if (rc == 0 && !last_admin)
             rc = reel_users_remove_keep_admin(u, r->name, &err);
         if (rc == -EMLINK)

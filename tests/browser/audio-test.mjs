@@ -26,81 +26,22 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  CHROMIUM, REEL, assert, freePort, loadChromium, makeHarness, requireFiles, root, skip, sleep,
+} from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..', '..');
-const REEL = process.env.REEL || path.join(root, 'build/src/reel/reel');
 const FIXTURE = process.env.REEL_MP4_AUDIO_FIXTURE || path.join(root, 'build/src/mp4/mp4-audio-fixture');
 const FFMPEG = process.env.REEL_FFMPEG || 'ffmpeg';
-const CHROMIUM = process.env.REEL_CHROMIUM || '/usr/bin/chromium';
 
-function skip(why) {
-  console.log(`SKIP: ${why}`);
-  console.log('0 passed, 0 failed');
-  process.exit(77);
-}
-
-let chromium;
-try {
-  ({ chromium } = await import('playwright-core'));
-} catch (e) {
-  skip(`playwright-core is not installed (cd tests/browser && npm ci): ${e.message}`);
-}
-if (!fs.existsSync(CHROMIUM)) skip(`${CHROMIUM} not found (apt-get install chromium)`);
+const chromium = await loadChromium();
 if (spawnSync(FFMPEG, ['-version']).status !== 0) skip(`${FFMPEG} not found`);
-for (const [what, f] of [['REEL', REEL], ['REEL_MP4_AUDIO_FIXTURE', FIXTURE]]) {
-  if (!fs.existsSync(f)) {
-    console.log(`${what} not found: ${f} (build first)`);
-    console.log('0 passed, 1 failed');
-    process.exit(1);
-  }
-}
+requireFiles([['REEL', REEL], ['REEL_MP4_AUDIO_FIXTURE', FIXTURE]], 'build first');
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'reel-audio-'));
-const data = path.join(tmp, 'data');
+const h = makeHarness('reel-audio-');
+const { tmp, data, reel, check } = h;
 let server = null;
 let browser = null;
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function reel(...argv) {
-  const r = spawnSync(REEL, ['-d', data, ...argv], { encoding: 'utf8', timeout: 60000 });
-  if (r.status !== 0) throw new Error(`reel ${argv.join(' ')} exited ${r.status}: ${r.stdout}${r.stderr}`);
-  return r.stdout + r.stderr;
-}
-
-let passed = 0;
-let failed = 0;
-
-async function check(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`not ok - ${name}\n  ${String(e && e.stack || e).split('\n').join('\n  ')}`);
-  }
-}
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
 
 // Plays src in a fresh <video> for about 2 s with its sound going through
 // an AnalyserNode; returns what was seen.
@@ -192,7 +133,7 @@ async function main() {
         '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
     });
   } catch (e) {
-    failed++;
+    h.failed++;
     const log = path.join(tmp, 'reel.log');
     console.log(`not ok - set-up (mp4-audio-fixture, reel user add, reel run --http, chromium)\n  ${e.stack || e}\n` +
       (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').slice(-3000) : ''));
@@ -254,7 +195,7 @@ async function main() {
 try {
   await main();
 } catch (e) {
-  failed++;
+  h.failed++;
   console.log(`not ok - unexpected error\n  ${e.stack || e}`);
 } finally {
   if (browser) await browser.close().catch(() => {});
@@ -277,5 +218,5 @@ try {
   if (process.env.REEL_KEEP_TMP) console.log(`# kept ${tmp}`);
   else fs.rmSync(tmp, { recursive: true, force: true });
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+console.log(`${h.passed} passed, ${h.failed} failed`);
+process.exit(h.failed === 0 ? 0 : 1);

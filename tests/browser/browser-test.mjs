@@ -23,158 +23,33 @@
 // screenshot there (docs/img/web.png is made this way).
 // Run it with tests/browser/run.sh, which does `npm ci` first when needed.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  CHROMIUM, CLIPS, REEL, REEL_SIM, assert, freePort, loadChromium, makeHarness, reportCsp, requireFiles, sleep,
+  waitFor, watchProblems,
+} from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..', '..');
-const REEL = process.env.REEL || path.join(root, 'build/src/reel/reel');
-const REEL_SIM = process.env.REEL_SIM || path.join(root, 'build/sim/reel-sim');
-const CLIPS = process.env.REEL_CLIPS || path.join(root, 'build/clips');
-const CHROMIUM = process.env.REEL_CHROMIUM || '/usr/bin/chromium';
 const RECORD_MS = 8000;
 
 const args = process.argv.slice(2);
 const shotArg = args.indexOf('--screenshot');
 const screenshotOut = shotArg >= 0 ? path.resolve(args[shotArg + 1]) : null;
 
-function skip(why) {
-  console.log(`SKIP: ${why}`);
-  console.log('0 passed, 0 failed');
-  process.exit(77);
-}
-
-let chromium;
-try {
-  ({ chromium } = await import('playwright-core'));
-} catch (e) {
-  skip(`playwright-core is not installed (cd tests/browser && npm ci): ${e.message}`);
-}
-if (!fs.existsSync(CHROMIUM)) skip(`${CHROMIUM} not found (apt-get install chromium)`);
-for (const [what, f] of [['REEL', REEL], ['REEL_SIM', REEL_SIM], ['H.264 clip', path.join(CLIPS, 'h264.264')],
-  ['H.265 clip', path.join(CLIPS, 'h265.265')]]) {
-  if (!fs.existsSync(f)) {
-    console.log(`${what} not found: ${f} (build first; clips: tests/data/make-clips.sh ${CLIPS})`);
-    console.log('0 passed, 1 failed');
-    process.exit(1);
-  }
-}
+const chromium = await loadChromium();
+requireFiles([['REEL', REEL], ['REEL_SIM', REEL_SIM], ['H.264 clip', path.join(CLIPS, 'h264.264')],
+  ['H.265 clip', path.join(CLIPS, 'h265.265')]], `build first; clips: tests/data/make-clips.sh ${CLIPS}`);
 
 // ---- processes ----
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'reel-browser-'));
-const data = path.join(tmp, 'data');
-const procs = [];
+const h = makeHarness('reel-browser-');
+const { tmp, data, procs, start, killAll, stop, reel, logs, startSim, readInitialPassword, check } = h;
 let browserCtx = null;
-
-function start(name, cmd, argv) {
-  const log = fs.openSync(path.join(tmp, `${name}.log`), 'a');
-  const p = spawn(cmd, argv, { stdio: ['ignore', log, log], detached: true });
-  fs.closeSync(log);
-  p.name = name;
-  p.exited = new Promise((res) => p.on('exit', (code, sig) => res({ code, sig })));
-  procs.push(p);
-  return p;
-}
-
-function killAll() {
-  for (const p of procs) {
-    if (p.exitCode === null && p.signalCode === null) {
-      try {
-        process.kill(-p.pid, 'SIGKILL');
-      } catch (e) {
-        /* already gone */
-      }
-    }
-  }
-}
-
-async function stop(p, timeoutMs = 15000) {
-  if (p.exitCode !== null || p.signalCode !== null) return;
-  process.kill(-p.pid, 'SIGTERM');
-  const t = setTimeout(() => killAll(), timeoutMs);
-  await p.exited;
-  clearTimeout(t);
-}
-
-function reel(...argv) {
-  const r = spawnSync(REEL, ['-d', data, ...argv], { encoding: 'utf8', timeout: 60000 });
-  if (r.status !== 0) throw new Error(`reel ${argv.join(' ')} exited ${r.status}: ${r.stdout}${r.stderr}`);
-  return r.stdout + r.stderr;
-}
-
-function logs() {
-  return procs.map((p) => {
-    const f = path.join(tmp, `${p.name}.log`);
-    const s = fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : '';
-    return `---- ${p.name}.log\n${s.slice(-4000)}`;
-  }).join('\n');
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what, fn, timeoutMs, stepMs = 100) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => null);
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(stepMs);
-  }
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startSim(name, codec, ext) {
-  const ready = path.join(tmp, `${name}.ready`);
-  start(name, REEL_SIM, ['--clip', path.join(CLIPS, `${codec}.${ext}`), '--codec', codec,
-    '--listen', '127.0.0.1', '--port', '0', '--ready-file', ready]);
-  return waitFor(`${name} ready file`, async () => {
-    const s = fs.existsSync(ready) && fs.readFileSync(ready, 'utf8').trim();
-    return s && Number(s);
-  }, 15000);
-}
-
-/* The admin account `reel init` creates: its password is in a 0600 file in
- * the data directory (the output only says where). */
-function readInitialPassword(dir = data) {
-  const f = path.join(dir, 'initial-admin-password');
-  return { user: 'admin', password: fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim() : null };
-}
 
 // ---- cases ----
 
-let passed = 0;
-let failed = 0;
 const notes = [];
-
-async function check(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`not ok - ${name}\n  ${String(e && e.stack || e).split('\n').join('\n  ')}`);
-  }
-}
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
 
 async function main() {
   // Set-up failures are one failed case, with the logs.
@@ -202,7 +77,7 @@ async function main() {
     }, 20000);
     await sleep(RECORD_MS);
   } catch (e) {
-    failed++;
+    h.failed++;
     console.log(`not ok - set-up (reel-sim, reel init, camera add, reel run --http)\n  ${e.stack || e}\n${logs()}`);
     return;
   }
@@ -219,28 +94,14 @@ async function main() {
       assert(csp.split(';').map((s) => s.trim()).includes(d), `GET / CSP lacks ${d}: "${csp}"`);
   });
 
-  const profile = fs.mkdtempSync(path.join(tmp, 'chromium-'));
-  browserCtx = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1000, height: 900 },
-  });
+  browserCtx = await h.launchPersistent(chromium);
   const page = browserCtx.pages()[0] || await browserCtx.newPage();
   page.setDefaultTimeout(15000);
   const problems = [];
-  page.on('pageerror', (e) => problems.push(`script error: ${e.message}`));
-  page.on('console', (m) => {
-    /* answers the page expects and handles: 401, 404 (a snapshot not there
-     * yet), 409 (camera offline), 501 (no transcoding), 503 (viewer cap) */
-    if (m.type() === 'error' && !/status of (40[1349]|50[13])/.test(m.text())) problems.push(`console: ${m.text()}`);
-  });
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
-    });
-  });
+  /* answers the page expects and handles: 401, 404 (a snapshot not there
+   * yet), 409 (camera offline), 501 (no transcoding), 503 (viewer cap) */
+  watchProblems(page, problems, /status of (40[1349]|50[13])/);
+  await reportCsp(page);
   const shown = (sel) => page.locator(sel).isVisible();
 
   await check('the page without sign-in shows the sign-in form', async () => {
@@ -440,30 +301,6 @@ async function main() {
   }
 }
 
-let code = 1;
-const onSignal = (sig) => {
-  killAll();
-  console.log(`interrupted by ${sig}`);
-  console.log(`${passed} passed, ${failed + 1} failed`);
-  process.exit(1);
-};
-process.on('SIGTERM', onSignal);
-process.on('SIGINT', onSignal);
-try {
-  await main();
-} catch (e) {
-  failed++;
-  console.log(`not ok - unexpected error\n  ${e.stack || e}`);
-} finally {
+await h.runMain(main, async () => {
   if (browserCtx) await browserCtx.close().catch(() => {});
-  const reelProc = procs.find((p) => p.name === 'reel');
-  if (reelProc) await stop(reelProc).catch(() => {});
-  killAll();
-  for (const n of notes) console.log(`# ${n}`);
-  if (failed && !process.env.REEL_KEEP_TMP) console.log(logs());
-  if (failed || process.env.REEL_KEEP_TMP) console.log(`(kept ${tmp})`);
-  else fs.rmSync(tmp, { recursive: true, force: true });
-  console.log(`${passed} passed, ${failed} failed`);
-  code = failed ? 1 : 0;
-}
-process.exit(code);
+}, notes);

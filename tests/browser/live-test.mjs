@@ -28,20 +28,15 @@
 // live-camera.png and live-phone.png there (docs/img/ is made this way).
 // Run it with tests/browser/run.sh --live.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  CHROMIUM, CHROMIUM_ARGS, CLIPS, REEL, REEL_SIM, Skip, alive, assert, freePort, loadChromium, makeHarness, reportCsp, root, sleep,
+  waitFor, watchProblems,
+} from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..', '..');
-const REEL = process.env.REEL || path.join(root, 'build/src/reel/reel');
-const REEL_SIM = process.env.REEL_SIM || path.join(root, 'build/sim/reel-sim');
-const CLIPS = process.env.REEL_CLIPS || path.join(root, 'build/clips');
 const GST = process.env.REEL_GST_SERVER || path.join(root, 'tests/integration/gst_rtsp_server.py');
-const CHROMIUM = process.env.REEL_CHROMIUM || '/usr/bin/chromium';
 
 /* The issue's targets; the test prints whether they were met and fails
  * only beyond the looser bounds below (a loaded 2-core CI machine). */
@@ -54,50 +49,12 @@ const args = process.argv.slice(2);
 const shotArg = args.indexOf('--screenshots');
 const shotDir = shotArg >= 0 ? path.resolve(args[shotArg + 1]) : null;
 
-function skipAll(why) {
-  console.log(`SKIP: ${why}`);
-  console.log('0 passed, 0 failed');
-  process.exit(77);
-}
+const chromium = await loadChromium();
 
-let chromium;
-try {
-  ({ chromium } = await import('playwright-core'));
-} catch (e) {
-  skipAll(`playwright-core is not installed (cd tests/browser && npm ci): ${e.message}`);
-}
-if (!fs.existsSync(CHROMIUM)) skipAll(`${CHROMIUM} not found (apt-get install chromium)`);
-
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'reel-live-'));
-const data = path.join(tmp, 'data');
-const procs = [];
+const h = makeHarness('reel-live-');
+const { tmp, data, procs, start, killAll, reel, check } = h;
+const logs = () => h.logs(3000);
 let browser = null;
-
-function start(name, cmd, argv) {
-  const log = fs.openSync(path.join(tmp, `${name}.log`), 'a');
-  const p = spawn(cmd, argv, { stdio: ['ignore', log, log], detached: true });
-  fs.closeSync(log);
-  p.name = name;
-  p.exited = new Promise((res) => p.on('exit', (code, sig) => res({ code, sig })));
-  procs.push(p);
-  return p;
-}
-
-function alive(p) {
-  return p.exitCode === null && p.signalCode === null;
-}
-
-function killAll() {
-  for (const p of procs) {
-    if (alive(p)) {
-      try {
-        process.kill(-p.pid, 'SIGKILL');
-      } catch (e) {
-        /* gone */
-      }
-    }
-  }
-}
 
 async function stop(p, sig = 'SIGTERM', timeoutMs = 15000) {
   if (!alive(p)) return;
@@ -111,43 +68,6 @@ async function stop(p, sig = 'SIGTERM', timeoutMs = 15000) {
   }, timeoutMs);
   await p.exited;
   clearTimeout(t);
-}
-
-function reel(...argv) {
-  const r = spawnSync(REEL, ['-d', data, ...argv], { encoding: 'utf8', timeout: 60000 });
-  if (r.status !== 0) throw new Error(`reel ${argv.join(' ')} exited ${r.status}: ${r.stdout}${r.stderr}`);
-  return r.stdout + r.stderr;
-}
-
-function logs() {
-  return procs.map((p) => {
-    const f = path.join(tmp, `${p.name}.log`);
-    const s = fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : '';
-    return `---- ${p.name}.log\n${s.slice(-3000)}`;
-  }).join('\n');
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what, fn, timeoutMs, stepMs = 100) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => null);
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(stepMs);
-  }
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function startSim(name, codec, clip, port = 0, extra = []) {
@@ -185,32 +105,7 @@ async function startGst(name) {
 
 // ---- cases ----
 
-let passed = 0;
-let failed = 0;
-let skipped = 0;
 const notes = [];
-
-class Skip extends Error {}
-
-async function check(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    if (e instanceof Skip) {
-      skipped++;
-      console.log(`ok - ${name} # SKIP ${e.message}`);
-      return;
-    }
-    failed++;
-    console.log(`not ok - ${name}\n  ${String(e && e.stack || e).split('\n').join('\n  ')}`);
-  }
-}
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
 
 const tileSel = (cam) => `.tile[data-camera="${cam}"]`;
 
@@ -279,7 +174,7 @@ async function main() {
       return r.status === 200;
     }, 20000);
   } catch (e) {
-    failed++;
+    h.failed++;
     console.log(`not ok - set-up (reel-sim, GStreamer RTSP server, reel init, camera add, reel run)\n  ${e.stack || e}\n${logs()}`);
     return;
   }
@@ -288,26 +183,17 @@ async function main() {
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--autoplay-policy=no-user-gesture-required'],
+    args: [...CHROMIUM_ARGS, '--autoplay-policy=no-user-gesture-required'],
   });
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const problems = [];
   const watch = (p) => {
     p.setDefaultTimeout(15000);
-    p.on('pageerror', (e) => problems.push(`script error: ${e.message}`));
-    p.on('console', (m) => {
-      /* answers the page expects and handles: 401/404 (no snapshot yet), 409
-       * (camera offline), 501 (no transcoding), 503 (viewer cap) */
-      if (m.type() === 'error' && !/status of (40[1349]|50[13])/.test(m.text())) problems.push(`console: ${m.text()}`);
-    });
+    /* answers the page expects and handles: 401/404 (no snapshot yet), 409
+     * (camera offline), 501 (no transcoding), 503 (viewer cap) */
+    watchProblems(p, problems, /status of (40[1349]|50[13])/);
   };
-  await ctx.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
-    });
-  });
+  await reportCsp(ctx);
   const page = await ctx.newPage();
   watch(page);
 
@@ -503,30 +389,6 @@ async function main() {
   });
 }
 
-let code = 1;
-const onSignal = (sig) => {
-  killAll();
-  console.log(`interrupted by ${sig}`);
-  console.log(`${passed} passed, ${failed + 1} failed`);
-  process.exit(1);
-};
-process.on('SIGTERM', onSignal);
-process.on('SIGINT', onSignal);
-try {
-  await main();
-} catch (e) {
-  failed++;
-  console.log(`not ok - unexpected error\n  ${e.stack || e}`);
-} finally {
+await h.runMain(main, async () => {
   if (browser) await browser.close().catch(() => {});
-  const r = procs.find((p) => p.name === 'reel');
-  if (r) await stop(r).catch(() => {});
-  killAll();
-  for (const n of notes) console.log(`# ${n}`);
-  if (failed && !process.env.REEL_KEEP_TMP) console.log(logs());
-  if (failed || process.env.REEL_KEEP_TMP) console.log(`(kept ${tmp})`);
-  else fs.rmSync(tmp, { recursive: true, force: true });
-  console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-  code = failed ? 1 : 0;
-}
-process.exit(code);
+}, notes, logs);

@@ -13,9 +13,9 @@ import struct
 import subprocess
 import time
 
-from harness import CLIPS, REEL, REEL_SIM, ReelTestCase, free_port, wait_file, wait_until
+from harness import CLIPS, REEL_SIM, ReelTestCase, free_port, wait_file, wait_until
+from live_http import LiveHttpMixin
 
-USER, PASSWORD = "tester", "correct horse battery"
 NTP_UNIX = 2208988800
 STALL_S = 20
 FIRST_BYTES_S = float(os.environ.get("REEL_LIVE_FIRST_S", "0.5"))
@@ -33,7 +33,7 @@ def boxes(data):
     return out, off
 
 
-class LiveTest(ReelTestCase):
+class LiveTest(LiveHttpMixin, ReelTestCase):
     def run_reel(self, *extra, cameras=("cam",), codec="h264", clipname=None):
         if clipname:                         # another clip than the codec's default
             self.sim_port = free_port()
@@ -44,25 +44,10 @@ class LiveTest(ReelTestCase):
             wait_file(ready)
         else:
             sim, self.sim_port = self.start_sim(codec, cameras=len(cameras))
-        pw = os.path.join(self.tmp, "user.pw")
-        with open(pw, "w") as f:
-            f.write(PASSWORD + "\n")
-        self.reel("user", "add", USER, "--password-file", pw)
+        self.add_user()
         for i, name in enumerate(cameras):
             self.reel("camera", "add", name, f"rtsp://127.0.0.1:{self.sim_port}/cam/{i}")
-        rec = self.start([REEL, "-d", self.data, "-v", "run", "--http", "127.0.0.1:0", "--checkpoint-ms", "300",
-                          *extra], "reel")
-        m = wait_until(lambda: re.search(r"http: listening on http://127\.0\.0\.1:(\d+)/", rec.output()), 15,
-                       what="the http server to listen")
-        self.port = int(m.group(1))
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        c.request("POST", "/api/login", body=json.dumps({"username": USER, "password": PASSWORD}),
-                  headers={"Content-Type": "application/json"})
-        r = c.getresponse()
-        r.read()
-        self.assertEqual(r.status, 200)
-        self.sid = re.match(r"reel_session=([0-9a-f]{64});", r.getheader("Set-Cookie")).group(1)
-        c.close()
+        rec = self.run_http(*extra)
         for name in cameras:
             wait_until(lambda: self.cam_state(name) == "recording", 20, step=0.2, what=f"{name} recording")
         return sim, rec
@@ -85,31 +70,7 @@ class LiveTest(ReelTestCase):
         return r.status, dict(r.getheaders()), data
 
     def open_live(self, name="cam", query=""):
-        """A raw socket reading live.mp4: (socket, head bytes, body start)."""
-        s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
-        s.sendall(f"GET /api/cameras/{name}/live.mp4{query} HTTP/1.0\r\nHost: 127.0.0.1\r\n"
-                  f"Cookie: reel_session={self.sid}\r\n\r\n".encode())
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            d = s.recv(65536)
-            if not d:
-                break
-            buf += d
-        head, _, body = buf.partition(b"\r\n\r\n")
-        return s, head.decode("latin-1"), body
-
-    def read_for(self, s, body, seconds):
-        end = time.time() + seconds
-        s.settimeout(0.5)
-        while time.time() < end:
-            try:
-                d = s.recv(65536)
-            except socket.timeout:
-                continue
-            if not d:
-                break
-            body += d
-        return body
+        return self.open_live_socket(name, query, 10)
 
     def frame_count(self, data):
         path = os.path.join(self.tmp, f"live-{time.time_ns()}.mp4")

@@ -9,22 +9,18 @@ import http.client
 import json
 import os
 import re
-import socket
 import subprocess
 import time
 
-from harness import CLIPS, REEL, REEL_SIM, ReelTestCase, free_port, wait_file, wait_until
+from harness import CLIPS, REEL_SIM, ReelTestCase, free_port, wait_file, wait_until
+from live_http import LiveHttpMixin
 
-USER, PASSWORD = "tester", "correct horse battery"
 
 
-class MediaTest(ReelTestCase):
+class MediaTest(LiveHttpMixin, ReelTestCase):
     def start_reel_with(self, sims, *extra):
         """sims: [(codec, clip path, [camera names])]; logs in."""
-        pw = os.path.join(self.tmp, "user.pw")
-        with open(pw, "w") as f:
-            f.write(PASSWORD + "\n")
-        self.reel("user", "add", USER, "--password-file", pw)
+        self.add_user()
         names = []
         for n, (codec, path, cams) in enumerate(sims):
             port = free_port()
@@ -35,19 +31,7 @@ class MediaTest(ReelTestCase):
             for i, name in enumerate(cams):
                 self.reel("camera", "add", name, f"rtsp://127.0.0.1:{port}/cam/{i}")
                 names.append(name)
-        rec = self.start([REEL, "-d", self.data, "-v", "run", "--http", "127.0.0.1:0", "--checkpoint-ms", "300",
-                          *extra], "reel")
-        m = wait_until(lambda: re.search(r"http: listening on http://127\.0\.0\.1:(\d+)/", rec.output()), 15,
-                       what="the http server to listen")
-        self.port = int(m.group(1))
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        c.request("POST", "/api/login", body=json.dumps({"username": USER, "password": PASSWORD}),
-                  headers={"Content-Type": "application/json"})
-        r = c.getresponse()
-        r.read()
-        self.assertEqual(r.status, 200)
-        self.sid = re.match(r"reel_session=([0-9a-f]{64});", r.getheader("Set-Cookie")).group(1)
-        c.close()
+        rec = self.run_http(*extra)
         self.first_snapshot = {}
         for name in names:
             self.first_snapshot[name] = wait_until(lambda: (lambda r: r if r[0] == 200 else None)(self.snapshot(name)),
@@ -104,30 +88,7 @@ class MediaTest(ReelTestCase):
         self.check_snapshot("h265")
 
     def open_live(self, name, query):
-        s = socket.create_connection(("127.0.0.1", self.port), timeout=30)
-        s.sendall(f"GET /api/cameras/{name}/live.mp4{query} HTTP/1.0\r\nHost: 127.0.0.1\r\n"
-                  f"Cookie: reel_session={self.sid}\r\n\r\n".encode())
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            d = s.recv(65536)
-            if not d:
-                break
-            buf += d
-        head, _, body = buf.partition(b"\r\n\r\n")
-        return s, head.decode("latin-1"), body
-
-    def read_for(self, s, body, seconds):
-        end = time.time() + seconds
-        s.settimeout(0.5)
-        while time.time() < end:
-            try:
-                d = s.recv(65536)
-            except socket.timeout:
-                continue
-            if not d:
-                break
-            body += d
-        return body
+        return self.open_live_socket(name, query, 30)
 
     def test_transcode_h265_to_h264(self):
         rec = self.start_reel_with([("h265", os.path.join(CLIPS, "h265-1080p.265"), ["big"]),
