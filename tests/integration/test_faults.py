@@ -64,6 +64,14 @@ class FaultTest(ReelTestCase):
     def gaps(self, camera):
         return self.reel("gaps", "--camera", camera).stdout
 
+    def start_reel(self, *args, name="reel"):
+        """The recorder without the live view's GOP cache: the memory bound
+        of these tests is about the recording path's per-camera buffers; the
+        cache (up to 8 MiB a camera, 64 MiB in all) has its own bounds,
+        tested in tests/unit/test_hub.c, and would hold a big-NAL camera's
+        frames on top of them."""
+        return super().start_reel("--live-cache-mib", "0", *args, name=name)
+
     def stop_reel(self, rec):
         """Stops the recorder: it must exit 0, and its peak RSS (read just
         before the signal) stay within the bound for the cameras configured."""
