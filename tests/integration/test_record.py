@@ -13,13 +13,16 @@ class RecordTest(ReelTestCase):
     # GStreamer converts the MP4's 15360 Hz timestamps to 90 kHz, so its frame
     # durations are 3000 +/- 1 (averaging 3000); our simulator's are exact.
 
-    def record_and_verify(self, codec, url_of, udp=False, seconds=8.0, cameras=1, min_frames=150, dur_tol=0):
+    def record_and_verify(self, codec, url_of, udp=False, seconds=10.0, cameras=1, min_frames=150, dur_tol=0):
         for i in range(cameras):
             args = ["camera", "add", f"c{i}", url_of(i)]
             if udp:
                 args.append("--udp")
             self.reel(*args)
         rec = self.start_reel("--checkpoint-ms", "500", "--rotate-s", "3")
+        # 10 s: a recording starts at the camera's first key frame (up to a
+        # 2 s GOP after connecting) and the first cut comes at the key frame
+        # 6 s in, so 8 s left a start over 2 s with one recording (seen)
         time.sleep(seconds)
         self.assertEqual(rec.stop(), 0, rec.output())
         log = rec.output()

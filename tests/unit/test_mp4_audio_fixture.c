@@ -578,8 +578,12 @@ int mp4_audio_fixture(const char *ffmpeg, const char *datadir, const char *workd
     reel_clock_fake_init(&clk, INT64_C(1000000000), T_WALL0);
     if (rc == 0 && reel_store_init(datadir, &err) < 0)
         rc = fail(msg, cap, "init %s: %s", datadir, err.msg);
+    /* The fake clock jumps seconds between calls while the writer thread
+     * works in real time: a stall bound on the fake clock would call a
+     * writer that is merely slower than the jumps "not answering" (seen on
+     * a loaded machine), so it is out of reach here. */
     struct reel_store_cfg cfg = { .datadir = datadir, .mode = REEL_STORE_RECORD, .clock = &clk.clock,
-                                  .rotate_ns = 2 * REEL_NS_PER_SEC };
+                                  .rotate_ns = 2 * REEL_NS_PER_SEC, .stall_ns = INT64_C(365) * 86400 * REEL_NS_PER_SEC };
     if (rc == 0 && reel_store_open(&s, &cfg, &err) < 0)
         rc = fail(msg, cap, "open %s: %s", datadir, err.msg);
     for (int c = 0; c < MP4_AUDIO_FIXTURE_CAMS && rc == 0; c++) {
