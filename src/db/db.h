@@ -31,7 +31,7 @@
 
 #include "base/log.h"
 
-#define REEL_DB_VERSION 3          /* the schema this Reel writes */
+#define REEL_DB_VERSION 4          /* the schema this Reel writes */
 #define REEL_DB_FILE "reel.db"
 #define REEL_DB_BUSY_MS 10000      /* busy timeout of every connection */
 

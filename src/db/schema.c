@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Version 3, the current schema. Columns added by an upgrade step come last
+/* Version 4, the current schema. Columns added by an upgrade step come last
  * in their table, where ALTER TABLE ... ADD COLUMN puts them, so that an
  * upgraded database and a new one are alike column for column. */
 static const char schema_sql[] =
@@ -104,7 +104,13 @@ static const char schema_sql[] =
     "  created_ns INTEGER NOT NULL,\n"
     "  last_ns INTEGER NOT NULL DEFAULT 0,\n"
     "  expires_ns INTEGER NOT NULL DEFAULT 0,\n"
-    "  UNIQUE (user_id, name));\n";
+    "  UNIQUE (user_id, name));\n"
+    /* version 4, issue 13 (timeline, exports): tables below this line */
+    ""
+    /* version 4, issue 14 (accountability): tables below this line */
+    ""
+    /* version 4, issue 15 (events): tables below this line */
+    "";
 
 /* ---- upgrade steps ---- */
 
@@ -203,10 +209,41 @@ static int upgrade_v2_to_v3(sqlite3 *db, struct reel_err *err)
     return r < 0 ? r : upgrade_v3_cameras(db, err);
 }
 
+/* 3 -> 4, the timeline's part (issue 13). */
+static int upgrade_v4_timeline(sqlite3 *db, struct reel_err *err)
+{
+    (void)db, (void)err;
+    return 0;
+}
+
+/* 3 -> 4, accountability's part (issue 14). */
+static int upgrade_v4_accountability(sqlite3 *db, struct reel_err *err)
+{
+    (void)db, (void)err;
+    return 0;
+}
+
+/* 3 -> 4, the events' part (issue 15). */
+static int upgrade_v4_events(sqlite3 *db, struct reel_err *err)
+{
+    (void)db, (void)err;
+    return 0;
+}
+
+/* 3 -> 4: one block per concern (each its own function above). */
+static int upgrade_v3_to_v4(sqlite3 *db, struct reel_err *err)
+{
+    int r = upgrade_v4_timeline(db, err);
+    if (r == 0)
+        r = upgrade_v4_accountability(db, err);
+    return r < 0 ? r : upgrade_v4_events(db, err);
+}
+
 /* steps[i] takes version i + 1 to i + 2. */
 static const struct reel_db_step steps[] = {
     { 1, upgrade_v1_to_v2 },
     { 2, upgrade_v2_to_v3 },
+    { 3, upgrade_v3_to_v4 },
 };
 _Static_assert(sizeof(steps) / sizeof(steps[0]) == REEL_DB_VERSION - 1, "one upgrade step per version");
 

@@ -41,8 +41,17 @@
 /* Who may call a route. */
 enum reel_http_access {
     REEL_ACCESS_PUBLIC = 0,   /* anyone, no credentials looked at */
-    REEL_ACCESS_USER = 1,     /* a valid session or API token */
-    REEL_ACCESS_ADMIN = 2,    /* a valid session or token of an administrator */
+    REEL_ACCESS_USER = 1,     /* a valid session or API token, any role (own session, own tokens) */
+    /* Issue 14 (roles): what a route does, so that one function maps roles
+     * to rights (src/http/access.c). Until that lands they act as USER. A
+     * route with a {camera} parameter and one of these is also checked
+     * against the caller's camera list (reel_http_camera_visible). */
+    REEL_ACCESS_LIVE = 2,     /* watch live video, snapshots */
+    REEL_ACCESS_PLAYBACK = 3, /* recorded video, timeline, thumbnails */
+    REEL_ACCESS_EXPORT = 4,   /* export a range to a file */
+    REEL_ACCESS_LOCK = 5,     /* evidence locks */
+    REEL_ACCESS_AUDIT = 6,    /* the audit and disclosure logs */
+    REEL_ACCESS_ADMIN = 7,    /* a valid session or token of an administrator */
 };
 
 /* How the request was authenticated. */

@@ -37,6 +37,7 @@
 #include "base/strutil.h"
 #include "base/timefmt.h"
 #include "http/body.h"
+#include "http/access.h"
 #include "http/clientaddr.h"
 #include "http/deadline.h"
 #include "http/loginguard.h"
@@ -612,10 +613,6 @@ static const char *header(struct MHD_Connection *c, const char *name)
     return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
-/* The one place that decides who is an administrator: a session or token
- * of a user whose role (web_user.role) is "admin". Operators, viewers and
- * auditors may call the REEL_ACCESS_USER routes only. */
-static bool require_admin(const struct reel_auth *a) { return strcmp(a->role, "admin") == 0; }
 
 /* ---- static files and the dispatcher ---- */
 
@@ -708,7 +705,7 @@ static enum MHD_Result dispatch(struct req *rq, const char *method)
             res = send_error(rq, MHD_HTTP_FORBIDDEN, "%s", why);
             goto out;
         }
-        if (m->access == REEL_ACCESS_ADMIN && !require_admin(&a)) {
+        if (!reel_http_role_allows(a.role, m->access)) {
             res = send_error(rq, MHD_HTTP_FORBIDDEN, "only an administrator may do this");
             goto out;
         }

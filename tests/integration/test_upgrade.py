@@ -23,7 +23,7 @@ from harness import REEL, ReelTestCase
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
 FIXTURE = "prev-68dd335"
 MADE_AT = "/tmp/reel-prev-fixture/data"   # where make-prev-fixture.sh made it
-CURRENT_VERSION = 3
+CURRENT_VERSION = 4
 
 
 def framemd5s(path):

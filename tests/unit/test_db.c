@@ -2,7 +2,7 @@
  *
  * Unit tests for reel.db's owner (src/db) and the store's narrow queries
  * (src/store/query.c), against real SQLite files in temporary data
- * directories: a new database is version 3 with every table; a version-1
+ * directories: a new database is the current version with every table; a version-1
  * database (made here by the SQL the previous release ran) is refused by a
  * reader, upgraded by a writer (store or accounts) to exactly the schema of a
  * new one, its users made admins; a newer database is refused by everyone;
@@ -264,7 +264,7 @@ static void test_upgrade_v1_by_store(void **state)
     struct reel_store *s = NULL;
     /* a reader refuses, says what to do, changes nothing */
     assert_int_equal(open_store(f, f->dir, REEL_STORE_READ, &s, &err), -EPROTO);
-    assert_non_null(strstr(err.msg, "is schema version 1, this Reel needs 3"));
+    assert_non_null(strstr(err.msg, "is schema version 1, this Reel needs 4"));
     assert_non_null(strstr(err.msg, "reel run"));
     assert_int_equal(raw_int(f->dir, "PRAGMA user_version"), 1);
     /* a writer upgrades */
@@ -367,7 +367,7 @@ static void test_newer_refused(void **state)
     for (int mode = REEL_STORE_READ; mode <= REEL_STORE_RECORD; mode++) {
         memset(&err, 0, sizeof(err));
         assert_int_equal(open_store(f, f->dir, (enum reel_store_mode)mode, &s, &err), -EPROTONOSUPPORT);
-        assert_non_null(strstr(err.msg, "is schema version 99, this Reel knows up to 3: use a newer Reel"));
+        assert_non_null(strstr(err.msg, "is schema version 99, this Reel knows up to 4: use a newer Reel"));
     }
     struct reel_users *u = NULL;
     assert_int_equal(reel_users_open(&u, f->dir, &err), -EPROTONOSUPPORT);
