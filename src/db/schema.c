@@ -107,6 +107,10 @@ static const char schema_sql[] =
     "  UNIQUE (user_id, name));\n"
     /* version 4, issue 13 (timeline, exports): tables below this line */
     ""
+    /* version 4: site-wide settings (key = value; store/settings.c, docs/database.md) */
+    "CREATE TABLE setting (\n"
+    "  key TEXT PRIMARY KEY,\n"
+    "  value TEXT NOT NULL);\n"
     /* version 4, issue 14 (accountability): tables below this line */
     ""
     /* version 4, issue 15 (events): tables below this line */
@@ -209,6 +213,12 @@ static int upgrade_v2_to_v3(sqlite3 *db, struct reel_err *err)
     return r < 0 ? r : upgrade_v3_cameras(db, err);
 }
 
+/* 3 -> 4: site-wide settings. */
+static int upgrade_v4_settings(sqlite3 *db, struct reel_err *err)
+{
+    return reel_db_exec(db, "CREATE TABLE setting (\n  key TEXT PRIMARY KEY,\n  value TEXT NOT NULL)", err);
+}
+
 /* 3 -> 4, the timeline's part (issue 13). */
 static int upgrade_v4_timeline(sqlite3 *db, struct reel_err *err)
 {
@@ -233,7 +243,9 @@ static int upgrade_v4_events(sqlite3 *db, struct reel_err *err)
 /* 3 -> 4: one block per concern (each its own function above). */
 static int upgrade_v3_to_v4(sqlite3 *db, struct reel_err *err)
 {
-    int r = upgrade_v4_timeline(db, err);
+    int r = upgrade_v4_settings(db, err);
+    if (r == 0)
+        r = upgrade_v4_timeline(db, err);
     if (r == 0)
         r = upgrade_v4_accountability(db, err);
     return r < 0 ? r : upgrade_v4_events(db, err);

@@ -385,4 +385,17 @@ void reel_store_read_end(struct reel_store *s);
  * See docs/database.md.) */
 int reel_store_upgrade(const char *datadir, struct reel_err *err);
 
+/* ---- site-wide settings (table setting; settings.c) ----
+ * Keys are short names ([a-z0-9_.]{1,63}), values text up to
+ * REEL_SETTING_MAX - 1 bytes. Who may change which key, and the audit of
+ * the change, are the callers' (the admin API). */
+#define REEL_SETTING_MAX 1024
+/* The value of key into buf (cap bytes); -ENOENT when unset (buf gets ""),
+ * -ENAMETOOLONG when it does not fit, other negative errno on a database
+ * error (err says which). */
+int reel_store_setting_get(struct reel_store *s, const char *key, char *buf, size_t cap, struct reel_err *err);
+/* Sets key to value (NULL removes it). -EINVAL for a bad key or a value
+ * over the cap. Needs a store opened for writing (ADMIN or RECORD). */
+int reel_store_setting_set(struct reel_store *s, const char *key, const char *value, struct reel_err *err);
+
 #endif

@@ -358,6 +358,35 @@ static void test_upgrade_v2_tokens(void **state)
     free(b);
 }
 
+/* Site-wide settings: unset is -ENOENT, set, replace, remove; bad keys and
+ * values over the cap refused; a value that does not fit the caller's
+ * buffer is -ENAMETOOLONG, not cut. */
+static void test_settings(void **state)
+{
+    struct fx *f = *state;
+    struct reel_err err = { "" };
+    struct reel_store *s = NULL;
+    assert_int_equal(open_store(f, f->dir, REEL_STORE_ADMIN, &s, &err), 0);
+    char v[REEL_SETTING_MAX];
+    assert_int_equal(reel_store_setting_get(s, "retention.cap_days", v, sizeof(v), &err), -ENOENT);
+    assert_string_equal(v, "");
+    assert_int_equal(reel_store_setting_set(s, "retention.cap_days", "30", &err), 0);
+    assert_int_equal(reel_store_setting_set(s, "retention.cap_days", "14", &err), 0);
+    assert_int_equal(reel_store_setting_get(s, "retention.cap_days", v, sizeof(v), &err), 0);
+    assert_string_equal(v, "14");
+    char small[2];
+    assert_int_equal(reel_store_setting_get(s, "retention.cap_days", small, sizeof(small), &err), -ENAMETOOLONG);
+    assert_int_equal(reel_store_setting_set(s, "Bad Key", "1", &err), -EINVAL);
+    assert_int_equal(reel_store_setting_get(s, "", v, sizeof(v), &err), -EINVAL);
+    char big[REEL_SETTING_MAX + 1];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(reel_store_setting_set(s, "k", big, &err), -EINVAL);
+    assert_int_equal(reel_store_setting_set(s, "retention.cap_days", NULL, &err), 0);
+    assert_int_equal(reel_store_setting_get(s, "retention.cap_days", v, sizeof(v), &err), -ENOENT);
+    reel_store_close(s);
+}
+
 static void test_newer_refused(void **state)
 {
     struct fx *f = *state;
@@ -723,6 +752,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_upgrade_v1_by_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_v1_by_accounts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_v2_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_upgrade_rolls_back, setup, teardown),
         cmocka_unit_test(test_upgrade_engine),
