@@ -287,6 +287,7 @@
     const btn = $('login-submit');
     btn.disabled = true;
     $('login-error').textContent = '';
+    $('login-error').classList.remove('info');
     try {
       const body = { username: $('username').value, password: $('password').value };
       const code = $('totp').value.trim();
@@ -299,8 +300,10 @@
         /* the password was right; the account has a second factor */
         const first = $('totp-field').hidden;
         $('totp-field').hidden = false;
-        $('login-error').textContent = first && !code ? 'Enter the 6-digit code from your authenticator app.'
+        const ask = first && !code;
+        $('login-error').textContent = ask ? 'Enter the 6-digit code from your authenticator app.'
           : 'Wrong or already used code. Wait for the next code, then try again.';
+        $('login-error').classList.toggle('info', ask);
         $('totp').value = '';
         $('totp').focus();
       } else if (r.status === 401) {
