@@ -13,6 +13,7 @@ stored zip of two MP4s, each decoded by ffmpeg; progress, file name, Range,
 0600 files in a 0700 directory; the reason required unless the setting says
 optional; caps on the body; another user's export invisible; a job running
 when the server stopped is failed at the next start."""
+import concurrent.futures
 import glob
 import http.client
 import io
@@ -290,6 +291,30 @@ class TimelineMediaTest(LiveHttpMixin, ReelTestCase):
         st, _, data = self.req("GET", "/api/exports")
         ids = [x["id"] for x in json.loads(data)["exports"]]
         self.assertEqual(ids, [z["id"], e["id"]])
+
+        # at most 2 running per user: a third at once gets 503 with Retry-After (jobs are quick, so
+        # up to 10 rounds of 3 requests sent together; the cap is met in the first on this box)
+        busy = None
+        for _ in range(10):
+            with concurrent.futures.ThreadPoolExecutor(3) as pool:
+                answers = list(pool.map(lambda i: self.req("POST", "/api/exports", {
+                    "cameras": ["cam0", "cam1"], "start": s0, "end": self.iso(self.ts(s0) + 86400),
+                    "reason": f"cap {i}"}), range(3)))
+            for st, h, data in answers:
+                if st == 202:
+                    self.wait_export(json.loads(data)["id"])
+                else:
+                    self.assertEqual(st, 503, data)
+                    busy = (h, json.loads(data))
+            if busy:
+                break
+        self.assertIsNotNone(busy, "never met the per-user cap")
+        self.assertEqual(busy[0]["retry-after"], "10")
+        self.assertEqual(busy[1]["error"], "too many exports running for this user: try again when one ends")
+        st, _, data = self.req("GET", "/api/exports")
+        for x in json.loads(data)["exports"]:
+            if x["reason"].startswith("cap "):
+                self.assertEqual(self.req("DELETE", f"/api/exports/{x['id']}")[0], 200)
 
         # another user (an operator) sees none of them and cannot touch them
         pw = os.path.join(self.tmp, "other.pw")
