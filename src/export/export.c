@@ -64,10 +64,20 @@ static int dir_path(const struct reel_exports *x, const char *id, char *buf, siz
     return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
-/* Removes dir and the files in it (one level: exports hold no subdirectory). */
+/* Removes dir and the files in it (one level: exports hold no
+ * subdirectory). A symbolic link in its place is removed, never followed. */
 static void remove_dir(const char *dir)
 {
-    DIR *d = opendir(dir);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        struct stat sb;
+        if (lstat(dir, &sb) == 0 && !S_ISDIR(sb.st_mode))
+            unlink(dir);
+        return;
+    }
+    DIR *d = fdopendir(fd);
+    if (!d)
+        close(fd);
     if (d) {
         struct dirent *e;
         while ((e = readdir(d)) != NULL)
@@ -524,15 +534,19 @@ int reel_exports_new(struct reel_exports **ret, const struct reel_exports_cfg *c
     if (d) {
         struct dirent *e;
         while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            /* keep only the directories of exports that are done */
             struct reel_export_info info;
             struct reel_err e2 = { "" };
-            if (!valid_id(e->d_name) || get_locked(x, e->d_name, &info, &e2) == -ENOENT ||
-                (get_locked(x, e->d_name, &info, &e2) == 0 && strcmp(info.status, "failed") == 0)) {
-                char sub[4400];
-                snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
-                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-                    remove_dir(sub);
-            }
+            int gr = valid_id(e->d_name) ? get_locked(x, e->d_name, &info, &e2) : -ENOENT;
+            if (gr == 0 && strcmp(info.status, "failed") != 0)
+                continue;
+            if (gr < 0 && gr != -ENOENT)
+                continue;   /* a database error: leave it for the next start */
+            char sub[4400];
+            if (snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name) < (int)sizeof(sub))
+                remove_dir(sub);
         }
         closedir(d);
     }

@@ -359,6 +359,12 @@ class TimelineMediaTest(LiveHttpMixin, ReelTestCase):
         db.commit()
         db.close()
         os.makedirs(os.path.join(self.data, "exports", "00000000000000aa"))
+        # a symbolic link planted among the exports is removed, never followed
+        victim = os.path.join(self.tmp, "victim")
+        os.makedirs(victim)
+        with open(os.path.join(victim, "keep"), "w") as f:
+            f.write("x")
+        os.symlink(victim, os.path.join(self.data, "exports", "00000000000000bb"))
         rec2 = self.start([REEL, "-d", self.data, "-v", "run", "--http", "127.0.0.1:0"], "reel2")
         m = wait_until(lambda: re.search(r"http: listening on http://127\.0\.0\.1:(\d+)/", rec2.output()), 15,
                        what="the http server to listen")
@@ -368,4 +374,6 @@ class TimelineMediaTest(LiveHttpMixin, ReelTestCase):
         x = json.loads(data)
         self.assertEqual((st, x["status"], x["error"]), (200, "failed", "the server stopped while the export was running"))
         self.assertFalse(os.path.exists(os.path.join(self.data, "exports", "00000000000000aa")))
+        self.assertFalse(os.path.lexists(os.path.join(self.data, "exports", "00000000000000bb")))
+        self.assertTrue(os.path.exists(os.path.join(victim, "keep")))
         self.assertEqual(self.req("GET", "/api/exports/00000000000000aa/file")[0], 409)
