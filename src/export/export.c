@@ -530,26 +530,38 @@ int reel_exports_new(struct reel_exports **ret, const struct reel_exports_cfg *c
     /* failed jobs' leftovers and expired exports */
     x->last_gc_ns = wall_ns(x);
     gc_locked(x, x->last_gc_ns - (int64_t)x->keep_days * DAY_NS);
+    /* the names first, then the removals: a directory changed while it is
+     * read may skip entries */
     DIR *d = opendir(dir);
+    char (*names)[256] = NULL;
+    size_t nnames = 0;
     if (d) {
         struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
+        while ((e = readdir(d)) != NULL && nnames < 100000) {
             if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
                 continue;
-            /* keep only the directories of exports that are done */
-            struct reel_export_info info;
-            struct reel_err e2 = { "" };
-            int gr = valid_id(e->d_name) ? get_locked(x, e->d_name, &info, &e2) : -ENOENT;
-            if (gr == 0 && strcmp(info.status, "failed") != 0)
-                continue;
-            if (gr < 0 && gr != -ENOENT)
-                continue;   /* a database error: leave it for the next start */
-            char sub[4400];
-            if (snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name) < (int)sizeof(sub))
-                remove_dir(sub);
+            void *p = realloc(names, (nnames + 1) * sizeof(*names));
+            if (!p)
+                break;
+            names = p;
+            snprintf(names[nnames++], sizeof(names[0]), "%s", e->d_name);
         }
         closedir(d);
     }
+    for (size_t i = 0; i < nnames; i++) {
+        /* keep only the directories of exports that are done */
+        struct reel_export_info info;
+        struct reel_err e2 = { "" };
+        int gr = valid_id(names[i]) ? get_locked(x, names[i], &info, &e2) : -ENOENT;
+        if (gr == 0 && strcmp(info.status, "failed") != 0)
+            continue;
+        if (gr < 0 && gr != -ENOENT)
+            continue;   /* a database error: leave it for the next start */
+        char sub[4400];
+        if (snprintf(sub, sizeof(sub), "%s/%s", dir, names[i]) < (int)sizeof(sub))
+            remove_dir(sub);
+    }
+    free(names);
     *ret = x;
     return 0;
 }
