@@ -47,6 +47,13 @@ const struct reel_http_route reel_api_routes[] = {
     { "POST",   "/api/session/totp/confirm",             USER,   true,  reel_api_totp_confirm,   false },
     { "DELETE", "/api/session/totp",                     USER,   true,  reel_api_totp_remove,    false },
     { "DELETE", "/api/users/{user}/totp",                ADMIN,  true,  reel_api_user_totp_reset, false },
+    /* issue 13, tl-media: thumbnails and exports */
+    { "GET",    "/api/cameras/{camera}/thumb.jpg",       PLAYBACK, true, reel_api_thumb,         true  },
+    { "POST",   "/api/exports",                          EXPORT, true,  reel_api_export_create,  true  },
+    { "GET",    "/api/exports",                          USER,   true,  reel_api_exports_list,   false },
+    { "GET",    "/api/exports/{export}",                 USER,   true,  reel_api_export_get,     false },
+    { "GET",    "/api/exports/{export}/file",            USER,   true,  reel_api_export_file,    false },
+    { "DELETE", "/api/exports/{export}",                 USER,   true,  reel_api_export_delete,  true  },
 };
 
 const size_t reel_api_nroutes = sizeof(reel_api_routes) / sizeof(reel_api_routes[0]);

@@ -120,8 +120,9 @@ static void test_work_queue(void **state)
     reel_http_work_free(w);
 }
 
-/* Password hashing, MP4 building, snapshot decoding, camera tests and
- * statvfs of the storage run on the pool; cheap routes do not. */
+/* Password hashing, MP4 building, snapshot and thumbnail decoding, camera
+ * tests, statvfs of the storage and export rows run on the pool; cheap
+ * routes do not. */
 static void test_routes_on_pool(void **state)
 {
     (void)state;
@@ -132,7 +133,11 @@ static void test_routes_on_pool(void **state)
                       (strcmp(r->pattern, "/api/users/{user}") == 0 && strcmp(r->method, "PATCH") == 0);
         bool want = hashes || strstr(r->pattern, "view.mp4") != NULL || strcmp(r->pattern, "/api/cameras/test") == 0 ||
                     strcmp(r->pattern, "/api/storage") == 0 ||
-                    strstr(r->pattern, "snapshot.jpg") != NULL;
+                    strstr(r->pattern, "snapshot.jpg") != NULL ||
+                    /* issue 13: thumbnail decoding; an export's row and directory made or removed */
+                    strstr(r->pattern, "thumb.jpg") != NULL ||
+                    (strncmp(r->pattern, "/api/exports", 12) == 0 &&
+                     (strcmp(r->method, "POST") == 0 || strcmp(r->method, "DELETE") == 0));
         assert_int_equal(r->pool, want);
     }
 }
