@@ -321,7 +321,7 @@ class TimelineMediaTest(LiveHttpMixin, ReelTestCase):
         pw = os.path.join(self.tmp, "other.pw")
         with open(pw, "w") as f:
             f.write("another long password\n")
-        self.reel("user", "add", "other", "--password-file", pw, "--role", "operator")
+        self.reel("user", "add", "other", "--password-file", pw, "--role", "operator", "--cameras", "all")
         osid = self.login("other", "another long password")
         st, _, data = self.req("GET", "/api/exports", sid=osid)
         self.assertEqual((st, json.loads(data)["exports"]), (200, []))
