@@ -735,7 +735,10 @@ int reel_store_open(struct reel_store **ret, const struct reel_store_cfg *cfg, s
             goto fail;
         }
         /* one writer and one syncer per usable storage directory */
-        r = reel__pipelines_start(s, err);
+        /* the hasher first: the syncers wake it */
+        r = reel__hasher_start(s, err);
+        if (r == 0)
+            r = reel__pipelines_start(s, err);
         if (r < 0)
             goto fail;
     }
@@ -753,6 +756,8 @@ void reel_store_close(struct reel_store *s)
     while (s->runs)
         reel_run_close(s->runs);
     reel__pipelines_stop(s);
+    if (!reel__hasher_stop(s))
+        s->abandoned = true;
     if (s->noutages || s->npending_entries) {
         /* what no syncer wrote (none running, or one stuck): written here */
         struct reel_err err;
