@@ -33,7 +33,7 @@
 
 #define HASH_BATCH 16
 #define HASH_POLL_NS (1000LL * 1000 * 1000)
-#define HASH_BUF (1u << 20)
+#define HASH_BUF REEL_HASH_BUF
 
 struct reel_hasher {
     struct reel_store *s;
@@ -47,7 +47,7 @@ struct reel_hasher {
 };
 
 /* BLAKE2b-256 of the first bytes of path. 0, or -errno with msg. */
-static int hash_file(const char *path, uint64_t bytes, uint8_t *buf, uint8_t out[32], char *msg, size_t cap)
+int reel__hash_file(const char *path, uint64_t bytes, uint8_t *buf, uint8_t out[32], char *msg, size_t cap)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
@@ -127,7 +127,7 @@ static int hash_batch(struct reel_hasher *h, uint8_t *buf, size_t *ret_n)
         char path[4200], msg[300];
         reel__rec_path(s, t[i].dir_id, t[i].camera_id, t[i].id, path, sizeof(path));
         uint8_t hash[32];
-        int r = hash_file(path, t[i].bytes, buf, hash, msg, sizeof(msg));
+        int r = reel__hash_file(path, t[i].bytes, buf, hash, msg, sizeof(msg));
         if (r == -ENOENT)
             continue;   /* deleted meanwhile (retention) */
         if (r < 0) {

@@ -321,6 +321,10 @@ int reel__free_oldest(struct reel_store *s, sqlite3 *db, int64_t dir_id, unsigne
 const char *reel__sdir_stalled(struct reel_sdir *sd, int64_t now, char *buf, size_t cap);
 /* hasher.c: the thread that hashes closed recordings (RECORD mode) */
 int reel__hasher_start(struct reel_store *s, struct reel_err *err);
+/* BLAKE2b-256 of the first bytes of path, read through buf (REEL_HASH_BUF
+ * bytes). 0, or -errno with msg (-ENOENT: no such file). */
+#define REEL_HASH_BUF (1u << 20)
+int reel__hash_file(const char *path, uint64_t bytes, uint8_t *buf, uint8_t out[32], char *msg, size_t cap);
 /* Wakes it now (a recording closed). Any thread. */
 void reel__hasher_wake(struct reel_store *s);
 /* Stops it (waits REEL_CLOSE_WAIT_NS at most); false when it did not stop. */
