@@ -212,7 +212,12 @@ int reel_cmd_check(struct reel_cli *cli)
         flags |= REEL_CHECK_HASH;
     if (reel_cli_opt(cli, "--repair", false))
         flags |= REEL_CHECK_REPAIR;
-    if (reel_cli_no_more_opts(cli))
+    /* --camera NAME [--from T --to T]: that camera's recordings only */
+    bool scoped = false;
+    for (int i = 0; i < cli->argc; i++)
+        if (strncmp(cli->argv[i], "--camera", 8) == 0)
+            scoped = true;
+    if (!scoped && reel_cli_no_more_opts(cli))
         return 2;
     /* check is what to run after installing a newer Reel: it brings the
      * schema up to date first (the only thing it writes without --repair) */
@@ -222,9 +227,21 @@ int reel_cmd_check(struct reel_cli *cli)
     struct reel_store *s;
     if (reel_cli_open(cli, flags & REEL_CHECK_REPAIR ? REEL_STORE_ADMIN : REEL_STORE_READ, &s))
         return 1;
+    struct reel_check_scope scope;
+    if (scoped) {
+        struct reel_camera cam;
+        int rc = range_args(cli, s, false, &cam, &scope.from90k, &scope.to90k);
+        if (!rc)
+            rc = reel_cli_no_more_opts(cli);
+        if (rc) {
+            reel_store_close(s);
+            return rc;
+        }
+        scope.camera_id = cam.id;
+    }
     struct reel_check_report rep;
     memset(&rep, 0, sizeof(rep));
-    int r = reel_store_check(s, flags, check_line, NULL, &rep, &err);
+    int r = reel_store_check_scope(s, flags, scoped ? &scope : NULL, check_line, NULL, &rep, &err);
     reel_store_close(s);
     if (r < 0)
         return reel_cli_fail("check failed: %s", err.msg[0] ? err.msg : strerror(-r));
@@ -232,6 +249,10 @@ int reel_cmd_check(struct reel_cli *cli)
            (unsigned long long)rep.recordings, (unsigned long long)rep.files,
            (unsigned long long)rep.bytes, (unsigned long long)rep.problems, rep.problems == 1 ? "" : "s",
            rep.repaired ? " (repaired)" : "");
+    if (flags & REEL_CHECK_HASH)
+        printf("hashes: %llu closed recording%s match the BLAKE2b stored at close, %llu not hashed yet, %llu closed "
+               "before Reel hashed recordings\n", (unsigned long long)rep.hash_ok, rep.hash_ok == 1 ? "" : "s",
+               (unsigned long long)rep.hash_pending, (unsigned long long)rep.hash_none);
     return rep.problems && !(flags & REEL_CHECK_REPAIR) ? 3 : 0;
 }
 

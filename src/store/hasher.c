@@ -34,6 +34,7 @@
 #define HASH_BATCH 16
 #define HASH_POLL_NS (1000LL * 1000 * 1000)
 #define HASH_BUF REEL_HASH_BUF
+#define HASH_DRAIN_NS (3LL * 1000 * 1000 * 1000)
 
 struct reel_hasher {
     struct reel_store *s;
@@ -42,6 +43,7 @@ struct reel_hasher {
     pthread_mutex_t mu;
     pthread_cond_t cond;
     bool stop, running;
+    bool draining;                 /* stopping: last batches (thread's own) */
     int64_t after_id;              /* ids <= this were tried since the start */
     uint64_t hashed;
 };
@@ -116,7 +118,7 @@ static int hash_batch(struct reel_hasher *h, uint8_t *buf, size_t *ret_n)
         return -EIO;
     for (size_t i = 0; i < n; i++) {
         pthread_mutex_lock(&h->mu);
-        bool stop = h->stop;
+        bool stop = h->stop && !h->draining;
         pthread_mutex_unlock(&h->mu);
         if (stop)
             break;
@@ -168,6 +170,16 @@ static void *hasher_main(void *arg)
             reel__cond_wait_rel(&h->cond, &h->mu, HASH_POLL_NS);
     }
     pthread_mutex_unlock(&h->mu);
+    /* at a clean stop, the recordings that closed last (the store closed
+     * them just before) are hashed now rather than at the next start:
+     * for at most HASH_DRAIN_NS, what is left waits for the next start */
+    int64_t t0 = reel_clock_mono(h->s->clock);
+    h->draining = true;
+    for (size_t n = 1; buf && n > 0;) {
+        if (reel_clock_mono(h->s->clock) - t0 > HASH_DRAIN_NS)
+            break;
+        hash_batch(h, buf, &n);
+    }
     free(buf);
     return NULL;
 }
