@@ -915,9 +915,9 @@ uint64_t reel_mp4_size(const struct reel_mp4 *m) { return m->size; }
 
 int64_t reel_mp4_duration90k(const struct reel_mp4 *m) { return m->duration90k; }
 
-int64_t reel_mp4_audio_duration90k(const struct reel_mp4 *m) { return m->audio_duration90k; }
-
 uint32_t reel_mp4_frames(const struct reel_mp4 *m) { return m->frames; }
+
+int64_t reel_mp4_audio_duration90k(const struct reel_mp4 *m) { return m->audio_duration90k; }
 
 /* Reads n bytes of part q starting at rel; all or -errno (-EIO when short). */
 static ssize_t read_part(const struct part *q, uint64_t rel, uint8_t *buf, size_t n)
