@@ -34,6 +34,7 @@
 #define HASH_BATCH 16
 #define HASH_POLL_NS (1000LL * 1000 * 1000)
 #define HASH_BUF REEL_HASH_BUF
+#define HASH_FAILED_MAX 1024
 #define HASH_DRAIN_NS (3LL * 1000 * 1000 * 1000)
 
 struct reel_hasher {
@@ -44,7 +45,9 @@ struct reel_hasher {
     pthread_cond_t cond;
     bool stop, running;
     bool draining;                 /* stopping: last batches (thread's own) */
-    int64_t after_id;              /* ids <= this were tried since the start */
+    int64_t cursor;                /* this pass lists ids after this one (0: a new pass) */
+    int64_t failed[HASH_FAILED_MAX]; /* ids that could not be read: not retried until the next start */
+    size_t nfailed;
     uint64_t hashed;
 };
 
@@ -88,8 +91,18 @@ struct todo {
     uint64_t bytes;
 };
 
+static bool failed_before(const struct reel_hasher *h, int64_t id)
+{
+    for (size_t i = 0; i < h->nfailed && i < HASH_FAILED_MAX; i++)
+        if (h->failed[i] == id)
+            return true;
+    return false;
+}
+
 /* One batch: lists up to HASH_BATCH unhashed closed recordings after
- * h->after_id, hashes them and stores the hashes. *ret_n = how many listed. */
+ * h->cursor, hashes them and stores the hashes. *ret_n = how many listed.
+ * A pass (batches until one lists fewer) sees every closed unhashed one,
+ * including those that closed after a higher id did. */
 static int hash_batch(struct reel_hasher *h, uint8_t *buf, size_t *ret_n)
 {
     struct reel_store *s = h->s;
@@ -98,7 +111,7 @@ static int hash_batch(struct reel_hasher *h, uint8_t *buf, size_t *ret_n)
     if (sqlite3_prepare_v2(h->db, "SELECT id, camera_id, dir_id, bytes FROM recording WHERE blake2b IS NULL "
                                   "AND open = 0 AND id > ? ORDER BY id LIMIT ?", -1, &st, NULL) != SQLITE_OK)
         return -EIO;
-    sqlite3_bind_int64(st, 1, h->after_id);
+    sqlite3_bind_int64(st, 1, h->cursor);
     sqlite3_bind_int(st, 2, HASH_BATCH);
     struct todo t[HASH_BATCH];
     size_t n = 0;
@@ -122,7 +135,9 @@ static int hash_batch(struct reel_hasher *h, uint8_t *buf, size_t *ret_n)
         pthread_mutex_unlock(&h->mu);
         if (stop)
             break;
-        h->after_id = t[i].id;
+        h->cursor = t[i].id;
+        if (failed_before(h, t[i].id))
+            continue;
         const struct reel_dir_rt *d = reel__dir(s, t[i].dir_id);
         if (!d || !d->usable)
             continue;
@@ -135,6 +150,7 @@ static int hash_batch(struct reel_hasher *h, uint8_t *buf, size_t *ret_n)
         if (r < 0) {
             reel__event(s, REEL_LOG_ERROR, "hashing recording %" PRId64 " (%s): %s; left unhashed until the next "
                         "start", t[i].id, path, msg);
+            h->failed[h->nfailed++ % HASH_FAILED_MAX] = t[i].id;
             continue;
         }
         sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
@@ -145,7 +161,7 @@ static int hash_batch(struct reel_hasher *h, uint8_t *buf, size_t *ret_n)
         if (rc != SQLITE_DONE) {
             reel__event(s, REEL_LOG_ERROR, "storing the hash of recording %" PRId64 ": %s; retried", t[i].id,
                         sqlite3_errmsg(h->db));
-            h->after_id = t[i].id - 1;
+            h->cursor = t[i].id - 1;
             break;
         }
         h->hashed++;
@@ -157,6 +173,7 @@ static int hash_batch(struct reel_hasher *h, uint8_t *buf, size_t *ret_n)
 static void *hasher_main(void *arg)
 {
     struct reel_hasher *h = arg;
+    pthread_setname_np(pthread_self(), "reel-hasher"); /* its CPU time in /proc (bench/proof_hash.py) */
     /* below the recorder's threads: hashing can wait, frames cannot */
     setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
     uint8_t *buf = malloc(HASH_BUF);
@@ -166,8 +183,11 @@ static void *hasher_main(void *arg)
         size_t n = 0;
         hash_batch(h, buf, &n);
         pthread_mutex_lock(&h->mu);
-        if (n < HASH_BATCH && !h->stop)
-            reel__cond_wait_rel(&h->cond, &h->mu, HASH_POLL_NS);
+        if (n < HASH_BATCH) {
+            h->cursor = 0;   /* the pass is over: the next starts from the oldest */
+            if (!h->stop)
+                reel__cond_wait_rel(&h->cond, &h->mu, HASH_POLL_NS);
+        }
     }
     pthread_mutex_unlock(&h->mu);
     /* at a clean stop, the recordings that closed last (the store closed
@@ -175,7 +195,8 @@ static void *hasher_main(void *arg)
      * for at most HASH_DRAIN_NS, what is left waits for the next start */
     int64_t t0 = reel_clock_mono(h->s->clock);
     h->draining = true;
-    for (size_t n = 1; buf && n > 0;) {
+    h->cursor = 0;
+    for (size_t n = HASH_BATCH; buf && n == HASH_BATCH;) {
         if (reel_clock_mono(h->s->clock) - t0 > HASH_DRAIN_NS)
             break;
         hash_batch(h, buf, &n);
@@ -198,7 +219,11 @@ int reel__hasher_start(struct reel_store *s, struct reel_err *err)
         return r;
     }
     pthread_mutex_init(&h->mu, NULL);
-    pthread_cond_init(&h->cond, NULL);
+    pthread_condattr_t ca;              /* reel__cond_wait_rel counts on the monotonic clock */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&h->cond, &ca);
+    pthread_condattr_destroy(&ca);
     int e = pthread_create(&h->thread, NULL, hasher_main, h);
     if (e) {
         sqlite3_close(h->db);

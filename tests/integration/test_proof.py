@@ -59,7 +59,9 @@ class ProofTest(ReelTestCase):
         return [r for r in self.recordings(cam) if "open" not in r and "blake2b" in r]
 
     def test_recordings_hashed_checked_and_recovered(self):
-        rec = self.record(5)
+        # two cameras: recordings close out of id order (one camera's may
+        # close after a higher id of the other's was hashed)
+        rec = self.record(5, cameras=2)
         # each closed recording gets the BLAKE2b-256 of its sample file
         wait_until(lambda: len(self.closed_hashed()) >= 2, 30, what="two hashed recordings")
         for r in self.closed_hashed():
@@ -78,9 +80,11 @@ class ProofTest(ReelTestCase):
         time.sleep(2)
         self.assertEqual(rec2.stop(), 0)
         # a clean stop hashes the recordings it closed: nothing is left unhashed
-        for r in self.recordings("c0"):
-            self.assertIn("blake2b", r, r)
-            self.assertNotIn("open", r)
+        for cam in ("c0", "c1"):
+            for r in self.recordings(cam):
+                self.assertIn("blake2b", r, (cam, r))
+                self.assertNotIn("open", r)
+                self.assertEqual(r["blake2b"], blake2b_file(self.sample_path(r["id"], 1 if cam == "c0" else 2)))
         r = self.reel("check", "--hash")
         self.assertIn(" 0 problems", r.stdout)
         self.assertRegex(r.stdout, r"hashes: \d+ closed recordings match")
