@@ -250,6 +250,48 @@ class ProofTest(ReelTestCase):
         self.assertEqual(self.verify(a).returncode, 0)
         self.assertEqual(self.verify(b).returncode, 0)
 
+    def test_hostile_files_refused_cleanly(self):
+        """Files made to hurt a verifier: each is refused (exit 1) or an
+        error (2), never a crash, never 'verified'."""
+        pub = os.path.join(self.data, "site.pub")
+        cases = {
+            "empty": b"",
+            "seven": b"\0\0\0\x08fty",
+            "zero-size-box": struct.pack(">I4s", 0, b"mdat") + b"x" * 100,
+            "tiny-size": struct.pack(">I4s", 3, b"ftyp") + b"x" * 100,
+            "huge-64": struct.pack(">I4sQ", 1, b"mdat", 1 << 62) + b"x" * 100,
+            "many-boxes": struct.pack(">I4s", 8, b"free") * 5000,
+            "proof-box-short": struct.pack(">I4s", 8 + 16 + 10, b"uuid") + PROOF_UUID + b"RPF1" + b"\0" * 6,
+            "proof-box-huge": struct.pack(">I4s", 8 + 16 + 200, b"uuid") + PROOF_UUID + b"RPF1" + b"\0" * 196,
+            "two-proof-boxes": (struct.pack(">I4s", 8 + 16 + 4, b"uuid") + PROOF_UUID + b"RPF1") * 2,
+        }
+        for name, blob in cases.items():
+            p = os.path.join(self.tmp, name + ".mp4")
+            with open(p, "wb") as f:
+                f.write(blob)
+            for tool in ("reel", "standalone"):
+                r = self.verify(p, "--pub", pub, tool=tool)
+                self.assertIn(r.returncode, (1, 2), f"{name} {tool}: {r.stdout}{r.stderr}")
+                self.assertNotIn(": verified", r.stdout)
+        # sidecars: not base64, no box field, a directory, a link to nowhere
+        p = os.path.join(self.tmp, "plain.mp4")
+        with open(p, "wb") as f:
+            f.write(struct.pack(">I4s", 16, b"ftyp") + b"isom\0\0\0\0")
+        for name, text in (("bad-b64", '{"box": "@@@@"}'), ("no-box", '{"manifest": {}}'),
+                           ("unterminated", '{"box": "AAAA'), ("huge", '{"box": "' + "A" * 4000000 + '"}')):
+            sc = os.path.join(self.tmp, name + ".sig.json")
+            with open(sc, "w") as f:
+                f.write(text)
+            r = self.verify(p, "--pub", pub, "--sidecar", sc, tool="standalone")
+            self.assertEqual(r.returncode, 1, f"{name}: {r.stdout}{r.stderr}")
+        os.symlink("/nonexistent", p + ".sig.json")
+        r = self.verify(p, "--pub", pub, tool="standalone")
+        self.assertIn(r.returncode, (1, 2))
+        # bad keys on the command line
+        for bad in ("zz", "A" * 64, "0" * 63, "/nonexistent/site.pub"):
+            r = self.verify(p, "--pub", bad, tool="standalone")
+            self.assertEqual(r.returncode, 2, bad)
+
     def test_site_key_made_for_existing_install(self):
         # an install from before keys (no site.key) gets its pair at its first start
         os.unlink(os.path.join(self.data, "site.key"))
