@@ -291,6 +291,25 @@ int reel_cmd_export(struct reel_cli *cli)
         r = reel_mp4_for_range_opts(s, cam.id, from, to, &aopts, &m, &err);
     if (r == 0 && sign)
         r = reel_store_recordings(s, cam.id, from, to, &recs, &nrecs, &err);
+    /* the audio track's recordings (the "<camera>~audio" row) are sources too */
+    struct reel_camera acam;
+    if (r == 0 && sign && aopts.audio && !cam.parent_id &&
+        reel_store_camera_stream(s, cam.id, REEL_STREAM_AUDIO, false, &acam, NULL) == 0) {
+        struct reel_recording *arecs = NULL;
+        size_t na = 0;
+        r = reel_store_recordings(s, acam.id, from, to, &arecs, &na, &err);
+        struct reel_recording *all = r == 0 && na ? realloc(recs, (nrecs + na) * sizeof(*recs)) : NULL;
+        if (all) {
+            memcpy(all + nrecs, arecs, na * sizeof(*arecs));
+            recs = all;
+            nrecs += na;
+            free(arecs);    /* the index blobs moved into recs */
+        } else {
+            if (r == 0 && na)
+                r = reel_err_set(&err, ENOMEM, "out of memory");
+            reel_recordings_free(arecs, na);
+        }
+    }
     reel_store_read_end(s);
     reel_store_close(s);
     if (r < 0) {
