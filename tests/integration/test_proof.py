@@ -114,9 +114,9 @@ class ProofTest(ReelTestCase):
             cmd[0] = os.environ.get("REEL", "build/src/reel/reel")
         return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
-    def assert_fails(self, path, kind_words, pub=None):
+    def assert_fails(self, path, kind_words, pub=None, tools=("reel", "standalone")):
         pub = pub or os.path.join(self.data, "site.pub")
-        for tool in ("reel", "standalone"):
+        for tool in tools:
             r = self.verify(path, "--pub", pub, tool=tool)
             self.assertEqual(r.returncode, 1, f"{tool} accepted {path}: {r.stdout}{r.stderr}")
             self.assertIn("NOT VERIFIED", r.stdout)
@@ -197,13 +197,14 @@ class ProofTest(ReelTestCase):
                  "box-signature": po + 100, "box-length": po + 24 + 100 + 13 + 7, "box-hash": po + 24 + 100 + 13 + 8 + 5,
                  "manifest-first": po + 24 + 100 + 53, "manifest-middle": po + (ps + 24 + 100 + 53) // 2,
                  "manifest-last": po + ps - 1}
+        # (tests/unit/test_proof.c flips every byte of a small signed file)
         rnd = random.Random(14)
-        for i in range(12):
+        for i in range(8):
             spots[f"random{i}"] = rnd.randrange(len(data))
         for name, pos in spots.items():
             self.assert_fails(tampered(f"flip-{name}.mp4", flip(pos)),
                               ["damaged", "hash mismatch", "bad signature", "missing box", "bad box", "another",
-                               "wrong key"])
+                               "wrong key"], tools=("standalone",) if name.startswith("random") else ("reel", "standalone"))
         # cuts: in mdat, the manifest box half gone, the whole box gone (no sidecar)
         self.assert_fails(tampered("cut-mdat.mp4", data[:kinds["mdat"][0] + 1000]), ["cut"])
         self.assert_fails(tampered("cut-box.mp4", data[:po + ps // 2]), ["cut"])
