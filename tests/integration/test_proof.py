@@ -250,6 +250,17 @@ class ProofTest(ReelTestCase):
         # the untouched files still verify after all this
         self.assertEqual(self.verify(a).returncode, 0)
         self.assertEqual(self.verify(b).returncode, 0)
+        # the index disagrees with the manifest about a source recording:
+        # `reel verify` with the data directory says so (reel-verify has no index)
+        import sqlite3
+        db = sqlite3.connect(os.path.join(self.data, "reel.db"))
+        db.execute("UPDATE recording SET blake2b = ? WHERE id = ?", (bytes(32), recs[0]["id"]))
+        db.commit()
+        db.close()
+        r = self.verify(a)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn(f"index: MISMATCH: source recording {recs[0]['id']} has BLAKE2b 0000000000000000", r.stdout)
+        self.assertEqual(self.verify(a, "--pub", os.path.join(self.data, "site.pub"), tool="standalone").returncode, 0)
 
     def test_hostile_files_refused_cleanly(self):
         """Files made to hurt a verifier: each is refused (exit 1) or an
