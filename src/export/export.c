@@ -210,8 +210,8 @@ static void finish_row(struct reel_exports *x, const char *id, const char *error
     sqlite3_stmt *st;
     struct reel_err err = { "" };
     if (reel_db_prepare(x->db,
-                        "UPDATE export SET status = ?, progress = ?, error = ?, bytes = ?, file = ?, sha256 = ?"
-                        " WHERE id = ?",
+                        "UPDATE export SET status = ?, progress = ?, error = ?, bytes = ?, file = ?, sha256 = ?,"
+                        " signed = ?8 WHERE id = ?7",
                         &st, &err) == 0) {
         sqlite3_bind_text(st, 1, error ? "failed" : "done", -1, SQLITE_STATIC);
         sqlite3_bind_double(st, 2, error ? 0.0 : 1.0);
@@ -226,6 +226,8 @@ static void finish_row(struct reel_exports *x, const char *id, const char *error
         else
             sqlite3_bind_null(st, 6);
         sqlite3_bind_text(st, 7, id, -1, SQLITE_STATIC);
+        /* the sign hook signs every MP4 of a job or fails it (ac-proof) */
+        sqlite3_bind_int(st, 8, error ? 0 : 1);
         if (sqlite3_step(st) != SQLITE_DONE)
             reel_log(x->log, REEL_LOG_ERROR, "export %s: cannot record its end: %s", id, sqlite3_errmsg(x->db));
         sqlite3_finalize(st);

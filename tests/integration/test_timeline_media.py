@@ -263,8 +263,16 @@ class TimelineMediaTest(LiveHttpMixin, ReelTestCase):
         self.assertEqual((st, part), (206, mp4[100:200]))
         d = os.path.join(self.data, "exports", e["id"])
         self.assertEqual(stat.S_IMODE(os.stat(d).st_mode), 0o700)
-        self.assertEqual(os.listdir(d), [e["file"]])
+        # signed (issue 14): the manifest inside the MP4 and its sidecar next to it
+        self.assertEqual(sorted(os.listdir(d)), [e["file"], e["file"] + ".sig.json"])
         self.assertEqual(stat.S_IMODE(os.stat(os.path.join(d, e["file"])).st_mode), 0o600)
+        self.assertEqual(stat.S_IMODE(os.stat(os.path.join(d, e["file"] + ".sig.json")).st_mode), 0o600)
+        self.assertTrue(e["signed"], e)
+        r = subprocess.run([os.environ.get("REEL_VERIFY", "build/src/proof/reel-verify"), path, "--pub",
+                            os.path.join(self.data, "site.pub")], capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn('"reason": "case 42: theft at the gate"', r.stdout)
+        self.assertIn('"camera": "cam0"', r.stdout)
 
         # two cameras: a stored zip of two MP4s
         st, _, data = self.req("POST", "/api/exports", {"cameras": ["cam0", "cam1"], "start": start, "end": end,
@@ -277,14 +285,21 @@ class TimelineMediaTest(LiveHttpMixin, ReelTestCase):
         self.assertEqual((st, h["content-type"]), (200, "application/zip"))
         zf = zipfile.ZipFile(io.BytesIO(zdata))
         names = sorted(i.filename for i in zf.infolist())
-        self.assertEqual(len(names), 2, names)
-        self.assertTrue(names[0].startswith("cam0_") and names[1].startswith("cam1_"), names)
+        # each MP4 with its signature sidecar (issue 14)
+        self.assertEqual(len(names), 4, names)
+        self.assertTrue(names[0].startswith("cam0_") and names[2].startswith("cam1_"), names)
+        self.assertEqual((names[1], names[3]), (names[0] + ".sig.json", names[2] + ".sig.json"))
         for i in zf.infolist():
             self.assertEqual(i.compress_type, zipfile.ZIP_STORED)
+            if i.filename.endswith(".sig.json"):
+                continue
             p = os.path.join(self.tmp, i.filename)
             with open(p, "wb") as f:
                 f.write(zf.read(i))
             self.assert_decodes_clean(p)
+            r = subprocess.run([os.environ.get("REEL_VERIFY", "build/src/proof/reel-verify"), p, "--pub",
+                                os.path.join(self.data, "site.pub")], capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             cam = i.filename.split("_")[0]
             self.assertLessEqual(abs(self.frame_count(p) - self.expected_frames(cam, start, end)), 1)
 

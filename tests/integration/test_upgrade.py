@@ -79,6 +79,9 @@ class UpgradeTest(ReelTestCase):
         self.assertEqual(enabled, [("cam0", 1)])
         r = self.reel("check", "--hash")
         self.assertIn(": 0 problems", r.stdout)
+        # issue 14: recordings closed before the upgrade are marked, not hashed now
+        self.assertIn("0 closed recordings match the BLAKE2b stored at close, 0 not hashed yet, "
+                      "3 closed before Reel hashed recordings", r.stdout)
 
         # the whole range exports to the same decoded frames as the old export
         with open(os.path.join(DATA, FIXTURE + ".range")) as f:
@@ -119,6 +122,8 @@ class UpgradeTest(ReelTestCase):
         self.assertEqual(user_version(self.data), CURRENT_VERSION)
         r = self.reel("check")
         self.assertIn(": 0 problems", r.stdout)
+        # issue 14: the install got its site key pair (at its first signed export here)
+        self.assertEqual(os.stat(os.path.join(self.data, "site.key")).st_mode & 0o777, 0o600)
 
 
 if __name__ == "__main__":
