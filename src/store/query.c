@@ -159,3 +159,89 @@ int reel_store_upgrade(const char *datadir, struct reel_err *err)
     sqlite3_close(db);
     return 0;
 }
+
+int reel_store_span_scan(struct reel_store *s, int64_t camera_id, int64_t from90k,
+                         int (*cb)(void *opaque, const struct reel_span *x), void *opaque, struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = reel_db_prepare(s->db,
+                            "SELECT id, run_id, start90k, wall_duration90k, sample_entry_id, frames, bytes, open "
+                            "FROM recording WHERE camera_id = ?1 AND start90k >= ?2 ORDER BY start90k, id",
+                            &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, camera_id);
+    sqlite3_bind_int64(st, 2, from90k);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct reel_span x = {
+            .id = sqlite3_column_int64(st, 0),
+            .run_id = sqlite3_column_int64(st, 1),
+            .start90k = sqlite3_column_int64(st, 2),
+            .wall_duration90k = sqlite3_column_int64(st, 3),
+            .sample_entry_id = sqlite3_column_int64(st, 4),
+            .frames = (uint32_t)sqlite3_column_int64(st, 5),
+            .bytes = (uint64_t)sqlite3_column_int64(st, 6),
+            .open = sqlite3_column_int(st, 7) != 0,
+        };
+        if ((r = cb(opaque, &x)) < 0) {
+            reel_err_set(err, -r, "camera %lld: reading recordings: %s", (long long)camera_id, strerror(-r));
+            break;
+        }
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = reel_db_err(s->db, rc, err, "reading recordings");
+    sqlite3_finalize(st);
+    return r;
+}
+
+int reel_store_deletions_sig(struct reel_store *s, int64_t *ret, struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = reel_db_prepare(s->db, "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(end90k % 1000003), 0) "
+                                   "FROM deletion", &st, err);
+    if (r < 0)
+        return r;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *ret = (sqlite3_column_int64(st, 0) * 1000003 + sqlite3_column_int64(st, 1)) * 1000003 +
+               sqlite3_column_int64(st, 2);
+    else
+        r = reel_db_err(s->db, rc, err, "reading deletions");
+    sqlite3_finalize(st);
+    return r;
+}
+
+int reel_store_deletions(struct reel_store *s, struct reel_deletion **ret, size_t *ret_n, struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = reel_db_prepare(s->db, "SELECT camera_id, start90k, end90k FROM deletion ORDER BY camera_id, start90k",
+                            &st, err);
+    if (r < 0)
+        return r;
+    struct reel_deletion *v = NULL;
+    size_t n = 0, alloc = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n >= SPANS_MAX) {
+            r = reel_err_set(err, EFBIG, "more than %d deletions", SPANS_MAX);
+            break;
+        }
+        if (reel_array_grow(&v, &alloc, n, sizeof(*v), 64) < 0) {
+            r = reel_err_set(err, ENOMEM, "out of memory listing deletions");
+            break;
+        }
+        v[n++] = (struct reel_deletion){ sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                                         sqlite3_column_int64(st, 2) };
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = reel_db_err(s->db, rc, err, "listing deletions");
+    sqlite3_finalize(st);
+    if (r < 0) {
+        free(v);
+        return r;
+    }
+    *ret = v;
+    *ret_n = n;
+    return 0;
+}
