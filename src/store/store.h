@@ -367,6 +367,18 @@ struct reel_deletion {
 };
 int reel_store_deletions(struct reel_store *s, struct reel_deletion **ret, size_t *ret_n, struct reel_err *err);
 
+/* At most max of the recordings reel_store_spans() returns (the oldest
+ * first): a page. *ret malloc'd (free(); non-NULL even when none). max in
+ * 1..1,000,000 (-EINVAL). */
+int reel_store_spans_page(struct reel_store *s, int64_t camera_id, int64_t from90k, int64_t to90k, size_t max,
+                          struct reel_span **ret, size_t *ret_n, struct reel_err *err);
+/* One recording by id, with its index and path (whatever its camera: the
+ * caller checks ret->camera_id). -ENOENT when there is none; free ret->index. */
+int reel_store_recording_get(struct reel_store *s, int64_t id, struct reel_recording *ret, struct reel_err *err);
+/* 0 when some recording of camera_id uses sample entry entry_id, -ENOENT
+ * when none does. */
+int reel_store_camera_used_entry(struct reel_store *s, int64_t camera_id, int64_t entry_id, struct reel_err *err);
+
 #define REEL_ETAG_MAX 40            /* a quote, 32 hex digits, a quote, NUL (with room) */
 struct reel_view_tag {
     char etag[REEL_ETAG_MAX];       /* strong entity tag, quoted: "<32 hex digits>" */
