@@ -25,11 +25,9 @@
 #include "api/api.h"
 #include "api/audit_note.h"
 #include "mp4/fmp4.h"
-#include "store/index.h"
+#include "mp4/fmp4_plan.h"
 
 #define RECORDINGS_MAX 1000
-#define FRAG_BYTES_CUT (4u << 20)                /* cut before a key frame past this */
-#define FRAG_BYTES_MAX (64u << 20)               /* never more in one answer (one GOP past the cut) */
 #define FRAMES_MAX 10000000u                     /* a recording's frames we decode */
 
 /* An integer query parameter in [min, max]; def when absent. On failure a
@@ -163,95 +161,6 @@ enum MHD_Result reel_api_init_mp4(struct reel_http_req *r)
     return reel_http_queue(r, MHD_HTTP_OK, resp);
 }
 
-/* What a fragment holds: frames [first, end) of the recording (keys: only
- * the key frames among them), their media offsets, and the bytes to read. */
-struct plan {
-    size_t first, end;
-    int64_t from_off, to_off;            /* X-Reel-From, X-Reel-To */
-    struct reel_fmp4_sample *samples;    /* malloc'd */
-    uint64_t *offs;                      /* file offset of each sample, malloc'd */
-    size_t n;
-    uint64_t bytes;
-};
-
-/* Pure: chooses the frames. -ERANGE when from is at or past the end. */
-static int plan_fragment(const struct reel_frame_info *f, size_t nf, int64_t from, int64_t to, bool keys,
-                         struct plan *p)
-{
-    memset(p, 0, sizeof(*p));
-    int64_t *t = malloc((nf + 1) * sizeof(*t));
-    uint64_t *off = malloc((nf + 1) * sizeof(*off));
-    if (!t || !off) {
-        free(t);
-        free(off);
-        return -ENOMEM;
-    }
-    t[0] = 0;
-    off[0] = 0;
-    for (size_t i = 0; i < nf; i++) {
-        t[i + 1] = t[i] + f[i].duration90k;
-        off[i + 1] = off[i] + f[i].size;
-    }
-    int r = 0;
-    if (nf == 0 || from >= t[nf]) {
-        r = -ERANGE;
-        goto out;
-    }
-    size_t first = 0;
-    for (size_t i = 0; i < nf && t[i] <= from; i++)
-        if (f[i].key)
-            first = i;
-    size_t end = first + 1;
-    uint64_t bytes = f[first].size;
-    while (end < nf) {
-        if (f[end].key && (t[end] >= to || bytes >= FRAG_BYTES_CUT))
-            break;
-        if (bytes + f[end].size > FRAG_BYTES_MAX)
-            break; /* a GOP past every sense: cut anywhere rather than hold it */
-        if (!keys || f[end].key)
-            bytes += f[end].size;
-        end++;
-    }
-    p->samples = calloc(end - first, sizeof(*p->samples));
-    p->offs = calloc(end - first, sizeof(*p->offs));
-    if (!p->samples || !p->offs) {
-        r = -ENOMEM;
-        goto out;
-    }
-    for (size_t i = first; i < end; i++) {
-        if (keys && !f[i].key)
-            continue;
-        p->samples[p->n] = (struct reel_fmp4_sample){ f[i].size, (uint32_t)f[i].duration90k, f[i].key };
-        p->offs[p->n] = off[i];
-        p->n++;
-    }
-    if (keys) {
-        /* each key frame lasts until the next one (or the fragment's end) */
-        size_t k = 0;
-        for (size_t i = first; i < end; i++)
-            if (f[i].key) {
-                size_t j = i + 1;
-                while (j < end && !f[j].key)
-                    j++;
-                p->samples[k++].duration90k = (uint32_t)(t[j] - t[i]);
-            }
-    }
-    p->first = first;
-    p->end = end;
-    p->from_off = t[first];
-    p->to_off = t[end];
-    p->bytes = bytes;
-out:
-    free(t);
-    free(off);
-    if (r < 0) {
-        free(p->samples);
-        free(p->offs);
-        memset(p, 0, sizeof(*p));
-    }
-    return r;
-}
-
 enum MHD_Result reel_api_frag(struct reel_http_req *r)
 {
     enum MHD_Result res;
@@ -302,9 +211,9 @@ enum MHD_Result reel_api_frag(struct reel_http_req *r)
     struct reel_frame_info *fi = malloc(rec.frames * sizeof(*fi));
     rc = fi ? reel_index_decode(rec.index, rec.index_len, rec.frames, fi, &err) : -ENOMEM;
     free(rec.index);
-    struct plan p = { 0 };
+    struct reel_fmp4_plan p = { 0 };
     if (rc == 0)
-        rc = plan_fragment(fi, rec.frames, from, to, keys != 0, &p);
+        rc = reel_fmp4_plan(fi, rec.frames, from, to, keys != 0, &p);
     free(fi);
     if (rc == -ERANGE)
         return reel_http_send_error(r, MHD_HTTP_RANGE_NOT_SATISFIABLE, "from: at or past the end of recording %" PRId64,
