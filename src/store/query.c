@@ -257,7 +257,9 @@ int reel_store_spans_page(struct reel_store *s, int64_t camera_id, int64_t from9
     int r = reel_db_prepare(s->db,
                             "SELECT id, run_id, start90k, wall_duration90k, sample_entry_id, frames, bytes, open "
                             "FROM recording WHERE camera_id = ?1 AND frames > 0 AND start90k < ?3 "
-                            "AND start90k + wall_duration90k > ?2 "
+                            /* ending more than 1 ms after from: times in JSON have ms, so the
+                             * next page asked from the last end does not repeat it */
+                            "AND start90k + wall_duration90k > ?2 + 90 "
                             /* a lower bound for the index: the last recording starting at or
                              * before from (a camera's recordings do not overlap) */
                             "AND start90k >= COALESCE((SELECT MAX(start90k) FROM recording "
