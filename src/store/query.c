@@ -166,7 +166,8 @@ int reel_store_span_scan(struct reel_store *s, int64_t camera_id, int64_t from90
     sqlite3_stmt *st;
     int r = reel_db_prepare(s->db,
                             "SELECT id, run_id, start90k, wall_duration90k, sample_entry_id, frames, bytes, open "
-                            "FROM recording WHERE camera_id = ?1 AND start90k >= ?2 ORDER BY start90k, id",
+                            "FROM recording INDEXED BY recording_span WHERE camera_id = ?1 AND start90k >= ?2 "
+                            "ORDER BY start90k",
                             &st, err);
     if (r < 0)
         return r;
@@ -256,7 +257,8 @@ int reel_store_spans_page(struct reel_store *s, int64_t camera_id, int64_t from9
     sqlite3_stmt *st;
     int r = reel_db_prepare(s->db,
                             "SELECT id, run_id, start90k, wall_duration90k, sample_entry_id, frames, bytes, open "
-                            "FROM recording WHERE camera_id = ?1 AND frames > 0 AND start90k < ?3 "
+                            "FROM recording INDEXED BY recording_span WHERE camera_id = ?1 AND frames > 0 "
+                            "AND start90k < ?3 "
                             /* ending more than 1 ms after from: times in JSON have ms, so the
                              * next page asked from the last end does not repeat it */
                             "AND start90k + wall_duration90k > ?2 + 90 "
@@ -264,7 +266,7 @@ int reel_store_spans_page(struct reel_store *s, int64_t camera_id, int64_t from9
                              * before from (a camera's recordings do not overlap) */
                             "AND start90k >= COALESCE((SELECT MAX(start90k) FROM recording "
                             "WHERE camera_id = ?1 AND start90k <= ?2), ?2) "
-                            "ORDER BY start90k, id LIMIT ?4",
+                            "ORDER BY start90k LIMIT ?4",
                             &st, err);
     if (r < 0)
         return r;
@@ -341,7 +343,8 @@ int reel_store_recording_get(struct reel_store *s, int64_t id, struct reel_recor
 int reel_store_camera_used_entry(struct reel_store *s, int64_t camera_id, int64_t entry_id, struct reel_err *err)
 {
     sqlite3_stmt *st;
-    int r = reel_db_prepare(s->db, "SELECT 1 FROM recording WHERE camera_id = ? AND sample_entry_id = ? LIMIT 1",
+    int r = reel_db_prepare(s->db, "SELECT 1 FROM recording INDEXED BY recording_span WHERE camera_id = ? "
+                                   "AND sample_entry_id = ? LIMIT 1",
                             &st, err);
     if (r < 0)
         return r;
