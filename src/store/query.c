@@ -199,16 +199,21 @@ int reel_store_span_scan(struct reel_store *s, int64_t camera_id, int64_t from90
 int reel_store_deletions_sig(struct reel_store *s, int64_t *ret, struct reel_err *err)
 {
     sqlite3_stmt *st;
-    int r = reel_db_prepare(s->db, "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(end90k % 1000003), 0) "
-                                   "FROM deletion", &st, err);
+    /* two sums of the ends modulo two primes: a change of ends escapes them
+     * only if it is a multiple of both (2e15 ticks: 700 years) */
+    int r = reel_db_prepare(s->db, "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(end90k % 2147483647), 0), "
+                                   "COALESCE(SUM(end90k % 1000003), 0) FROM deletion", &st, err);
     if (r < 0)
         return r;
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *ret = (sqlite3_column_int64(st, 0) * 1000003 + sqlite3_column_int64(st, 1)) * 1000003 +
-               sqlite3_column_int64(st, 2);
-    else
+    if (rc == SQLITE_ROW) {
+        uint64_t h = 1469598103934665603u;
+        for (int i = 0; i < 4; i++)
+            h = (h ^ (uint64_t)sqlite3_column_int64(st, i)) * 1099511628211u;
+        *ret = (int64_t)h;
+    } else {
         r = reel_db_err(s->db, rc, err, "reading deletions");
+    }
     sqlite3_finalize(st);
     return r;
 }
