@@ -206,11 +206,10 @@ static void on_out(void *arg, const struct reel_xcode_out *o)
 
 /* H.265 samples (p's, at src) to init segment + moof + mdat of H.264, at
  * most REEL_TRANSCODE_WIDTH x HEIGHT, into *ret (malloc'd). */
-static int transcode(struct reel_http_req *r, const struct reel_sample_entry *e, const struct reel_recording *rec,
+static int transcode(const struct reel_sample_entry *e, const struct reel_recording *rec,
                      const struct reel_fmp4_plan *p, const uint8_t *src, uint8_t **ret, size_t *ret_len,
                      int64_t *ret_from, struct reel_err *err)
 {
-    (void)r;
     struct reel_xcode *xc;
     int rc = reel_xcode_new(&xc, REEL_TRANSCODE_WIDTH, REEL_TRANSCODE_HEIGHT, err);
     if (rc < 0)
@@ -372,7 +371,7 @@ enum MHD_Result reel_api_frag(struct reel_http_req *r)
         uint8_t *out = NULL;
         size_t out_len = 0;
         int64_t from_off = p.from_off;
-        rc = transcode(r, &e, &rec, &p, body + (total - p.bytes), &out, &out_len, &from_off, &err);
+        rc = transcode(&e, &rec, &p, body + (total - p.bytes), &out, &out_len, &from_off, &err);
         free(body);
         body = out;
         total = out_len;
