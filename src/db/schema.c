@@ -113,6 +113,32 @@ static const char schema_sql[] =
     "  value TEXT NOT NULL);\n"
     /* version 4, issue 14 (accountability): tables below this line */
     ""
+    /* ac-audit: the audit log, a hash chain (src/audit/, docs/accountability.md):
+     * each row's hash is BLAKE2b-256 over its canonical encoding and prev, the
+     * hash of the row before (id - 1; 32 zero bytes for id 1) */
+    "CREATE TABLE audit (\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  ts_ns INTEGER NOT NULL,\n"
+    "  user TEXT NOT NULL,\n"
+    "  via TEXT NOT NULL,\n"
+    "  addr TEXT NOT NULL,\n"
+    "  action TEXT NOT NULL,\n"
+    "  camera TEXT NOT NULL,\n"
+    "  detail TEXT NOT NULL,\n"
+    "  prev BLOB NOT NULL,\n"
+    "  hash BLOB NOT NULL);\n"
+    "CREATE INDEX audit_ts ON audit (ts_ns);\n"
+    /* ac-audit: the disclosure log (who was given which export, when, why) */
+    "CREATE TABLE disclosure (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  created_ns INTEGER NOT NULL,\n"
+    "  user TEXT NOT NULL,\n"
+    "  date TEXT NOT NULL,\n"
+    "  recipient TEXT NOT NULL,\n"
+    "  reason TEXT NOT NULL,\n"
+    "  export_id TEXT NOT NULL,\n"
+    "  export_hash TEXT NOT NULL,\n"
+    "  audit_id INTEGER NOT NULL);\n"
     /* version 4, issue 15 (events): tables below this line */
     "";
 
@@ -226,11 +252,25 @@ static int upgrade_v4_timeline(sqlite3 *db, struct reel_err *err)
     return 0;
 }
 
+/* 3 -> 4, ac-audit's part of issue 14: the audit and disclosure logs. */
+static int upgrade_v4_ac_audit(sqlite3 *db, struct reel_err *err)
+{
+    static const char *const sql[] = {
+        "CREATE TABLE audit (\n  id INTEGER PRIMARY KEY AUTOINCREMENT,\n  ts_ns INTEGER NOT NULL,\n  user TEXT NOT NULL,\n"
+        "  via TEXT NOT NULL,\n  addr TEXT NOT NULL,\n  action TEXT NOT NULL,\n  camera TEXT NOT NULL,\n"
+        "  detail TEXT NOT NULL,\n  prev BLOB NOT NULL,\n  hash BLOB NOT NULL)",
+        "CREATE INDEX audit_ts ON audit (ts_ns)",
+        "CREATE TABLE disclosure (\n  id INTEGER PRIMARY KEY,\n  created_ns INTEGER NOT NULL,\n  user TEXT NOT NULL,\n"
+        "  date TEXT NOT NULL,\n  recipient TEXT NOT NULL,\n  reason TEXT NOT NULL,\n  export_id TEXT NOT NULL,\n"
+        "  export_hash TEXT NOT NULL,\n  audit_id INTEGER NOT NULL)",
+    };
+    return exec_each(db, sql, sizeof(sql) / sizeof(sql[0]), err);
+}
+
 /* 3 -> 4, accountability's part (issue 14). */
 static int upgrade_v4_accountability(sqlite3 *db, struct reel_err *err)
 {
-    (void)db, (void)err;
-    return 0;
+    return upgrade_v4_ac_audit(db, err);
 }
 
 /* 3 -> 4, the events' part (issue 15). */
