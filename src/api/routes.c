@@ -9,6 +9,7 @@
 #define PUBLIC REEL_ACCESS_PUBLIC
 #define USER REEL_ACCESS_USER
 #define ADMIN REEL_ACCESS_ADMIN
+#define AUDIT REEL_ACCESS_AUDIT
 
 const struct reel_http_route reel_api_routes[] = {
     /* method   pattern                                  who     csrf   handler                  pool (on a worker) */
@@ -37,6 +38,15 @@ const struct reel_http_route reel_api_routes[] = {
     { "PATCH",  "/api/users/{user}",                     ADMIN,  true,  reel_api_user_patch,     true  },
     { "DELETE", "/api/users/{user}",                     ADMIN,  true,  reel_api_user_delete,    false },
     { "DELETE", "/api/users/{user}/sessions",            ADMIN,  true,  reel_api_user_sessions_end, false },
+    { "GET",    "/api/settings",                         ADMIN,  true,  reel_api_settings_get,   false },
+    { "PATCH",  "/api/settings",                         ADMIN,  true,  reel_api_settings_patch, false },
+    { "GET",    "/api/audit",                            AUDIT,  true,  reel_api_audit_list,     true  },
+    { "GET",    "/api/audit.csv",                        AUDIT,  true,  reel_api_audit_csv,      true  },
+    { "GET",    "/api/audit/head",                       AUDIT,  true,  reel_api_audit_head,     false },
+    { "GET",    "/api/audit/verify",                     AUDIT,  true,  reel_api_audit_verify,   true  },
+    /* operators (EXPORT) and auditors (AUDIT) record disclosures: the handler checks either */
+    { "POST",   "/api/disclosures",                      USER,   true,  reel_api_disclosure_add, true  },
+    { "GET",    "/api/disclosures",                      AUDIT,  true,  reel_api_disclosures_list, true },
 };
 
 const size_t reel_api_nroutes = sizeof(reel_api_routes) / sizeof(reel_api_routes[0]);

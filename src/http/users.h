@@ -88,6 +88,7 @@ struct reel_auth {
     char csrf[REEL_SECRET_MAX];   /* sessions only; "" for tokens */
     int64_t created_ns;           /* wall ns */
     char role[REEL_ROLE_MAX];     /* the user's role (see reel_role_valid) */
+    char token[REEL_USER_NAME_MAX]; /* tokens only: the token's name (for the audit log); "" for sessions */
 };
 
 /* Creates a session for user_id; ret_id gets the cookie value and ret the

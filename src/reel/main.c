@@ -49,6 +49,8 @@ static const char usage[] =
     "  user add NAME [--password-file F] [--role admin|operator|viewer|auditor] | user passwd NAME [--password-file F]\n"
     "  user remove NAME | user list            web accounts (random password printed if no file)\n"
     "  token add NAME --user U [--days N] | token list [--user U] | token remove NAME [--user U]\n"
+    "  audit verify [--head ID:HASH] | audit head   check the audit log's hash chain; print its head\n"
+    "  audit list [--since T] [--until T] [--user U] [--action A] [--camera C] [--limit N] [--csv]\n"
     "                               API tokens (printed once; names are per user)\n"
     "\n"
     "DATADIR defaults to $REEL_DIR, else ./reel-data. Times: RFC 3339\n"
@@ -168,6 +170,7 @@ int main(int argc, char **argv)
         { "export", reel_cmd_export },   { "frames", reel_cmd_frames },
         { "recordings", reel_cmd_recordings }, { "gaps", reel_cmd_gaps },
         { "user", reel_cmd_user },       { "token", reel_cmd_token },
+        { "audit", reel_cmd_audit },
     };
     for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
         if (strcmp(cmd, cmds[k].name) == 0)
