@@ -53,8 +53,8 @@ const struct reel_http_route reel_api_routes[] = {
     { "GET",    "/api/audit.csv",                        AUDIT,  true,  reel_api_audit_csv,      true  },
     { "GET",    "/api/audit/head",                       AUDIT,  true,  reel_api_audit_head,     false },
     { "GET",    "/api/audit/verify",                     AUDIT,  true,  reel_api_audit_verify,   true  },
-    /* operators (EXPORT) and auditors (AUDIT) record disclosures: the handler checks either */
-    { "POST",   "/api/disclosures",                      USER,   true,  reel_api_disclosure_add, true  },
+    /* who hands footage out (EXPORT: operators, admins) records it; auditors read */
+    { "POST",   "/api/disclosures",                      EXPORT, true,  reel_api_disclosure_add, true  },
     { "GET",    "/api/disclosures",                      AUDIT,  true,  reel_api_disclosures_list, true },
 };
 
