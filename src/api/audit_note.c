@@ -28,6 +28,13 @@ void reel_api_audit_actor(struct reel_http_req *r, char *via, size_t via_cap, ch
     reel_http_client_addr(r, addr, addr_cap);
 }
 
+void reel_api_reason_key(struct reel_http_req *r, char *out, size_t cap)
+{
+    char via[REEL_AUDIT_VIA_MAX], addr[REEL_AUDIT_ADDR_MAX];
+    reel_api_audit_actor(r, via, sizeof(via), addr, sizeof(addr));
+    snprintf(out, cap, "%.70s#%.16s", via, r->sid ? r->sid : "");
+}
+
 /* detail as compact JSON text (malloc'd), an object in all cases. */
 static char *detail_text(json_t *detail)
 {
@@ -77,10 +84,11 @@ void reel_api_audit_playback(struct reel_http_req *r, const char *camera, int64_
 {
     if (!r->auth)
         return;
-    char via[REEL_AUDIT_VIA_MAX], addr[REEL_AUDIT_ADDR_MAX], reason[REEL_AUDIT_REASON_MAX];
+    char via[REEL_AUDIT_VIA_MAX], addr[REEL_AUDIT_ADDR_MAX], reason[REEL_AUDIT_REASON_MAX], key[REEL_AUDIT_VIA_MAX];
     reel_api_audit_actor(r, via, sizeof(via), addr, sizeof(addr));
+    reel_api_reason_key(r, key, sizeof(key));
     struct reel_audit_sink *s = reel_http_audit_of(r);
-    bool have = reel_audit_sink_reason(s, "playback", r->auth->user, via, addr, NULL, reason, sizeof(reason));
+    bool have = reel_audit_sink_reason(s, "playback", r->auth->user, key, addr, NULL, reason, sizeof(reason));
     reel_audit_sink_playback(s, r->auth->user, via, addr, camera, have ? reason : NULL, start90k, end90k);
 }
 
@@ -106,7 +114,9 @@ struct reel_api_live_audit *reel_api_audit_live_start(struct reel_http_req *r, c
     snprintf(v->user, sizeof(v->user), "%s", r->auth->user);
     snprintf(v->camera, sizeof(v->camera), "%s", camera);
     reel_api_audit_actor(r, v->via, sizeof(v->via), v->addr, sizeof(v->addr));
-    bool have = reel_audit_sink_reason(v->sink, "live", v->user, v->via, v->addr, NULL, v->reason, sizeof(v->reason));
+    char key[REEL_AUDIT_VIA_MAX];
+    reel_api_reason_key(r, key, sizeof(key));
+    bool have = reel_audit_sink_reason(v->sink, "live", v->user, key, v->addr, NULL, v->reason, sizeof(v->reason));
     json_t *d = have ? json_pack("{s:s}", "reason", v->reason) : NULL;
     char *text = detail_text(d);
     struct reel_audit_rec rec = { .ts_ns = v->start_ns, .user = v->user, .via = v->via, .addr = v->addr,

@@ -47,6 +47,11 @@ void reel_api_audit_live_end(struct reel_api_live_audit *v, uint64_t bytes);
  * the client's address. */
 void reel_api_audit_actor(struct reel_http_req *r, char *via, size_t via_cap, char *addr, size_t addr_cap);
 
+/* The key under which a caller's reason is remembered (audit/reasons.h):
+ * via and, for a session, a prefix of its id (a new sign-in asks again).
+ * Never logged. */
+void reel_api_reason_key(struct reel_http_req *r, char *out, size_t cap);
+
 /* The reason the request carries: header X-Reel-Reason, else query
  * parameter reason (percent-encoded; for non-ASCII text, since browsers
  * send headers as Latin-1). Trimmed. Returns its length (0: none),

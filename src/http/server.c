@@ -682,13 +682,13 @@ static enum MHD_Result method_not_allowed(struct req *rq, const char *allow)
  * reason (header X-Reel-Reason, else query parameter reason), remembered
  * for the caller's following requests (audit/reasons.h). */
 static int reason_ok(struct req *rq, enum reel_http_access access, const char *query, const struct reel_auth *a,
-                     enum reel_http_auth_kind kind)
+                     enum reel_http_auth_kind kind, const char *sid)
 {
     const char *kind_name = access == REEL_ACCESS_LIVE ? "live" : access == REEL_ACCESS_PLAYBACK ? "playback" : NULL;
     if (!kind_name)
         return 0;
-    struct reel_http_req r = { .conn = rq->c, .query = query, .kind = kind, .auth = a, .cfg = &rq->h->cfg,
-                               .clock = rq->h->clock, .h = rq->h, .priv = rq };
+    struct reel_http_req r = { .conn = rq->c, .query = query, .kind = kind, .auth = a, .sid = sid,
+                               .cfg = &rq->h->cfg, .clock = rq->h->clock, .h = rq->h, .priv = rq };
     char given[REEL_AUDIT_REASON_MAX], out[REEL_AUDIT_REASON_MAX];
     int g = reel_api_reason_given(&r, given, sizeof(given));
     if (g < 0)
@@ -696,9 +696,10 @@ static int reason_ok(struct req *rq, enum reel_http_access access, const char *q
     char key[32], policy[16];
     snprintf(key, sizeof(key), "%s.reason", kind_name);
     reel_audit_sink_setting(rq->h->audit, key, "optional", policy, sizeof(policy));
-    char via[REEL_AUDIT_VIA_MAX], addr[REEL_AUDIT_ADDR_MAX];
+    char via[REEL_AUDIT_VIA_MAX], addr[REEL_AUDIT_ADDR_MAX], rkey[REEL_AUDIT_VIA_MAX];
     reel_api_audit_actor(&r, via, sizeof(via), addr, sizeof(addr));
-    bool have = reel_audit_sink_reason(rq->h->audit, kind_name, a->user, via, addr, g > 0 ? given : NULL, out,
+    reel_api_reason_key(&r, rkey, sizeof(rkey));
+    bool have = reel_audit_sink_reason(rq->h->audit, kind_name, a->user, rkey, addr, g > 0 ? given : NULL, out,
                                        sizeof(out));
     return have || strcmp(policy, "required") != 0 ? 0 : -ENOENT;
 }
@@ -776,7 +777,7 @@ static enum MHD_Result dispatch(struct req *rq, const char *method)
                              "enrol one first (POST /api/session/totp)");
             goto out;
         }
-        int why_not = found == REEL_ROUTE_FOUND ? reason_ok(rq, m->access, query, &a, kind) : 0;
+        int why_not = found == REEL_ROUTE_FOUND ? reason_ok(rq, m->access, query, &a, kind, sid) : 0;
         if (why_not < 0) {
             res = send_error(rq, MHD_HTTP_BAD_REQUEST, why_not == -ENOENT ? "a reason is required"
                                                                           : "reason: at most %d bytes of text",

@@ -565,9 +565,10 @@
 
   function viewUrl() {
     const { start, end } = state.range;
-    return `/api/cameras/${encodeURIComponent(state.camera)}/view.mp4` +
+    const u = `/api/cameras/${encodeURIComponent(state.camera)}/view.mp4` +
       `?start=${encodeURIComponent(new Date(start).toISOString())}` +
       `&end=${encodeURIComponent(new Date(end).toISOString())}`;
+    return window.reelReason ? window.reelReason.add(u, 'playback') : u;   /* reason.js */
   }
 
   /* Reads the inputs into state.range; false (with a message) when invalid. */

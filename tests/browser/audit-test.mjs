@@ -9,10 +9,12 @@
 //  - the disclosure tab lists what an operator recorded; an operator sees
 //    only the disclosure form (nav "Disclosures") and records one with it;
 //    a viewer has no link;
+//  - with live.reason required, a viewer's page asks for a reason once and
+//    the live view carries it (the audit row has it; without it: 400);
 //  - reel.db edited behind the server's back (sqlite3): "Verify the chain"
 //    says which entry was changed;
 //  - at 390 px no page scrolls sideways; no CSP violation or script error.
-// --screenshots DIR writes audit-log-, audit-disclosures- and
+// --screenshots DIR writes audit-log-, audit-disclosures-, audit-reason- and
 // audit-tampered-{1440,390}.png there (docs/img/ is made this way).
 // Run with tests/browser/run.sh --audit.
 
@@ -99,7 +101,8 @@ async function main() {
   const page = browserCtx.pages()[0] || await browserCtx.newPage();
   page.setDefaultTimeout(20000);
   const problems = [];
-  watchProblems(page, problems, /status of (40[1349]|503)/);
+  /* 400: the live grid asks before the reason dialog is answered ("a reason is required"), then again with it */
+  watchProblems(page, problems, /status of (40[01349]|503)/);
   await reportCsp(page);
   const signIn = async (user, password) => {
     await page.goto(`${base}/#/live`);
@@ -197,6 +200,33 @@ async function main() {
     await signIn('vera', 'user-password-1');
     assert(await page.isHidden('#nav-audit'), 'a viewer has the audit link');
     await signOut();
+  });
+
+  await check('live.reason required: the page asks once, the live view carries it into the audit log', async () => {
+    const admin = await login(account.user, account.password);
+    const r = await call(admin, 'PATCH', '/api/settings', { 'live.reason': 'required' });
+    assert(r.status === 200, `settings ${r.status}`);
+    await signIn('vera', 'user-password-1');
+    await page.waitForSelector('#reason-dialog[open]');
+    await page.fill('#reason-text', 'checking the loading bay after an alarm');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await noSideScroll('reason dialog');
+    await shot('audit-reason-390.png');
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await shot('audit-reason-1440.png');
+    await page.click('#reason-dialog button[type="submit"]');
+    await waitFor('a live view with the reason', async () => {
+      const a = await (await call(admin, 'GET', '/api/audit?action=live.start&user=vera')).json();
+      return a.entries && a.entries.some((e) => e.detail.reason === 'checking the loading bay after an alarm');
+    }, 20000, 500);
+    /* a new sign-in (another session) must give it again */
+    const resp = await call(await login('vera', 'user-password-1'), 'GET', '/api/cameras/front/live.mp4');
+    if (resp.status !== 400) await resp.body.cancel();
+    assert(resp.status === 400, `without a reason: ${resp.status}`);
+    const refused = await resp.json();
+    assert(refused.error === 'a reason is required', `without a reason: ${JSON.stringify(refused)}`);
+    await signOut();
+    await call(admin, 'PATCH', '/api/settings', { 'live.reason': 'optional' });
   });
 
   await check('reel.db edited behind the server: "Verify the chain" names the entry', async () => {
