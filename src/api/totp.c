@@ -42,6 +42,10 @@ int reel_api_totp_field(const uint8_t *body, size_t len, const char *key, char o
             rc = 1;
         }
     }
+    /* the login's body: wipe jansson's copy of the password */
+    json_t *p = json_object_get(j, "password");
+    if (json_is_string(p))
+        sodium_memzero((void *)json_string_value(p), strlen(json_string_value(p)));
     json_decref(j);
     return rc;
 }

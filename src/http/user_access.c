@@ -170,10 +170,33 @@ int reel_users_totp_begin(struct reel_users *u, int64_t user_id, uint8_t key[REE
     return r;
 }
 
+/* Whether user_id has a secret (pending or active as asked), without a
+ * write transaction: most users have none, and every login asks. */
+static int has_secret(struct reel_users *u, int64_t user_id, bool pending, struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = prep(u, pending ? "SELECT totp_pending IS NOT NULL FROM web_user WHERE id = ?1"
+                            : "SELECT totp_secret IS NOT NULL FROM web_user WHERE id = ?1", &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, user_id);
+    int rc = sqlite3_step(st);
+    int have = rc == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return reel_db_err(u->db, rc, err, "reading the TOTP secret");
+    return have;
+}
+
 int reel_users_totp_verify(struct reel_users *u, int64_t user_id, const char *code, int64_t now_s, bool confirm,
                            struct reel_err *err)
 {
-    int r = reel_db_exec(u->db, "BEGIN IMMEDIATE", err);
+    int r = has_secret(u, user_id, confirm, err);
+    if (r < 0)
+        return r;
+    if (r == 0)
+        return reel_err_set(err, ENOENT, confirm ? "no TOTP enrolment in progress" : "no TOTP second factor");
+    r = reel_db_exec(u->db, "BEGIN IMMEDIATE", err);
     if (r < 0)
         return r;
     sqlite3_stmt *st;

@@ -173,19 +173,38 @@ async function main() {
     const none = await api('GET', '/api/cameras/nosuch/spans');
     assert(back.status === 404 && none.status === 404, `back ${back.status}, nosuch ${none.status}`);
     assert(back.json.error.replace('back', 'X') === none.json.error.replace('nosuch', 'X'), 'same answer');
-    await page.goto(`${base}/#/playback`);
-    await page.waitForSelector('#cameras li[data-name="front"]');
-    assert(await page.$('#cameras li[data-name="back"]') === null, 'back listed in Playback');
-    await page.click('#cameras li[data-name="front"] button');
-    await page.waitForSelector('#player:not([hidden])');
+    // the live grid: only "front"
+    await page.goto(`${base}/#/live`);
+    await page.waitForSelector('#grid [data-camera="front"]');
     await sleep(500);
-    const dl = await page.evaluate(() => getComputedStyle(document.getElementById('download')).display);
-    assert(dl === 'none', `download shown to a viewer: ${dl}`);
+    assert(await page.$('#grid [data-camera="back"]') === null, 'back on the live grid');
+    // no export or download action: the old Playback page's download link, or
+    // (once the timeline replaces it) no visible export action
+    await page.goto(`${base}/#/playback`);
+    await sleep(1000);
+    if (await page.isVisible('#cameras-section')) {
+      await page.waitForSelector('#cameras li[data-name="front"]');
+      assert(await page.$('#cameras li[data-name="back"]') === null, 'back listed in Playback');
+      await page.click('#cameras li[data-name="front"] button');
+      await page.waitForSelector('#player:not([hidden])');
+      await sleep(500);
+      const dl = await page.evaluate(() => getComputedStyle(document.getElementById('download')).display);
+      assert(dl === 'none', `download shown to a viewer: ${dl}`);
+    }
+    const exp = await page.$$eval('[data-action="export"], [data-needs="export"]',
+      (xs) => xs.filter((x) => x.offsetParent !== null).length);
+    assert(exp === 0, `${exp} export action(s) shown to a viewer`);
+    await page.goto(`${base}/#/live`);
+    await page.waitForSelector('#grid [data-camera="front"]');
+    await sleep(1500);
     await shot('roles-viewer-1440.png');
     await page.setViewportSize({ width: 390, height: 844 });
     await sleep(300);
-    await noSideScroll('#/playback (viewer)');
+    await noSideScroll('#/live (viewer)');
+    await page.click('#nav-toggle');   // the phone's menu: Live and Playback only
+    await sleep(300);
     await shot('roles-viewer-390.png');
+    await page.click('#nav-toggle');
     await signOut();
   });
 

@@ -232,6 +232,11 @@ class RolesTest(HttpTest):
                                                                          else "111111"}), 403)
         for bad in [{}, {"code": 123456}, {"code": "1" * 40}, "nope"]:
             self.assert_json_error(req("POST", "/api/session/totp/confirm", bad), 400)
+        r = self.request("POST", "/api/session/totp/confirm", body='{"code":"' + "1" * 20000 + '"}', cookie=sid,
+                         csrf=csrf, headers={"Content-Type": "application/json"})
+        self.assert_json_error(r, 413)
+        # CSRF is required for a session
+        self.assert_json_error(self.request("POST", "/api/session/totp", cookie=sid), 403)
         r = req("POST", "/api/session/totp/confirm", {"code": totp(secret, s - 1)})
         self.assertEqual(r.status, 200, r.body)
         self.assertEqual(req("GET", "/api/session").json()["totp"], True)
