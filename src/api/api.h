@@ -17,6 +17,10 @@
  *   storage.c     storage directories, their use and forecast (admin)
  *   thumb.c       scrub-preview thumbnails of recorded footage (thumb.jpg)
  *   exports.c     export jobs (/api/exports)
+ *   settings.c    site-wide settings (admin)
+ *   audit.c       the audit log for auditors: list, CSV, head, verify
+ *   disclosures.c the disclosure log
+ *   audit_note.c  what handlers tell the audit log (audit_note.h)
  *   common.c      helpers shared by the handlers: time ranges, the camera in
  *                 the path, answers to failed reads (paths cut)
  */
@@ -101,6 +105,17 @@ reel_http_handler reel_api_user_add;
 reel_http_handler reel_api_user_patch;
 reel_http_handler reel_api_user_delete;
 reel_http_handler reel_api_user_sessions_end;
+/* settings.c */
+reel_http_handler reel_api_settings_get;
+reel_http_handler reel_api_settings_patch;
+/* audit.c */
+reel_http_handler reel_api_audit_list;
+reel_http_handler reel_api_audit_csv;
+reel_http_handler reel_api_audit_head;
+reel_http_handler reel_api_audit_verify;
+/* disclosures.c */
+reel_http_handler reel_api_disclosure_add;
+reel_http_handler reel_api_disclosures_list;
 /* totp.c (ac-roles): the TOTP second factor */
 reel_http_handler reel_api_totp_begin;
 reel_http_handler reel_api_totp_confirm;

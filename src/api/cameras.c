@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include "api/api.h"
+#include "api/audit_note.h"
 #include "api/camera_body.h"
 #include "http/access.h"
 #include "http/body.h"
@@ -453,6 +454,7 @@ enum MHD_Result reel_api_camera_add(struct reel_http_req *r)
     }
     reel_http_log(r, REEL_LOG_INFO, "camera %s added by %s%s%s", cam.name, who(r), has_sub ? " with a sub-stream" : "",
                   cam.disabled ? " (disabled)" : "");
+    reel_api_audit(r, "camera.add", cam.name, json_pack("{s:o}", "new", config_json(&cam, has_sub ? &sub : NULL)));
     int applied = notify(r, cam.name, &res);
     if (applied >= 0 && sub_touched)
         applied = notify(r, sub.name, &res);
@@ -524,12 +526,14 @@ static enum MHD_Result change(struct reel_http_req *r, struct reel_api_camera_in
     struct reel_camera cam, sub;
     bool has_sub = false, sub_touched = false;
     rc = reel_store_camera_get(s, r->name, &cam, &err);
+    json_t *old = rc == 0 ? config_json(&cam, NULL) : NULL; /* for the audit log */
     if (rc == 0 && drop_sub && (rc = sub_get(s, &cam, &sub, &err)) > 0) {
         int64_t bytes = 0;
         rc = reel_store_camera_usage(s, sub.id, &bytes, NULL, NULL, &err);
         if (rc == 0 && bytes > 0 && !delete_footage) {
             reel_http_admin_close(r, s);
             sodium_memzero(in, sizeof(*in));
+            json_decref(old);
             return reel_http_send_error(r, MHD_HTTP_CONFLICT,
                                         "camera '%s': its sub-stream has footage (%lld bytes): to remove it with "
                                         "its footage, add ?delete_footage=1&confirm=%s", r->name, (long long)bytes,
@@ -560,11 +564,14 @@ static enum MHD_Result change(struct reel_http_req *r, struct reel_api_camera_in
     if (in)
         sodium_memzero(in, sizeof(*in));
     if (rc < 0) {
+        json_decref(old);
         reel_http_admin_close(r, s);
         return store_error(r, rc, &err, "changing");
     }
     reel_http_log(r, REEL_LOG_INFO, "camera %s %s by %s", cam.name,
                   in ? "changed" : enabled ? "enabled" : "disabled", who(r));
+    reel_api_audit(r, in ? "camera.change" : enabled ? "camera.enable" : "camera.disable", cam.name,
+                   json_pack("{s:o, s:o}", "old", old, "new", config_json(&cam, has_sub ? &sub : NULL)));
     int applied = notify(r, cam.name, &res);
     if (applied >= 0 && sub_touched)
         applied = notify(r, sub.name, &res);
@@ -689,6 +696,8 @@ enum MHD_Result reel_api_camera_delete(struct reel_http_req *r)
     }
     reel_http_log(r, REEL_LOG_INFO, "camera %s removed by %s%s", cam.name, who(r),
                   delete_footage ? " with its footage" : "");
+    reel_api_audit(r, "camera.delete", cam.name, json_pack("{s:b, s:I}", "footage_deleted", delete_footage,
+                                                           "bytes", (json_int_t)bytes));
     /* The row is gone: the recorder, which stopped the camera already,
      * forgets it. Its answer no longer changes ours. */
     const struct reel_http_recorder *rec = r->cfg->recorder;

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/audit_note.h"
 #include "base/log.h"
 #include "http/parse.h"
 #include "http/stream.h"
@@ -54,6 +55,8 @@ struct live {
     size_t au_off;
     const struct reel_logger *log;
     char name[REEL_HTTP_SEG_MAX];
+    struct reel_api_live_audit *audit;  /* the audit log's view (live.start at open, live.end at free) */
+    uint64_t sent;                  /* body bytes handed to libmicrohttpd */
 };
 
 static size_t take(const uint8_t *src, size_t len, size_t *off, char *buf, size_t max)
@@ -108,7 +111,7 @@ static int live_frame(struct live *l)
     return 0;
 }
 
-static ssize_t live_read(void *cls, uint64_t pos, char *buf, size_t max)
+static ssize_t live_fill(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
     struct live *l = cls;
@@ -154,9 +157,19 @@ static ssize_t live_read(void *cls, uint64_t pos, char *buf, size_t max)
     }
 }
 
+static ssize_t live_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct live *l = cls;
+    ssize_t n = live_fill(cls, pos, buf, max);
+    if (n > 0)
+        l->sent += (uint64_t)n;
+    return n;
+}
+
 static void live_free(void *cls)
 {
     struct live *l = cls;
+    reel_api_audit_live_end(l->audit, l->sent);
     if (l->log)
         reel_log(l->log, REEL_LOG_DEBUG, "live: %s: viewer gone after %u fragments, %llu access units skipped "
                  "(read too slowly)", l->name, l->seq, (unsigned long long)reel_hub_sub_lost(l->sub));
@@ -285,6 +298,7 @@ enum MHD_Result reel_api_live(struct reel_http_req *r)
     }
     l->w.conn = r->conn;
     l->w.fd = fd;
+    l->audit = reel_api_audit_live_start(r, r->name);
     MHD_add_response_header(resp, "Content-Type", "video/mp4");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     return reel_http_queue(r, MHD_HTTP_OK, resp);

@@ -58,6 +58,15 @@ const struct reel_http_route reel_api_routes[] = {
     { "GET",    "/api/exports/{export}",                 USER,   true,  reel_api_export_get,     false },
     { "GET",    "/api/exports/{export}/file",            USER,   true,  reel_api_export_file,    false },
     { "DELETE", "/api/exports/{export}",                 USER,   true,  reel_api_export_delete,  true  },
+    { "GET",    "/api/settings",                         ADMIN,  true,  reel_api_settings_get,   false },
+    { "PATCH",  "/api/settings",                         ADMIN,  true,  reel_api_settings_patch, false },
+    { "GET",    "/api/audit",                            AUDIT,  true,  reel_api_audit_list,     true  },
+    { "GET",    "/api/audit.csv",                        AUDIT,  true,  reel_api_audit_csv,      true  },
+    { "GET",    "/api/audit/head",                       AUDIT,  true,  reel_api_audit_head,     false },
+    { "GET",    "/api/audit/verify",                     AUDIT,  true,  reel_api_audit_verify,   true  },
+    /* who hands footage out (EXPORT: operators, admins) records it; auditors read */
+    { "POST",   "/api/disclosures",                      EXPORT, true,  reel_api_disclosure_add, true  },
+    { "GET",    "/api/disclosures",                      AUDIT,  true,  reel_api_disclosures_list, true },
 };
 
 const size_t reel_api_nroutes = sizeof(reel_api_routes) / sizeof(reel_api_routes[0]);

@@ -14,6 +14,8 @@
 #include <sodium.h>
 
 #include "api/api.h"
+#include "api/audit_note.h"
+#include "audit/sink.h"
 #include "http/body.h"
 #include "http/loginguard.h"
 
@@ -46,6 +48,7 @@ enum MHD_Result reel_api_login(struct reel_http_req *r)
         snprintf(ra, sizeof(ra), "%lld", (long long)((wait + REEL_NS_PER_SEC - 1) / REEL_NS_PER_SEC));
         reel_http_log(r, REEL_LOG_WARN, "login for '%s' from %s refused: too many failures (retry in %s s)",
                       ukey + 5, addr, ra);
+        reel_api_audit_as(r, user, "login.refused", NULL, json_pack("{s:s}", "why", "too many failed logins"));
         json_t *e = json_pack("{s:s}", "error", "too many failed logins: try again later");
         return reel_http_send_json(r, MHD_HTTP_TOO_MANY_REQUESTS, e, "Retry-After", ra, NULL);
     }
@@ -63,6 +66,7 @@ enum MHD_Result reel_api_login(struct reel_http_req *r)
         reel_http_users_put(r, u);
         reel_login_failed(r->rl_addr, r->rl_user, akey, ukey);
         reel_http_log(r, REEL_LOG_WARN, "failed login for '%s' from %s", ukey + 5, addr);
+        reel_api_audit_as(r, user, "login.failed", NULL, NULL);
         return reel_http_send_error(r, MHD_HTTP_UNAUTHORIZED, "wrong user name or password");
     }
     /* the second factor: a user with TOTP needs a right code not used
@@ -93,6 +97,7 @@ enum MHD_Result reel_api_login(struct reel_http_req *r)
     char cookie[256];
     reel_http_session_cookie(r, sid, r->cfg->session_max_ns / REEL_NS_PER_SEC, cookie, sizeof(cookie));
     reel_http_log(r, REEL_LOG_INFO, "user %s logged in from %s", a.user, addr);
+    reel_api_audit_as(r, a.user, "login", NULL, json_pack("{s:s, s:b}", "role", a.role, "totp", a.totp));
     return reel_http_send_json(r, MHD_HTTP_OK, json_pack("{s:s, s:s, s:s, s:b}", "user", a.user, "csrf_token", a.csrf,
                                                                  "role", a.role, "totp", a.totp),
                                "Set-Cookie", cookie, NULL);
@@ -110,17 +115,30 @@ enum MHD_Result reel_api_logout(struct reel_http_req *r)
         }
         if (rc < 0)
             return reel_api_read_error(r, rc, &err, "logout");
+        reel_api_audit(r, "logout", NULL, NULL);
     }
     char cookie[256];
     reel_http_session_cookie(r, "", 0, cookie, sizeof(cookie));
     return reel_http_send_json(r, MHD_HTTP_OK, json_pack("{s:b}", "ok", 1), "Set-Cookie", cookie, NULL);
 }
 
+/* Whether the site requires a reason for key's kind (setting key, value
+ * "required"/"optional"). */
+static bool reason_required(struct reel_http_req *r, const char *key, const char *def)
+{
+    char v[16];
+    reel_audit_sink_setting(reel_http_audit_of(r), key, def, v, sizeof(v));
+    return strcmp(v, "required") == 0;
+}
+
 enum MHD_Result reel_api_session(struct reel_http_req *r)
 {
     bool session = r->kind == REEL_AUTH_SESSION;
-    json_t *o = json_pack("{s:s, s:o, s:s, s:s, s:b, s:b}", "user", r->auth->user, "csrf_token",
+    json_t *o = json_pack("{s:s, s:o, s:s, s:s, s:b, s:b, s:b, s:b, s:b}", "user", r->auth->user, "csrf_token",
                           session ? json_string(r->auth->csrf) : json_null(), "auth", session ? "session" : "token",
-                          "role", r->auth->role, "totp", r->auth->totp, "totp_enrol_required", r->auth->enrol_only);
+                          "role", r->auth->role, "totp", r->auth->totp, "totp_enrol_required", r->auth->enrol_only,
+                          "export_reason_required", reason_required(r, "export.reason", "required"),
+                          "live_reason_required", reason_required(r, "live.reason", "optional"),
+                          "playback_reason_required", reason_required(r, "playback.reason", "optional"));
     return reel_http_send_json(r, MHD_HTTP_OK, o, NULL);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "api/api.h"
+#include "api/audit_note.h"
 #include "base/timefmt.h"
 #include "http/body.h"
 
@@ -44,6 +45,8 @@ enum MHD_Result reel_api_token_add(struct reel_http_req *r)
         return reel_http_send_error(r, MHD_HTTP_CONFLICT, "%s", err.msg);
     if (rc < 0)
         return reel_api_read_error(r, rc, &err, "token");
+    reel_api_audit(r, "token.add", NULL, json_pack("{s:s, s:I}", "name", name, "days",
+                                                   (json_int_t)((expires - now) / (86400 * REEL_NS_PER_SEC))));
     return reel_http_send_json(r, MHD_HTTP_OK, out, NULL);
 }
 
@@ -90,5 +93,6 @@ enum MHD_Result reel_api_token_delete(struct reel_http_req *r)
     if (rc < 0)
         return reel_api_read_error(r, rc, &err, "token");
     reel_http_log(r, REEL_LOG_INFO, "user %s revoked token %s", r->auth->user, r->name);
+    reel_api_audit(r, "token.delete", NULL, json_pack("{s:s}", "name", r->name));
     return reel_http_send_json(r, MHD_HTTP_OK, json_pack("{s:b}", "ok", 1), NULL);
 }

@@ -128,6 +128,7 @@ enum MHD_Result reel_api_totp_confirm(struct reel_http_req *r)
     if (rc < 0)
         return verify_answer(r, rc, &err);
     reel_http_log(r, REEL_LOG_INFO, "user %s enabled a TOTP second factor", r->auth->user);
+    reel_api_audit(r, "user.totp_enable", NULL, json_pack("{s:s}", "name", r->auth->user));
     return reel_http_send_json(r, MHD_HTTP_OK, json_pack("{s:b}", "active", 1), NULL);
 }
 
@@ -149,6 +150,7 @@ enum MHD_Result reel_api_totp_remove(struct reel_http_req *r)
     if (rc < 0)
         return verify_answer(r, rc, &err);
     reel_http_log(r, REEL_LOG_INFO, "user %s removed their TOTP second factor", r->auth->user);
+    reel_api_audit(r, "user.totp_remove", NULL, json_pack("{s:s}", "name", r->auth->user));
     return reel_http_send_json(r, MHD_HTTP_OK, json_pack("{s:b}", "active", 0), NULL);
 }
 
@@ -166,6 +168,7 @@ enum MHD_Result reel_api_user_totp_reset(struct reel_http_req *r)
     if (rc < 0)
         return reel_api_read_error(r, rc, &err, "user '%s'", r->name);
     reel_http_log(r, REEL_LOG_INFO, "user %s removed the TOTP second factor of user %s", r->auth->user, r->name);
+    reel_api_audit(r, "user.totp_reset", NULL, json_pack("{s:s}", "name", r->name));
     reel_api_audit(r, "user.change", NULL, json_pack("{s:s, s:s}", "user", r->name, "totp", "removed"));
     return reel_http_send_json(r, MHD_HTTP_OK, json_pack("{s:b}", "ok", 1), NULL);
 }

@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "api/api.h"
+#include "api/audit_note.h"
 #include "http/body.h"
 
 /* The request body parsed: each field present or not. */
@@ -299,6 +300,7 @@ enum MHD_Result reel_api_user_add(struct reel_http_req *r)
     if (rc < 0)
         return reel_api_read_error(r, rc, &err, "user");
     reel_http_log(r, REEL_LOG_INFO, "user %s added user %s (%s)", r->auth->user, b.name, role);
+    reel_api_audit(r, "user.add", NULL, json_pack("{s:s, s:s}", "name", b.name, "role", role));
     return reel_http_send_json(r, MHD_HTTP_CREATED, json_pack("{s:s, s:s}", "name", b.name, "role", role), NULL);
 }
 
@@ -349,6 +351,11 @@ enum MHD_Result reel_api_user_patch(struct reel_http_req *r)
     reel_http_log(r, REEL_LOG_INFO, "user %s changed user %s:%s%s%s%s", r->auth->user, r->name,
                   b.has_password ? " password reset" : "", b.has_role ? " role " : "", b.has_role ? b.role : "",
                   cams_changed ? " cameras" : "");
+    json_t *d = json_pack("{s:s, s:b, s:b}", "name", r->name, "password_reset", b.has_password, "cameras_changed",
+                          cams_changed);
+    if (d && b.has_role)
+        json_object_set_new(d, "role", json_string(b.role));
+    reel_api_audit(r, "user.change", NULL, d);
     return reel_http_send_json(r, MHD_HTTP_OK, json_pack("{s:b}", "ok", 1), NULL);
 }
 
@@ -374,6 +381,7 @@ enum MHD_Result reel_api_user_delete(struct reel_http_req *r)
     if (rc < 0)
         return reel_api_read_error(r, rc, &err, "user '%s'", r->name);
     reel_http_log(r, REEL_LOG_INFO, "user %s removed user %s", r->auth->user, r->name);
+    reel_api_audit(r, "user.delete", NULL, json_pack("{s:s}", "name", r->name));
     return reel_http_send_json(r, MHD_HTTP_OK, json_pack("{s:b}", "ok", 1), NULL);
 }
 
@@ -392,5 +400,6 @@ enum MHD_Result reel_api_user_sessions_end(struct reel_http_req *r)
     if (rc < 0)
         return reel_api_read_error(r, rc, &err, "user '%s'", r->name);
     reel_http_log(r, REEL_LOG_INFO, "user %s ended %lld session(s) of user %s", r->auth->user, (long long)n, r->name);
+    reel_api_audit(r, "user.sessions_end", NULL, json_pack("{s:s, s:I}", "name", r->name, "ended", (json_int_t)n));
     return reel_http_send_json(r, MHD_HTTP_OK, json_pack("{s:b, s:I}", "ok", 1, "ended", (json_int_t)n), NULL);
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/audit_note.h"
 #include "base/timefmt.h"
 #include "http/playback.h"
 #include "mp4/mp4.h"
@@ -221,6 +222,12 @@ enum MHD_Result reel_api_view(struct reel_http_req *r)
                  (unsigned long long)(start + len - 1), (unsigned long long)size);
         MHD_add_response_header(resp, "Content-Range", cr);
         status = MHD_HTTP_PARTIAL_CONTENT;
+    }
+    if (!head && size > 0) {
+        /* the audit log: the time range sent, in proportion to the bytes for a Range request */
+        double a = (double)start / (double)size, b = (double)(start + len) / (double)size;
+        reel_api_audit_playback(r, cam.name, from + (int64_t)(a * (double)(to - from)),
+                                from + (int64_t)(b * (double)(to - from)));
     }
     return reel_http_queue(r, status, resp);
 }

@@ -151,6 +151,32 @@ static const char schema_sql[] =
     "  PRIMARY KEY (user_id, camera_id));\n"
     /* ac-proof: the recordings the recorder's hasher has still to hash */
     "CREATE INDEX recording_unhashed ON recording (id) WHERE blake2b IS NULL;\n"
+    /* ac-audit: the audit log, a hash chain (src/audit/, docs/accountability.md):
+     * each row's hash is BLAKE2b-256 over its canonical encoding and prev, the
+     * hash of the row before (id - 1; 32 zero bytes for id 1) */
+    "CREATE TABLE audit (\n"
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+    "  ts_ns INTEGER NOT NULL,\n"
+    "  user TEXT NOT NULL,\n"
+    "  via TEXT NOT NULL,\n"
+    "  addr TEXT NOT NULL,\n"
+    "  action TEXT NOT NULL,\n"
+    "  camera TEXT NOT NULL,\n"
+    "  detail TEXT NOT NULL,\n"
+    "  prev BLOB NOT NULL,\n"
+    "  hash BLOB NOT NULL);\n"
+    "CREATE INDEX audit_ts ON audit (ts_ns);\n"
+    /* ac-audit: the disclosure log (who was given which export, when, why) */
+    "CREATE TABLE disclosure (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  created_ns INTEGER NOT NULL,\n"
+    "  user TEXT NOT NULL,\n"
+    "  date TEXT NOT NULL,\n"
+    "  recipient TEXT NOT NULL,\n"
+    "  reason TEXT NOT NULL,\n"
+    "  export_id TEXT NOT NULL,\n"
+    "  export_hash TEXT NOT NULL,\n"
+    "  audit_id INTEGER NOT NULL);\n"
     /* version 4, issue 15 (events): tables below this line */
     "";
 
@@ -289,6 +315,21 @@ static int upgrade_v4_timeline(sqlite3 *db, struct reel_err *err)
     return r < 0 ? r : upgrade_v4_tl_data(db, err);
 }
 
+/* 3 -> 4, ac-audit's part of issue 14: the audit and disclosure logs. */
+static int upgrade_v4_ac_audit(sqlite3 *db, struct reel_err *err)
+{
+    static const char *const sql[] = {
+        "CREATE TABLE audit (\n  id INTEGER PRIMARY KEY AUTOINCREMENT,\n  ts_ns INTEGER NOT NULL,\n  user TEXT NOT NULL,\n"
+        "  via TEXT NOT NULL,\n  addr TEXT NOT NULL,\n  action TEXT NOT NULL,\n  camera TEXT NOT NULL,\n"
+        "  detail TEXT NOT NULL,\n  prev BLOB NOT NULL,\n  hash BLOB NOT NULL)",
+        "CREATE INDEX audit_ts ON audit (ts_ns)",
+        "CREATE TABLE disclosure (\n  id INTEGER PRIMARY KEY,\n  created_ns INTEGER NOT NULL,\n  user TEXT NOT NULL,\n"
+        "  date TEXT NOT NULL,\n  recipient TEXT NOT NULL,\n  reason TEXT NOT NULL,\n  export_id TEXT NOT NULL,\n"
+        "  export_hash TEXT NOT NULL,\n  audit_id INTEGER NOT NULL)",
+    };
+    return exec_each(db, sql, sizeof(sql) / sizeof(sql[0]), err);
+}
+
 /* 3 -> 4, ac-roles: per-user camera lists and TOTP. Users that exist at
  * the upgrade keep seeing every camera (cameras_all = 1, as before roles
  * had camera lists); users added later see none until given some. */
@@ -327,7 +368,9 @@ static int upgrade_v4_ac_proof(sqlite3 *db, struct reel_err *err)
 static int upgrade_v4_accountability(sqlite3 *db, struct reel_err *err)
 {
     int r = upgrade_v4_ac_roles(db, err);
-    return r < 0 ? r : upgrade_v4_ac_proof(db, err);
+    if (r == 0)
+        r = upgrade_v4_ac_proof(db, err);
+    return r < 0 ? r : upgrade_v4_ac_audit(db, err);
 }
 
 /* 3 -> 4, the events' part (issue 15). */

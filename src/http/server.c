@@ -33,6 +33,9 @@
 #include <sodium.h>
 
 #include "api/api.h"
+#include "api/audit_note.h"
+#include "audit/pbmerge.h"
+#include "audit/sink.h"
 #include "base/buf.h"
 #include "base/strutil.h"
 #include "base/timefmt.h"
@@ -109,6 +112,7 @@ struct reel_http {
     const char *host_ptrs[REEL_HTTP_HOSTS_MAX];
     _Atomic int64_t host_logged_ns; /* the last line about a refused Host (any thread) */
     char *tls_cert, *tls_key;       /* cfg.tls_* point here; NULL: plain HTTP */
+    struct reel_audit_sink *audit;  /* the audit log's writer (from start; NULL before) */
 };
 
 /* Per request: allocated by the URI callback, freed when it completes. */
@@ -503,6 +507,7 @@ enum MHD_Result reel_http_send_busy(struct reel_http_req *r, unsigned retry_afte
 struct reel_http_playback *reel_http_playback_of(struct reel_http_req *r) { return r->h->playback; }
 struct reel_tlcache *reel_http_tlcache_of(struct reel_http_req *r) { return r->h->tlcache; }
 struct reel_http_streams *reel_http_streams_of(struct reel_http_req *r) { return r->h->streams; }
+struct reel_audit_sink *reel_http_audit_of(struct reel_http_req *r) { return r->h->audit; }
 
 /* ---- the worker pool (work.h) ---- */
 
@@ -675,6 +680,33 @@ static enum MHD_Result method_not_allowed(struct req *rq, const char *allow)
  * for sessions (403), the admin rule (403), a bad name (400), 405, 404, and
  * at last the handler. So nothing about a non-public route, not even
  * whether it exists, is told to a caller who is not signed in. */
+/* The site's reason policy (settings live.reason, playback.reason): when
+ * required, a live view's or a playback session's first request carries a
+ * reason (header X-Reel-Reason, else query parameter reason), remembered
+ * for the caller's following requests (audit/reasons.h). */
+static int reason_ok(struct req *rq, enum reel_http_access access, const char *query, const struct reel_auth *a,
+                     enum reel_http_auth_kind kind, const char *sid)
+{
+    const char *kind_name = access == REEL_ACCESS_LIVE ? "live" : access == REEL_ACCESS_PLAYBACK ? "playback" : NULL;
+    if (!kind_name)
+        return 0;
+    struct reel_http_req r = { .conn = rq->c, .query = query, .kind = kind, .auth = a, .sid = sid,
+                               .cfg = &rq->h->cfg, .clock = rq->h->clock, .h = rq->h, .priv = rq };
+    char given[REEL_AUDIT_REASON_MAX], out[REEL_AUDIT_REASON_MAX];
+    int g = reel_api_reason_given(&r, given, sizeof(given));
+    if (g < 0)
+        return g;
+    char key[32], policy[16];
+    snprintf(key, sizeof(key), "%s.reason", kind_name);
+    reel_audit_sink_setting(rq->h->audit, key, "optional", policy, sizeof(policy));
+    char via[REEL_AUDIT_VIA_MAX], addr[REEL_AUDIT_ADDR_MAX], rkey[REEL_AUDIT_VIA_MAX];
+    reel_api_audit_actor(&r, via, sizeof(via), addr, sizeof(addr));
+    reel_api_reason_key(&r, rkey, sizeof(rkey));
+    bool have = reel_audit_sink_reason(rq->h->audit, kind_name, a->user, rkey, addr, g > 0 ? given : NULL, out,
+                                       sizeof(out));
+    return have || strcmp(policy, "required") != 0 ? 0 : -ENOENT;
+}
+
 static enum MHD_Result dispatch(struct req *rq, const char *method)
 {
     struct reel_http *h = rq->h;
@@ -746,6 +778,13 @@ static enum MHD_Result dispatch(struct req *rq, const char *method)
         if (a.enrol_only && found == REEL_ROUTE_FOUND && !enrol_route(m->route)) {
             res = send_error(rq, MHD_HTTP_FORBIDDEN, "administrators need a TOTP second factor on this server: "
                              "enrol one first (POST /api/session/totp)");
+            goto out;
+        }
+        int why_not = found == REEL_ROUTE_FOUND ? reason_ok(rq, m->access, query, &a, kind, sid) : 0;
+        if (why_not < 0) {
+            res = send_error(rq, MHD_HTTP_BAD_REQUEST, why_not == -ENOENT ? "a reason is required"
+                                                                          : "reason: at most %d bytes of text",
+                             REEL_AUDIT_REASON_MAX - 1);
             goto out;
         }
     }
@@ -1148,6 +1187,11 @@ int reel_http_start(struct reel_http *h, struct reel_err *err)
     if (r < 0)
         return r;
     users_put(h, u);
+    if (!h->audit) {
+        r = reel_audit_sink_open(&h->audit, h->datadir, h->clock, h->cfg.log, 0, err);
+        if (r < 0)
+            return r;
+    }
     if (!h->deadline) {
         r = reel_http_deadline_new(&h->deadline, 2 * h->cfg.conn_max, REEL_HTTP_REQUEST_DEADLINE_S * REEL_NS_PER_SEC,
                                    h->clock, on_deadline, h);
@@ -1229,6 +1273,7 @@ void reel_http_free(struct reel_http *h)
     reel_http_streams_stop(h->streams);  /* resumes the live responses waiting */
     if (h->d)
         MHD_stop_daemon(h->d);
+    reel_audit_sink_close(h->audit);    /* after the daemon: live views end (and are logged) as it stops */
     reel_http_work_free(h->work);
     reel_http_playback_free(h->playback);
     reel_http_streams_free(h->streams);

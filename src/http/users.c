@@ -539,8 +539,8 @@ int reel_token_lookup(struct reel_users *u, const char *token, int64_t now_ns, i
     uint8_t h[32];
     secret_hash(token, h);
     sqlite3_stmt *st;
-    int r = prep(u, "SELECT t.user_id, u.name, t.created_ns, t.last_ns, u.role, t.expires_ns, u.totp_secret IS NOT NULL "
-                    "FROM web_token t "
+    int r = prep(u, "SELECT t.user_id, u.name, t.created_ns, t.last_ns, u.role, t.expires_ns, u.totp_secret IS NOT NULL, "
+                    "t.name FROM web_token t "
                     "JOIN web_user u ON u.id = t.user_id WHERE t.hash = ?1", &st, err);
     if (r < 0)
         return r;
@@ -558,6 +558,7 @@ int reel_token_lookup(struct reel_users *u, const char *token, int64_t now_ns, i
     snprintf(ret->role, sizeof(ret->role), "%s", (const char *)sqlite3_column_text(st, 4));
     int64_t expires = sqlite3_column_int64(st, 5);
     ret->totp = sqlite3_column_int(st, 6) != 0;
+    snprintf(ret->token, sizeof(ret->token), "%s", (const char *)sqlite3_column_text(st, 7));
     sqlite3_finalize(st);
     bool expired = (expires > 0 && now_ns >= expires) || (max_age_ns > 0 && now_ns - ret->created_ns >= max_age_ns);
     if (expired) {

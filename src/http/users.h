@@ -90,6 +90,7 @@ struct reel_auth {
     char csrf[REEL_SECRET_MAX];   /* sessions only; "" for tokens */
     int64_t created_ns;           /* wall ns */
     char role[REEL_ROLE_MAX];     /* the user's role (see reel_role_valid) */
+    char token[REEL_USER_NAME_MAX]; /* tokens only: the token's name (for the audit log); "" for sessions */
     bool totp;                    /* the user has an active TOTP second factor */
     bool enrol_only;              /* set by the server: may only enrol TOTP (totp.required_admin) */
 };

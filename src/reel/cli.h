@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "base/log.h"
 #include "store/store.h"
 
@@ -55,6 +57,11 @@ int reel_cli_site_key(struct reel_cli *cli);
 int reel_cli_sign_export(struct reel_cli *cli, const char *path, const char *camera, int64_t from90k, int64_t to90k,
                          const struct reel_recording *recs, size_t nrecs, uint32_t frames, const char *by,
                          const char *reason);
+int reel_cmd_audit(struct reel_cli *cli);   /* cmd_audit.c */
+/* One audit row for a change the CLI made (cli_audit.c): by "cli:<unix
+ * user>"; detail (NULL ok) is stolen. Never fails the command: a row that
+ * cannot be written is a warning on stderr. */
+void reel_cli_audit(struct reel_cli *cli, const char *action, const char *camera, json_t *detail);
 /* Creates the `admin` web account when there are no accounts (called by
  * init and run), with a random password written to
  * DATADIR/REEL_INITIAL_PASSWORD_FILE (mode 0600, O_EXCL | O_NOFOLLOW); stdout

@@ -491,6 +491,12 @@ static int camera_add_or_set(struct reel_cli *cli, bool add)
     }
     explicit_bzero(pass, sizeof(pass));
     reel_store_close(s);
+    reel_cli_audit(cli, add ? "camera.add" : "camera.change", name,
+                   json_pack("{s:{s:s, s:s, s:b, s:b, s:I, s:I, s:I}, s:b, s:o}", "new", "url", cam.url, "user",
+                             cam.user, "udp", cam.udp, "enabled", !cam.disabled, "retain_bytes",
+                             (json_int_t)cam.retain_bytes, "retain_seconds", (json_int_t)cam.retain_seconds, "storage",
+                             (json_int_t)cam.dir_id, "password_changed", has_pass, "sub_url",
+                             has_sub && !so.none ? json_string(sub.url) : json_null()));
     rc = notify_all(cli, touched, ntouched);
     if (remove_sub && !rc) {
         /* the recorder stopped it (disabled above); now the row goes */
@@ -635,6 +641,8 @@ static int camera_enable(struct reel_cli *cli, bool enable)
     if (rc)
         return rc;
     printf("camera %s %s%s\n", name, enable ? "enabled" : "disabled", n ? "" : " (already)");
+    if (n)
+        reel_cli_audit(cli, enable ? "camera.enable" : "camera.disable", name, NULL);
     for (size_t i = 0; i < n; i++)
         if (strcmp(names[i], name) != 0)
             printf("stream %s %s\n", names[i], enable ? "enabled" : "disabled");
@@ -704,6 +712,8 @@ static int camera_remove(struct reel_cli *cli)
     if (rc)
         return rc;
     printf("camera %s removed%s%s\n", name, del && nrec ? " with its footage" : "", n > 1 ? " (and its streams)" : "");
+    reel_cli_audit(cli, "camera.delete", name, json_pack("{s:b, s:I}", "footage_deleted", del && nrec,
+                                                         "recordings", (json_int_t)nrec));
     return notify_all(cli, names, n);
 }
 
@@ -746,6 +756,7 @@ int reel_cmd_storage(struct reel_cli *cli)
         if (r < 0)
             return reel_cli_fail("storage add %s: %s", cli->argv[1], err.msg[0] ? err.msg : strerror(-r));
         printf("storage directory %lld: %s\n", (long long)id, cli->argv[1]);
+        reel_cli_audit(cli, "storage.add", NULL, json_pack("{s:I, s:s}", "id", (json_int_t)id, "path", cli->argv[1]));
         return 0;
     }
     if (strcmp(cli->argv[0], "list") == 0) {

@@ -216,6 +216,9 @@ int reel_cmd_user(struct reel_cli *cli)
             printf("created user %s\n", cli->argv[0]);
         if (r == 0) /* stderr: what scripts read from stdout stays as it was */
             fprintf(stderr, "user %s has role %s\n", cli->argv[0], role ? role : "admin");
+        if (r == 0)
+            reel_cli_audit(cli, "user.add", NULL, json_pack("{s:s, s:s}", "name", cli->argv[0], "role",
+                                                            role ? role : "admin"));
     } else if (strcmp(sub, "set") == 0) {
         if (role)
             r = reel_users_set_role_keep_admin(u, cli->argv[0], role, &err);
@@ -223,22 +226,35 @@ int reel_cmd_user(struct reel_cli *cli)
             r = reel_err_set(&err, EMLINK, "%s is the last admin: make another user an admin first", cli->argv[0]);
         if (r == 0 && cams)
             r = set_cameras_opt(u, cli->argv[0], cams, &err);
-        if (r == 0)
+        if (r == 0) {
             printf("changed user %s\n", cli->argv[0]);
+            json_t *d = json_pack("{s:s}", "name", cli->argv[0]);
+            if (d && role)
+                json_object_set_new(d, "role", json_string(role));
+            if (d && cams)
+                json_object_set_new(d, "cameras", json_string(cams));
+            reel_cli_audit(cli, "user.change", NULL, d);
+        }
     } else if (strcmp(sub, "totp-reset") == 0) {
         r = reel_users_totp_clear(u, cli->argv[0], &err);
-        if (r == 0)
+        if (r == 0) {
             printf("removed the TOTP second factor of %s\n", cli->argv[0]);
+            reel_cli_audit(cli, "user.totp_reset", NULL, json_pack("{s:s}", "name", cli->argv[0]));
+        }
     } else if (strcmp(sub, "passwd") == 0) {
         r = reel_users_passwd(u, cli->argv[0], pw, &err);
         if (r == 0 && generated)
             printf("new password for %s: %s (their sessions were ended)\n", cli->argv[0], pw);
         else if (r == 0)
             printf("password of %s changed (their sessions were ended)\n", cli->argv[0]);
+        if (r == 0)
+            reel_cli_audit(cli, "user.change", NULL, json_pack("{s:s, s:b}", "name", cli->argv[0], "password_reset", 1));
     } else if (strcmp(sub, "remove") == 0) {
         r = reel_users_remove(u, cli->argv[0], &err);
         if (r == 0)
             printf("removed user %s with their sessions and tokens\n", cli->argv[0]);
+        if (r == 0)
+            reel_cli_audit(cli, "user.delete", NULL, json_pack("{s:s}", "name", cli->argv[0]));
     } else {
         struct reel_user_info *v = NULL;
         size_t n = 0;
@@ -313,12 +329,17 @@ int reel_cmd_token(struct reel_cli *cli)
             printf("%s\n", tok);
             fprintf(stderr, "token %s for user %s, for %ld days: shown only now; send it as "
                     "'Authorization: Bearer <token>'\n", cli->argv[0], user, days);
+            reel_cli_audit(cli, "token.add", NULL, json_pack("{s:s, s:s, s:I}", "name", cli->argv[0], "user", user,
+                                                             "days", (json_int_t)days));
         }
         sodium_memzero(tok, sizeof(tok));
     } else if (strcmp(sub, "remove") == 0) {
         r = reel_token_remove(u, user, cli->argv[0], &err);
         if (r == 0)
             printf("removed token %s\n", cli->argv[0]);
+        if (r == 0)
+            reel_cli_audit(cli, "token.delete", NULL, json_pack("{s:s, s:s}", "name", cli->argv[0], "user",
+                                                                user ? user : ""));
     } else {
         size_t n = 0;
         struct reel_token_info *tv = NULL;

@@ -60,6 +60,8 @@ static const char usage[] =
     "  user add|set NAME [--role R] [--cameras a,b|all] | user totp-reset NAME\n"
     "                                          roles, the cameras an operator/viewer sees, TOTP removal\n"
     "  token add NAME --user U [--days N] | token list [--user U] | token remove NAME [--user U]\n"
+    "  audit verify [--head ID:HASH] | audit head   check the audit log's hash chain; print its head\n"
+    "  audit list [--since T] [--until T] [--user U] [--action A] [--camera C] [--limit N] [--csv]\n"
     "                               API tokens (printed once; names are per user)\n"
     "\n"
     "DATADIR defaults to $REEL_DIR, else ./reel-data. Times: RFC 3339\n"
@@ -180,6 +182,7 @@ int main(int argc, char **argv)
         { "recordings", reel_cmd_recordings }, { "gaps", reel_cmd_gaps },
         { "user", reel_cmd_user },       { "token", reel_cmd_token },
         { "key", reel_cmd_key },         { "verify", reel_cmd_verify },
+        { "audit", reel_cmd_audit },
     };
     for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
         if (strcmp(cmd, cmds[k].name) == 0)

@@ -42,6 +42,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
+#include "base/timefmt.h"
+
 static int64_t real_ns(clockid_t id)
 {
     struct timespec ts;
@@ -728,7 +731,7 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
         sqlite3_finalize(cams);
         return reel__db_err(db, SQLITE_ERROR, err, "retention");
     }
-    if (sqlite3_prepare_v2(db, "SELECT id, bytes, start90k + wall_duration90k FROM recording WHERE camera_id = ?1 "
+    if (sqlite3_prepare_v2(db, "SELECT id, bytes, start90k + wall_duration90k, start90k FROM recording WHERE camera_id = ?1 "
                                "AND (?2 < 0 OR dir_id = ?2) AND open = 0 AND frames > 0 ORDER BY start90k, id "
                                "LIMIT 10000", -1, &recs, NULL) !=
         SQLITE_OK) {
@@ -765,6 +768,10 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
     /* a failed read is an error, never a shorter list of cameras to keep in bounds */
     int r = oom ? reel_err_set(err, ENOMEM, "retention: out of memory")
           : step != SQLITE_DONE ? reel__db_err(db, step, err, "retention: listing cameras") : 0;
+    /* the audit log's summary of this run: one row for every camera that lost footage */
+    struct reel_buf summary;
+    reel_buf_init(&summary, REEL_AUDIT_DETAIL_MAX - 64);
+    size_t summarised = 0;
     for (size_t ci = 0; r == 0 && ci < ncv; ci++) {
         int64_t cam = cv[ci].id, rb = cv[ci].rb, rs = cv[ci].rs;
         const char *name = cv[ci].name;
@@ -779,7 +786,7 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
         }
         int64_t *ids = NULL;
         size_t n = 0, alloc = 0;
-        int64_t freed = 0;
+        int64_t freed = 0, first90k = INT64_MAX, last90k = INT64_MIN;
         sqlite3_reset(recs);
         sqlite3_bind_int64(recs, 1, cam);
         sqlite3_bind_int64(recs, 2, dir_id);
@@ -795,6 +802,9 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
             ids[n++] = id;
             total -= bytes;
             freed += bytes;
+            int64_t st90k = sqlite3_column_int64(recs, 3);
+            first90k = st90k < first90k ? st90k : first90k;
+            last90k = end > last90k ? end : last90k;
         }
         sqlite3_reset(recs);
         if (step != SQLITE_ROW && step != SQLITE_DONE) {
@@ -804,9 +814,19 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
         }
         if (n) {
             r = reel__delete_recordings(s, db, ids, n, "deleted by retention", err);
-            if (r == 0)
+            if (r == 0) {
                 reel__event(s, REEL_LOG_INFO, "camera %s: retention deleted %zu recordings (%" PRId64 " bytes)", name, n,
                             freed);
+                char a[40], b[40];
+                reel_time_format(first90k, a, sizeof(a));
+                reel_time_format(last90k, b, sizeof(b));
+                /* names are [A-Za-z0-9_~-]: no escaping needed; a summary
+                 * over its cap keeps the cameras that fit */
+                if (reel_buf_printf(&summary, "%s{\"camera\":\"%s\",\"recordings\":%zu,\"bytes\":%" PRId64
+                                    ",\"start\":\"%s\",\"end\":\"%s\"}", summarised ? "," : "", name, n, freed,
+                                    a, b) == 0)
+                    summarised++;
+            }
         }
         free(ids);
     }
@@ -814,6 +834,19 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
     sqlite3_finalize(cams);
     sqlite3_finalize(tot);
     sqlite3_finalize(recs);
+    if (summarised) {
+        char *detail = malloc(summary.len + 32);
+        if (detail) {
+            snprintf(detail, summary.len + 32, "{\"cameras\":[%.*s]}", (int)summary.len, (const char *)summary.data);
+            struct reel_audit_rec rec = { .ts_ns = reel_clock_wall(s->clock), .user = "reel", .via = "recorder",
+                                          .addr = "", .action = "retention.delete", .camera = "", .detail = detail };
+            struct reel_err aerr;
+            if (reel_audit_append(db, &rec, NULL, &aerr) < 0)
+                reel__event(s, REEL_LOG_ERROR, "retention: the audit log's summary not written: %s", aerr.msg);
+            free(detail);
+        }
+    }
+    reel_buf_free(&summary);
     return r;
 }
 

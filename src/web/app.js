@@ -3,7 +3,7 @@
  * Reel's web page: the sign-in form and the shell (a top bar with the
  * pages Live, Playback, Cameras, Storage and Users, chosen by the URL's
  * hash: #/live, #/camera/NAME, #/playback[/NAME], #/cameras, #/storage,
- * #/users). Live and the camera page are drawn by live.js
+ * #/users, #/audit). Live and the camera page are drawn by live.js
  * (window.reelLive), the admin pages by admin.js (window.reelAdmin, when it
  * is built in). Playback is here: the camera list (refreshed every few
  * seconds), the last hour of one camera drawn as a bar of recorded spans
@@ -158,6 +158,9 @@
     $('nav').hidden = false;
     $('nav-toggle').hidden = false;
     $('nav-users').hidden = state.role !== 'admin';
+    /* the audit page (audit.js): admins and auditors; operators see its disclosure form */
+    $('nav-audit').hidden = !(window.reelAudit && window.reelAudit.roles.includes(state.role));
+    $('nav-audit').textContent = state.role === 'operator' ? 'Disclosures' : 'Audit';
     $('login-view').hidden = true;
     $('app-view').hidden = false;
     $('login-error').textContent = '';
@@ -183,6 +186,7 @@
     try {
       if (state.mounted === 'live' && window.reelLive) window.reelLive.unmount();
       if (state.mounted === 'admin' && window.reelAdmin && window.reelAdmin.unmount) window.reelAdmin.unmount();
+      if (state.mounted === 'audit' && window.reelAudit) window.reelAudit.unmount();
     } catch (e) {
       console.warn('unmount failed', e);
     }
@@ -201,7 +205,7 @@
     });
     let view = parts[0] || 'live';
     const arg = parts[1] || '';
-    if (!['live', 'camera', 'playback', ...ADMIN_ROUTES].includes(view)) view = 'live';
+    if (!['live', 'camera', 'playback', 'audit', ...ADMIN_ROUTES].includes(view)) view = 'live';
     if (view === 'camera' && !arg) view = 'live';
     unmountPage();
     state.view = view;
@@ -217,6 +221,7 @@
     $('camera-view').hidden = view !== 'camera';
     $('playback-view').hidden = view !== 'playback';
     $('admin-view').hidden = !admin;
+    $('audit-view').hidden = view !== 'audit';
     if (view === 'live' || view === 'camera') {
       if (window.reelLive) {
         const ctx = liveCtx();
@@ -227,6 +232,11 @@
     } else if (view === 'playback') {
       if (arg && arg !== state.camera && state.cameras.has(arg)) selectCamera(arg);
       else if (arg && arg !== state.camera) state.pendingCamera = arg;
+    } else if (view === 'audit') {
+      if (window.reelAudit && window.reelAudit.roles.includes(state.role)) {
+        window.reelAudit.mount($('audit-view'), { api, user: { name: state.user, role: state.role }, navigate });
+        state.mounted = 'audit';
+      }
     } else if (admin) {
       const root = $('admin-root');
       root.replaceChildren();
@@ -265,7 +275,7 @@
     unmountPage();
     $('nav').hidden = true;
     $('nav-toggle').hidden = true;
-    for (const v of ['live-view', 'camera-view', 'playback-view', 'admin-view']) $(v).hidden = true;
+    for (const v of ['live-view', 'camera-view', 'playback-view', 'admin-view', 'audit-view']) $(v).hidden = true;
     state.view = null;
     state.role = null;
     document.dispatchEvent(new CustomEvent('reel:session', { detail: null }));
@@ -555,9 +565,10 @@
 
   function viewUrl() {
     const { start, end } = state.range;
-    return `/api/cameras/${encodeURIComponent(state.camera)}/view.mp4` +
+    const u = `/api/cameras/${encodeURIComponent(state.camera)}/view.mp4` +
       `?start=${encodeURIComponent(new Date(start).toISOString())}` +
       `&end=${encodeURIComponent(new Date(end).toISOString())}`;
+    return window.reelReason ? window.reelReason.add(u, 'playback') : u;   /* reason.js */
   }
 
   /* Reads the inputs into state.range; false (with a message) when invalid. */

@@ -324,7 +324,8 @@
     }
 
     url(stream) {
-      return `/api/cameras/${encodeURIComponent(this.name)}/live.mp4?stream=${stream}`;
+      const u = `/api/cameras/${encodeURIComponent(this.name)}/live.mp4?stream=${stream}`;
+      return window.reelReason ? window.reelReason.add(u, 'live') : u;   /* reason.js: the site's reason policy */
     }
 
     retry(why, ms) {
@@ -392,8 +393,11 @@
       const stream = this.forceH264 ? 'h264' : pickStream(cam, this.big, this.noTranscode);
       this.stream = stream;
       this.el.dataset.stream = stream;
-      if (!this.poster.src) this.poster.src = `/api/cameras/${encodeURIComponent(this.name)}/snapshot.jpg` +
-        `?stream=${stream === 'sub' ? 'sub' : 'main'}`;
+      if (!this.poster.src) {
+        const snap = `/api/cameras/${encodeURIComponent(this.name)}/snapshot.jpg` +
+          `?stream=${stream === 'sub' ? 'sub' : 'main'}`;
+        this.poster.src = window.reelReason ? window.reelReason.add(snap, 'live') : snap;
+      }
       if (!MS) {
         this.setState('error', 'This browser has no Media Source Extensions: live video cannot play here.', true);
         this.holdReason = 'nomse';

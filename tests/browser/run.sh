@@ -13,6 +13,7 @@
 #   tests/browser/run.sh --live [--screenshots docs/img]   runs live-test.mjs (the live grid)
 #   tests/browser/run.sh --roles [--screenshots docs/img]  runs roles-test.mjs (roles, camera lists, TOTP)
 #   tests/browser/run.sh --proof     runs ac-proof-test.mjs (a signed export plays)
+#   tests/browser/run.sh --audit [--screenshots docs/img]  runs audit-test.mjs (the auditor's page)
 # Meson sets REEL, REEL_SIM and REEL_CLIPS (REEL_MP4_AUDIO_FIXTURE for
 # --audio); without them it uses ./build.
 set -eu
@@ -54,6 +55,9 @@ elif [ "${1:-}" = --roles ]; then
     shift
 elif [ "${1:-}" = --proof ]; then
     script=ac-proof-test.mjs
+    shift
+elif [ "${1:-}" = --audit ]; then
+    script=audit-test.mjs
     shift
 fi
 exec node "$here/$script" "$@"
