@@ -37,6 +37,11 @@ const struct reel_http_route reel_api_routes[] = {
     { "PATCH",  "/api/users/{user}",                     ADMIN,  true,  reel_api_user_patch,     true  },
     { "DELETE", "/api/users/{user}",                     ADMIN,  true,  reel_api_user_delete,    false },
     { "DELETE", "/api/users/{user}/sessions",            ADMIN,  true,  reel_api_user_sessions_end, false },
+    /* ac-redact: redacted exports (the job runs on its own thread) */
+    { "POST",   "/api/redactions",                       REEL_ACCESS_EXPORT, true, reel_api_redaction_add, false },
+    { "GET",    "/api/redactions",                       REEL_ACCESS_EXPORT, true, reel_api_redactions_list, false },
+    { "GET",    "/api/redactions/{redaction}",           REEL_ACCESS_EXPORT, true, reel_api_redaction_get, false },
+    { "GET",    "/api/redactions/{redaction}/file",      REEL_ACCESS_EXPORT, true, reel_api_redaction_file, false },
 };
 
 const size_t reel_api_nroutes = sizeof(reel_api_routes) / sizeof(reel_api_routes[0]);

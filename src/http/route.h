@@ -152,6 +152,8 @@ enum MHD_Result reel_http_send_busy(struct reel_http_req *r, unsigned retry_afte
 struct reel_http_playback *reel_http_playback_of(struct reel_http_req *r);
 /* The live view's streams (viewer caps, suspended responses; stream.h). */
 struct reel_http_streams *reel_http_streams_of(struct reel_http_req *r);
+/* The redacted-export jobs (redact_jobs.h); never NULL. */
+struct reel_redact_jobs *reel_http_redact_of(struct reel_http_req *r);
 /* A request header, or NULL. */
 const char *reel_http_header(struct reel_http_req *r, const char *name);
 /* The client's address as text ("?" when unknown): the TCP peer, or the

@@ -177,9 +177,8 @@ static int open_output(struct job *j, const AVFrame *f, struct reel_err *err)
     j->ost->time_base = (AVRational){ 1, 90000 };
     if (fr.num > 0 && fr.den > 0)
         j->ost->avg_frame_rate = fr;
-    char url[4200];
-    snprintf(url, sizeof(url), "file:%s", j->out_path);
-    r = avio_open(&j->oc->pb, url, AVIO_FLAG_WRITE);
+    /* oc->url ("file:" + the path) is also what the fast-start pass reopens. */
+    r = avio_open(&j->oc->pb, j->oc->url, AVIO_FLAG_WRITE);
     if (r < 0)
         return av_fail(err, r, "opening the output");
     AVDictionary *opts = NULL;
@@ -300,7 +299,10 @@ static int run(struct job *j, const atomic_bool *cancel, struct reel_err *err)
     int r = open_input(j, err);
     if (r < 0)
         return r;
-    r = avformat_alloc_output_context2(&j->oc, NULL, "mp4", NULL);
+    char url[4200];
+    if ((size_t)snprintf(url, sizeof(url), "file:%s", j->out_path) >= sizeof(url))
+        return reel_err_set(err, ENAMETOOLONG, "redaction: output path too long");
+    r = avformat_alloc_output_context2(&j->oc, NULL, "mp4", url);
     if (r < 0 || !j->oc)
         return reel_err_set(err, ENOMEM, "redaction: cannot set up the MP4 muxer");
     j->pkt = av_packet_alloc();
