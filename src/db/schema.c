@@ -60,7 +60,10 @@ static const char schema_sql[] =
     "  sample_entry_id INTEGER REFERENCES sample_entry (id),\n"
     "  dir_id INTEGER NOT NULL REFERENCES storage_dir (id),\n"
     "  open INTEGER NOT NULL DEFAULT 1,\n"
-    "  video_index BLOB NOT NULL DEFAULT x'');\n"
+    "  video_index BLOB NOT NULL DEFAULT x'',\n"
+    /* version 4, issue 14 (ac-proof): BLAKE2b-256 of the closed sample file;
+     * NULL until hashed, x'' for recordings closed before hashing existed */
+    "  blake2b BLOB);\n"
     "CREATE INDEX recording_camera_start ON recording (camera_id, start90k);\n"
     "CREATE TABLE garbage (\n"
     "  dir_id INTEGER NOT NULL,\n"
@@ -113,6 +116,8 @@ static const char schema_sql[] =
     "  value TEXT NOT NULL);\n"
     /* version 4, issue 14 (accountability): tables below this line */
     ""
+    /* ac-proof: the recordings the recorder's hasher has still to hash */
+    "CREATE INDEX recording_unhashed ON recording (id) WHERE blake2b IS NULL;\n"
     /* version 4, issue 15 (events): tables below this line */
     "";
 
@@ -226,11 +231,25 @@ static int upgrade_v4_timeline(sqlite3 *db, struct reel_err *err)
     return 0;
 }
 
+/* 3 -> 4, ac-proof's part of issue 14: each recording's sample file gets a
+ * BLAKE2b-256 hash when it closes (store/hasher.c). Recordings already
+ * closed are marked x'' (closed before hashing existed: a hash made now
+ * would prove nothing about what was recorded); open ones get theirs when
+ * they close or are recovered. */
+static int upgrade_v4_ac_proof(sqlite3 *db, struct reel_err *err)
+{
+    static const char *const sql[] = {
+        "ALTER TABLE recording ADD COLUMN blake2b BLOB",
+        "UPDATE recording SET blake2b = x'' WHERE open = 0",
+        "CREATE INDEX recording_unhashed ON recording (id) WHERE blake2b IS NULL",
+    };
+    return exec_each(db, sql, sizeof(sql) / sizeof(sql[0]), err);
+}
+
 /* 3 -> 4, accountability's part (issue 14). */
 static int upgrade_v4_accountability(sqlite3 *db, struct reel_err *err)
 {
-    (void)db, (void)err;
-    return 0;
+    return upgrade_v4_ac_proof(db, err);
 }
 
 /* 3 -> 4, the events' part (issue 15). */

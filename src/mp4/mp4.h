@@ -91,6 +91,8 @@ int64_t reel_mp4_duration90k(const struct reel_mp4 *m);
  * instant, silence before the audio starts included), 90 kHz; 0 without
  * audio. */
 int64_t reel_mp4_audio_duration90k(const struct reel_mp4 *m);
+/* Video samples in the file (a signed export's manifest says how many). */
+uint32_t reel_mp4_frames(const struct reel_mp4 *m);
 void reel_mp4_free(struct reel_mp4 *m);
 
 #endif

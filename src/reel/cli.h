@@ -44,6 +44,17 @@ int reel_cmd_recordings(struct reel_cli *cli);
 int reel_cmd_gaps(struct reel_cli *cli);
 int reel_cmd_user(struct reel_cli *cli);
 int reel_cmd_token(struct reel_cli *cli);
+/* cmd_proof.c (issue 14): `key show`, `verify FILE.mp4`. */
+int reel_cmd_key(struct reel_cli *cli);
+int reel_cmd_verify(struct reel_cli *cli);
+/* Makes the site key pair when the data directory has none (init, run, and
+ * installs older than keys), saying so on stdout. 0 or 1. */
+int reel_cli_site_key(struct reel_cli *cli);
+/* Signs an exported MP4 (proof/sign.h) with its source recordings (their
+ * stored hashes). by NULL: the Unix user. 0 or 1 (message printed). */
+int reel_cli_sign_export(struct reel_cli *cli, const char *path, const char *camera, int64_t from90k, int64_t to90k,
+                         const struct reel_recording *recs, size_t nrecs, uint32_t frames, const char *by,
+                         const char *reason);
 /* Creates the `admin` web account when there are no accounts (called by
  * init and run), with a random password written to
  * DATADIR/REEL_INITIAL_PASSWORD_FILE (mode 0600, O_EXCL | O_NOFOLLOW); stdout

@@ -57,11 +57,13 @@ int reel_cmd_init(struct reel_cli *cli)
     int r = reel_store_init(cli->datadir, &err);
     if (r == -EEXIST) {
         printf("%s is already initialised\n", cli->datadir);
-        return 0;
+        return reel_cli_site_key(cli); /* an install older than site keys gets its pair */
     }
     if (r < 0)
         return reel_cli_fail("cannot initialise %s: %s", cli->datadir, err.msg[0] ? err.msg : strerror(-r));
     printf("initialised %s\n", cli->datadir);
+    if (reel_cli_site_key(cli))
+        return 1;
     return reel_cli_bootstrap_admin(cli);
 }
 

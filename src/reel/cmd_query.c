@@ -212,7 +212,12 @@ int reel_cmd_check(struct reel_cli *cli)
         flags |= REEL_CHECK_HASH;
     if (reel_cli_opt(cli, "--repair", false))
         flags |= REEL_CHECK_REPAIR;
-    if (reel_cli_no_more_opts(cli))
+    /* --camera NAME [--from T --to T]: that camera's recordings only */
+    bool scoped = false;
+    for (int i = 0; i < cli->argc; i++)
+        if (strncmp(cli->argv[i], "--camera", 8) == 0)
+            scoped = true;
+    if (!scoped && reel_cli_no_more_opts(cli))
         return 2;
     /* check is what to run after installing a newer Reel: it brings the
      * schema up to date first (the only thing it writes without --repair) */
@@ -222,9 +227,21 @@ int reel_cmd_check(struct reel_cli *cli)
     struct reel_store *s;
     if (reel_cli_open(cli, flags & REEL_CHECK_REPAIR ? REEL_STORE_ADMIN : REEL_STORE_READ, &s))
         return 1;
+    struct reel_check_scope scope;
+    if (scoped) {
+        struct reel_camera cam;
+        int rc = range_args(cli, s, false, &cam, &scope.from90k, &scope.to90k);
+        if (!rc)
+            rc = reel_cli_no_more_opts(cli);
+        if (rc) {
+            reel_store_close(s);
+            return rc;
+        }
+        scope.camera_id = cam.id;
+    }
     struct reel_check_report rep;
     memset(&rep, 0, sizeof(rep));
-    int r = reel_store_check(s, flags, check_line, NULL, &rep, &err);
+    int r = reel_store_check_scope(s, flags, scoped ? &scope : NULL, check_line, NULL, &rep, &err);
     reel_store_close(s);
     if (r < 0)
         return reel_cli_fail("check failed: %s", err.msg[0] ? err.msg : strerror(-r));
@@ -232,6 +249,10 @@ int reel_cmd_check(struct reel_cli *cli)
            (unsigned long long)rep.recordings, (unsigned long long)rep.files,
            (unsigned long long)rep.bytes, (unsigned long long)rep.problems, rep.problems == 1 ? "" : "s",
            rep.repaired ? " (repaired)" : "");
+    if (flags & REEL_CHECK_HASH)
+        printf("hashes: %llu closed recording%s match the BLAKE2b stored at close, %llu not hashed yet, %llu closed "
+               "before Reel hashed recordings\n", (unsigned long long)rep.hash_ok, rep.hash_ok == 1 ? "" : "s",
+               (unsigned long long)rep.hash_pending, (unsigned long long)rep.hash_none);
     return rep.problems && !(flags & REEL_CHECK_REPAIR) ? 3 : 0;
 }
 
@@ -247,6 +268,10 @@ int reel_cmd_export(struct reel_cli *cli)
         out = reel_cli_opt(cli, "--output", true);
     /* The camera's audio ("<camera>~audio" row) goes in unless --no-audio. */
     struct reel_mp4_range_opts aopts = { .audio = reel_cli_opt(cli, "--no-audio", false) == NULL };
+    /* signed by default (issue 14): the reason and the exporter go in the manifest */
+    bool sign = reel_cli_opt(cli, "--no-sign", false) == NULL;
+    const char *reason = reel_cli_opt(cli, "--reason", true);
+    const char *by = reel_cli_opt(cli, "--by", true);
     int rc = range_args(cli, s, true, &cam, &from, &to);
     if (!rc && !out)
         rc = reel_cli_usage("export: -o FILE required");
@@ -258,10 +283,20 @@ int reel_cmd_export(struct reel_cli *cli)
     }
     struct reel_mp4 *m = NULL;
     struct reel_err err = { "" };
-    int r = reel_mp4_for_range_opts(s, cam.id, from, to, &aopts, &m, &err);
+    /* the MP4 and its source recordings (with their hashes) from one snapshot */
+    struct reel_recording *recs = NULL;
+    size_t nrecs = 0;
+    int r = reel_store_read_begin(s, &err);
+    if (r == 0)
+        r = reel_mp4_for_range_opts(s, cam.id, from, to, &aopts, &m, &err);
+    if (r == 0 && sign)
+        r = reel_store_recordings(s, cam.id, from, to, &recs, &nrecs, &err);
+    reel_store_read_end(s);
     reel_store_close(s);
-    if (r < 0)
+    if (r < 0) {
+        reel_mp4_free(m);
         return reel_cli_fail("export %s: %s", cam.name, err.msg[0] ? err.msg : strerror(-r));
+    }
     /* Footage is private: the file is created 0600, as a new file that is
      * no symbolic link (O_EXCL, O_NOFOLLOW), so that a link planted in a
      * shared directory cannot make the export overwrite another file; a
@@ -273,20 +308,24 @@ int reel_cmd_export(struct reel_cli *cli)
     struct stat ost;
     if (snprintf(tmp, sizeof(tmp), "%s.partial", out) >= (int)sizeof(tmp)) {
         reel_mp4_free(m);
+        reel_recordings_free(recs, nrecs);
         return reel_cli_fail("export: output path too long");
     }
     if (lstat(out, &ost) == 0 && !S_ISREG(ost.st_mode)) {
         reel_mp4_free(m);
+        reel_recordings_free(recs, nrecs);
         return reel_cli_fail("export: %s exists and is not a regular file (%s): not replacing it", out,
                              S_ISLNK(ost.st_mode) ? "a symbolic link" : "a directory or a device");
     }
     if (unlink(tmp) < 0 && errno != ENOENT) {
         reel_mp4_free(m);
+        reel_recordings_free(recs, nrecs);
         return reel_cli_fail("export: cannot remove the stale %s: %s", tmp, strerror(errno));
     }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         reel_mp4_free(m);
+        reel_recordings_free(recs, nrecs);
         return reel_cli_fail("export: cannot create %s: %s", tmp, strerror(errno));
     }
     uint64_t size = reel_mp4_size(m), off = 0;
@@ -298,6 +337,7 @@ int reel_cmd_export(struct reel_cli *cli)
             close(fd);
             unlink(tmp);
             reel_mp4_free(m);
+            reel_recordings_free(recs, nrecs);
             return reel_cli_fail("export: reading footage at byte %llu failed: %s", (unsigned long long)off,
                                  n < 0 ? strerror((int)-n) : "unexpected end");
         }
@@ -308,6 +348,7 @@ int reel_cmd_export(struct reel_cli *cli)
                 close(fd);
                 unlink(tmp);
                 reel_mp4_free(m);
+                reel_recordings_free(recs, nrecs);
                 return reel_cli_fail("export: writing %s failed: %s", tmp, strerror(e));
             }
             w += k;
@@ -315,10 +356,19 @@ int reel_cmd_export(struct reel_cli *cli)
         off += (uint64_t)n;
     }
     int64_t dur = reel_mp4_duration90k(m), adur = reel_mp4_audio_duration90k(m);
+    uint32_t frames = reel_mp4_frames(m);
     reel_mp4_free(m);
     if (fsync(fd) < 0 || close(fd) < 0 || rename(tmp, out) < 0) {
         unlink(tmp);
+        reel_recordings_free(recs, nrecs);
         return reel_cli_fail("export: cannot finish %s: %s", out, strerror(errno));
+    }
+    if (sign) {
+        rc = reel_cli_sign_export(cli, out, cam.name, from, to, recs, nrecs, frames, by, reason);
+        reel_recordings_free(recs, nrecs);
+        if (rc)
+            return rc;
+        printf("signed %s with the site key (manifest inside, and %s%s)\n", out, out, ".sig.json");
     }
     if (adur > 0)
         printf("exported %s: %.3f s, %llu bytes, with an audio track of %.3f s\n", out, (double)dur / REEL_90K,
@@ -347,11 +397,16 @@ int reel_cmd_recordings(struct reel_cli *cli)
         char st[40], du[32];
         reel_time_format(recs[i].start90k, st, sizeof(st));
         fmt_duration(recs[i].wall_duration90k, du, sizeof(du));
-        printf("%lld run=%lld start=%s start90k=%lld wall90k=%lld media90k=%lld frames=%u bytes=%llu entry=%lld%s\n",
+        char hash[80] = "";
+        if (recs[i].hash_len == 32) {
+            memcpy(hash, " blake2b=", 9);
+            reel_hex_encode(recs[i].blake2b, 32, hash + 9);
+        }
+        printf("%lld run=%lld start=%s start90k=%lld wall90k=%lld media90k=%lld frames=%u bytes=%llu entry=%lld%s%s\n",
                (long long)recs[i].id, (long long)recs[i].run_id, st, (long long)recs[i].start90k,
                (long long)recs[i].wall_duration90k,
                (long long)recs[i].media_duration90k, recs[i].frames, (unsigned long long)recs[i].bytes,
-               (long long)recs[i].sample_entry_id, recs[i].open ? " open" : "");
+               (long long)recs[i].sample_entry_id, hash, recs[i].open ? " open" : "");
     }
     reel_recordings_free(recs, n);
     reel_store_close(s);

@@ -216,6 +216,10 @@ int reel_cmd_run(struct reel_cli *cli)
         return 2;
     if (!no_http && reel_cli_bootstrap_admin(cli))
         return 1;
+    /* signed exports need the site key: an install older than keys gets
+     * its pair at its first start */
+    if (reel_cli_site_key(cli))
+        return 1;
     /* The certificate before anything starts: a bad one is an error, not a
      * server that fails every handshake. */
     struct reel_tls_pair pair = { 0 };

@@ -41,8 +41,15 @@ static const char usage[] =
     "      [--no-io-uring]          one pwritev per write instead of io_uring batches\n"
     "  status                       per camera: live state from the running recorder, last error,\n"
     "                               fps, bitrate, footage kept\n"
-    "  check [--hash] [--repair]    verify the index against the files\n"
+    "  check [--hash] [--repair] [--camera NAME [--stream main|sub] [--from T --to T]]\n"
+    "                               verify the index against the files; --hash also each closed\n"
+    "                               recording's file against the BLAKE2b stored when it closed\n"
     "  export --camera NAME [--stream main|sub] --from T --to T -o FILE.mp4 [--no-audio]\n"
+    "         [--reason TEXT] [--by NAME] [--no-sign]   signed with the site key (+ FILE.mp4.sig.json)\n"
+    "  key show                     the site's public key (Ed25519) and its fingerprint\n"
+    "  verify FILE.mp4 [--pub SITE.pub|HEX] [--trust-embedded-key] [--sidecar FILE.sig.json]\n"
+    "                               check a signed export (default key: DATADIR/site.pub) and its\n"
+    "                               source recordings against this site's index\n"
     "  recordings --camera NAME [--stream main|sub] [--from T --to T]\n"
     "  gaps --camera NAME [--stream main|sub] [--from T --to T]\n"
     "  frames --camera NAME [--stream main|sub] [--from T --to T]   one line per stored frame (tests)\n"
@@ -168,6 +175,7 @@ int main(int argc, char **argv)
         { "export", reel_cmd_export },   { "frames", reel_cmd_frames },
         { "recordings", reel_cmd_recordings }, { "gaps", reel_cmd_gaps },
         { "user", reel_cmd_user },       { "token", reel_cmd_token },
+        { "key", reel_cmd_key },         { "verify", reel_cmd_verify },
     };
     for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
         if (strcmp(cmd, cmds[k].name) == 0)

@@ -7,6 +7,9 @@
  */
 #include "store/store_int.h"
 
+#include "base/strutil.h"
+#include "base/timefmt.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -110,6 +113,56 @@ static void orphan_cb(void *opaque, const char *path)
 int reel_store_check(struct reel_store *s, int flags, void (*cb)(void *opaque, const char *line), void *opaque,
                      struct reel_check_report *ret, struct reel_err *err)
 {
+    return reel_store_check_scope(s, flags, NULL, cb, opaque, ret, err);
+}
+
+/* With REEL_CHECK_HASH, a closed recording's file against its stored hash. */
+static void check_hash(struct check_ctx *c, sqlite3_stmt *st, int64_t id, const char *path, int64_t bytes,
+                       uint8_t **buf)
+{
+    int hl = sqlite3_column_bytes(st, 8);
+    if (sqlite3_column_type(st, 8) == SQLITE_NULL) {
+        c->rep.hash_pending++;
+        return;
+    }
+    if (hl == 0) {
+        c->rep.hash_none++;
+        return;
+    }
+    char when[40];
+    reel_time_format(sqlite3_column_int64(st, 10), when, sizeof(when));
+    const char *cam = (const char *)sqlite3_column_text(st, 9);
+    if (hl != 32) {
+        problem(c, "recording %" PRId64 " (camera %s, %s): the stored hash is %d bytes, not 32", id, cam ? cam : "?",
+                when, hl);
+        return;
+    }
+    if (!*buf && !(*buf = malloc(REEL_HASH_BUF))) {
+        problem(c, "recording %" PRId64 ": out of memory to hash it", id);
+        return;
+    }
+    uint8_t h[32];
+    char msg[300];
+    if (reel__hash_file(path, (uint64_t)bytes, *buf, h, msg, sizeof(msg)) < 0) {
+        problem(c, "recording %" PRId64 " (camera %s, %s): cannot hash %s: %s", id, cam ? cam : "?", when, path, msg);
+        return;
+    }
+    const uint8_t *want = sqlite3_column_blob(st, 8);
+    if (memcmp(h, want, 32) != 0) {
+        char a[65], b[65];
+        reel_hex_encode(want, 32, a);
+        reel_hex_encode(h, 32, b);
+        problem(c, "recording %" PRId64 " (camera %s, %s): HASH MISMATCH: %s changed since it was closed "
+                "(BLAKE2b stored %.16s..., file now %.16s...)", id, cam ? cam : "?", when, path, a, b);
+        return;
+    }
+    c->rep.hash_ok++;
+}
+
+int reel_store_check_scope(struct reel_store *s, int flags, const struct reel_check_scope *scope,
+                           void (*cb)(void *opaque, const char *line), void *opaque,
+                           struct reel_check_report *ret, struct reel_err *err)
+{
     bool repair = flags & REEL_CHECK_REPAIR;
     if (repair && s->cfg.mode != REEL_STORE_ADMIN)
         return reel_err_set(err, EPERM, "check --repair needs the store opened in ADMIN mode");
@@ -133,10 +186,21 @@ int reel_store_check(struct reel_store *s, int flags, void (*cb)(void *opaque, c
 
     sqlite3_stmt *st;
     int r = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT id, camera_id, dir_id, frames, bytes, media_duration90k, open, video_index "
-                                  "FROM recording ORDER BY id", -1, &st, NULL) != SQLITE_OK) {
+    uint8_t *hbuf = NULL;
+    if (sqlite3_prepare_v2(s->db, scope ?
+            "SELECT id, camera_id, dir_id, frames, bytes, media_duration90k, open, video_index, blake2b, "
+            "(SELECT name FROM camera WHERE camera.id = camera_id), start90k FROM recording "
+            "WHERE camera_id = ?1 AND start90k < ?3 AND start90k + wall_duration90k > ?2 ORDER BY id" :
+            "SELECT id, camera_id, dir_id, frames, bytes, media_duration90k, open, video_index, blake2b, "
+            "(SELECT name FROM camera WHERE camera.id = camera_id), start90k FROM recording ORDER BY id",
+            -1, &st, NULL) != SQLITE_OK) {
         r = reel__db_err(s->db, SQLITE_ERROR, err, "check");
         goto out;
+    }
+    if (scope) {
+        sqlite3_bind_int64(st, 1, scope->camera_id);
+        sqlite3_bind_int64(st, 2, scope->from90k);
+        sqlite3_bind_int64(st, 3, scope->to90k);
     }
     int64_t *bad = NULL; /* rows to drop on repair */
     size_t nbad = 0, abad = 0;
@@ -235,6 +299,8 @@ int reel_store_check(struct reel_store *s, int flags, void (*cb)(void *opaque, c
                     char msg[300];
                     if (check_frames(fd, fi, (uint32_t)frames, msg, sizeof(msg)) < 0)
                         problem(&c, "recording %" PRId64 ": %s: %s", id, path, msg);
+                    if (!open_)
+                        check_hash(&c, st, id, path, bytes, &hbuf);
                 }
             }
         }
@@ -256,13 +322,14 @@ int reel_store_check(struct reel_store *s, int flags, void (*cb)(void *opaque, c
         r = reel__db_err(s->db, rc, err, "check: reading recordings");
     sqlite3_finalize(st);
     free(fi);
+    free(hbuf);
     if (r == 0 && nbad) {
         r = reel__delete_recordings(s, s->db, bad, nbad, "deleted by check: damaged", err);
         if (r == 0)
             c.rep.repaired += nbad;
     }
     free(bad);
-    if (r == 0) {
+    if (r == 0 && !scope) {
         struct orphan_ctx o = { &c, repair };
         reel__scan_orphans(s, s->db, repair, orphan_cb, &o, NULL);
     }

@@ -159,3 +159,31 @@ int reel_store_upgrade(const char *datadir, struct reel_err *err)
     sqlite3_close(db);
     return 0;
 }
+
+int reel_store_recording_hash(struct reel_store *s, int64_t id, struct reel_recording_hash *ret, struct reel_err *err)
+{
+    memset(ret, 0, sizeof(*ret));
+    sqlite3_stmt *st;
+    int r = reel_db_prepare(s->db, "SELECT camera_id, open, blake2b, start90k FROM recording WHERE id = ?", &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        ret->camera_id = sqlite3_column_int64(st, 0);
+        ret->open = sqlite3_column_int(st, 1);
+        ret->start90k = sqlite3_column_int64(st, 3);
+        ret->state = sqlite3_column_type(st, 2) == SQLITE_NULL ? REEL_HASH_PENDING
+                     : sqlite3_column_bytes(st, 2) == 32       ? REEL_HASH_OK
+                                                               : REEL_HASH_NONE;
+        if (ret->state == REEL_HASH_OK)
+            memcpy(ret->blake2b, sqlite3_column_blob(st, 2), 32);
+        r = 0;
+    } else if (rc == SQLITE_DONE) {
+        r = -ENOENT;
+    } else {
+        r = reel_db_err(s->db, rc, err, "reading a recording's hash");
+    }
+    sqlite3_finalize(st);
+    return r;
+}

@@ -735,7 +735,10 @@ int reel_store_open(struct reel_store **ret, const struct reel_store_cfg *cfg, s
             goto fail;
         }
         /* one writer and one syncer per usable storage directory */
-        r = reel__pipelines_start(s, err);
+        /* the hasher first: the syncers wake it */
+        r = reel__hasher_start(s, err);
+        if (r == 0)
+            r = reel__pipelines_start(s, err);
         if (r < 0)
             goto fail;
     }
@@ -753,6 +756,8 @@ void reel_store_close(struct reel_store *s)
     while (s->runs)
         reel_run_close(s->runs);
     reel__pipelines_stop(s);
+    if (!reel__hasher_stop(s))
+        s->abandoned = true;
     if (s->noutages || s->npending_entries) {
         /* what no syncer wrote (none running, or one stuck): written here */
         struct reel_err err;
@@ -1570,7 +1575,7 @@ int reel_store_recordings(struct reel_store *s, int64_t camera_id, int64_t from9
 {
     sqlite3_stmt *st;
     int r = prep(s->db, "SELECT id, camera_id, run_id, start90k, wall_duration90k, media_duration90k, "
-                        "sample_entry_id, frames, bytes, open, dir_id, video_index FROM recording "
+                        "sample_entry_id, frames, bytes, open, dir_id, video_index, blake2b FROM recording "
                         "WHERE camera_id = ? AND frames > 0 AND start90k < ? AND start90k + wall_duration90k > ? "
                         "ORDER BY start90k, id", &st, err);
     if (r < 0)
@@ -1608,6 +1613,10 @@ int reel_store_recordings(struct reel_store *s, int64_t camera_id, int64_t from9
         if (il)
             memcpy(x->index, sqlite3_column_blob(st, 11), il);
         x->index_len = il;
+        if (sqlite3_column_bytes(st, 12) == (int)sizeof(x->blake2b)) {
+            memcpy(x->blake2b, sqlite3_column_blob(st, 12), sizeof(x->blake2b));
+            x->hash_len = sizeof(x->blake2b);
+        }
         n++;
     }
     sqlite3_finalize(st);

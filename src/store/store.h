@@ -289,6 +289,10 @@ struct reel_recording {
     uint64_t bytes;
     bool open;                      /* still being written (committed part only) */
     char path[4200];                /* the sample file */
+    /* BLAKE2b-256 of the sample file, stored when it closed; hash_len 0
+     * when it has none (open, not hashed yet, or closed before hashing) */
+    uint8_t blake2b[32];
+    size_t hash_len;
     uint8_t *index;                 /* encoded frame index, malloc'd */
     size_t index_len;
 };
@@ -316,6 +320,15 @@ struct reel_check_report {
     uint64_t recordings, files, bytes;
     uint64_t problems;              /* each one reported through cb */
     uint64_t repaired;
+    /* REEL_CHECK_HASH: closed recordings whose file matched the BLAKE2b in
+     * the index, those not hashed yet (the recorder hashes each within
+     * seconds of its close), those closed before Reel hashed recordings */
+    uint64_t hash_ok, hash_pending, hash_none;
+};
+/* What to check: one camera's recordings overlapping [from90k, to90k). */
+struct reel_check_scope {
+    int64_t camera_id;
+    int64_t from90k, to90k;
 };
 /* Verifies the index against the files: every recording's file present, its
  * size at least the committed bytes, the index decodes to exactly frames
@@ -324,6 +337,14 @@ struct reel_check_report {
  * Changes nothing unless REEL_CHECK_REPAIR. Each problem is one line to cb. */
 int reel_store_check(struct reel_store *s, int flags, void (*cb)(void *opaque, const char *line),
                      void *opaque, struct reel_check_report *ret, struct reel_err *err);
+/* The same for scope's recordings only (NULL = all); with a scope no orphan
+ * files are looked for. With REEL_CHECK_HASH each closed recording's sample
+ * file is also hashed (BLAKE2b-256 of its committed bytes) and compared with
+ * the hash the recorder stored when it closed: a mismatch is one problem
+ * line naming the recording, its camera and start. */
+int reel_store_check_scope(struct reel_store *s, int flags, const struct reel_check_scope *scope,
+                           void (*cb)(void *opaque, const char *line), void *opaque,
+                           struct reel_check_report *ret, struct reel_err *err);
 
 /* ---- narrow queries for readers (src/store/query.c) ----
  * What the HTTP API and the commands need without reading index blobs, and a
@@ -384,6 +405,23 @@ void reel_store_read_end(struct reel_store *s);
  * one with -EPROTO; every mode refuses a newer one with -EPROTONOSUPPORT.
  * See docs/database.md.) */
 int reel_store_upgrade(const char *datadir, struct reel_err *err);
+
+/* A recording's BLAKE2b-256 (issue 14): stored by the recorder's hasher once
+ * the recording is closed (store/hasher.c). */
+enum reel_hash_state {
+    REEL_HASH_PENDING = 0,          /* open, or closed and not hashed yet */
+    REEL_HASH_OK = 1,               /* blake2b holds it */
+    REEL_HASH_NONE = 2,             /* closed before Reel hashed recordings: never will be */
+};
+struct reel_recording_hash {
+    int64_t camera_id, start90k;
+    bool open;
+    enum reel_hash_state state;
+    uint8_t blake2b[32];
+};
+/* -ENOENT when no recording has that id (deleted by retention...). */
+int reel_store_recording_hash(struct reel_store *s, int64_t id, struct reel_recording_hash *ret,
+                              struct reel_err *err);
 
 /* ---- site-wide settings (table setting; settings.c) ----
  * Keys are short names ([a-z0-9_.]{1,63}), values text up to

@@ -214,6 +214,7 @@ struct reel_store {
     bool recording;                 /* RECORD mode and the pipelines started */
     bool abandoned;                 /* a pipeline did not stop at close: s is left allocated */
 
+    struct reel_hasher *hasher;     /* RECORD mode: hashes closed recordings (hasher.c) */
     pthread_mutex_t mu;             /* the runs list, the outage queue, the sample entries */
     struct reel_run *runs;
     struct reel_outage_op *outages; /* FIFO, at most REEL_OUTAGE_QUEUE_MAX */
@@ -318,6 +319,16 @@ int reel__free_oldest(struct reel_store *s, sqlite3 *db, int64_t dir_id, unsigne
  * for REEL_STALL_NS, or REEL_IO_QUEUE_MAX is queued. Under sd->mu; now from
  * the store's clock. */
 const char *reel__sdir_stalled(struct reel_sdir *sd, int64_t now, char *buf, size_t cap);
+/* hasher.c: the thread that hashes closed recordings (RECORD mode) */
+int reel__hasher_start(struct reel_store *s, struct reel_err *err);
+/* BLAKE2b-256 of the first bytes of path, read through buf (REEL_HASH_BUF
+ * bytes). 0, or -errno with msg (-ENOENT: no such file). */
+#define REEL_HASH_BUF (1u << 20)
+int reel__hash_file(const char *path, uint64_t bytes, uint8_t *buf, uint8_t out[32], char *msg, size_t cap);
+/* Wakes it now (a recording closed). Any thread. */
+void reel__hasher_wake(struct reel_store *s);
+/* Stops it (waits REEL_CLOSE_WAIT_NS at most); false when it did not stop. */
+bool reel__hasher_stop(struct reel_store *s);
 /* writer.c, all under sd->mu */
 /* A batch buffer from the pool or newly allocated (NULL: out of memory).
  * Never waits. */

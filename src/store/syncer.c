@@ -418,6 +418,12 @@ static void checkpoint(struct reel_sdir *sd)
     reel__outages_done(s, nout, r == 0);
     if (r == 0)
         reel__entries_done(s, entries_max);
+    /* a recording that closed: the hasher hashes it now rather than at its next poll */
+    for (size_t i = 0; r == 0 && i < n; i++)
+        if (items[i].done && (items[i].final || items[i].sync_failed)) {
+            reel__hasher_wake(s);
+            break;
+        }
     /* the hub hears of frames once they are durable */
     for (size_t i = 0; r == 0 && s->cfg.on_recording && i < n; i++) {
         struct ckpt_item *it = &items[i];
