@@ -143,6 +143,15 @@ class RedactTest(HttpTest):
         self.assertEqual(len(r.body), job["bytes"])
         self.assertEqual(hashlib.sha256(r.body).hexdigest(), job["sha256"])
         self.assert_decodes_clean(red)
+        # signed like any export, marked as derived: the original's recordings and the rectangles applied
+        self.assertTrue(job["signed"], job)
+        v = subprocess.run([REEL, "-d", self.data, "verify", red], capture_output=True, text=True, timeout=120)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        self.assertIn("verified", v.stdout)
+        self.assertIn("derived_from", v.stdout)
+        self.assertIn('"redaction"', v.stdout)
+        self.assertIn('"mode": "blur"', v.stdout)
+        self.assertIn('"mode": "fill"', v.stdout)
         codec = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
                                 "stream=codec_name,width,height", "-of", "csv=p=0", red],
                                capture_output=True, text=True, check=True).stdout.strip()
