@@ -158,6 +158,8 @@
     $('nav').hidden = false;
     $('nav-toggle').hidden = false;
     $('nav-users').hidden = state.role !== 'admin';
+    /* redacted exports (redact.js): operators and admins */
+    $('nav-redact').hidden = !(window.reelRedact && window.reelRedact.roles.includes(state.role));
     $('login-view').hidden = true;
     $('app-view').hidden = false;
     $('login-error').textContent = '';
@@ -179,6 +181,7 @@
     try {
       if (state.mounted === 'live' && window.reelLive) window.reelLive.unmount();
       if (state.mounted === 'admin' && window.reelAdmin && window.reelAdmin.unmount) window.reelAdmin.unmount();
+      if (state.mounted === 'redact' && window.reelRedact) window.reelRedact.unmount();
     } catch (e) {
       console.warn('unmount failed', e);
     }
@@ -188,7 +191,9 @@
   /* Shows the page the hash names (#/live when none or unknown). */
   function route() {
     if (!state.user) return;
-    const parts = (location.hash || '').replace(/^#\/?/, '').split('/').map((x) => {
+    /* "#/redact?camera=..": the query after '?' goes to the page */
+    const [hashPath, hashQuery] = (location.hash || '').split('?');
+    const parts = hashPath.replace(/^#\/?/, '').split('/').map((x) => {
       try {
         return decodeURIComponent(x);
       } catch (e) {
@@ -197,7 +202,7 @@
     });
     let view = parts[0] || 'live';
     const arg = parts[1] || '';
-    if (!['live', 'camera', 'playback', ...ADMIN_ROUTES].includes(view)) view = 'live';
+    if (!['live', 'camera', 'playback', 'redact', ...ADMIN_ROUTES].includes(view)) view = 'live';
     if (view === 'camera' && !arg) view = 'live';
     unmountPage();
     state.view = view;
@@ -213,12 +218,19 @@
     $('camera-view').hidden = view !== 'camera';
     $('playback-view').hidden = view !== 'playback';
     $('admin-view').hidden = !admin;
+    $('redact-view').hidden = view !== 'redact';
     if (view === 'live' || view === 'camera') {
       if (window.reelLive) {
         const ctx = liveCtx();
         if (view === 'live') window.reelLive.mountGrid($('grid'), ctx);
         else window.reelLive.mountCamera(arg, ctx);
         state.mounted = 'live';
+      }
+    } else if (view === 'redact') {
+      if (window.reelRedact) {
+        window.reelRedact.mount($('redact-view'), { api, user: { name: state.user, role: state.role }, navigate },
+                                hashQuery || '');
+        state.mounted = 'redact';
       }
     } else if (view === 'playback') {
       if (arg && arg !== state.camera && state.cameras.has(arg)) selectCamera(arg);
