@@ -259,3 +259,21 @@ class RedactTest(HttpTest):
         job = self.wait_job(req, jid)
         self.assertEqual(job["status"], "done", job)
         self.assertEqual(req("GET", f"/api/redactions/{jid}/file").status, 200)
+        # the command line: reel export --redact BOXES.json (the API's boxes), signed as derived
+        boxes = os.path.join(self.tmp, "boxes.json")
+        with open(boxes, "w") as f:
+            json.dump({"boxes": good["boxes"]}, f)
+        out = os.path.join(self.tmp, "cli.mp4")
+        rng = ["--camera", "cam0", "--from", f"@{s90k / 90000:.3f}", "--to", f"@{e90k / 90000:.3f}"]
+        r = self.reel("export", *rng, "-o", out, "--redact", boxes, "--reason", "request 2", "--by", "cli")
+        self.assertIn("redacted, signed", r.stdout)
+        self.assertEqual(os.stat(out).st_mode & 0o777, 0o600)
+        self.assert_decodes_clean(out)
+        v = subprocess.run([REEL, "-d", self.data, "verify", out], capture_output=True, text=True, timeout=120)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        self.assertIn("derived_from", v.stdout)
+        with open(boxes, "w") as f:
+            f.write('[{"mode":"smudge","keys":[]}]')
+        r = self.reel("export", *rng, "-o", out + "2", "--redact", boxes, check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertFalse(os.path.exists(out + "2"))
