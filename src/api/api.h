@@ -97,6 +97,11 @@ int reel_api_view_read(struct reel_store *s, int64_t cam_id, int64_t from90k, in
                        struct reel_view_tag *ret_tag, struct reel_mp4 **ret, void (*between)(void *),
                        void *between_arg, struct reel_err *err);
 
+/* redactions.c: redacted exports (issue 14) */
+reel_http_handler reel_api_redaction_add;
+reel_http_handler reel_api_redactions_list;
+reel_http_handler reel_api_redaction_get;
+reel_http_handler reel_api_redaction_file;
 /* camera_test.c */
 reel_http_handler reel_api_camera_test;
 /* users.c */

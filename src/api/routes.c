@@ -46,6 +46,11 @@ const struct reel_http_route reel_api_routes[] = {
     { "PATCH",  "/api/users/{user}",                     ADMIN,  true,  reel_api_user_patch,     true  },
     { "DELETE", "/api/users/{user}",                     ADMIN,  true,  reel_api_user_delete,    false },
     { "DELETE", "/api/users/{user}/sessions",            ADMIN,  true,  reel_api_user_sessions_end, false },
+    /* ac-redact: redacted exports (the job runs on its own thread) */
+    { "POST",   "/api/redactions",                       EXPORT, true,  reel_api_redaction_add,  false },
+    { "GET",    "/api/redactions",                       EXPORT, true,  reel_api_redactions_list, false },
+    { "GET",    "/api/redactions/{redaction}",           EXPORT, true,  reel_api_redaction_get,  false },
+    { "GET",    "/api/redactions/{redaction}/file",      EXPORT, true,  reel_api_redaction_file, false },
     /* ac-roles: TOTP second factor (src/api/totp.c) */
     { "POST",   "/api/session/totp",                     USER,   true,  reel_api_totp_begin,     false },
     { "POST",   "/api/session/totp/confirm",             USER,   true,  reel_api_totp_confirm,   false },

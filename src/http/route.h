@@ -157,6 +157,8 @@ struct reel_http_streams *reel_http_streams_of(struct reel_http_req *r);
 /* The audit log's writer (audit/sink.h); NULL before the server started. */
 struct reel_audit_sink;
 struct reel_audit_sink *reel_http_audit_of(struct reel_http_req *r);
+/* The redacted-export jobs (redact_jobs.h); never NULL. */
+struct reel_redact_jobs *reel_http_redact_of(struct reel_http_req *r);
 /* A request header, or NULL. */
 const char *reel_http_header(struct reel_http_req *r, const char *name);
 /* The client's address as text ("?" when unknown): the TCP peer, or the

@@ -46,6 +46,7 @@
 #include "http/loginguard.h"
 #include "http/parse.h"
 #include "http/playback.h"
+#include "http/redact_jobs.h"
 #include "http/stream.h"
 #include "http/tlcache.h"
 #include "http/ratelimit.h"
@@ -106,6 +107,7 @@ struct reel_http {
     struct reel_http_playback *playback;
     struct reel_http_streams *streams; /* live.mp4 responses */
     struct reel_tlcache *tlcache;   /* the timeline's spans (tlcache.h) */
+    struct reel_redact_jobs *redact;   /* redacted exports (ac-redact) */
     uint64_t deadline_closed;       /* since the last log line (watchdog thread only) */
     int64_t deadline_logged_ns;
     char hosts[REEL_HTTP_HOSTS_MAX][256];   /* cfg.hosts points here */
@@ -506,6 +508,7 @@ enum MHD_Result reel_http_send_busy(struct reel_http_req *r, unsigned retry_afte
 
 struct reel_http_playback *reel_http_playback_of(struct reel_http_req *r) { return r->h->playback; }
 struct reel_tlcache *reel_http_tlcache_of(struct reel_http_req *r) { return r->h->tlcache; }
+struct reel_redact_jobs *reel_http_redact_of(struct reel_http_req *r) { return r->h->redact; }
 struct reel_http_streams *reel_http_streams_of(struct reel_http_req *r) { return r->h->streams; }
 struct reel_audit_sink *reel_http_audit_of(struct reel_http_req *r) { return r->h->audit; }
 
@@ -1152,6 +1155,9 @@ int reel_http_new(struct reel_http **ret, const struct reel_http_cfg *cfg, struc
         r = reel_err_set(err, ENOMEM, "out of memory");
         goto fail;
     }
+    r = reel_redact_jobs_new(&h->redact, h->datadir, h->clock, h->cfg.log, err);
+    if (r < 0)
+        goto fail;
     *ret = h;
     return 0;
 fail:
@@ -1278,6 +1284,7 @@ void reel_http_free(struct reel_http *h)
     reel_http_playback_free(h->playback);
     reel_http_streams_free(h->streams);
     reel_tlcache_free(h->tlcache);
+    reel_redact_jobs_free(h->redact);   /* cancels and joins a running job */
     reel_http_deadline_free(h->deadline); /* after the daemon: it gave every slot back */
     for (size_t i = 0; i < h->stores.n; i++)
         reel_store_close(h->stores.idle[i]);

@@ -20,6 +20,7 @@
 #include "mp4/mp4.h"
 #include "mp4/range.h"
 #include "reel/cli.h"
+#include "reel/cmd_redact.h"
 #include "reel/control.h"
 #include "reel/timefmt.h"
 #include "store/index.h"
@@ -272,12 +273,21 @@ int reel_cmd_export(struct reel_cli *cli)
     bool sign = reel_cli_opt(cli, "--no-sign", false) == NULL;
     const char *reason = reel_cli_opt(cli, "--reason", true);
     const char *by = reel_cli_opt(cli, "--by", true);
+    const char *redact = reel_cli_opt(cli, "--redact", true);   /* ac-redact: cmd_redact.c */
     int rc = range_args(cli, s, true, &cam, &from, &to);
     if (!rc && !out)
         rc = reel_cli_usage("export: -o FILE required");
     if (!rc)
         rc = reel_cli_no_more_opts(cli);
     if (rc) {
+        reel_store_close(s);
+        return rc;
+    }
+    if (redact) {
+        struct reel_redact_cli ra = { .store = s, .datadir = cli->datadir, .camera = cam.name, .camera_id = cam.id,
+                                      .from90k = from, .to90k = to, .boxes_path = redact, .out = out,
+                                      .reason = reason, .by = by, .sign = sign };
+        rc = reel_cmd_export_redact(&ra);
         reel_store_close(s);
         return rc;
     }

@@ -48,6 +48,8 @@ static const char usage[] =
     "                               recording's file against the BLAKE2b stored when it closed\n"
     "  export --camera NAME [--stream main|sub] --from T --to T -o FILE.mp4 [--no-audio]\n"
     "         [--reason TEXT] [--by NAME] [--no-sign]   signed with the site key (+ FILE.mp4.sig.json)\n"
+    "         [--redact BOXES.json]   a redacted copy (at most 10 min): the boxes of POST /api/redactions\n"
+    "                               blurred or filled, re-encoded with libx264, signed as derived\n"
     "  key show                     the site's public key (Ed25519) and its fingerprint\n"
     "  verify FILE.mp4 [--pub SITE.pub|HEX] [--trust-embedded-key] [--sidecar FILE.sig.json]\n"
     "                               check a signed export (default key: DATADIR/site.pub) and its\n"

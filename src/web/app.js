@@ -161,6 +161,8 @@
     /* the audit page (audit.js): admins and auditors; operators see its disclosure form */
     $('nav-audit').hidden = !(window.reelAudit && window.reelAudit.roles.includes(state.role));
     $('nav-audit').textContent = state.role === 'operator' ? 'Disclosures' : 'Audit';
+    /* redacted exports (redact.js): operators and admins */
+    $('nav-redact').hidden = !(window.reelRedact && window.reelRedact.roles.includes(state.role));
     $('login-view').hidden = true;
     $('app-view').hidden = false;
     $('login-error').textContent = '';
@@ -187,6 +189,7 @@
       if (state.mounted === 'live' && window.reelLive) window.reelLive.unmount();
       if (state.mounted === 'admin' && window.reelAdmin && window.reelAdmin.unmount) window.reelAdmin.unmount();
       if (state.mounted === 'audit' && window.reelAudit) window.reelAudit.unmount();
+      if (state.mounted === 'redact' && window.reelRedact) window.reelRedact.unmount();
     } catch (e) {
       console.warn('unmount failed', e);
     }
@@ -196,7 +199,9 @@
   /* Shows the page the hash names (#/live when none or unknown). */
   function route() {
     if (!state.user) return;
-    const parts = (location.hash || '').replace(/^#\/?/, '').split('/').map((x) => {
+    /* "#/redact?camera=..": the query after '?' goes to the page */
+    const [hashPath, hashQuery] = (location.hash || '').split('?');
+    const parts = hashPath.replace(/^#\/?/, '').split('/').map((x) => {
       try {
         return decodeURIComponent(x);
       } catch (e) {
@@ -205,7 +210,7 @@
     });
     let view = parts[0] || 'live';
     const arg = parts[1] || '';
-    if (!['live', 'camera', 'playback', 'audit', ...ADMIN_ROUTES].includes(view)) view = 'live';
+    if (!['live', 'camera', 'playback', 'audit', 'redact', ...ADMIN_ROUTES].includes(view)) view = 'live';
     if (view === 'camera' && !arg) view = 'live';
     unmountPage();
     state.view = view;
@@ -222,12 +227,19 @@
     $('playback-view').hidden = view !== 'playback';
     $('admin-view').hidden = !admin;
     $('audit-view').hidden = view !== 'audit';
+    $('redact-view').hidden = view !== 'redact';
     if (view === 'live' || view === 'camera') {
       if (window.reelLive) {
         const ctx = liveCtx();
         if (view === 'live') window.reelLive.mountGrid($('grid'), ctx);
         else window.reelLive.mountCamera(arg, ctx);
         state.mounted = 'live';
+      }
+    } else if (view === 'redact') {
+      if (window.reelRedact) {
+        window.reelRedact.mount($('redact-view'), { api, user: { name: state.user, role: state.role }, navigate },
+                                hashQuery || '');
+        state.mounted = 'redact';
       }
     } else if (view === 'playback') {
       if (arg && arg !== state.camera && state.cameras.has(arg)) selectCamera(arg);

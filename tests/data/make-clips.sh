@@ -62,5 +62,9 @@ mk h264-1080p.264 -f lavfi -i "$(src 1920 1080)" $x264 -b:v 4M -maxrate 4M -bufs
 # shellcheck disable=SC2086
 mk h265-1080p.265 -f lavfi -i "$(src 1920 1080)" $x265 -x265-params "$x265p:vbv-maxrate=4000:vbv-bufsize=4000" -b:v 4M
 
+# fine detail everywhere (a moving 4-pixel wave pattern over testsrc2) for the redaction test: a blurred
+# box must lose its high-frequency energy, which a flat area never had
+# shellcheck disable=SC2086
+mk h264-detail.264 -f lavfi -i "testsrc2=size=320x180:rate=30,geq=lum='clip(p(X,Y)*0.5+64+60*sin((X+T*20)*1.6)*cos(Y*1.4),0,255)':cb='p(X,Y)':cr='p(X,Y)',trim=duration=10" $x264 -b:v 2M
 mk h264.mp4 -framerate 30 -i "$out/h264.264" -c copy -movflags +faststart
 mk h265.mp4 -framerate 30 -i "$out/h265.265" -c copy -tag:v hvc1 -movflags +faststart
