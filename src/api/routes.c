@@ -9,6 +9,7 @@
 #define PUBLIC REEL_ACCESS_PUBLIC
 #define USER REEL_ACCESS_USER
 #define ADMIN REEL_ACCESS_ADMIN
+#define LOCK REEL_ACCESS_LOCK
 
 const struct reel_http_route reel_api_routes[] = {
     /* method   pattern                                  who     csrf   handler                  pool (on a worker) */
@@ -37,6 +38,12 @@ const struct reel_http_route reel_api_routes[] = {
     { "PATCH",  "/api/users/{user}",                     ADMIN,  true,  reel_api_user_patch,     true  },
     { "DELETE", "/api/users/{user}",                     ADMIN,  true,  reel_api_user_delete,    false },
     { "DELETE", "/api/users/{user}/sessions",            ADMIN,  true,  reel_api_user_sessions_end, false },
+    { "POST",   "/api/locks",                            LOCK,   true,  reel_api_lock_add,       false },
+    { "GET",    "/api/locks",                            LOCK,   true,  reel_api_locks_list,     false },
+    { "PATCH",  "/api/locks/{lock}",                     ADMIN,  true,  reel_api_lock_patch,     false },
+    { "DELETE", "/api/locks/{lock}",                     ADMIN,  true,  reel_api_lock_delete,    false },
+    { "GET",    "/api/settings/retention",               ADMIN,  true,  reel_api_retention_get,  false },
+    { "PUT",    "/api/settings/retention",               ADMIN,  true,  reel_api_retention_put,  false },
 };
 
 const size_t reel_api_nroutes = sizeof(reel_api_routes) / sizeof(reel_api_routes[0]);

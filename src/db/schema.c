@@ -113,6 +113,22 @@ static const char schema_sql[] =
     "  value TEXT NOT NULL);\n"
     /* version 4, issue 14 (accountability): tables below this line */
     ""
+    /* ac-lock: evidence locks (store/locks.c): cameras x [start90k, end90k)
+     * kept from retention and disk-full deletion until expires_ns (0 = never) */
+    "CREATE TABLE evidence_lock (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  start90k INTEGER NOT NULL,\n"
+    "  end90k INTEGER NOT NULL CHECK (end90k > start90k),\n"
+    "  case_name TEXT NOT NULL,\n"
+    "  reason TEXT NOT NULL,\n"
+    "  created_by TEXT NOT NULL,\n"
+    "  created_ns INTEGER NOT NULL,\n"
+    "  expires_ns INTEGER NOT NULL DEFAULT 0);\n"
+    "CREATE TABLE evidence_lock_camera (\n"
+    "  lock_id INTEGER NOT NULL REFERENCES evidence_lock (id) ON DELETE CASCADE,\n"
+    "  camera_id INTEGER NOT NULL REFERENCES camera (id) ON DELETE CASCADE,\n"
+    "  PRIMARY KEY (lock_id, camera_id));\n"
+    "CREATE INDEX evidence_lock_camera_cam ON evidence_lock_camera (camera_id);\n"
     /* version 4, issue 15 (events): tables below this line */
     "";
 
@@ -227,10 +243,30 @@ static int upgrade_v4_timeline(sqlite3 *db, struct reel_err *err)
 }
 
 /* 3 -> 4, accountability's part (issue 14). */
+/* ac-lock: evidence locks */
+static int upgrade_v4_ac_lock(sqlite3 *db, struct reel_err *err)
+{
+    return reel_db_exec(db,
+                        "CREATE TABLE evidence_lock (\n"
+                        "  id INTEGER PRIMARY KEY,\n"
+                        "  start90k INTEGER NOT NULL,\n"
+                        "  end90k INTEGER NOT NULL CHECK (end90k > start90k),\n"
+                        "  case_name TEXT NOT NULL,\n"
+                        "  reason TEXT NOT NULL,\n"
+                        "  created_by TEXT NOT NULL,\n"
+                        "  created_ns INTEGER NOT NULL,\n"
+                        "  expires_ns INTEGER NOT NULL DEFAULT 0);\n"
+                        "CREATE TABLE evidence_lock_camera (\n"
+                        "  lock_id INTEGER NOT NULL REFERENCES evidence_lock (id) ON DELETE CASCADE,\n"
+                        "  camera_id INTEGER NOT NULL REFERENCES camera (id) ON DELETE CASCADE,\n"
+                        "  PRIMARY KEY (lock_id, camera_id));\n"
+                        "CREATE INDEX evidence_lock_camera_cam ON evidence_lock_camera (camera_id);\n",
+                        err);
+}
+
 static int upgrade_v4_accountability(sqlite3 *db, struct reel_err *err)
 {
-    (void)db, (void)err;
-    return 0;
+    return upgrade_v4_ac_lock(db, err);
 }
 
 /* 3 -> 4, the events' part (issue 15). */

@@ -44,6 +44,8 @@ int reel_cmd_recordings(struct reel_cli *cli);
 int reel_cmd_gaps(struct reel_cli *cli);
 int reel_cmd_user(struct reel_cli *cli);
 int reel_cmd_token(struct reel_cli *cli);
+int reel_cmd_lock(struct reel_cli *cli);   /* cmd_lock.c */
+int reel_cmd_config(struct reel_cli *cli);
 /* Creates the `admin` web account when there are no accounts (called by
  * init and run), with a random password written to
  * DATADIR/REEL_INITIAL_PASSWORD_FILE (mode 0600, O_EXCL | O_NOFOLLOW); stdout

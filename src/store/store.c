@@ -7,6 +7,7 @@
  * lives here too; the run is in run.c, the syncer in syncer.c, the writer thread in writer.c.
  */
 #include "store/store_int.h"
+#include "store/locks.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -905,6 +906,9 @@ int reel_store_camera_add(struct reel_store *s, struct reel_camera *cam, const c
     int r = check_camera(cam, err);
     if (r < 0)
         return r;
+    /* the site's retention cap (a stream row copies its camera's limit) */
+    if (!cam->parent_id && (r = reel_store_retention_cap_check(s, cam->retain_seconds, err)) < 0)
+        return r;
     int64_t dir = pick_dir(s, cam->dir_id);
     if (dir <= 0)
         return reel_err_set(err, EINVAL, "camera %s: no storage dir %" PRId64, cam->name, cam->dir_id);
@@ -971,6 +975,16 @@ int reel_store_camera_update(struct reel_store *s, const struct reel_camera *cam
     if (dir <= 0)
         return reel_err_set(err, EINVAL, "camera %s: no storage dir %" PRId64, cam->name, cam->dir_id);
     sqlite3_stmt *st;
+    /* the site's retention cap, for a changed age limit: one set before the
+     * cap may stay (retention applies the cap to it anyway) */
+    r = prep(s->db, "SELECT retain_seconds FROM camera WHERE id = ?", &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, cam->id);
+    bool changed = sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int64(st, 0) != cam->retain_seconds;
+    sqlite3_finalize(st);
+    if (changed && (r = reel_store_retention_cap_check(s, cam->retain_seconds, err)) < 0)
+        return r;
     r = prep(s->db, "UPDATE camera SET url = ?, user = ?, udp = ?, retain_bytes = ?, retain_seconds = ?, dir_id = ?, "
                     "password = CASE WHEN ?8 THEN ?7 ELSE password END, enabled = ?10, audio = ?11, "
                     "allow_redirect = ?12, allow_basic = ?13 WHERE id = ?9", &st, err);

@@ -712,25 +712,32 @@ int reel_store_sync_within(struct reel_store *s, int64_t timeout_ns, struct reel
 int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct reel_err *err)
 {
     sqlite3_stmt *cams, *recs, *tot;
-    if (sqlite3_prepare_v2(db, "SELECT id, name, retain_bytes, retain_seconds FROM camera "
-                               "WHERE (retain_bytes > 0 OR retain_seconds > 0) AND (?1 < 0 OR dir_id = ?1)", -1, &cams,
+    /* the site's cap (retention.max_days) bounds every camera's age limit,
+     * one with none included */
+    if (sqlite3_prepare_v2(db, "SELECT id, name, retain_bytes, retain_seconds, " REEL__CAP_SECONDS_SQL " FROM camera "
+                               "WHERE (retain_bytes > 0 OR retain_seconds > 0 OR " REEL__CAP_SECONDS_SQL " > 0) "
+                               "AND (?1 < 0 OR dir_id = ?1)", -1, &cams,
                            NULL) != SQLITE_OK)
         return reel__db_err(db, SQLITE_ERROR, err, "retention");
     sqlite3_bind_int64(cams, 1, dir_id);
-    if (sqlite3_prepare_v2(db, "SELECT COALESCE(SUM(bytes), 0) FROM recording WHERE camera_id = ?", -1, &tot, NULL) !=
+    /* footage under an active evidence lock is held outside the camera's
+     * byte limit (and never deleted): neither counted nor listed */
+    if (sqlite3_prepare_v2(db, "SELECT COALESCE(SUM(bytes), 0), COALESCE(SUM(CASE WHEN " REEL__LOCKED_SQL("r", "?2")
+                               " THEN bytes END), 0) FROM recording r WHERE camera_id = ?1", -1, &tot, NULL) !=
         SQLITE_OK) {
         sqlite3_finalize(cams);
         return reel__db_err(db, SQLITE_ERROR, err, "retention");
     }
-    if (sqlite3_prepare_v2(db, "SELECT id, bytes, start90k + wall_duration90k FROM recording WHERE camera_id = ?1 "
-                               "AND (?2 < 0 OR dir_id = ?2) AND open = 0 AND frames > 0 ORDER BY start90k, id "
-                               "LIMIT 10000", -1, &recs, NULL) !=
+    if (sqlite3_prepare_v2(db, "SELECT id, bytes, start90k + wall_duration90k FROM recording r WHERE camera_id = ?1 "
+                               "AND (?2 < 0 OR dir_id = ?2) AND open = 0 AND frames > 0 AND NOT " REEL__LOCKED_SQL("r", "?3")
+                               " ORDER BY start90k, id LIMIT 10000", -1, &recs, NULL) !=
         SQLITE_OK) {
         sqlite3_finalize(cams);
         sqlite3_finalize(tot);
         return reel__db_err(db, SQLITE_ERROR, err, "retention");
     }
-    int64_t now90k = reel_ns_to_90k(reel_clock_wall(s->clock));
+    int64_t now_ns = reel_clock_wall(s->clock);
+    int64_t now90k = reel_ns_to_90k(now_ns);
     struct cam_ret {
         int64_t id, rb, rs;
         char name[REEL_NAME_MAX];
@@ -753,6 +760,9 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
         reel__fmt(cv[ncv].name, sizeof(cv[ncv].name), "%s", (const char *)sqlite3_column_text(cams, 1));
         cv[ncv].rb = sqlite3_column_int64(cams, 2);
         cv[ncv].rs = sqlite3_column_int64(cams, 3);
+        int64_t cap = sqlite3_column_int64(cams, 4);
+        if (cap > 0 && (cv[ncv].rs <= 0 || cv[ncv].rs > cap))
+            cv[ncv].rs = cap;
         ncv++;
     }
     sqlite3_reset(cams);
@@ -764,8 +774,10 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
         const char *name = cv[ci].name;
         sqlite3_reset(tot);
         sqlite3_bind_int64(tot, 1, cam);
+        sqlite3_bind_int64(tot, 2, now_ns);
         step = sqlite3_step(tot);
-        int64_t total = step == SQLITE_ROW ? sqlite3_column_int64(tot, 0) : 0;
+        int64_t locked = step == SQLITE_ROW ? sqlite3_column_int64(tot, 1) : 0;
+        int64_t total = step == SQLITE_ROW ? sqlite3_column_int64(tot, 0) - locked : 0;
         sqlite3_reset(tot);
         if (step != SQLITE_ROW) {
             r = reel__db_err(db, step, err, "retention: a camera's total");
@@ -777,6 +789,7 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
         sqlite3_reset(recs);
         sqlite3_bind_int64(recs, 1, cam);
         sqlite3_bind_int64(recs, 2, dir_id);
+        sqlite3_bind_int64(recs, 3, now_ns);
         while ((step = sqlite3_step(recs)) == SQLITE_ROW) {
             int64_t id = sqlite3_column_int64(recs, 0), bytes = sqlite3_column_int64(recs, 1);
             int64_t end = sqlite3_column_int64(recs, 2);
@@ -799,8 +812,10 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
         if (n) {
             r = reel__delete_recordings(s, db, ids, n, "deleted by retention", err);
             if (r == 0)
-                reel__event(s, REEL_LOG_INFO, "camera %s: retention deleted %zu recordings (%" PRId64 " bytes)", name, n,
-                            freed);
+                reel__event(s, REEL_LOG_INFO,
+                            "camera %s: retention deleted %zu recordings (%" PRId64 " bytes); %" PRId64
+                            " bytes held by evidence locks",
+                            name, n, freed, locked);
         }
         free(ids);
     }
@@ -830,12 +845,15 @@ int reel__free_oldest(struct reel_store *s, sqlite3 *db, int64_t dir_id, unsigne
                       struct reel_err *err)
 {
     sqlite3_stmt *st;
+    /* the oldest UNLOCKED footage: an evidence lock's is never deleted */
     if (sqlite3_prepare_v2(db, "SELECT r.id, r.bytes, c.name FROM recording r JOIN camera c ON c.id = r.camera_id "
-                                  "WHERE r.dir_id = ? AND r.open = 0 AND r.frames > 0 ORDER BY r.start90k, r.id LIMIT ?",
+                                  "WHERE r.dir_id = ?1 AND r.open = 0 AND r.frames > 0 AND NOT "
+                                  REEL__LOCKED_SQL("r", "?3") " ORDER BY r.start90k, r.id LIMIT ?2",
                            -1, &st, NULL) != SQLITE_OK)
         return reel__db_err(db, SQLITE_ERROR, err, "freeing space");
     sqlite3_bind_int64(st, 1, dir_id);
     sqlite3_bind_int64(st, 2, max);
+    sqlite3_bind_int64(st, 3, reel_clock_wall(s->clock));
     struct victim {
         int64_t id, bytes;
         char name[REEL_NAME_MAX];
@@ -869,4 +887,23 @@ int reel__free_oldest(struct reel_store *s, sqlite3 *db, int64_t dir_id, unsigne
     if (ret_deleted)
         *ret_deleted = n;
     return 0;
+}
+
+int reel__dir_locked(struct reel_store *s, sqlite3 *db, int64_t dir_id, int64_t *ret_bytes, int64_t *ret_n,
+                     struct reel_err *err)
+{
+    *ret_bytes = *ret_n = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT COALESCE(SUM(bytes), 0), COUNT(*) FROM recording r WHERE r.dir_id = ?1 AND "
+                               REEL__LOCKED_SQL("r", "?2"), -1, &st, NULL) != SQLITE_OK)
+        return reel__db_err(db, SQLITE_ERROR, err, "locked footage");
+    sqlite3_bind_int64(st, 1, dir_id);
+    sqlite3_bind_int64(st, 2, reel_clock_wall(s->clock));
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *ret_bytes = sqlite3_column_int64(st, 0);
+        *ret_n = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : reel__db_err(db, rc, err, "locked footage");
 }
