@@ -194,9 +194,15 @@ enum MHD_Result reel_api_locks_list(struct reel_http_req *r)
     size_t n = 0;
     int rc = reel_http_store_get(r, &s, &err);
     if (rc == 0) {
-        rc = reel_store_lock_list(s, &v, &n, &err);
+        struct reel_camera c;
+        if (cam[0] && (rc = reel_store_camera_get(s, cam, &c, &err)) == 0 && c.parent_id != 0)
+            rc = -ENOENT;
+        if (rc == 0)
+            rc = reel_store_lock_list(s, &v, &n, &err);
         reel_http_store_put(r, s);
     }
+    if (rc == -ENOENT)
+        return reel_http_send_error(r, MHD_HTTP_NOT_FOUND, "no such camera");
     if (rc < 0)
         return reel_api_read_error(r, rc, &err, "locks");
     json_t *a = json_array();

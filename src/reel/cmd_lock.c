@@ -24,7 +24,7 @@
 #include "reel/timefmt.h"
 #include "store/locks.h"
 
-static int64_t now90k(void) { return reel_ns_to_90k(reel_clock_wall(NULL)); }
+static int64_t now90k(void) { return reel_ns_to_90k(reel_clock_wall(reel_clock_system())); }
 
 static int parse_id(const char *s, int64_t *ret)
 {
