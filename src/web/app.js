@@ -158,6 +158,8 @@
     $('nav').hidden = false;
     $('nav-toggle').hidden = false;
     $('nav-users').hidden = state.role !== 'admin';
+    /* evidence locks (locks.js): operators and admins */
+    $('nav-locks').hidden = !(window.reelLocks && window.reelLocks.roles.includes(state.role));
     $('login-view').hidden = true;
     $('app-view').hidden = false;
     $('login-error').textContent = '';
@@ -179,6 +181,7 @@
     try {
       if (state.mounted === 'live' && window.reelLive) window.reelLive.unmount();
       if (state.mounted === 'admin' && window.reelAdmin && window.reelAdmin.unmount) window.reelAdmin.unmount();
+      if (state.mounted === 'locks' && window.reelLocks) window.reelLocks.unmount();
     } catch (e) {
       console.warn('unmount failed', e);
     }
@@ -197,7 +200,7 @@
     });
     let view = parts[0] || 'live';
     const arg = parts[1] || '';
-    if (!['live', 'camera', 'playback', ...ADMIN_ROUTES].includes(view)) view = 'live';
+    if (!['live', 'camera', 'playback', 'locks', ...ADMIN_ROUTES].includes(view)) view = 'live';
     if (view === 'camera' && !arg) view = 'live';
     unmountPage();
     state.view = view;
@@ -213,6 +216,7 @@
     $('camera-view').hidden = view !== 'camera';
     $('playback-view').hidden = view !== 'playback';
     $('admin-view').hidden = !admin;
+    $('locks-view').hidden = view !== 'locks';
     if (view === 'live' || view === 'camera') {
       if (window.reelLive) {
         const ctx = liveCtx();
@@ -223,6 +227,11 @@
     } else if (view === 'playback') {
       if (arg && arg !== state.camera && state.cameras.has(arg)) selectCamera(arg);
       else if (arg && arg !== state.camera) state.pendingCamera = arg;
+    } else if (view === 'locks') {
+      if (window.reelLocks) {
+        window.reelLocks.mount($('locks-view'), { api, user: { name: state.user, role: state.role }, navigate });
+        state.mounted = 'locks';
+      }
     } else if (admin) {
       const root = $('admin-root');
       root.replaceChildren();
