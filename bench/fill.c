@@ -22,130 +22,13 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
-#include "codec/annexb.h"
 #include "codec/params.h"
 #include "store/store.h"
 
-#define CLIP_CAP (512u * 1024 * 1024)
+#include "clip.h"
+
 #define FPS 30
 #define SYNC_EVERY 9000                /* frames between explicit checkpoints (5 min) */
-
-struct au {
-    size_t off, len;                   /* into the length-prefixed buffer */
-    int key;
-};
-
-struct clip {
-    struct reel_buf data;              /* every AU, length-prefixed NAL units */
-    struct au *aus;
-    size_t n, alloc;
-    const uint8_t *sps, *pps;
-    size_t sps_len, pps_len;
-    uint8_t *raw;
-};
-
-static int read_file(const char *path, uint8_t **ret, size_t *ret_len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -errno;
-    uint8_t *p = NULL;
-    size_t n = 0, a = 0;
-    for (;;) {
-        if (n == a) {
-            if (a >= CLIP_CAP) {
-                free(p);
-                fclose(f);
-                return -EFBIG;
-            }
-            a = a ? a * 2 : 1 << 20;
-            uint8_t *q = realloc(p, a);
-            if (!q) {
-                free(p);
-                fclose(f);
-                return -ENOMEM;
-            }
-            p = q;
-        }
-        size_t k = fread(p + n, 1, a - n, f);
-        n += k;
-        if (k == 0)
-            break;
-    }
-    fclose(f);
-    *ret = p;
-    *ret_len = n;
-    return 0;
-}
-
-static int au_add(struct clip *c, size_t off)
-{
-    if (c->n == c->alloc) {
-        size_t na = c->alloc ? c->alloc * 2 : 512;
-        struct au *p = realloc(c->aus, na * sizeof(*p));
-        if (!p)
-            return -ENOMEM;
-        c->aus = p;
-        c->alloc = na;
-    }
-    c->aus[c->n++] = (struct au){ .off = off, .len = 0, .key = 0 };
-    return 0;
-}
-
-/* Splits the clip into access units: a new one starts at a non-VCL NAL that
- * follows a picture, or at a first slice (first_mb_in_slice == 0) when the
- * current one already has a picture. AUDs are dropped. */
-static int clip_load(struct clip *c, const char *path)
-{
-    size_t len = 0;
-    int r = read_file(path, &c->raw, &len);
-    if (r < 0)
-        return r;
-    reel_buf_init(&c->data, CLIP_CAP);
-    size_t pos = 0;
-    struct reel_nal nal;
-    int have_vcl = 0, open = 0;
-    while (reel_annexb_next(c->raw, len, &pos, &nal)) {
-        unsigned t = reel_h264_nal_type(nal.p[0]);
-        int vcl = t >= 1 && t <= 5;
-        if (t == 9)
-            continue;
-        if (t == 7 && !c->sps) {
-            c->sps = nal.p;
-            c->sps_len = nal.len;
-        } else if (t == 8 && !c->pps) {
-            c->pps = nal.p;
-            c->pps_len = nal.len;
-        }
-        int first_slice = vcl && nal.len > 1 && (nal.p[1] & 0x80);
-        if (!open || (have_vcl && (!vcl || first_slice))) {
-            if ((r = au_add(c, c->data.len)) < 0)
-                return r;
-            open = 1;
-            have_vcl = 0;
-        }
-        if ((r = reel_buf_append_be32(&c->data, (uint32_t)nal.len)) < 0 ||
-            (r = reel_buf_append(&c->data, nal.p, nal.len)) < 0)
-            return r;
-        struct au *a = &c->aus[c->n - 1];
-        a->len = c->data.len - a->off;
-        if (vcl)
-            have_vcl = 1;
-        if (t == 5)
-            a->key = 1;
-    }
-    /* drop a trailing unit without a picture and everything before the first key frame */
-    while (c->n > 0 && c->aus[c->n - 1].len == 0)
-        c->n--;
-    size_t k = 0;
-    while (k < c->n && !c->aus[k].key)
-        k++;
-    if (k == c->n || !c->sps || !c->pps)
-        return -EINVAL;
-    memmove(c->aus, c->aus + k, (c->n - k) * sizeof(*c->aus));
-    c->n -= k;
-    return 0;
-}
 
 int main(int argc, char **argv)
 {
@@ -168,7 +51,7 @@ int main(int argc, char **argv)
         return 2;
     }
     struct clip c = { 0 };
-    int r = clip_load(&c, clippath);
+    int r = bench_clip_load(&c, clippath);
     if (r < 0) {
         fprintf(stderr, "%s: clip %s: %s\n", argv[0], clippath,
                 r == -EINVAL ? "no key frame or no SPS/PPS (H.264 Annex-B expected)" : strerror(-r));

@@ -298,6 +298,52 @@ int reel_store_locked_bytes(struct reel_store *s, int64_t camera_id, int64_t *re
     return r;
 }
 
+int reel_store_lock_spans(struct reel_store *s, int64_t camera_id, int64_t from90k, int64_t to90k,
+                          struct reel_lock_span **ret, size_t *ret_n, struct reel_err *err)
+{
+    *ret = NULL;
+    *ret_n = 0;
+    sqlite3_stmt *st;
+    int r = reel_db_prepare(s->db,
+                            "SELECT DISTINCT l.id, l.start90k, l.end90k, l.case_name FROM evidence_lock l "
+                            "JOIN evidence_lock_camera lc ON lc.lock_id = l.id WHERE lc.camera_id IN "
+                            "(?1, (SELECT parent_id FROM camera WHERE id = ?1)) AND l.start90k < ?3 "
+                            "AND l.end90k > ?2 AND (l.expires_ns = 0 OR l.expires_ns > ?4) "
+                            "ORDER BY l.start90k, l.id LIMIT 1000",
+                            &st, err);
+    if (r < 0)
+        return r;
+    _Static_assert(REEL_LOCK_SPANS_MAX == 1000, "the LIMIT above");
+    sqlite3_bind_int64(st, 1, camera_id);
+    sqlite3_bind_int64(st, 2, from90k);
+    sqlite3_bind_int64(st, 3, to90k);
+    sqlite3_bind_int64(st, 4, now_ns(s));
+    struct reel_lock_span *v = NULL;
+    size_t n = 0, alloc = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (reel_array_grow(&v, &alloc, n, sizeof(*v), 8) < 0) {
+            r = reel_err_set(err, ENOMEM, "out of memory");
+            break;
+        }
+        v[n].id = sqlite3_column_int64(st, 0);
+        v[n].start90k = sqlite3_column_int64(st, 1);
+        v[n].end90k = sqlite3_column_int64(st, 2);
+        reel__fmt(v[n].case_name, sizeof(v[n].case_name), "%s", (const char *)sqlite3_column_text(st, 3));
+        n++;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = reel__db_err(s->db, rc, err, "reading locks");
+    sqlite3_finalize(st);
+    if (r < 0) {
+        free(v);
+        return r;
+    }
+    *ret = v;
+    *ret_n = n;
+    return 0;
+}
+
 /* ---- the retention cap ---- */
 
 int reel_store_retention_cap(struct reel_store *s, int64_t *ret_days, struct reel_err *err)

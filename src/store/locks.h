@@ -64,6 +64,18 @@ int reel_store_lock_remove(struct reel_store *s, int64_t id, struct reel_err *er
  * locks now. */
 int reel_store_locked_bytes(struct reel_store *s, int64_t camera_id, int64_t *ret, struct reel_err *err);
 
+/* The active locks on camera_id (or on the camera it is a stream of)
+ * overlapping [from90k, to90k), oldest start first, at most
+ * REEL_LOCK_SPANS_MAX: id, range and case only (the timeline). Reads only,
+ * so it may run inside a read snapshot. *ret malloc'd (free()). */
+#define REEL_LOCK_SPANS_MAX 1000
+struct reel_lock_span {
+    int64_t id, start90k, end90k;
+    char case_name[REEL_LOCK_CASE_MAX];
+};
+int reel_store_lock_spans(struct reel_store *s, int64_t camera_id, int64_t from90k, int64_t to90k,
+                          struct reel_lock_span **ret, size_t *ret_n, struct reel_err *err);
+
 /* The retention cap in days (0 = none); a malformed setting reads as 0
  * with -EINVAL. */
 #define REEL_RETENTION_CAP_KEY "retention.max_days"
