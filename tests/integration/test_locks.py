@@ -216,6 +216,14 @@ class LocksTest(HttpTest):
                          lid)
         self.assertEqual(self.request("GET", "/api/locks?active=0", cookie=osid).json()["locks"], [])
         self.assert_json_error(self.request("GET", "/api/locks?camera=nosuch", cookie=osid), 404)
+        # the timeline shows it (tl-data's GET /api/timeline, `locks` per camera)
+        r = self.request("GET", f"/api/timeline?start={iso(now - 3600)}&end={iso(now + 60)}", cookie=osid)
+        self.assertEqual(r.status, 200, r.body)
+        tl = {c["name"]: c for c in r.json()["cameras"]}
+        self.assertEqual([(x["id"], x["case"], x["start"], x["end"]) for x in tl["cam0"]["locks"]],
+                         [(lid, "C-1", lock["start"], lock["end"])])
+        r = self.request("GET", f"/api/timeline?start={iso(now - 7200)}&end={iso(now - 3600)}", cookie=osid)
+        self.assertEqual(r.json()["cameras"][0]["locks"], [])
         self.assert_json_error(self.request("GET", "/api/locks?active=yes", cookie=osid), 400)
         # ... but may neither unlock nor change it
         self.assert_json_error(self.request("DELETE", f"/api/locks/{lid}", cookie=osid, csrf=ocsrf), 403)
