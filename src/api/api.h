@@ -93,6 +93,14 @@ reel_http_handler reel_api_user_add;
 reel_http_handler reel_api_user_patch;
 reel_http_handler reel_api_user_delete;
 reel_http_handler reel_api_user_sessions_end;
+/* totp.c (ac-roles): the TOTP second factor */
+reel_http_handler reel_api_totp_begin;
+reel_http_handler reel_api_totp_confirm;
+reel_http_handler reel_api_totp_remove;
+reel_http_handler reel_api_user_totp_reset;
+/* A TOTP code field ("code" or "totp") of a JSON body: 1 and out set (a
+ * string of at most 15 bytes), 0 when absent, -EINVAL when malformed. */
+int reel_api_totp_field(const uint8_t *body, size_t len, const char *key, char out[16]);
 /* storage.c */
 reel_http_handler reel_api_storage;
 /* One stream recording into a directory, for the forecast. */

@@ -26,6 +26,7 @@
 #include "api/api.h"
 #include "store/locks.h"
 #include "api/camera_body.h"
+#include "http/access.h"
 #include "http/body.h"
 
 #define NO_RECORDER_NOTE "no recorder is attached to this server: the change is saved and takes effect when " \
@@ -168,8 +169,8 @@ enum MHD_Result reel_api_cameras_list(struct reel_http_req *r)
     if (rc == 0) {
         rc = reel_store_camera_list(s, &cams, &n, &err);
         for (size_t i = 0; rc == 0 && i < n; i++) {
-            if (cams[i].parent_id)
-                continue;
+            if (cams[i].parent_id || !reel_http_camera_visible(r, cams[i].name))
+                continue; /* streams go inside their camera; cameras the caller may not see are left out */
             json_t *main_, *sub = NULL, *o = NULL, *streams = NULL;
             rc = camera_entry(r, s, &cams[i], now, &main_, &err);
             for (size_t k = 0; rc == 0 && k < n; k++)

@@ -8,9 +8,12 @@
 
 #define PUBLIC REEL_ACCESS_PUBLIC
 #define USER REEL_ACCESS_USER
-#define ADMIN REEL_ACCESS_ADMIN
-#define LOCK REEL_ACCESS_LOCK
+#define LIVE REEL_ACCESS_LIVE
 #define PLAYBACK REEL_ACCESS_PLAYBACK
+#define EXPORT REEL_ACCESS_EXPORT
+#define LOCK REEL_ACCESS_LOCK
+#define AUDIT REEL_ACCESS_AUDIT
+#define ADMIN REEL_ACCESS_ADMIN
 
 const struct reel_http_route reel_api_routes[] = {
     /* method   pattern                                  who     csrf   handler                  pool (on a worker) */
@@ -28,14 +31,14 @@ const struct reel_http_route reel_api_routes[] = {
     { "DELETE", "/api/cameras/{camera}",                 ADMIN,  true,  reel_api_camera_delete,  false },
     { "POST",   "/api/cameras/{camera}/enable",          ADMIN,  true,  reel_api_camera_enable,  false },
     { "POST",   "/api/cameras/{camera}/disable",         ADMIN,  true,  reel_api_camera_disable, false },
-    { "GET",    "/api/cameras/{camera}/spans",           USER,   true,  reel_api_spans,          false },
+    { "GET",    "/api/cameras/{camera}/spans",           PLAYBACK,  true,  reel_api_spans,          false },
     { "GET",    "/api/timeline",                         PLAYBACK, true, reel_api_timeline,      true  },
     { "GET",    "/api/cameras/{camera}/recordings",      PLAYBACK, true, reel_api_recordings_list, false },
     { "GET",    "/api/cameras/{camera}/init.mp4",        PLAYBACK, true, reel_api_init_mp4,      false },
     { "GET",    "/api/cameras/{camera}/frag.m4s",        PLAYBACK, true, reel_api_frag,          true  },
-    { "GET",    "/api/cameras/{camera}/view.mp4",        USER,   true,  reel_api_view,           true  },
-    { "GET",    "/api/cameras/{camera}/live.mp4",        USER,   true,  reel_api_live,           false },
-    { "GET",    "/api/cameras/{camera}/snapshot.jpg",    USER,   true,  reel_api_snapshot,       true  },
+    { "GET",    "/api/cameras/{camera}/view.mp4",        PLAYBACK,  true,  reel_api_view,           true  },
+    { "GET",    "/api/cameras/{camera}/live.mp4",        LIVE,  true,  reel_api_live,           false },
+    { "GET",    "/api/cameras/{camera}/snapshot.jpg",    LIVE,  true,  reel_api_snapshot,       true  },
     { "POST",   "/api/cameras/test",                     ADMIN,  true,  reel_api_camera_test,    true  },
     { "GET",    "/api/storage",                          ADMIN,  true,  reel_api_storage,        true  },
     { "GET",    "/api/users",                            ADMIN,  true,  reel_api_users_list,     false },
@@ -43,6 +46,11 @@ const struct reel_http_route reel_api_routes[] = {
     { "PATCH",  "/api/users/{user}",                     ADMIN,  true,  reel_api_user_patch,     true  },
     { "DELETE", "/api/users/{user}",                     ADMIN,  true,  reel_api_user_delete,    false },
     { "DELETE", "/api/users/{user}/sessions",            ADMIN,  true,  reel_api_user_sessions_end, false },
+    /* ac-roles: TOTP second factor (src/api/totp.c) */
+    { "POST",   "/api/session/totp",                     USER,   true,  reel_api_totp_begin,     false },
+    { "POST",   "/api/session/totp/confirm",             USER,   true,  reel_api_totp_confirm,   false },
+    { "DELETE", "/api/session/totp",                     USER,   true,  reel_api_totp_remove,    false },
+    { "DELETE", "/api/users/{user}/totp",                ADMIN,  true,  reel_api_user_totp_reset, false },
     { "POST",   "/api/locks",                            LOCK,   true,  reel_api_lock_add,       false },
     { "GET",    "/api/locks",                            LOCK,   true,  reel_api_locks_list,     false },
     { "PATCH",  "/api/locks/{lock}",                     ADMIN,  true,  reel_api_lock_patch,     false },

@@ -30,6 +30,11 @@ enum MHD_Result reel_api_login(struct reel_http_req *r)
     if (pr < 0)
         return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST,
                                     "expected a JSON object with \"username\" and \"password\"");
+    char code[16] = "";
+    if (reel_api_totp_field(r->body, r->body_len, "totp", code) < 0) {
+        sodium_memzero(pass, sizeof(pass));
+        return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "totp: expected a string of digits");
+    }
     char ukey[96], akey[96], addr[64], addr_key[64];
     reel_http_client(r, addr, addr_key);
     snprintf(ukey, sizeof(ukey), "user:%s", user);
@@ -60,6 +65,23 @@ enum MHD_Result reel_api_login(struct reel_http_req *r)
         reel_http_log(r, REEL_LOG_WARN, "failed login for '%s' from %s", ukey + 5, addr);
         return reel_http_send_error(r, MHD_HTTP_UNAUTHORIZED, "wrong user name or password");
     }
+    /* the second factor: a user with TOTP needs a right code not used
+     * before; a missing or wrong one is a failed login for the limiter */
+    if (rc == 0) {
+        rc = reel_users_totp_verify(u, uid, code, reel_http_wall_ns(r) / REEL_NS_PER_SEC, false, &err);
+        if (rc == -ENOENT)
+            rc = 0; /* no second factor */
+        if (rc == -EACCES) {
+            reel_http_users_put(r, u);
+            reel_login_failed(r->rl_addr, r->rl_user, akey, ukey);
+            reel_http_log(r, REEL_LOG_WARN, "failed login for '%s' from %s: %s TOTP code", ukey + 5, addr,
+                          code[0] ? "wrong or reused" : "no");
+            json_t *e = json_pack("{s:s, s:b}", "error",
+                                  code[0] ? "wrong or already used TOTP code" : "a TOTP code is needed",
+                                  "totp_required", 1);
+            return reel_http_send_json(r, MHD_HTTP_UNAUTHORIZED, e, NULL);
+        }
+    }
     char sid[REEL_SECRET_MAX];
     struct reel_auth a;
     if (rc == 0)
@@ -71,8 +93,8 @@ enum MHD_Result reel_api_login(struct reel_http_req *r)
     char cookie[256];
     reel_http_session_cookie(r, sid, r->cfg->session_max_ns / REEL_NS_PER_SEC, cookie, sizeof(cookie));
     reel_http_log(r, REEL_LOG_INFO, "user %s logged in from %s", a.user, addr);
-    return reel_http_send_json(r, MHD_HTTP_OK, json_pack("{s:s, s:s, s:s}", "user", a.user, "csrf_token", a.csrf,
-                                                                 "role", a.role),
+    return reel_http_send_json(r, MHD_HTTP_OK, json_pack("{s:s, s:s, s:s, s:b}", "user", a.user, "csrf_token", a.csrf,
+                                                                 "role", a.role, "totp", a.totp),
                                "Set-Cookie", cookie, NULL);
 }
 
@@ -97,8 +119,8 @@ enum MHD_Result reel_api_logout(struct reel_http_req *r)
 enum MHD_Result reel_api_session(struct reel_http_req *r)
 {
     bool session = r->kind == REEL_AUTH_SESSION;
-    json_t *o = json_pack("{s:s, s:o, s:s, s:s}", "user", r->auth->user, "csrf_token",
+    json_t *o = json_pack("{s:s, s:o, s:s, s:s, s:b, s:b}", "user", r->auth->user, "csrf_token",
                           session ? json_string(r->auth->csrf) : json_null(), "auth", session ? "session" : "token",
-                          "role", r->auth->role);
+                          "role", r->auth->role, "totp", r->auth->totp, "totp_enrol_required", r->auth->enrol_only);
     return reel_http_send_json(r, MHD_HTTP_OK, o, NULL);
 }

@@ -13,6 +13,7 @@
  * never logged.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -26,8 +27,47 @@ struct user_body {
     char password[REEL_PASSWORD_MAX + 1];
     char role[REEL_ROLE_MAX];
     bool has_name, has_password, has_role;
+    /* "cameras": "all" or an array of camera names (ac-roles) */
+    bool has_cameras, cameras_all;
+    char (*cameras)[REEL_CAMERA_NAME_MAX];  /* malloc'd; wipe() frees */
+    size_t ncameras;
     char error[128];
 };
+
+/* "cameras": "all", or an array of at most REEL_USER_CAMERAS_MAX camera
+ * names. */
+static bool copy_cameras(json_t *j, struct user_body *b)
+{
+    json_t *v = json_object_get(j, "cameras");
+    if (!v || json_is_null(v))
+        return true;
+    if (json_is_string(v) && strcmp(json_string_value(v), "all") == 0) {
+        b->has_cameras = b->cameras_all = true;
+        return true;
+    }
+    if (!json_is_array(v) || json_array_size(v) > REEL_USER_CAMERAS_MAX) {
+        snprintf(b->error, sizeof(b->error), "cameras: expected \"all\" or an array of at most %d camera names",
+                 REEL_USER_CAMERAS_MAX);
+        return false;
+    }
+    size_t n = json_array_size(v);
+    b->cameras = calloc(n ? n : 1, sizeof(*b->cameras));
+    if (!b->cameras) {
+        snprintf(b->error, sizeof(b->error), "out of memory");
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(json_array_get(v, i));
+        if (!s || !reel_http_name_valid(s)) {
+            snprintf(b->error, sizeof(b->error), "cameras: each a camera name (1-63 of A-Z a-z 0-9 _ -)");
+            return false;
+        }
+        snprintf(b->cameras[i], sizeof(b->cameras[i]), "%s", s);
+    }
+    b->ncameras = n;
+    b->has_cameras = true;
+    return true;
+}
 
 static bool copy_field(json_t *j, const char *key, char *out, size_t cap, bool *has, struct user_body *b)
 {
@@ -68,15 +108,16 @@ static bool parse_body(struct reel_http_req *r, struct user_body *b)
     if (ok)
         json_object_foreach(j, key, v)
         {
-            if (strcmp(key, "name") != 0 && strcmp(key, "password") != 0 && strcmp(key, "role") != 0) {
-                snprintf(b->error, sizeof(b->error), "unknown field (expected name, password, role)");
+            if (strcmp(key, "name") != 0 && strcmp(key, "password") != 0 && strcmp(key, "role") != 0 &&
+                strcmp(key, "cameras") != 0) {
+                snprintf(b->error, sizeof(b->error), "unknown field (expected name, password, role, cameras)");
                 ok = false;
                 break;
             }
         }
     ok = ok && copy_field(j, "name", b->name, sizeof(b->name), &b->has_name, b) &&
          copy_field(j, "password", b->password, sizeof(b->password), &b->has_password, b) &&
-         copy_field(j, "role", b->role, sizeof(b->role), &b->has_role, b);
+         copy_field(j, "role", b->role, sizeof(b->role), &b->has_role, b) && copy_cameras(j, b);
     if (j) {
         /* the password's copy inside jansson */
         json_t *p = json_object_get(j, "password");
@@ -101,7 +142,43 @@ static bool parse_body(struct reel_http_req *r, struct user_body *b)
     return ok;
 }
 
-static void wipe(struct user_body *b) { sodium_memzero(b->password, sizeof(b->password)); }
+static void wipe(struct user_body *b)
+{
+    sodium_memzero(b->password, sizeof(b->password));
+    free(b->cameras);
+    b->cameras = NULL;
+}
+
+/* Sets user name's camera list from b (when it has one). */
+static int set_cameras(struct reel_users *u, const char *name, const struct user_body *b, struct reel_err *err)
+{
+    if (!b->has_cameras)
+        return 0;
+    const char *names[REEL_USER_CAMERAS_MAX];
+    for (size_t i = 0; i < b->ncameras; i++)
+        names[i] = b->cameras[i];
+    return reel_users_set_cameras(u, name, b->cameras_all, names, b->ncameras, err);
+}
+
+/* A user's camera list as the API shows it: "all", an array of names, or
+ * null for roles that have none (admins see every camera, auditors none). */
+static json_t *cameras_json(struct reel_users *u, const struct reel_user_info *v)
+{
+    if (strcmp(v->role, "operator") != 0 && strcmp(v->role, "viewer") != 0)
+        return json_null();
+    if (v->cameras_all)
+        return json_string("all");
+    bool all = false;
+    char (*names)[REEL_CAMERA_NAME_MAX] = NULL;
+    size_t n = 0;
+    struct reel_err err = { "" };
+    json_t *a = json_array();
+    if (reel_users_cameras(u, v->id, &all, &names, &n, &err) == 0)
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(a, json_string(names[i]));
+    free(names);
+    return a;
+}
 
 /* Parses the request's body into b. False when it is over the cap or not a
  * user body: then the error answer is sent, its result is in *res and b
@@ -157,22 +234,25 @@ static int sole_admin(struct reel_users *u, const char *name, bool *sole, struct
 
 enum MHD_Result reel_api_users_list(struct reel_http_req *r)
 {
-    struct reel_users *u;
+    struct reel_users *u = NULL;
     struct reel_err err = { "" };
     struct reel_user_info *v = NULL;
     size_t n = 0;
     int rc = reel_http_users_get(r, &u, &err);
-    if (rc == 0) {
+    if (rc == 0)
         rc = reel_users_list(u, &v, &n, &err);
-        reel_http_users_put(r, u);
-    }
-    if (rc < 0)
+    if (rc < 0) {
+        if (u)
+            reel_http_users_put(r, u);
         return reel_api_read_error(r, rc, &err, "users");
+    }
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:I}", "name", v[i].name, "role", v[i].role,
-                                           "created", (json_int_t)(v[i].created_unix), "sessions",
-                                           (json_int_t)v[i].sessions, "tokens", (json_int_t)v[i].tokens));
+        json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:b}", "name", v[i].name, "role",
+                                           v[i].role, "created", (json_int_t)(v[i].created_unix), "sessions",
+                                           (json_int_t)v[i].sessions, "tokens", (json_int_t)v[i].tokens, "cameras",
+                                           cameras_json(u, &v[i]), "totp", v[i].totp));
+    reel_http_users_put(r, u);
     free(v);
     return reel_http_send_json(r, MHD_HTTP_OK, json_pack("{s:o}", "users", a), NULL);
 }
@@ -202,6 +282,8 @@ enum MHD_Result reel_api_user_add(struct reel_http_req *r)
         rc = reel_users_add(u, b.name, b.password, &err);
         if (rc == 0) {
             rc = reel_users_set_role(u, b.name, role, &err);
+            if (rc == 0)
+                rc = set_cameras(u, b.name, &b, &err);
             if (rc < 0) {
                 struct reel_err e2 = { "" };
                 reel_users_remove(u, b.name, &e2);
@@ -212,6 +294,8 @@ enum MHD_Result reel_api_user_add(struct reel_http_req *r)
     wipe(&b);
     if (rc == -EEXIST)
         return reel_http_send_error(r, MHD_HTTP_CONFLICT, "user '%s' already exists", b.name);
+    if (rc == -ENOENT)
+        return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "cameras: %s", err.msg);
     if (rc < 0)
         return reel_api_read_error(r, rc, &err, "user");
     reel_http_log(r, REEL_LOG_INFO, "user %s added user %s (%s)", r->auth->user, b.name, role);
@@ -224,10 +308,10 @@ enum MHD_Result reel_api_user_patch(struct reel_http_req *r)
     enum MHD_Result res;
     if (!read_body(r, &b, &res))
         return res;
-    if (b.has_name || (!b.has_password && !b.has_role)) {
+    if (b.has_name || (!b.has_password && !b.has_role && !b.has_cameras)) {
         wipe(&b);
-        return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "expected \"password\" and/or \"role\" (a user cannot "
-                                                             "be renamed)");
+        return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "expected \"password\", \"role\" and/or \"cameras\" "
+                                                             "(a user cannot be renamed)");
     }
     struct reel_users *u;
     struct reel_err err = { "" };
@@ -244,9 +328,17 @@ enum MHD_Result reel_api_user_patch(struct reel_http_req *r)
             rc = reel_users_set_role_keep_admin(u, r->name, b.role, &err);
         if (rc == -EMLINK)
             last_admin = true;
+        if (rc == 0 && !last_admin && b.has_cameras) {
+            rc = set_cameras(u, r->name, &b, &err);
+            if (rc == -ENOENT)
+                rc = -ENXIO; /* an unknown camera, not an unknown user */
+        }
         reel_http_users_put(r, u);
     }
+    bool cams_changed = b.has_cameras;
     wipe(&b);
+    if (rc == -ENXIO)
+        return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "cameras: %s", err.msg);
     if (rc == -ENOENT)
         return reel_http_send_error(r, MHD_HTTP_NOT_FOUND, "no user '%s'", r->name);
     if (last_admin)
@@ -254,8 +346,9 @@ enum MHD_Result reel_api_user_patch(struct reel_http_req *r)
                                                           "administrator first", r->name);
     if (rc < 0)
         return reel_api_read_error(r, rc, &err, "user '%s'", r->name);
-    reel_http_log(r, REEL_LOG_INFO, "user %s changed user %s:%s%s%s", r->auth->user, r->name,
-                  b.has_password ? " password reset" : "", b.has_role ? " role " : "", b.has_role ? b.role : "");
+    reel_http_log(r, REEL_LOG_INFO, "user %s changed user %s:%s%s%s%s", r->auth->user, r->name,
+                  b.has_password ? " password reset" : "", b.has_role ? " role " : "", b.has_role ? b.role : "",
+                  cams_changed ? " cameras" : "");
     return reel_http_send_json(r, MHD_HTTP_OK, json_pack("{s:b}", "ok", 1), NULL);
 }
 

@@ -87,7 +87,13 @@ static const char schema_sql[] =
     "  name TEXT NOT NULL UNIQUE,\n"
     "  pwhash TEXT NOT NULL,\n"
     "  created_ns INTEGER NOT NULL,\n"
-    "  role TEXT NOT NULL DEFAULT 'admin' CHECK (role IN ('admin', 'operator', 'viewer', 'auditor')));\n"
+    "  role TEXT NOT NULL DEFAULT 'admin' CHECK (role IN ('admin', 'operator', 'viewer', 'auditor')),\n"
+    /* version 4, ac-roles: cameras_all = 1 sees every camera (else only the
+     * rows of web_user_camera; admins and auditors: not used); TOTP */
+    "  cameras_all INTEGER NOT NULL DEFAULT 0,\n"
+    "  totp_secret BLOB,\n"
+    "  totp_pending BLOB,\n"
+    "  totp_last_step INTEGER NOT NULL DEFAULT 0);\n"
     "CREATE TABLE web_session (\n"
     "  hash BLOB PRIMARY KEY,\n"
     "  user_id INTEGER NOT NULL REFERENCES web_user (id) ON DELETE CASCADE,\n"
@@ -113,6 +119,11 @@ static const char schema_sql[] =
     "  value TEXT NOT NULL);\n"
     /* version 4, issue 14 (accountability): tables below this line */
     ""
+    /* ac-roles: the cameras an operator or viewer may see (src/http/user_access.c) */
+    "CREATE TABLE web_user_camera (\n"
+    "  user_id INTEGER NOT NULL REFERENCES web_user (id) ON DELETE CASCADE,\n"
+    "  camera_id INTEGER NOT NULL REFERENCES camera (id) ON DELETE CASCADE,\n"
+    "  PRIMARY KEY (user_id, camera_id));\n"
     /* ac-lock: evidence locks (store/locks.c): cameras x [start90k, end90k)
      * kept from retention and disk-full deletion until expires_ns (0 = never) */
     "CREATE TABLE evidence_lock (\n"
@@ -242,6 +253,25 @@ static int upgrade_v4_timeline(sqlite3 *db, struct reel_err *err)
     return 0;
 }
 
+/* 3 -> 4, ac-roles: per-user camera lists and TOTP. Users that exist at
+ * the upgrade keep seeing every camera (cameras_all = 1, as before roles
+ * had camera lists); users added later see none until given some. */
+static int upgrade_v4_ac_roles(sqlite3 *db, struct reel_err *err)
+{
+    static const char *const sql[] = {
+        "ALTER TABLE web_user ADD COLUMN cameras_all INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE web_user ADD COLUMN totp_secret BLOB",
+        "ALTER TABLE web_user ADD COLUMN totp_pending BLOB",
+        "ALTER TABLE web_user ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0",
+        "UPDATE web_user SET cameras_all = 1",
+        "CREATE TABLE web_user_camera (\n"
+        "  user_id INTEGER NOT NULL REFERENCES web_user (id) ON DELETE CASCADE,\n"
+        "  camera_id INTEGER NOT NULL REFERENCES camera (id) ON DELETE CASCADE,\n"
+        "  PRIMARY KEY (user_id, camera_id))",
+    };
+    return exec_each(db, sql, sizeof(sql) / sizeof(sql[0]), err);
+}
+
 /* 3 -> 4, accountability's part (issue 14). */
 /* ac-lock: evidence locks */
 static int upgrade_v4_ac_lock(sqlite3 *db, struct reel_err *err)
@@ -266,7 +296,8 @@ static int upgrade_v4_ac_lock(sqlite3 *db, struct reel_err *err)
 
 static int upgrade_v4_accountability(sqlite3 *db, struct reel_err *err)
 {
-    return upgrade_v4_ac_lock(db, err);
+    int r = upgrade_v4_ac_roles(db, err);
+    return r < 0 ? r : upgrade_v4_ac_lock(db, err);
 }
 
 /* 3 -> 4, the events' part (issue 15). */

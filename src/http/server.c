@@ -131,6 +131,7 @@ struct req {
     bool job_done;
     struct MHD_Response *resp;
     enum MHD_Result job_res;
+    struct reel_http_acl acl;       /* the caller's camera list, read at first use (access.h) */
 };
 
 /* What a handler on a worker needs after dispatch() has returned. */
@@ -258,6 +259,8 @@ static void users_put(struct reel_http *h, struct reel_users *u)
 static int64_t wall_ns(const struct reel_http *h) { return reel_clock_wall(h->clock); }
 
 static struct req *req_of(struct reel_http_req *r) { return r->priv; }
+
+struct reel_http_acl *reel_http_acl_of(struct reel_http_req *r) { return r->priv ? &req_of(r)->acl : NULL; }
 
 int reel_http_store_get(struct reel_http_req *r, struct reel_store **ret, struct reel_err *err)
 {
@@ -607,8 +610,31 @@ static int authenticate(struct reel_http *h, struct MHD_Connection *c, struct re
             snprintf(sid, sid_cap, "%s", cookie);
         }
     }
+    /* totp.required_admin: an administrator without a second factor may
+     * only enrol one (docs/accountability.md) */
+    if (r == 0 && *kind != REEL_AUTH_NONE && strcmp(a->role, "admin") == 0 && !a->totp) {
+        char v[8];
+        r = reel_users_setting(u, "totp.required_admin", v, sizeof(v), err);
+        a->enrol_only = r == 0 && strcmp(v, "1") == 0;
+    }
     users_put(h, u);
     return r;
+}
+
+/* The routes an administrator limited to TOTP enrolment may call. */
+static bool enrol_route(const struct reel_http_route *route)
+{
+    return route && (strcmp(route->pattern, "/api/session") == 0 || strcmp(route->pattern, "/api/logout") == 0 ||
+                     strncmp(route->pattern, "/api/session/totp", 17) == 0);
+}
+
+/* Routes with a {camera} parameter whose camera the caller must be allowed
+ * to see (access.h); an invisible camera gets the unknown camera's answer. */
+static bool camera_route(const struct reel_http_route *route)
+{
+    return route && strstr(route->pattern, "{camera}") &&
+           (route->access == REEL_ACCESS_LIVE || route->access == REEL_ACCESS_PLAYBACK ||
+            route->access == REEL_ACCESS_EXPORT || route->access == REEL_ACCESS_LOCK);
 }
 
 static const char *header(struct MHD_Connection *c, const char *name)
@@ -709,7 +735,17 @@ static enum MHD_Result dispatch(struct req *rq, const char *method)
             goto out;
         }
         if (!reel_http_role_allows(a.role, m->access)) {
-            res = send_error(rq, MHD_HTTP_FORBIDDEN, "only an administrator may do this");
+            const char *right = reel_http_access_name(m->access);
+            if (m->access == REEL_ACCESS_ADMIN)
+                res = send_error(rq, MHD_HTTP_FORBIDDEN, "only an administrator may do this (the %s role lacks the "
+                                 "admin right)", a.role);
+            else
+                res = send_error(rq, MHD_HTTP_FORBIDDEN, "the %s role lacks the %s right", a.role, right);
+            goto out;
+        }
+        if (a.enrol_only && found == REEL_ROUTE_FOUND && !enrol_route(m->route)) {
+            res = send_error(rq, MHD_HTTP_FORBIDDEN, "administrators need a TOTP second factor on this server: "
+                             "enrol one first (POST /api/session/totp)");
             goto out;
         }
     }
@@ -732,6 +768,10 @@ static enum MHD_Result dispatch(struct req *rq, const char *method)
             .kind = kind, .auth = kind == REEL_AUTH_NONE ? NULL : &a, .sid = sid, .cfg = &h->cfg, .clock = h->clock,
             .rl_user = h->rl_user, .rl_addr = h->rl_addr, .h = h, .priv = rq,
         };
+        if (camera_route(m->route) && !reel_http_camera_visible(&r, m->name)) {
+            res = send_error(rq, MHD_HTTP_NOT_FOUND, "no camera '%s'", m->name);
+            break;
+        }
         if (m->route->pool && h->work)
             res = offload(rq, m->route, &r, kind == REEL_AUTH_NONE ? NULL : &a, sid, m->name);
         else
@@ -927,6 +967,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MH
     if (rq->body.data)
         sodium_memzero(rq->body.data, rq->body.alloc); /* it may hold a password */
     reel_buf_free(&rq->body);
+    reel_http_acl_clear(&rq->acl);
     free(rq);
     *con_cls = NULL;
 }

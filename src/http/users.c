@@ -18,15 +18,13 @@
 #include "base/clock.h"
 #include "base/strutil.h"
 #include "db/db.h"
+#include "http/users_int.h"
 
 #define PW_OPSLIMIT 2
 #define PW_MEMLIMIT ((size_t)19 * 1024 * 1024)
 #define TOKEN_PREFIX "reel_"
 #define TOUCH_NS (60 * REEL_NS_PER_SEC)
 
-struct reel_users {
-    sqlite3 *db;
-};
 
 static int db_err(struct reel_users *u, int rc, struct reel_err *err, const char *what)
 {
@@ -315,7 +313,8 @@ int reel_users_list(struct reel_users *u, struct reel_user_info **ret, size_t *r
 {
     sqlite3_stmt *st;
     int r = prep(u, "SELECT id, name, created_ns, (SELECT COUNT(*) FROM web_session s WHERE s.user_id = u.id), "
-                    "(SELECT COUNT(*) FROM web_token t WHERE t.user_id = u.id), role FROM web_user u ORDER BY name "
+                    "(SELECT COUNT(*) FROM web_token t WHERE t.user_id = u.id), role, cameras_all, "
+                    "totp_secret IS NOT NULL FROM web_user u ORDER BY name "
                     "LIMIT 100000", &st, err);
     if (r < 0)
         return r;
@@ -333,6 +332,8 @@ int reel_users_list(struct reel_users *u, struct reel_user_info **ret, size_t *r
         v[n].sessions = sqlite3_column_int64(st, 3);
         v[n].tokens = sqlite3_column_int64(st, 4);
         snprintf(v[n].role, sizeof(v[n].role), "%s", (const char *)sqlite3_column_text(st, 5));
+        v[n].cameras_all = sqlite3_column_int(st, 6) != 0;
+        v[n].totp = sqlite3_column_int(st, 7) != 0;
         n++;
     }
     sqlite3_finalize(st);
@@ -399,7 +400,7 @@ int reel_session_create(struct reel_users *u, int64_t user_id, int64_t now_ns, c
     r = step_done(u, st, NULL, err, "creating session");
     if (r < 0)
         return r;
-    r = prep(u, "SELECT name, role FROM web_user WHERE id = ?1", &st, err);
+    r = prep(u, "SELECT name, role, totp_secret IS NOT NULL FROM web_user WHERE id = ?1", &st, err);
     if (r < 0)
         return r;
     sqlite3_bind_int64(st, 1, user_id);
@@ -408,6 +409,7 @@ int reel_session_create(struct reel_users *u, int64_t user_id, int64_t now_ns, c
     if (rc == SQLITE_ROW) {
         snprintf(ret->user, sizeof(ret->user), "%s", (const char *)sqlite3_column_text(st, 0));
         snprintf(ret->role, sizeof(ret->role), "%s", (const char *)sqlite3_column_text(st, 1));
+        ret->totp = sqlite3_column_int(st, 2) != 0;
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW) {
@@ -442,7 +444,8 @@ int reel_session_lookup(struct reel_users *u, const char *id, int64_t now_ns, in
     uint8_t h[32];
     secret_hash(id, h);
     sqlite3_stmt *st;
-    int r = prep(u, "SELECT s.user_id, u.name, s.csrf, s.created_ns, s.last_ns, u.role FROM web_session s "
+    int r = prep(u, "SELECT s.user_id, u.name, s.csrf, s.created_ns, s.last_ns, u.role, u.totp_secret IS NOT NULL "
+                    "FROM web_session s "
                     "JOIN web_user u ON u.id = s.user_id WHERE s.hash = ?1", &st, err);
     if (r < 0)
         return r;
@@ -460,6 +463,7 @@ int reel_session_lookup(struct reel_users *u, const char *id, int64_t now_ns, in
     ret->created_ns = sqlite3_column_int64(st, 3);
     int64_t last = sqlite3_column_int64(st, 4);
     snprintf(ret->role, sizeof(ret->role), "%s", (const char *)sqlite3_column_text(st, 5));
+    ret->totp = sqlite3_column_int(st, 6) != 0;
     sqlite3_finalize(st);
     bool expired = now_ns - last > idle_ns || now_ns - ret->created_ns > max_ns;
     if (expired || now_ns - last > TOUCH_NS) {
@@ -535,7 +539,8 @@ int reel_token_lookup(struct reel_users *u, const char *token, int64_t now_ns, i
     uint8_t h[32];
     secret_hash(token, h);
     sqlite3_stmt *st;
-    int r = prep(u, "SELECT t.user_id, u.name, t.created_ns, t.last_ns, u.role, t.expires_ns FROM web_token t "
+    int r = prep(u, "SELECT t.user_id, u.name, t.created_ns, t.last_ns, u.role, t.expires_ns, u.totp_secret IS NOT NULL "
+                    "FROM web_token t "
                     "JOIN web_user u ON u.id = t.user_id WHERE t.hash = ?1", &st, err);
     if (r < 0)
         return r;
@@ -552,6 +557,7 @@ int reel_token_lookup(struct reel_users *u, const char *token, int64_t now_ns, i
     int64_t last = sqlite3_column_int64(st, 3);
     snprintf(ret->role, sizeof(ret->role), "%s", (const char *)sqlite3_column_text(st, 4));
     int64_t expires = sqlite3_column_int64(st, 5);
+    ret->totp = sqlite3_column_int(st, 6) != 0;
     sqlite3_finalize(st);
     bool expired = (expires > 0 && now_ns >= expires) || (max_age_ns > 0 && now_ns - ret->created_ns >= max_age_ns);
     if (expired) {

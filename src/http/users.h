@@ -73,6 +73,8 @@ struct reel_user_info {
     int64_t created_unix;
     int64_t sessions, tokens;
     char role[REEL_ROLE_MAX];
+    bool cameras_all;             /* sees every camera (operators, viewers; see reel_users_set_cameras) */
+    bool totp;                    /* has an active TOTP second factor */
 };
 /* *ret malloc'd (free()). */
 int reel_users_list(struct reel_users *u, struct reel_user_info **ret, size_t *ret_n, struct reel_err *err);
@@ -88,6 +90,8 @@ struct reel_auth {
     char csrf[REEL_SECRET_MAX];   /* sessions only; "" for tokens */
     int64_t created_ns;           /* wall ns */
     char role[REEL_ROLE_MAX];     /* the user's role (see reel_role_valid) */
+    bool totp;                    /* the user has an active TOTP second factor */
+    bool enrol_only;              /* set by the server: may only enrol TOTP (totp.required_admin) */
 };
 
 /* Creates a session for user_id; ret_id gets the cookie value and ret the
@@ -135,5 +139,47 @@ struct reel_token_info {
  * Never the secret (only its hash is stored). *ret malloc'd (free()). */
 int reel_token_list(struct reel_users *u, const char *user, struct reel_token_info **ret, size_t *ret_n,
                     struct reel_err *err);
+
+/* ---- camera lists and TOTP (src/http/user_access.c, schema version 4) ----
+ * Operators and viewers see the cameras of their list (table
+ * web_user_camera) or, with cameras_all, every camera; admins see every
+ * camera and auditors none whatever the list says (http/access.c decides).
+ * A new user's list is empty; users that existed before version 4 were
+ * given cameras_all at the upgrade. */
+#define REEL_USER_CAMERAS_MAX 1024
+#define REEL_CAMERA_NAME_MAX 64
+/* Replaces user name's list: all, or exactly names[0..n) (main cameras by
+ * name, n <= REEL_USER_CAMERAS_MAX), in one transaction. -ENOENT for an
+ * unknown user or camera (err names it), -EINVAL for too many. */
+int reel_users_set_cameras(struct reel_users *u, const char *name, bool all, const char *const *names, size_t n,
+                           struct reel_err *err);
+/* user_id's list: *ret_all, and the camera names in *ret (malloc'd, free();
+ * NULL when none), at most REEL_USER_CAMERAS_MAX. */
+int reel_users_cameras(struct reel_users *u, int64_t user_id, bool *ret_all, char (**ret)[REEL_CAMERA_NAME_MAX],
+                       size_t *ret_n, struct reel_err *err);
+/* The same by user name; -ENOENT for an unknown user. */
+int reel_users_cameras_by_name(struct reel_users *u, const char *name, bool *ret_all,
+                               char (**ret)[REEL_CAMERA_NAME_MAX], size_t *ret_n, struct reel_err *err);
+
+/* TOTP (http/totp.h). The secret is kept in web_user (totp_secret; a
+ * secret being enrolled in totp_pending until a code confirms it). */
+#define REEL_TOTP_KEY_LEN 20
+/* Makes a new pending secret for user_id (replacing any pending one; an
+ * active secret stays active until the new one is confirmed) and copies it
+ * to key. */
+int reel_users_totp_begin(struct reel_users *u, int64_t user_id, uint8_t key[REEL_TOTP_KEY_LEN], struct reel_err *err);
+/* Checks code against the pending secret (confirm = true) or the active
+ * one, at Unix time now_s: 0 when right (confirm: the pending secret
+ * becomes the active one; the code's step is recorded so that it cannot be
+ * used again); -EACCES when wrong, reused, or there is no such secret
+ * (-ENOENT: none, pending or active as asked). */
+int reel_users_totp_verify(struct reel_users *u, int64_t user_id, const char *code, int64_t now_s, bool confirm,
+                           struct reel_err *err);
+/* Removes user name's TOTP (active and pending). -ENOENT for an unknown user. */
+int reel_users_totp_clear(struct reel_users *u, const char *name, struct reel_err *err);
+/* A site setting's value ("" when unset) read through the accounts
+ * connection (table setting): the login and the dispatcher read
+ * totp.required_admin without a store handle. */
+int reel_users_setting(struct reel_users *u, const char *key, char *out, size_t cap, struct reel_err *err);
 
 #endif

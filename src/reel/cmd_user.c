@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Web accounts and API tokens: `reel user add|passwd|remove|list` (add
- * takes --role admin|operator|viewer|auditor, admin by default; list shows
- * each user's role) and
+ * Web accounts and API tokens: `reel user add|set|passwd|remove|list|totp-reset`
+ * (add takes --role admin|operator|viewer|auditor, admin by default; add and
+ * set take --role and --cameras a,b,c|all, the cameras an operator or a
+ * viewer may see; set refuses to demote the last admin; totp-reset removes a
+ * user's TOTP second factor; list shows each user's role, cameras, TOTP) and
  * `reel token add NAME --user U [--days N]|list [--user U]|remove NAME
  * [--user U]` (token names are unique per user), plus the first `admin` account that `reel
  * init` and `reel run` create when there is none (there is no default
@@ -133,24 +135,56 @@ static void fmt_unix(int64_t t, char *buf, size_t cap)
     strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Applies --cameras (a,b,c or all) to user name. */
+static int set_cameras_opt(struct reel_users *u, const char *name, const char *opt, struct reel_err *err)
+{
+    if (strcmp(opt, "all") == 0)
+        return reel_users_set_cameras(u, name, true, NULL, 0, err);
+    char *copy = strdup(opt);
+    const char **names = calloc(REEL_USER_CAMERAS_MAX, sizeof(*names));
+    int r = 0;
+    size_t n = 0;
+    if (!copy || !names) {
+        r = reel_err_set(err, ENOMEM, "out of memory");
+    } else {
+        char *save = NULL;
+        for (char *t = strtok_r(copy, ",", &save); t && r == 0; t = strtok_r(NULL, ",", &save)) {
+            if (n == REEL_USER_CAMERAS_MAX)
+                r = reel_err_set(err, EINVAL, "--cameras: at most %d cameras", REEL_USER_CAMERAS_MAX);
+            else
+                names[n++] = t;
+        }
+        if (r == 0)
+            r = reel_users_set_cameras(u, name, false, names, n, err);
+    }
+    free(names);
+    free(copy);
+    return r;
+}
+
 int reel_cmd_user(struct reel_cli *cli)
 {
     if (cli->argc < 1)
-        return reel_cli_usage("user: expected add, passwd, remove or list");
+        return reel_cli_usage("user: expected add, set, passwd, remove, list or totp-reset");
     const char *sub = cli->argv[0];
     cli->argc--;
     cli->argv++;
     char pw[REEL_PASSWORD_MAX + 2];
     bool generated = false;
     bool needs_pw = strcmp(sub, "add") == 0 || strcmp(sub, "passwd") == 0;
-    const char *role = strcmp(sub, "add") == 0 ? reel_cli_opt(cli, "--role", true) : NULL;
+    bool add_or_set = strcmp(sub, "add") == 0 || strcmp(sub, "set") == 0;
+    const char *role = add_or_set ? reel_cli_opt(cli, "--role", true) : NULL;
+    const char *cams = add_or_set ? reel_cli_opt(cli, "--cameras", true) : NULL;
     if (role && !reel_role_valid(role))
-        return reel_cli_usage("user add: --role '%s': expected admin, operator, viewer or auditor", role);
+        return reel_cli_usage("user %s: --role '%s': expected admin, operator, viewer or auditor", sub, role);
+    if (strcmp(sub, "set") == 0 && !role && !cams)
+        return reel_cli_usage("user set: expected --role R and/or --cameras a,b|all");
     if (needs_pw && get_password(cli, pw, sizeof(pw), &generated))
         return 1;
     if (reel_cli_no_more_opts(cli))
         return 2;
-    bool needs_name = needs_pw || strcmp(sub, "remove") == 0;
+    bool needs_name = needs_pw || strcmp(sub, "remove") == 0 || strcmp(sub, "set") == 0 ||
+                      strcmp(sub, "totp-reset") == 0;
     if (needs_name && cli->argc != 1)
         return reel_cli_usage("user %s: expected one NAME", sub);
     if (!needs_name && strcmp(sub, "list") != 0)
@@ -172,12 +206,29 @@ int reel_cmd_user(struct reel_cli *cli)
                 fprintf(stderr, "reel: user %s was created as admin and could not be removed: %s\n", cli->argv[0],
                         e2.msg);
         }
+        if (r == 0 && cams && (r = set_cameras_opt(u, cli->argv[0], cams, &err)) < 0) {
+            struct reel_err e2 = { "" };
+            reel_users_remove(u, cli->argv[0], &e2);
+        }
         if (r == 0 && generated)
             printf("created user %s with password %s\n", cli->argv[0], pw);
         else if (r == 0)
             printf("created user %s\n", cli->argv[0]);
         if (r == 0) /* stderr: what scripts read from stdout stays as it was */
             fprintf(stderr, "user %s has role %s\n", cli->argv[0], role ? role : "admin");
+    } else if (strcmp(sub, "set") == 0) {
+        if (role)
+            r = reel_users_set_role_keep_admin(u, cli->argv[0], role, &err);
+        if (r == -EMLINK)
+            r = reel_err_set(&err, EMLINK, "%s is the last admin: make another user an admin first", cli->argv[0]);
+        if (r == 0 && cams)
+            r = set_cameras_opt(u, cli->argv[0], cams, &err);
+        if (r == 0)
+            printf("changed user %s\n", cli->argv[0]);
+    } else if (strcmp(sub, "totp-reset") == 0) {
+        r = reel_users_totp_clear(u, cli->argv[0], &err);
+        if (r == 0)
+            printf("removed the TOTP second factor of %s\n", cli->argv[0]);
     } else if (strcmp(sub, "passwd") == 0) {
         r = reel_users_passwd(u, cli->argv[0], pw, &err);
         if (r == 0 && generated)
@@ -195,8 +246,25 @@ int reel_cmd_user(struct reel_cli *cli)
         for (size_t i = 0; r == 0 && i < n; i++) {
             char t[32];
             fmt_unix(v[i].created_unix, t, sizeof(t));
-            printf("%-24s role=%s created=%s sessions=%lld tokens=%lld\n", v[i].name, v[i].role, t,
-                   (long long)v[i].sessions, (long long)v[i].tokens);
+            char cl[512] = "-";
+            if (strcmp(v[i].role, "operator") == 0 || strcmp(v[i].role, "viewer") == 0) {
+                bool all = false;
+                char(*names)[REEL_CAMERA_NAME_MAX] = NULL;
+                size_t nn = 0;
+                snprintf(cl, sizeof(cl), "%s", "");
+                if (reel_users_cameras(u, v[i].id, &all, &names, &nn, &err) == 0) {
+                    size_t o = 0;
+                    for (size_t k = 0; k < nn && o + 70 < sizeof(cl); k++)
+                        o += (size_t)snprintf(cl + o, sizeof(cl) - o, "%s%s", k ? "," : "", names[k]);
+                    if (all)
+                        snprintf(cl, sizeof(cl), "all");
+                    else if (nn == 0)
+                        snprintf(cl, sizeof(cl), "none");
+                }
+                free(names);
+            }
+            printf("%-24s role=%s created=%s sessions=%lld tokens=%lld cameras=%s totp=%s\n", v[i].name, v[i].role,
+                   t, (long long)v[i].sessions, (long long)v[i].tokens, cl, v[i].totp ? "on" : "off");
         }
         free(v);
     }

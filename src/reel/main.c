@@ -48,6 +48,8 @@ static const char usage[] =
     "  frames --camera NAME [--stream main|sub] [--from T --to T]   one line per stored frame (tests)\n"
     "  user add NAME [--password-file F] [--role admin|operator|viewer|auditor] | user passwd NAME [--password-file F]\n"
     "  user remove NAME | user list            web accounts (random password printed if no file)\n"
+    "  user add|set NAME [--role R] [--cameras a,b|all] | user totp-reset NAME\n"
+    "                                          roles, the cameras an operator/viewer sees, TOTP removal\n"
     "  token add NAME --user U [--days N] | token list [--user U] | token remove NAME [--user U]\n"
     "                               API tokens (printed once; names are per user)\n"
     "  lock add --camera A[,B] --from T --to T --case C --reason R [--expires T] | lock list [--camera N]\n"

@@ -414,6 +414,62 @@
     p1.focus();
   }
 
+  /* What each role may do (docs/accountability.md "Who may see what"). */
+  const ROLE_HINT = 'admin: everything. operator: live, playback, export, evidence locks. viewer: live and ' +
+    'playback, no export. auditor: the audit and disclosure logs, no video. Operators and viewers see only ' +
+    'the cameras ticked for them.';
+
+  function hasCameras(role) { return role === 'operator' || role === 'viewer'; }
+
+  function camerasText(u) {
+    if (!hasCameras(u.role)) return u.role === 'admin' ? 'all cameras' : 'no video';
+    if (u.cameras === 'all') return 'all cameras';
+    if (!u.cameras || !u.cameras.length) return 'no cameras';
+    return u.cameras.join(', ');
+  }
+
+  /* A checklist of cameras with "All cameras (also those added later)";
+   * value() -> "all" or [names]. */
+  function cameraPicker(names, value) {
+    const all = input('checkbox', { 'data-camera-all': '' });
+    all.checked = value === 'all';
+    const boxes = names.map((n) => {
+      const b = input('checkbox', { value: n, 'data-camera': n });
+      b.checked = value === 'all' || (Array.isArray(value) && value.includes(n));
+      b.disabled = all.checked;
+      return b;
+    });
+    all.addEventListener('change', () => { for (const b of boxes) { b.disabled = all.checked; if (all.checked) b.checked = true; } });
+    const wrap = h('fieldset', { class: 'adm-cams' }, h('legend', { text: 'Cameras' }),
+      h('label', { class: 'adm-check' }, all, 'All cameras, also those added later'),
+      h('div', { class: 'adm-camlist' }, ...boxes.map((b) => h('label', { class: 'adm-check' }, b, b.value))),
+      names.length ? null : h('p', { class: 'adm-hint', text: 'No cameras yet.' }));
+    return { el: wrap, value: () => (all.checked ? 'all' : boxes.filter((b) => b.checked).map((b) => b.value)) };
+  }
+
+  async function cameraNames(ctx) {
+    const r = await ctx.api('GET', '/api/cameras');
+    return r.status === 200 ? r.json.cameras.map((c) => c.name) : [];
+  }
+
+  async function camerasDialog(ctx, u, done) {
+    const picker = cameraPicker(await cameraNames(ctx), u.cameras);
+    const msg = h('p', { class: 'adm-msg', role: 'alert' });
+    const ok = h('button', { type: 'submit', class: 'adm-primary', text: 'Save' });
+    const cancel = h('button', { type: 'button', text: 'Cancel' });
+    const d = dialog(`Cameras ${u.name} may see`, h('div', {}, picker.el,
+      h('p', { class: 'adm-hint', text: 'Cameras not ticked do not exist for this user: not listed, not playable, not exportable.' }),
+      msg), [cancel, ok]);
+    cancel.addEventListener('click', () => d.close());
+    d.querySelector('form').addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      ok.disabled = true;
+      const r = await ctx.api('PATCH', `/api/users/${encodeURIComponent(u.name)}`, { cameras: picker.value() });
+      ok.disabled = false;
+      if (r.status === 200) { d.close(); done(`Cameras of ${u.name} saved.`); } else status(msg, err(r), true);
+    });
+  }
+
   function mountUsers(el, ctx) {
     const g = cur.gen;
     const list = h('div', { class: 'adm-list' });
@@ -422,9 +478,18 @@
     const pw = input('password', { required: true, minlength: 8, maxlength: 1024, autocomplete: 'new-password' });
     const role = roleSelect('viewer');
     const addBtn = h('button', { type: 'submit', class: 'adm-primary', text: 'Add user' });
+    const pickBox = h('div', {});
+    let picker = null;
+    const showPicker = () => { pickBox.hidden = !hasCameras(role.value); };
+    role.addEventListener('change', showPicker);
+    cameraNames(ctx).then((names) => {
+      if (!alive(g)) return;
+      picker = cameraPicker(names, []);
+      pickBox.replaceChildren(picker.el);
+    });
     const form = h('form', { class: 'adm-card adm-adduser' }, h('h3', { text: 'Add a user' }),
       h('div', { class: 'adm-two' }, field('Name', name), field('Password', pw, 'At least 8 characters')),
-      field('Role', role, 'admin manages cameras, storage and users; operator, viewer and auditor watch and play back (the same rights for now)'),
+      field('Role', role, ROLE_HINT), pickBox,
       h('div', { class: 'adm-buttons' }, addBtn));
     el.append(h('div', { class: 'adm-head' }, h('h2', { text: 'Users' })), msg, list, form);
     const refresh = async () => {
@@ -456,21 +521,38 @@
           refresh();
         });
         const me = ctx.user && ctx.user.name === u.name;
+        const camb = hasCameras(u.role) ? h('button', { type: 'button', text: 'Cameras…', 'data-action': 'cameras' }) : null;
+        if (camb) camb.addEventListener('click', () => camerasDialog(ctx, u, (t) => { status(msg, t); refresh(); }));
+        const totpb = u.totp ? h('button', { type: 'button', text: 'Reset 2FA', 'data-action': 'totp-reset' }) : null;
+        if (totpb) {
+          totpb.addEventListener('click', async () => {
+            if (!confirm(`Remove the two-factor code of ${u.name}? They sign in with their password alone until they enrol again.`)) return;
+            const r2 = await ctx.api('DELETE', `/api/users/${encodeURIComponent(u.name)}/totp`);
+            status(msg, r2.status === 200 ? `${u.name}: two-factor code removed.` : err(r2), r2.status !== 200);
+            refresh();
+          });
+        }
         list.append(h('div', { class: 'adm-card', 'data-user': u.name },
           h('div', { class: 'adm-card-main' },
             h('strong', { class: 'adm-name', text: u.name + (me ? ' (you)' : '') }),
-            h('span', { class: 'adm-meta', text: `${u.sessions} session(s), ${u.tokens} API token(s)` }), sel),
-          h('div', { class: 'adm-actions' }, pwb, end, rm)));
+            h('span', { class: 'adm-meta', text: `${u.sessions} session(s), ${u.tokens} API token(s)` }),
+            h('span', { class: 'adm-meta', 'data-field': 'cameras', text: `Sees: ${camerasText(u)}` }),
+            h('span', { class: 'adm-meta ' + (u.totp ? 'adm-ok' : ''), 'data-field': 'totp',
+              text: u.totp ? 'Two-factor: on' : 'Two-factor: off' }), sel),
+          h('div', { class: 'adm-actions' }, camb, totpb, pwb, end, rm)));
       }
     };
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       addBtn.disabled = true;
-      const r = await ctx.api('POST', '/api/users', { name: name.value.trim(), password: pw.value, role: role.value });
+      const body = { name: name.value.trim(), password: pw.value, role: role.value };
+      if (hasCameras(role.value) && picker) body.cameras = picker.value();
+      const r = await ctx.api('POST', '/api/users', body);
       addBtn.disabled = false;
       if (r.status === 201) {
         status(msg, `${r.json.name} added (${r.json.role}).`);
         form.reset();
+        showPicker();
         refresh();
       } else status(msg, err(r), true);
     });

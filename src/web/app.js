@@ -163,6 +163,10 @@
     $('login-view').hidden = true;
     $('app-view').hidden = false;
     $('login-error').textContent = '';
+    $('totp-field').hidden = true;
+    $('totp').value = '';
+    /* roles.js (and other modules) adapt the page to the role */
+    document.dispatchEvent(new CustomEvent('reel:session', { detail: { user, role: state.role } }));
     route();
     refresh();
     if (!state.timer) state.timer = setInterval(refresh, POLL_MS);
@@ -273,6 +277,7 @@
     for (const v of ['live-view', 'camera-view', 'playback-view', 'admin-view']) $(v).hidden = true;
     state.view = null;
     state.role = null;
+    document.dispatchEvent(new CustomEvent('reel:session', { detail: null }));
     if (state.timer) clearInterval(state.timer);
     state.timer = null;
     state.user = state.csrf = state.camera = state.pendingCamera = null;
@@ -291,14 +296,25 @@
     const btn = $('login-submit');
     btn.disabled = true;
     $('login-error').textContent = '';
+    $('login-error').classList.remove('info');
     try {
-      const r = await api('POST', '/api/login', {
-        username: $('username').value,
-        password: $('password').value,
-      });
+      const body = { username: $('username').value, password: $('password').value };
+      const code = $('totp').value.trim();
+      if (!$('totp-field').hidden && code) body.totp = code;
+      const r = await api('POST', '/api/login', body);
       if (r.status === 200 && r.json) {
         $('password').value = '';
         signedIn(r.json.user, r.json.csrf_token, r.json.role);
+      } else if (r.status === 401 && r.json && r.json.totp_required) {
+        /* the password was right; the account has a second factor */
+        const first = $('totp-field').hidden;
+        $('totp-field').hidden = false;
+        const ask = first && !code;
+        $('login-error').textContent = ask ? 'Enter the 6-digit code from your authenticator app.'
+          : 'Wrong or already used code. Wait for the next code, then try again.';
+        $('login-error').classList.toggle('info', ask);
+        $('totp').value = '';
+        $('totp').focus();
       } else if (r.status === 401) {
         $('login-error').textContent = 'Wrong user name or password.';
         $('password').select();

@@ -42,7 +42,7 @@ async function main() {
     reel('camera', 'add', 'gate', `rtsp://127.0.0.1:${simPort}/cam/1`);
     const pw = path.join(tmp, 'opal.pw');
     fs.writeFileSync(pw, 'opal-password-1\n');
-    reel('user', 'add', 'opal', '--role', 'operator', '--password-file', pw);
+    reel('user', 'add', 'opal', '--role', 'operator', '--password-file', pw, '--cameras', 'porch,gate');
     const httpPort = await freePort();
     base = `http://127.0.0.1:${httpPort}`;
     const rec = start('reel', REEL, ['-d', data, 'run', '--http', `127.0.0.1:${httpPort}`, '--backoff-max-s', '1']);

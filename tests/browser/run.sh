@@ -12,6 +12,7 @@
 #   tests/browser/run.sh --admin [--screenshots docs/img]   runs admin-test.mjs (the admin pages)
 #   tests/browser/run.sh --live [--screenshots docs/img]   runs live-test.mjs (the live grid)
 #   tests/browser/run.sh --locks [--screenshots docs/img]  runs locks-test.mjs (evidence locks)
+#   tests/browser/run.sh --roles [--screenshots docs/img]  runs roles-test.mjs (roles, camera lists, TOTP)
 # Meson sets REEL, REEL_SIM and REEL_CLIPS (REEL_MP4_AUDIO_FIXTURE for
 # --audio); without them it uses ./build.
 set -eu
@@ -50,6 +51,9 @@ elif [ "${1:-}" = --live ]; then
     shift
 elif [ "${1:-}" = --locks ]; then
     script=locks-test.mjs
+    shift
+elif [ "${1:-}" = --roles ]; then
+    script=roles-test.mjs
     shift
 fi
 exec node "$here/$script" "$@"

@@ -686,7 +686,9 @@ class HttpTest(ReelTestCase):
         pw = os.path.join(self.tmp, "viewer.pw")
         with open(pw, "w") as f:
             f.write(PASSWORD + "\n")
-        self.reel("user", "add", "watcher", "--role", "viewer", "--password-file", pw)
+        # issue 14: a new viewer sees no camera unless given some ("all" here:
+        # cam0 is added below)
+        self.reel("user", "add", "watcher", "--role", "viewer", "--password-file", pw, "--cameras", "all")
         r = self.reel("user", "add", "boss", "--role", "chief", "--password-file", pw, check=False)
         self.assertEqual(r.returncode, 2)
         listing = self.reel("user", "list").stdout

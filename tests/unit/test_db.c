@@ -277,6 +277,8 @@ static void test_upgrade_v1_by_store(void **state)
     /* users kept, made admins; their token kept */
     assert_int_equal(raw_int(f->dir, "SELECT COUNT(*) FROM web_user WHERE role = 'admin'"), 2);
     assert_int_equal(raw_int(f->dir, "SELECT COUNT(*) FROM web_token"), 1);
+    /* issue 14 (ac-roles): users that existed keep seeing every camera */
+    assert_int_equal(raw_int(f->dir, "SELECT COUNT(*) FROM web_user WHERE cameras_all = 1"), 2);
     /* exactly the schema of a new database */
     char *a = schema_text(f->dir), *b = schema_text(f->ref);
     assert_string_equal(a, b);

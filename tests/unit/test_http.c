@@ -28,6 +28,7 @@
 #include "api/api.h"
 #include "api/camera_body.h"
 #include "base/clock.h"
+#include "http/access.h"
 #include "http/body.h"
 #include "http/deadline.h"
 #include "http/parse.h"
@@ -1167,6 +1168,51 @@ static void test_tls_pair(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Issue 14 (ac-roles): CONTRACTS13.md's table of roles x access levels,
+ * unknown roles refused, and camera visibility by list (a stream row
+ * "front~sub" goes with its camera; admins all, auditors none). */
+static void test_access(void **state)
+{
+    (void)state;
+    static const char *const roles[] = { "admin", "operator", "viewer", "auditor" };
+    /* rows: USER LIVE PLAYBACK EXPORT LOCK AUDIT ADMIN */
+    static const bool want[4][7] = {
+        { 1, 1, 1, 1, 1, 1, 1 },
+        { 1, 1, 1, 1, 1, 0, 0 },
+        { 1, 1, 1, 0, 0, 0, 0 },
+        { 1, 0, 0, 0, 0, 1, 0 },
+    };
+    for (int i = 0; i < 4; i++) {
+        assert_true(reel_http_role_allows(roles[i], REEL_ACCESS_PUBLIC));
+        for (int a = REEL_ACCESS_USER; a <= REEL_ACCESS_ADMIN; a++)
+            if (reel_http_role_allows(roles[i], (enum reel_http_access)a) != want[i][a - 1])
+                fail_msg("%s x %s", roles[i], reel_http_access_name((enum reel_http_access)a));
+    }
+    for (int a = REEL_ACCESS_USER; a <= REEL_ACCESS_ADMIN; a++) {
+        assert_false(reel_http_role_allows("root", (enum reel_http_access)a));
+        assert_false(reel_http_role_allows("", (enum reel_http_access)a));
+        assert_false(reel_http_role_allows(NULL, (enum reel_http_access)a));
+    }
+    assert_string_equal(reel_http_access_name(REEL_ACCESS_EXPORT), "export");
+    char names[2][REEL_CAMERA_NAME_MAX] = { "front", "yard" };
+    struct reel_http_acl acl = { .loaded = true, .names = names, .n = 2 };
+    assert_true(reel_http_acl_allows("viewer", &acl, "front"));
+    assert_true(reel_http_acl_allows("operator", &acl, "front~sub"));
+    assert_false(reel_http_acl_allows("viewer", &acl, "back"));
+    assert_false(reel_http_acl_allows("viewer", &acl, "fron"));
+    assert_false(reel_http_acl_allows("viewer", &acl, "frontdoor"));
+    assert_false(reel_http_acl_allows("auditor", &acl, "front"));
+    assert_false(reel_http_acl_allows("root", &acl, "front"));
+    assert_true(reel_http_acl_allows("admin", &acl, "back"));
+    acl.loaded = false;
+    assert_false(reel_http_acl_allows("viewer", &acl, "front"));
+    acl.loaded = true;
+    acl.all = true;
+    acl.n = 0;
+    assert_true(reel_http_acl_allows("viewer", &acl, "back"));
+    assert_false(reel_http_acl_allows("auditor", &acl, "back"));
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -1175,7 +1221,7 @@ int main(void)
         cmocka_unit_test(test_path_split), cmocka_unit_test(test_query),     cmocka_unit_test(test_cookie),
         cmocka_unit_test(test_range),      cmocka_unit_test(test_etag),      cmocka_unit_test(test_csrf),
         cmocka_unit_test(test_names_times), cmocka_unit_test(test_ratelimit), cmocka_unit_test(test_client_addr),
-        cmocka_unit_test(test_login_guard), cmocka_unit_test(test_timeline),
+        cmocka_unit_test(test_login_guard), cmocka_unit_test(test_timeline), cmocka_unit_test(test_access),
         cmocka_unit_test(test_scrub_paths),
         cmocka_unit_test(test_host_allowed), cmocka_unit_test(test_tls_pair),
         cmocka_unit_test(test_login_body), cmocka_unit_test(test_token_body),

@@ -361,8 +361,12 @@ static void test_roles_admin_only(void **state)
         assert_int_equal(reel_users_open(&u, f->dir, &err), 0);
         assert_int_equal(reel_users_add(u, roles[i], "password123", &err), 0);
         assert_int_equal(reel_users_set_role(u, roles[i], roles[i], &err), 0);
+        /* issue 14: a new user sees no camera until given some */
+        const char *list[] = { "c5" };
+        assert_int_equal(reel_users_set_cameras(u, roles[i], false, list, 1, &err), 0);
         assert_int_equal(reel_token_add(u, roles[i], roles[i], reel_clock_wall(&f->clock.clock), 0, tok, &err), 0);
         reel_users_close(u);
+        bool auditor = strcmp(roles[i], "auditor") == 0;
         const char *changes[][3] = { { "POST", "/api/cameras", "{\"name\":\"c6\",\"url\":\"rtsp://127.0.0.1:1/y\"}" },
                                      { "PATCH", "/api/cameras/c5", "{\"udp\":true}" },
                                      { "DELETE", "/api/cameras/c5", NULL },
@@ -375,10 +379,16 @@ static void test_roles_admin_only(void **state)
                 fail_msg("%s: %s %s: %d %s", roles[i], changes[k][0], changes[k][1], st, body);
             assert_non_null(strstr(body, "administrator"));
         }
+        /* issue 14: an auditor sees no camera and has no playback right */
         assert_int_equal(request_full(f, tok, "GET", "/api/cameras", NULL, body, sizeof(body), NULL, 0), 200);
-        assert_non_null(strstr(body, "\"name\":\"c5\""));
+        if (auditor)
+            assert_null(strstr(body, "\"name\":\"c5\""));
+        else
+            assert_non_null(strstr(body, "\"name\":\"c5\""));
         assert_int_equal(request_full(f, tok, "GET", "/api/cameras/c5/spans", NULL, body, sizeof(body), NULL, 0),
-                         200);
+                         auditor ? 403 : 200);
+        if (auditor)
+            assert_non_null(strstr(body, "the auditor role lacks the playback right"));
     }
     struct reel_camera c;
     assert_int_equal(row_enabled(f, "c5", &c), 1);
@@ -397,6 +407,66 @@ static void test_roles_admin_only(void **state)
     assert_true(c.allow_redirect);
     assert_true(c.allow_basic);
     assert_int_equal(request(f, "PATCH", "/api/cameras/c5", "{\"allow_basic\":1}", body, sizeof(body)), 400);
+}
+
+/* Issue 14: a viewer with a camera list sees only those cameras: the others
+ * are left out of GET /api/cameras and their {camera} routes answer exactly
+ * like an unknown camera (same status, same body); "all" shows every one;
+ * a viewer may not export-level or admin-level things (403 naming the
+ * right). */
+static void test_camera_lists(void **state)
+{
+    struct fixture *f = *state;
+    char body[8192], unknown[8192];
+    assert_int_equal(request(f, "POST", "/api/cameras", "{\"name\":\"seen\",\"url\":\"rtsp://127.0.0.1:1/x\"}", body,
+                             sizeof(body)), 201);
+    assert_int_equal(request(f, "POST", "/api/cameras", "{\"name\":\"hidden\",\"url\":\"rtsp://127.0.0.1:1/y\"}",
+                             body, sizeof(body)), 201);
+    struct reel_users *u;
+    struct reel_err err = { "" };
+    char tok[REEL_SECRET_MAX];
+    assert_int_equal(reel_users_open(&u, f->dir, &err), 0);
+    assert_int_equal(reel_users_add(u, "vera", "password123", &err), 0);
+    assert_int_equal(reel_users_set_role(u, "vera", "viewer", &err), 0);
+    assert_int_equal(reel_token_add(u, "t", "vera", reel_clock_wall(&f->clock.clock), 0, tok, &err), 0);
+    /* no list yet: nothing */
+    assert_int_equal(request_full(f, tok, "GET", "/api/cameras", NULL, body, sizeof(body), NULL, 0), 200);
+    assert_null(strstr(body, "\"name\":\"seen\""));
+    const char *list[] = { "seen" };
+    assert_int_equal(reel_users_set_cameras(u, "vera", false, list, 1, &err), 0);
+    const char *bad[] = { "nosuch" };
+    assert_int_equal(reel_users_set_cameras(u, "vera", false, bad, 1, &err), -ENOENT);
+    assert_int_equal(request_full(f, tok, "GET", "/api/cameras", NULL, body, sizeof(body), NULL, 0), 200);
+    assert_non_null(strstr(body, "\"name\":\"seen\""));
+    assert_null(strstr(body, "hidden"));
+    assert_int_equal(request_full(f, tok, "GET", "/api/cameras/seen/spans", NULL, body, sizeof(body), NULL, 0), 200);
+    static const char *const paths[] = { "spans", "view.mp4", "live.mp4", "snapshot.jpg" };
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        char p1[128], p2[128];
+        snprintf(p1, sizeof(p1), "/api/cameras/hidden/%s", paths[i]);
+        snprintf(p2, sizeof(p2), "/api/cameras/hidden/%s", paths[i]);
+        memcpy(p2 + 13, "nosuch", 6); /* "/api/cameras/nosuch/..." */
+        assert_int_equal(request_full(f, tok, "GET", p1, NULL, body, sizeof(body), NULL, 0), 404);
+        /* the unknown camera's answer to the same caller, with its own name */
+        assert_int_equal(request_full(f, tok, "GET", p2, NULL, unknown, sizeof(unknown), NULL, 0), 404);
+        assert_non_null(strstr(body, "no camera 'hidden'"));
+        assert_non_null(strstr(unknown, "no camera 'nosuch'"));
+    }
+    assert_int_equal(request_full(f, tok, "GET", "/api/users", NULL, body, sizeof(body), NULL, 0), 403);
+    assert_non_null(strstr(body, "admin right"));
+    /* "all" */
+    assert_int_equal(reel_users_set_cameras(u, "vera", true, NULL, 0, &err), 0);
+    reel_users_close(u);
+    assert_int_equal(request_full(f, tok, "GET", "/api/cameras", NULL, body, sizeof(body), NULL, 0), 200);
+    assert_non_null(strstr(body, "\"name\":\"hidden\""));
+    /* the admin's view of the list through the API */
+    assert_int_equal(request(f, "PATCH", "/api/users/vera", "{\"cameras\":[\"seen\"]}", body, sizeof(body)), 200);
+    assert_int_equal(request(f, "GET", "/api/users", NULL, body, sizeof(body)), 200);
+    assert_non_null(strstr(body, "\"cameras\":[\"seen\"]"));
+    assert_int_equal(request(f, "PATCH", "/api/users/vera", "{\"cameras\":[\"nosuch\"]}", body, sizeof(body)), 400);
+    assert_int_equal(request(f, "PATCH", "/api/users/vera", "{\"cameras\":\"some\"}", body, sizeof(body)), 400);
+    assert_int_equal(request(f, "PATCH", "/api/users/vera", "{\"cameras\":[\"a/b\"]}", body, sizeof(body)), 400);
+    assert_int_equal(request_full(f, tok, "GET", "/api/cameras/hidden/spans", NULL, body, sizeof(body), NULL, 0), 404);
 }
 
 /* ---- the read snapshot of view.mp4 ---- */
@@ -908,6 +978,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_handlers_read_injected_clock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dispatch_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_roles_admin_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_camera_lists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_view_snapshot_between_reads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_view_etag_unchanged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_view_consistent_while_writing, setup, teardown),
