@@ -1135,6 +1135,13 @@ int reel_store_camera_remove(struct reel_store *s, const char *name, bool delete
         if (rc != SQLITE_DONE)
             return reel__db_err(s->db, rc, err, "listing the camera's streams");
     }
+    /* footage under an active evidence lock is never deleted, not with its camera */
+    int64_t held = 0;
+    if ((r = reel_store_locked_bytes(s, c.id, &held, err)) < 0)
+        return r;
+    if (held > 0)
+        return reel_err_set(err, EBUSY, "camera %s has footage under an evidence lock: remove or expire the lock "
+                            "first", name);
     r = prep(s->db, "SELECT id FROM recording WHERE camera_id = ? ORDER BY id", &st, err);
     if (r < 0)
         return r;

@@ -257,6 +257,9 @@ static void test_free_oldest_skips_locked(void **state)
     assert_int_equal(n, 1);
     assert_true(overlaps(&v[0], t0, t0 + REEL_90K));
     free(v);
+    /* nor with its camera */
+    assert_int_equal(reel_store_camera_remove(f->s, "front", true, &err), -EBUSY);
+    assert_non_null(strstr(err.msg, "evidence lock"));
     assert_int_equal(reel_store_lock_remove(f->s, id, &err), 0);
     assert_int_equal(reel_store_lock_remove(f->s, id, &err), -ENOENT);
     assert_int_equal(reel_store_free_oldest(f->s, dir, 10, &del, &err), 0);
