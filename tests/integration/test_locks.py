@@ -296,3 +296,14 @@ class LocksTest(HttpTest):
         self.reel("config", "retention-cap", "0")
         self.assertIn("none", self.reel("config", "retention-cap").stdout)
         self.assertNotEqual(self.reel("config", "retention-cap", "-3", check=False).returncode, 0)
+        # the CLI's locks: add (bad input refused), remove
+        base = ["lock", "add", "--camera", "cam0", "--from", "-1h", "--to", "now", "--case", "cli case"]
+        cid = re.search(r"lock (\d+) added", self.reel(*base, "--reason", "kept by root").stdout).group(1)
+        for bad in (base, base + ["--reason", "a\nb"], ["lock", "add", "--camera", "nosuch", "--from", "-1h",
+                                                        "--to", "now", "--case", "c", "--reason", "r"],
+                    base + ["--reason", "r", "--expires", "-1h"], ["lock", "remove", "abc"]):
+            self.assertNotEqual(self.reel(*bad, check=False).returncode, 0, bad)
+        self.assertIn(f"{cid}\tactive\t", self.reel("lock", "list", "--camera", "cam0").stdout)
+        self.reel("lock", "remove", cid)
+        self.assertNotEqual(self.reel("lock", "remove", cid, check=False).returncode, 0)
+        self.assertEqual(self.request("GET", "/api/locks", cookie=sid).json()["locks"], [])
