@@ -709,6 +709,65 @@ int reel_store_sync_within(struct reel_store *s, int64_t timeout_ns, struct reel
 
 /* ---- retention and freeing space ---- */
 
+/* A camera's bytes (all recordings) and those held by active locks; total
+ * is returned without the locked ones. */
+static int camera_total(sqlite3 *db, sqlite3_stmt *tot, int64_t cam, int64_t now_ns, int64_t *ret_total,
+                        int64_t *ret_locked, struct reel_err *err)
+{
+    sqlite3_reset(tot);
+    sqlite3_bind_int64(tot, 1, cam);
+    sqlite3_bind_int64(tot, 2, now_ns);
+    int step = sqlite3_step(tot);
+    if (step != SQLITE_ROW) {
+        sqlite3_reset(tot);
+        return reel__db_err(db, step, err, "retention: a camera's total");
+    }
+    *ret_locked = sqlite3_column_int64(tot, 1);
+    *ret_total = sqlite3_column_int64(tot, 0) - *ret_locked;
+    sqlite3_reset(tot);
+    return 0;
+}
+
+/* Retention lists a camera's recordings window by window: the stretches
+ * of start times between its active locks (merged), so that a long locked
+ * stretch is skipped by the index instead of scanned every pass. With more
+ * locks than RET_LOCKS_MAX, one window (everything; the query's NOT EXISTS
+ * still keeps locked recordings out). */
+#define RET_LOCKS_MAX 256
+#define RET_LOCKS_MAX_S "257"
+#define RET_WINDOWS_MAX (RET_LOCKS_MAX + 1)
+struct lock_win {
+    int64_t lo, hi; /* start90k in [lo, hi) */
+};
+static int unlocked_windows(sqlite3 *db, sqlite3_stmt *wins, int64_t cam, int64_t now_ns, struct lock_win *wv,
+                            size_t *ret_n, struct reel_err *err)
+{
+    sqlite3_reset(wins);
+    sqlite3_bind_int64(wins, 1, cam);
+    sqlite3_bind_int64(wins, 2, now_ns);
+    size_t n = 0, nl = 0;
+    int64_t lo = INT64_MIN;
+    int step;
+    while ((step = sqlite3_step(wins)) == SQLITE_ROW) {
+        int64_t a = sqlite3_column_int64(wins, 0), b = sqlite3_column_int64(wins, 1);
+        if (++nl > RET_LOCKS_MAX) {
+            n = 0;              /* too many: one window, the SQL guard does the work */
+            lo = INT64_MIN;
+            break;
+        }
+        if (a > lo)
+            wv[n++] = (struct lock_win){ lo, a };
+        if (b > lo)
+            lo = b;
+    }
+    sqlite3_reset(wins);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return reel__db_err(db, step, err, "retention: reading locks");
+    wv[n++] = (struct lock_win){ lo, INT64_MAX };
+    *ret_n = n;
+    return 0;
+}
+
 int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct reel_err *err)
 {
     sqlite3_stmt *cams, *recs, *tot;
@@ -729,11 +788,22 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
         return reel__db_err(db, SQLITE_ERROR, err, "retention");
     }
     if (sqlite3_prepare_v2(db, "SELECT id, bytes, start90k + wall_duration90k FROM recording r WHERE camera_id = ?1 "
-                               "AND (?2 < 0 OR dir_id = ?2) AND open = 0 AND frames > 0 AND NOT " REEL__LOCKED_SQL("r", "?3")
+                               "AND (?2 < 0 OR dir_id = ?2) AND open = 0 AND frames > 0 AND start90k >= ?4 "
+                               "AND start90k < ?5 AND NOT " REEL__LOCKED_SQL("r", "?3")
                                " ORDER BY start90k, id LIMIT 10000", -1, &recs, NULL) !=
         SQLITE_OK) {
         sqlite3_finalize(cams);
         sqlite3_finalize(tot);
+        return reel__db_err(db, SQLITE_ERROR, err, "retention");
+    }
+    sqlite3_stmt *wins;
+    if (sqlite3_prepare_v2(db, "SELECT l.start90k, l.end90k FROM evidence_lock l JOIN evidence_lock_camera lc "
+                               "ON lc.lock_id = l.id WHERE lc.camera_id IN (?1, (SELECT parent_id FROM camera "
+                               "WHERE id = ?1)) AND (l.expires_ns = 0 OR l.expires_ns > ?2) "
+                               "ORDER BY l.start90k LIMIT " RET_LOCKS_MAX_S, -1, &wins, NULL) != SQLITE_OK) {
+        sqlite3_finalize(cams);
+        sqlite3_finalize(tot);
+        sqlite3_finalize(recs);
         return reel__db_err(db, SQLITE_ERROR, err, "retention");
     }
     int64_t now_ns = reel_clock_wall(s->clock);
@@ -772,41 +842,57 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
     for (size_t ci = 0; r == 0 && ci < ncv; ci++) {
         int64_t cam = cv[ci].id, rb = cv[ci].rb, rs = cv[ci].rs;
         const char *name = cv[ci].name;
-        sqlite3_reset(tot);
-        sqlite3_bind_int64(tot, 1, cam);
-        sqlite3_bind_int64(tot, 2, now_ns);
-        step = sqlite3_step(tot);
-        int64_t locked = step == SQLITE_ROW ? sqlite3_column_int64(tot, 1) : 0;
-        int64_t total = step == SQLITE_ROW ? sqlite3_column_int64(tot, 0) - locked : 0;
-        sqlite3_reset(tot);
-        if (step != SQLITE_ROW) {
-            r = reel__db_err(db, step, err, "retention: a camera's total");
+        /* the camera's bytes (without locked ones): only a byte limit needs them */
+        int64_t total = 0, locked = -1;
+        if (rb > 0 && (r = camera_total(db, tot, cam, now_ns, &total, &locked, err)) < 0)
             break;
-        }
+        /* the windows between active locks, oldest first: locked recordings
+         * are neither listed nor scanned (the query's NOT EXISTS is the
+         * guard for the ones straddling a window's edge) */
+        struct lock_win wv[RET_WINDOWS_MAX];
+        size_t nw = 0;
+        if ((r = unlocked_windows(db, wins, cam, now_ns, wv, &nw, err)) < 0)
+            break;
         int64_t *ids = NULL;
         size_t n = 0, alloc = 0;
         int64_t freed = 0;
-        sqlite3_reset(recs);
-        sqlite3_bind_int64(recs, 1, cam);
-        sqlite3_bind_int64(recs, 2, dir_id);
-        sqlite3_bind_int64(recs, 3, now_ns);
-        while ((step = sqlite3_step(recs)) == SQLITE_ROW) {
-            int64_t id = sqlite3_column_int64(recs, 0), bytes = sqlite3_column_int64(recs, 1);
-            int64_t end = sqlite3_column_int64(recs, 2);
-            bool over = rb > 0 && total > rb;
-            bool old = rs > 0 && end < now90k - rs * REEL_90K;
-            if (!over && !old)
+        bool stop = false;
+        for (size_t w = 0; !stop && w < nw; w++) {
+            sqlite3_reset(recs);
+            sqlite3_bind_int64(recs, 1, cam);
+            sqlite3_bind_int64(recs, 2, dir_id);
+            sqlite3_bind_int64(recs, 3, now_ns);
+            sqlite3_bind_int64(recs, 4, wv[w].lo);
+            sqlite3_bind_int64(recs, 5, wv[w].hi);
+            while ((step = sqlite3_step(recs)) == SQLITE_ROW) {
+                int64_t id = sqlite3_column_int64(recs, 0), bytes = sqlite3_column_int64(recs, 1);
+                int64_t end = sqlite3_column_int64(recs, 2);
+                bool over = rb > 0 && total > rb;
+                bool old = rs > 0 && end < now90k - rs * REEL_90K;
+                if (!over && !old) {
+                    stop = true;
+                    break;
+                }
+                if (reel_array_grow(&ids, &alloc, n, sizeof(*ids), 16) < 0 || n >= 10000) {
+                    stop = true;
+                    break;          /* delete what is listed; the next pass does the rest */
+                }
+                ids[n++] = id;
+                total -= bytes;
+                freed += bytes;
+            }
+            sqlite3_reset(recs);
+            if (step != SQLITE_ROW && step != SQLITE_DONE) {
+                r = reel__db_err(db, step, err, "retention: listing recordings");
                 break;
-            if (reel_array_grow(&ids, &alloc, n, sizeof(*ids), 16) < 0)
-                break;              /* delete what is listed; the next pass does the rest */
-            ids[n++] = id;
-            total -= bytes;
-            freed += bytes;
+            }
         }
-        sqlite3_reset(recs);
-        if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        if (r < 0) {
             free(ids);
-            r = reel__db_err(db, step, err, "retention: listing recordings");
+            break;
+        }
+        if (n && locked < 0 && (r = camera_total(db, tot, cam, now_ns, &total, &locked, err)) < 0) {
+            free(ids);
             break;
         }
         if (n) {
@@ -819,6 +905,7 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
         }
         free(ids);
     }
+    sqlite3_finalize(wins);
     free(cv);
     sqlite3_finalize(cams);
     sqlite3_finalize(tot);
