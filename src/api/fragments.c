@@ -25,6 +25,8 @@
 #include "api/api.h"
 #include "api/audit_note.h"
 #include "mp4/fmp4.h"
+#include "media/transcode.h"
+#include "media/xcode.h"
 #include "mp4/fmp4_plan.h"
 
 #define RECORDINGS_MAX 1000
@@ -161,6 +163,105 @@ enum MHD_Result reel_api_init_mp4(struct reel_http_req *r)
     return reel_http_queue(r, MHD_HTTP_OK, resp);
 }
 
+/* The transcode's output access units, gathered. */
+struct xc_out {
+    struct reel_buf data;
+    struct reel_fmp4_sample *samples;
+    int64_t *ts;
+    size_t n, cap;
+    uint8_t *entry;
+    size_t entry_len;
+    int width, height;
+    int err;
+};
+
+static void on_out(void *arg, const struct reel_xcode_out *o)
+{
+    struct xc_out *x = arg;
+    if (x->err)
+        return;
+    if (!x->entry) {
+        x->entry = malloc(o->entry_len);
+        if (!x->entry) {
+            x->err = -ENOMEM;
+            return;
+        }
+        memcpy(x->entry, o->entry, o->entry_len);
+        x->entry_len = o->entry_len;
+        x->width = o->width;
+        x->height = o->height;
+    } else if (o->entry_len != x->entry_len || memcmp(o->entry, x->entry, x->entry_len) != 0) {
+        x->err = -EPROTO; /* one fragment, one entry: cannot change size mid-fragment */
+        return;
+    }
+    if (x->n >= x->cap) {
+        x->err = -E2BIG;
+        return;
+    }
+    if ((x->err = reel_buf_append(&x->data, o->data, o->len)) < 0)
+        return;
+    x->samples[x->n] = (struct reel_fmp4_sample){ (uint32_t)o->len, 0, o->key };
+    x->ts[x->n++] = o->ts90k;
+}
+
+/* H.265 samples (p's, at src) to init segment + moof + mdat of H.264, at
+ * most REEL_TRANSCODE_WIDTH x HEIGHT, into *ret (malloc'd). */
+static int transcode(const struct reel_sample_entry *e, const struct reel_recording *rec,
+                     const struct reel_fmp4_plan *p, const uint8_t *src, uint8_t **ret, size_t *ret_len,
+                     int64_t *ret_from, struct reel_err *err)
+{
+    struct reel_xcode *xc;
+    int rc = reel_xcode_new(&xc, REEL_TRANSCODE_WIDTH, REEL_TRANSCODE_HEIGHT, err);
+    if (rc < 0)
+        return rc;
+    struct xc_out x = { .cap = p->n };
+    reel_buf_init(&x.data, REEL_FMP4_PLAN_MAX);
+    x.samples = calloc(p->n, sizeof(*x.samples));
+    x.ts = calloc(p->n, sizeof(*x.ts));
+    if (!x.samples || !x.ts)
+        x.err = -ENOMEM;
+    int64_t t = p->from_off;
+    for (size_t i = 0; i < p->n && x.err == 0; i++) {
+        rc = reel_xcode_feed(xc, e->data, e->len, src, p->samples[i].size, t, rec->start90k + t, p->samples[i].key,
+                             on_out, &x, err);
+        if (rc < 0 && x.n == 0 && i == 0)
+            x.err = rc; /* the key frame itself does not decode */
+        src += p->samples[i].size;
+        t += p->samples[i].duration90k;
+    }
+    reel_xcode_free(xc);
+    struct reel_buf init = { 0 }, head = { 0 };
+    rc = x.err ? x.err : x.n == 0 ? -ENODATA : 0;
+    if (rc == 0) {
+        for (size_t i = 0; i < x.n; i++)
+            x.samples[i].duration90k = (uint32_t)((i + 1 < x.n ? x.ts[i + 1] : p->to_off) - x.ts[i]);
+        rc = reel_fmp4_init(x.entry, x.entry_len, x.width, x.height, &init);
+        if (rc == 0 && (rc = reel_fmp4_run_head(1, (uint64_t)x.ts[0], x.samples, x.n, &head)) < 0)
+            reel_buf_free(&init);
+    }
+    if (rc == 0) {
+        *ret_len = init.len + head.len + x.data.len;
+        *ret = malloc(*ret_len);
+        if (!*ret) {
+            rc = -ENOMEM;
+        } else {
+            memcpy(*ret, init.data, init.len);
+            memcpy(*ret + init.len, head.data, head.len);
+            memcpy(*ret + init.len + head.len, x.data.data, x.data.len);
+            *ret_from = x.ts[0];
+        }
+        reel_buf_free(&init);
+        reel_buf_free(&head);
+    }
+    if (rc < 0 && !err->msg[0])
+        reel_err_set(err, -rc, "%s", strerror(-rc));
+    reel_buf_free(&x.data);
+    free(x.samples);
+    free(x.ts);
+    free(x.entry);
+    return rc;
+}
+
 enum MHD_Result reel_api_frag(struct reel_http_req *r)
 {
     enum MHD_Result res;
@@ -197,11 +298,17 @@ enum MHD_Result reel_api_frag(struct reel_http_req *r)
     if (rc < 0)
         return reel_api_read_error(r, rc, &err, "recording %" PRId64, rec_id);
     bool hevc = h264 && (strncmp(e.codec_string, "hvc1", 4) == 0 || strncmp(e.codec_string, "hev1", 4) == 0);
-    free(e.data);
-    if (hevc) {
+    if (!hevc) {
+        free(e.data);
+        e.data = NULL;
+    } else if (!r->cfg->transcoders) {
         free(rec.index);
-        return reel_http_send_error(r, MHD_HTTP_NOT_IMPLEMENTED,
-                                    "h264=1: transcoding recorded H.265 is not available yet");
+        free(e.data);
+        return reel_http_send_error(r, MHD_HTTP_NOT_IMPLEMENTED, "transcoding not available");
+    } else if ((rc = reel_transcode_slot_take(r->cfg->transcoders, &err)) < 0) {
+        free(rec.index);
+        free(e.data);
+        return reel_http_send_busy(r, 5, "too many transcodes: try again later");
     }
     if (rec.frames == 0 || rec.frames > FRAMES_MAX) {
         free(rec.index);
@@ -215,6 +322,10 @@ enum MHD_Result reel_api_frag(struct reel_http_req *r)
     if (rc == 0)
         rc = reel_fmp4_plan(fi, rec.frames, from, to, keys != 0, &p);
     free(fi);
+    if (rc < 0 && hevc) {
+        reel_transcode_slot_give(r->cfg->transcoders);
+        free(e.data);
+    }
     if (rc == -ERANGE)
         return reel_http_send_error(r, MHD_HTTP_RANGE_NOT_SATISFIABLE, "from: at or past the end of recording %" PRId64,
                                     rec_id);
@@ -254,10 +365,28 @@ enum MHD_Result reel_api_frag(struct reel_http_req *r)
             close(fd);
     }
     reel_buf_free(&head);
-    free(p.samples);
     free(p.offs);
+    if (rc == 0 && hevc) {
+        /* the H.264 transcode: its own init segment, then the fragment */
+        uint8_t *out = NULL;
+        size_t out_len = 0;
+        int64_t from_off = p.from_off;
+        rc = transcode(&e, &rec, &p, body + (total - p.bytes), &out, &out_len, &from_off, &err);
+        free(body);
+        body = out;
+        total = out_len;
+        p.from_off = from_off;
+    }
+    if (hevc) {
+        reel_transcode_slot_give(r->cfg->transcoders);
+        free(e.data);
+    }
+    free(p.samples);
     if (rc < 0) {
         free(body);
+        if (hevc)
+            return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "recording %" PRId64 ": transcode: %s",
+                                        rec_id, err.msg[0] ? err.msg : strerror(-rc));
         return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "recording %" PRId64 ": reading %s: %s",
                                     rec_id, rec.path, strerror(-rc));
     }

@@ -55,6 +55,16 @@ static bool pick_cameras(struct reel_http_req *r, struct reel_store *s, struct r
             if (all[i].parent_id == 0 && reel_http_camera_visible(r, all[i].name))
                 out[n++] = all[i];
     } else {
+        size_t commas = 0;
+        for (const char *c = names; *c; c++)
+            commas += *c == ',';
+        if (commas >= REEL_API_TIMELINE_CAMERAS_MAX) {
+            free(all);
+            free(names);
+            *res = reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "cameras: at most %d",
+                                        REEL_API_TIMELINE_CAMERAS_MAX);
+            return false;
+        }
         char *save = NULL;
         for (char *tok = strtok_r(names, ",", &save); tok && ok; tok = strtok_r(NULL, ",", &save)) {
             if (!reel_http_name_valid(tok)) {

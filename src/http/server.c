@@ -1199,6 +1199,8 @@ int reel_http_start(struct reel_http *h, struct reel_err *err)
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
     h->port = di ? di->port : 0;
+    /* the timeline's span cache seeds itself meanwhile; failing that, the first query does */
+    (void)reel_tlcache_warm(h->tlcache, h->datadir, h->clock);
     return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +162,11 @@ struct cam {
 
 struct reel_tlcache {
     pthread_mutex_t mu;
+    pthread_t warm;                      /* the seeding thread (reel_tlcache_warm) */
+    bool warm_started;
+    _Atomic bool stop;
+    char datadir[4096];
+    const struct reel_clock *clock;
     struct cam *cams;                    /* malloc'd array */
     size_t ncams, alloc;
     uint64_t tick;
@@ -197,6 +203,10 @@ void reel_tlcache_free(struct reel_tlcache *c)
 {
     if (!c)
         return;
+    if (c->warm_started) {
+        atomic_store(&c->stop, true);
+        pthread_join(c->warm, NULL);
+    }
     forget_locked(c);
     free(c->cams);
     pthread_mutex_destroy(&c->mu);
@@ -332,5 +342,48 @@ int reel_tlcache_spans(struct reel_tlcache *c, struct reel_store *s, int64_t cam
         *ret_n = j - i;
     }
     pthread_mutex_unlock(&c->mu);
+    return 0;
+}
+
+static void *warm_main(void *arg)
+{
+    struct reel_tlcache *c = arg;
+    struct reel_err err = { "" };
+    struct reel_store_cfg cfg = { .datadir = c->datadir, .mode = REEL_STORE_READ, .clock = c->clock };
+    struct reel_store *s;
+    if (reel_store_open(&s, &cfg, &err) < 0)
+        return NULL; /* the queries will seed, and say what is wrong */
+    struct reel_camera *cams = NULL;
+    size_t n = 0;
+    if (reel_store_camera_list(s, &cams, &n, &err) == 0) {
+        for (size_t i = 0; i < n && !atomic_load(&c->stop); i++) {
+            if (cams[i].parent_id != 0)
+                continue;
+            pthread_mutex_lock(&c->mu);
+            if (reel_store_read_begin(s, &err) == 0) {
+                struct cam *cam = NULL;
+                if (refresh_cam(c, s, cams[i].id, cams[i].name, &cam, &err) == 0)
+                    refresh_deletions(c, s, &err);
+                reel_store_read_end(s);
+            }
+            pthread_mutex_unlock(&c->mu);
+        }
+        free(cams);
+    }
+    reel_store_close(s);
+    return NULL;
+}
+
+int reel_tlcache_warm(struct reel_tlcache *c, const char *datadir, const struct reel_clock *clock)
+{
+    if (c->warm_started)
+        return -EALREADY;
+    if (snprintf(c->datadir, sizeof(c->datadir), "%s", datadir) >= (int)sizeof(c->datadir))
+        return -ENAMETOOLONG;
+    c->clock = clock;
+    int r = pthread_create(&c->warm, NULL, warm_main, c);
+    if (r != 0)
+        return -r;
+    c->warm_started = true;
     return 0;
 }

@@ -48,6 +48,7 @@ struct reel_transcoders {
     int64_t linger_ns;
     pthread_mutex_t mu;           /* the list */
     struct tc *list;
+    unsigned slots;               /* reel_transcode_slot_take()s held (under mu) */
     _Atomic uint64_t started, stopped, frames, errors;
 };
 
@@ -270,6 +271,7 @@ int reel_transcode_acquire(struct reel_transcoders *t, int64_t camera_id, int64_
                 idle = c;
         }
     }
+    alive += t->slots;
     if (alive >= t->max && idle != NULL) {
         int zero = 0;   /* make room: stop a lingering transcode */
         if (atomic_compare_exchange_strong(&idle->viewers, &zero, -1))
@@ -286,6 +288,42 @@ int reel_transcode_acquire(struct reel_transcoders *t, int64_t camera_id, int64_
     if (r == 0)
         *hub_camera_id = REEL_HUB_TRANSCODE_ID(camera_id);
     return r;
+}
+
+int reel_transcode_slot_take(struct reel_transcoders *t, struct reel_err *err)
+{
+    pthread_mutex_lock(&t->mu);
+    reap_locked(t, 0);
+    unsigned alive = t->slots;
+    struct tc *idle = NULL;
+    for (struct tc *c = t->list; c != NULL; c = c->next) {
+        int v = atomic_load(&c->viewers);
+        if (v >= 0) {
+            alive++;
+            if (v == 0)
+                idle = c;
+        }
+    }
+    if (alive >= t->max && idle != NULL) {
+        int zero = 0;   /* make room: stop a lingering transcode */
+        if (atomic_compare_exchange_strong(&idle->viewers, &zero, -1))
+            alive--;
+    }
+    int r = 0;
+    if (alive >= t->max)
+        r = reel_err_set(err, EBUSY, "transcode: %u transcodes running, the cap", t->max);
+    else
+        t->slots++;
+    pthread_mutex_unlock(&t->mu);
+    return r;
+}
+
+void reel_transcode_slot_give(struct reel_transcoders *t)
+{
+    pthread_mutex_lock(&t->mu);
+    if (t->slots > 0)
+        t->slots--;
+    pthread_mutex_unlock(&t->mu);
 }
 
 void reel_transcode_release(struct reel_transcoders *t, int64_t camera_id)

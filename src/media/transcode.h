@@ -61,6 +61,12 @@ void reel_transcoders_set_linger(struct reel_transcoders *t, int64_t linger_ns,
 int reel_transcode_acquire(struct reel_transcoders *t, int64_t camera_id, int64_t *hub_camera_id,
                            struct reel_err *err);
 void reel_transcode_release(struct reel_transcoders *t, int64_t camera_id);
+/* One transcode done by the caller itself (a recorded fragment with
+ * ?h264=1, src/api/fragments.c), counted against the same cap as the live
+ * transcodes (a lingering one is stopped to make room). -EBUSY over it.
+ * Each success is paired with one reel_transcode_slot_give(). */
+int reel_transcode_slot_take(struct reel_transcoders *t, struct reel_err *err);
+void reel_transcode_slot_give(struct reel_transcoders *t);
 
 struct reel_transcode_stats {
     unsigned running;          /* threads alive (lingering included) */

@@ -166,7 +166,8 @@ int reel_store_span_scan(struct reel_store *s, int64_t camera_id, int64_t from90
     sqlite3_stmt *st;
     int r = reel_db_prepare(s->db,
                             "SELECT id, run_id, start90k, wall_duration90k, sample_entry_id, frames, bytes, open "
-                            "FROM recording WHERE camera_id = ?1 AND start90k >= ?2 ORDER BY start90k, id",
+                            "FROM recording INDEXED BY recording_span WHERE camera_id = ?1 AND start90k >= ?2 "
+                            "ORDER BY start90k",
                             &st, err);
     if (r < 0)
         return r;
@@ -198,16 +199,21 @@ int reel_store_span_scan(struct reel_store *s, int64_t camera_id, int64_t from90
 int reel_store_deletions_sig(struct reel_store *s, int64_t *ret, struct reel_err *err)
 {
     sqlite3_stmt *st;
-    int r = reel_db_prepare(s->db, "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(end90k % 1000003), 0) "
-                                   "FROM deletion", &st, err);
+    /* two sums of the ends modulo two primes: a change of ends escapes them
+     * only if it is a multiple of both (2e15 ticks: 700 years) */
+    int r = reel_db_prepare(s->db, "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(end90k % 2147483647), 0), "
+                                   "COALESCE(SUM(end90k % 1000003), 0) FROM deletion", &st, err);
     if (r < 0)
         return r;
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *ret = (sqlite3_column_int64(st, 0) * 1000003 + sqlite3_column_int64(st, 1)) * 1000003 +
-               sqlite3_column_int64(st, 2);
-    else
+    if (rc == SQLITE_ROW) {
+        uint64_t h = 1469598103934665603u;
+        for (int i = 0; i < 4; i++)
+            h = (h ^ (uint64_t)sqlite3_column_int64(st, i)) * 1099511628211u;
+        *ret = (int64_t)h;
+    } else {
         r = reel_db_err(s->db, rc, err, "reading deletions");
+    }
     sqlite3_finalize(st);
     return r;
 }
@@ -256,13 +262,16 @@ int reel_store_spans_page(struct reel_store *s, int64_t camera_id, int64_t from9
     sqlite3_stmt *st;
     int r = reel_db_prepare(s->db,
                             "SELECT id, run_id, start90k, wall_duration90k, sample_entry_id, frames, bytes, open "
-                            "FROM recording WHERE camera_id = ?1 AND frames > 0 AND start90k < ?3 "
-                            "AND start90k + wall_duration90k > ?2 "
+                            "FROM recording INDEXED BY recording_span WHERE camera_id = ?1 AND frames > 0 "
+                            "AND start90k < ?3 "
+                            /* ending more than 1 ms after from: times in JSON have ms, so the
+                             * next page asked from the last end does not repeat it */
+                            "AND start90k + wall_duration90k > ?2 + 90 "
                             /* a lower bound for the index: the last recording starting at or
                              * before from (a camera's recordings do not overlap) */
                             "AND start90k >= COALESCE((SELECT MAX(start90k) FROM recording "
                             "WHERE camera_id = ?1 AND start90k <= ?2), ?2) "
-                            "ORDER BY start90k, id LIMIT ?4",
+                            "ORDER BY start90k LIMIT ?4",
                             &st, err);
     if (r < 0)
         return r;
@@ -339,7 +348,8 @@ int reel_store_recording_get(struct reel_store *s, int64_t id, struct reel_recor
 int reel_store_camera_used_entry(struct reel_store *s, int64_t camera_id, int64_t entry_id, struct reel_err *err)
 {
     sqlite3_stmt *st;
-    int r = reel_db_prepare(s->db, "SELECT 1 FROM recording WHERE camera_id = ? AND sample_entry_id = ? LIMIT 1",
+    int r = reel_db_prepare(s->db, "SELECT 1 FROM recording INDEXED BY recording_span WHERE camera_id = ? "
+                                   "AND sample_entry_id = ? LIMIT 1",
                             &st, err);
     if (r < 0)
         return r;

@@ -368,7 +368,8 @@ struct reel_deletion {
 int reel_store_deletions(struct reel_store *s, struct reel_deletion **ret, size_t *ret_n, struct reel_err *err);
 
 /* At most max of the recordings reel_store_spans() returns (the oldest
- * first): a page. *ret malloc'd (free(); non-NULL even when none). max in
+ * first), but for those ending within 1 ms after from90k: a page (the next
+ * one asked from the last one's end, in ms, does not repeat it). *ret malloc'd (free(); non-NULL even when none). max in
  * 1..1,000,000 (-EINVAL). */
 int reel_store_spans_page(struct reel_store *s, int64_t camera_id, int64_t from90k, int64_t to90k, size_t max,
                           struct reel_span **ret, size_t *ret_n, struct reel_err *err);

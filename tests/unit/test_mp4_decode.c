@@ -27,6 +27,8 @@
 #include "base/buf.h"
 #include "codec/annexb.h"
 #include "codec/params.h"
+#include "mp4/fmp4.h"
+#include "mp4/fmp4_plan.h"
 #include "mp4/mp4.h"
 
 #define MAX_NALS 20000
@@ -265,6 +267,48 @@ static void check_with_ffmpeg(const char *mp4, const char *codec_name, unsigned 
     free(out);
 }
 
+/* Writes init + fragments of clip c (chained in 1.5 s steps) and checks them. */
+static void fragments(struct env *e, const struct clip *c, const char *codec_name, bool keys, unsigned want)
+{
+    struct reel_buf init;
+    assert_int_equal(reel_fmp4_init(c->params.sample_entry, c->params.sample_entry_len, c->width, c->height,
+                                    &init), 0);
+    size_t slen;
+    uint8_t *sample = slurp(c->sample_path, &slen);
+    char path[128];
+    snprintf(path, sizeof(path), "%s/frag%s.mp4", e->dir, keys ? "keys" : "");
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(init.data, 1, init.len, f), init.len);
+    int64_t from = 0;
+    unsigned nfrag = 0;
+    for (;;) {
+        struct reel_fmp4_plan p;
+        int r = reel_fmp4_plan(c->frames, c->nframes, from, from + 45000, keys, &p);
+        if (r == -ERANGE)
+            break;
+        assert_int_equal(r, 0);
+        assert_int_equal(p.from_off, from); /* every step ends at a key frame */
+        struct reel_buf head;
+        assert_int_equal(reel_fmp4_run_head(++nfrag, (uint64_t)p.from_off, p.samples, p.n, &head), 0);
+        assert_int_equal(fwrite(head.data, 1, head.len, f), head.len);
+        for (size_t i = 0; i < p.n; i++) {
+            assert_true(p.offs[i] + p.samples[i].size <= slen);
+            assert_int_equal(fwrite(sample + p.offs[i], 1, p.samples[i].size, f), p.samples[i].size);
+        }
+        reel_buf_free(&head);
+        assert_true(p.to_off > from);
+        from = p.to_off;
+        reel_fmp4_plan_free(&p);
+        assert_true(nfrag < 100);
+    }
+    assert_int_equal(fclose(f), 0);
+    assert_true(nfrag >= 2);
+    free(sample);
+    reel_buf_free(&init);
+    check_with_ffmpeg(path, codec_name, want, c->width, c->height);
+}
+
 static int setup(void **state)
 {
     struct env *e = calloc(1, sizeof(*e));
@@ -331,6 +375,12 @@ static void run_codec(void **state, enum reel_codec codec, const char *codec_nam
     reel_mp4_free(m);
     check_with_ffmpeg(path, codec_name, 150, 320, 180);
 
+    /* The timeline's playback fragments (fmp4_plan.c, reel_fmp4_run_head):
+     * the init segment, then fragments asked in 1.5 s steps chained on
+     * their end (X-Reel-To), decode to every frame once; key frames only
+     * decode to the 4 key frames. */
+    fragments(e, &e->a, codec_name, false, 120);
+    fragments(e, &e->a, codec_name, true, 4);
 }
 
 static void test_h264(void **state) { run_codec(state, REEL_CODEC_H264, "h264"); }
