@@ -21,6 +21,7 @@
  *   audit.c       the audit log for auditors: list, CSV, head, verify
  *   disclosures.c the disclosure log
  *   audit_note.c  what handlers tell the audit log (audit_note.h)
+ *   locks.c       evidence locks, the retention cap
  *   common.c      helpers shared by the handlers: time ranges, the camera in
  *                 the path, answers to failed reads (paths cut)
  */
@@ -142,6 +143,14 @@ struct reel_forecast_cam {
  * what capacity_bytes (free space + Reel's use) holds at all their rates
  * together. -1 when no bitrate is known. Pure; tests/unit/test_http_api.c. */
 double reel_api_forecast_days(const struct reel_forecast_cam *cams, size_t n, double capacity_bytes);
+
+/* locks.c: evidence locks and the site's retention cap */
+reel_http_handler reel_api_lock_add;
+reel_http_handler reel_api_locks_list;
+reel_http_handler reel_api_lock_patch;
+reel_http_handler reel_api_lock_delete;
+reel_http_handler reel_api_retention_get;
+reel_http_handler reel_api_retention_put;
 
 /* common.c */
 /* start/end query parameters into [*from, *to) (end defaults to now, start

@@ -25,6 +25,7 @@
 
 #include "api/api.h"
 #include "api/audit_note.h"
+#include "store/locks.h"
 #include "api/camera_body.h"
 #include "http/access.h"
 #include "http/body.h"
@@ -131,6 +132,15 @@ static int camera_entry(struct reel_http_req *r, struct reel_store *s, const str
     json_object_set_new(o, "oldest", bytes > 0 && oldest > 0 ? reel_http_json_time(oldest) : json_null());
     json_object_set_new(o, "retain_bytes", json_integer(cam->retain_bytes));
     json_object_set_new(o, "retain_seconds", json_integer(cam->retain_seconds));
+    int64_t locked = 0;
+    rc = reel_store_locked_bytes(s, cam->id, &locked, err);
+    if (rc < 0) {
+        json_decref(o);
+        return rc;
+    }
+    json_object_set_new(o, "bytes_locked", json_integer(locked));
+    json_object_set_new(o, "storage_full_locked",
+                        json_boolean(have && strstr(st.last_error, REEL_STORE_FULL_LOCKED) != NULL));
     rc = camera_codec(s, cam->id, now, bytes > 0 ? oldest : 0, o, err);
     if (rc < 0) {
         json_decref(o);

@@ -72,6 +72,12 @@ const struct reel_http_route reel_api_routes[] = {
     /* who hands footage out (EXPORT: operators, admins) records it; auditors read */
     { "POST",   "/api/disclosures",                      EXPORT, true,  reel_api_disclosure_add, true  },
     { "GET",    "/api/disclosures",                      AUDIT,  true,  reel_api_disclosures_list, true },
+    { "POST",   "/api/locks",                            LOCK,   true,  reel_api_lock_add,       false },
+    { "GET",    "/api/locks",                            LOCK,   true,  reel_api_locks_list,     false },
+    { "PATCH",  "/api/locks/{lock}",                     ADMIN,  true,  reel_api_lock_patch,     false },
+    { "DELETE", "/api/locks/{lock}",                     ADMIN,  true,  reel_api_lock_delete,    false },
+    { "GET",    "/api/settings/retention",               ADMIN,  true,  reel_api_retention_get,  false },
+    { "PUT",    "/api/settings/retention",               ADMIN,  true,  reel_api_retention_put,  false },
 };
 
 const size_t reel_api_nroutes = sizeof(reel_api_routes) / sizeof(reel_api_routes[0]);

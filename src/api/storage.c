@@ -15,6 +15,7 @@
 #include <sys/statvfs.h>
 
 #include "api/api.h"
+#include "store/locks.h"
 
 double reel_api_forecast_days(const struct reel_forecast_cam *cams, size_t n, double capacity_bytes)
 {
@@ -60,6 +61,18 @@ static double cam_bitrate(struct reel_http_req *r, const struct reel_camera *cam
     return 0;
 }
 
+/* Whether the recorder says this stream stopped because its disk is full
+ * of locked footage (store/locks.h, REEL_STORE_FULL_LOCKED). */
+static bool stream_full_locked(struct reel_http_req *r, const struct reel_camera *cam)
+{
+    const struct reel_http_recorder *rec = r->cfg->recorder;
+    if (cam->disabled || !rec || !rec->camera_status)
+        return false;
+    struct reel_camera_status st;
+    memset(&st, 0, sizeof(st));
+    return rec->camera_status(rec->opaque, cam->id, &st) == 0 && strstr(st.last_error, REEL_STORE_FULL_LOCKED);
+}
+
 #define CAMS_MAX 4096
 
 enum MHD_Result reel_api_storage(struct reel_http_req *r)
@@ -80,12 +93,17 @@ enum MHD_Result reel_api_storage(struct reel_http_req *r)
         ncams = CAMS_MAX;
     struct reel_forecast_cam *fc = rc == 0 ? calloc(ncams ? ncams : 1, sizeof(*fc)) : NULL;
     int64_t *used = rc == 0 ? calloc(ncams ? ncams : 1, sizeof(*used)) : NULL;
-    if (rc == 0 && (!fc || !used))
+    int64_t *locked = rc == 0 ? calloc(ncams ? ncams : 1, sizeof(*locked)) : NULL;
+    bool *full_locked = rc == 0 ? calloc(ncams ? ncams : 1, sizeof(*full_locked)) : NULL;
+    if (rc == 0 && (!fc || !used || !locked || !full_locked))
         rc = reel_err_set(&err, ENOMEM, "out of memory");
     for (size_t i = 0; rc == 0 && i < ncams; i++) {
         int64_t bytes = 0, dur = 0, oldest = 0;
         rc = reel_store_camera_usage(s, cams[i].id, &bytes, &dur, &oldest, &err);
         used[i] = bytes;
+        if (rc == 0)
+            rc = reel_store_locked_bytes(s, cams[i].id, &locked[i], &err);
+        full_locked[i] = stream_full_locked(r, &cams[i]);
         fc[i].bitrate_bps = cam_bitrate(r, &cams[i], bytes, dur);
         if (cams[i].disabled)
             fc[i].bitrate_bps = 0; /* not adding to the directory */
@@ -98,12 +116,15 @@ enum MHD_Result reel_api_storage(struct reel_http_req *r)
         json_t *names = json_array(), *detail = json_array();
         struct reel_forecast_cam *mine = calloc(ncams ? ncams : 1, sizeof(*mine));
         size_t nmine = 0;
-        int64_t dir_used = 0;
+        int64_t dir_used = 0, dir_locked = 0;
+        bool dir_full_locked = false;
         for (size_t i = 0; mine && i < ncams; i++) {
             int64_t dir = cams[i].dir_id ? cams[i].dir_id : dirs[0].id;
             if (dir != dirs[d].id)
                 continue;
             dir_used += used[i];
+            dir_locked += locked[i];
+            dir_full_locked = dir_full_locked || full_locked[i];
             mine[nmine++] = fc[i];
             if (cams[i].parent_id == 0)
                 json_array_append_new(names, json_string(cams[i].name));
@@ -112,6 +133,8 @@ enum MHD_Result reel_api_storage(struct reel_http_req *r)
                                             !cams[i].disabled, "used_bytes", (json_int_t)used[i], "bitrate_bps",
                                             fc[i].bitrate_bps, "retain_bytes", (json_int_t)cams[i].retain_bytes,
                                             "retain_days", (json_int_t)(cams[i].retain_seconds / 86400)));
+            json_object_set_new(json_array_get(detail, json_array_size(detail) - 1), "locked_bytes",
+                                json_integer(locked[i]));
         }
         struct statvfs sv;
         bool fs_ok = statvfs(dirs[d].path, &sv) == 0;
@@ -120,6 +143,10 @@ enum MHD_Result reel_api_storage(struct reel_http_req *r)
             snprintf(why, sizeof(why), "cannot read the file system: %s", strerror(errno));
         else if (!dirs[d].usable)
             snprintf(why, sizeof(why), "%s", dirs[d].error[0] ? dirs[d].error : "not usable");
+        char full[200] = "";
+        if (!why[0] && dir_full_locked)
+            snprintf(full, sizeof(full), "disk full and %s (%lld bytes): it is not deleted; cameras here are not "
+                     "recording", REEL_STORE_FULL_LOCKED, (long long)dir_locked);
         double size = fs_ok ? (double)sv.f_blocks * (double)sv.f_frsize : 0;
         double avail = fs_ok ? (double)sv.f_bavail * (double)sv.f_frsize : 0;
         double days = mine ? reel_api_forecast_days(mine, nmine, avail + (double)dir_used) : -1;
@@ -129,14 +156,17 @@ enum MHD_Result reel_api_storage(struct reel_http_req *r)
                               "used_bytes", (json_int_t)dir_used, "cameras", names, "streams", detail,
                               "write_errors", "write_errors_note",
                               "not tracked by the server: a failing directory shows as state unusable",
-                              "state", why[0] ? "unusable" : "ok", "forecast_days",
+                              "state", why[0] ? "unusable" : full[0] ? "full_locked" : "ok", "forecast_days",
                               days >= 0 ? json_real(round(days * 10) / 10) : json_null());
-        if (why[0])
-            json_object_set_new(o, "reason", json_string(why));
+        json_object_set_new(o, "locked_bytes", json_integer(dir_locked));
+        if (why[0] || full[0])
+            json_object_set_new(o, "reason", json_string(why[0] ? why : full));
         json_array_append_new(out, o);
     }
     free(fc);
     free(used);
+    free(locked);
+    free(full_locked);
     free(cams);
     free(dirs);
     if (rc < 0) {

@@ -177,6 +177,22 @@ static const char schema_sql[] =
     "  export_id TEXT NOT NULL,\n"
     "  export_hash TEXT NOT NULL,\n"
     "  audit_id INTEGER NOT NULL);\n"
+    /* ac-lock: evidence locks (store/locks.c): cameras x [start90k, end90k)
+     * kept from retention and disk-full deletion until expires_ns (0 = never) */
+    "CREATE TABLE evidence_lock (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  start90k INTEGER NOT NULL,\n"
+    "  end90k INTEGER NOT NULL CHECK (end90k > start90k),\n"
+    "  case_name TEXT NOT NULL,\n"
+    "  reason TEXT NOT NULL,\n"
+    "  created_by TEXT NOT NULL,\n"
+    "  created_ns INTEGER NOT NULL,\n"
+    "  expires_ns INTEGER NOT NULL DEFAULT 0);\n"
+    "CREATE TABLE evidence_lock_camera (\n"
+    "  lock_id INTEGER NOT NULL REFERENCES evidence_lock (id) ON DELETE CASCADE,\n"
+    "  camera_id INTEGER NOT NULL REFERENCES camera (id) ON DELETE CASCADE,\n"
+    "  PRIMARY KEY (lock_id, camera_id));\n"
+    "CREATE INDEX evidence_lock_camera_cam ON evidence_lock_camera (camera_id);\n"
     /* version 4, issue 15 (events): tables below this line */
     "";
 
@@ -365,12 +381,35 @@ static int upgrade_v4_ac_proof(sqlite3 *db, struct reel_err *err)
 }
 
 /* 3 -> 4, accountability's part (issue 14). */
+/* ac-lock: evidence locks */
+static int upgrade_v4_ac_lock(sqlite3 *db, struct reel_err *err)
+{
+    return reel_db_exec(db,
+                        "CREATE TABLE evidence_lock (\n"
+                        "  id INTEGER PRIMARY KEY,\n"
+                        "  start90k INTEGER NOT NULL,\n"
+                        "  end90k INTEGER NOT NULL CHECK (end90k > start90k),\n"
+                        "  case_name TEXT NOT NULL,\n"
+                        "  reason TEXT NOT NULL,\n"
+                        "  created_by TEXT NOT NULL,\n"
+                        "  created_ns INTEGER NOT NULL,\n"
+                        "  expires_ns INTEGER NOT NULL DEFAULT 0);\n"
+                        "CREATE TABLE evidence_lock_camera (\n"
+                        "  lock_id INTEGER NOT NULL REFERENCES evidence_lock (id) ON DELETE CASCADE,\n"
+                        "  camera_id INTEGER NOT NULL REFERENCES camera (id) ON DELETE CASCADE,\n"
+                        "  PRIMARY KEY (lock_id, camera_id));\n"
+                        "CREATE INDEX evidence_lock_camera_cam ON evidence_lock_camera (camera_id);\n",
+                        err);
+}
+
 static int upgrade_v4_accountability(sqlite3 *db, struct reel_err *err)
 {
     int r = upgrade_v4_ac_roles(db, err);
     if (r == 0)
         r = upgrade_v4_ac_proof(db, err);
-    return r < 0 ? r : upgrade_v4_ac_audit(db, err);
+    if (r == 0)
+        r = upgrade_v4_ac_audit(db, err);
+    return r < 0 ? r : upgrade_v4_ac_lock(db, err);
 }
 
 /* 3 -> 4, the events' part (issue 15). */

@@ -62,6 +62,8 @@ int reel_cmd_audit(struct reel_cli *cli);   /* cmd_audit.c */
  * user>"; detail (NULL ok) is stolen. Never fails the command: a row that
  * cannot be written is a warning on stderr. */
 void reel_cli_audit(struct reel_cli *cli, const char *action, const char *camera, json_t *detail);
+int reel_cmd_lock(struct reel_cli *cli);   /* cmd_lock.c */
+int reel_cmd_config(struct reel_cli *cli);
 /* Creates the `admin` web account when there are no accounts (called by
  * init and run), with a random password written to
  * DATADIR/REEL_INITIAL_PASSWORD_FILE (mode 0600, O_EXCL | O_NOFOLLOW); stdout

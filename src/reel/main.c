@@ -65,6 +65,10 @@ static const char usage[] =
     "  audit verify [--head ID:HASH] | audit head   check the audit log's hash chain; print its head\n"
     "  audit list [--since T] [--until T] [--user U] [--action A] [--camera C] [--limit N] [--csv]\n"
     "                               API tokens (printed once; names are per user)\n"
+    "  lock add --camera A[,B] --from T --to T --case C --reason R [--expires T] | lock list [--camera N]\n"
+    "  lock change ID [--case C] [--expires T|never] | lock remove ID\n"
+    "                               evidence locks: footage kept from retention and disk-full deletion\n"
+    "  config retention-cap [DAYS]  the site's maximum retention in days (0 = none)\n"
     "\n"
     "DATADIR defaults to $REEL_DIR, else ./reel-data. Times: RFC 3339\n"
     "(2026-11-26T23:00:00Z), @UNIXSECONDS, now, or relative (-5m, -1h30m).\n";
@@ -185,6 +189,7 @@ int main(int argc, char **argv)
         { "user", reel_cmd_user },       { "token", reel_cmd_token },
         { "key", reel_cmd_key },         { "verify", reel_cmd_verify },
         { "audit", reel_cmd_audit },
+        { "lock", reel_cmd_lock },       { "config", reel_cmd_config },
     };
     for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
         if (strcmp(cmd, cmds[k].name) == 0)

@@ -7,6 +7,7 @@
  * lives here too; the run is in run.c, the syncer in syncer.c, the writer thread in writer.c.
  */
 #include "store/store_int.h"
+#include "store/locks.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -914,6 +915,9 @@ int reel_store_camera_add(struct reel_store *s, struct reel_camera *cam, const c
     int r = check_camera(cam, err);
     if (r < 0)
         return r;
+    /* the site's retention cap (a stream row copies its camera's limit) */
+    if (!cam->parent_id && (r = reel_store_retention_cap_check(s, cam->retain_seconds, err)) < 0)
+        return r;
     int64_t dir = pick_dir(s, cam->dir_id);
     if (dir <= 0)
         return reel_err_set(err, EINVAL, "camera %s: no storage dir %" PRId64, cam->name, cam->dir_id);
@@ -980,6 +984,16 @@ int reel_store_camera_update(struct reel_store *s, const struct reel_camera *cam
     if (dir <= 0)
         return reel_err_set(err, EINVAL, "camera %s: no storage dir %" PRId64, cam->name, cam->dir_id);
     sqlite3_stmt *st;
+    /* the site's retention cap, for a changed age limit: one set before the
+     * cap may stay (retention applies the cap to it anyway) */
+    r = prep(s->db, "SELECT retain_seconds FROM camera WHERE id = ?", &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, cam->id);
+    bool changed = sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int64(st, 0) != cam->retain_seconds;
+    sqlite3_finalize(st);
+    if (changed && (r = reel_store_retention_cap_check(s, cam->retain_seconds, err)) < 0)
+        return r;
     r = prep(s->db, "UPDATE camera SET url = ?, user = ?, udp = ?, retain_bytes = ?, retain_seconds = ?, dir_id = ?, "
                     "password = CASE WHEN ?8 THEN ?7 ELSE password END, enabled = ?10, audio = ?11, "
                     "allow_redirect = ?12, allow_basic = ?13 WHERE id = ?9", &st, err);
@@ -1130,6 +1144,13 @@ int reel_store_camera_remove(struct reel_store *s, const char *name, bool delete
         if (rc != SQLITE_DONE)
             return reel__db_err(s->db, rc, err, "listing the camera's streams");
     }
+    /* footage under an active evidence lock is never deleted, not with its camera */
+    int64_t held = 0;
+    if ((r = reel_store_locked_bytes(s, c.id, &held, err)) < 0)
+        return r;
+    if (held > 0)
+        return reel_err_set(err, EBUSY, "camera %s has footage under an evidence lock: remove or expire the lock "
+                            "first", name);
     r = prep(s->db, "SELECT id FROM recording WHERE camera_id = ? ORDER BY id", &st, err);
     if (r < 0)
         return r;

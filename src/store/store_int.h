@@ -160,6 +160,7 @@ struct reel_syncer {
     pthread_cond_t done_cond;       /* the syncer finished a cycle */
     bool running, stop, work, exited;
     bool nospace;                   /* some recording has jobs set aside on ENOSPC */
+    bool full_locked;               /* disk full with only evidence-locked footage left: said once */
     uint64_t ckpt_req, ckpt_done;   /* reel_store_sync() requests / served */
     uint64_t cycles;                /* cycles completed */
     int64_t busy_since;             /* clock mono when a disk operation in progress started; 0: none */
@@ -266,6 +267,17 @@ void reel__rec_path(const struct reel_store *s, int64_t dir_id, int64_t camera_i
                     char *buf, size_t cap);
 int reel__fsync_dir(const char *path);
 void reel__event(struct reel_store *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* SQL: whether recording R (a table alias) overlaps an evidence lock active
+ * at NOW (an expression in ns, e.g. a parameter) on its camera or on the
+ * camera it is a stream of (store/locks.h). */
+#define REEL__LOCKED_SQL(R, NOW)                                                                                  \
+    "EXISTS (SELECT 1 FROM evidence_lock_camera lc JOIN evidence_lock l ON l.id = lc.lock_id "                   \
+    "WHERE lc.camera_id IN (" R ".camera_id, (SELECT parent_id FROM camera WHERE id = " R ".camera_id)) "          \
+    "AND (l.expires_ns = 0 OR l.expires_ns > " NOW ") AND l.start90k < " R ".start90k + " R ".wall_duration90k " \
+    "AND l.end90k > " R ".start90k)"
+/* SQL: the retention cap in seconds (0 = none), from table setting. */
+#define REEL__CAP_SECONDS_SQL                                                                                     \
+    "(COALESCE((SELECT CAST(value AS INTEGER) FROM setting WHERE key = 'retention.max_days'), 0) * 86400)"
 /* Deletes recordings crash-safely: rows -> garbage + deletions (one commit),
  * unlink, directory fsync, drop garbage. ids[] of n rows. reason NULL = no
  * deletion range recorded. */
@@ -312,6 +324,9 @@ int reel__pipelines_start(struct reel_store *s, struct reel_err *err);
 void reel__pipelines_stop(struct reel_store *s);
 /* Retention for the cameras of storage dir dir_id (< 0: all). */
 int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct reel_err *err);
+/* Bytes and recordings of dir_id held by active evidence locks (syncer.c). */
+int reel__dir_locked(struct reel_store *s, sqlite3 *db, int64_t dir_id, int64_t *ret_bytes, int64_t *ret_n,
+                     struct reel_err *err);
 /* Frees the oldest closed recordings of dir_id (see reel_store_free_oldest) on db. */
 int reel__free_oldest(struct reel_store *s, sqlite3 *db, int64_t dir_id, unsigned max, unsigned *ret_deleted,
                       struct reel_err *err);

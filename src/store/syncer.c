@@ -718,28 +718,105 @@ int reel_store_sync_within(struct reel_store *s, int64_t timeout_ns, struct reel
 
 /* ---- retention and freeing space ---- */
 
+/* A camera's bytes (all recordings) and those held by active locks; total
+ * is returned without the locked ones. */
+static int camera_total(sqlite3 *db, sqlite3_stmt *tot, int64_t cam, int64_t now_ns, int64_t *ret_total,
+                        int64_t *ret_locked, struct reel_err *err)
+{
+    sqlite3_reset(tot);
+    sqlite3_bind_int64(tot, 1, cam);
+    sqlite3_bind_int64(tot, 2, now_ns);
+    int step = sqlite3_step(tot);
+    if (step != SQLITE_ROW) {
+        sqlite3_reset(tot);
+        return reel__db_err(db, step, err, "retention: a camera's total");
+    }
+    *ret_locked = sqlite3_column_int64(tot, 1);
+    *ret_total = sqlite3_column_int64(tot, 0) - *ret_locked;
+    sqlite3_reset(tot);
+    return 0;
+}
+
+/* Retention lists a camera's recordings window by window: the stretches
+ * of start times between its active locks (merged), so that a long locked
+ * stretch is skipped by the index instead of scanned every pass. With more
+ * locks than RET_LOCKS_MAX, one window (everything; the query's NOT EXISTS
+ * still keeps locked recordings out). */
+#define RET_LOCKS_MAX 256
+#define RET_LOCKS_MAX_S "257"
+#define RET_WINDOWS_MAX (RET_LOCKS_MAX + 1)
+struct lock_win {
+    int64_t lo, hi; /* start90k in [lo, hi) */
+};
+static int unlocked_windows(sqlite3 *db, sqlite3_stmt *wins, int64_t cam, int64_t now_ns, struct lock_win *wv,
+                            size_t *ret_n, struct reel_err *err)
+{
+    sqlite3_reset(wins);
+    sqlite3_bind_int64(wins, 1, cam);
+    sqlite3_bind_int64(wins, 2, now_ns);
+    size_t n = 0, nl = 0;
+    int64_t lo = INT64_MIN;
+    int step;
+    while ((step = sqlite3_step(wins)) == SQLITE_ROW) {
+        int64_t a = sqlite3_column_int64(wins, 0), b = sqlite3_column_int64(wins, 1);
+        if (++nl > RET_LOCKS_MAX) {
+            n = 0;              /* too many: one window, the SQL guard does the work */
+            lo = INT64_MIN;
+            break;
+        }
+        if (a > lo)
+            wv[n++] = (struct lock_win){ lo, a };
+        if (b > lo)
+            lo = b;
+    }
+    sqlite3_reset(wins);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return reel__db_err(db, step, err, "retention: reading locks");
+    wv[n++] = (struct lock_win){ lo, INT64_MAX };
+    *ret_n = n;
+    return 0;
+}
+
 int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct reel_err *err)
 {
     sqlite3_stmt *cams, *recs, *tot;
-    if (sqlite3_prepare_v2(db, "SELECT id, name, retain_bytes, retain_seconds FROM camera "
-                               "WHERE (retain_bytes > 0 OR retain_seconds > 0) AND (?1 < 0 OR dir_id = ?1)", -1, &cams,
+    /* the site's cap (retention.max_days) bounds every camera's age limit,
+     * one with none included */
+    if (sqlite3_prepare_v2(db, "SELECT id, name, retain_bytes, retain_seconds, " REEL__CAP_SECONDS_SQL " FROM camera "
+                               "WHERE (retain_bytes > 0 OR retain_seconds > 0 OR " REEL__CAP_SECONDS_SQL " > 0) "
+                               "AND (?1 < 0 OR dir_id = ?1)", -1, &cams,
                            NULL) != SQLITE_OK)
         return reel__db_err(db, SQLITE_ERROR, err, "retention");
     sqlite3_bind_int64(cams, 1, dir_id);
-    if (sqlite3_prepare_v2(db, "SELECT COALESCE(SUM(bytes), 0) FROM recording WHERE camera_id = ?", -1, &tot, NULL) !=
+    /* footage under an active evidence lock is held outside the camera's
+     * byte limit (and never deleted): neither counted nor listed */
+    if (sqlite3_prepare_v2(db, "SELECT COALESCE(SUM(bytes), 0), COALESCE(SUM(CASE WHEN " REEL__LOCKED_SQL("r", "?2")
+                               " THEN bytes END), 0) FROM recording r WHERE camera_id = ?1", -1, &tot, NULL) !=
         SQLITE_OK) {
         sqlite3_finalize(cams);
         return reel__db_err(db, SQLITE_ERROR, err, "retention");
     }
-    if (sqlite3_prepare_v2(db, "SELECT id, bytes, start90k + wall_duration90k, start90k FROM recording WHERE camera_id = ?1 "
-                               "AND (?2 < 0 OR dir_id = ?2) AND open = 0 AND frames > 0 ORDER BY start90k, id "
-                               "LIMIT 10000", -1, &recs, NULL) !=
+    if (sqlite3_prepare_v2(db, "SELECT id, bytes, start90k + wall_duration90k, start90k FROM recording r WHERE camera_id = ?1 "
+                               "AND (?2 < 0 OR dir_id = ?2) AND open = 0 AND frames > 0 AND start90k >= ?4 "
+                               "AND start90k < ?5 AND NOT " REEL__LOCKED_SQL("r", "?3")
+                               " ORDER BY start90k, id LIMIT 10000", -1, &recs, NULL) !=
         SQLITE_OK) {
         sqlite3_finalize(cams);
         sqlite3_finalize(tot);
         return reel__db_err(db, SQLITE_ERROR, err, "retention");
     }
-    int64_t now90k = reel_ns_to_90k(reel_clock_wall(s->clock));
+    sqlite3_stmt *wins;
+    if (sqlite3_prepare_v2(db, "SELECT l.start90k, l.end90k FROM evidence_lock l JOIN evidence_lock_camera lc "
+                               "ON lc.lock_id = l.id WHERE lc.camera_id IN (?1, (SELECT parent_id FROM camera "
+                               "WHERE id = ?1)) AND (l.expires_ns = 0 OR l.expires_ns > ?2) "
+                               "ORDER BY l.start90k LIMIT " RET_LOCKS_MAX_S, -1, &wins, NULL) != SQLITE_OK) {
+        sqlite3_finalize(cams);
+        sqlite3_finalize(tot);
+        sqlite3_finalize(recs);
+        return reel__db_err(db, SQLITE_ERROR, err, "retention");
+    }
+    int64_t now_ns = reel_clock_wall(s->clock);
+    int64_t now90k = reel_ns_to_90k(now_ns);
     struct cam_ret {
         int64_t id, rb, rs;
         char name[REEL_NAME_MAX];
@@ -762,6 +839,9 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
         reel__fmt(cv[ncv].name, sizeof(cv[ncv].name), "%s", (const char *)sqlite3_column_text(cams, 1));
         cv[ncv].rb = sqlite3_column_int64(cams, 2);
         cv[ncv].rs = sqlite3_column_int64(cams, 3);
+        int64_t cap = sqlite3_column_int64(cams, 4);
+        if (cap > 0 && (cv[ncv].rs <= 0 || cv[ncv].rs > cap))
+            cv[ncv].rs = cap;
         ncv++;
     }
     sqlite3_reset(cams);
@@ -775,48 +855,69 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
     for (size_t ci = 0; r == 0 && ci < ncv; ci++) {
         int64_t cam = cv[ci].id, rb = cv[ci].rb, rs = cv[ci].rs;
         const char *name = cv[ci].name;
-        sqlite3_reset(tot);
-        sqlite3_bind_int64(tot, 1, cam);
-        step = sqlite3_step(tot);
-        int64_t total = step == SQLITE_ROW ? sqlite3_column_int64(tot, 0) : 0;
-        sqlite3_reset(tot);
-        if (step != SQLITE_ROW) {
-            r = reel__db_err(db, step, err, "retention: a camera's total");
+        /* the camera's bytes (without locked ones): only a byte limit needs them */
+        int64_t total = 0, locked = -1;
+        if (rb > 0 && (r = camera_total(db, tot, cam, now_ns, &total, &locked, err)) < 0)
             break;
-        }
+        /* the windows between active locks, oldest first: locked recordings
+         * are neither listed nor scanned (the query's NOT EXISTS is the
+         * guard for the ones straddling a window's edge) */
+        struct lock_win wv[RET_WINDOWS_MAX];
+        size_t nw = 0;
+        if ((r = unlocked_windows(db, wins, cam, now_ns, wv, &nw, err)) < 0)
+            break;
         int64_t *ids = NULL;
         size_t n = 0, alloc = 0;
         int64_t freed = 0, first90k = INT64_MAX, last90k = INT64_MIN;
-        sqlite3_reset(recs);
-        sqlite3_bind_int64(recs, 1, cam);
-        sqlite3_bind_int64(recs, 2, dir_id);
-        while ((step = sqlite3_step(recs)) == SQLITE_ROW) {
-            int64_t id = sqlite3_column_int64(recs, 0), bytes = sqlite3_column_int64(recs, 1);
-            int64_t end = sqlite3_column_int64(recs, 2);
-            bool over = rb > 0 && total > rb;
-            bool old = rs > 0 && end < now90k - rs * REEL_90K;
-            if (!over && !old)
+        bool stop = false;
+        for (size_t w = 0; !stop && w < nw; w++) {
+            sqlite3_reset(recs);
+            sqlite3_bind_int64(recs, 1, cam);
+            sqlite3_bind_int64(recs, 2, dir_id);
+            sqlite3_bind_int64(recs, 3, now_ns);
+            sqlite3_bind_int64(recs, 4, wv[w].lo);
+            sqlite3_bind_int64(recs, 5, wv[w].hi);
+            while ((step = sqlite3_step(recs)) == SQLITE_ROW) {
+                int64_t id = sqlite3_column_int64(recs, 0), bytes = sqlite3_column_int64(recs, 1);
+                int64_t end = sqlite3_column_int64(recs, 2);
+                bool over = rb > 0 && total > rb;
+                bool old = rs > 0 && end < now90k - rs * REEL_90K;
+                if (!over && !old) {
+                    stop = true;
+                    break;
+                }
+                if (reel_array_grow(&ids, &alloc, n, sizeof(*ids), 16) < 0 || n >= 10000) {
+                    stop = true;
+                    break;          /* delete what is listed; the next pass does the rest */
+                }
+                ids[n++] = id;
+                total -= bytes;
+                freed += bytes;
+                int64_t st90k = sqlite3_column_int64(recs, 3);
+                first90k = st90k < first90k ? st90k : first90k;
+                last90k = end > last90k ? end : last90k;
+            }
+            sqlite3_reset(recs);
+            if (step != SQLITE_ROW && step != SQLITE_DONE) {
+                r = reel__db_err(db, step, err, "retention: listing recordings");
                 break;
-            if (reel_array_grow(&ids, &alloc, n, sizeof(*ids), 16) < 0)
-                break;              /* delete what is listed; the next pass does the rest */
-            ids[n++] = id;
-            total -= bytes;
-            freed += bytes;
-            int64_t st90k = sqlite3_column_int64(recs, 3);
-            first90k = st90k < first90k ? st90k : first90k;
-            last90k = end > last90k ? end : last90k;
+            }
         }
-        sqlite3_reset(recs);
-        if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        if (r < 0) {
             free(ids);
-            r = reel__db_err(db, step, err, "retention: listing recordings");
+            break;
+        }
+        if (n && locked < 0 && (r = camera_total(db, tot, cam, now_ns, &total, &locked, err)) < 0) {
+            free(ids);
             break;
         }
         if (n) {
             r = reel__delete_recordings(s, db, ids, n, "deleted by retention", err);
             if (r == 0) {
-                reel__event(s, REEL_LOG_INFO, "camera %s: retention deleted %zu recordings (%" PRId64 " bytes)", name, n,
-                            freed);
+                reel__event(s, REEL_LOG_INFO,
+                            "camera %s: retention deleted %zu recordings (%" PRId64 " bytes); %" PRId64
+                            " bytes held by evidence locks",
+                            name, n, freed, locked);
                 char a[40], b[40];
                 reel_time_format(first90k, a, sizeof(a));
                 reel_time_format(last90k, b, sizeof(b));
@@ -830,6 +931,7 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
         }
         free(ids);
     }
+    sqlite3_finalize(wins);
     free(cv);
     sqlite3_finalize(cams);
     sqlite3_finalize(tot);
@@ -869,12 +971,15 @@ int reel__free_oldest(struct reel_store *s, sqlite3 *db, int64_t dir_id, unsigne
                       struct reel_err *err)
 {
     sqlite3_stmt *st;
+    /* the oldest UNLOCKED footage: an evidence lock's is never deleted */
     if (sqlite3_prepare_v2(db, "SELECT r.id, r.bytes, c.name FROM recording r JOIN camera c ON c.id = r.camera_id "
-                                  "WHERE r.dir_id = ? AND r.open = 0 AND r.frames > 0 ORDER BY r.start90k, r.id LIMIT ?",
+                                  "WHERE r.dir_id = ?1 AND r.open = 0 AND r.frames > 0 AND NOT "
+                                  REEL__LOCKED_SQL("r", "?3") " ORDER BY r.start90k, r.id LIMIT ?2",
                            -1, &st, NULL) != SQLITE_OK)
         return reel__db_err(db, SQLITE_ERROR, err, "freeing space");
     sqlite3_bind_int64(st, 1, dir_id);
     sqlite3_bind_int64(st, 2, max);
+    sqlite3_bind_int64(st, 3, reel_clock_wall(s->clock));
     struct victim {
         int64_t id, bytes;
         char name[REEL_NAME_MAX];
@@ -908,4 +1013,23 @@ int reel__free_oldest(struct reel_store *s, sqlite3 *db, int64_t dir_id, unsigne
     if (ret_deleted)
         *ret_deleted = n;
     return 0;
+}
+
+int reel__dir_locked(struct reel_store *s, sqlite3 *db, int64_t dir_id, int64_t *ret_bytes, int64_t *ret_n,
+                     struct reel_err *err)
+{
+    *ret_bytes = *ret_n = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT COALESCE(SUM(bytes), 0), COUNT(*) FROM recording r WHERE r.dir_id = ?1 AND "
+                               REEL__LOCKED_SQL("r", "?2"), -1, &st, NULL) != SQLITE_OK)
+        return reel__db_err(db, SQLITE_ERROR, err, "locked footage");
+    sqlite3_bind_int64(st, 1, dir_id);
+    sqlite3_bind_int64(st, 2, reel_clock_wall(s->clock));
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *ret_bytes = sqlite3_column_int64(st, 0);
+        *ret_n = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : reel__db_err(db, rc, err, "locked footage");
 }

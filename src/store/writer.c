@@ -50,6 +50,7 @@
  * Everything here runs under sd->mu except the pwrite calls themselves.
  */
 #include "store/store_int.h"
+#include "store/locks.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -621,8 +622,23 @@ void reel__writer_nospace(struct reel_sdir *sd)
     unsigned n = 0;
     struct reel_err e2;
     int fr = reel__free_oldest(sd->s, sd->y.db, dir_id, 1, &n, &e2);
+    int64_t locked_bytes = 0, locked_n = 0;
+    if (fr == 0 && n == 0)
+        reel__dir_locked(sd->s, sd->y.db, dir_id, &locked_bytes, &locked_n, &e2);
     pthread_mutex_lock(&sd->mu);
     bool freed = fr == 0 && n > 0;
+    if (freed)
+        sd->y.full_locked = false;
+    else if (locked_n > 0 && !sd->y.full_locked) {
+        /* loud, once per episode (not per camera, run or frame): what is
+         * held, and that it is kept */
+        sd->y.full_locked = true;
+        reel__event(sd->s, REEL_LOG_ERROR,
+                    "storage dir %s: disk full and " REEL_STORE_FULL_LOCKED " (%" PRId64 " recordings, %" PRId64
+                    " bytes); it is never deleted: cameras recording here stop until space is freed (remove or "
+                    "expire a lock, free or add storage)",
+                    sd->d ? sd->d->path : "?", locked_n, locked_bytes);
+    }
     const struct reel_dir_rt *d = sd->d;
     for (struct reel_rec *y = sd->recs; y; y = y->next) {
         if (!y->stalled)
@@ -643,10 +659,17 @@ void reel__writer_nospace(struct reel_sdir *sd)
                 y->io_error = true;
                 y->nospace_dead = true;
                 y->blen = y->bsent;
-                reel__fmt(y->error, sizeof(y->error),
-                          "storage dir %s: no space left and nothing left to delete; camera %" PRId64
-                          " stops recording (committed footage kept)", d ? d->path : "?", y->camera_id);
-                reel__event(sd->s, REEL_LOG_ERROR, "%s", y->error);
+                if (locked_n > 0) {
+                    reel__fmt(y->error, sizeof(y->error),
+                              "storage dir %s: disk full and " REEL_STORE_FULL_LOCKED
+                              " (%" PRId64 " bytes); not deleting it: not recording", d ? d->path : "?",
+                              locked_bytes);
+                } else {
+                    reel__fmt(y->error, sizeof(y->error),
+                              "storage dir %s: no space left and nothing left to delete; camera %" PRId64
+                              " stops recording (committed footage kept)", d ? d->path : "?", y->camera_id);
+                    reel__event(sd->s, REEL_LOG_ERROR, "%s", y->error);
+                }
             }
             while (y->stalled) {
                 struct reel_wjob *j = y->stalled;

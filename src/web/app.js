@@ -163,6 +163,8 @@
     $('nav-audit').textContent = state.role === 'operator' ? 'Disclosures' : 'Audit';
     /* redacted exports (redact.js): operators and admins */
     $('nav-redact').hidden = !(window.reelRedact && window.reelRedact.roles.includes(state.role));
+    /* evidence locks (locks.js): operators and admins */
+    $('nav-locks').hidden = !(window.reelLocks && window.reelLocks.roles.includes(state.role));
     $('login-view').hidden = true;
     $('app-view').hidden = false;
     $('login-error').textContent = '';
@@ -190,6 +192,7 @@
       if (state.mounted === 'admin' && window.reelAdmin && window.reelAdmin.unmount) window.reelAdmin.unmount();
       if (state.mounted === 'audit' && window.reelAudit) window.reelAudit.unmount();
       if (state.mounted === 'redact' && window.reelRedact) window.reelRedact.unmount();
+      if (state.mounted === 'locks' && window.reelLocks) window.reelLocks.unmount();
     } catch (e) {
       console.warn('unmount failed', e);
     }
@@ -210,7 +213,7 @@
     });
     let view = parts[0] || 'live';
     const arg = parts[1] || '';
-    if (!['live', 'camera', 'playback', 'audit', 'redact', ...ADMIN_ROUTES].includes(view)) view = 'live';
+    if (!['live', 'camera', 'playback', 'audit', 'redact', 'locks', ...ADMIN_ROUTES].includes(view)) view = 'live';
     if (view === 'camera' && !arg) view = 'live';
     unmountPage();
     state.view = view;
@@ -228,6 +231,7 @@
     $('admin-view').hidden = !admin;
     $('audit-view').hidden = view !== 'audit';
     $('redact-view').hidden = view !== 'redact';
+    $('locks-view').hidden = view !== 'locks';
     if (view === 'live' || view === 'camera') {
       if (window.reelLive) {
         const ctx = liveCtx();
@@ -248,6 +252,11 @@
       if (window.reelAudit && window.reelAudit.roles.includes(state.role)) {
         window.reelAudit.mount($('audit-view'), { api, user: { name: state.user, role: state.role }, navigate });
         state.mounted = 'audit';
+      }
+    } else if (view === 'locks') {
+      if (window.reelLocks) {
+        window.reelLocks.mount($('locks-view'), { api, user: { name: state.user, role: state.role }, navigate });
+        state.mounted = 'locks';
       }
     } else if (admin) {
       const root = $('admin-root');

@@ -12,6 +12,7 @@
 #   tests/browser/run.sh --admin [--screenshots docs/img]   runs admin-test.mjs (the admin pages)
 #   tests/browser/run.sh --live [--screenshots docs/img]   runs live-test.mjs (the live grid)
 #   tests/browser/run.sh --redact [--screenshots docs/img]   runs redact-test.mjs (the redaction editor)
+#   tests/browser/run.sh --locks [--screenshots docs/img]  runs locks-test.mjs (evidence locks)
 #   tests/browser/run.sh --roles [--screenshots docs/img]  runs roles-test.mjs (roles, camera lists, TOTP)
 #   tests/browser/run.sh --proof     runs ac-proof-test.mjs (a signed export plays)
 #   tests/browser/run.sh --audit [--screenshots docs/img]  runs audit-test.mjs (the auditor's page)
@@ -53,6 +54,9 @@ elif [ "${1:-}" = --live ]; then
     shift
 elif [ "${1:-}" = --redact ]; then
     script=redact-test.mjs
+    shift
+elif [ "${1:-}" = --locks ]; then
+    script=locks-test.mjs
     shift
 elif [ "${1:-}" = --roles ]; then
     script=roles-test.mjs
