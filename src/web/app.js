@@ -179,6 +179,7 @@
     try {
       if (state.mounted === 'live' && window.reelLive) window.reelLive.unmount();
       if (state.mounted === 'admin' && window.reelAdmin && window.reelAdmin.unmount) window.reelAdmin.unmount();
+      if (state.mounted === 'timeline' && window.ReelTimeline && window.ReelTimeline.unmount) window.ReelTimeline.unmount();
     } catch (e) {
       console.warn('unmount failed', e);
     }
@@ -188,7 +189,10 @@
   /* Shows the page the hash names (#/live when none or unknown). */
   function route() {
     if (!state.user) return;
-    const parts = (location.hash || '').replace(/^#\/?/, '').split('/').map((x) => {
+    const hash = location.hash || '';
+    const qi = hash.indexOf('?');
+    const query = qi >= 0 ? hash.slice(qi + 1) : '';
+    const parts = (qi >= 0 ? hash.slice(0, qi) : hash).replace(/^#\/?/, '').split('/').map((x) => {
       try {
         return decodeURIComponent(x);
       } catch (e) {
@@ -197,7 +201,8 @@
     });
     let view = parts[0] || 'live';
     const arg = parts[1] || '';
-    if (!['live', 'camera', 'playback', ...ADMIN_ROUTES].includes(view)) view = 'live';
+    if (view === 'playback') view = 'timeline';   /* the old name of the page */
+    if (!['live', 'camera', 'timeline', ...ADMIN_ROUTES].includes(view)) view = 'live';
     if (view === 'camera' && !arg) view = 'live';
     unmountPage();
     state.view = view;
@@ -211,7 +216,8 @@
     const admin = ADMIN_ROUTES.includes(view);
     $('live-view').hidden = view !== 'live';
     $('camera-view').hidden = view !== 'camera';
-    $('playback-view').hidden = view !== 'playback';
+    $('playback-view').hidden = true;
+    $('timeline-view').hidden = view !== 'timeline';
     $('admin-view').hidden = !admin;
     if (view === 'live' || view === 'camera') {
       if (window.reelLive) {
@@ -220,9 +226,8 @@
         else window.reelLive.mountCamera(arg, ctx);
         state.mounted = 'live';
       }
-    } else if (view === 'playback') {
-      if (arg && arg !== state.camera && state.cameras.has(arg)) selectCamera(arg);
-      else if (arg && arg !== state.camera) state.pendingCamera = arg;
+    } else if (view === 'timeline') {
+      mountTimeline(query, arg);
     } else if (admin) {
       const root = $('admin-root');
       root.replaceChildren();
@@ -248,6 +253,16 @@
     }
   }
 
+  /* The timeline (timeline.js) needs the camera list: mounted once it is
+   * there (refresh() calls again when the page waits for it). */
+  function mountTimeline(query, arg) {
+    state.timelineArgs = [query, arg];
+    if (!window.ReelTimeline || !window.ReelTimeline.mount) return;
+    if (!state.cameras.size && !state.camerasLoaded) return;
+    window.ReelTimeline.mount($('timeline-root'), liveCtx(), query, arg);
+    state.mounted = 'timeline';
+  }
+
   function liveCtx() {
     return {
       api,
@@ -261,7 +276,7 @@
     unmountPage();
     $('nav').hidden = true;
     $('nav-toggle').hidden = true;
-    for (const v of ['live-view', 'camera-view', 'playback-view', 'admin-view']) $(v).hidden = true;
+    for (const v of ['live-view', 'camera-view', 'playback-view', 'timeline-view', 'admin-view']) $(v).hidden = true;
     state.view = null;
     state.role = null;
     if (state.timer) clearInterval(state.timer);
@@ -325,6 +340,10 @@
       }
       renderCameras(r.json.cameras);
       if (window.reelLive && state.mounted === 'live') window.reelLive.update([...state.cameras.values()]);
+      state.camerasLoaded = true;
+      if (state.view === 'timeline' && state.mounted !== 'timeline' && state.timelineArgs) {
+        mountTimeline(...state.timelineArgs);
+      }
       if (state.pendingCamera && state.cameras.has(state.pendingCamera) && state.view === 'playback') {
         const n = state.pendingCamera;
         state.pendingCamera = null;
