@@ -125,13 +125,13 @@
       let t = m0 + Math.ceil((start - m0) / ms) * ms;
       for (; t <= end && out.length < 400; t += ms) out.push(t);
     } else if (kind === 'h') {
+      /* absolute hours, kept where the local hour is a multiple of the
+       * step: a 25-hour day shows its repeated hour twice */
       const h = ms / HOUR;
-      const d = new Date(localMidnight(start) - DAY);
-      for (let i = 0; out.length < 400; i += h) {
-        const t = new Date(d.getFullYear(), d.getMonth(), d.getDate(), i).getTime();
-        if (t > end) break;
-        const lh = new Date(t).getHours();
-        if (t >= start && lh % h === 0 && out[out.length - 1] !== t) out.push(t);
+      let t = Math.floor(start / HOUR) * HOUR;
+      for (let n = 0; t <= end && n < 20000 && out.length < 400; t += HOUR, n++) {
+        const d = new Date(t);
+        if (t >= start && d.getMinutes() === 0 && d.getHours() % h === 0) out.push(t);
       }
     } else {
       const n = ms / DAY;
@@ -387,6 +387,17 @@
       c.fill();
       const data = S.data && S.data.get(lane.name);
       if (data) {
+        const grad = c.createLinearGradient(0, y, 0, y + LANE_H);
+        grad.addColorStop(0, lane.playing ? '#3fc373' : '#2f9e5f');
+        grad.addColorStop(1, lane.playing ? '#2a9457' : '#23784a');
+        c.fillStyle = grad;
+        for (const sp of data.spans) {
+          const a = xOf(sp.start);
+          const b = xOf(Math.min(sp.end, nowMs));
+          if (b < 0 || a > W) continue;
+          roundRect(c, a, y + 3, Math.max(1.5, b - a), LANE_H - 6, Math.min(4, (b - a) / 2));
+          c.fill();
+        }
         for (const g of data.gaps) {
           const a = xOf(g.start);
           const b = xOf(g.end);
@@ -408,17 +419,6 @@
             }
             c.restore();
           }
-        }
-        const grad = c.createLinearGradient(0, y, 0, y + LANE_H);
-        grad.addColorStop(0, lane.playing ? '#3fc373' : '#2f9e5f');
-        grad.addColorStop(1, lane.playing ? '#2a9457' : '#23784a');
-        c.fillStyle = grad;
-        for (const sp of data.spans) {
-          const a = xOf(sp.start);
-          const b = xOf(Math.min(sp.end, nowMs));
-          if (b < 0 || a > W) continue;
-          roundRect(c, a, y + 3, Math.max(1.5, b - a), LANE_H - 6, Math.min(4, (b - a) / 2));
-          c.fill();
         }
         for (const l of data.locks) {
           const a = xOf(l.start);
@@ -542,7 +542,7 @@
       ? data.locks.find((l) => t >= l.start && t <= l.end) : null;
     const gap = data.gaps.find((g) => t >= g.start && t < g.end);
     const span = data.spans.find((s) => t >= s.start && t < s.end);
-    return { t, lane, gap: span ? null : gap, lock, ev, span };
+    return { t, lane, gap, lock, ev, span: gap ? null : span };
   }
 
   function showTip(x, y, h, sticky) {
@@ -638,7 +638,11 @@
 
   function onPointerDown(ev) {
     if (ev.button > 0) return;
-    S.canvas.setPointerCapture(ev.pointerId);
+    try {
+      S.canvas.setPointerCapture(ev.pointerId);
+    } catch (e) {
+      /* a synthetic pointer: no capture */
+    }
     S.pointers.set(ev.pointerId, { x: ev.offsetX, y: ev.offsetY });
     if (S.pointers.size === 2) {
       const [a, b] = [...S.pointers.values()];
@@ -1172,12 +1176,36 @@
       return true;
     }
 
-    /* No recordings API on this server: view.mp4 from t for an hour. */
+    /* No recordings API on this server: view.mp4 in chunks of up to 10
+     * minutes of one span of the timeline data, the next chunk (or the next
+     * span, the gap shown) when one ends. */
     startFallback(t) {
+      const data = S.data && S.data.get(this.cam);
+      const spans = data ? data.spans : [];
+      let sp = spans.find((x) => t >= x.start && t < x.end - 500);
+      const inGap = data && data.gaps.some((g) => t >= g.start && t < g.end);
+      if (!sp && inGap) {
+        sp = spans.find((x) => x.start > t);
+        if (!sp) return false;
+        if (this.fallbackStart !== undefined) showGapNote(gapAt(this.cam, t), t, sp.start);
+        t = sp.start;
+      }
+      const end = Math.min(now(), t + 3 * MIN, sp ? sp.end : t + 3 * MIN);
       this.ms = null;
       this.sb = null;
-      this.video.src = this.camUrl(`view.mp4?start=${encodeURIComponent(iso(t))}&end=${encodeURIComponent(iso(Math.min(now(), t + HOUR)))}`);
       this.fallbackStart = t;
+      this.fallbackEnd = end;
+      this.video.src = this.camUrl(`view.mp4?start=${encodeURIComponent(iso(t))}&end=${encodeURIComponent(iso(end))}`);
+      if (!this.endedHooked) {
+        this.endedHooked = true;
+        this.video.addEventListener('ended', () => {
+          if (!S || !this.fallback || this.ms) return;
+          if (this.startFallback(this.fallbackEnd)) {
+            this.video.playbackRate = S.speed;
+            if (!S.paused) this.video.play().catch(() => {});
+          }
+        });
+      }
       return true;
     }
 
@@ -1443,7 +1471,20 @@
     if (!players.length || S.scrubbing) return;
     let m = S.master && players.includes(S.master) ? S.master : players[0];
     if (m.fallback && !m.ms) {
-      S.cursor = m.wall();
+      /* view.mp4 players (no frag.m4s on this server): the others follow
+       * the first one's wall clock */
+      const mw = m.wall();
+      let spread = 0;
+      for (const p of players) {
+        if (p === m || p.video.readyState < 2) continue;
+        const d = (p.wall() - mw) / 1000;
+        spread = Math.max(spread, Math.abs(d));
+        if (S.paused) continue;
+        if (Math.abs(d) > 0.5) p.video.currentTime = Math.max(0, p.video.currentTime - d + 0.05 * S.speed);
+        else p.video.playbackRate = S.speed * clamp(1 - d * 0.8, 0.9, 1.1);
+      }
+      S.stats.spread = spread;
+      S.cursor = mw;
       if (!S.drag) followCursor();
       return;
     }
@@ -1643,7 +1684,8 @@
       const b = button('tl-seg', label);
       b.dataset.span = String(ms);
       b.title = `${dur(ms)} across`;
-      b.addEventListener('click', () => setView(S.cursor, ms));
+      /* long spans end at "now" rather than half in the future */
+      b.addEventListener('click', () => setView(ms >= DAY ? Math.min(S.cursor, now() - ms * 0.45) : S.cursor, ms));
       return b;
     });
     zooms.append(zout, ...S.zoomBtns, zin);
@@ -1812,11 +1854,26 @@
     ctx.api('GET', '/api/session').then((r) => {
       if (S && r.json) S.reasonRequired = r.json.export_reason_required !== false;
     }).catch(() => {});
-    if (names.length) {
-      S.stats.clickAt = performance.now();
-      seek(S.cursor, { center: false });
-    }
+    if (names.length) startWhenLoaded(isFinite(t));
   };
+
+  /* The first play: at the link's moment, else 30 s before the end of the
+   * latest footage of the first camera (once the timeline data is there). */
+  async function startWhenLoaded(fromLink) {
+    const gen = S.gen;
+    for (let i = 0; i < 50 && S && !S.data && gen === S.gen; i++) await sleep(100);
+    if (!S || gen !== S.gen) return;
+    if (!fromLink && S.data) {
+      let last = 0;
+      for (const c of S.playing) {
+        const d = S.data.get(c);
+        if (d && d.spans.length) last = Math.max(last, d.spans[d.spans.length - 1].end);
+      }
+      if (last) S.cursor = Math.max(last - 30 * SEC, now() - HISTORY);
+    }
+    S.stats.clickAt = performance.now();
+    seek(S.cursor, { center: !fromLink && xOf(S.cursor) > S.width * 0.9 });
+  }
 
   TL.unmount = function unmount() {
     if (!S) return;
@@ -1844,7 +1901,7 @@
       playing: S.playing.slice(), sel: S.sel, stats: { ...S.stats, history: S.stats.history.slice() },
       lanes: S.lanes.map((l) => ({ name: l.name, y: l.y })), rulerH: RULER_H, laneH: LANE_H, dst: S.dstInView || [],
       players: [...S.tiles.values()].map((t) => ({ cam: t.player.cam, wall: t.player.wall(), mt: t.video.currentTime,
-        paused: t.video.paused, rate: t.video.playbackRate, keys: !!t.player.keys, h264: !!t.player.h264,
+        paused: t.video.paused, rate: t.video.playbackRate, keys: !!t.player.keys && !t.player.fallback, h264: !!t.player.h264,
         fallback: !!t.player.fallback, readyState: t.video.readyState })),
       data: S.data ? [...S.data.entries()].map(([k, v]) => ({ name: k, spans: v.spans.length, gaps: v.gaps })) : [],
       link: S.lastLink || null,

@@ -11,6 +11,7 @@
 #   tests/browser/run.sh --audio     runs audio-test.mjs (view.mp4 with audio) instead
 #   tests/browser/run.sh --admin [--screenshots docs/img]   runs admin-test.mjs (the admin pages)
 #   tests/browser/run.sh --live [--screenshots docs/img]   runs live-test.mjs (the live grid)
+#   tests/browser/run.sh --timeline [--screenshots docs/img]   runs timeline-test.mjs (the timeline page)
 # Meson sets REEL, REEL_SIM and REEL_CLIPS (REEL_MP4_AUDIO_FIXTURE for
 # --audio); without them it uses ./build.
 set -eu
@@ -46,6 +47,9 @@ elif [ "${1:-}" = --admin ]; then
     shift
 elif [ "${1:-}" = --live ]; then
     script=live-test.mjs
+    shift
+elif [ "${1:-}" = --timeline ]; then
+    script=timeline-test.mjs
     shift
 fi
 exec node "$here/$script" "$@"
