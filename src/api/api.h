@@ -50,6 +50,23 @@ reel_http_handler reel_api_camera_disable;
 reel_http_handler reel_api_camera_delete;
 /* recordings.c */
 reel_http_handler reel_api_spans;
+/* timeline.c: GET /api/timeline (several cameras' spans, gaps, locks, events) */
+reel_http_handler reel_api_timeline;
+#define REEL_API_TIMELINE_CAMERAS_MAX 64
+#define REEL_API_TIMELINE_RANGE_MAX90K (INT64_C(62) * 86400 * 90000)
+/* timeline_marks.c: the timeline's other rows for one camera over
+ * [from90k, to90k), appended to arr (a JSON array, borrowed), read in the
+ * caller's snapshot of s. Locks (ac-lock): {"id":N,"start":T,"end":T,
+ * "case":"..."}; events (issue 15). 0, or a negative errno with err set
+ * (the request then fails with 500). Today both add nothing. */
+int reel_api_timeline_locks(struct reel_http_req *r, struct reel_store *s, const struct reel_camera *cam,
+                            int64_t from90k, int64_t to90k, json_t *arr, struct reel_err *err);
+int reel_api_timeline_events(struct reel_http_req *r, struct reel_store *s, const struct reel_camera *cam,
+                             int64_t from90k, int64_t to90k, json_t *arr, struct reel_err *err);
+/* fragments.c: a camera's recordings and their fMP4 for the timeline's player */
+reel_http_handler reel_api_recordings_list;
+reel_http_handler reel_api_init_mp4;
+reel_http_handler reel_api_frag;
 /* view.c */
 reel_http_handler reel_api_view;
 reel_http_handler reel_api_live;     /* live.c */
@@ -95,6 +112,9 @@ double reel_api_forecast_days(const struct reel_forecast_cam *cams, size_t n, do
  * result in *ret_result, and false is returned. */
 bool reel_api_parse_range(struct reel_http_req *r, bool required, int64_t *from, int64_t *to,
                           enum MHD_Result *ret_result);
+/* The same with a cap of max90k on the range's length (the above: 7 days). */
+bool reel_api_parse_range_max(struct reel_http_req *r, bool required, int64_t max90k, int64_t *from, int64_t *to,
+                              enum MHD_Result *ret_result);
 /* Takes a pooled store handle and looks camera r->name up; on failure a
  * response (404, 500) was queued into *ret_result and false returned. On
  * success *ret_s is the caller's: reel_http_store_put(). */

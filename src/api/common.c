@@ -15,6 +15,12 @@
 bool reel_api_parse_range(struct reel_http_req *r, bool required, int64_t *from, int64_t *to,
                           enum MHD_Result *ret_result)
 {
+    return reel_api_parse_range_max(r, required, REEL_MP4_RANGE_MAX90K, from, to, ret_result);
+}
+
+bool reel_api_parse_range_max(struct reel_http_req *r, bool required, int64_t max90k, int64_t *from, int64_t *to,
+                              enum MHD_Result *ret_result)
+{
     static const char *const names[2] = { "start", "end" };
     int64_t *vals[2] = { from, to };
     bool given[2] = { false, false };
@@ -49,8 +55,9 @@ bool reel_api_parse_range(struct reel_http_req *r, bool required, int64_t *from,
         *ret_result = reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "end must be after start");
         return false;
     }
-    if (*to - *from > REEL_MP4_RANGE_MAX90K) {
-        *ret_result = reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "range longer than 7 days");
+    if (*to - *from > max90k) {
+        *ret_result = reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "range longer than %lld days",
+                                           (long long)(max90k / (86400 * REEL_90K)));
         return false;
     }
     return true;

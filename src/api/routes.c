@@ -9,6 +9,7 @@
 #define PUBLIC REEL_ACCESS_PUBLIC
 #define USER REEL_ACCESS_USER
 #define ADMIN REEL_ACCESS_ADMIN
+#define PLAYBACK REEL_ACCESS_PLAYBACK
 
 const struct reel_http_route reel_api_routes[] = {
     /* method   pattern                                  who     csrf   handler                  pool (on a worker) */
@@ -27,6 +28,10 @@ const struct reel_http_route reel_api_routes[] = {
     { "POST",   "/api/cameras/{camera}/enable",          ADMIN,  true,  reel_api_camera_enable,  false },
     { "POST",   "/api/cameras/{camera}/disable",         ADMIN,  true,  reel_api_camera_disable, false },
     { "GET",    "/api/cameras/{camera}/spans",           USER,   true,  reel_api_spans,          false },
+    { "GET",    "/api/timeline",                         PLAYBACK, true, reel_api_timeline,      true  },
+    { "GET",    "/api/cameras/{camera}/recordings",      PLAYBACK, true, reel_api_recordings_list, false },
+    { "GET",    "/api/cameras/{camera}/init.mp4",        PLAYBACK, true, reel_api_init_mp4,      false },
+    { "GET",    "/api/cameras/{camera}/frag.m4s",        PLAYBACK, true, reel_api_frag,          true  },
     { "GET",    "/api/cameras/{camera}/view.mp4",        USER,   true,  reel_api_view,           true  },
     { "GET",    "/api/cameras/{camera}/live.mp4",        USER,   true,  reel_api_live,           false },
     { "GET",    "/api/cameras/{camera}/snapshot.jpg",    USER,   true,  reel_api_snapshot,       true  },

@@ -150,6 +150,8 @@ enum MHD_Result reel_http_send_busy(struct reel_http_req *r, unsigned retry_afte
     __attribute__((format(printf, 3, 4)));
 /* The server's playback caps (playback.h); never NULL. */
 struct reel_http_playback *reel_http_playback_of(struct reel_http_req *r);
+/* The timeline's span cache (tlcache.h); never NULL. */
+struct reel_tlcache *reel_http_tlcache_of(struct reel_http_req *r);
 /* The live view's streams (viewer caps, suspended responses; stream.h). */
 struct reel_http_streams *reel_http_streams_of(struct reel_http_req *r);
 /* A request header, or NULL. */

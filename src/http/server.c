@@ -44,6 +44,7 @@
 #include "http/parse.h"
 #include "http/playback.h"
 #include "http/stream.h"
+#include "http/tlcache.h"
 #include "http/ratelimit.h"
 #include "http/route.h"
 #include "http/users.h"
@@ -101,6 +102,7 @@ struct reel_http {
     struct reel_http_work *work;    /* the worker pool of the routes marked pool */
     struct reel_http_playback *playback;
     struct reel_http_streams *streams; /* live.mp4 responses */
+    struct reel_tlcache *tlcache;   /* the timeline's spans (tlcache.h) */
     uint64_t deadline_closed;       /* since the last log line (watchdog thread only) */
     int64_t deadline_logged_ns;
     char hosts[REEL_HTTP_HOSTS_MAX][256];   /* cfg.hosts points here */
@@ -496,6 +498,7 @@ enum MHD_Result reel_http_send_busy(struct reel_http_req *r, unsigned retry_afte
 }
 
 struct reel_http_playback *reel_http_playback_of(struct reel_http_req *r) { return r->h->playback; }
+struct reel_tlcache *reel_http_tlcache_of(struct reel_http_req *r) { return r->h->tlcache; }
 struct reel_http_streams *reel_http_streams_of(struct reel_http_req *r) { return r->h->streams; }
 
 /* ---- the worker pool (work.h) ---- */
@@ -1064,7 +1067,8 @@ int reel_http_new(struct reel_http **ret, const struct reel_http_cfg *cfg, struc
         reel_ratelimit_new(&h->rl_addr, &addr_rl, h->clock) < 0 ||
         reel_http_playback_new(&h->playback, h->cfg.downloads_max, h->cfg.downloads_per_user,
                                h->cfg.playback_mem_max) < 0 ||
-        reel_http_streams_new(&h->streams, h->cfg.live_viewers_max, h->cfg.live_viewers_per_camera) < 0) {
+        reel_http_streams_new(&h->streams, h->cfg.live_viewers_max, h->cfg.live_viewers_per_camera) < 0 ||
+        reel_tlcache_new(&h->tlcache) < 0) {
         r = reel_err_set(err, ENOMEM, "out of memory");
         goto fail;
     }
@@ -1185,6 +1189,7 @@ void reel_http_free(struct reel_http *h)
     reel_http_work_free(h->work);
     reel_http_playback_free(h->playback);
     reel_http_streams_free(h->streams);
+    reel_tlcache_free(h->tlcache);
     reel_http_deadline_free(h->deadline); /* after the daemon: it gave every slot back */
     for (size_t i = 0; i < h->stores.n; i++)
         reel_store_close(h->stores.idle[i]);

@@ -124,3 +124,60 @@ void reel_timeline_free(struct reel_timeline *t)
     t->gaps = NULL;
     t->nspans = t->ngaps = 0;
 }
+
+int reel_timeline_merge(struct reel_timeline *t, int64_t from90k, int64_t to90k, int64_t min_gap90k)
+{
+    if (min_gap90k <= 0 || t->nspans == 0)
+        return 0;
+    size_t n = 0;
+    for (size_t i = 0; i < t->nspans; i++) {
+        if (n > 0 && t->spans[i].start90k - t->spans[n - 1].end90k < min_gap90k) {
+            if (t->spans[i].end90k > t->spans[n - 1].end90k)
+                t->spans[n - 1].end90k = t->spans[i].end90k;
+            continue;
+        }
+        t->spans[n++] = t->spans[i];
+    }
+    t->nspans = n;
+    if (t->spans[0].start90k > from90k && t->spans[0].start90k - from90k < min_gap90k)
+        t->spans[0].start90k = from90k;
+    if (t->spans[n - 1].end90k < to90k && to90k - t->spans[n - 1].end90k < min_gap90k)
+        t->spans[n - 1].end90k = to90k;
+    /* keep the gaps outside every span (both sorted: one pass) */
+    size_t k = 0, s = 0;
+    for (size_t i = 0; i < t->ngaps; i++) {
+        while (s < n && t->spans[s].end90k <= t->gaps[i].start90k)
+            s++;
+        if (s < n && t->spans[s].start90k < t->gaps[i].end90k)
+            continue;
+        t->gaps[k++] = t->gaps[i];
+    }
+    t->ngaps = k;
+    return 0;
+}
+
+static bool has(const char *s, const char *what)
+{
+    return strstr(s, what) != NULL;
+}
+
+const char *reel_timeline_reason(const char *raw)
+{
+    if (!raw || !raw[0] || strcmp(raw, not_recorded) == 0)
+        return not_recorded;
+    if (strcmp(raw, "deleted by retention") == 0)
+        return "deleted by retention";
+    if (strncmp(raw, "deleted", 7) == 0)
+        return "deleted: disk full";
+    if (strcmp(raw, "recorder stopped") == 0)
+        return "recorder stopped";
+    if (has(raw, "write failed") || has(raw, "storage stalled") || has(raw, "write error") || has(raw, "No space"))
+        return "write error";
+    if (has(raw, "authentication failed") || has(raw, "401") || has(raw, "wrong password"))
+        return "wrong password";
+    if (strncmp(raw, "stalled", 7) == 0)
+        return "stalled";
+    if (has(raw, "refused"))
+        return "refused";
+    return "offline";
+}

@@ -40,4 +40,16 @@ int reel_timeline_build(const struct reel_span *recs, size_t nrecs, const struct
                         size_t ngaps, int64_t from90k, int64_t to90k, struct reel_timeline *ret);
 void reel_timeline_free(struct reel_timeline *t);
 
+/* The timeline at a zoom level: spans closer than min_gap90k join (the
+ * gaps between them dropped), and a gap shorter than min_gap90k at either
+ * end of [from90k, to90k) joins the span next to it. Spans and gaps still
+ * cover the range exactly. min_gap90k <= 0: nothing changes. 0. */
+int reel_timeline_merge(struct reel_timeline *t, int64_t from90k, int64_t to90k, int64_t min_gap90k);
+
+/* The kind of a gap from the store's reason text (an outage's or a
+ * deletion's): one of "offline", "refused", "wrong password", "stalled",
+ * "recorder stopped", "deleted by retention", "deleted: disk full",
+ * "write error", "not recorded" (static strings). */
+const char *reel_timeline_reason(const char *raw);
+
 #endif

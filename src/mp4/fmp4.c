@@ -210,3 +210,50 @@ int reel_fmp4_fragment(const struct reel_fmp4_frag *f, const uint8_t *au, struct
         reel_buf_free(out);
     return r;
 }
+
+int reel_fmp4_run_head(uint32_t seq, uint64_t base_decode90k, const struct reel_fmp4_sample *s, size_t n,
+                       struct reel_buf *out)
+{
+    if (n == 0 || n > REEL_FMP4_RUN_MAX)
+        return -EINVAL;
+    uint64_t payload = 0;
+    for (size_t i = 0; i < n; i++)
+        payload += s[i].size;
+    struct reel_boxw w;
+    reel_boxw_init(&w, 256 + n * 12);
+    reel_box_open(&w, "moof");
+    reel_box_open_full(&w, "mfhd", 0, 0);
+    reel_box_u32(&w, seq);
+    reel_box_close(&w);
+    reel_box_open(&w, "traf");
+    reel_box_open_full(&w, "tfhd", 0, 0x020000);   /* default-base-is-moof */
+    reel_box_u32(&w, TRACK_ID);
+    reel_box_close(&w);
+    reel_box_open_full(&w, "tfdt", 1, 0);
+    reel_box_u64(&w, base_decode90k);
+    reel_box_close(&w);
+    reel_box_open_full(&w, "trun", 0, 0x000001 | 0x000100 | 0x000200 | 0x000400);
+    reel_box_u32(&w, (uint32_t)n);
+    size_t off_at = w.buf.len;
+    reel_box_u32(&w, 0);                  /* data offset: patched */
+    reel_box_reserve(&w, n * 12);
+    for (size_t i = 0; i < n; i++) {
+        reel_box_u32(&w, s[i].duration90k);
+        reel_box_u32(&w, s[i].size);
+        reel_box_u32(&w, s[i].key ? 0x02000000u : 0x01010000u);
+    }
+    reel_box_close(&w);                   /* trun */
+    reel_box_close(&w);                   /* traf */
+    reel_box_close(&w);                   /* moof */
+    size_t moof_len = w.buf.len;
+    reel_box_header_ext(&w, "mdat", payload);
+    int r = reel_boxw_finish(&w);
+    if (r < 0) {
+        reel_boxw_free(&w);
+        return r;
+    }
+    put32(w.buf.data + off_at, (uint32_t)w.buf.len);  /* moof + mdat header: the first sample */
+    (void)moof_len;
+    *out = w.buf;
+    return 0;
+}

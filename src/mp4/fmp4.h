@@ -46,4 +46,19 @@ int reel_fmp4_fragment_head(const struct reel_fmp4_frag *f, uint8_t *head, size_
 /* The whole fragment (head + au) into *out (initialised here). */
 int reel_fmp4_fragment(const struct reel_fmp4_frag *f, const uint8_t *au, struct reel_buf *out);
 
+/* ---- recorded footage: one fragment of many samples (the timeline's player) ---- */
+struct reel_fmp4_sample {
+    uint32_t size;                       /* bytes in the mdat */
+    uint32_t duration90k;
+    bool key;
+};
+#define REEL_FMP4_RUN_MAX 200000u        /* samples in one fragment */
+/* moof (mfhd seq; traf: tfhd default-base-is-moof, tfdt base_decode90k,
+ * trun of the n samples: data offset, duration, size, flags) + the mdat
+ * header for the samples' bytes (the sum of their sizes), which the caller
+ * sends after it, into *out (initialised here). -EINVAL (n 0 or over
+ * REEL_FMP4_RUN_MAX), -ENOMEM. */
+int reel_fmp4_run_head(uint32_t seq, uint64_t base_decode90k, const struct reel_fmp4_sample *s, size_t n,
+                       struct reel_buf *out);
+
 #endif

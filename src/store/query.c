@@ -159,3 +159,198 @@ int reel_store_upgrade(const char *datadir, struct reel_err *err)
     sqlite3_close(db);
     return 0;
 }
+
+int reel_store_span_scan(struct reel_store *s, int64_t camera_id, int64_t from90k,
+                         int (*cb)(void *opaque, const struct reel_span *x), void *opaque, struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = reel_db_prepare(s->db,
+                            "SELECT id, run_id, start90k, wall_duration90k, sample_entry_id, frames, bytes, open "
+                            "FROM recording WHERE camera_id = ?1 AND start90k >= ?2 ORDER BY start90k, id",
+                            &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, camera_id);
+    sqlite3_bind_int64(st, 2, from90k);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct reel_span x = {
+            .id = sqlite3_column_int64(st, 0),
+            .run_id = sqlite3_column_int64(st, 1),
+            .start90k = sqlite3_column_int64(st, 2),
+            .wall_duration90k = sqlite3_column_int64(st, 3),
+            .sample_entry_id = sqlite3_column_int64(st, 4),
+            .frames = (uint32_t)sqlite3_column_int64(st, 5),
+            .bytes = (uint64_t)sqlite3_column_int64(st, 6),
+            .open = sqlite3_column_int(st, 7) != 0,
+        };
+        if ((r = cb(opaque, &x)) < 0) {
+            reel_err_set(err, -r, "camera %lld: reading recordings: %s", (long long)camera_id, strerror(-r));
+            break;
+        }
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = reel_db_err(s->db, rc, err, "reading recordings");
+    sqlite3_finalize(st);
+    return r;
+}
+
+int reel_store_deletions_sig(struct reel_store *s, int64_t *ret, struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = reel_db_prepare(s->db, "SELECT COUNT(*), COALESCE(MAX(id), 0), COALESCE(SUM(end90k % 1000003), 0) "
+                                   "FROM deletion", &st, err);
+    if (r < 0)
+        return r;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *ret = (sqlite3_column_int64(st, 0) * 1000003 + sqlite3_column_int64(st, 1)) * 1000003 +
+               sqlite3_column_int64(st, 2);
+    else
+        r = reel_db_err(s->db, rc, err, "reading deletions");
+    sqlite3_finalize(st);
+    return r;
+}
+
+int reel_store_deletions(struct reel_store *s, struct reel_deletion **ret, size_t *ret_n, struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = reel_db_prepare(s->db, "SELECT camera_id, start90k, end90k FROM deletion ORDER BY camera_id, start90k",
+                            &st, err);
+    if (r < 0)
+        return r;
+    struct reel_deletion *v = NULL;
+    size_t n = 0, alloc = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n >= SPANS_MAX) {
+            r = reel_err_set(err, EFBIG, "more than %d deletions", SPANS_MAX);
+            break;
+        }
+        if (reel_array_grow(&v, &alloc, n, sizeof(*v), 64) < 0) {
+            r = reel_err_set(err, ENOMEM, "out of memory listing deletions");
+            break;
+        }
+        v[n++] = (struct reel_deletion){ sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                                         sqlite3_column_int64(st, 2) };
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = reel_db_err(s->db, rc, err, "listing deletions");
+    sqlite3_finalize(st);
+    if (r < 0) {
+        free(v);
+        return r;
+    }
+    *ret = v;
+    *ret_n = n;
+    return 0;
+}
+
+int reel_store_spans_page(struct reel_store *s, int64_t camera_id, int64_t from90k, int64_t to90k, size_t max,
+                          struct reel_span **ret, size_t *ret_n, struct reel_err *err)
+{
+    *ret = NULL;
+    *ret_n = 0;
+    if (max == 0 || max > SPANS_MAX)
+        return reel_err_set(err, EINVAL, "bad page size");
+    sqlite3_stmt *st;
+    int r = reel_db_prepare(s->db,
+                            "SELECT id, run_id, start90k, wall_duration90k, sample_entry_id, frames, bytes, open "
+                            "FROM recording WHERE camera_id = ?1 AND frames > 0 AND start90k < ?3 "
+                            "AND start90k + wall_duration90k > ?2 "
+                            /* a lower bound for the index: the last recording starting at or
+                             * before from (a camera's recordings do not overlap) */
+                            "AND start90k >= COALESCE((SELECT MAX(start90k) FROM recording "
+                            "WHERE camera_id = ?1 AND start90k <= ?2), ?2) "
+                            "ORDER BY start90k, id LIMIT ?4",
+                            &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, camera_id);
+    sqlite3_bind_int64(st, 2, from90k);
+    sqlite3_bind_int64(st, 3, to90k);
+    sqlite3_bind_int64(st, 4, (int64_t)max);
+    struct reel_span *v = calloc(max, sizeof(*v));
+    size_t n = 0;
+    int rc = SQLITE_NOMEM;
+    while (v && (rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
+        struct reel_span *x = &v[n++];
+        x->id = sqlite3_column_int64(st, 0);
+        x->run_id = sqlite3_column_int64(st, 1);
+        x->start90k = sqlite3_column_int64(st, 2);
+        x->wall_duration90k = sqlite3_column_int64(st, 3);
+        x->sample_entry_id = sqlite3_column_int64(st, 4);
+        x->frames = (uint32_t)sqlite3_column_int64(st, 5);
+        x->bytes = (uint64_t)sqlite3_column_int64(st, 6);
+        x->open = sqlite3_column_int(st, 7) != 0;
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        r = v ? reel_db_err(s->db, rc, err, "listing recordings") : reel_err_set(err, ENOMEM, "out of memory");
+    sqlite3_finalize(st);
+    if (r < 0) {
+        free(v);
+        return r;
+    }
+    *ret = v;
+    *ret_n = n;
+    return 0;
+}
+
+int reel_store_recording_get(struct reel_store *s, int64_t id, struct reel_recording *ret, struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = reel_db_prepare(s->db,
+                            "SELECT id, camera_id, run_id, start90k, wall_duration90k, media_duration90k, "
+                            "sample_entry_id, frames, bytes, open, dir_id, video_index FROM recording WHERE id = ?",
+                            &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    memset(ret, 0, sizeof(*ret));
+    if (rc == SQLITE_ROW) {
+        ret->id = sqlite3_column_int64(st, 0);
+        ret->camera_id = sqlite3_column_int64(st, 1);
+        ret->run_id = sqlite3_column_int64(st, 2);
+        ret->start90k = sqlite3_column_int64(st, 3);
+        ret->wall_duration90k = sqlite3_column_int64(st, 4);
+        ret->media_duration90k = sqlite3_column_int64(st, 5);
+        ret->sample_entry_id = sqlite3_column_int64(st, 6);
+        ret->frames = (uint32_t)sqlite3_column_int64(st, 7);
+        ret->bytes = (uint64_t)sqlite3_column_int64(st, 8);
+        ret->open = sqlite3_column_int(st, 9) != 0;
+        reel__rec_path(s, sqlite3_column_int64(st, 10), ret->camera_id, ret->id, ret->path, sizeof(ret->path));
+        size_t il = (size_t)sqlite3_column_bytes(st, 11);
+        ret->index = malloc(il ? il : 1);
+        if (!ret->index)
+            r = reel_err_set(err, ENOMEM, "out of memory");
+        else if (il)
+            memcpy(ret->index, sqlite3_column_blob(st, 11), il);
+        ret->index_len = il;
+    } else if (rc == SQLITE_DONE) {
+        r = reel_err_set(err, ENOENT, "no recording %lld", (long long)id);
+    } else {
+        r = reel_db_err(s->db, rc, err, "reading a recording");
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
+int reel_store_camera_used_entry(struct reel_store *s, int64_t camera_id, int64_t entry_id, struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    int r = reel_db_prepare(s->db, "SELECT 1 FROM recording WHERE camera_id = ? AND sample_entry_id = ? LIMIT 1",
+                            &st, err);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(st, 1, camera_id);
+    sqlite3_bind_int64(st, 2, entry_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        r = reel_err_set(err, ENOENT, "sample entry %lld not used by camera %lld", (long long)entry_id,
+                         (long long)camera_id);
+    else if (rc != SQLITE_ROW)
+        r = reel_db_err(s->db, rc, err, "reading recordings");
+    sqlite3_finalize(st);
+    return r;
+}

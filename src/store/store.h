@@ -349,6 +349,36 @@ struct reel_span {
 int reel_store_spans(struct reel_store *s, int64_t camera_id, int64_t from90k, int64_t to90k,
                      struct reel_span **ret, size_t *ret_n, struct reel_err *err);
 
+/* Calls cb for each recording of camera_id starting at or after from90k
+ * (open ones and those without frames included), by start: for a cache of
+ * spans (src/http/tlcache.c) that reads only what is new. A negative cb
+ * return stops the scan and is returned. */
+int reel_store_span_scan(struct reel_store *s, int64_t camera_id, int64_t from90k,
+                         int (*cb)(void *opaque, const struct reel_span *x), void *opaque, struct reel_err *err);
+/* A number that changes whenever a row of the deletion table is added,
+ * removed or extended (count, largest id and a sum of the ends): a reader
+ * caching spans re-reads the deletions only when it changes. */
+int reel_store_deletions_sig(struct reel_store *s, int64_t *ret, struct reel_err *err);
+/* Every deleted range of every camera (retention, disk full: the store
+ * extends a row when the next deleted recording is contiguous, so there are
+ * few). *ret malloc'd (free()); -EFBIG beyond 1,000,000 rows. */
+struct reel_deletion {
+    int64_t camera_id, start90k, end90k;
+};
+int reel_store_deletions(struct reel_store *s, struct reel_deletion **ret, size_t *ret_n, struct reel_err *err);
+
+/* At most max of the recordings reel_store_spans() returns (the oldest
+ * first): a page. *ret malloc'd (free(); non-NULL even when none). max in
+ * 1..1,000,000 (-EINVAL). */
+int reel_store_spans_page(struct reel_store *s, int64_t camera_id, int64_t from90k, int64_t to90k, size_t max,
+                          struct reel_span **ret, size_t *ret_n, struct reel_err *err);
+/* One recording by id, with its index and path (whatever its camera: the
+ * caller checks ret->camera_id). -ENOENT when there is none; free ret->index. */
+int reel_store_recording_get(struct reel_store *s, int64_t id, struct reel_recording *ret, struct reel_err *err);
+/* 0 when some recording of camera_id uses sample entry entry_id, -ENOENT
+ * when none does. */
+int reel_store_camera_used_entry(struct reel_store *s, int64_t camera_id, int64_t entry_id, struct reel_err *err);
+
 #define REEL_ETAG_MAX 40            /* a quote, 32 hex digits, a quote, NUL (with room) */
 struct reel_view_tag {
     char etag[REEL_ETAG_MAX];       /* strong entity tag, quoted: "<32 hex digits>" */
