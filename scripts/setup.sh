@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 
 pkgs=(build-essential meson ninja-build pkg-config libsqlite3-dev sqlite3 libssl-dev libcmocka-dev liburing-dev
       libmicrohttpd-dev libsodium-dev libjansson-dev ffmpeg
+      libzip-dev   # several cameras exported as one zip (src/export)
       libavcodec-dev libavutil-dev libswscale-dev)   # snapshots and the on-demand H.265 -> H.264 transcode (src/media)
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(python3 python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools gstreamer1.0-plugins-base

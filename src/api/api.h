@@ -15,6 +15,8 @@
  *   camera_test.c trying a camera before adding it (admin)
  *   users.c       web accounts (admin)
  *   storage.c     storage directories, their use and forecast (admin)
+ *   thumb.c       scrub-preview thumbnails of recorded footage (thumb.jpg)
+ *   exports.c     export jobs (/api/exports)
  *   common.c      helpers shared by the handlers: time ranges, the camera in
  *                 the path, answers to failed reads (paths cut)
  */
@@ -71,6 +73,13 @@ reel_http_handler reel_api_frag;
 reel_http_handler reel_api_view;
 reel_http_handler reel_api_live;     /* live.c */
 reel_http_handler reel_api_snapshot; /* snapshot.c */
+reel_http_handler reel_api_thumb;    /* thumb.c */
+/* exports.c */
+reel_http_handler reel_api_export_create;
+reel_http_handler reel_api_exports_list;
+reel_http_handler reel_api_export_get;
+reel_http_handler reel_api_export_file;
+reel_http_handler reel_api_export_delete;
 struct reel_mp4;
 /* The MP4 of camera cam_id over [from90k, to90k) and its entity tag, read in
  * one snapshot of s (reel_store_read_begin/_end: the tag describes exactly

@@ -10,6 +10,7 @@
 #define USER REEL_ACCESS_USER
 #define ADMIN REEL_ACCESS_ADMIN
 #define PLAYBACK REEL_ACCESS_PLAYBACK
+#define EXPORT REEL_ACCESS_EXPORT
 
 const struct reel_http_route reel_api_routes[] = {
     /* method   pattern                                  who     csrf   handler                  pool (on a worker) */
@@ -42,6 +43,13 @@ const struct reel_http_route reel_api_routes[] = {
     { "PATCH",  "/api/users/{user}",                     ADMIN,  true,  reel_api_user_patch,     true  },
     { "DELETE", "/api/users/{user}",                     ADMIN,  true,  reel_api_user_delete,    false },
     { "DELETE", "/api/users/{user}/sessions",            ADMIN,  true,  reel_api_user_sessions_end, false },
+    /* issue 13, tl-media: thumbnails and exports */
+    { "GET",    "/api/cameras/{camera}/thumb.jpg",       PLAYBACK, true, reel_api_thumb,         true  },
+    { "POST",   "/api/exports",                          EXPORT, true,  reel_api_export_create,  true  },
+    { "GET",    "/api/exports",                          USER,   true,  reel_api_exports_list,   false },
+    { "GET",    "/api/exports/{export}",                 USER,   true,  reel_api_export_get,     false },
+    { "GET",    "/api/exports/{export}/file",            USER,   true,  reel_api_export_file,    false },
+    { "DELETE", "/api/exports/{export}",                 USER,   true,  reel_api_export_delete,  true  },
 };
 
 const size_t reel_api_nroutes = sizeof(reel_api_routes) / sizeof(reel_api_routes[0]);

@@ -111,6 +111,24 @@ static const char schema_sql[] =
     "CREATE TABLE setting (\n"
     "  key TEXT PRIMARY KEY,\n"
     "  value TEXT NOT NULL);\n"
+    /* tl-media: export jobs (src/export/export.c; docs/exports.md). cameras is a
+     * JSON array of names; status running|done|failed; sha256 hex or NULL. */
+    "CREATE TABLE export (\n"
+    "  id TEXT PRIMARY KEY,\n"
+    "  user_id INTEGER NOT NULL REFERENCES web_user (id) ON DELETE CASCADE,\n"
+    "  cameras TEXT NOT NULL,\n"
+    "  start90k INTEGER NOT NULL,\n"
+    "  end90k INTEGER NOT NULL,\n"
+    "  reason TEXT NOT NULL DEFAULT '',\n"
+    "  created_ns INTEGER NOT NULL,\n"
+    "  status TEXT NOT NULL,\n"
+    "  progress REAL NOT NULL DEFAULT 0,\n"
+    "  bytes INTEGER NOT NULL DEFAULT 0,\n"
+    "  file TEXT NOT NULL DEFAULT '',\n"
+    "  error TEXT,\n"
+    "  sha256 TEXT,\n"
+    "  signed INTEGER NOT NULL DEFAULT 0);\n"
+    "CREATE INDEX export_created ON export (created_ns);\n"
     /* version 4, issue 14 (accountability): tables below this line */
     ""
     /* version 4, issue 15 (events): tables below this line */
@@ -219,11 +237,26 @@ static int upgrade_v4_settings(sqlite3 *db, struct reel_err *err)
     return reel_db_exec(db, "CREATE TABLE setting (\n  key TEXT PRIMARY KEY,\n  value TEXT NOT NULL)", err);
 }
 
+/* 3 -> 4, tl-media's part of issue 13: export jobs. */
+static int upgrade_v4_tl_media(sqlite3 *db, struct reel_err *err)
+{
+    static const char *const sql[] = {
+        "CREATE TABLE export (\n  id TEXT PRIMARY KEY,\n"
+        "  user_id INTEGER NOT NULL REFERENCES web_user (id) ON DELETE CASCADE,\n"
+        "  cameras TEXT NOT NULL,\n  start90k INTEGER NOT NULL,\n  end90k INTEGER NOT NULL,\n"
+        "  reason TEXT NOT NULL DEFAULT '',\n  created_ns INTEGER NOT NULL,\n  status TEXT NOT NULL,\n"
+        "  progress REAL NOT NULL DEFAULT 0,\n  bytes INTEGER NOT NULL DEFAULT 0,\n"
+        "  file TEXT NOT NULL DEFAULT '',\n  error TEXT,\n  sha256 TEXT,\n"
+        "  signed INTEGER NOT NULL DEFAULT 0)",
+        "CREATE INDEX export_created ON export (created_ns)",
+    };
+    return exec_each(db, sql, sizeof(sql) / sizeof(sql[0]), err);
+}
+
 /* 3 -> 4, the timeline's part (issue 13). */
 static int upgrade_v4_timeline(sqlite3 *db, struct reel_err *err)
 {
-    (void)db, (void)err;
-    return 0;
+    return upgrade_v4_tl_media(db, err);
 }
 
 /* 3 -> 4, accountability's part (issue 14). */

@@ -36,6 +36,8 @@ struct reel_camera_status;          /* store/store.h */
 struct reel_hub;                    /* hub/hub.h */
 struct reel_transcoders;            /* media/transcode.h */
 struct reel_snapcache;              /* media/snapcache.h */
+struct reel_thumbs;                 /* media/thumbs.h */
+struct reel_exports;                /* export/export.h */
 struct reel_camera;                 /* store/store.h */
 
 /* What a camera test found (struct reel_http_recorder.camera_probe). */
@@ -166,6 +168,11 @@ struct reel_http_cfg {
      * 503). Created by `reel run` over the hub; must outlive the server. */
     struct reel_transcoders *transcoders;
     struct reel_snapcache *snapshots;
+    /* Issue 13 (tl-media): the thumbnail cache of thumb.jpg (NULL: 503) and
+     * the export jobs of /api/exports (NULL: 503). Created by `reel run`;
+     * must outlive the server. */
+    struct reel_thumbs *thumbs;
+    struct reel_exports *exports;
 };
 
 /* Checks cfg (-EINVAL for a bad listen address, with err). *ret owned by

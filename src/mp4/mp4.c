@@ -59,6 +59,7 @@ struct reel_mp4 {
     uint64_t size;
     int64_t duration90k;
     int64_t audio_duration90k;
+    uint32_t frames;        /* video samples */
 };
 
 static const int32_t unity_matrix[9] = { 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000 };
@@ -879,6 +880,7 @@ int reel_mp4_build(struct reel_mp4 **ret, const struct reel_mp4_entry *entries, 
     w.buf.data = NULL;
     m->size = m->head_len + p.payload + ap.payload;
     m->duration90k = p.edit_dur;
+    m->frames = p.nframes;
     m->audio_duration90k = a ? ap.edit_dur : 0;
     r = open_parts(m, srcs, nsrcs, err);
     if (r < 0)
@@ -912,6 +914,8 @@ size_t reel_mp4_mem(const struct reel_mp4 *m)
 uint64_t reel_mp4_size(const struct reel_mp4 *m) { return m->size; }
 
 int64_t reel_mp4_duration90k(const struct reel_mp4 *m) { return m->duration90k; }
+
+uint32_t reel_mp4_frames(const struct reel_mp4 *m) { return m->frames; }
 
 int64_t reel_mp4_audio_duration90k(const struct reel_mp4 *m) { return m->audio_duration90k; }
 

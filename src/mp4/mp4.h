@@ -87,6 +87,8 @@ size_t reel_mp4_mem(const struct reel_mp4 *m);
 ssize_t reel_mp4_read(const struct reel_mp4 *m, uint64_t off, void *buf, size_t len);
 /* Sum of sample durations minus trims, 90 kHz. */
 int64_t reel_mp4_duration90k(const struct reel_mp4 *m);
+/* Video samples in the file (including those before the edit list's start). */
+uint32_t reel_mp4_frames(const struct reel_mp4 *m);
 /* The audio track's duration (its edit list, from the video's first shown
  * instant, silence before the audio starts included), 90 kHz; 0 without
  * audio. */

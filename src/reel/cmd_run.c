@@ -27,7 +27,9 @@
 #include "http/parse.h"
 #include "http/tls.h"
 #include "media/avlog.h"
+#include "export/export.h"
 #include "media/snapcache.h"
+#include "media/thumbs.h"
 #include "media/transcode.h"
 #include "reel/camera.h"
 #include "reel/bench_subs.h"
@@ -158,6 +160,20 @@ int reel_cmd_run(struct reel_cli *cli)
         if (*end || transcode_max < 1 || transcode_max > REEL_TRANSCODE_MAX_LIMIT)
             return reel_cli_usage("--transcode-max: expected 1..%d", REEL_TRANSCODE_MAX_LIMIT);
     }
+    long export_keep_days = REEL_EXPORT_KEEP_DAYS;     /* exports are deleted after this many days */
+    if ((v = reel_cli_opt(cli, "--export-keep-days", true))) {
+        char *end;
+        export_keep_days = strtol(v, &end, 10);
+        if (*end || export_keep_days < 1 || export_keep_days > 3650)
+            return reel_cli_usage("--export-keep-days: expected 1..3650");
+    }
+    long thumbs_mib = (long)(REEL_THUMBS_CACHE_DEFAULT >> 20);   /* the thumbnail cache's cap */
+    if ((v = reel_cli_opt(cli, "--thumbs-cache-mib", true))) {
+        char *end;
+        thumbs_mib = strtol(v, &end, 10);
+        if (*end || thumbs_mib < 1 || thumbs_mib > 1048576)
+            return reel_cli_usage("--thumbs-cache-mib: expected 1..1048576");
+    }
     const char *http_listen = reel_cli_opt(cli, "--http", true);
     bool no_http = reel_cli_opt(cli, "--no-http", false) != NULL;
     bool secure_cookie = reel_cli_opt(cli, "--secure-cookie", false) != NULL;
@@ -283,6 +299,21 @@ int reel_cmd_run(struct reel_cli *cli)
             reel_snapcache_new(&snapshots, reel_recorder_hub(rec), NULL, &err) < 0)
             reel_log(&cli->log, REEL_LOG_ERROR, "media: %s; no snapshots or transcodes", err.msg);
     }
+    /* Thumbnails and export jobs (issue 13): without them those routes
+     * answer 503, recording goes on. */
+    struct reel_thumbs *thumbs = NULL;
+    struct reel_exports *exports = NULL;
+    if (!no_http) {
+        char tdir[4200];
+        snprintf(tdir, sizeof(tdir), "%s/%s", cli->datadir, REEL_THUMBS_DIR);
+        const struct reel_thumbs_cfg tcfg = { .dir = tdir, .cache_max = (uint64_t)thumbs_mib << 20 };
+        if (reel_thumbs_new(&thumbs, &tcfg, &err) < 0)
+            reel_log(&cli->log, REEL_LOG_ERROR, "%s; no thumbnails", err.msg);
+        const struct reel_exports_cfg xcfg = { .datadir = cli->datadir, .log = &cli->log,
+                                               .keep_days = (unsigned)export_keep_days };
+        if (reel_exports_new(&exports, &xcfg, &err) < 0)
+            reel_log(&cli->log, REEL_LOG_ERROR, "exports: %s; no exports", err.msg);
+    }
     if (!no_http) {
         /* The HTTP server gets the descriptors the recorder does not need
          * (cameras added later share the margin of REEL_FDS_PER_CAMERA). */
@@ -301,7 +332,7 @@ int reel_cmd_run(struct reel_cli *cli)
             .tls_cert_pem = pair.cert_pem, .tls_key_pem = pair.key_pem,
             .conn_max = plan.conn_max, .downloads_max = plan.downloads_max, .playback_mem_max = playback_mem,
             .hub = reel_recorder_hub(rec), .live_viewers_max = (unsigned)live_viewers,
-            .transcoders = transcoders, .snapshots = snapshots,
+            .transcoders = transcoders, .snapshots = snapshots, .thumbs = thumbs, .exports = exports,
         };
         r = reel_http_new(&http, &hcfg, &err);
         reel_tls_pair_clear(&pair); /* the server has its copy */
@@ -338,6 +369,8 @@ int reel_cmd_run(struct reel_cli *cli)
     reel_http_free(http);
     reel_transcoders_free(transcoders);   /* then the transcodes, before the hub goes */
     reel_snapcache_free(snapshots);
+    reel_exports_free(exports);          /* cancels running exports */
+    reel_thumbs_free(thumbs);
     reel_loop_io_del(loop, &sw.io);
     close(sw.io.fd);
     reel_recorder_free(rec);

@@ -354,8 +354,12 @@ int reel__collect_garbage(struct reel_store *s, sqlite3 *db, int64_t dir_id, str
             continue;
         char path[4200];
         reel__rec_path(s, rows[i][0], rows[i][1], rows[i][2], path, sizeof(path));
-        if (unlink(path) == 0 || errno == ENOENT)
+        if (unlink(path) == 0 || errno == ENOENT) {
             done[i] = true;
+            /* the recording's thumbnails go with it (a cache: no fsync) */
+            if (reel_store_thumb_path(s->datadir, rows[i][1], rows[i][2], path, sizeof(path)) == 0)
+                unlink(path);
+        }
     }
     for (size_t i = 0; i < n; i++) {
         if (!done[i])

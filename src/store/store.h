@@ -415,6 +415,14 @@ void reel_store_read_end(struct reel_store *s);
  * See docs/database.md.) */
 int reel_store_upgrade(const char *datadir, struct reel_err *err);
 
+/* ---- thumbnail packs (thumbpath.c) ----
+ * A recording's scrub-preview thumbnails live in one file,
+ * DATADIR/thumbs/CAMERA_ID/REC_ID.thm (src/media/thumbs.h); garbage
+ * collection deletes it with the recording's sample file. */
+#define REEL_THUMBS_DIR "thumbs"
+/* The pack's path into buf; -ENAMETOOLONG when it does not fit. */
+int reel_store_thumb_path(const char *datadir, int64_t camera_id, int64_t rec_id, char *buf, size_t cap);
+
 /* ---- site-wide settings (table setting; settings.c) ----
  * Keys are short names ([a-z0-9_.]{1,63}), values text up to
  * REEL_SETTING_MAX - 1 bytes. Who may change which key, and the audit of
