@@ -2,7 +2,8 @@
  *
  * Reel's web page: the sign-in form and the shell (a top bar with the
  * pages Live, Playback, Cameras, Storage and Users, chosen by the URL's
- * hash: #/live, #/camera/NAME, #/playback[/NAME], #/cameras, #/storage,
+ * hash: #/live, #/camera/NAME, #/timeline (timeline.js; #/playback is an alias),
+ * #/ranges[/NAME] (a range played or downloaded as view.mp4), #/cameras, #/storage,
  * #/users). Live and the camera page are drawn by live.js
  * (window.reelLive), the admin pages by admin.js (window.reelAdmin, when it
  * is built in). Playback is here: the camera list (refreshed every few
@@ -202,7 +203,7 @@
     let view = parts[0] || 'live';
     const arg = parts[1] || '';
     if (view === 'playback') view = 'timeline';   /* the old name of the page */
-    if (!['live', 'camera', 'timeline', ...ADMIN_ROUTES].includes(view)) view = 'live';
+    if (!['live', 'camera', 'timeline', 'ranges', ...ADMIN_ROUTES].includes(view)) view = 'live';
     if (view === 'camera' && !arg) view = 'live';
     unmountPage();
     state.view = view;
@@ -216,7 +217,7 @@
     const admin = ADMIN_ROUTES.includes(view);
     $('live-view').hidden = view !== 'live';
     $('camera-view').hidden = view !== 'camera';
-    $('playback-view').hidden = true;
+    $('playback-view').hidden = view !== 'ranges';
     $('timeline-view').hidden = view !== 'timeline';
     $('admin-view').hidden = !admin;
     if (view === 'live' || view === 'camera') {
@@ -228,6 +229,10 @@
       }
     } else if (view === 'timeline') {
       mountTimeline(query, arg);
+    } else if (view === 'ranges') {
+      /* the range player and view.mp4 download (the former Playback page) */
+      if (arg && arg !== state.camera && state.cameras.has(arg)) selectCamera(arg);
+      else if (arg && arg !== state.camera) state.pendingCamera = arg;
     } else if (admin) {
       const root = $('admin-root');
       root.replaceChildren();
@@ -344,7 +349,7 @@
       if (state.view === 'timeline' && state.mounted !== 'timeline' && state.timelineArgs) {
         mountTimeline(...state.timelineArgs);
       }
-      if (state.pendingCamera && state.cameras.has(state.pendingCamera) && state.view === 'playback') {
+      if (state.pendingCamera && state.cameras.has(state.pendingCamera) && state.view === 'ranges') {
         const n = state.pendingCamera;
         state.pendingCamera = null;
         selectCamera(n);

@@ -573,7 +573,7 @@
     const tq = Math.floor(t / q) * q + Math.floor(q / 2);
     return `/api/cameras/${encodeURIComponent(cam)}/thumb.jpg?t=${encodeURIComponent(iso(tq))}&w=160`;
   }
-  function thumbFor(cam, t) {
+  function thumbFor(cam, t, urgent) {
     const u = thumbUrl(cam, t);
     let img = S.thumbs.get(u);
     if (!img) {
@@ -581,11 +581,43 @@
       img.decoding = 'async';
       img.alt = '';
       img.className = 'tl-thumb';
-      img.src = u;
+      img.dataset.src = u;
       S.thumbs.set(u, img);
       if (S.thumbs.size > 600) S.thumbs.delete(S.thumbs.keys().next().value);
+      S.thumbQueue.push(img);
     }
+    if (urgent && !img.getAttribute('src')) {
+      const i = S.thumbQueue.indexOf(img);
+      if (i > 0) {
+        S.thumbQueue.splice(i, 1);
+        S.thumbQueue.unshift(img);
+      }
+    }
+    pumpThumbs();
     return img;
+  }
+
+  /* At most 2 previews load at a time, and none while a seek starts: the
+   * browser has 6 connections per server and the fragments come first. */
+  function pumpThumbs() {
+    if (S.starting && performance.now() < S.startingUntil) {
+      clearTimeout(S.thumbRetry);
+      S.thumbRetry = setTimeout(() => { if (S) pumpThumbs(); }, S.startingUntil - performance.now() + 10);
+      return;
+    }
+    while (S.thumbBusy < 2 && S.thumbQueue.length) {
+      const img = S.thumbQueue.shift();
+      if (img.getAttribute('src')) continue;
+      S.thumbBusy++;
+      const done = () => {
+        if (!S) return;
+        S.thumbBusy--;
+        pumpThumbs();
+      };
+      img.addEventListener('load', done, { once: true });
+      img.addEventListener('error', done, { once: true });
+      img.src = img.dataset.src;
+    }
   }
   function schedulePrefetch() {
     clearTimeout(S.thumbTimer);
@@ -596,6 +628,7 @@
    * them at once. Only where there is footage. */
   function prefetchThumbs() {
     if (!S) return;
+    S.thumbQueue = [];
     const q = thumbQuantum();
     const { start, end } = viewRange();
     for (const cam of S.playing) {
@@ -617,7 +650,7 @@
       const has = !data || data.spans.some((s) => t >= s.start && t < s.end);
       const fig = el('div', 'tl-prev-item');
       if (has) {
-        const img = thumbFor(cam, t);
+        const img = thumbFor(cam, t, true);
         fig.append(img);
       } else {
         const gap = data.gaps.find((g) => t >= g.start && t < g.end);
@@ -673,12 +706,17 @@
     if (S.pinch && S.pointers.size === 2) {
       const [a, b] = [...S.pointers.values()];
       const d = Math.abs(a.x - b.x) || 1;
+      S.userViewAt = Date.now();
       setView(S.center, S.pinch.span * (S.pinch.d / d));
       return;
     }
     const d = S.drag;
     if (!d) {
-      if (ev.pointerType === 'mouse') showTip(ev.offsetX, ev.offsetY, hit(ev.offsetX, ev.offsetY), false);
+      if (ev.pointerType === 'mouse') {
+        const h = hit(ev.offsetX, ev.offsetY);
+        showTip(ev.offsetX, ev.offsetY, h, false);
+        prefetchAt(h.t);
+      }
       return;
     }
     const dx = ev.offsetX - d.x0;
@@ -698,6 +736,20 @@
       const o = { ...S.sel };
       o[d.which] = t;
       if (o.end - o.start > 1000) setSel(o.start, o.end, false);
+    }
+  }
+
+  /* Hovering looks up the recordings under the pointer (throttled), so a
+   * click there needs one request (the fragment) instead of two. */
+  function prefetchAt(t) {
+    if (S.prefetchBusy || t > now()) return;
+    S.prefetchBusy = true;
+    setTimeout(() => { if (S) S.prefetchBusy = false; }, 150);
+    const t90 = Math.round(t * T90);
+    for (const cam of S.playing.slice(0, MAX_PLAY)) {
+      const p = tileFor(cam).player;
+      if (p.fallback || p.recs.some((x) => t90 >= x.s90 && t90 < x.e90)) continue;
+      p.lookup(t - 2 * SEC, t + 20 * MIN).catch(() => {});
     }
   }
 
@@ -737,6 +789,7 @@
 
   function onWheel(ev) {
     ev.preventDefault();
+    S.userViewAt = Date.now();
     if (Math.abs(ev.deltaX) > Math.abs(ev.deltaY) && !ev.ctrlKey) {
       setView(S.center + ev.deltaX * (S.span / S.width), S.span);
       return;
@@ -750,6 +803,7 @@
   }
 
   function zoomBy(f) {
+    S.userViewAt = Date.now();
     setView(S.cursor, S.span * f);
   }
 
@@ -1151,9 +1205,20 @@
       const gen = ++this.gen;
       this.base90 = base90;
       this.keys = speed > KEYS_ABOVE;
-      const t90 = Math.round(t * T90);
-      const rec = await this.recAt(t90);
+      let t90 = Math.round(t * T90);
+      let rec = await this.recAt(t90);
       if (gen !== this.gen) return false;
+      if (!rec && !this.fallback) {
+        /* nothing from t on (the timeline reaches "now"): the last 20 s
+         * recorded before t */
+        await this.lookup(t - 6 * HOUR, t);
+        const last = this.recs.filter((x) => x.s90 < t90).pop();
+        if (gen !== this.gen) return false;
+        if (last) {
+          rec = last;
+          t90 = Math.max(last.s90, last.e90 - 20 * 90000);
+        }
+      }
       if (!rec) {
         if (this.fallback) return this.startFallback(t);
         return false;
@@ -1405,11 +1470,15 @@
     S.base90 = Math.round((t - HOUR) * T90);
     const tiles = S.playing.slice(0, MAX_PLAY).map(tileFor);
     for (const tile of tiles) tile.over.hidden = true;
+    S.starting = true;
+    S.startingUntil = performance.now() + 1500;   /* previews wait at most that long */
     const results = await Promise.all(tiles.map((tile) => tile.player.start(t, S.base90, S.speed).catch((e) => {
       console.warn('play failed', e);
       return false;
     })));
     if (!S || gen !== S.gen) return;
+    S.starting = false;
+    pumpThumbs();
     S.master = null;
     tiles.forEach((tile, i) => {
       if (!results[i]) {
@@ -1468,7 +1537,7 @@
     if (!S) return;
     const tiles = S.playing.slice(0, MAX_PLAY).map((c) => S.tiles.get(c)).filter(Boolean);
     const players = tiles.map((t) => t.player).filter((p) => p.sb || p.fallback);
-    if (!players.length || S.scrubbing) return;
+    if (!players.length || S.scrubbing || (S.starting && performance.now() < S.startingUntil)) return;
     let m = S.master && players.includes(S.master) ? S.master : players[0];
     if (m.fallback && !m.ms) {
       /* view.mp4 players (no frag.m4s on this server): the others follow
@@ -1539,10 +1608,10 @@
       if (p.video.paused) {
         p.video.currentTime = mtNow;
         p.video.play().catch(() => {});
-      } else if (Math.abs(d) > 0.5) {
-        p.video.currentTime = mtNow + 0.05 * S.speed;
+      } else if (Math.abs(d) > 0.3) {
+        p.video.currentTime = mtNow + 0.08 * S.speed;   /* a seek costs about that */
       } else {
-        p.video.playbackRate = S.speed * clamp(1 - d * 0.8, 0.9, 1.1);
+        p.video.playbackRate = S.speed * clamp(1 - d * 2, 0.75, 1.25);
       }
     }
     S.stats.spread = spread;
@@ -1553,9 +1622,17 @@
   /* The view follows the playhead when it leaves the middle 80 %. */
   function followCursor() {
     if (S.drag || S.pinch) return;
+    /* the user moved the view: leave it alone for a while */
+    if (Date.now() - (S.userViewAt || 0) < 8000) {
+      draw();
+      return;
+    }
     const x = xOf(S.cursor);
-    if (x < S.width * 0.1 || x > S.width * 0.9) setView(S.cursor + S.span * 0.3, S.span);
-    else draw();
+    if (x < S.width * 0.1 || (x > S.width * 0.9 && viewRange().end < now())) {
+      setView(Math.min(S.cursor + S.span * 0.3, now() - S.span * 0.45), S.span);
+    } else {
+      draw();
+    }
   }
 
   function setSpeed(v) {
@@ -1685,7 +1762,7 @@
       b.dataset.span = String(ms);
       b.title = `${dur(ms)} across`;
       /* long spans end at "now" rather than half in the future */
-      b.addEventListener('click', () => setView(ms >= DAY ? Math.min(S.cursor, now() - ms * 0.45) : S.cursor, ms));
+      b.addEventListener('click', () => (S.userViewAt = Date.now()) && setView(ms >= DAY ? Math.min(S.cursor, now() - ms * 0.45) : S.cursor, ms));
       return b;
     });
     zooms.append(zout, ...S.zoomBtns, zin);
@@ -1831,7 +1908,7 @@
       ctx, root, lanes: names.map((name) => ({ name, y: 0, playing: false })), playing: playing.slice(0, MAX_PLAY),
       data: null, loaded: null, loadGen: 0, gen: 0, serverSkew: 0, span: 6 * HOUR, center: Date.now(), cursor: Date.now(),
       width: 800, height: 100, dpr: 1, pointers: new Map(), drag: null, pinch: null, sel: null, thumbs: new Map(),
-      tiles: new Map(), speed: 1, paused: false, dstMarks: [], footageDays: null, reasonRequired: true,
+      tiles: new Map(), thumbQueue: [], thumbBusy: 0, starting: false, speed: 1, paused: false, dstMarks: [], footageDays: null, reasonRequired: true,
       stats: { clickAt: null, firstFrame: null, lastClickToPlay: null, history: [], spread: 0, gapsSkipped: 0 },
     };
     TL.state = S;
@@ -1902,13 +1979,19 @@
       lanes: S.lanes.map((l) => ({ name: l.name, y: l.y })), rulerH: RULER_H, laneH: LANE_H, dst: S.dstInView || [],
       players: [...S.tiles.values()].map((t) => ({ cam: t.player.cam, wall: t.player.wall(), mt: t.video.currentTime,
         paused: t.video.paused, rate: t.video.playbackRate, keys: !!t.player.keys && !t.player.fallback, h264: !!t.player.h264,
-        fallback: !!t.player.fallback, readyState: t.video.readyState })),
+        fallback: !!t.player.fallback, readyState: t.video.readyState,
+        buffered: t.player.sb ? [...Array(t.player.sb.buffered.length).keys()].map((k) => [t.player.sb.buffered.start(k),
+          t.player.sb.buffered.end(k)]) : [] })),
       data: S.data ? [...S.data.entries()].map(([k, v]) => ({ name: k, spans: v.spans.length, gaps: v.gaps })) : [],
       link: S.lastLink || null,
     };
   };
   TL.seek = (t) => S && seek(t);
-  TL.setView = (c, s) => S && setView(c, s);
+  TL.setView = (c, s) => {
+    if (!S) return;
+    S.userViewAt = Date.now();
+    setView(c, s);
+  };
   TL.select = (a, b) => S && setSel(a, b, true);
   TL.clipLink = (t, span) => S && clipLink(t, span);
 })();

@@ -128,7 +128,7 @@ async function main() {
       await waitFor('preview picture decoded', async () => page.evaluate((s) => {
         const i = [...document.images].find((x) => x.src === s);
         return !i || i.naturalWidth > 0;
-      }, img.src), 3000);
+      }, img.src), 15000);
     });
 
     await check('click anywhere in 31 days -> moving picture (timed)', async () => {
@@ -170,7 +170,7 @@ async function main() {
     await check('the gap reason on hover, playback skips the gap and says so', async () => {
       const i = await info();
       const gaps = i.data[0].gaps.filter((g) => g.reason && g.reason !== 'not recorded' &&
-        g.end - g.start >= 5 * 60e3 && g.end < Date.now() - 3600e3);
+        g.end - g.start >= 40 * 60e3 && g.end < Date.now() - 3600e3 && g.start > Date.now() - 29 * 864e5);
       assert(gaps.length, `no gap with a reason in ${JSON.stringify(i.data[0].gaps).slice(0, 300)}`);
       const g = gaps[gaps.length - 1];
       const gs = g.start;
@@ -179,10 +179,12 @@ async function main() {
       await sleep(600);
       const b = await canvasBox();
       const lane = (await info()).lanes[0];
-      await page.mouse.move(b.x + b.width / 2, b.y + lane.y + 15);
-      await page.locator('.tl-tip').waitFor({ state: 'visible' });
-      const tip = await page.textContent('.tl-tip');
-      assert(tip.includes(g.reason), `tooltip "${tip}" lacks "${g.reason}"`);
+      let tip = '';
+      await waitFor('the reason in the tooltip', async () => {
+        await page.mouse.move(b.x + b.width / 2 + (Math.random() * 6 - 3), b.y + lane.y + 15);
+        tip = await page.textContent('.tl-tip');
+        return tip.includes(g.reason);
+      }, 8000).catch(() => { throw new Error(`tooltip "${tip}" lacks "${g.reason}"`); });
       if (shotDir) await page.screenshot({ path: path.join(shotDir, 'timeline-gap.png') });
       await page.evaluate((t) => window.ReelTimeline.seek(t), gs - 3000);
       await waitFor('played past the gap', async () => {
@@ -212,7 +214,7 @@ async function main() {
       for (const c of ['cam1', 'cam2', 'cam3']) await page.click(`.tl-chip[data-cam="${c}"]`);
       await page.evaluate(() => window.ReelTimeline.seek(Date.now() - 5 * 864e5));
       await waitFor('4 playing', async () => (await info()).players.filter((p) => !p.paused && p.readyState >= 3).length === 4, 15000);
-      await sleep(1500);
+      await sleep(2500);
       let worst = 0;
       for (let k = 0; k < 12; k++) {
         const walls = (await info()).players.map((p) => p.wall);
@@ -226,13 +228,20 @@ async function main() {
 
     await check('export a selected range; the file decodes cleanly (ffprobe)', async () => {
       if (await route('/api/exports') === 404) throw new Skip('/api/exports is not served by this tree (tl-media)');
-      const t = Date.now() - 4 * 864e5;
+      const t = Date.now() - 2 * 864e5;   /* footage on every camera then (the fill's gaps are elsewhere) */
       await page.evaluate(([a, b]) => window.ReelTimeline.select(a, b), [t, t + 20000]);
       await page.click('.tl-selmenu button[data-action="export"]');
       await page.fill('.tl-exp-reason', 'browser test');
       if (shotDir) await page.screenshot({ path: path.join(shotDir, 'timeline-export.png') });
       await page.click('.tl-exp-go');
-      await page.locator('.tl-exp-dl').waitFor({ state: 'visible', timeout: 30000 });
+      await waitFor('export done', async () => {
+        const e = await page.textContent('.tl-exp-error');
+        if (e) throw new Error(`export error: ${e}`);
+        return page.locator('.tl-exp-dl').isVisible();
+      }, 30000).catch(async (e) => {
+        await page.click('.tl-exp-btns button[type="button"]');
+        throw e;
+      });
       const [dl] = await Promise.all([page.waitForEvent('download'), page.click('.tl-exp-dl')]);
       const file = path.join(h.tmp, 'export.bin');
       await dl.saveAs(file);
@@ -252,9 +261,10 @@ async function main() {
       const t = Date.now() - 6 * 864e5 + 1234;
       const link = await page.evaluate((x) => window.ReelTimeline.clipLink(x, 600000), t);
       assert(/#\/timeline\?cams=cam0,cam1,cam2,cam3&t=.*&span=600$/.test(link), link);
+      await page.click('.tl-play');   /* pause the first page: its fetches share the connections */
       const p2 = await ctx.newPage();
       watchProblems(p2, problems, /status of (40[14]|503)/);
-      await p2.goto(link);
+      await p2.goto(link, { waitUntil: 'domcontentloaded' });
       await p2.locator('.tl-canvas').waitFor();
       const i = await waitFor('played', async () => {
         const x = await p2.evaluate(() => window.ReelTimeline.info());
@@ -262,7 +272,7 @@ async function main() {
       }, 15000);
       assert(Math.abs(i.stats.target - t) < 1000, `target ${i.stats.target} vs ${t}`);
       assert(i.span === 600000, `span ${i.span}`);
-      assert(Math.abs(i.players[0].wall - t) < 5000, `plays at ${i.players[0].wall} vs ${t}`);
+      assert(Math.abs(i.players[0].wall - t) < 8000, `plays at ${i.players[0].wall} vs ${t}`);
       await p2.close();
     });
 
@@ -280,19 +290,27 @@ async function main() {
 
     if (shotDir) {
       fs.mkdirSync(shotDir, { recursive: true });
-      await page.click('.tl-chip[data-cam="cam2"]');
-      await page.click('.tl-chip[data-cam="cam3"]');
-      await page.evaluate(() => window.ReelTimeline.setView(Date.now() - 10 * 3600e3, 24 * 3600e3));
-      await page.evaluate(() => window.ReelTimeline.seek(Date.now() - 9 * 3600e3));
-      await sleep(1500);
+      /* a day with gaps of several reasons, 4 cameras playing */
+      const g = await page.evaluate(async () => {
+        const e = new Date();
+        const st = new Date(e.getTime() - 30 * 864e5);
+        const j = await (await fetch(`/api/timeline?start=${st.toISOString()}&end=${e.toISOString()}&cameras=cam0&min_gap=60`)).json();
+        const x = j.cameras[0].gaps.find((y) => y.reason === 'wrong password') || j.cameras[0].gaps[0];
+        return { start: Date.parse(x.start), end: Date.parse(x.end) };
+      });
+      await page.evaluate(([c]) => window.ReelTimeline.setView(c, 12 * 3600e3), [g.start]);
+      await page.evaluate((t) => window.ReelTimeline.seek(t), g.start - 2 * 3600e3);
+      await page.click('.tl-play');
+      await sleep(2500);
       await page.screenshot({ path: path.join(shotDir, 'timeline-desktop.png') });
+      await page.click('.tl-play');
     }
 
     await check('phone (390 px): no sideways scroll, tap on a gap shows its reason', async () => {
       const p = await ctx.newPage();
       watchProblems(p, problems, /status of (40[14]|503)/);
       await p.setViewportSize({ width: 390, height: 844 });
-      await p.goto(`${base}/#/timeline?cams=cam0`);
+      await p.goto(`${base}/#/timeline?cams=cam0`, { waitUntil: 'domcontentloaded' });
       await p.locator('.tl-canvas').waitFor();
       await waitFor('data', async () => p.evaluate(() => window.ReelTimeline.info().data.length === 4), 15000);
       const sw = await p.evaluate(() => document.documentElement.scrollWidth);
