@@ -584,13 +584,15 @@
       img.dataset.src = u;
       S.thumbs.set(u, img);
       if (S.thumbs.size > 600) S.thumbs.delete(S.thumbs.keys().next().value);
-      S.thumbQueue.push(img);
     }
-    if (urgent && !img.getAttribute('src')) {
+    if (!img.getAttribute('src')) {
+      /* not loaded yet: queued again (a new zoom level empties the queue) */
       const i = S.thumbQueue.indexOf(img);
-      if (i > 0) {
-        S.thumbQueue.splice(i, 1);
+      if (urgent) {
+        if (i >= 0) S.thumbQueue.splice(i, 1);
         S.thumbQueue.unshift(img);
+      } else if (i < 0) {
+        S.thumbQueue.push(img);
       }
     }
     pumpThumbs();
@@ -1233,7 +1235,13 @@
       await this.openSource(mime);
       if (gen !== this.gen) return false;
       this.cur = { rec, from };
-      const ok = await this.appendFrag(rec, initP, await fragP, gen);
+      const first = await fragP;
+      this.why = null;
+      if (h264 && !first.buf) {
+        this.why = 'This browser cannot decode this camera\'s H.265 video and the server did not convert it: use Export.';
+        return false;
+      }
+      const ok = await this.appendFrag(rec, initP, first, gen);
       if (!ok || gen !== this.gen) return false;
       const mt = Math.max((t90 - base90) / 90000, this.sb.buffered.length ? this.sb.buffered.start(0) : 0);
       this.video.currentTime = mt;
@@ -1482,7 +1490,7 @@
     S.master = null;
     tiles.forEach((tile, i) => {
       if (!results[i]) {
-        tile.over.textContent = 'No footage from here on.';
+        tile.over.textContent = tile.player.why || 'No footage from here on.';
         tile.over.hidden = false;
         return;
       }
@@ -1608,10 +1616,10 @@
       if (p.video.paused) {
         p.video.currentTime = mtNow;
         p.video.play().catch(() => {});
-      } else if (Math.abs(d) > 0.3) {
-        p.video.currentTime = mtNow + 0.08 * S.speed;   /* a seek costs about that */
+      } else if (Math.abs(d) > 0.5) {
+        p.video.currentTime = mtNow + 0.05 * S.speed;
       } else {
-        p.video.playbackRate = S.speed * clamp(1 - d * 2, 0.75, 1.25);
+        p.video.playbackRate = S.speed * clamp(1 - d * 0.8, 0.9, 1.1);
       }
     }
     S.stats.spread = spread;
