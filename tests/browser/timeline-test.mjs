@@ -187,10 +187,15 @@ async function main() {
       }, 8000).catch(() => { throw new Error(`tooltip "${tip}" lacks "${g.reason}"`); });
       if (shotDir) await page.screenshot({ path: path.join(shotDir, 'timeline-gap.png') });
       await page.evaluate((t) => window.ReelTimeline.seek(t), gs - 3000);
+      let last = null;
       await waitFor('played past the gap', async () => {
         const x = await info();
+        last = x;
         return x.players[0] && x.players[0].wall > ge && x.stats.gapsSkipped > 0;
-      }, 15000);
+      }, 25000).catch((e) => {
+        throw new Error(`${e.message}: gap ${gs}..${ge}, players ${JSON.stringify(last && last.players)}, ` +
+          `skipped ${last && last.stats.gapsSkipped}`);
+      });
       const note = await page.textContent('.tl-gapnote');
       assert(/Skipped/.test(note), `gap note "${note}"`);
     });
