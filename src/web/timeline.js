@@ -332,8 +332,6 @@
     const nowMs = now();
     /* day shading: alternate local days */
     const tk = ticks(start, end, S.width < 500 ? 64 : 84, W);
-    const days = ticks(start, end, 1, W);
-    void days;
     let d0 = localMidnight(start);
     for (let i = 0; d0 < end && i < 64; i++) {
       const d = new Date(d0);
@@ -347,7 +345,6 @@
     /* ruler */
     c.font = '11px system-ui, sans-serif';
     c.textBaseline = 'middle';
-    let lastOff = null;
     for (const t of tk.list) {
       const x = Math.round(xOf(t)) + 0.5;
       const dt = new Date(t);
@@ -359,9 +356,6 @@
       c.stroke();
       c.fillStyle = major ? '#e6e9ee' : '#98a2b0';
       c.fillText(tickLabel(t, tk.kind), x + 4, RULER_H / 2);
-      const off = new Date(t).getTimezoneOffset();
-      if (lastOff !== null && off !== lastOff) S.dstMarks.push(t);
-      lastOff = off;
     }
     /* daylight-saving changes in view: a marker where the offset changes */
     const dst = dstChanges(start, end);
@@ -896,8 +890,6 @@
         S.calOpen = false;
         box.hidden = true;
         setView((t + e) / 2, e - t);
-        const data = [...(S.data ? S.data.values() : [])];
-        void data;
         seek(t + 12 * HOUR > now() ? Math.max(t, now() - 5 * MIN) : t + 12 * HOUR, { center: false });
       });
       grid.append(b);
@@ -1916,7 +1908,7 @@
       ctx, root, lanes: names.map((name) => ({ name, y: 0, playing: false })), playing: playing.slice(0, MAX_PLAY),
       data: null, loaded: null, loadGen: 0, gen: 0, serverSkew: 0, span: 6 * HOUR, center: Date.now(), cursor: Date.now(),
       width: 800, height: 100, dpr: 1, pointers: new Map(), drag: null, pinch: null, sel: null, thumbs: new Map(),
-      tiles: new Map(), thumbQueue: [], thumbBusy: 0, starting: false, speed: 1, paused: false, dstMarks: [], footageDays: null, reasonRequired: true,
+      tiles: new Map(), thumbQueue: [], thumbBusy: 0, starting: false, speed: 1, paused: false, footageDays: null, reasonRequired: true,
       stats: { clickAt: null, firstFrame: null, lastClickToPlay: null, history: [], spread: 0, gapsSkipped: 0 },
     };
     TL.state = S;
