@@ -1172,16 +1172,10 @@
       });
     }
 
+    /* A fresh MediaSource per seek: nothing of the last position stays
+     * buffered (it would look like footage after a gap), and the last
+     * pump's pending appends fail at once instead of waiting. */
     async openSource(mime) {
-      if (this.ms && this.ms.readyState === 'open' && this.mime === mime && this.sb) {
-        try {
-          if (this.sb.updating) this.sb.abort();
-          await this.remove(0, Infinity);
-        } catch (e) {
-          /* a fresh source below */
-        }
-        if (this.ms.readyState === 'open') return;
-      }
       const ms = new MediaSource();
       this.ms = ms;
       this.sb = null;
