@@ -2,8 +2,9 @@
  *
  * Reel's web page: the sign-in form and the shell (a top bar with the
  * pages Live, Playback, Cameras, Storage and Users, chosen by the URL's
- * hash: #/live, #/camera/NAME, #/playback[/NAME], #/cameras, #/storage,
- * #/users, #/audit). Live and the camera page are drawn by live.js
+ * hash: #/live, #/camera/NAME, #/timeline (timeline.js; #/playback is an alias),
+ * #/ranges[/NAME] (a range played or downloaded as view.mp4), #/cameras, #/storage,
+ * #/users, #/audit, #/redact?..., #/locks). Live and the camera page are drawn by live.js
  * (window.reelLive), the admin pages by admin.js (window.reelAdmin, when it
  * is built in). Playback is here: the camera list (refreshed every few
  * seconds), the last hour of one camera drawn as a bar of recorded spans
@@ -193,6 +194,7 @@
       if (state.mounted === 'audit' && window.reelAudit) window.reelAudit.unmount();
       if (state.mounted === 'redact' && window.reelRedact) window.reelRedact.unmount();
       if (state.mounted === 'locks' && window.reelLocks) window.reelLocks.unmount();
+      if (state.mounted === 'timeline' && window.ReelTimeline && window.ReelTimeline.unmount) window.ReelTimeline.unmount();
     } catch (e) {
       console.warn('unmount failed', e);
     }
@@ -202,9 +204,11 @@
   /* Shows the page the hash names (#/live when none or unknown). */
   function route() {
     if (!state.user) return;
-    /* "#/redact?camera=..": the query after '?' goes to the page */
-    const [hashPath, hashQuery] = (location.hash || '').split('?');
-    const parts = hashPath.replace(/^#\/?/, '').split('/').map((x) => {
+    const hash = location.hash || '';
+    const qi = hash.indexOf('?');
+    const query = qi >= 0 ? hash.slice(qi + 1) : '';
+    const parts = (qi >= 0 ? hash.slice(0, qi) : hash).replace(/^#\/?/, '').split('/').map((x) => {
+    const hashQuery = query;   /* "#/redact?camera=..": the query after '?' goes to the page */
       try {
         return decodeURIComponent(x);
       } catch (e) {
@@ -213,7 +217,8 @@
     });
     let view = parts[0] || 'live';
     const arg = parts[1] || '';
-    if (!['live', 'camera', 'playback', 'audit', 'redact', 'locks', ...ADMIN_ROUTES].includes(view)) view = 'live';
+    if (view === 'playback') view = 'timeline';   /* the old name of the page */
+    if (!['live', 'camera', 'timeline', 'ranges', 'audit', 'redact', 'locks', ...ADMIN_ROUTES].includes(view)) view = 'live';
     if (view === 'camera' && !arg) view = 'live';
     unmountPage();
     state.view = view;
@@ -227,7 +232,8 @@
     const admin = ADMIN_ROUTES.includes(view);
     $('live-view').hidden = view !== 'live';
     $('camera-view').hidden = view !== 'camera';
-    $('playback-view').hidden = view !== 'playback';
+    $('playback-view').hidden = view !== 'ranges';
+    $('timeline-view').hidden = view !== 'timeline';
     $('admin-view').hidden = !admin;
     $('audit-view').hidden = view !== 'audit';
     $('redact-view').hidden = view !== 'redact';
@@ -245,7 +251,10 @@
                                 hashQuery || '');
         state.mounted = 'redact';
       }
-    } else if (view === 'playback') {
+    } else if (view === 'timeline') {
+      mountTimeline(query, arg);
+    } else if (view === 'ranges') {
+      /* the range player and view.mp4 download (the former Playback page) */
       if (arg && arg !== state.camera && state.cameras.has(arg)) selectCamera(arg);
       else if (arg && arg !== state.camera) state.pendingCamera = arg;
     } else if (view === 'audit') {
@@ -283,6 +292,16 @@
     }
   }
 
+  /* The timeline (timeline.js) needs the camera list: mounted once it is
+   * there (refresh() calls again when the page waits for it). */
+  function mountTimeline(query, arg) {
+    state.timelineArgs = [query, arg];
+    if (!window.ReelTimeline || !window.ReelTimeline.mount) return;
+    if (!state.cameras.size && !state.camerasLoaded) return;
+    window.ReelTimeline.mount($('timeline-root'), liveCtx(), query, arg);
+    state.mounted = 'timeline';
+  }
+
   function liveCtx() {
     return {
       api,
@@ -296,7 +315,7 @@
     unmountPage();
     $('nav').hidden = true;
     $('nav-toggle').hidden = true;
-    for (const v of ['live-view', 'camera-view', 'playback-view', 'admin-view', 'audit-view']) $(v).hidden = true;
+    for (const v of ['live-view', 'camera-view', 'playback-view', 'timeline-view', 'admin-view', 'audit-view']) $(v).hidden = true;
     state.view = null;
     state.role = null;
     document.dispatchEvent(new CustomEvent('reel:session', { detail: null }));
@@ -372,7 +391,11 @@
       }
       renderCameras(r.json.cameras);
       if (window.reelLive && state.mounted === 'live') window.reelLive.update([...state.cameras.values()]);
-      if (state.pendingCamera && state.cameras.has(state.pendingCamera) && state.view === 'playback') {
+      state.camerasLoaded = true;
+      if (state.view === 'timeline' && state.mounted !== 'timeline' && state.timelineArgs) {
+        mountTimeline(...state.timelineArgs);
+      }
+      if (state.pendingCamera && state.cameras.has(state.pendingCamera) && state.view === 'ranges') {
         const n = state.pendingCamera;
         state.pendingCamera = null;
         selectCamera(n);

@@ -152,9 +152,12 @@ async function main() {
         assert(await page.locator('#admin-root').evaluate((e) => e.childElementCount > 0), `#/${r}: admin.js drew nothing`);
       }
     }
-    await page.getByRole('link', { name: 'Playback' }).click();
-    await page.locator('#playback-view').waitFor({ state: 'visible' });
+    await page.getByRole('link', { name: 'Timeline' }).click();
+    await page.locator('#timeline-view').waitFor({ state: 'visible' });
     assert(!(await shown('#admin-view')), 'the admin view is still shown');
+    /* the range player (view.mp4 downloads), the former Playback page */
+    await page.evaluate(() => { location.hash = '#/ranges'; });
+    await page.locator('#playback-view').waitFor({ state: 'visible' });
   });
 
   await check('the camera list shows the live state', async () => {

@@ -16,6 +16,7 @@
 #   tests/browser/run.sh --roles [--screenshots docs/img]  runs roles-test.mjs (roles, camera lists, TOTP)
 #   tests/browser/run.sh --proof     runs ac-proof-test.mjs (a signed export plays)
 #   tests/browser/run.sh --audit [--screenshots docs/img]  runs audit-test.mjs (the auditor's page)
+#   tests/browser/run.sh --timeline [--screenshots docs/img]   runs timeline-test.mjs (the timeline page)
 # Meson sets REEL, REEL_SIM and REEL_CLIPS (REEL_MP4_AUDIO_FIXTURE for
 # --audio); without them it uses ./build.
 set -eu
@@ -66,6 +67,9 @@ elif [ "${1:-}" = --proof ]; then
     shift
 elif [ "${1:-}" = --audit ]; then
     script=audit-test.mjs
+    shift
+elif [ "${1:-}" = --timeline ]; then
+    script=timeline-test.mjs
     shift
 fi
 exec node "$here/$script" "$@"
