@@ -312,6 +312,10 @@ enum MHD_Result reel_api_frag(struct reel_http_req *r)
     }
     if (rec.frames == 0 || rec.frames > FRAMES_MAX) {
         free(rec.index);
+        if (hevc) {
+            reel_transcode_slot_give(r->cfg->transcoders);
+            free(e.data);
+        }
         return reel_http_send_error(r, rec.frames ? MHD_HTTP_INTERNAL_SERVER_ERROR : MHD_HTTP_NOT_FOUND,
                                     "recording %" PRId64 " has %s", rec_id, rec.frames ? "too many frames" : "no frames");
     }
@@ -325,6 +329,20 @@ enum MHD_Result reel_api_frag(struct reel_http_req *r)
     if (rc < 0 && hevc) {
         reel_transcode_slot_give(r->cfg->transcoders);
         free(e.data);
+    }
+    if (rc == -ERANGE && rec.open) {
+        /* the live edge of a recording still being written: nothing more
+         * yet, not an error (the player asks again); 204 with
+         * X-Reel-From = X-Reel-To = from */
+        struct MHD_Response *none = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        if (!none)
+            return MHD_NO;
+        char a[32];
+        snprintf(a, sizeof(a), "%" PRId64, from);
+        MHD_add_response_header(none, "X-Reel-From", a);
+        MHD_add_response_header(none, "X-Reel-To", a);
+        MHD_add_response_header(none, "Cache-Control", "private, no-cache");
+        return reel_http_queue(r, MHD_HTTP_NO_CONTENT, none);
     }
     if (rc == -ERANGE)
         return reel_http_send_error(r, MHD_HTTP_RANGE_NOT_SATISFIABLE, "from: at or past the end of recording %" PRId64,

@@ -80,6 +80,8 @@ enum MHD_Result reel_api_login(struct reel_http_req *r)
             reel_login_failed(r->rl_addr, r->rl_user, akey, ukey);
             reel_http_log(r, REEL_LOG_WARN, "failed login for '%s' from %s: %s TOTP code", ukey + 5, addr,
                           code[0] ? "wrong or reused" : "no");
+            reel_api_audit_as(r, user, "login.failed", NULL,
+                              json_pack("{s:s}", "why", code[0] ? "wrong or reused TOTP code" : "no TOTP code"));
             json_t *e = json_pack("{s:s, s:b}", "error",
                                   code[0] ? "wrong or already used TOTP code" : "a TOTP code is needed",
                                   "totp_required", 1);

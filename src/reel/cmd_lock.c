@@ -20,6 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "reel/cli.h"
 #include "reel/timefmt.h"
 #include "store/locks.h"
@@ -98,8 +100,11 @@ static int lock_add(struct reel_cli *cli)
     struct reel_err err = { "" };
     rc = reel_store_lock_add(s, l, &err);
     reel_store_close(s);
-    if (rc == 0)
+    if (rc == 0) {
         printf("lock %" PRId64 " added\n", l->id);
+        reel_cli_audit(cli, "lock.add", NULL,
+                       json_pack("{s:I, s:s, s:s}", "id", (json_int_t)l->id, "case", l->case_name, "reason", l->reason));
+    }
     free(l);
     return rc < 0 ? reel_cli_fail("lock add: %s", err.msg) : 0;
 }
@@ -151,6 +156,7 @@ static int lock_change(struct reel_cli *cli)
     if (rc < 0)
         return reel_cli_fail("lock change: %s", err.msg);
     printf("lock %" PRId64 " changed\n", id);
+    reel_cli_audit(cli, "lock.change", NULL, json_pack("{s:I, s:s?, s:s?}", "id", (json_int_t)id, "case", cs, "expires", ex));
     return 0;
 }
 
@@ -170,6 +176,7 @@ static int lock_remove(struct reel_cli *cli)
     if (rc < 0)
         return reel_cli_fail("lock remove: %s", err.msg);
     printf("lock %" PRId64 " removed: its footage goes back to retention\n", id);
+    reel_cli_audit(cli, "lock.remove", NULL, json_pack("{s:I}", "id", (json_int_t)id));
     return 0;
 }
 
@@ -230,5 +237,7 @@ int reel_cmd_config(struct reel_cli *cli)
         return reel_cli_fail("retention cap: %s", err.msg);
     printf("retention cap: %" PRId64 " -> %lld days (0 = none); applied by the recorder's next retention pass\n", old,
            d);
+    reel_cli_audit(cli, "settings.change", NULL,
+                   json_pack("{s:s, s:I, s:I}", "key", "retention.max_days", "old", (json_int_t)old, "new", (json_int_t)d));
     return 0;
 }

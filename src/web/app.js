@@ -207,8 +207,8 @@
     const hash = location.hash || '';
     const qi = hash.indexOf('?');
     const query = qi >= 0 ? hash.slice(qi + 1) : '';
-    const parts = (qi >= 0 ? hash.slice(0, qi) : hash).replace(/^#\/?/, '').split('/').map((x) => {
     const hashQuery = query;   /* "#/redact?camera=..": the query after '?' goes to the page */
+    const parts = (qi >= 0 ? hash.slice(0, qi) : hash).replace(/^#\/?/, '').split('/').map((x) => {
       try {
         return decodeURIComponent(x);
       } catch (e) {

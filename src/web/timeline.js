@@ -183,6 +183,12 @@
       .sort((x, y) => x.start - y.start);
   }
 
+  /* url with the playback reason when the site asks for one (reason.js;
+   * the server remembers it per session, sending it again is harmless) */
+  function withReason(url) {
+    return window.reelReason ? window.reelReason.add(url, 'playback') : url;
+  }
+
   /* /api/timeline for [start, end]; falls back to each camera's /spans
    * (at most 7 days) when the route is missing. */
   async function fetchTimeline(start, end, minGapS) {
@@ -191,7 +197,7 @@
     if (!S.noTimelineApi) {
       const q = `/api/timeline?start=${encodeURIComponent(iso(start))}&end=${encodeURIComponent(iso(end))}` +
         `&cameras=${names.map(encodeURIComponent).join(',')}&min_gap=${Math.max(0, Math.floor(minGapS))}`;
-      const r = await S.ctx.api('GET', q);
+      const r = await S.ctx.api('GET', withReason(q));
       if (r.status === 200 && r.json && Array.isArray(r.json.cameras)) {
         const out = new Map();
         for (const c of r.json.cameras) {
@@ -565,7 +571,7 @@
   function thumbUrl(cam, t) {
     const q = thumbQuantum();
     const tq = Math.floor(t / q) * q + Math.floor(q / 2);
-    return `/api/cameras/${encodeURIComponent(cam)}/thumb.jpg?t=${encodeURIComponent(iso(tq))}&w=160`;
+    return withReason(`/api/cameras/${encodeURIComponent(cam)}/thumb.jpg?t=${encodeURIComponent(iso(tq))}&w=160`);
   }
   function thumbFor(cam, t, urgent) {
     const u = thumbUrl(cam, t);
@@ -1069,7 +1075,7 @@
     }
 
     camUrl(p) {
-      return `/api/cameras/${encodeURIComponent(this.cam)}/${p}`;
+      return withReason(`/api/cameras/${encodeURIComponent(this.cam)}/${p}`);
     }
 
     /* The recordings overlapping [a, b] (ms), merged into this.recs. */
@@ -1276,14 +1282,15 @@
       return fetch(this.camUrl(q), { credentials: 'same-origin' }).then(async (r) => ({
         status: r.status,
         xto: Number(r.headers.get('X-Reel-To')),
-        buf: r.ok ? await r.arrayBuffer() : null,
+        /* 204: the live edge of a recording still being written (nothing yet) */
+        buf: r.ok && r.status !== 204 ? await r.arrayBuffer() : null,
       })).catch(() => ({ status: 0, buf: null }));
     }
 
     async appendFrag(rec, initP, f, gen) {
       if (!f.buf) {
         this.cur = { rec, from: rec.e90 - rec.s90 };
-        return f.status === 404 || f.status === 416;
+        return f.status === 404 || f.status === 416 || f.status === 204;
       }
       try {
         if (!this.h264 && this.lastEntry !== rec.entry) {

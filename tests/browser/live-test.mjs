@@ -283,9 +283,10 @@ async function main() {
     assert((await page.getAttribute('#camera-playback', 'href')) === '#/playback/cam-a', 'playback link');
     await sleep(1500);
     if (shotDir) await page.screenshot({ path: path.join(shotDir, 'live-camera.png') });
+    /* "Playback" opens the timeline (issue 13) with this camera played */
     await page.click('#camera-playback');
-    await page.locator('#player').waitFor({ state: 'visible' });
-    assert(/cam-a/.test(await page.textContent('#player-title')), 'Playback did not pick cam-a');
+    await page.locator('#timeline-view').waitFor({ state: 'visible' });
+    await page.locator('.tl-chip[data-cam="cam-a"][aria-pressed="true"]').waitFor({ state: 'visible', timeout: 15000 });
   });
 
   await check('a camera stopped and started again on the same port reconnects on its own', async () => {
@@ -370,7 +371,7 @@ async function main() {
     assert(await p.locator('#nav').isHidden(), 'the nav is not collapsed');
     assert(await p.locator('#nav-toggle').isVisible(), 'no menu button');
     await p.click('#nav-toggle');
-    assert(await p.locator('#nav a[href="#/playback"]').isVisible(), 'the menu does not open');
+    assert(await p.locator('#nav a[href="#/timeline"]').isVisible(), 'the menu does not open');
     await p.click('#nav-toggle');
     if (shotDir) {
       await sleep(1000);

@@ -386,11 +386,19 @@ class HttpTest(ReelTestCase):
         self.assertRegex(whole.header("Content-Disposition"), r'^inline; filename="cam0-\d{8}T\d{6}Z\.mp4"$')
         self.assertEqual(whole.body[4:8], b"ftyp")
         self.assertIn(b"moov", whole.body[:4096])  # fast start
-        # export writes the same bytes
+        # export writes the same bytes, then (signed by default, issue 14)
+        # one top-level uuid box with the signed manifest
         out = os.path.join(self.tmp, "export.mp4")
         self.reel("export", "--camera", "cam0", "--from", "@" + s, "--to", "@" + e, "-o", out)
         with open(out, "rb") as f:
-            self.assertEqual(f.read(), whole.body, "reel export and view.mp4 differ")
+            exported = f.read()
+        self.assertEqual(exported[:size], whole.body, "reel export and view.mp4 differ")
+        tail = exported[size:]
+        self.assertEqual((int.from_bytes(tail[:4], "big"), tail[4:8]), (len(tail), b"uuid"))
+        self.reel("export", "--camera", "cam0", "--from", "@" + s, "--to", "@" + e, "-o", out + ".plain",
+                  "--no-sign")
+        with open(out + ".plain", "rb") as f:
+            self.assertEqual(f.read(), whole.body, "reel export --no-sign and view.mp4 differ")
         # byte ranges fetched piecewise and joined equal the whole
         parts, off, step = [], 0, 65537
         while off < size:

@@ -141,7 +141,7 @@ class ResourceTest(ReelTestCase):
 
     def test_slow_readers_and_login_flood_under_256_descriptors(self):
         for u in USERS[1:]:
-            self.reel("user", "add", u, "--password-file", self.pwfile, "--role", "viewer")
+            self.reel("user", "add", u, "--password-file", self.pwfile, "--role", "viewer", "--cameras", "all")
         self.start_reel_limited(CAMERAS, nofile=256)
         pid = self.rec.p.pid
         sids = [self.login(u, test_http.PASSWORD)[0] for u in USERS]

@@ -255,6 +255,15 @@ class RolesTest(HttpTest):
         # the same code again: refused (no reuse within its window)
         r = self.request("POST", "/api/login", body={"username": USER, "password": PASSWORD, "totp": totp(secret, s)})
         self.assert_json_error(r, 401)
+        # the audit log has each refused code as a failed sign-in
+        def code_failures():
+            con = sqlite3.connect(os.path.join(self.data, "reel.db"), timeout=10)
+            try:
+                return con.execute("SELECT COUNT(*) FROM audit WHERE action = 'login.failed' AND user = ? "
+                                   "AND detail LIKE '%TOTP code%'", (USER,)).fetchone()[0] >= 3
+            finally:
+                con.close()
+        wait_until(code_failures, 10, what="login.failed audit rows for the refused TOTP codes")
         # a wrong password with a right code is still a wrong password
         r = self.request("POST", "/api/login", body={"username": USER, "password": "wrong-pw", "totp": totp(secret, s + 1)})
         self.assert_json_error(r, 401)
