@@ -115,10 +115,16 @@ async function main() {
       await page.mouse.down();
       for (let i = 1; i <= 8; i++) await page.mouse.move(b.x + b.width / 2 + i * 30, b.y + 45);
       const shown = await page.locator('.tl-preview').isVisible();
-      const img = await page.evaluate(() => {
-        const i = document.querySelector('.tl-preview img');
-        return i ? { w: i.naturalWidth, src: i.src } : null;
-      });
+      /* the preview's picture element comes when its thumbnail is queued
+       * (after the video's fragments: up to 1.5 s on a busy machine) */
+      let img = null;
+      for (let k = 0; k < 50 && !img; k++) {
+        img = await page.evaluate(() => {
+          const i = document.querySelector('.tl-preview img');
+          return i ? { w: i.naturalWidth, src: i.src } : null;
+        });
+        if (!img) await sleep(100);
+      }
       await page.mouse.up();
       const after = (await info()).cursor;
       assert(shown, 'no preview while dragging');
@@ -325,8 +331,15 @@ async function main() {
       if (g) {
         const gs = g.start;
         const ge = g.end;
-        await p.evaluate(([c, s]) => window.ReelTimeline.setView(c, s), [(gs + ge) / 2, (ge - gs) * 3]);
-        await sleep(400);
+        /* the view may still be following the first playback's start: set it
+         * until it stays where it was put */
+        const want = (gs + ge) / 2;
+        await waitFor('the view on the gap', async () => {
+          await p.evaluate(([c, s]) => window.ReelTimeline.setView(c, s), [want, (ge - gs) * 3]);
+          await sleep(400);
+          const v = await p.evaluate(() => window.ReelTimeline.info());
+          return Math.abs(v.center - want) < (ge - gs) / 4;
+        }, 15000);
         const b = await p.locator('.tl-canvas').boundingBox();
         await p.evaluate(([x, y]) => {
           const c = document.querySelector('.tl-canvas');
