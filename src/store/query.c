@@ -37,6 +37,23 @@ static int range_query(struct reel_store *s, const char *cols, int64_t camera_id
     return 0;
 }
 
+/* A row of "SELECT id, run_id, start90k, wall_duration90k, sample_entry_id,
+ * frames, bytes, open FROM recording ..." as a span (every span query reads
+ * these columns in this order). */
+static void span_from_row(sqlite3_stmt *st, struct reel_span *x)
+{
+    *x = (struct reel_span){
+        .id = sqlite3_column_int64(st, 0),
+        .run_id = sqlite3_column_int64(st, 1),
+        .start90k = sqlite3_column_int64(st, 2),
+        .wall_duration90k = sqlite3_column_int64(st, 3),
+        .sample_entry_id = sqlite3_column_int64(st, 4),
+        .frames = (uint32_t)sqlite3_column_int64(st, 5),
+        .bytes = (uint64_t)sqlite3_column_int64(st, 6),
+        .open = sqlite3_column_int(st, 7) != 0,
+    };
+}
+
 int reel_store_spans(struct reel_store *s, int64_t camera_id, int64_t from90k, int64_t to90k,
                      struct reel_span **ret, size_t *ret_n, struct reel_err *err)
 {
@@ -59,14 +76,7 @@ int reel_store_spans(struct reel_store *s, int64_t camera_id, int64_t from90k, i
             break;
         }
         struct reel_span *x = &v[n++];
-        x->id = sqlite3_column_int64(st, 0);
-        x->run_id = sqlite3_column_int64(st, 1);
-        x->start90k = sqlite3_column_int64(st, 2);
-        x->wall_duration90k = sqlite3_column_int64(st, 3);
-        x->sample_entry_id = sqlite3_column_int64(st, 4);
-        x->frames = (uint32_t)sqlite3_column_int64(st, 5);
-        x->bytes = (uint64_t)sqlite3_column_int64(st, 6);
-        x->open = sqlite3_column_int(st, 7) != 0;
+        span_from_row(st, x);
     }
     if (r == 0 && rc != SQLITE_DONE)
         r = reel_db_err(s->db, rc, err, "listing recordings");
@@ -175,16 +185,8 @@ int reel_store_span_scan(struct reel_store *s, int64_t camera_id, int64_t from90
     sqlite3_bind_int64(st, 2, from90k);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct reel_span x = {
-            .id = sqlite3_column_int64(st, 0),
-            .run_id = sqlite3_column_int64(st, 1),
-            .start90k = sqlite3_column_int64(st, 2),
-            .wall_duration90k = sqlite3_column_int64(st, 3),
-            .sample_entry_id = sqlite3_column_int64(st, 4),
-            .frames = (uint32_t)sqlite3_column_int64(st, 5),
-            .bytes = (uint64_t)sqlite3_column_int64(st, 6),
-            .open = sqlite3_column_int(st, 7) != 0,
-        };
+        struct reel_span x;
+        span_from_row(st, &x);
         if ((r = cb(opaque, &x)) < 0) {
             reel_err_set(err, -r, "camera %lld: reading recordings: %s", (long long)camera_id, strerror(-r));
             break;
@@ -284,14 +286,7 @@ int reel_store_spans_page(struct reel_store *s, int64_t camera_id, int64_t from9
     int rc = SQLITE_NOMEM;
     while (v && (rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
         struct reel_span *x = &v[n++];
-        x->id = sqlite3_column_int64(st, 0);
-        x->run_id = sqlite3_column_int64(st, 1);
-        x->start90k = sqlite3_column_int64(st, 2);
-        x->wall_duration90k = sqlite3_column_int64(st, 3);
-        x->sample_entry_id = sqlite3_column_int64(st, 4);
-        x->frames = (uint32_t)sqlite3_column_int64(st, 5);
-        x->bytes = (uint64_t)sqlite3_column_int64(st, 6);
-        x->open = sqlite3_column_int(st, 7) != 0;
+        span_from_row(st, x);
     }
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
         r = v ? reel_db_err(s->db, rc, err, "listing recordings") : reel_err_set(err, ENOMEM, "out of memory");
