@@ -347,7 +347,8 @@ async function main() {
     await page.click('#live-view .layout[data-n="9"]');
     await page.reload();
     await page.locator('#grid.n9').waitFor({ state: 'attached' });
-    assert(await page.locator('#grid .tile').count() === 5, 'the 9-grid does not show all 5 cameras');
+    /* the tiles come with the camera list, which is fetched after the page loads */
+    await waitFor('the 9-grid shows all 5 cameras', async () => (await page.locator('#grid .tile').count()) === 5, 15000);
   });
 
   await check('the phone layout (390x844): no horizontal scroll, nav collapsed, tiles visible; off-screen tiles do not stream', async () => {
