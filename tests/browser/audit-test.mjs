@@ -230,7 +230,8 @@ async function main() {
   });
 
   await check('reel.db edited behind the server: "Verify the chain" names the entry', async () => {
-    const r = spawnSync('sqlite3', [path.join(data, 'reel.db'),
+    /* the server writes reel.db meanwhile: wait for its lock instead of failing at once */
+    const r = spawnSync('sqlite3', ['-cmd', '.timeout 10000', path.join(data, 'reel.db'),
       "UPDATE audit SET detail = replace(detail, 'not-used', 'x'), user = 'nobody' WHERE id = 3"], { encoding: 'utf8' });
     assert(r.status === 0, `sqlite3: ${r.stderr}`);
     await signIn('audrey', 'user-password-1');
