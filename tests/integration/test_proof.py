@@ -68,9 +68,18 @@ class ProofTest(ReelTestCase):
             self.assertEqual(r["blake2b"], blake2b_file(self.sample_path(r["id"])), r)
         # a kill leaves an open recording; recovery at the next start closes
         # it (cut back to what was committed) and the hasher hashes it
-        rec.p.send_signal(signal.SIGKILL)
-        rec.p.wait()
-        opened = [r["id"] for r in self.recordings("c0") if "open" in r]
+        # the kill must land while c0 has an open recording; right at a
+        # rotation (every 2 s) the next one may not be written yet, which a
+        # loaded sanitizer run hit once, so wait for one and try up to 3 kills
+        for attempt in range(3):
+            wait_until(lambda: any("open" in r for r in self.recordings("c0")), 30, what="an open recording")
+            rec.p.send_signal(signal.SIGKILL)
+            rec.p.wait()
+            opened = [r["id"] for r in self.recordings("c0") if "open" in r]
+            if opened:
+                break
+            rec = self.start_reel("--rotate-s", "2", "--no-http", name=f"reel-retry{attempt}")
+            wait_until(lambda: "camera c0: recording" in rec.output(), 30, what="recording again")
         self.assertTrue(opened, "an open recording at the kill")
         rec2 = self.start_reel("--rotate-s", "2", "--no-http", name="reel2")
         wait_until(lambda: any(r["id"] == opened[-1] and "blake2b" in r for r in self.recordings("c0")), 30,
