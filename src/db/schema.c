@@ -194,6 +194,61 @@ static const char schema_sql[] =
     "  PRIMARY KEY (lock_id, camera_id));\n"
     "CREATE INDEX evidence_lock_camera_cam ON evidence_lock_camera (camera_id);\n"
     /* version 4, issue 15 (events): tables below this line */
+    /* ev-core: events (src/events/): motion, camera offline, storage and
+     * retention trouble; camera_id NULL for site-wide ones; end90k NULL
+     * while the event lasts (closed at the next start if Reel stopped) */
+    "CREATE TABLE event (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  camera_id INTEGER REFERENCES camera (id) ON DELETE CASCADE,\n"
+    "  kind TEXT NOT NULL,\n"
+    "  source TEXT NOT NULL,\n"
+    "  start90k INTEGER NOT NULL,\n"
+    "  end90k INTEGER,\n"
+    "  zones TEXT NOT NULL DEFAULT '',\n"
+    "  peak INTEGER NOT NULL DEFAULT 0,\n"
+    "  detail TEXT NOT NULL DEFAULT '');\n"
+    "CREATE INDEX event_camera_start ON event (camera_id, start90k);\n"
+    "CREATE INDEX event_start ON event (start90k);\n"
+    /* mo-core: each main camera's event settings: motion source, its
+     * parameters, zones and masks (JSON), rolls and event retention */
+    "CREATE TABLE camera_events (\n"
+    "  camera_id INTEGER PRIMARY KEY REFERENCES camera (id) ON DELETE CASCADE,\n"
+    "  motion TEXT NOT NULL DEFAULT 'off' CHECK (motion IN ('off', 'decode', 'onvif')),\n"
+    "  fps INTEGER NOT NULL DEFAULT 5,\n"
+    "  sensitivity INTEGER NOT NULL DEFAULT 50,\n"
+    "  min_area REAL NOT NULL DEFAULT 0.5,\n"
+    "  pre_roll_s INTEGER NOT NULL DEFAULT 5,\n"
+    "  post_roll_s INTEGER NOT NULL DEFAULT 5,\n"
+    "  zones TEXT NOT NULL DEFAULT '[]',\n"
+    "  event_retain_seconds INTEGER NOT NULL DEFAULT 0 CHECK (event_retain_seconds >= 0),\n"
+    "  onvif_xaddr TEXT NOT NULL DEFAULT '',\n"
+    "  onvif_user TEXT NOT NULL DEFAULT '',\n"
+    "  onvif_password TEXT NOT NULL DEFAULT '');\n"
+    /* mo-search: the motion grid, one row per camera and minute (format:
+     * src/motion/grid.h) */
+    "CREATE TABLE motion_minute (\n"
+    "  camera_id INTEGER NOT NULL REFERENCES camera (id) ON DELETE CASCADE,\n"
+    "  minute90k INTEGER NOT NULL,\n"
+    "  data BLOB NOT NULL,\n"
+    "  PRIMARY KEY (camera_id, minute90k)) WITHOUT ROWID;\n"
+    /* ev-out: webhooks and their outbox (kept until delivered or expired) */
+    "CREATE TABLE webhook (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  name TEXT NOT NULL UNIQUE,\n"
+    "  url TEXT NOT NULL,\n"
+    "  secret TEXT NOT NULL,\n"
+    "  kinds TEXT NOT NULL DEFAULT '*',\n"
+    "  enabled INTEGER NOT NULL DEFAULT 1,\n"
+    "  created_ns INTEGER NOT NULL);\n"
+    "CREATE TABLE webhook_outbox (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  webhook_id INTEGER NOT NULL REFERENCES webhook (id) ON DELETE CASCADE,\n"
+    "  body TEXT NOT NULL,\n"
+    "  created_ns INTEGER NOT NULL,\n"
+    "  next_ns INTEGER NOT NULL,\n"
+    "  attempts INTEGER NOT NULL DEFAULT 0,\n"
+    "  last_error TEXT NOT NULL DEFAULT '');\n"
+    "CREATE INDEX webhook_outbox_next ON webhook_outbox (next_ns);\n"
     "";
 
 /* ---- upgrade steps ---- */
@@ -415,8 +470,56 @@ static int upgrade_v4_accountability(sqlite3 *db, struct reel_err *err)
 /* 3 -> 4, the events' part (issue 15). */
 static int upgrade_v4_events(sqlite3 *db, struct reel_err *err)
 {
-    (void)db, (void)err;
-    return 0;
+    static const char *const sql[] = {
+        "CREATE TABLE event (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  camera_id INTEGER REFERENCES camera (id) ON DELETE CASCADE,\n"
+        "  kind TEXT NOT NULL,\n"
+        "  source TEXT NOT NULL,\n"
+        "  start90k INTEGER NOT NULL,\n"
+        "  end90k INTEGER,\n"
+        "  zones TEXT NOT NULL DEFAULT '',\n"
+        "  peak INTEGER NOT NULL DEFAULT 0,\n"
+        "  detail TEXT NOT NULL DEFAULT '')",
+        "CREATE INDEX event_camera_start ON event (camera_id, start90k)",
+        "CREATE INDEX event_start ON event (start90k)",
+        "CREATE TABLE camera_events (\n"
+        "  camera_id INTEGER PRIMARY KEY REFERENCES camera (id) ON DELETE CASCADE,\n"
+        "  motion TEXT NOT NULL DEFAULT 'off' CHECK (motion IN ('off', 'decode', 'onvif')),\n"
+        "  fps INTEGER NOT NULL DEFAULT 5,\n"
+        "  sensitivity INTEGER NOT NULL DEFAULT 50,\n"
+        "  min_area REAL NOT NULL DEFAULT 0.5,\n"
+        "  pre_roll_s INTEGER NOT NULL DEFAULT 5,\n"
+        "  post_roll_s INTEGER NOT NULL DEFAULT 5,\n"
+        "  zones TEXT NOT NULL DEFAULT '[]',\n"
+        "  event_retain_seconds INTEGER NOT NULL DEFAULT 0 CHECK (event_retain_seconds >= 0),\n"
+        "  onvif_xaddr TEXT NOT NULL DEFAULT '',\n"
+        "  onvif_user TEXT NOT NULL DEFAULT '',\n"
+        "  onvif_password TEXT NOT NULL DEFAULT '')",
+        "CREATE TABLE motion_minute (\n"
+        "  camera_id INTEGER NOT NULL REFERENCES camera (id) ON DELETE CASCADE,\n"
+        "  minute90k INTEGER NOT NULL,\n"
+        "  data BLOB NOT NULL,\n"
+        "  PRIMARY KEY (camera_id, minute90k)) WITHOUT ROWID",
+        "CREATE TABLE webhook (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  name TEXT NOT NULL UNIQUE,\n"
+        "  url TEXT NOT NULL,\n"
+        "  secret TEXT NOT NULL,\n"
+        "  kinds TEXT NOT NULL DEFAULT '*',\n"
+        "  enabled INTEGER NOT NULL DEFAULT 1,\n"
+        "  created_ns INTEGER NOT NULL)",
+        "CREATE TABLE webhook_outbox (\n"
+        "  id INTEGER PRIMARY KEY,\n"
+        "  webhook_id INTEGER NOT NULL REFERENCES webhook (id) ON DELETE CASCADE,\n"
+        "  body TEXT NOT NULL,\n"
+        "  created_ns INTEGER NOT NULL,\n"
+        "  next_ns INTEGER NOT NULL,\n"
+        "  attempts INTEGER NOT NULL DEFAULT 0,\n"
+        "  last_error TEXT NOT NULL DEFAULT '')",
+        "CREATE INDEX webhook_outbox_next ON webhook_outbox (next_ns)",
+    };
+    return exec_each(db, sql, sizeof(sql) / sizeof(sql[0]), err);
 }
 
 /* 3 -> 4: one block per concern (each its own function above). */
