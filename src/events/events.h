@@ -27,11 +27,11 @@
 #define REEL_EVENTS_EVENTS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/clock.h"
 #include "base/log.h"
-#include "base/strutil.h"
 
 struct reel_events;
 

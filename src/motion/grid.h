@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/strutil.h"
+#include "base/log.h"
 
 #define REEL_GRID_W 16
 #define REEL_GRID_H 16
