@@ -165,6 +165,32 @@ static void test_order_and_rows(void **state)
     assert_int_equal(count_rows(f, "id = 2 AND camera_id IS NULL AND kind = 'storage.error'"), 1);
 }
 
+/* An event of a camera that no longer exists (by id or by name) is
+ * neither written nor told: never turned into a site-wide event that
+ * every user would see. */
+static void test_gone_camera_dropped(void **state)
+{
+    struct fix *f = *state;
+    struct reel_events *e = open_bus(f, 0);
+    struct heard h = { 0 };
+    assert_int_equal(reel_events_listen(e, on_note, &h), 0);
+    struct reel_event by_id = mk(REEL_EVENT_STORAGE_ERROR, 99, 100);
+    assert_int_equal(reel_events_instant(e, &by_id), 0);
+    struct reel_event by_name = mk(REEL_EVENT_MOTION, 0, 200);
+    snprintf(by_name.camera, sizeof(by_name.camera), "nosuch");
+    assert_int_equal(reel_events_instant(e, &by_name), 0);
+    struct reel_event named = mk(REEL_EVENT_MOTION, 0, 300);
+    snprintf(named.camera, sizeof(named.camera), "front");
+    assert_int_equal(reel_events_instant(e, &named), 0);
+    reel_events_sync(e);
+    assert_int_equal(h.n, 1);
+    assert_string_equal(h.cameras[0], "front");
+    reel_events_unlisten(e, on_note, &h);
+    reel_events_free(e);
+    assert_int_equal(count_rows(f, "1"), 1);
+    assert_int_equal(count_rows(f, "camera_id = 7 AND start90k = 300"), 1);
+}
+
 /* Ids continue after the table's largest; an event left open is closed
  * at the next start (end = that start, detail says so). */
 static void test_ids_and_close_at_restart(void **state)
@@ -359,6 +385,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_order_and_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ids_and_close_at_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_overflow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gone_camera_dropped, setup, teardown),
         cmocka_unit_test(test_json),
         cmocka_unit_test_setup_teardown(test_query_and_spans, setup, teardown),
     };
