@@ -19,7 +19,7 @@
 #include "db/db.h"
 
 #define QUEUE_DEFAULT 4096
-#define OPEN_MAX 4096              /* events open at once (one or two per camera in practice) */
+#define OPEN_MAX 1024              /* events open at once (one or two per camera in practice) */
 #define LISTENERS_MAX 16
 #define BATCH_MAX 256              /* notes written in one transaction */
 #define CLOSED_AT_RESTART "closed at restart"
