@@ -802,7 +802,7 @@ static int prune_motion(sqlite3 *db, int64_t cam, int64_t now90k, int64_t keep_s
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, "DELETE FROM motion_minute WHERE camera_id = ?1 AND minute90k + 60 * 90000 <= "
-                               "COALESCE((SELECT MIN(start90k) FROM recording WHERE camera_id = ?1), ?2)",
+                               "COALESCE((SELECT MIN(start90k) FROM recording WHERE camera_id = ?1 AND frames > 0), ?2)",
                            -1, &st, NULL) != SQLITE_OK)
         return reel__db_err(db, SQLITE_ERROR, err, "retention: motion grid");
     sqlite3_bind_int64(st, 1, cam);
