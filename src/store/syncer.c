@@ -777,12 +777,13 @@ static int unlocked_windows(sqlite3 *db, sqlite3_stmt *wins, int64_t cam, int64_
     return 0;
 }
 
-/* The longest of camera owner's events (an open one lasting until now90k),
+/* The longest of camera owner's motion events (an open one lasting until now90k),
  * in 90k units: bounds the index range REEL__EVENT_KEPT_SQL scans. */
 static int events_longest(sqlite3 *db, int64_t owner, int64_t now90k, int64_t *ret, struct reel_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT COALESCE(MAX(COALESCE(end90k, ?2) - start90k), 0) FROM event WHERE camera_id = ?1",
+    if (sqlite3_prepare_v2(db, "SELECT COALESCE(MAX(COALESCE(end90k, ?2) - start90k), 0) FROM event WHERE camera_id = ?1 "
+                               "AND kind = 'motion'",
                            -1, &st, NULL) != SQLITE_OK)
         return reel__db_err(db, SQLITE_ERROR, err, "retention: events");
     sqlite3_bind_int64(st, 1, owner);

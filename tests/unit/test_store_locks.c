@@ -425,10 +425,11 @@ static int64_t count_rows(struct fx *f, const char *q)
     return n;
 }
 
-/* Retention by age: footage overlapping an event of the camera (widened by
- * its rolls; an open event counts as ongoing) stays until
+/* Retention by age: footage overlapping a motion event of the camera
+ * (widened by its rolls; an open event counts as ongoing) stays until
  * event_retain_seconds, the rest goes at retain_seconds; another camera's
- * event holds nothing. The motion grid goes with the footage. */
+ * event and an event of another kind hold nothing. The motion grid goes
+ * with the footage. */
 static void test_event_retention_age(void **state)
 {
     struct fx *f = *state;
@@ -451,6 +452,9 @@ static void test_event_retention_age(void **state)
            " (%lld, 'motion', 'onvif', %lld, NULL), (%lld, 'motion', 'motion', %lld, %lld)",
         (long long)f->cam, (long long)ea, (long long)eb, (long long)f->cam, (long long)oa, (long long)back.id,
         (long long)t0, (long long)(t0 + REEL_90K));
+    /* an event of another kind (not motion) holds nothing: one at the first recording */
+    sql(f, "INSERT INTO event (camera_id, kind, source, start90k, end90k) VALUES (%lld, 'storage.error', 'store', %lld, %lld)",
+        (long long)f->cam, (long long)(v[0].start90k + 100), (long long)(v[0].start90k + 200));
     bool keep[64] = { false };
     size_t nkeep = 0;
     for (size_t i = 0; i < n && i < 64; i++) {
