@@ -28,6 +28,7 @@
 #include "motion/grid.h"
 #include "motion/mcfg.h"
 #include "motion/model.h"
+#include "motion/mstore.h"
 
 #define NAME_MAX_ 64
 #define READS_PER_ROUND 64               /* messages of one camera per wake, for fairness */
@@ -634,16 +635,7 @@ static int write_minute(struct reel_motion *m, const struct write *w, struct ree
         }
     }
     sqlite3_finalize(st);
-    r = reel_db_prepare(m->db, "INSERT OR REPLACE INTO motion_minute (camera_id, minute90k, data) VALUES (?, ?, ?)",
-                        &st, err);
-    if (r == 0) {
-        sqlite3_bind_int64(st, 1, w->camera_id);
-        sqlite3_bind_int64(st, 2, w->minute90k);
-        sqlite3_bind_blob(st, 3, blob, (int)len, SQLITE_STATIC);
-        int s = sqlite3_step(st);
-        r = s == SQLITE_DONE ? 0 : reel_db_err(m->db, s, err, "writing motion_minute");
-        sqlite3_finalize(st);
-    }
+    r = len ? reel_mstore_put(m->db, w->camera_id, w->minute90k, blob, len, err) : 0;
     free(merged);
     return r;
 }
@@ -770,7 +762,6 @@ static void reconcile(struct reel_motion *m)
 {
     if (db_ready(m) < 0)
         return;
-    static_assert(sizeof(struct running) < 65536, "");
     struct running *want = malloc(sizeof(*want) * REEL_MOTION_CAMERAS_MAX);
     if (!want)
         return;
