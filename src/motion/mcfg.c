@@ -191,11 +191,11 @@ int reel_motion_cfg_from_json(struct reel_motion_cfg *c, json_t *j, struct reel_
     if (v) {
         if (!json_is_object(v))
             return reel_err_set(err, EINVAL, "onvif: expected an object {xaddr, user, password}");
-        json_object_foreach(v, key, v) {
+        json_t *ov;
+        json_object_foreach(v, key, ov) {
             if (strcmp(key, "xaddr") && strcmp(key, "user") && strcmp(key, "password") && strcmp(key, "password_set"))
                 return reel_err_set(err, EINVAL, "onvif: unknown field (expected xaddr, user, password)");
         }
-        v = json_object_get(j, "onvif");
         if ((r = get_str(v, "xaddr", c->onvif_xaddr, sizeof(c->onvif_xaddr), err)) < 0 ||
             (r = get_str(v, "user", c->onvif_user, sizeof(c->onvif_user), err)) < 0 ||
             (r = get_str(v, "password", c->onvif_password, sizeof(c->onvif_password), err)) < 0)

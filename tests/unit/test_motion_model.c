@@ -203,6 +203,7 @@ static void test_cfg_checks(void **state)
     assert_int_equal(from("{\"bogus\":1}", &c), -EINVAL);
     assert_int_equal(from("{\"motion\":\"onvif\"}", &c), -EINVAL);   /* needs an xaddr */
     assert_int_equal(from("{\"onvif\":{\"xaddr\":\"ftp://x\"}}", &c), -EINVAL);
+    assert_int_equal(from("{\"onvif\":{\"user\":\"u\",\"extra\":1}}", &c), -EINVAL);
     assert_int_equal(from("{\"zones\":[{\"name\":\"a\",\"points\":[[0,0],[1,0]]}]}", &c), -EINVAL);
     assert_int_equal(from("{\"zones\":[{\"name\":\"a\",\"points\":[[0,0],[1,0],[1,1.5]]}]}", &c), -EINVAL);
     assert_int_equal(from("{\"zones\":[{\"name\":\"a,b\",\"points\":[[0,0],[1,0],[1,1]]}]}", &c), -EINVAL);
