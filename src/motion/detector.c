@@ -878,6 +878,7 @@ int reel_motion_new(struct reel_motion **ret, const struct reel_motion_run_cfg *
             return reel_err_set(err, e, "motion: cannot start a worker: %s", strerror(e));
         }
         w->started = true;
+        pthread_setname_np(w->th, "reel-motion");   /* bench/motion.py counts these threads' CPU */
     }
     int e = pthread_create(&m->ctl, NULL, ctl_main, m);
     if (e) {
@@ -885,6 +886,7 @@ int reel_motion_new(struct reel_motion **ret, const struct reel_motion_run_cfg *
         return reel_err_set(err, e, "motion: cannot start its thread: %s", strerror(e));
     }
     m->ctl_started = true;
+    pthread_setname_np(m->ctl, "reel-motionctl");
     *ret = m;
     return 0;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The motion model (issue 15): pure computation on luma pictures, no I/O,
- * no threads. A decoded picture's luma plane is averaged down to a small
+ * no threads. A decoded picture's luma plane is sampled down (2 x 2 samples per block) to a small
  * analysis picture (REEL_MOTION_AW pixels wide), blurred (3x3 box), and
  * compared with a background (a running average, alpha per frame from the
  * analysed rate: a time constant of about REEL_MOTION_BG_SECONDS). A pixel
