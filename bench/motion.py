@@ -219,8 +219,9 @@ def subs(args):
           f"cameras short: {len(short)} {short if short else ''}")
     print(f"- Reel CPU: {(c1 - c0) / HZ / secs * 100:.1f} % of one core in all; motion threads "
           f"{(m1 - m0) / HZ / secs * 100:.1f} %")
-    print(f"- detector: {st}; analysed per camera per second: "
-          f"{st.get('analysed', 0) / m / (secs + 6):.2f} (5 wanted)")
+    aus = st.get("aus", 0)
+    print(f"- detector: {st}; analysed per second of sub-stream received: "
+          f"{st.get('analysed', 0) / (aus / 10) if aus else 0:.2f} (5 wanted)")
     return not short and st.get("lost", 1) == 0
 
 
