@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Motion detection's cost (issue 15), two measurements:
 
-compare  In ONE run, N cameras of reel-sim serving motion.264 (640x360,
+compare  In ONE run, N cameras of reel-sim serving motion-walk.264 (640x360,
          10 fps, GOP 2 s): `reel run` records them with motion 'decode' at
          5 fps, and N ffmpeg processes do what Frigate does to get frames
          (one per camera: RTSP over TCP, decode, fps=5, gray raw frames on
@@ -13,7 +13,7 @@ compare  In ONE run, N cameras of reel-sim serving motion.264 (640x360,
          path <= 1/2 of ffmpeg alone.
 
 subs     --subs M cameras, each a main stream (h264.264, 640x360 30 fps) and
-         a sub-stream (motion.264, 640x360 10 fps) from two simulators,
+         a sub-stream (motion-walk.264, 640x360 10 fps) from two simulators,
          motion on every sub-stream: after T seconds both simulators are
          paused, Reel stops, and every main-stream frame sent (--frame-log,
          from the first key frame) must be stored (recording.frames);
@@ -133,7 +133,7 @@ def compare(args):
     data = os.path.join(work, "data")
     reel(args, data, "init")
     n = args.n
-    sim = Sim(args, work, "sim", "motion.264", n, 10)
+    sim = Sim(args, work, "sim", "motion-walk.264", n, 10)
     for i in range(n):
         reel(args, data, "camera", "add", f"cam{i}", sim.url(i))
     motion_on(data, [f"cam{i}" for i in range(n)])
@@ -188,7 +188,7 @@ def subs(args):
     reel(args, data, "init")
     m = args.subs
     main = Sim(args, work, "main", "h264.264", m, 30)
-    sub = Sim(args, work, "sub", "motion.264", m, 10)
+    sub = Sim(args, work, "sub", "motion-walk.264", m, 10)
     for i in range(m):
         reel(args, data, "camera", "add", f"cam{i}", main.url(i), "--sub-url", sub.url(i))
     motion_on(data, [f"cam{i}" for i in range(m)])

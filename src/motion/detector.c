@@ -344,8 +344,8 @@ static void analyse(struct mcam *c, const AVFrame *f)
 {
     struct reel_motion *m = c->m;
     int64_t t = f->pts != AV_NOPTS_VALUE ? f->pts : f->best_effort_timestamp;
-    if (t == AV_NOPTS_VALUE || t < c->next_due90k)
-        return;
+    if (t == AV_NOPTS_VALUE || (t < c->next_due90k && c->next_due90k - t < 5 * 90000))
+        return;   /* not due (a wall clock stepped back over 5 s: due again) */
     c->next_due90k = t + c->step90k - c->step90k / 4;   /* tolerate jitter */
     if (!luma8(f)) {
         if (!c->fmt_warned)

@@ -22,6 +22,8 @@ struct reel_motion_model {
     int *xs;                         /* 2 w: the two source columns sampled per analysis column */
     uint8_t *small, *cur;            /* downscaled, blurred */
     float *bg;
+    uint8_t *run;                    /* per pixel: analysed frames in a row it moved (capped) */
+    uint8_t run_max;                 /* after this many the change is absorbed (something stopped) */
     uint8_t *thr;                    /* per pixel threshold */
     uint16_t *zbits;                 /* per pixel: zone bits, MASKED for masks */
     uint8_t *cell;                   /* per pixel: grid cell */
@@ -61,6 +63,7 @@ void reel_motion_model_free(struct reel_motion_model *m)
     free(m->small);
     free(m->cur);
     free(m->bg);
+    free(m->run);
     free(m->thr);
     free(m->zbits);
     free(m->cell);
@@ -90,6 +93,8 @@ int reel_motion_model_new(struct reel_motion_model **ret, const struct reel_moti
         m->h = 8;
     int fps = c->fps < 1 ? 1 : c->fps;
     m->alpha = 1.0f / (float)(REEL_MOTION_BG_SECONDS * fps);
+    int rm = REEL_MOTION_STILL_SECONDS * fps;
+    m->run_max = (uint8_t)(rm > 250 ? 250 : rm);
     size_t n = (size_t)m->w * (size_t)m->h;
     m->x0 = malloc(sizeof(int) * (size_t)(m->w + 1));
     m->y0 = malloc(sizeof(int) * (size_t)(m->h + 1));
@@ -97,10 +102,11 @@ int reel_motion_model_new(struct reel_motion_model **ret, const struct reel_moti
     m->small = malloc(n);
     m->cur = malloc(n);
     m->bg = malloc(sizeof(float) * n);
+    m->run = calloc(n, 1);
     m->thr = malloc(n);
     m->zbits = calloc(n, sizeof(uint16_t));
     m->cell = malloc(n);
-    if (!m->x0 || !m->y0 || !m->xs || !m->small || !m->cur || !m->bg || !m->thr || !m->zbits || !m->cell) {
+    if (!m->x0 || !m->y0 || !m->xs || !m->small || !m->cur || !m->bg || !m->run || !m->thr || !m->zbits || !m->cell) {
         reel_motion_model_free(m);
         return -ENOMEM;
     }
@@ -217,6 +223,7 @@ static void set_background(struct reel_motion_model *m)
     size_t n = (size_t)m->w * (size_t)m->h;
     for (size_t p = 0; p < n; p++)
         m->bg[p] = m->cur[p];
+    memset(m->run, 0, n);
 }
 
 void reel_motion_model_feed(struct reel_motion_model *m, const uint8_t *luma, int stride,
@@ -245,8 +252,16 @@ void reel_motion_model_feed(struct reel_motion_model *m, const uint8_t *luma, in
         float d = (float)m->cur[p] - m->bg[p];
         bool mv = (d < 0 ? -d : d) > (float)m->thr[p];
         m->bg[p] += (mv ? a_moved : a) * d;
-        if (!mv)
+        if (!mv) {
+            m->run[p] = 0;
             continue;
+        }
+        if (++m->run[p] >= m->run_max) {
+            /* changed for REEL_MOTION_STILL_SECONDS without a break: what moved
+             * has stopped there (or was there when the background was taken) */
+            m->bg[p] = m->cur[p];
+            m->run[p] = 0;
+        }
         moved++;
         cells[m->cell[p]]++;
         if (m->nz == 0)

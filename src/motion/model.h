@@ -9,6 +9,11 @@
  * (from the sensitivity of the zone it lies in: sensitivity 50 -> 30 grey
  * levels, 100 -> 5, 1 -> 55). Masked pixels are never analysed.
  *
+ * Stopped things: a pixel that stays changed for REEL_MOTION_STILL_SECONDS
+ * of analysed frames in a row joins the background at once (a car parked,
+ * a door left open, what was in front of the camera when the background
+ * was taken), so motion ends a few seconds after things stop moving.
+ *
  * Lighting: when over REEL_MOTION_RECAL_SHARE % of the analysed area moves
  * in one frame (a light switched on, the camera's day/night switch), the
  * background is set to the picture (recalibrated) and nothing is reported;
@@ -42,6 +47,7 @@
 #define REEL_MOTION_AW 160          /* analysis width (pixels) */
 #define REEL_MOTION_AH_MAX 160      /* analysis height cap */
 #define REEL_MOTION_BG_SECONDS 4
+#define REEL_MOTION_STILL_SECONDS 3   /* a pixel changed this long without a break joins the background */
 #define REEL_MOTION_RECAL_SHARE 60
 #define REEL_MOTION_SETTLE_FRAMES 2
 #define REEL_MOTION_CELL_MIN 8

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Motion detection (issue 15, src/motion/): reel-sim streams the clips of
 tests/data/make-clips.sh in 20 s loops at 10 fps, so the truth is known:
-motion.264 has a box moving from 4 s to 7 s (left half) and from 12 s to
+motion-walk.264 has a box moving from 4 s to 7 s (left half) and from 12 s to
 15 s (right half) of each loop; light.264 a light switched on at 7 s and off
 at 14 s; noise.264 camera noise only. Frame n of camera i is sent at the
 simulator's start + n / fps and shows the clip's frame (n + 37 i) mod 200
@@ -22,7 +22,7 @@ from test_http import HttpTest
 FPS = 10
 LOOP_S = 20.0
 STAGGER = 37                      # frames between cameras of one simulator
-TRUTH = [(4.0, 7.0, "left"), (12.0, 15.0, "right")]   # clip seconds of motion.264's box
+TRUTH = [(4.0, 7.0, "left"), (12.0, 15.0, "right")]   # clip seconds of motion-walk.264's box
 TOL_S = 1.0
 LEFT = [[0, 0], [0.5, 0], [0.5, 1], [0, 1]]
 RIGHT = [[0.5, 0], [1, 0], [1, 1], [0.5, 1]]
@@ -108,8 +108,8 @@ class MotionTest(HttpTest):
         (a mask over the left half, zone "door" over the right) fires only for the right-half move, naming
         "door", and its grid never holds a masked cell; "light" (a light switched on and off) and "noise"
         fire nothing and store no grid."""
-        mport, t0 = self.sim("sim-motion", "motion.264", cameras=2)
-        lport, _ = self.sim("sim-light", "light.264")
+        mport, t0 = self.sim("sim-motion", "motion-walk.264", cameras=2)
+        lport, tl0 = self.sim("sim-light", "light.264")
         nport, _ = self.sim("sim-noise", "noise.264")
         for name, url in (("mo", f"rtsp://127.0.0.1:{mport}/cam/0"), ("zoned", f"rtsp://127.0.0.1:{mport}/cam/1"),
                           ("light", f"rtsp://127.0.0.1:{lport}/cam/0"), ("noise", f"rtsp://127.0.0.1:{nport}/cam/0")):
@@ -127,7 +127,14 @@ class MotionTest(HttpTest):
         wait_until(lambda: len(re.findall(r"motion \w+: detector started", rec.output())) == 4, 10,
                    what="four detectors to start")
         ready = time.time() + 2.5          # a key frame (GOP 2 s) and the background
-        stop_at = t0 + 29.0
+        # run until each case was seen whole after ready: a move of "mo", the right-half (door) and the
+        # left-half (masked) moves of "zoned", a light switched on or off
+        far = ready + 120
+        need = [min(b for a, b, _ in self.truth(t0, 0, far) if a >= ready),
+                min(b for a, b, w in self.truth(t0, 1, far) if a >= ready and w == "right"),
+                min(b for a, b, w in self.truth(t0, 1, far) if a >= ready and w == "left"),
+                min(tl0 + k * LOOP_S + x for k in range(8) for x in (7.0, 14.0) if tl0 + k * LOOP_S + x >= ready)]
+        stop_at = max(need) + 1.5
         time.sleep(max(0.0, stop_at - time.time()))
         rec.stop(signal.SIGTERM, timeout=30)
         stop = time.time()

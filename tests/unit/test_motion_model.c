@@ -122,6 +122,46 @@ static void test_light_switched_on(void **state)
     reel_motion_model_free(m);
 }
 
+static void test_stopped_thing_joins_background(void **state)
+{
+    (void)state;
+    struct reel_motion_cfg c;
+    reel_motion_cfg_default(&c);   /* 5 fps: absorbed after 15 frames */
+    struct reel_motion_model *m;
+    assert_int_equal(reel_motion_model_new(&m, &c, W, H), 0);
+    uint8_t *p = malloc(W * H);
+    struct reel_motion_frame f;
+    /* the background is taken with a block in it; the block leaves: its ghost ends within 3 s */
+    scene(p, 0, 2, 200, 100);
+    reel_motion_model_feed(m, p, W, &f);
+    int moved = 0, last = -1;
+    for (int i = 0; i < 30; i++) {
+        scene(p, 0, 2, -1, 0);
+        reel_motion_model_feed(m, p, W, &f);
+        if (any_moved(&f)) {
+            moved++;
+            last = i;
+        }
+    }
+    assert_true(moved >= 2);
+    assert_true(last < REEL_MOTION_STILL_SECONDS * 5);
+    /* a block that arrives and stops: motion for at most 3 s */
+    moved = 0;
+    last = -1;
+    for (int i = 0; i < 30; i++) {
+        scene(p, 0, 2, 300, 150);
+        reel_motion_model_feed(m, p, W, &f);
+        if (any_moved(&f)) {
+            moved++;
+            last = i;
+        }
+    }
+    assert_true(moved >= 2);
+    assert_true(last < REEL_MOTION_STILL_SECONDS * 5);
+    free(p);
+    reel_motion_model_free(m);
+}
+
 static json_t *zone(const char *name, const char *kind, double x0, double y0, double x1, double y1)
 {
     return json_pack("{s:s, s:s, s:[[f,f],[f,f],[f,f],[f,f]]}", "name", name, "kind", kind, "points", x0, y0, x1, y0,
@@ -246,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_still_noise),
         cmocka_unit_test(test_moving_block),
         cmocka_unit_test(test_light_switched_on),
+        cmocka_unit_test(test_stopped_thing_joins_background),
         cmocka_unit_test(test_zones_and_masks),
         cmocka_unit_test(test_cfg_checks),
     };
