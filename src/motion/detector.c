@@ -36,6 +36,7 @@
 #define SUB_BYTES (8u << 20)
 #define STALL_NS (5 * REEL_NS_PER_SEC)   /* no frame for this long: an open event ends */
 #define DIM_MAX 4096                     /* decoded picture cap (max_pixels) */
+#define BATCH_NS (50 * 1000 * 1000)      /* a worker's rounds at most every 50 ms */
 
 /* One camera's detector; owned by its worker once handed over. */
 struct mcam {
@@ -507,6 +508,7 @@ static void *worker_main(void *arg)
     for (;;) {
         struct epoll_event evs[32];
         int n = epoll_wait(w->ep, evs, 32, 500);
+        int64_t woke = reel_clock_mono(m->clock);
         for (int i = 0; i < n; i++) {
             if (evs[i].data.ptr == w) {
                 uint64_t v;
@@ -564,6 +566,13 @@ static void *worker_main(void *arg)
         }
         if (quit)
             break;
+        /* At most one round per BATCH_NS: the access units of that time are
+         * read in one go (fewer wake-ups; the hub's queue holds them). */
+        int64_t spent = reel_clock_mono(m->clock) - woke;
+        if (n > 0 && spent >= 0 && spent < BATCH_NS) {
+            struct timespec ts = { 0, (long)(BATCH_NS - spent) };
+            nanosleep(&ts, NULL);
+        }
     }
     while (w->cams) {
         struct mcam *c = w->cams;

@@ -21,6 +21,7 @@ struct reel_motion_model {
     int *y0;                         /* h + 1 source row bounds */
     int *xs;                         /* 2 w: the two source columns sampled per analysis column */
     uint8_t *small, *cur;            /* downscaled, blurred */
+    uint16_t *tmp;                   /* the blur's row sums */
     float *bg;
     uint8_t *run;                    /* per pixel: analysed frames in a row it moved (capped) */
     uint8_t run_max;                 /* after this many the change is absorbed (something stopped) */
@@ -62,6 +63,7 @@ void reel_motion_model_free(struct reel_motion_model *m)
     free(m->xs);
     free(m->small);
     free(m->cur);
+    free(m->tmp);
     free(m->bg);
     free(m->run);
     free(m->thr);
@@ -101,12 +103,13 @@ int reel_motion_model_new(struct reel_motion_model **ret, const struct reel_moti
     m->xs = malloc(sizeof(int) * 2 * (size_t)m->w);
     m->small = malloc(n);
     m->cur = malloc(n);
+    m->tmp = malloc(sizeof(uint16_t) * n);
     m->bg = malloc(sizeof(float) * n);
     m->run = calloc(n, 1);
     m->thr = malloc(n);
     m->zbits = calloc(n, sizeof(uint16_t));
     m->cell = malloc(n);
-    if (!m->x0 || !m->y0 || !m->xs || !m->small || !m->cur || !m->bg || !m->run || !m->thr || !m->zbits || !m->cell) {
+    if (!m->x0 || !m->y0 || !m->xs || !m->small || !m->cur || !m->tmp || !m->bg || !m->run || !m->thr || !m->zbits || !m->cell) {
         reel_motion_model_free(m);
         return -ENOMEM;
     }
@@ -195,27 +198,27 @@ static void downscale(struct reel_motion_model *m, const uint8_t *luma, int stri
     }
 }
 
-/* 3x3 box blur of m->small into m->cur (edges: the pixels that exist). */
+/* 3x3 box blur of m->small into m->cur, separable (a row pass into
+ * m->tmp, then a column pass); edges use the pixels that exist. */
 static void blur(struct reel_motion_model *m)
 {
     int w = m->w, h = m->h;
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            unsigned s = 0, n = 0;
-            for (int dy = -1; dy <= 1; dy++) {
-                int yy = y + dy;
-                if (yy < 0 || yy >= h)
-                    continue;
-                for (int dx = -1; dx <= 1; dx++) {
-                    int xx = x + dx;
-                    if (xx < 0 || xx >= w)
-                        continue;
-                    s += m->small[(size_t)yy * (size_t)w + (size_t)xx];
-                    n++;
-                }
-            }
-            m->cur[(size_t)y * (size_t)w + (size_t)x] = (uint8_t)(s / n);
-        }
+    for (int y = 0; y < h; y++) {
+        const uint8_t *in = m->small + (size_t)y * (size_t)w;
+        uint16_t *out = m->tmp + (size_t)y * (size_t)w;
+        out[0] = (uint16_t)((in[0] + in[1]) * 3 / 2);
+        for (int x = 1; x < w - 1; x++)
+            out[x] = (uint16_t)(in[x - 1] + in[x] + in[x + 1]);
+        out[w - 1] = (uint16_t)((in[w - 2] + in[w - 1]) * 3 / 2);
+    }
+    for (int y = 0; y < h; y++) {
+        const uint16_t *a = m->tmp + (size_t)(y > 0 ? y - 1 : y) * (size_t)w;
+        const uint16_t *b = m->tmp + (size_t)y * (size_t)w;
+        const uint16_t *c = m->tmp + (size_t)(y < h - 1 ? y + 1 : y) * (size_t)w;
+        uint8_t *out = m->cur + (size_t)y * (size_t)w;
+        for (int x = 0; x < w; x++)
+            out[x] = (uint8_t)((a[x] + b[x] + c[x] + 4) / 9);
+    }
 }
 
 static void set_background(struct reel_motion_model *m)
