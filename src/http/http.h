@@ -174,6 +174,12 @@ struct reel_http_cfg {
      * must outlive the server. */
     struct reel_thumbs *thumbs;
     struct reel_exports *exports;
+    /* Issue 15 (mo-core): called after a camera's motion configuration
+     * was saved (PUT /api/cameras/{camera}/motion) so that the detector
+     * applies it at once; NULL: the detector applies it at its next poll
+     * (REEL_MOTION_POLL_NS). Any thread; must not block. */
+    void (*motion_changed)(void *opaque);
+    void *motion_opaque;
     /* Issue 15 (ev-core): the event bus, for the live event stream
      * (/api/events/stream; NULL: 503). The event list reads reel.db. Made
      * by `reel run`; must outlive the server. */
