@@ -22,6 +22,7 @@
  *   disclosures.c the disclosure log
  *   audit_note.c  what handlers tell the audit log (audit_note.h)
  *   locks.c       evidence locks, the retention cap
+ *   webhooks.c    webhooks and their outbox (issue 15, admin)
  *   common.c      helpers shared by the handlers: time ranges, the camera in
  *                 the path, answers to failed reads (paths cut)
  */
@@ -151,6 +152,14 @@ reel_http_handler reel_api_lock_patch;
 reel_http_handler reel_api_lock_delete;
 reel_http_handler reel_api_retention_get;
 reel_http_handler reel_api_retention_put;
+
+/* webhooks.c (issue 15): webhooks and their outbox (admin) */
+reel_http_handler reel_api_webhooks_list;
+reel_http_handler reel_api_webhook_add;
+reel_http_handler reel_api_webhook_patch;
+reel_http_handler reel_api_webhook_delete;
+reel_http_handler reel_api_webhook_test;
+reel_http_handler reel_api_webhook_deliveries;
 
 /* common.c */
 /* start/end query parameters into [*from, *to) (end defaults to now, start

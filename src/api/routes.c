@@ -78,6 +78,13 @@ const struct reel_http_route reel_api_routes[] = {
     { "DELETE", "/api/locks/{lock}",                     ADMIN,  true,  reel_api_lock_delete,    false },
     { "GET",    "/api/settings/retention",               ADMIN,  true,  reel_api_retention_get,  false },
     { "PUT",    "/api/settings/retention",               ADMIN,  true,  reel_api_retention_put,  false },
+    /* issue 15, ev-out: webhooks (src/api/webhooks.c) */
+    { "GET",    "/api/webhooks",                         ADMIN,  true,  reel_api_webhooks_list,  false },
+    { "POST",   "/api/webhooks",                         ADMIN,  true,  reel_api_webhook_add,    false },
+    { "PATCH",  "/api/webhooks/{webhook}",               ADMIN,  true,  reel_api_webhook_patch,  false },
+    { "DELETE", "/api/webhooks/{webhook}",               ADMIN,  true,  reel_api_webhook_delete, false },
+    { "POST",   "/api/webhooks/{webhook}/test",          ADMIN,  true,  reel_api_webhook_test,   false },
+    { "GET",    "/api/webhooks/{webhook}/deliveries",    ADMIN,  true,  reel_api_webhook_deliveries, false },
 };
 
 const size_t reel_api_nroutes = sizeof(reel_api_routes) / sizeof(reel_api_routes[0]);
