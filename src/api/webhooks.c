@@ -23,7 +23,7 @@
 #include "api/audit_note.h"
 #include "db/db.h"
 #include "http/body.h"
-#include "notify/notejson.h"
+#include "events/events.h"
 #include "notify/whdb.h"
 
 #define DELIVERIES_MAX 100
@@ -317,7 +317,7 @@ enum MHD_Result reel_api_webhook_test(struct reel_http_req *r)
     struct reel_event ev = { .kind = "test", .source = "reel", .start90k = reel_http_wall90k(r) };
     snprintf(ev.detail, sizeof(ev.detail), "a test delivery asked for by %s", r->auth->user);
     const struct reel_event_note note = { .type = "instant", .ev = &ev };
-    char *body = reel_notify_note_json(&note);
+    char *body = reel_event_note_json(&note);
     if (!body)
         return reel_http_send_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
     struct reel_webhook *w = calloc(1, sizeof(*w));

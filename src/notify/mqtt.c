@@ -16,7 +16,7 @@
 #include "db/db.h"
 #include "hub/hub.h"
 #include "notify/mqtt.h"
-#include "notify/notejson.h"
+#include "events/events.h"
 
 #define POLL_NS (2 * REEL_NS_PER_SEC)    /* settings, cameras and hub status */
 #define NOTE_MAX 8192
@@ -70,7 +70,7 @@ struct reel_mqtt {
 void reel_mqtt_on_note(void *opaque, const struct reel_event_note *n)
 {
     struct reel_mqtt *m = opaque;
-    char *body = reel_notify_note_json(n);
+    char *body = reel_event_note_json(n);
     if (!body)
         return;
     if (strlen(body) >= NOTE_MAX) {

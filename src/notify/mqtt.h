@@ -7,7 +7,7 @@
  *   <prefix>/availability      online / offline (retained; offline is the last will)
  *   <prefix>/<camera>/motion   ON / OFF (retained)
  *   <prefix>/<camera>/status   online / offline (retained)
- *   <prefix>/events            each notification's JSON (notejson.h)
+ *   <prefix>/events            each notification's JSON (reel_event_note_json())
  * and Home Assistant discovery (retained) under mqtt.discovery_prefix
  * (default "homeassistant"): binary_sensor/reel_<camera>/motion/config
  * (device_class motion) and .../connectivity/config (connectivity).

@@ -15,7 +15,7 @@
 #include <jansson.h>
 
 #include "db/db.h"
-#include "notify/notejson.h"
+#include "events/events.h"
 #include "notify/sign.h"
 #include "notify/webhook.h"
 #include "notify/whdb.h"
@@ -56,7 +56,7 @@ int64_t reel_webhook_backoff_s(int attempts)
 void reel_webhooks_on_note(void *opaque, const struct reel_event_note *n)
 {
     struct reel_webhooks *w = opaque;
-    char *body = reel_notify_note_json(n);
+    char *body = reel_event_note_json(n);
     if (!body)
         return;
     if (strlen(body) >= REEL_WEBHOOK_BODY_MAX) {

@@ -27,6 +27,8 @@
 #include "http/parse.h"
 #include "http/tls.h"
 #include "media/avlog.h"
+#include "events/events.h"
+#include "notify/notify.h"
 #include "export/export.h"
 #include "media/snapcache.h"
 #include "media/thumbs.h"
@@ -270,6 +272,18 @@ int reel_cmd_run(struct reel_cli *cli)
         return reel_cli_fail("cannot open data directory %s for recording: %s", cli->datadir,
                              err.msg[0] ? err.msg : strerror(-r));
     }
+    /* The event bus (issue 15): made once the store holds the data
+     * directory (so a second `reel run` cannot close this one's open
+     * events), given to the recorder before its cameras start, freed after
+     * everything that reports to it or listens. Without it recording goes
+     * on, with no events. */
+    struct reel_events *events = NULL;
+    const struct reel_events_cfg ecfg = { .datadir = cli->datadir, .log = &cli->log };
+    if (reel_events_new(&events, &ecfg, &err) < 0) {
+        reel_log(&cli->log, REEL_LOG_ERROR, "%s; recording without events", err.msg);
+        events = NULL;
+    }
+    reel_recorder_set_events(rec, events);
     struct reel_loop *loop = reel_recorder_loop(rec);
     reel_hub_set_cache_max(reel_recorder_hub(rec), (size_t)live_cache_mib << 20);
     size_t ncams = reel_recorder_ncams(rec);
@@ -286,8 +300,18 @@ int reel_cmd_run(struct reel_cli *cli)
             close(sw.io.fd);
         reel_tls_pair_clear(&pair);
         reel_recorder_free(rec);
+        reel_events_free(events);
         return reel_cli_fail("cannot watch for SIGINT/SIGTERM: %s", strerror(-r));
     }
+
+    /* Alerts (issue 15): webhooks and MQTT, listening to the bus, each on
+     * its own thread with its own reel.db connection; freed before the
+     * recorder (MQTT reads the hub's status) and the bus. */
+    struct reel_notify *notify = NULL;
+    const struct reel_notify_cfg ncfg = { .datadir = cli->datadir, .log = &cli->log, .events = events,
+                                          .hub = reel_recorder_hub(rec) };
+    if (reel_notify_new(&notify, &ncfg, &err) < 0)
+        reel_log(&cli->log, REEL_LOG_ERROR, "%s; no webhooks or MQTT", err.msg);
 
     /* The web server: a failure to listen is reported but does not stop
      * the recording. */
@@ -337,6 +361,7 @@ int reel_cmd_run(struct reel_cli *cli)
             .conn_max = plan.conn_max, .downloads_max = plan.downloads_max, .playback_mem_max = playback_mem,
             .hub = reel_recorder_hub(rec), .live_viewers_max = (unsigned)live_viewers,
             .transcoders = transcoders, .snapshots = snapshots, .thumbs = thumbs, .exports = exports,
+            .events = events,
         };
         r = reel_http_new(&http, &hcfg, &err);
         reel_tls_pair_clear(&pair); /* the server has its copy */
@@ -375,9 +400,11 @@ int reel_cmd_run(struct reel_cli *cli)
     reel_snapcache_free(snapshots);
     reel_exports_free(exports);          /* cancels running exports */
     reel_thumbs_free(thumbs);
+    reel_notify_free(notify);            /* MQTT says offline; undelivered webhooks stay in reel.db */
     reel_loop_io_del(loop, &sw.io);
     close(sw.io.fd);
     reel_recorder_free(rec);
+    reel_events_free(events);            /* last: writes what is queued */
     reel_log(&cli->log, REEL_LOG_INFO, "stopped");
     return r < 0 ? 1 : 0;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  * Unit tests for src/notify: the delivery signature (a vector computed
  * with Python's hmac), the checks on webhook input and MQTT settings, the
- * retry backoff, the note JSON, and the webhook rows and outbox in an
+ * retry backoff, and the webhook rows and outbox in an
  * in-memory reel.db. */
 #include <errno.h>
 #include <setjmp.h>
@@ -15,7 +15,6 @@
 
 #include "db/db.h"
 #include "notify/mqtt.h"
-#include "notify/notejson.h"
 #include "notify/sign.h"
 #include "notify/webhook.h"
 #include "notify/whdb.h"
@@ -102,27 +101,6 @@ static void test_backoff(void **state)
     assert_int_equal(reel_webhook_backoff_s(1000), 600);
 }
 
-static void test_note_json(void **state)
-{
-    struct reel_event ev = { .id = 7, .kind = "motion", .source = "motion", .camera = "front",
-                             .start90k = INT64_C(1700000000) * 90000, .zones = "door,yard", .peak = 37 };
-    struct reel_event_note n = { .type = "start", .ev = &ev };
-    char *s = reel_notify_note_json(&n);
-    assert_non_null(s);
-    json_t *j = json_loads(s, 0, NULL);
-    assert_non_null(j);
-    assert_string_equal(json_string_value(json_object_get(j, "type")), "start");
-    json_t *e = json_object_get(j, "event");
-    assert_int_equal(json_integer_value(json_object_get(e, "id")), 7);
-    assert_string_equal(json_string_value(json_object_get(e, "start")), "2023-11-14T22:13:20.000Z");
-    assert_true(json_is_null(json_object_get(e, "end")));
-    assert_true(json_is_null(json_object_get(e, "end90k")));
-    assert_int_equal(json_array_size(json_object_get(e, "zones")), 2);
-    assert_int_equal(json_integer_value(json_object_get(e, "peak")), 37);
-    json_decref(j);
-    free(s);
-}
-
 static sqlite3 *mem_db(void)
 {
     sqlite3 *db;
@@ -180,7 +158,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sign),      cmocka_unit_test(test_checks),    cmocka_unit_test(test_mqtt_checks),
-        cmocka_unit_test(test_backoff),   cmocka_unit_test(test_note_json), cmocka_unit_test(test_rows),
+        cmocka_unit_test(test_backoff),   cmocka_unit_test(test_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
