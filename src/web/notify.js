@@ -23,7 +23,7 @@
     ['retention.blocked', 'Retention cannot make room'],
     ['lock.blocking', 'Evidence locks hold footage'],
   ];
-  const KIND_NAME = Object.fromEntries(KINDS);
+  const KIND_NAME = Object.assign(Object.fromEntries(KINDS), { test: 'Test' });
 
   let page = null;   /* { root, ctx, gen, timer } */
   let gen = 0;
@@ -179,8 +179,8 @@
         h('td', { class: 'adm-small', text: d.last_error || '–' })));
     }
     t.append(tb);
-    box.replaceChildren(h('div', { class: 'al-scroll' }, t),
-      r.json.pending > rows.length ? h('p', { class: 'adm-hint', text: `${r.json.pending} waiting in all.` }) : null);
+    box.replaceChildren(h('div', { class: 'al-scroll' }, t));
+    if (r.json.pending > rows.length) box.append(h('p', { class: 'adm-hint', text: `${r.json.pending} waiting in all.` }));
   }
 
   function card(ctx, w, refresh) {
