@@ -10,7 +10,8 @@
  *   POST   /api/webhooks/{webhook}/test        queues a test note for it alone -> 202 {"delivery":N}
  *   GET    /api/webhooks/{webhook}/deliveries  its outbox (undelivered notes, oldest first, at most 100)
  * Changes are audited (webhook.add, webhook.change, webhook.delete,
- * webhook.test) with the name, URL and kinds, never the secret. Each
+ * webhook.test) with the name, the URL's scheme://host[:port] (a chat
+ * service's hook URL holds a token in its path) and kinds, never the secret. Each
  * request opens its own connection to reel.db (admin routes are rare; the
  * delivery thread reads the same tables).
  */
@@ -18,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <curl/curl.h>
 
 #include "api/api.h"
 #include "api/audit_note.h"
@@ -48,10 +51,27 @@ static json_t *webhook_json(const struct reel_webhook *w)
                      reel_http_json_time(reel_ns_to_90k(w->created_ns)), "pending", (json_int_t)w->pending);
 }
 
-/* For the audit log: what an administrator set, without the secret. */
+/* For the audit log: what an administrator set, without the secret, and
+ * the URL cut to scheme://host[:port] (auditors read the log; chat
+ * services put a token in the path of their incoming-hook URLs). */
 static json_t *audit_json(const struct reel_webhook *w)
 {
-    return json_pack("{s:I, s:s, s:s, s:o, s:b}", "id", (json_int_t)w->id, "name", w->name, "url", w->url, "kinds",
+    char origin[REEL_WEBHOOK_URL_MAX] = "?";
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    if (u && curl_url_set(u, CURLUPART_URL, w->url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+        if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK)
+            snprintf(origin, sizeof(origin), "%s://%s:%s", scheme, host, port);
+        else
+            snprintf(origin, sizeof(origin), "%s://%s", scheme, host);
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return json_pack("{s:I, s:s, s:s, s:o, s:b}", "id", (json_int_t)w->id, "name", w->name, "url", origin, "kinds",
                      kinds_json(w->kinds), "enabled", w->enabled);
 }
 

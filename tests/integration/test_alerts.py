@@ -318,3 +318,5 @@ class AlertsTest(HttpTest):
             self.assertIn(a, actions)
         self.assertNotIn(good["secret"], r.body.decode())
         self.assertNotIn("another-secret", r.body.decode())
+        add = next(e for e in r.json()["entries"] if e["action"] == "webhook.add")
+        self.assertEqual(add["detail"]["url"], "http://127.0.0.1:9")   # the path (a token, for chat hooks) left out
