@@ -63,6 +63,9 @@ struct reel_mqtt {
     size_t ncams;
     struct cam gone[REEL_MQTT_CAMERAS_MAX];   /* removed cameras whose discovery must be cleared */
     size_t ngone;
+    int64_t attempt_ns;         /* monotonic time of the last connection attempt */
+    int64_t backoff_ns;         /* the wait before the next one while not connected */
+    unsigned attempts;          /* since the last success (the first few are logged) */
 };
 
 /* ---- the listener ---- */
@@ -243,7 +246,9 @@ static void disconnect(struct reel_mqtt *m)
         mosquitto_publish(m->mq, &mid, topic, 7, "offline", 1, true);
     }
     mosquitto_disconnect(m->mq);
-    mosquitto_loop_stop(m->mq, false);
+    /* connected: the thread ends after sending the DISCONNECT; otherwise
+     * it may be waiting to reconnect and is cancelled */
+    mosquitto_loop_stop(m->mq, !up);
     mosquitto_destroy(m->mq);
     m->mq = NULL;
     pthread_mutex_lock(&m->mu);
@@ -284,9 +289,10 @@ static void connect_broker(struct reel_mqtt *m)
     mosquitto_disconnect_callback_set(mq, on_disconnect);
     mosquitto_reconnect_delay_set(mq, 1, 60, true);
     int rc = mosquitto_connect_async(mq, host, port, 30);
-    if (rc != MOSQ_ERR_SUCCESS)
-        reel_log(m->log, REEL_LOG_WARN, "mqtt: cannot reach %s:%d yet (%s); retrying", host, port,
-                 rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+    m->attempts++;
+    if (rc != MOSQ_ERR_SUCCESS && m->attempts <= 3)
+        reel_log(m->log, REEL_LOG_WARN, "mqtt: cannot reach %s:%d (%s); retrying with backoff up to 60 s", host,
+                 port, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
     rc = mosquitto_loop_start(mq);
     if (rc != MOSQ_ERR_SUCCESS) {
         reel_log(m->log, REEL_LOG_ERROR, "mqtt: cannot start its thread: %s", mosquitto_strerror(rc));
@@ -294,7 +300,8 @@ static void connect_broker(struct reel_mqtt *m)
         return;
     }
     m->mq = mq;
-    reel_log(m->log, REEL_LOG_INFO, "mqtt: connecting to %s:%d%s", host, port, tls ? " (TLS)" : "");
+    if (m->attempts == 1)
+        reel_log(m->log, REEL_LOG_INFO, "mqtt: connecting to %s:%d%s", host, port, tls ? " (TLS)" : "");
 }
 
 static struct cam *cam_named(struct reel_mqtt *m, const char *name)
@@ -436,11 +443,30 @@ static void *run(void *opaque)
             if (memcmp(&s, &m->cur, sizeof(s)) != 0) {
                 disconnect(m);
                 m->cur = s;
-                if (s.url[0])
+                m->attempts = 0;
+                m->backoff_ns = REEL_NS_PER_SEC;
+                if (s.url[0]) {
                     connect_broker(m);
+                    m->attempt_ns = now;
+                }
             }
             cams_changed = read_cameras(m);
             read_hub(m);
+        }
+        /* Not connected (the first attempt failed, or libmosquitto's own
+         * reconnection has not succeeded): a new client after a backoff of
+         * 1 s doubling to 60 s. */
+        pthread_mutex_lock(&m->mu);
+        bool is_up = m->up;
+        pthread_mutex_unlock(&m->mu);
+        if (is_up) {
+            m->backoff_ns = REEL_NS_PER_SEC;
+            m->attempts = 0;
+        } else if (m->cur.url[0] && now - m->attempt_ns >= m->backoff_ns) {
+            disconnect(m);
+            connect_broker(m);
+            m->attempt_ns = now;
+            m->backoff_ns = m->backoff_ns * 2 > 60 * REEL_NS_PER_SEC ? 60 * REEL_NS_PER_SEC : m->backoff_ns * 2;
         }
         pthread_mutex_lock(&m->mu);
         bool up = m->up && m->mq;
