@@ -78,12 +78,12 @@ const struct reel_http_route reel_api_routes[] = {
     { "DELETE", "/api/locks/{lock}",                     ADMIN,  true,  reel_api_lock_delete,    false },
     { "GET",    "/api/settings/retention",               ADMIN,  true,  reel_api_retention_get,  false },
     { "PUT",    "/api/settings/retention",               ADMIN,  true,  reel_api_retention_put,  false },
-    /* issue 15, ev-out: webhooks (src/api/webhooks.c) */
+    /* issue 15, ev-out: webhooks (src/api/webhooks.c); writes on a worker (reel.db may be busy) */
     { "GET",    "/api/webhooks",                         ADMIN,  true,  reel_api_webhooks_list,  false },
-    { "POST",   "/api/webhooks",                         ADMIN,  true,  reel_api_webhook_add,    false },
-    { "PATCH",  "/api/webhooks/{webhook}",               ADMIN,  true,  reel_api_webhook_patch,  false },
-    { "DELETE", "/api/webhooks/{webhook}",               ADMIN,  true,  reel_api_webhook_delete, false },
-    { "POST",   "/api/webhooks/{webhook}/test",          ADMIN,  true,  reel_api_webhook_test,   false },
+    { "POST",   "/api/webhooks",                         ADMIN,  true,  reel_api_webhook_add,    true  },
+    { "PATCH",  "/api/webhooks/{webhook}",               ADMIN,  true,  reel_api_webhook_patch,  true  },
+    { "DELETE", "/api/webhooks/{webhook}",               ADMIN,  true,  reel_api_webhook_delete, true  },
+    { "POST",   "/api/webhooks/{webhook}/test",          ADMIN,  true,  reel_api_webhook_test,   true  },
     { "GET",    "/api/webhooks/{webhook}/deliveries",    ADMIN,  true,  reel_api_webhook_deliveries, false },
 };
 

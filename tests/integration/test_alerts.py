@@ -136,7 +136,7 @@ class AlertsTest(HttpTest):
         self.assertEqual(r.status, 200, r.body)
         self.assertGreaterEqual(r.json()["pending"], 1)
         self.assertTrue(r.json()["deliveries"][0]["last_error"].startswith("HTTP 500"), r.body)
-        self.rec.stop()
+        self.assertEqual(self.rec.stop(), 0, self.dump_logs())   # a clean exit (leaks fail it under ASan)
         rows = self.outbox()
         self.assertTrue(any(str(row[0]) in ids and row[2] >= 2 for row in rows), rows)
         n_before = len(rcv.snapshot())
@@ -158,6 +158,7 @@ class AlertsTest(HttpTest):
         test = wait_until(lambda: [g for g in rcv.snapshot() if lower(g[0])["x-reel-event"] == "test"], 15, step=0.2,
                           what="the test delivery")
         self.check_signature(test[0][0], test[0][1], secret)
+        self.assertEqual(self.rec.stop(), 0, self.dump_logs())
 
     def test_mqtt_discovery_status_and_events(self):
         if not shutil.which("mosquitto") and not os.path.exists("/usr/sbin/mosquitto"):
@@ -249,7 +250,7 @@ class AlertsTest(HttpTest):
         self.assertEqual(r.stdout.strip(), "reel/cam0/status offline")
         # reel run stops: availability offline
         n = len(lines())
-        self.rec.stop()
+        self.assertEqual(self.rec.stop(), 0, self.dump_logs())
         wait_until(lambda: "reel/availability offline" in lines()[n:], 15, step=0.2, what="availability offline")
 
     def test_webhook_routes_hostile(self):
@@ -320,3 +321,4 @@ class AlertsTest(HttpTest):
         self.assertNotIn("another-secret", r.body.decode())
         add = next(e for e in r.json()["entries"] if e["action"] == "webhook.add")
         self.assertEqual(add["detail"]["url"], "http://127.0.0.1:9")   # the path (a token, for chat hooks) left out
+        self.assertEqual(self.rec.stop(), 0, self.dump_logs())
