@@ -19,7 +19,7 @@
 #include "http/body.h"
 #include "notify/mqtt.h"
 
-enum kind { CHOICE, FLAG, DAYS,
+enum kind { CHOICE, FLAG, DAYS, PERCENT,
              HOURS,          /* issue 15: webhook.expire_hours, 1..720 */
              MQTT_URL,       /* "" (off) or mqtt[s]://host[:port] */
              MQTT_TEXT,      /* a user name: printable, at most 127 bytes */
@@ -37,6 +37,7 @@ static const struct known KNOWN[] = {
     { "playback.reason", "optional", CHOICE },
     { "totp.required_admin", "0", FLAG },
     { "retention.max_days", "0", DAYS },
+    { "storage.full_percent", "95", PERCENT },   /* issue 15: the disk.full event's threshold */
     /* issue 15, ev-out: alerts (docs/alerts.md) */
     { "webhook.expire_hours", "24", HOURS },
     { "mqtt.url", "", MQTT_URL },
@@ -109,6 +110,13 @@ static int normalise(const struct known *k, json_t *v, char *out, size_t cap, co
         snprintf(out, cap, "%lld", d);
         return 0;
     }
+    case PERCENT:
+        if (json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 100) {
+            snprintf(out, cap, "%lld", (long long)json_integer_value(v));
+            return 0;
+        }
+        *why = "expected a whole percentage from 1 to 100";
+        return -EINVAL;
     case HOURS: {
         long long h = json_is_integer(v) ? json_integer_value(v) : -1;
         if (h < 1 || h > HOURS_MAX) {

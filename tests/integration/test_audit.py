@@ -184,8 +184,8 @@ class AuditTest(HttpTest):
         self.assertEqual(r.status, 200, r.body)
         got = r.json()["settings"]
         want = {"export.reason": "required", "live.reason": "optional", "playback.reason": "optional",
-                "totp.required_admin": False, "retention.max_days": 0}
-        self.assertEqual({k: got[k] for k in want}, want)   # other issues' keys (mqtt.*) come along
+                "totp.required_admin": False, "retention.max_days": 0, "storage.full_percent": 95}
+        self.assertEqual({k: got[k] for k in want}, want)   # other issues' keys (webhook.*, mqtt.*) come along
         for bad in [{}, {"nope": 1}, {"live.reason": "sometimes"}, {"retention.max_days": -1},
                     {"retention.max_days": 99999}, {"totp.required_admin": 2}, [1], "x",
                     {"live.reason": "required", "k" * 300: 1}]:
