@@ -23,6 +23,7 @@
  *   audit_note.c  what handlers tell the audit log (audit_note.h)
  *   locks.c       evidence locks, the retention cap
  *   motion_search.c motion search and activity over the stored grid
+ *   webhooks.c    webhooks and their outbox (issue 15, admin)
  *   common.c      helpers shared by the handlers: time ranges, the camera in
  *                 the path, answers to failed reads (paths cut)
  */
@@ -165,6 +166,13 @@ reel_http_handler reel_api_events_stream;
 reel_http_handler reel_api_motion_search;
 reel_http_handler reel_api_motion_activity;
 reel_http_handler reel_api_motion_grid;
+/* webhooks.c (issue 15): webhooks and their outbox (admin) */
+reel_http_handler reel_api_webhooks_list;
+reel_http_handler reel_api_webhook_add;
+reel_http_handler reel_api_webhook_patch;
+reel_http_handler reel_api_webhook_delete;
+reel_http_handler reel_api_webhook_test;
+reel_http_handler reel_api_webhook_deliveries;
 
 /* common.c */
 /* start/end query parameters into [*from, *to) (end defaults to now, start

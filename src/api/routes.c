@@ -88,6 +88,13 @@ const struct reel_http_route reel_api_routes[] = {
     /* mo-core (issue 15): a camera's motion configuration, applied while recording */
     { "GET",    "/api/cameras/{camera}/motion",          PLAYBACK, true, reel_api_motion_get,    false },
     { "PUT",    "/api/cameras/{camera}/motion",          ADMIN,  true,  reel_api_motion_put,    false },
+    /* issue 15, ev-out: webhooks (src/api/webhooks.c); writes on a worker (reel.db may be busy) */
+    { "GET",    "/api/webhooks",                         ADMIN,  true,  reel_api_webhooks_list,  false },
+    { "POST",   "/api/webhooks",                         ADMIN,  true,  reel_api_webhook_add,    true  },
+    { "PATCH",  "/api/webhooks/{webhook}",               ADMIN,  true,  reel_api_webhook_patch,  true  },
+    { "DELETE", "/api/webhooks/{webhook}",               ADMIN,  true,  reel_api_webhook_delete, true  },
+    { "POST",   "/api/webhooks/{webhook}/test",          ADMIN,  true,  reel_api_webhook_test,   true  },
+    { "GET",    "/api/webhooks/{webhook}/deliveries",    ADMIN,  true,  reel_api_webhook_deliveries, false },
 };
 
 const size_t reel_api_nroutes = sizeof(reel_api_routes) / sizeof(reel_api_routes[0]);

@@ -17,8 +17,14 @@
 #include "api/audit_note.h"
 #include "audit/sink.h"
 #include "http/body.h"
+#include "notify/mqtt.h"
 
-enum kind { CHOICE, FLAG, DAYS, PERCENT };
+enum kind { CHOICE, FLAG, DAYS, PERCENT,
+             HOURS,          /* issue 15: webhook.expire_hours, 1..720 */
+             MQTT_URL,       /* "" (off) or mqtt[s]://host[:port] */
+             MQTT_TEXT,      /* a user name: printable, at most 127 bytes */
+             MQTT_SECRET,    /* a password: never shown (GET gives "" and KEY_set) */
+             MQTT_PREFIX };  /* a topic prefix */
 
 struct known {
     const char *key, *def;
@@ -32,9 +38,28 @@ static const struct known KNOWN[] = {
     { "totp.required_admin", "0", FLAG },
     { "retention.max_days", "0", DAYS },
     { "storage.full_percent", "95", PERCENT },   /* issue 15: the disk.full event's threshold */
+    /* issue 15, ev-out: alerts (docs/alerts.md) */
+    { "webhook.expire_hours", "24", HOURS },
+    { "mqtt.url", "", MQTT_URL },
+    { "mqtt.user", "", MQTT_TEXT },
+    { "mqtt.password", "", MQTT_SECRET },
+    { "mqtt.prefix", "reel", MQTT_PREFIX },
+    { "mqtt.discovery_prefix", "homeassistant", MQTT_PREFIX },
 };
 #define NKNOWN (sizeof(KNOWN) / sizeof(KNOWN[0]))
 #define DAYS_MAX 36500
+#define HOURS_MAX 720
+
+/* Printable ASCII or UTF-8 text (no control characters) shorter than cap. */
+static bool text_ok(const char *s, size_t cap)
+{
+    if (strlen(s) >= cap)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
 
 static const struct known *find(const char *key)
 {
@@ -92,6 +117,49 @@ static int normalise(const struct known *k, json_t *v, char *out, size_t cap, co
         }
         *why = "expected a whole percentage from 1 to 100";
         return -EINVAL;
+    case HOURS: {
+        long long h = json_is_integer(v) ? json_integer_value(v) : -1;
+        if (h < 1 || h > HOURS_MAX) {
+            *why = "expected a whole number of hours from 1 to 720";
+            return -EINVAL;
+        }
+        snprintf(out, cap, "%lld", h);
+        return 0;
+    }
+    case MQTT_URL: {
+        char host[REEL_MQTT_HOST_MAX];
+        int port;
+        bool tls;
+        const char *u = json_string_value(v);
+        if (!u || strlen(u) >= REEL_MQTT_URL_MAX ||
+            (u[0] && reel_mqtt_url_parse(u, host, sizeof(host), &port, &tls) < 0)) {
+            *why = "expected \"\" (off) or mqtt://host[:port] or mqtts://host[:port]";
+            return -EINVAL;
+        }
+        snprintf(out, cap, "%s", u);
+        return 0;
+    }
+    case MQTT_TEXT:
+    case MQTT_SECRET: {
+        const char *t = json_string_value(v);
+        size_t max = k->kind == MQTT_TEXT ? REEL_MQTT_USER_MAX : REEL_MQTT_PASSWORD_MAX;
+        if (!t || !text_ok(t, max)) {
+            *why = k->kind == MQTT_TEXT ? "expected text of at most 127 bytes without control characters"
+                                        : "expected text of at most 255 bytes without control characters";
+            return -EINVAL;
+        }
+        snprintf(out, cap, "%s", t);
+        return 0;
+    }
+    case MQTT_PREFIX: {
+        const char *t = json_string_value(v);
+        if (!t || !reel_mqtt_prefix_valid(t)) {
+            *why = "expected 1 to 63 characters of A-Z a-z 0-9 _ - and / between levels (no + or #)";
+            return -EINVAL;
+        }
+        snprintf(out, cap, "%s", t);
+        return 0;
+    }
     }
     return -EINVAL;
 }
@@ -102,6 +170,10 @@ static json_t *value_json(const struct known *k, const char *v)
         return json_string(v);
     if (k->kind == FLAG)
         return json_boolean(strcmp(v, "1") == 0);
+    if (k->kind == MQTT_SECRET)
+        return json_string("");   /* never shown; see KEY_set */
+    if (k->kind == MQTT_URL || k->kind == MQTT_TEXT || k->kind == MQTT_PREFIX)
+        return json_string(v);
     return json_integer(strtoll(v, NULL, 10));
 }
 
@@ -116,6 +188,11 @@ static int all(struct reel_store *s, json_t *o, struct reel_err *err)
         else if (r < 0)
             return r;
         json_object_set_new(o, KNOWN[i].key, value_json(&KNOWN[i], v));
+        if (KNOWN[i].kind == MQTT_SECRET) {
+            char set[96];
+            snprintf(set, sizeof(set), "%s_set", KNOWN[i].key);
+            json_object_set_new(o, set, json_boolean(v[0] != 0));
+        }
     }
     return 0;
 }
@@ -197,6 +274,13 @@ enum MHD_Result reel_api_settings_patch(struct reel_http_req *r)
     for (size_t i = 0; i < n; i++) {
         if (strcmp(old[i], vals[i]) == 0)
             continue;
+        if (keys[i]->kind == MQTT_SECRET) {   /* a password: whether it is set, never the text */
+            reel_http_log(r, REEL_LOG_INFO, "setting %s changed by %s", keys[i]->key, r->auth->user);
+            reel_api_audit(r, "settings.change", NULL,
+                           json_pack("{s:s, s:s, s:s}", "key", keys[i]->key, "old", old[i][0] ? "(set)" : "(empty)",
+                                     "new", vals[i][0] ? "(set)" : "(empty)"));
+            continue;
+        }
         reel_http_log(r, REEL_LOG_INFO, "setting %s changed by %s: %s -> %s", keys[i]->key, r->auth->user, old[i],
                       vals[i]);
         reel_api_audit(r, "settings.change", NULL,

@@ -29,6 +29,7 @@
 #include "media/avlog.h"
 #include "events/events.h"
 #include "motion/detector.h"
+#include "notify/notify.h"
 #include "export/export.h"
 #include "media/snapcache.h"
 #include "media/thumbs.h"
@@ -338,6 +339,14 @@ int reel_cmd_run(struct reel_cli *cli)
             motion = NULL;
         }
     }
+    /* Alerts (issue 15): webhooks and MQTT, listening to the bus, each on
+     * its own thread with its own reel.db connection; freed before the
+     * recorder (MQTT reads the hub's status) and the bus. */
+    struct reel_notify *notify = NULL;
+    const struct reel_notify_cfg ncfg = { .datadir = cli->datadir, .log = &cli->log, .events = events,
+                                          .hub = reel_recorder_hub(rec) };
+    if (reel_notify_new(&notify, &ncfg, &err) < 0)
+        reel_log(&cli->log, REEL_LOG_ERROR, "%s; no webhooks or MQTT", err.msg);
 
     /* The web server: a failure to listen is reported but does not stop
      * the recording. */
@@ -438,6 +447,7 @@ int reel_cmd_run(struct reel_cli *cli)
                  (unsigned long long)ms.minutes_written);
         reel_motion_free(motion);
     }
+    reel_notify_free(notify);            /* MQTT says offline; undelivered webhooks stay in reel.db */
     reel_loop_io_del(loop, &sw.io);
     close(sw.io.fd);
     reel_recorder_free(rec);

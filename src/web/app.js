@@ -166,6 +166,8 @@
     $('nav-redact').hidden = !(window.reelRedact && window.reelRedact.roles.includes(state.role));
     /* evidence locks (locks.js): operators and admins */
     $('nav-locks').hidden = !(window.reelLocks && window.reelLocks.roles.includes(state.role));
+    /* alerts: webhooks and MQTT (notify.js): admins */
+    $('nav-alerts').hidden = !(window.reelAlerts && window.reelAlerts.roles.includes(state.role));
     $('login-view').hidden = true;
     $('app-view').hidden = false;
     $('login-error').textContent = '';
@@ -194,6 +196,7 @@
       if (state.mounted === 'audit' && window.reelAudit) window.reelAudit.unmount();
       if (state.mounted === 'redact' && window.reelRedact) window.reelRedact.unmount();
       if (state.mounted === 'locks' && window.reelLocks) window.reelLocks.unmount();
+      if (state.mounted === 'alerts' && window.reelAlerts) window.reelAlerts.unmount();
       if (state.mounted === 'timeline' && window.ReelTimeline && window.ReelTimeline.unmount) window.ReelTimeline.unmount();
     } catch (e) {
       console.warn('unmount failed', e);
@@ -218,7 +221,7 @@
     let view = parts[0] || 'live';
     const arg = parts[1] || '';
     if (view === 'playback') view = 'timeline';   /* the old name of the page */
-    if (!['live', 'camera', 'timeline', 'ranges', 'audit', 'redact', 'locks', ...ADMIN_ROUTES].includes(view)) view = 'live';
+    if (!['live', 'camera', 'timeline', 'ranges', 'audit', 'redact', 'locks', 'alerts', ...ADMIN_ROUTES].includes(view)) view = 'live';
     if (view === 'camera' && !arg) view = 'live';
     unmountPage();
     state.view = view;
@@ -238,6 +241,7 @@
     $('audit-view').hidden = view !== 'audit';
     $('redact-view').hidden = view !== 'redact';
     $('locks-view').hidden = view !== 'locks';
+    $('alerts-view').hidden = view !== 'alerts';
     if (view === 'live' || view === 'camera') {
       if (window.reelLive) {
         const ctx = liveCtx();
@@ -266,6 +270,11 @@
       if (window.reelLocks) {
         window.reelLocks.mount($('locks-view'), { api, user: { name: state.user, role: state.role }, navigate });
         state.mounted = 'locks';
+      }
+    } else if (view === 'alerts') {
+      if (window.reelAlerts && window.reelAlerts.roles.includes(state.role)) {
+        window.reelAlerts.mount($('alerts-view'), { api, user: { name: state.user, role: state.role }, navigate });
+        state.mounted = 'alerts';
       }
     } else if (admin) {
       const root = $('admin-root');
@@ -315,7 +324,7 @@
     unmountPage();
     $('nav').hidden = true;
     $('nav-toggle').hidden = true;
-    for (const v of ['live-view', 'camera-view', 'playback-view', 'timeline-view', 'admin-view', 'audit-view']) $(v).hidden = true;
+    for (const v of ['live-view', 'camera-view', 'playback-view', 'timeline-view', 'admin-view', 'audit-view', 'alerts-view']) $(v).hidden = true;
     state.view = null;
     state.role = null;
     document.dispatchEvent(new CustomEvent('reel:session', { detail: null }));
