@@ -78,6 +78,9 @@ const struct reel_http_route reel_api_routes[] = {
     { "DELETE", "/api/locks/{lock}",                     ADMIN,  true,  reel_api_lock_delete,    false },
     { "GET",    "/api/settings/retention",               ADMIN,  true,  reel_api_retention_get,  false },
     { "PUT",    "/api/settings/retention",               ADMIN,  true,  reel_api_retention_put,  false },
+    /* issue 15, onvif: find cameras and read their profiles (network calls: on a worker) */
+    { "POST",   "/api/onvif/discover",                   ADMIN,  true,  reel_api_onvif_discover, true  },
+    { "POST",   "/api/onvif/profiles",                   ADMIN,  true,  reel_api_onvif_profiles, true  },
 };
 
 const size_t reel_api_nroutes = sizeof(reel_api_routes) / sizeof(reel_api_routes[0]);

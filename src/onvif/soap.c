@@ -128,15 +128,20 @@ int reel_onvif_soap(const char *url, const struct reel_onvif_auth *a, const char
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)a);
-    if (a->user && a->user[0]) {
-        /* HTTP Digest as well, only when challenged (never Basic in the clear) */
-        curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_DIGEST);
-        curl_easy_setopt(c, CURLOPT_USERNAME, a->user);
-        curl_easy_setopt(c, CURLOPT_PASSWORD, a->password ? a->password : "");
-    }
     CURLcode cc = hdr ? curl_easy_perform(c) : CURLE_OUT_OF_MEMORY;
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (cc == CURLE_OK && status == 401 && a->user && a->user[0]) {
+        /* The device wants HTTP Digest as well (some do): once more with it.
+         * Only after a 401, since curl probes Digest with an empty body, and
+         * never Basic (the password in the clear). */
+        s.len = 0;
+        curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_DIGEST);
+        curl_easy_setopt(c, CURLOPT_USERNAME, a->user);
+        curl_easy_setopt(c, CURLOPT_PASSWORD, a->password ? a->password : "");
+        cc = curl_easy_perform(c);
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    }
     curl_slist_free_all(hdr);
     curl_easy_cleanup(c);
     free(env);

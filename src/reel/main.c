@@ -69,6 +69,8 @@ static const char usage[] =
     "  lock change ID [--case C] [--expires T|never] | lock remove ID\n"
     "                               evidence locks: footage kept from retention and disk-full deletion\n"
     "  config retention-cap [DAYS]  the site's maximum retention in days (0 = none)\n"
+    "  onvif discover [--timeout-ms N]   find ONVIF cameras on the local network (WS-Discovery)\n"
+    "  onvif profiles XADDR [--user U --password-file F]   a device's profiles and RTSP URIs\n"
     "\n"
     "DATADIR defaults to $REEL_DIR, else ./reel-data. Times: RFC 3339\n"
     "(2026-11-26T23:00:00Z), @UNIXSECONDS, now, or relative (-5m, -1h30m).\n";
@@ -190,6 +192,7 @@ int main(int argc, char **argv)
         { "key", reel_cmd_key },         { "verify", reel_cmd_verify },
         { "audit", reel_cmd_audit },
         { "lock", reel_cmd_lock },       { "config", reel_cmd_config },
+        { "onvif", reel_cmd_onvif },
     };
     for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
         if (strcmp(cmd, cmds[k].name) == 0)
