@@ -27,6 +27,7 @@
 #include "http/parse.h"
 #include "http/tls.h"
 #include "media/avlog.h"
+#include "events/events.h"
 #include "export/export.h"
 #include "media/snapcache.h"
 #include "media/thumbs.h"
@@ -34,6 +35,7 @@
 #include "reel/camera.h"
 #include "reel/bench_subs.h"
 #include "reel/cli.h"
+#include "reel/diskwatch.h"
 #include "reel/fds.h"
 #include "reel/loop.h"
 #include "reel/recorder.h"
@@ -270,6 +272,25 @@ int reel_cmd_run(struct reel_cli *cli)
         return reel_cli_fail("cannot open data directory %s for recording: %s", cli->datadir,
                              err.msg[0] ? err.msg : strerror(-r));
     }
+    /* The event bus (issue 15): made once the store holds the data
+     * directory (so a second `reel run` cannot close this one's open
+     * events), given to the recorder before its cameras start, freed after
+     * everything that reports to it or listens. Without it recording goes
+     * on, with no events. */
+    struct reel_events *events = NULL;
+    const struct reel_events_cfg ecfg = { .datadir = cli->datadir, .log = &cli->log };
+    if (reel_events_new(&events, &ecfg, &err) < 0) {
+        reel_log(&cli->log, REEL_LOG_ERROR, "%s; recording without events", err.msg);
+        events = NULL;
+    }
+    reel_recorder_set_events(rec, events);
+    /* disk.full events: statvfs on a thread of its own, never the loop */
+    struct reel_diskwatch *diskwatch = NULL;
+    if (events) {
+        const struct reel_diskwatch_cfg dcfg = { .datadir = cli->datadir, .events = events, .log = &cli->log };
+        if (reel_diskwatch_start(&diskwatch, &dcfg, &err) < 0)
+            reel_log(&cli->log, REEL_LOG_ERROR, "%s; no disk.full events", err.msg);
+    }
     struct reel_loop *loop = reel_recorder_loop(rec);
     reel_hub_set_cache_max(reel_recorder_hub(rec), (size_t)live_cache_mib << 20);
     size_t ncams = reel_recorder_ncams(rec);
@@ -286,6 +307,8 @@ int reel_cmd_run(struct reel_cli *cli)
             close(sw.io.fd);
         reel_tls_pair_clear(&pair);
         reel_recorder_free(rec);
+        reel_diskwatch_stop(diskwatch);
+        reel_events_free(events);
         return reel_cli_fail("cannot watch for SIGINT/SIGTERM: %s", strerror(-r));
     }
 
@@ -337,6 +360,7 @@ int reel_cmd_run(struct reel_cli *cli)
             .conn_max = plan.conn_max, .downloads_max = plan.downloads_max, .playback_mem_max = playback_mem,
             .hub = reel_recorder_hub(rec), .live_viewers_max = (unsigned)live_viewers,
             .transcoders = transcoders, .snapshots = snapshots, .thumbs = thumbs, .exports = exports,
+            .events = events,
         };
         r = reel_http_new(&http, &hcfg, &err);
         reel_tls_pair_clear(&pair); /* the server has its copy */
@@ -378,6 +402,8 @@ int reel_cmd_run(struct reel_cli *cli)
     reel_loop_io_del(loop, &sw.io);
     close(sw.io.fd);
     reel_recorder_free(rec);
+    reel_diskwatch_stop(diskwatch);
+    reel_events_free(events);            /* last: writes what is queued */
     reel_log(&cli->log, REEL_LOG_INFO, "stopped");
     return r < 0 ? 1 : 0;
 }

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "events/events.h"
 #include "reel/control.h"
 #include "reel/probe.h"
 #include "rtsp/url.h"
@@ -38,6 +39,7 @@ struct rcam {
     struct reel_hub_cam *hc;
     int64_t hub_entry_id;            /* the sample entry last given to the hub (loop thread) */
     struct reel_cam_hooks hooks;
+    int64_t offline_id;              /* its open camera.offline event; 0: none (loop thread) */
 };
 
 /* One camera_changed request, shared by the waiting thread and the loop. */
@@ -78,6 +80,7 @@ struct reel_recorder {
     struct reel_control_ops ops;
     struct reel_http_recorder http;
     int probes;                      /* camera tests running (atomic) */
+    struct reel_events *events;      /* issue 15: the bus; NULL: none (atomic: the store's threads read it) */
 };
 
 /* ---- hub glue ---- */
@@ -113,6 +116,11 @@ static int64_t wall90k(const struct reel_recorder *r)
     return reel_ns_to_90k(reel_clock_wall(reel_loop_clock(r->loop)));
 }
 
+static struct reel_events *events_of(const struct reel_recorder *r)
+{
+    return __atomic_load_n(&r->events, __ATOMIC_ACQUIRE);
+}
+
 static void hook_au(void *opaque, int64_t camera_id, const struct reel_cam_au *au)
 {
     (void)camera_id;
@@ -134,6 +142,40 @@ static void hook_state(void *opaque, const struct reel_camera_status *st)
     reel_hub_publish_state(rc->hc, &hs);
 }
 
+/* camera.offline events (issue 15) from the camera's outages: one event
+ * from the first real cause until the camera records again. "connecting"
+ * (every start) and "recorder stopped" are not the camera's fault. Loop
+ * thread; the bus never waits. */
+static void hook_outage(void *opaque, int64_t camera_id, int64_t wall90k, const char *reason)
+{
+    struct rcam *rc = opaque;
+    struct reel_events *ev = events_of(rc->rec);
+    if (!ev)
+        return;
+    if (!reason) {
+        if (rc->offline_id > 0)
+            reel_events_end(ev, rc->offline_id, wall90k, NULL, -1);
+        rc->offline_id = 0;
+        return;
+    }
+    if (strcmp(reason, "connecting") == 0 || strcmp(reason, "recorder stopped") == 0 || rc->offline_id > 0)
+        return;
+    struct reel_event e = { .camera_id = camera_id, .start90k = wall90k };
+    snprintf(e.kind, sizeof(e.kind), "%s", REEL_EVENT_CAMERA_OFFLINE);
+    snprintf(e.source, sizeof(e.source), "recorder");
+    snprintf(e.detail, sizeof(e.detail), "%s", reason);
+    if (reel_events_begin(ev, &e, &rc->offline_id) < 0)
+        rc->offline_id = 0;
+}
+
+/* Ends the camera's offline event when it is stopped or removed. */
+static void end_offline(struct rcam *rc)
+{
+    if (rc->offline_id > 0 && events_of(rc->rec))
+        reel_events_end(events_of(rc->rec), rc->offline_id, wall90k(rc->rec), NULL, -1);
+    rc->offline_id = 0;
+}
+
 /* A state the recorder sets itself ("disabled", "error"). */
 static void publish_own_state(struct rcam *rc, const char *state, const char *error)
 {
@@ -147,6 +189,28 @@ static void store_event(void *opaque, int level, const char *line)
 {
     struct reel_recorder *r = opaque;
     reel_log(r->log, (enum reel_log_level)level, "%s", line);
+}
+
+/* Issue 15: the store's trouble as events (its threads; the bus never
+ * waits). */
+static void store_trouble(void *opaque, const struct reel_store_trouble *t)
+{
+    struct reel_recorder *r = opaque;
+    struct reel_events *ev = events_of(r);
+    if (!ev)
+        return;
+    static const char *const kinds[] = {
+        [REEL_STORE_TROUBLE_WRITE] = REEL_EVENT_STORAGE_ERROR,
+        [REEL_STORE_TROUBLE_NO_ROOM] = REEL_EVENT_RETENTION_BLOCKED,
+        [REEL_STORE_TROUBLE_LOCKS] = REEL_EVENT_LOCK_BLOCKING,
+    };
+    if ((size_t)t->kind >= sizeof(kinds) / sizeof(kinds[0]))
+        return;
+    struct reel_event e = { .camera_id = t->camera_id };
+    snprintf(e.kind, sizeof(e.kind), "%s", kinds[t->kind]);
+    snprintf(e.source, sizeof(e.source), "store");
+    snprintf(e.detail, sizeof(e.detail), "%s", t->detail);
+    reel_events_instant(ev, &e);
 }
 
 static void store_recording(void *opaque, const struct reel_recording_event *ev)
@@ -201,7 +265,8 @@ static int rcam_add(struct reel_recorder *r, const struct reel_camera *row, cons
         snprintf(rc->password, sizeof(rc->password), "%s", password);
         rc->has_password = true;
     }
-    rc->hooks = (struct reel_cam_hooks){ .on_au = hook_au, .on_state = hook_state, .opaque = rc };
+    rc->hooks = (struct reel_cam_hooks){ .on_au = hook_au, .on_state = hook_state,
+                                         .on_outage = hook_outage, .opaque = rc };
     struct reel_hub_state init = { .camera_id = row->id, .updated90k = wall90k(r) };
     snprintf(init.state, sizeof(init.state), "%s", row->disabled ? "disabled" : "starting");
     int e = reel_hub_cam_add(r->hub, row->id, &init, &rc->hc);
@@ -245,6 +310,7 @@ static bool rcam_stop(struct rcam *rc)
     reel_cam_stop(rc->cam);
     reel_cam_free(rc->cam);
     rc->cam = NULL;
+    end_offline(rc);
     return true;
 }
 
@@ -569,6 +635,7 @@ int reel_recorder_new(struct reel_recorder **ret, const struct reel_recorder_cfg
     sc.mode = REEL_STORE_RECORD;
     sc.on_event = store_event;
     sc.on_recording = store_recording;
+    sc.on_trouble = store_trouble;
     sc.opaque = r;
     e = reel_store_open(&r->store, &sc, err);
     if (e < 0)
@@ -624,6 +691,12 @@ fail:
 struct reel_loop *reel_recorder_loop(struct reel_recorder *r) { return r->loop; }
 struct reel_hub *reel_recorder_hub(struct reel_recorder *r) { return r->hub; }
 const struct reel_http_recorder *reel_recorder_http(struct reel_recorder *r) { return &r->http; }
+struct reel_events *reel_recorder_events(struct reel_recorder *r) { return events_of(r); }
+
+void reel_recorder_set_events(struct reel_recorder *r, struct reel_events *events)
+{
+    __atomic_store_n(&r->events, events, __ATOMIC_RELEASE);
+}
 
 size_t reel_recorder_ncams(const struct reel_recorder *r)
 {
