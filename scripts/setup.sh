@@ -13,6 +13,7 @@ pkgs=(build-essential meson ninja-build pkg-config libsqlite3-dev sqlite3 libssl
       libmicrohttpd-dev libsodium-dev libjansson-dev ffmpeg
       libzip-dev   # several cameras exported as one zip (src/export)
       libavcodec-dev libavutil-dev libswscale-dev   # snapshots and the on-demand H.265 -> H.264 transcode (src/media)
+      libcurl4-openssl-dev libxml2-dev   # ONVIF: SOAP over HTTP, the replies parsed (src/onvif)
       libavformat-dev)   # the redacted export: demuxes the view MP4, muxes the re-encoded MP4 (src/media/redact.c)
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(python3 python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools gstreamer1.0-plugins-base
@@ -20,6 +21,7 @@ if [[ "${1:-}" == "--test" ]]; then
          chromium fonts-dejavu-core nodejs   # browser test (tests/browser): Debian's chromium
          valgrind   # meson test --setup=valgrind (fuzz/meson.build)
          bindfs     # a FUSE passthrough hung with SIGSTOP (tests/integration/test_hung_disk.py)
+         iproute2   # `ip netns`: ONVIF discovery inside a network namespace (tests/integration/test_onvif.py)
          openssl)   # `openssl req` makes a certificate for --tls-cert (tests/integration/test_web_security.py)
   command -v npm >/dev/null || pkgs+=(npm)    # npm ships inside nodesource's nodejs
 fi
