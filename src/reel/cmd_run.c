@@ -378,7 +378,7 @@ int reel_cmd_run(struct reel_cli *cli)
             .conn_max = plan.conn_max, .downloads_max = plan.downloads_max, .playback_mem_max = playback_mem,
             .hub = reel_recorder_hub(rec), .live_viewers_max = (unsigned)live_viewers,
             .transcoders = transcoders, .snapshots = snapshots, .thumbs = thumbs, .exports = exports,
-            .events = events,
+            .events = events, .onvif = onvif,
         };
         r = reel_http_new(&http, &hcfg, &err);
         reel_tls_pair_clear(&pair); /* the server has its copy */
