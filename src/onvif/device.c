@@ -62,21 +62,40 @@ int reel_onvif_services(const char *xaddr, const struct reel_onvif_auth *a, char
     return rc;
 }
 
+/* The time left before deadline as au's timeout (at most a's): -ETIMEDOUT when none. */
+static int budget(struct reel_onvif_auth *au, const struct reel_onvif_auth *a, const struct reel_clock *clock,
+                  int64_t deadline, struct reel_err *err)
+{
+    int64_t left_ms = (deadline - reel_clock_mono(clock)) / 1000000;
+    int per = a->timeout_ms > 0 ? a->timeout_ms : 5000;
+    if (left_ms < 50)
+        return reel_err_set(err, ETIMEDOUT, "the device did not answer everything within %d ms",
+                            REEL_ONVIF_PROFILES_DEADLINE_MS);
+    au->timeout_ms = left_ms < per ? (int)left_ms : per;
+    return 0;
+}
+
 int reel_onvif_profiles(const char *xaddr, const struct reel_onvif_auth *a, struct reel_onvif_profile *out,
                         size_t cap, size_t *ret_n, struct reel_err *err)
 {
     struct reel_onvif_auth au = *a;
+    const struct reel_clock *clock = a->clock ? a->clock : reel_clock_system();
+    int64_t deadline = reel_clock_mono(clock) + REEL_ONVIF_PROFILES_DEADLINE_MS * INT64_C(1000000);
     int rc = reel_onvif_time(xaddr, a, &au.skew_ns, err);
     if (rc < 0)
         au.skew_ns = a->skew_ns;   /* some devices want credentials even for the time: go on without */
     if (rc == -ECANCELED || rc == -ECONNREFUSED)
         return rc;
     char media[REEL_ONVIF_URL_MAX], events[REEL_ONVIF_URL_MAX];
+    if ((rc = budget(&au, a, clock, deadline, err)) < 0)
+        return rc;
     rc = reel_onvif_services(xaddr, &au, media, events, err);
     if (rc < 0)
         return rc;
     char *b;
     size_t n;
+    if ((rc = budget(&au, a, clock, deadline, err)) < 0)
+        return rc;
     rc = reel_onvif_soap(media, &au, A_TRT "GetProfiles", NULL, "<trt:GetProfiles/>", &b, &n, err);
     if (rc < 0)
         return rc;
@@ -93,12 +112,14 @@ int reel_onvif_profiles(const char *xaddr, const struct reel_onvif_auth *a, stru
                  "<trt:GetStreamUri><trt:StreamSetup><tt:Stream>RTP-Unicast</tt:Stream><tt:Transport><tt:Protocol>"
                  "RTSP</tt:Protocol></tt:Transport></trt:StreamSetup><trt:ProfileToken>%s</trt:ProfileToken>"
                  "</trt:GetStreamUri>", tok);
+        if ((rc = budget(&au, a, clock, deadline, err)) < 0)
+            return rc;
         rc = reel_onvif_soap(media, &au, A_TRT "GetStreamUri", NULL, body, &b, &n, err);
         if (rc == 0) {
             rc = reel_onvif_parse_stream_uri(b, n, out[i].uri, err);
             free(b);
         }
-        if (rc == -EACCES || rc == -ECANCELED)
+        if (rc == -EACCES || rc == -ECANCELED || rc == -ETIMEDOUT)
             return rc;
         if (rc < 0 || (strncmp(out[i].uri, "rtsp://", 7) != 0 && strncmp(out[i].uri, "rtsps://", 8) != 0))
             out[i].uri[0] = '\0';   /* a profile without a usable URI stays listed, without one */

@@ -35,6 +35,7 @@
 #define REEL_ONVIF_URL_MAX 512
 #define REEL_ONVIF_USER_MAX 128
 #define REEL_ONVIF_PASSWORD_MAX 128
+#define REEL_ONVIF_PROFILES_DEADLINE_MS 15000  /* reel_onvif_profiles() in all */
 #define REEL_ONVIF_TIMEOUT_MIN_MS 100
 #define REEL_ONVIF_TIMEOUT_MAX_MS 5000
 
@@ -88,7 +89,8 @@ struct reel_onvif_profile {
 };
 
 /* The whole path for the page: time (skew), services, GetProfiles, a
- * GetStreamUri (RTP-Unicast, RTSP) per profile. *ret_n profiles in out[cap].
+ * GetStreamUri (RTP-Unicast, RTSP) per profile, each call within
+ * a->timeout_ms and all within REEL_ONVIF_PROFILES_DEADLINE_MS. *ret_n profiles in out[cap].
  * -EACCES with "not authorised" when the device refuses the credentials. */
 int reel_onvif_profiles(const char *xaddr, const struct reel_onvif_auth *a, struct reel_onvif_profile *out,
                         size_t cap, size_t *ret_n, struct reel_err *err);

@@ -85,6 +85,15 @@ class OnvifTest(HttpTest):
                                     f"rtsp://127.0.0.1:{self.sim_port}/cam/0", "--rtsp-sub",
                                     f"rtsp://127.0.0.1:{self.sim_port}/cam/0?sub")
         xaddr = f"http://127.0.0.1:{dport}/onvif/device_service"
+        # a slow device (3.4 s a reply, 5 calls): the whole profiles path stops at its 15 s deadline; runs meanwhile
+        _, sport = self.start_onvif("onvif-slow", "--slow-ms", "3400", "--rtsp-sub", "rtsp://127.0.0.1:1/sub")
+        slow_pw = os.path.join(self.tmp, "slow.pw")
+        with open(slow_pw, "w") as f:
+            f.write(DEV_PASSWORD + "\n")
+        slow_t0 = time.monotonic()
+        slow = subprocess.Popen([REEL, "onvif", "profiles", f"http://127.0.0.1:{sport}/onvif/device_service", "--user",
+                                 "admin", "--password-file", slow_pw], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
         sid, csrf = self.login()
         req = lambda p, b: self.request("POST", p, body=b, cookie=sid, csrf=csrf)
         r = req("/api/onvif/profiles", {"xaddr": xaddr, "user": "admin", "password": DEV_PASSWORD})
@@ -137,6 +146,10 @@ class OnvifTest(HttpTest):
         vsid, vcsrf = self.login("vic", "vic-password-1")
         for p in ("/api/onvif/discover", "/api/onvif/profiles"):
             self.assert_json_error(self.request("POST", p, body={"xaddr": xaddr}, cookie=vsid, csrf=vcsrf), 403)
+        out, errs = slow.communicate(timeout=60)
+        self.assertEqual(slow.returncode, 1, out + errs)
+        self.assertRegex(errs, r"no answer within \d+ ms|within 15000 ms")
+        self.assertLess(time.monotonic() - slow_t0, 25)
         # the device password is nowhere: answers, the server's log, the audit log
         self.rec.stop()
         log = self.rec.output()
