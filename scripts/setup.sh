@@ -14,7 +14,8 @@ pkgs=(build-essential meson ninja-build pkg-config libsqlite3-dev sqlite3 libssl
       libzip-dev   # several cameras exported as one zip (src/export)
       libavcodec-dev libavutil-dev libswscale-dev   # snapshots and the on-demand H.265 -> H.264 transcode (src/media)
       libavformat-dev   # the redacted export: demuxes the view MP4, muxes the re-encoded MP4 (src/media/redact.c)
-      libcurl4-openssl-dev libmosquitto-dev)   # alerts: webhook deliveries and MQTT (src/notify)
+      libxml2-dev   # ONVIF: the SOAP replies parsed (src/onvif)
+      libcurl4-openssl-dev libmosquitto-dev)   # webhook deliveries and ONVIF's SOAP over HTTP; MQTT (src/notify, src/onvif)
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(python3 python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools gstreamer1.0-plugins-base
          gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
@@ -22,6 +23,7 @@ if [[ "${1:-}" == "--test" ]]; then
          valgrind   # meson test --setup=valgrind (fuzz/meson.build)
          bindfs     # a FUSE passthrough hung with SIGSTOP (tests/integration/test_hung_disk.py)
          mosquitto mosquitto-clients   # a real MQTT broker and mosquitto_sub (tests/integration/test_alerts.py)
+         iproute2   # `ip netns`: ONVIF discovery inside a network namespace (tests/integration/test_onvif.py)
          openssl)   # `openssl req` makes a certificate for --tls-cert (tests/integration/test_web_security.py)
   command -v npm >/dev/null || pkgs+=(npm)    # npm ships inside nodesource's nodejs
 fi

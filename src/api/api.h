@@ -208,4 +208,8 @@ void reel_api_scrub_paths(const char *in, char *out, size_t cap);
 bool reel_api_stream_for(struct reel_http_req *r, struct reel_store *s, struct reel_camera *cam,
                          enum MHD_Result *ret_result);
 
+/* onvif.c (issue 15): POST /api/onvif/discover, POST /api/onvif/profiles */
+reel_http_handler reel_api_onvif_discover;
+reel_http_handler reel_api_onvif_profiles;
+
 #endif

@@ -95,6 +95,9 @@ const struct reel_http_route reel_api_routes[] = {
     { "DELETE", "/api/webhooks/{webhook}",               ADMIN,  true,  reel_api_webhook_delete, true  },
     { "POST",   "/api/webhooks/{webhook}/test",          ADMIN,  true,  reel_api_webhook_test,   true  },
     { "GET",    "/api/webhooks/{webhook}/deliveries",    ADMIN,  true,  reel_api_webhook_deliveries, false },
+    /* issue 15, onvif: find cameras and read their profiles (network calls: on a worker) */
+    { "POST",   "/api/onvif/discover",                   ADMIN,  true,  reel_api_onvif_discover, true  },
+    { "POST",   "/api/onvif/profiles",                   ADMIN,  true,  reel_api_onvif_profiles, true  },
 };
 
 const size_t reel_api_nroutes = sizeof(reel_api_routes) / sizeof(reel_api_routes[0]);

@@ -38,7 +38,8 @@ struct reel_transcoders;            /* media/transcode.h */
 struct reel_snapcache;              /* media/snapcache.h */
 struct reel_thumbs;                 /* media/thumbs.h */
 struct reel_exports;                /* export/export.h */
-struct reel_events;                 /* events/events.h */
+struct reel_events;                       /* events/events.h */
+struct reel_onvif_source;                 /* onvif/source.h */
 struct reel_camera;                 /* store/store.h */
 
 /* What a camera test found (struct reel_http_recorder.camera_probe). */
@@ -184,6 +185,11 @@ struct reel_http_cfg {
      * (/api/events/stream; NULL: 503). The event list reads reel.db. Made
      * by `reel run`; must outlive the server. */
     struct reel_events *events;
+    /* Issue 15 (onvif): the ONVIF motion source (src/onvif/source.h), for
+     * routes that change camera_events or cameras to call
+     * reel_onvif_source_reload(cfg->onvif) (NULL ok; it also re-reads the
+     * table every 5 s on its own). Must outlive the server. */
+    struct reel_onvif_source *onvif;
 };
 
 /* Checks cfg (-EINVAL for a bad listen address, with err). *ret owned by

@@ -58,6 +58,7 @@ int reel_cli_sign_export(struct reel_cli *cli, const char *path, const char *cam
                          const struct reel_recording *recs, size_t nrecs, uint32_t frames, const char *by,
                          const char *reason);
 int reel_cmd_audit(struct reel_cli *cli);   /* cmd_audit.c */
+int reel_cmd_onvif(struct reel_cli *cli);   /* cmd_onvif.c: discover, profiles */
 /* One audit row for a change the CLI made (cli_audit.c): by "cli:<unix
  * user>"; detail (NULL ok) is stolen. Never fails the command: a row that
  * cannot be written is a warning on stderr. */

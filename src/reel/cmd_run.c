@@ -30,6 +30,7 @@
 #include "events/events.h"
 #include "motion/detector.h"
 #include "notify/notify.h"
+#include "onvif/source.h"
 #include "export/export.h"
 #include "media/snapcache.h"
 #include "media/thumbs.h"
@@ -183,6 +184,13 @@ int reel_cmd_run(struct reel_cli *cli)
         if (*end || thumbs_mib < 1 || thumbs_mib > 1048576)
             return reel_cli_usage("--thumbs-cache-mib: expected 1..1048576");
     }
+    long onvif_motion_max_s = 60;   /* an ONVIF "on" without "off" ends after this (issue 15) */
+    if ((v = reel_cli_opt(cli, "--onvif-motion-max-s", true))) {
+        char *end;
+        onvif_motion_max_s = strtol(v, &end, 10);
+        if (*end || onvif_motion_max_s < 1 || onvif_motion_max_s > 3600)
+            return reel_cli_usage("--onvif-motion-max-s: expected 1..3600");
+    }
     const char *http_listen = reel_cli_opt(cli, "--http", true);
     bool no_http = reel_cli_opt(cli, "--no-http", false) != NULL;
     bool secure_cookie = reel_cli_opt(cli, "--secure-cookie", false) != NULL;
@@ -305,6 +313,15 @@ int reel_cmd_run(struct reel_cli *cli)
         if (reel_diskwatch_start(&diskwatch, &dcfg, &err) < 0)
             reel_log(&cli->log, REEL_LOG_ERROR, "%s; no disk.full events", err.msg);
     }
+    /* ONVIF motion (issue 15): a PullPoint worker per camera whose
+     * camera_events say motion = 'onvif'; re-reads the table every 5 s */
+    struct reel_onvif_source *onvif = NULL;
+    if (events) {
+        const struct reel_onvif_source_cfg ocfg = { .datadir = cli->datadir, .events = events, .log = &cli->log,
+                                                    .motion_max_ns = onvif_motion_max_s * REEL_NS_PER_SEC };
+        if (reel_onvif_source_start(&onvif, &ocfg, &err) < 0)
+            reel_log(&cli->log, REEL_LOG_ERROR, "%s; no ONVIF motion events", err.msg);
+    }
     struct reel_loop *loop = reel_recorder_loop(rec);
     reel_hub_set_cache_max(reel_recorder_hub(rec), (size_t)live_cache_mib << 20);
     size_t ncams = reel_recorder_ncams(rec);
@@ -321,6 +338,7 @@ int reel_cmd_run(struct reel_cli *cli)
             close(sw.io.fd);
         reel_tls_pair_clear(&pair);
         reel_recorder_free(rec);
+        reel_onvif_source_stop(onvif);
         reel_diskwatch_stop(diskwatch);
         reel_events_free(events);
         return reel_cli_fail("cannot watch for SIGINT/SIGTERM: %s", strerror(-r));
@@ -398,6 +416,7 @@ int reel_cmd_run(struct reel_cli *cli)
             .transcoders = transcoders, .snapshots = snapshots, .thumbs = thumbs, .exports = exports,
             .events = events,
             .motion_changed = motion ? motion_changed : NULL, .motion_opaque = motion,
+            .onvif = onvif,
         };
         r = reel_http_new(&http, &hcfg, &err);
         reel_tls_pair_clear(&pair); /* the server has its copy */
@@ -451,6 +470,7 @@ int reel_cmd_run(struct reel_cli *cli)
     reel_loop_io_del(loop, &sw.io);
     close(sw.io.fd);
     reel_recorder_free(rec);
+    reel_onvif_source_stop(onvif);       /* ends open ONVIF motion events */
     reel_diskwatch_stop(diskwatch);
     reel_events_free(events);            /* last: writes what is queued */
     reel_log(&cli->log, REEL_LOG_INFO, "stopped");

@@ -40,6 +40,7 @@ static const char usage[] =
     "      [--export-keep-days N]   days an export is kept (default 7)\n"
     "      [--thumbs-cache-mib N]   the thumbnail cache's cap (default 512)\n"
     "      [--motion-workers N]     motion detection threads (default 2; 0: no detection)\n"
+    "      [--onvif-motion-max-s N]   an ONVIF motion event with no \"off\" ends N s after its last \"on\" (60)\n"
     "      [--buffered-io]          write sample files through the page cache, not O_DIRECT\n"
     "      [--no-io-uring]          one pwritev per write instead of io_uring batches\n"
     "  status                       per camera: live state from the running recorder, last error,\n"
@@ -73,6 +74,8 @@ static const char usage[] =
     "  events [--camera NAME] [--kind K] [--from T] [--to T] [--limit N] [--json]\n"
     "                               events (motion, camera.offline, storage.error, disk.full,\n"
     "                               retention.blocked, lock.blocking), newest first\n"
+    "  onvif discover [--timeout-ms N]   find ONVIF cameras on the local network (WS-Discovery)\n"
+    "  onvif profiles XADDR [--user U --password-file F]   a device's profiles and RTSP URIs\n"
     "\n"
     "DATADIR defaults to $REEL_DIR, else ./reel-data. Times: RFC 3339\n"
     "(2026-11-26T23:00:00Z), @UNIXSECONDS, now, or relative (-5m, -1h30m).\n";
@@ -195,6 +198,7 @@ int main(int argc, char **argv)
         { "audit", reel_cmd_audit },
         { "lock", reel_cmd_lock },       { "config", reel_cmd_config },
         { "events", reel_cmd_events },
+        { "onvif", reel_cmd_onvif },
     };
     for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
         if (strcmp(cmd, cmds[k].name) == 0)

@@ -145,6 +145,83 @@
     return j;
   }
 
+  /* "Find cameras (ONVIF)" in the add-camera dialog: WS-Discovery on the
+   * server's network (POST /api/onvif/discover), pick a device (or type its
+   * address), enter its credentials, read its profiles (POST
+   * /api/onvif/profiles) and fill the main and sub-stream URLs with the
+   * suggested pair. done({main, sub, user, password, name}). */
+  function onvifFinder(ctx, g, done) {
+    const box = h('details', { class: 'adm-host adm-onvif' },
+      h('summary', { text: 'Find cameras (ONVIF)' }));
+    const searchBtn = h('button', { type: 'button', class: 'adm-secondary', text: 'Search the network' });
+    const found = h('ul', { class: 'adm-onvif-list', 'aria-label': 'ONVIF devices found' });
+    const found_msg = h('p', { class: 'adm-hint', 'aria-live': 'polite' });
+    const xaddr = input('text', { maxlength: 511, placeholder: 'http://192.168.1.20/onvif/device_service',
+      inputmode: 'url', autocomplete: 'off' });
+    const ouser = input('text', { maxlength: 128, autocomplete: 'off', value: 'admin' });
+    const opass = input('password', { maxlength: 128, autocomplete: 'new-password' });
+    const profBtn = h('button', { type: 'button', class: 'adm-secondary', text: 'Get stream URLs' });
+    const prof = h('div', { class: 'adm-onvif-prof', 'aria-live': 'polite' });
+    let devName = '';
+    searchBtn.addEventListener('click', async () => {
+      searchBtn.disabled = true;
+      found.replaceChildren();
+      status(found_msg, 'Searching… (2 s)');
+      try {
+        const r = await ctx.api('POST', '/api/onvif/discover', { timeout_ms: 2000 });
+        if (!alive(g)) return;
+        if (r.status !== 200) { status(found_msg, err(r, 'Search failed'), true); return; }
+        const devs = r.json.devices || [];
+        status(found_msg, devs.length ? `${devs.length} found: pick one.` :
+          'None answered. Cameras on another subnet or with discovery off: type the address below.');
+        for (const d of devs) {
+          const label = (d.name || d.hardware || 'ONVIF device') + (d.hardware && d.name ? ` · ${d.hardware}` : '');
+          const b = h('button', { type: 'button', class: 'adm-onvif-dev' },
+            h('strong', { text: label }), h('span', { class: 'adm-hint', text: d.xaddr }));
+          b.addEventListener('click', () => {
+            xaddr.value = d.xaddr;
+            devName = (d.name || '').replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+            for (const x of found.querySelectorAll('.adm-onvif-dev')) x.classList.toggle('adm-picked', x === b);
+            opass.focus();
+          });
+          found.append(h('li', {}, b));
+        }
+      } finally { searchBtn.disabled = false; }
+    });
+    profBtn.addEventListener('click', async () => {
+      if (!xaddr.value.trim()) { prof.replaceChildren(h('p', { class: 'adm-bad', text: 'Pick a device or type its address.' })); return; }
+      profBtn.disabled = true;
+      prof.replaceChildren(h('p', { class: 'adm-hint', text: 'Asking the device… (up to 15 s)' }));
+      try {
+        const r = await ctx.api('POST', '/api/onvif/profiles',
+          { xaddr: xaddr.value.trim(), user: ouser.value, password: opass.value });
+        if (!alive(g)) return;
+        if (r.status !== 200) { prof.replaceChildren(h('p', { class: 'adm-bad', text: err(r, 'The device said no') })); return; }
+        const j = r.json;
+        const dl = h('dl', { class: 'adm-facts' });
+        for (const p of j.profiles || []) {
+          dl.append(h('dt', { text: p.name || p.token }),
+            h('dd', { text: `${p.codec || '?'} ${p.width}×${p.height}${p.fps ? ' ' + p.fps + ' fps' : ''}` +
+              (p.uri === j.suggest.main ? ' (main)' : p.uri === j.suggest.sub ? ' (sub-stream)' : '') }));
+        }
+        if (!j.suggest.main) {
+          prof.replaceChildren(h('p', { class: 'adm-bad', text: 'The device gave no RTSP stream URL.' }), dl);
+          return;
+        }
+        prof.replaceChildren(h('p', { class: 'adm-ok',
+          text: j.suggest.sub ? 'Filled in the main and sub-stream URLs below.' : 'Filled in the main stream URL below.' }), dl);
+        done({ main: j.suggest.main, sub: j.suggest.sub, user: ouser.value, password: opass.value, name: devName });
+      } finally { profBtn.disabled = false; }
+    });
+    box.append(h('div', { class: 'adm-testrow' }, searchBtn,
+      h('span', { class: 'adm-hint', text: 'WS-Discovery on the recorder\'s local network' })),
+    found_msg, found, field('Device address', xaddr),
+    h('div', { class: 'adm-two' }, field('ONVIF user', ouser), field('ONVIF password', opass)),
+    h('div', { class: 'adm-testrow' }, profBtn,
+      h('span', { class: 'adm-hint', text: 'Reads the profiles and suggests main and sub-stream' })), prof);
+    return box;
+  }
+
   async function cameraDialog(ctx, existing, refresh) {
     const g = cur.gen;
     let cfg = null;
@@ -193,6 +270,15 @@
     for (const e of [host, port, path]) e.addEventListener('input', mk);
     hostBox.append(field('Host', host), field('Port', port), field('Path', path));
 
+    const onvifBox = cfg ? null : onvifFinder(ctx, g, (found) => {
+      url.value = found.main;
+      sub.value = found.sub || '';
+      if (found.user !== undefined) user.value = found.user;
+      if (found.password) pass.value = found.password;
+      if (!name.value && found.name) name.value = found.name;
+      url.dispatchEvent(new Event('input'));
+    });
+
     const body = () => {
       const b = { url: url.value.trim(), user: user.value, udp: udp.checked,
         retain_seconds: Math.max(0, Math.round(Number(rdays.value) * 86400)),
@@ -220,6 +306,7 @@
     const save = h('button', { type: 'submit', class: 'adm-primary', text: cfg ? 'Save' : 'Add camera' });
     const cancel = h('button', { type: 'button', text: 'Cancel' });
     const content = h('div', {},
+      onvifBox,
       field('Name', name, 'Letters, digits, _ and -'),
       field('Main stream URL', url), hostBox,
       h('div', { class: 'adm-two' }, field('User', user), field('Password', pass)),
