@@ -179,7 +179,7 @@
     const list = P.list;
     const shown = P.events.filter(matches);
     list.replaceChildren(...shown.map(row));
-    P.empty.hidden = shown.length > 0 || P.loading;
+    P.empty.hidden = shown.length > 0 || P.loading || !!P.unavailable;
     P.more.hidden = P.nextBefore === null;
     P.count.textContent = shown.length ? `${shown.length} event${shown.length === 1 ? '' : 's'}` : '';
   }

@@ -589,6 +589,8 @@
     root.replaceChildren(wrap);
     M.ro = new ResizeObserver(() => M && sizeHandles());
     M.ro.observe(M.stage);
+    modeChanged();
+    renderList();
   }
 
   async function mount(root, ctx, camera) {
