@@ -542,7 +542,7 @@
     sensWrap.append(f.sens, f.sensOut);
     f.area = num('mo-area', 0, 100, 0.1);
     const two = el('div', 'mo-two');
-    two.append(field('Frames analysed per second', f.fps, '1..15'), field('Min. area %', f.area, 'of the picture'));
+    two.append(field('Analysed frames/s', f.fps, '1..15'), field('Min. area %', f.area, 'of the picture'));
     const sf = field('Sensitivity', sensWrap, 'higher finds smaller changes');
     M.decodeBox.append(M.source, two, sf);
     M.onvifBox = el('div', 'mo-box');
