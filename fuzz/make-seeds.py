@@ -507,6 +507,32 @@ def camera_body_seeds():
     put(t, "truncated", '{"name":"front","url":"rtsp://')
 
 
+def grid_blob(secs):
+    """A motion grid minute (src/motion/grid.h): secs = {second: {cell: level}}."""
+    recs, allbits = b"", bytearray(32)
+    for s in sorted(secs):
+        bits = bytearray(32)
+        for c in secs[s]:
+            bits[c // 8] |= 1 << (c % 8)
+            allbits[c // 8] |= 1 << (c % 8)
+        recs += bytes([s]) + bytes(bits) + bytes(secs[s][c] for c in sorted(secs[s]))
+    return bytes([1, len(secs)]) + bytes(allbits) + recs
+
+
+def grid_seeds():
+    """motion_grid: 32-byte region, min_cells, min_level, second, blob."""
+    door = bytearray(32)
+    for y in range(8, 16):
+        door[(y * 16) // 8] |= 0x0f
+    some = grid_blob({3: {16 * 9 + 1: 40, 16 * 9 + 2: 200}, 4: {16 * 10 + 2: 9}, 59: {255: 255}})
+    put("motion_grid", "door-some", bytes(door) + bytes([1, 1, 3]) + some)
+    put("motion_grid", "door-level", bytes(door) + bytes([2, 50, 4]) + some)
+    full = grid_blob({s: {c: 1 + (s + c) % 255 for c in range(256)} for s in range(60)})
+    put("motion_grid", "full-minute", b"\xff" * 32 + bytes([200, 100, 59]) + full)
+    put("motion_grid", "bad-or", bytes(door) + bytes([1, 1, 3]) + some[:2] + b"\0" * 32 + some[34:])
+    put("motion_grid", "truncated", bytes(door) + bytes([1, 1, 3]) + some[:-1])
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -576,6 +602,7 @@ def main():
         put("codec", f"{codec}-first-au", bytes([1 if h265 else 0]) +
             b"".join(b"\0\0\0\1" + n for n in al[0])[:3000])
 
+    grid_seeds()
     put("index", "empty", b"\0\0")
     put("index", "steady-30fps", index_blob([(5000 if i % 60 == 0 else 800 + i, 3000, i % 60 == 0)
                                              for i in range(120)]))

@@ -147,6 +147,9 @@ double reel_api_forecast_days(const struct reel_forecast_cam *cams, size_t n, do
 /* locks.c: evidence locks and the site's retention cap */
 reel_http_handler reel_api_lock_add;
 reel_http_handler reel_api_locks_list;
+/* mo-core (issue 15): a camera's motion configuration (motion_cfg.c) */
+reel_http_handler reel_api_motion_get;
+reel_http_handler reel_api_motion_put;
 reel_http_handler reel_api_lock_patch;
 reel_http_handler reel_api_lock_delete;
 reel_http_handler reel_api_retention_get;

@@ -78,6 +78,9 @@ const struct reel_http_route reel_api_routes[] = {
     { "DELETE", "/api/locks/{lock}",                     ADMIN,  true,  reel_api_lock_delete,    false },
     { "GET",    "/api/settings/retention",               ADMIN,  true,  reel_api_retention_get,  false },
     { "PUT",    "/api/settings/retention",               ADMIN,  true,  reel_api_retention_put,  false },
+    /* mo-core (issue 15): a camera's motion configuration, applied while recording */
+    { "GET",    "/api/cameras/{camera}/motion",          PLAYBACK, true, reel_api_motion_get,    false },
+    { "PUT",    "/api/cameras/{camera}/motion",          ADMIN,  true,  reel_api_motion_put,    false },
 };
 
 const size_t reel_api_nroutes = sizeof(reel_api_routes) / sizeof(reel_api_routes[0]);

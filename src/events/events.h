@@ -30,6 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "base/clock.h"
 #include "base/log.h"
 
@@ -90,5 +92,26 @@ int reel_events_instant(struct reel_events *e, const struct reel_event *ev);
  * most 16. remove waits for a callback in progress to return. */
 int reel_events_listen(struct reel_events *e, reel_events_listener_fn fn, void *opaque);
 void reel_events_unlisten(struct reel_events *e, reel_events_listener_fn fn, void *opaque);
+
+/* ---- additions by ev-core (see docs/events.md) ---- */
+
+/* Waits until every note queued before the call is written and handed to
+ * the listeners (tests, and `reel run` before it stops). Not from a
+ * listener. */
+void reel_events_sync(struct reel_events *e);
+/* Notes dropped from a full queue since start. */
+uint64_t reel_events_dropped(struct reel_events *e);
+/* Whether id is an open event (begun, not yet ended). */
+bool reel_events_is_open(struct reel_events *e, int64_t id);
+
+/* The event's JSON (docs/events.md): {"id","camera","kind","source",
+ * "start","start90k","end","end90k","zones":[..],"peak","detail"}; a new
+ * reference (NULL without memory). */
+json_t *reel_event_json(const struct reel_event *ev);
+/* "door,gate" -> ["door","gate"]; a new reference. */
+json_t *reel_event_zones_json(const char *zones);
+/* A notification as compact JSON {"type":..,"event":{..}}; malloc'd
+ * (free()), NULL without memory. */
+char *reel_event_note_json(const struct reel_event_note *n);
 
 #endif

@@ -38,6 +38,7 @@ struct reel_transcoders;            /* media/transcode.h */
 struct reel_snapcache;              /* media/snapcache.h */
 struct reel_thumbs;                 /* media/thumbs.h */
 struct reel_exports;                /* export/export.h */
+struct reel_events;                 /* events/events.h */
 struct reel_camera;                 /* store/store.h */
 
 /* What a camera test found (struct reel_http_recorder.camera_probe). */
@@ -173,6 +174,16 @@ struct reel_http_cfg {
      * must outlive the server. */
     struct reel_thumbs *thumbs;
     struct reel_exports *exports;
+    /* Issue 15 (mo-core): called after a camera's motion configuration
+     * was saved (PUT /api/cameras/{camera}/motion) so that the detector
+     * applies it at once; NULL: the detector applies it at its next poll
+     * (REEL_MOTION_POLL_NS). Any thread; must not block. */
+    void (*motion_changed)(void *opaque);
+    void *motion_opaque;
+    /* Issue 15 (ev-core): the event bus, for the live event stream
+     * (/api/events/stream; NULL: 503). The event list reads reel.db. Made
+     * by `reel run`; must outlive the server. */
+    struct reel_events *events;
 };
 
 /* Checks cfg (-EINVAL for a bad listen address, with err). *ret owned by

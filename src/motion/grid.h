@@ -61,4 +61,14 @@ void reel_grid_second_get(const uint8_t *blob, size_t len, unsigned s, struct re
 int reel_grid_match(const uint8_t *blob, size_t len, const uint8_t region[REEL_GRID_BITS_BYTES],
                     unsigned min_cells, unsigned min_level, uint64_t *ret_seconds);
 
+/* Added by mo-search (not in the prep header): reel_grid_match() with the
+ * number of matching region cells of each matching second in ret_cells[s]
+ * (0 elsewhere; ret_cells may be NULL). Returns the seconds bitmap. */
+uint64_t reel_grid_match_cells(const uint8_t *blob, size_t len, const uint8_t region[REEL_GRID_BITS_BYTES],
+                               unsigned min_cells, unsigned min_level, uint16_t ret_cells[60]);
+
+/* Added by mo-search: bit s set for each second (0..59) of a checked blob
+ * that has a record (any cell moved). */
+uint64_t reel_grid_seconds(const uint8_t *blob, size_t len);
+
 #endif

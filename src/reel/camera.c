@@ -231,6 +231,9 @@ static void op_outage_begin(void *opaque, int64_t wall90k, const char *reason)
     struct reel_err err = { "" };
     if (c->store && reel_store_outage_begin(c->store, c->cfg.id, wall90k, reason, &err) < 0)
         reel_log(c->log, REEL_LOG_ERROR, "camera %s: cannot record outage: %s", c->cfg.name, err.msg);
+    const struct reel_cam_hooks *h = c->opts.hooks;
+    if (h && h->on_outage)
+        h->on_outage(h->opaque, c->cfg.id, wall90k, reason);
 }
 
 static void op_outage_end(void *opaque, int64_t wall90k)
@@ -239,6 +242,9 @@ static void op_outage_end(void *opaque, int64_t wall90k)
     struct reel_err err = { "" };
     if (c->store && reel_store_outage_end(c->store, c->cfg.id, wall90k, &err) < 0)
         reel_log(c->log, REEL_LOG_ERROR, "camera %s: cannot close outage: %s", c->cfg.name, err.msg);
+    const struct reel_cam_hooks *h = c->opts.hooks;
+    if (h && h->on_outage)
+        h->on_outage(h->opaque, c->cfg.id, wall90k, NULL);
 }
 
 static void cam_timer_fired(struct reel_cam *c);

@@ -58,6 +58,10 @@ struct reel_cam_au {               /* one access unit as handed to the store */
 struct reel_cam_hooks {            /* all called on the loop thread; each may be NULL */
     void (*on_au)(void *opaque, int64_t camera_id, const struct reel_cam_au *au);
     void (*on_state)(void *opaque, const struct reel_camera_status *st);  /* at every state change */
+    /* An outage (the table `outage`) began with reason ("connecting" at
+     * start, "recorder stopped" at stop, else why the camera is down) or
+     * ended (reason NULL), at wall90k (issue 15: camera.offline events). */
+    void (*on_outage)(void *opaque, int64_t camera_id, int64_t wall90k, const char *reason);
     void *opaque;
 };
 

@@ -27,6 +27,8 @@
 #include "http/parse.h"
 #include "http/tls.h"
 #include "media/avlog.h"
+#include "events/events.h"
+#include "motion/detector.h"
 #include "export/export.h"
 #include "media/snapcache.h"
 #include "media/thumbs.h"
@@ -46,6 +48,11 @@ struct sig_watch {
 };
 
 /* SIGINT/SIGTERM arrive through a signalfd, so no handler and no global state. */
+static void motion_changed(void *opaque)
+{
+    reel_motion_changed(opaque);
+}
+
 static void on_signal(struct reel_io *io, uint32_t events)
 {
     (void)events;
@@ -193,6 +200,13 @@ int reel_cmd_run(struct reel_cli *cli)
     tls = tls || tls_cert;
     bool buffered_io = reel_cli_opt(cli, "--buffered-io", false) != NULL;
     bool no_io_uring = reel_cli_opt(cli, "--no-io-uring", false) != NULL;
+    long motion_workers = 2;    /* the motion detector's decoding threads (issue 15); 0: no detector */
+    if ((v = reel_cli_opt(cli, "--motion-workers", true))) {
+        char *end;
+        motion_workers = strtol(v, &end, 10);
+        if (*end || motion_workers < 0 || motion_workers > REEL_MOTION_WORKERS_MAX)
+            return reel_cli_usage("--motion-workers: expected 0..%d", REEL_MOTION_WORKERS_MAX);
+    }
     long bench_subs = 0;        /* bench/ only: hub readers of every camera's AUs */
     if ((v = reel_cli_opt(cli, "--bench-subscribers", true))) {
         bench_subs = strtol(v, NULL, 10);
@@ -270,6 +284,18 @@ int reel_cmd_run(struct reel_cli *cli)
         return reel_cli_fail("cannot open data directory %s for recording: %s", cli->datadir,
                              err.msg[0] ? err.msg : strerror(-r));
     }
+    /* The event bus (issue 15): made once the store holds the data
+     * directory (so a second `reel run` cannot close this one's open
+     * events), given to the recorder before its cameras start, freed after
+     * everything that reports to it or listens. Without it recording goes
+     * on, with no events. */
+    struct reel_events *events = NULL;
+    const struct reel_events_cfg ecfg = { .datadir = cli->datadir, .log = &cli->log };
+    if (reel_events_new(&events, &ecfg, &err) < 0) {
+        reel_log(&cli->log, REEL_LOG_ERROR, "%s; recording without events", err.msg);
+        events = NULL;
+    }
+    reel_recorder_set_events(rec, events);
     struct reel_loop *loop = reel_recorder_loop(rec);
     reel_hub_set_cache_max(reel_recorder_hub(rec), (size_t)live_cache_mib << 20);
     size_t ncams = reel_recorder_ncams(rec);
@@ -286,7 +312,22 @@ int reel_cmd_run(struct reel_cli *cli)
             close(sw.io.fd);
         reel_tls_pair_clear(&pair);
         reel_recorder_free(rec);
+        reel_events_free(events);
         return reel_cli_fail("cannot watch for SIGINT/SIGTERM: %s", strerror(-r));
+    }
+
+    /* The motion detector (issue 15, src/motion/detector.h): cameras with
+     * motion 'decode'; without it recording goes on, with no motion. */
+    struct reel_motion *motion = NULL;
+    if (motion_workers > 0) {
+        reel_media_avlog_quiet();
+        const struct reel_motion_run_cfg mcfg = { .datadir = cli->datadir, .hub = reel_recorder_hub(rec),
+                                                  .events = events, .log = &cli->log,
+                                                  .workers = (unsigned)motion_workers };
+        if (reel_motion_new(&motion, &mcfg, &err) < 0) {
+            reel_log(&cli->log, REEL_LOG_ERROR, "%s; recording without motion detection", err.msg);
+            motion = NULL;
+        }
     }
 
     /* The web server: a failure to listen is reported but does not stop
@@ -337,6 +378,8 @@ int reel_cmd_run(struct reel_cli *cli)
             .conn_max = plan.conn_max, .downloads_max = plan.downloads_max, .playback_mem_max = playback_mem,
             .hub = reel_recorder_hub(rec), .live_viewers_max = (unsigned)live_viewers,
             .transcoders = transcoders, .snapshots = snapshots, .thumbs = thumbs, .exports = exports,
+            .events = events,
+            .motion_changed = motion ? motion_changed : NULL, .motion_opaque = motion,
         };
         r = reel_http_new(&http, &hcfg, &err);
         reel_tls_pair_clear(&pair); /* the server has its copy */
@@ -375,9 +418,21 @@ int reel_cmd_run(struct reel_cli *cli)
     reel_snapcache_free(snapshots);
     reel_exports_free(exports);          /* cancels running exports */
     reel_thumbs_free(thumbs);
+    if (motion) {   /* before the hub goes: ends open events, writes the last minutes */
+        struct reel_motion_stats ms;
+        reel_motion_get_stats(motion, &ms);
+        reel_log(&cli->log, REEL_LOG_INFO, "motion: %u cameras, %llu access units, %llu pictures decoded, %llu "
+                 "analysed, %llu lost, %llu decode errors, %llu recalibrations, %llu events, %llu minutes written",
+                 ms.cameras, (unsigned long long)ms.aus, (unsigned long long)ms.decoded,
+                 (unsigned long long)ms.analysed, (unsigned long long)ms.lost, (unsigned long long)ms.decode_errors,
+                 (unsigned long long)ms.recalibrations, (unsigned long long)ms.events,
+                 (unsigned long long)ms.minutes_written);
+        reel_motion_free(motion);
+    }
     reel_loop_io_del(loop, &sw.io);
     close(sw.io.fd);
     reel_recorder_free(rec);
+    reel_events_free(events);            /* last: writes what is queued */
     reel_log(&cli->log, REEL_LOG_INFO, "stopped");
     return r < 0 ? 1 : 0;
 }

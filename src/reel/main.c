@@ -39,6 +39,7 @@ static const char usage[] =
     "      [--transcode-max N]      live.mp4?stream=h264 H.265 -> H.264 transcodes at once (default 2)\n"
     "      [--export-keep-days N]   days an export is kept (default 7)\n"
     "      [--thumbs-cache-mib N]   the thumbnail cache's cap (default 512)\n"
+    "      [--motion-workers N]     motion detection threads (default 2; 0: no detection)\n"
     "      [--buffered-io]          write sample files through the page cache, not O_DIRECT\n"
     "      [--no-io-uring]          one pwritev per write instead of io_uring batches\n"
     "  status                       per camera: live state from the running recorder, last error,\n"

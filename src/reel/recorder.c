@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "events/events.h"
 #include "reel/control.h"
 #include "reel/probe.h"
 #include "rtsp/url.h"
@@ -38,6 +39,7 @@ struct rcam {
     struct reel_hub_cam *hc;
     int64_t hub_entry_id;            /* the sample entry last given to the hub (loop thread) */
     struct reel_cam_hooks hooks;
+    int64_t offline_id;              /* its open camera.offline event; 0: none (loop thread) */
 };
 
 /* One camera_changed request, shared by the waiting thread and the loop. */
@@ -78,6 +80,7 @@ struct reel_recorder {
     struct reel_control_ops ops;
     struct reel_http_recorder http;
     int probes;                      /* camera tests running (atomic) */
+    struct reel_events *events;      /* issue 15: the bus; NULL: none */
 };
 
 /* ---- hub glue ---- */
@@ -132,6 +135,40 @@ static void hook_state(void *opaque, const struct reel_camera_status *st)
     struct reel_hub_state hs;
     to_hub_state(st, &hs);
     reel_hub_publish_state(rc->hc, &hs);
+}
+
+/* camera.offline events (issue 15) from the camera's outages: one event
+ * from the first real cause until the camera records again. "connecting"
+ * (every start) and "recorder stopped" are not the camera's fault. Loop
+ * thread; the bus never waits. */
+static void hook_outage(void *opaque, int64_t camera_id, int64_t wall90k, const char *reason)
+{
+    struct rcam *rc = opaque;
+    struct reel_events *ev = rc->rec->events;
+    if (!ev)
+        return;
+    if (!reason) {
+        if (rc->offline_id > 0)
+            reel_events_end(ev, rc->offline_id, wall90k, NULL, -1);
+        rc->offline_id = 0;
+        return;
+    }
+    if (strcmp(reason, "connecting") == 0 || strcmp(reason, "recorder stopped") == 0 || rc->offline_id > 0)
+        return;
+    struct reel_event e = { .camera_id = camera_id, .start90k = wall90k };
+    snprintf(e.kind, sizeof(e.kind), "%s", REEL_EVENT_CAMERA_OFFLINE);
+    snprintf(e.source, sizeof(e.source), "recorder");
+    snprintf(e.detail, sizeof(e.detail), "%s", reason);
+    if (reel_events_begin(ev, &e, &rc->offline_id) < 0)
+        rc->offline_id = 0;
+}
+
+/* Ends the camera's offline event when it is stopped or removed. */
+static void end_offline(struct rcam *rc)
+{
+    if (rc->offline_id > 0 && rc->rec->events)
+        reel_events_end(rc->rec->events, rc->offline_id, wall90k(rc->rec), NULL, -1);
+    rc->offline_id = 0;
 }
 
 /* A state the recorder sets itself ("disabled", "error"). */
@@ -201,7 +238,8 @@ static int rcam_add(struct reel_recorder *r, const struct reel_camera *row, cons
         snprintf(rc->password, sizeof(rc->password), "%s", password);
         rc->has_password = true;
     }
-    rc->hooks = (struct reel_cam_hooks){ .on_au = hook_au, .on_state = hook_state, .opaque = rc };
+    rc->hooks = (struct reel_cam_hooks){ .on_au = hook_au, .on_state = hook_state,
+                                         .on_outage = hook_outage, .opaque = rc };
     struct reel_hub_state init = { .camera_id = row->id, .updated90k = wall90k(r) };
     snprintf(init.state, sizeof(init.state), "%s", row->disabled ? "disabled" : "starting");
     int e = reel_hub_cam_add(r->hub, row->id, &init, &rc->hc);
@@ -245,6 +283,7 @@ static bool rcam_stop(struct rcam *rc)
     reel_cam_stop(rc->cam);
     reel_cam_free(rc->cam);
     rc->cam = NULL;
+    end_offline(rc);
     return true;
 }
 
@@ -624,6 +663,12 @@ fail:
 struct reel_loop *reel_recorder_loop(struct reel_recorder *r) { return r->loop; }
 struct reel_hub *reel_recorder_hub(struct reel_recorder *r) { return r->hub; }
 const struct reel_http_recorder *reel_recorder_http(struct reel_recorder *r) { return &r->http; }
+struct reel_events *reel_recorder_events(struct reel_recorder *r) { return r->events; }
+
+void reel_recorder_set_events(struct reel_recorder *r, struct reel_events *events)
+{
+    r->events = events;
+}
 
 size_t reel_recorder_ncams(const struct reel_recorder *r)
 {

@@ -34,6 +34,7 @@
 #define REEL_RECORDER_APPLY_TIMEOUT_NS (5 * REEL_NS_PER_SEC)
 
 struct reel_recorder;
+struct reel_events;
 
 struct reel_recorder_cfg {
     /* datadir, checkpoint_ns, rotate_ns, buffered_io, no_io_uring; the
@@ -58,6 +59,14 @@ size_t reel_recorder_ncams(const struct reel_recorder *r);
  * reel_loop_stop(), then stops the control socket and every camera (each
  * run closed durably). Returns reel_loop_run()'s result. */
 int reel_recorder_run(struct reel_recorder *r);
+
+/* The event bus (issue 15, events.h) the recorder reports camera.offline
+ * and the store's trouble to; NULL: none. Before reel_recorder_run() only;
+ * the bus must outlive the recorder. It is given after reel_recorder_new()
+ * so that the bus is made only once the store holds the data directory's
+ * lock (a second `reel run` must not close the first one's open events). */
+void reel_recorder_set_events(struct reel_recorder *r, struct reel_events *events);
+struct reel_events *reel_recorder_events(struct reel_recorder *r);
 
 /* Any thread but the loop's: see struct reel_http_recorder. -ESHUTDOWN
  * when the loop is not running. */

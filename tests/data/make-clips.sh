@@ -68,3 +68,23 @@ mk h265-1080p.265 -f lavfi -i "$(src 1920 1080)" $x265 -x265-params "$x265p:vbv-
 mk h264-detail.264 -f lavfi -i "testsrc2=size=320x180:rate=30,geq=lum='clip(p(X,Y)*0.5+64+60*sin((X+T*20)*1.6)*cos(Y*1.4),0,255)':cb='p(X,Y)':cr='p(X,Y)',trim=duration=10" $x264 -b:v 2M
 mk h264.mp4 -framerate 30 -i "$out/h264.264" -c copy -movflags +faststart
 mk h265.mp4 -framerate 30 -i "$out/h265.265" -c copy -tag:v hvc1 -movflags +faststart
+
+# Motion (issue 15): 640x360, 10 fps, 20 s loops of a still textured scene, GOP 2 s.
+#   motion.264: a 64x64 white box circling (1 turn a second) in the left half from 4 s to 7 s and in
+#               the right half from 12 s to 15 s (the truth of tests/integration/test_motion.py); light
+#               camera noise throughout
+#   light.264:  the same scene without motion; the light goes on (+0.2 brightness, one frame) at 7 s
+#               and off at 14 s: no motion
+#   noise.264:  the same scene, no motion, strong camera noise
+still="color=c=gray:s=640x360:r=10:d=20,geq=lum='110+50*sin(X/23)*cos(Y/17)+20*sin((X+Y)/41)':cb=128:cr=128"
+box="color=c=white:s=64x64:r=10:d=20"
+x264m='-c:v libx264 -preset veryfast -pix_fmt yuv420p -g 20 -keyint_min 20 -sc_threshold 0 -bf 0 -x264-params repeat-headers=1 -r 10'
+# shellcheck disable=SC2086
+mk motion.264 -f lavfi -i "$still" -f lavfi -i "$box" -f lavfi -i "$box" -filter_complex \
+  "[0][1]overlay=x='130+60*cos(2*PI*t)':y='150+40*sin(2*PI*t)':enable='between(t,4,7)'[a];[a][2]overlay=x='450+60*cos(2*PI*t)':y='150+40*sin(2*PI*t)':enable='between(t,12,15)',noise=alls=4:allf=t" \
+  $x264m -b:v 500k
+# shellcheck disable=SC2086
+mk light.264 -f lavfi -i "$still" -vf "eq=brightness='if(between(t,7,14),0.2,0)':eval=frame,noise=alls=4:allf=t" \
+  $x264m -b:v 500k
+# shellcheck disable=SC2086
+mk noise.264 -f lavfi -i "$still" -vf "noise=alls=14:allf=t" $x264m -b:v 500k
