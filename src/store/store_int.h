@@ -275,6 +275,16 @@ void reel__event(struct reel_store *s, int level, const char *fmt, ...) __attrib
     "WHERE lc.camera_id IN (" R ".camera_id, (SELECT parent_id FROM camera WHERE id = " R ".camera_id)) "          \
     "AND (l.expires_ns = 0 OR l.expires_ns > " NOW ") AND l.start90k < " R ".start90k + " R ".wall_duration90k " \
     "AND l.end90k > " R ".start90k)"
+/* SQL: whether recording R is held by event retention (issue 15), with the
+ * retention query's parameters: ?6 the camera keeps event footage longer
+ * (0/1), ?7 the oldest end90k it keeps (now - event_retain_seconds), ?9 the
+ * camera whose events count (the main camera of a stream), ?10/?11 pre and
+ * post roll (90k), ?12 its longest event (90k, bounds the index range),
+ * ?13 now (90k; an open event lasts until now). */
+#define REEL__EVENT_KEPT_SQL(R)                                                                                   \
+    "(?6 <> 0 AND " R ".start90k + " R ".wall_duration90k >= ?7 AND EXISTS (SELECT 1 FROM event e "                \
+    "WHERE e.camera_id = ?9 AND e.start90k < " R ".start90k + " R ".wall_duration90k + ?10 "                       \
+    "AND e.start90k >= " R ".start90k - ?11 - ?12 AND COALESCE(e.end90k, ?13) + ?11 > " R ".start90k))"
 /* SQL: the retention cap in seconds (0 = none), from table setting. */
 #define REEL__CAP_SECONDS_SQL                                                                                     \
     "(COALESCE((SELECT CAST(value AS INTEGER) FROM setting WHERE key = 'retention.max_days'), 0) * 86400)"
