@@ -261,7 +261,7 @@
     const box = el('div', 'mo-props');
     const name = el('input');
     name.id = 'mo-zone-name';
-    name.maxLength = 32;
+    name.maxLength = 31;
     name.value = z.name;
     name.disabled = !M.editable;
     name.addEventListener('input', () => {
@@ -571,7 +571,8 @@
     two3.append(field('Pre-roll (s)', f.pre), field('Post-roll (s)', f.post));
     f.keep = num('mo-keep', 0, 3650, 1);
     form.append(two3, field('Keep event footage (days)', f.keep,
-      'Footage around events is kept this long, even after continuous footage is deleted.'));
+      'Footage around events (with the rolls) is kept this long, even after continuous footage is deleted; ' +
+      '0: as long as the rest.'));
     M.msg = el('p', 'mo-msg');
     M.msg.id = 'mo-msg';
     M.msg.setAttribute('role', 'status');

@@ -25,7 +25,9 @@ const shotArg = args.indexOf('--screenshots');
 const shotDir = shotArg >= 0 ? path.resolve(args[shotArg + 1]) : null;
 
 const chromium = await loadChromium();
-const clip = process.env.REEL_MOTION_CLIP || path.join(CLIPS, 'h264.264');
+/* the motion clip (a box moving at known times, tests/data/make-clips.sh), else the plain one */
+const clip = process.env.REEL_MOTION_CLIP ||
+  [path.join(CLIPS, 'motion.264'), path.join(CLIPS, 'h264.264')].find((f) => fs.existsSync(f)) || path.join(CLIPS, 'h264.264');
 requireFiles([['REEL', REEL], ['REEL_SIM', REEL_SIM], ['H.264 clip', clip]],
   `build first; clips: tests/data/make-clips.sh ${CLIPS}`);
 
