@@ -18,7 +18,7 @@
 #include "audit/sink.h"
 #include "http/body.h"
 
-enum kind { CHOICE, FLAG, DAYS };
+enum kind { CHOICE, FLAG, DAYS, PERCENT };
 
 struct known {
     const char *key, *def;
@@ -31,6 +31,7 @@ static const struct known KNOWN[] = {
     { "playback.reason", "optional", CHOICE },
     { "totp.required_admin", "0", FLAG },
     { "retention.max_days", "0", DAYS },
+    { "storage.full_percent", "95", PERCENT },   /* issue 15: the disk.full event's threshold */
 };
 #define NKNOWN (sizeof(KNOWN) / sizeof(KNOWN[0]))
 #define DAYS_MAX 36500
@@ -84,6 +85,13 @@ static int normalise(const struct known *k, json_t *v, char *out, size_t cap, co
         snprintf(out, cap, "%lld", d);
         return 0;
     }
+    case PERCENT:
+        if (json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 100) {
+            snprintf(out, cap, "%lld", (long long)json_integer_value(v));
+            return 0;
+        }
+        *why = "expected a whole percentage from 1 to 100";
+        return -EINVAL;
     }
     return -EINVAL;
 }

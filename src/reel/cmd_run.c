@@ -36,6 +36,7 @@
 #include "reel/camera.h"
 #include "reel/bench_subs.h"
 #include "reel/cli.h"
+#include "reel/diskwatch.h"
 #include "reel/fds.h"
 #include "reel/loop.h"
 #include "reel/recorder.h"
@@ -296,6 +297,13 @@ int reel_cmd_run(struct reel_cli *cli)
         events = NULL;
     }
     reel_recorder_set_events(rec, events);
+    /* disk.full events: statvfs on a thread of its own, never the loop */
+    struct reel_diskwatch *diskwatch = NULL;
+    if (events) {
+        const struct reel_diskwatch_cfg dcfg = { .datadir = cli->datadir, .events = events, .log = &cli->log };
+        if (reel_diskwatch_start(&diskwatch, &dcfg, &err) < 0)
+            reel_log(&cli->log, REEL_LOG_ERROR, "%s; no disk.full events", err.msg);
+    }
     struct reel_loop *loop = reel_recorder_loop(rec);
     reel_hub_set_cache_max(reel_recorder_hub(rec), (size_t)live_cache_mib << 20);
     size_t ncams = reel_recorder_ncams(rec);
@@ -312,6 +320,7 @@ int reel_cmd_run(struct reel_cli *cli)
             close(sw.io.fd);
         reel_tls_pair_clear(&pair);
         reel_recorder_free(rec);
+        reel_diskwatch_stop(diskwatch);
         reel_events_free(events);
         return reel_cli_fail("cannot watch for SIGINT/SIGTERM: %s", strerror(-r));
     }
@@ -432,6 +441,7 @@ int reel_cmd_run(struct reel_cli *cli)
     reel_loop_io_del(loop, &sw.io);
     close(sw.io.fd);
     reel_recorder_free(rec);
+    reel_diskwatch_stop(diskwatch);
     reel_events_free(events);            /* last: writes what is queued */
     reel_log(&cli->log, REEL_LOG_INFO, "stopped");
     return r < 0 ? 1 : 0;

@@ -70,6 +70,9 @@ static const char usage[] =
     "  lock change ID [--case C] [--expires T|never] | lock remove ID\n"
     "                               evidence locks: footage kept from retention and disk-full deletion\n"
     "  config retention-cap [DAYS]  the site's maximum retention in days (0 = none)\n"
+    "  events [--camera NAME] [--kind K] [--from T] [--to T] [--limit N] [--json]\n"
+    "                               events (motion, camera.offline, storage.error, disk.full,\n"
+    "                               retention.blocked, lock.blocking), newest first\n"
     "\n"
     "DATADIR defaults to $REEL_DIR, else ./reel-data. Times: RFC 3339\n"
     "(2026-11-26T23:00:00Z), @UNIXSECONDS, now, or relative (-5m, -1h30m).\n";
@@ -191,6 +194,7 @@ int main(int argc, char **argv)
         { "key", reel_cmd_key },         { "verify", reel_cmd_verify },
         { "audit", reel_cmd_audit },
         { "lock", reel_cmd_lock },       { "config", reel_cmd_config },
+        { "events", reel_cmd_events },
     };
     for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
         if (strcmp(cmd, cmds[k].name) == 0)

@@ -80,7 +80,7 @@ struct reel_recorder {
     struct reel_control_ops ops;
     struct reel_http_recorder http;
     int probes;                      /* camera tests running (atomic) */
-    struct reel_events *events;      /* issue 15: the bus; NULL: none */
+    struct reel_events *events;      /* issue 15: the bus; NULL: none (atomic: the store's threads read it) */
 };
 
 /* ---- hub glue ---- */
@@ -116,6 +116,11 @@ static int64_t wall90k(const struct reel_recorder *r)
     return reel_ns_to_90k(reel_clock_wall(reel_loop_clock(r->loop)));
 }
 
+static struct reel_events *events_of(const struct reel_recorder *r)
+{
+    return __atomic_load_n(&r->events, __ATOMIC_ACQUIRE);
+}
+
 static void hook_au(void *opaque, int64_t camera_id, const struct reel_cam_au *au)
 {
     (void)camera_id;
@@ -144,7 +149,7 @@ static void hook_state(void *opaque, const struct reel_camera_status *st)
 static void hook_outage(void *opaque, int64_t camera_id, int64_t wall90k, const char *reason)
 {
     struct rcam *rc = opaque;
-    struct reel_events *ev = rc->rec->events;
+    struct reel_events *ev = events_of(rc->rec);
     if (!ev)
         return;
     if (!reason) {
@@ -166,8 +171,8 @@ static void hook_outage(void *opaque, int64_t camera_id, int64_t wall90k, const 
 /* Ends the camera's offline event when it is stopped or removed. */
 static void end_offline(struct rcam *rc)
 {
-    if (rc->offline_id > 0 && rc->rec->events)
-        reel_events_end(rc->rec->events, rc->offline_id, wall90k(rc->rec), NULL, -1);
+    if (rc->offline_id > 0 && events_of(rc->rec))
+        reel_events_end(events_of(rc->rec), rc->offline_id, wall90k(rc->rec), NULL, -1);
     rc->offline_id = 0;
 }
 
@@ -184,6 +189,28 @@ static void store_event(void *opaque, int level, const char *line)
 {
     struct reel_recorder *r = opaque;
     reel_log(r->log, (enum reel_log_level)level, "%s", line);
+}
+
+/* Issue 15: the store's trouble as events (its threads; the bus never
+ * waits). */
+static void store_trouble(void *opaque, const struct reel_store_trouble *t)
+{
+    struct reel_recorder *r = opaque;
+    struct reel_events *ev = events_of(r);
+    if (!ev)
+        return;
+    static const char *const kinds[] = {
+        [REEL_STORE_TROUBLE_WRITE] = REEL_EVENT_STORAGE_ERROR,
+        [REEL_STORE_TROUBLE_NO_ROOM] = REEL_EVENT_RETENTION_BLOCKED,
+        [REEL_STORE_TROUBLE_LOCKS] = REEL_EVENT_LOCK_BLOCKING,
+    };
+    if ((size_t)t->kind >= sizeof(kinds) / sizeof(kinds[0]))
+        return;
+    struct reel_event e = { .camera_id = t->camera_id };
+    snprintf(e.kind, sizeof(e.kind), "%s", kinds[t->kind]);
+    snprintf(e.source, sizeof(e.source), "store");
+    snprintf(e.detail, sizeof(e.detail), "%s", t->detail);
+    reel_events_instant(ev, &e);
 }
 
 static void store_recording(void *opaque, const struct reel_recording_event *ev)
@@ -608,6 +635,7 @@ int reel_recorder_new(struct reel_recorder **ret, const struct reel_recorder_cfg
     sc.mode = REEL_STORE_RECORD;
     sc.on_event = store_event;
     sc.on_recording = store_recording;
+    sc.on_trouble = store_trouble;
     sc.opaque = r;
     e = reel_store_open(&r->store, &sc, err);
     if (e < 0)
@@ -663,11 +691,11 @@ fail:
 struct reel_loop *reel_recorder_loop(struct reel_recorder *r) { return r->loop; }
 struct reel_hub *reel_recorder_hub(struct reel_recorder *r) { return r->hub; }
 const struct reel_http_recorder *reel_recorder_http(struct reel_recorder *r) { return &r->http; }
-struct reel_events *reel_recorder_events(struct reel_recorder *r) { return r->events; }
+struct reel_events *reel_recorder_events(struct reel_recorder *r) { return events_of(r); }
 
 void reel_recorder_set_events(struct reel_recorder *r, struct reel_events *events)
 {
-    r->events = events;
+    __atomic_store_n(&r->events, events, __ATOMIC_RELEASE);
 }
 
 size_t reel_recorder_ncams(const struct reel_recorder *r)

@@ -91,6 +91,7 @@ void reel__rec_write_failed(struct reel_sdir *sd, struct reel_rec *x, int e)
     reel__fmt(x->error, sizeof(x->error), "sample file %s: write failed: %s; recording closed at its last checkpoint",
               x->path, strerror(-e));
     reel__event(sd->s, REEL_LOG_ERROR, "%s", x->error);
+    reel__trouble(sd->s, REEL_STORE_TROUBLE_WRITE, x->camera_id, "%s", x->error);
 }
 
 /* ---- the run (caller thread) ---- */
@@ -354,6 +355,7 @@ int reel_run_frame(struct reel_run *r, const struct reel_frame_in *f, struct ree
             reel__fmt(msg, sizeof(msg), "sample file %s: write failed: %s; recording closed (committed part kept)",
                      x->path, strerror(-e));
         reel__event(s, REEL_LOG_ERROR, "%s", msg);
+        reel__trouble(s, REEL_STORE_TROUBLE_WRITE, r->camera_id, "%s", msg);
         return fail_run(r, -EIO, err, msg);
     }
     r->have_prev = true;

@@ -685,6 +685,7 @@ int reel_store_open(struct reel_store **ret, const struct reel_store_cfg *cfg, s
     if (s->cfg.stall_ns <= 0)
         s->cfg.stall_ns = REEL_STALL_NS;
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->trouble_mu, NULL);
     int r;
     if (!cfg->datadir || !realpath(cfg->datadir, s->datadir)) {
         r = reel_err_set(err, ENOENT, "data dir %s: %s", cfg->datadir ? cfg->datadir : "(null)",
@@ -785,6 +786,7 @@ void reel_store_close(struct reel_store *s)
     if (s->abandoned)
         return; /* threads stuck on a dead disk still point at s */
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->trouble_mu);
     for (size_t i = 0; i < s->nentries; i++)
         free(s->entries[i].data);
     free(s->entries);

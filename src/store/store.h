@@ -42,6 +42,21 @@ struct reel_recording_event {
     bool closed;
 };
 
+/* Issue 15: trouble the store tells cfg.on_trouble about, for the event
+ * bus (src/events/events.h; the store does not depend on it). */
+enum reel_store_trouble_kind {
+    REEL_STORE_TROUBLE_WRITE = 0,  /* "storage.error": a sample file's write, sync or create failed,
+                                    * or a storage dir stopped answering */
+    REEL_STORE_TROUBLE_NO_ROOM,    /* "retention.blocked": a full disk and nothing it may delete */
+    REEL_STORE_TROUBLE_LOCKS,      /* "lock.blocking": evidence locks hold a camera's footage past its
+                                    * age limit (told at most once per camera per hour) */
+};
+struct reel_store_trouble {
+    enum reel_store_trouble_kind kind;
+    int64_t camera_id;              /* 0: a storage dir's or the site's */
+    const char *detail;             /* one line; valid during the call */
+};
+
 #define REEL_NAME_MAX 72          /* 63 characters, plus "~audio" for a stream row */
 #define REEL_URL_MAX 1024
 
@@ -69,6 +84,11 @@ struct reel_store_cfg {
      * frames durable (closed = its last commit); must be thread safe and must
      * not block. May be NULL. */
     void (*on_recording)(void *opaque, const struct reel_recording_event *ev);
+    /* Issue 15: called from the store's threads (syncer, writer, the
+     * caller's for a failed run write) for each trouble an operator must
+     * hear about, besides on_event's line; must be thread safe and must not
+     * block. May be NULL. */
+    void (*on_trouble)(void *opaque, const struct reel_store_trouble *t);
     void *opaque;
 };
 
@@ -427,6 +447,12 @@ int reel_store_read_begin(struct reel_store *s, struct reel_err *err);
 /* Ends the snapshot (COMMIT of the read transaction). Never fails in a way
  * the caller must handle; a no-op without a snapshot. */
 void reel_store_read_end(struct reel_store *s);
+/* Issue 15: the handle's connection, for reading another module's tables
+ * (the events' on the timeline) in the same snapshot. Borrowed: valid
+ * while s is open, on the thread that uses s; never closed or written
+ * through by the caller. */
+struct sqlite3;
+struct sqlite3 *reel_store_sqlite(struct reel_store *s);
 
 /* Brings datadir's reel.db to the current schema version and closes it
  * again: for commands that otherwise only read, such as `reel check`, which

@@ -226,6 +226,13 @@ struct reel_store {
     size_t nentries, aentries;
     int64_t next_entry_id;
     size_t npending_entries;
+
+    /* issue 15 (trouble.c): when each camera's blocking locks were last
+     * looked for / told about; a small table, the oldest entry reused */
+    pthread_mutex_t trouble_mu;
+    struct reel_lock_said {
+        int64_t camera_id, next_ns;
+    } lock_said[64];
 };
 
 struct reel_run {
@@ -267,6 +274,14 @@ void reel__rec_path(const struct reel_store *s, int64_t dir_id, int64_t camera_i
                     char *buf, size_t cap);
 int reel__fsync_dir(const char *path);
 void reel__event(struct reel_store *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Issue 15 (trouble.c): tells cfg.on_trouble (if any). */
+void reel__trouble(struct reel_store *s, enum reel_store_trouble_kind kind, int64_t camera_id, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Whether retention should look for camera_id's locked footage past its
+ * age limit now (at most every REEL_LOCK_CHECK_NS, every hour once told);
+ * told: it was found and reported. Any thread (s->trouble_mu). */
+bool reel__lock_check_due(struct reel_store *s, int64_t camera_id, int64_t now_ns);
+void reel__lock_checked(struct reel_store *s, int64_t camera_id, int64_t now_ns, bool told);
 /* SQL: whether recording R (a table alias) overlaps an evidence lock active
  * at NOW (an expression in ns, e.g. a parameter) on its camera or on the
  * camera it is a stream of (store/locks.h). */

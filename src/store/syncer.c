@@ -89,6 +89,7 @@ const char *reel__sdir_stalled(struct reel_sdir *sd, int64_t now, char *buf, siz
     if (buf[0] && !sd->stall_logged) {
         sd->stall_logged = true;
         reel__event(sd->s, REEL_LOG_ERROR, "%s; its cameras stop recording until it answers", buf);
+        reel__trouble(sd->s, REEL_STORE_TROUBLE_WRITE, 0, "%s; its cameras stop recording until it answers", buf);
     } else if (!buf[0] && sd->stall_logged) {
         sd->stall_logged = false;
         reel__event(sd->s, REEL_LOG_INFO, "storage dir %s: answering again", sd->d->path);
@@ -213,8 +214,10 @@ static void prepare_files(struct reel_sdir *sd)
             if (fd < 0)
                 failed[nfailed++] = x->id;
         }
-        if (fd < 0)
+        if (fd < 0) {
             reel__event(s, REEL_LOG_ERROR, "camera %" PRId64 ": %s", x->camera_id, msg);
+            reel__trouble(s, REEL_STORE_TROUBLE_WRITE, x->camera_id, "%s", msg);
+        }
         /* O_DIRECT where the filesystem takes it (writer.c); else the page cache */
         int fl = fd < 0 || s->cfg.buffered_io ? -1 : fcntl(fd, F_GETFL);
         bool direct = fl >= 0 && fcntl(fd, F_SETFL, fl | O_DIRECT) == 0;
@@ -356,6 +359,9 @@ static void checkpoint(struct reel_sdir *sd)
             it->snap = it->x->committed;
             reel__event(s, REEL_LOG_ERROR, "sample file %s: fdatasync failed: %s; recording closed at its last checkpoint",
                         it->x->path, strerror(errno));
+            reel__trouble(s, REEL_STORE_TROUBLE_WRITE, it->x->camera_id,
+                          "sample file %s: fdatasync failed: %s; recording closed at its last checkpoint",
+                          it->x->path, strerror(it->sync_errno));
         }
     }
     struct reel_err err;
@@ -812,6 +818,32 @@ static int prune_motion(sqlite3 *db, int64_t cam, int64_t now90k, int64_t keep_s
     return rc == SQLITE_DONE ? 0 : reel__db_err(db, rc, err, "retention: motion grid");
 }
 
+/* Issue 15: tells on_trouble when active locks hold recordings of cam
+ * that its age limit rs (seconds) wants gone. Errors only skip the check. */
+static void locks_blocking(struct reel_store *s, sqlite3 *db, int64_t cam, const char *name, int64_t rs,
+                           int64_t now_ns, int64_t now90k)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM recording r WHERE camera_id = ?1 "
+                               "AND start90k < ?2 AND start90k + wall_duration90k < ?2 AND "
+                               REEL__LOCKED_SQL("r", "?3"), -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_int64(st, 1, cam);
+    sqlite3_bind_int64(st, 2, now90k - rs * REEL_90K);
+    sqlite3_bind_int64(st, 3, now_ns);
+    int64_t n = 0, bytes = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        n = sqlite3_column_int64(st, 0);
+        bytes = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    if (n > 0)
+        reel__trouble(s, REEL_STORE_TROUBLE_LOCKS, cam,
+                      "camera %s: evidence locks keep %" PRId64 " recordings (%" PRId64 " bytes) older than its "
+                      "retention of %.1f days", name, n, bytes, (double)rs / 86400);
+    reel__lock_checked(s, cam, now_ns, n > 0);
+}
+
 int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct reel_err *err)
 {
     sqlite3_stmt *cams, *recs, *tot;
@@ -925,6 +957,9 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
         int64_t maxdur = 0;
         if (evret && (r = events_longest(db, cv[ci].owner, now90k, &maxdur, err)) < 0)
             break;
+        /* issue 15: locks holding footage past the age limit (lock.blocking) */
+        if (rs > 0 && nw >= 2 && wv[0].hi < now90k - rs * REEL_90K && reel__lock_check_due(s, cam, now_ns))
+            locks_blocking(s, db, cam, name, rs, now_ns, now90k);
         int64_t *ids = NULL;
         size_t n = 0, alloc = 0;
         int64_t freed = 0, first90k = INT64_MAX, last90k = INT64_MIN;

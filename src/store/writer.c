@@ -638,6 +638,10 @@ void reel__writer_nospace(struct reel_sdir *sd)
                     " bytes); it is never deleted: cameras recording here stop until space is freed (remove or "
                     "expire a lock, free or add storage)",
                     sd->d ? sd->d->path : "?", locked_n, locked_bytes);
+        reel__trouble(sd->s, REEL_STORE_TROUBLE_NO_ROOM, 0,
+                      "storage dir %s: disk full and " REEL_STORE_FULL_LOCKED " (%" PRId64 " recordings, %" PRId64
+                      " bytes): cameras recording here stop until space is freed",
+                      sd->d ? sd->d->path : "?", locked_n, locked_bytes);
     }
     const struct reel_dir_rt *d = sd->d;
     for (struct reel_rec *y = sd->recs; y; y = y->next) {
@@ -669,6 +673,7 @@ void reel__writer_nospace(struct reel_sdir *sd)
                               "storage dir %s: no space left and nothing left to delete; camera %" PRId64
                               " stops recording (committed footage kept)", d ? d->path : "?", y->camera_id);
                     reel__event(sd->s, REEL_LOG_ERROR, "%s", y->error);
+                    reel__trouble(sd->s, REEL_STORE_TROUBLE_NO_ROOM, y->camera_id, "%s", y->error);
                 }
             }
             while (y->stalled) {

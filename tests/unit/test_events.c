@@ -17,7 +17,6 @@
 
 #include "db/db.h"
 #include "events/events.h"
-#include "store/store.h"
 
 struct fix {
     char dir[64];
@@ -31,14 +30,20 @@ static int setup(void **state)
     struct fix *f = calloc(1, sizeof(*f));
     snprintf(f->dir, sizeof(f->dir), "/tmp/reel-events-XXXXXX");
     struct reel_err err = { "" };
-    if (!mkdtemp(f->dir) || reel_store_init(f->dir, &err) < 0) {
-        fprintf(stderr, "setup: %s\n", err.msg);
+    if (!mkdtemp(f->dir))
         return -1;
-    }
+    char path[128];
+    snprintf(path, sizeof(path), "%s/reel.db", f->dir);
+    FILE *fp = fopen(path, "w");
+    if (!fp)
+        return -1;
+    fclose(fp);
     sqlite3 *db;
-    if (reel_db_open(&db, f->dir, REEL_DB_WRITE, &err) < 0 ||
+    if (reel_db_open(&db, f->dir, REEL_DB_CREATE, &err) < 0 || reel_db_exec(db, "BEGIN IMMEDIATE", &err) < 0 ||
+        reel_db_create(db, &err) < 0 ||
+        reel_db_exec(db, "INSERT INTO storage_dir (id, path, uuid) VALUES (1, '/nonexistent', 'u')", &err) < 0 ||
         reel_db_exec(db, "INSERT INTO camera (id, name, url, dir_id) VALUES (7, 'front', 'rtsp://x/', "
-                         "(SELECT min(id) FROM storage_dir))", &err) < 0) {
+                         "1); COMMIT", &err) < 0) {
         fprintf(stderr, "setup: %s\n", err.msg);
         return -1;
     }
