@@ -37,7 +37,7 @@ async function main() {
   let sim;
   const startSim = async (port) => {
     const ready = path.join(tmp, `sim-${Date.now()}.ready`);
-    const p = start('sim', REEL_SIM, ['--clip', path.join(CLIPS, 'h264.264'), '--codec', 'h264',
+    const p = start('sim', REEL_SIM, ['--clip', path.join(CLIPS, 'h264.264'), '--codec', 'h264', '--cameras', '2',
       '--listen', '127.0.0.1', '--port', String(port), '--ready-file', ready]);
     const got = await waitFor('sim ready file', async () => {
       const s = fs.existsSync(ready) && fs.readFileSync(ready, 'utf8').trim();
