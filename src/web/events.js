@@ -135,15 +135,26 @@
     const icon = el('span', 'ev-thumb-icon', glyph);
     icon.style.color = colour;
     th.append(icon);
-    if (ev.camera && ev.start < Date.now() - 1500) {
+    if (ev.camera) {
+      /* a fresh event's footage may not be readable yet: tried again a few times, 5 s apart */
+      let tries = 0;
       const img = el('img');
       img.alt = '';
       img.loading = 'lazy';
       img.decoding = 'async';
+      const load = () => {
+        if (!P || !img.isConnected && tries) return;
+        tries++;
+        img.src = thumbUrl(ev) + (tries > 1 ? `&_=${tries}` : '');
+      };
       img.addEventListener('load', () => th.classList.add('ev-has-img'));
-      img.addEventListener('error', () => img.remove());
-      img.src = thumbUrl(ev);
+      img.addEventListener('error', () => {
+        img.removeAttribute('src');
+        if (tries < 6 && Date.now() - ev.start < 5 * 60000) setTimeout(load, 5000);
+      });
       th.append(img);
+      if (ev.start < Date.now() - 1500) load();
+      else setTimeout(load, 3000);
     }
     const body = el('div', 'ev-body');
     const head = el('div', 'ev-head');
