@@ -366,20 +366,22 @@
     const [fr, sr] = select('events-range', 'Range', RANGES.map((r) => [r[0], r[1]]), P.filter.range);
     const filters = el('div', 'ev-filters');
     filters.append(fc, fk, fr);
-    if (ctx.user && ctx.user.role === 'admin' || cams.length) {
-      const links = el('div', 'ev-links');
-      const s = el('a', 'button-link', 'Motion search');
-      s.href = '#/search';
-      links.append(s);
-      if (P.filter.camera) {
-        const m = el('a', 'button-link', 'Motion settings');
-        m.href = `#/motion/${encodeURIComponent(P.filter.camera)}`;
-        links.append(m);
-      }
-      filters.append(links);
-    }
+    /* motion search, and the chosen camera's motion settings */
+    const links = el('div', 'ev-links');
+    const srch = el('a', 'button-link', 'Motion search');
+    const mset = el('a', 'button-link', 'Motion settings');
+    links.append(srch, mset);
+    filters.append(links);
+    const setLinks = () => {
+      const c = P.filter.camera;
+      srch.href = c ? `#/search?camera=${encodeURIComponent(c)}` : '#/search';
+      mset.href = `#/motion/${encodeURIComponent(c)}`;
+      mset.hidden = !c;
+    };
+    setLinks();
     const change = () => {
       P.filter = { camera: sc.value, kind: sk.value, range: sr.value };
+      setLinks();
       const qs = Object.entries(P.filter).filter(([, v]) => v).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
       history.replaceState(null, '', `#/events${qs ? `?${qs}` : ''}`);
       P.nextBefore = null;

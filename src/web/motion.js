@@ -398,6 +398,7 @@
     const names = new Set();
     for (const z of b.zones) {
       if (!z.name) return 'Every zone and mask needs a name.';
+      if (!/^[A-Za-z0-9 _.-]{1,31}$/.test(z.name)) return `"${z.name}": a name is 1 to 31 letters, digits, spaces, _ . or -.`;
       if (names.has(z.name)) return `Two shapes are called "${z.name}".`;
       names.add(z.name);
       if (z.points.length < 3) return `"${z.name}" needs at least 3 points.`;

@@ -177,7 +177,8 @@
       .sort((a, b) => b.start - a.start);
     S.msg.textContent = '';
     const took = Number.isFinite(Number(r.json.took_ms)) ? `${Number(r.json.took_ms)} ms on the server` : '';
-    const scanned = Number.isFinite(Number(r.json.minutes_scanned)) ? `${Number(r.json.minutes_scanned)} minutes with motion scanned` : '';
+    const mins = Number(r.json.minutes_scanned);
+    const scanned = Number.isFinite(mins) ? `${mins} minute${mins === 1 ? '' : 's'} with motion scanned` : '';
     S.summary.textContent = [ms.length ? `${ms.length}${r.json.truncated ? '+' : ''} moment${ms.length === 1 ? '' : 's'}` : 'None found',
       took, scanned, `${wall} ms in all`].filter(Boolean).join(' · ');
     S.summary.dataset.count = String(ms.length);

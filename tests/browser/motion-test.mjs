@@ -7,8 +7,9 @@
 // the first point) over the snapshot, drags a point, names the zone, saves;
 // after a reload both are there as drawn (page and GET .../motion); a viewer
 // sees the page read-only (no Save, no drawing); motion search with a region
-// dragged over the grid answers with moments or "None found" and its took_ms,
-// and a moment opens the timeline; at 390 px nothing scrolls sideways; no CSP
+// dragged over the grid finds the clip's moving box (after a whole loop of the
+// clip, detection is turned off, which writes the minute's grid) and shows the
+// answer's took_ms, and a moment opens the timeline; at 390 px nothing scrolls sideways; no CSP
 // violation or script error. --screenshots DIR writes motion-1440.png,
 // motion-390.png, search-1440.png, search-390.png. Run with
 // tests/browser/run.sh --motion.
@@ -94,6 +95,17 @@ async function main() {
     await page.mouse.click(x, y);
   };
   const near = (a, b) => Math.abs(a - b) < 0.02;
+  let savedAt = 0;
+  /* PUT .../motion as the admin from here (the page is signed in as the viewer then) */
+  const adminPut = async (body) => {
+    const l = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: account.user, password: account.password }) });
+    const cookie = (l.headers.get('set-cookie') || '').split(';')[0];
+    const { csrf_token: csrf } = await l.json();
+    const r = await fetch(`${base}/api/cameras/porch/motion`, { method: 'PUT', body: JSON.stringify(body),
+      headers: { 'Content-Type': 'application/json', Cookie: cookie, 'X-CSRF-Token': csrf } });
+    return r.status;
+  };
 
   await check('an admin draws a zone and a mask, saves; after a reload they are there', async () => {
     await signIn(account.user, account.password);
@@ -133,6 +145,7 @@ async function main() {
     await page.setViewportSize({ width: 1000, height: 900 });
     await page.locator('#mo-save').click();
     await waitFor('saved', async () => /^Saved/.test(await page.locator('#mo-msg').textContent()), 10000);
+    savedAt = Date.now();
     await page.reload();
     await page.locator('#mo-form').waitFor();
     info = await waitFor('the zones again', async () => {
@@ -174,7 +187,13 @@ async function main() {
     assert(await page.locator('#mo-mode').isDisabled(), 'the mode is editable');
   });
 
-  await check('motion search over a dragged region answers, and a moment opens the timeline', async () => {
+  await check('motion search over a dragged region finds the box, and a moment opens the timeline', async () => {
+    // the clip's box circles in the left half from 4 s to 7 s of every 20 s: after a whole loop
+    // with detection on, turning it off writes the minute being filled (the grid is per minute)
+    assert(savedAt, 'detection was never turned on');
+    await sleep(Math.max(0, savedAt + 22000 - Date.now()));
+    assert(await adminPut({ motion: 'off' }) === 200, 'PUT motion off');
+    await sleep(1500);
     await page.locator('#nav-search').click();
     await page.locator('#se-cells').waitFor();
     const b = await page.locator('#se-cells').boundingBox();
@@ -207,10 +226,9 @@ async function main() {
     await page.setViewportSize({ width: 1000, height: 900 });
     const n = Number(await page.locator('#se-summary').getAttribute('data-count'));
     console.log(`# search: ${s}`);
-    if (n > 0) {
-      await page.locator('#se-results .se-open').first().click();
-      await waitFor('the timeline', async () => /#\/timeline\?cams=porch&t=/.test(page.url()), 10000);
-    }
+    assert(n > 0, `no moment found: ${s}`);
+    await page.locator('#se-results .se-open').first().click();
+    await waitFor('the timeline', async () => /#\/timeline\?cams=porch&t=/.test(page.url()), 10000);
   });
 
   await check('no CSP violation or script error', async () => {
