@@ -205,7 +205,8 @@
     M.sel = M.zones.length - 1;
     M.drawing = true;
     M.dirty = true;
-    say(`Click on the picture to add the ${kind}'s points; click the first point or Finish to close it.`);
+    say(`Click on the picture to add the ${kind}'s points; click the first point, Finish or Enter to close it ` +
+      '(Backspace takes the last point back).');
     drawShapes();
     renderList();
   }
@@ -591,6 +592,20 @@
     root.replaceChildren(wrap);
     M.ro = new ResizeObserver(() => M && sizeHandles());
     M.ro.observe(M.stage);
+    /* Escape or Enter closes the shape being drawn; Backspace takes its last point back */
+    M.onKey = (ev) => {
+      if (!M || !M.drawing || /^(INPUT|SELECT|TEXTAREA)$/.test(ev.target.tagName)) return;
+      if (ev.key === 'Escape' || ev.key === 'Enter') {
+        finish();
+        ev.preventDefault();
+      } else if (ev.key === 'Backspace') {
+        const z = M.zones[M.sel];
+        if (z) z.points.pop();
+        drawShapes();
+        ev.preventDefault();
+      }
+    };
+    document.addEventListener('keydown', M.onKey);
     modeChanged();
     renderList();
   }
@@ -644,6 +659,7 @@
   function unmount() {
     if (!M) return;
     if (M.ro) M.ro.disconnect();
+    if (M.onKey) document.removeEventListener('keydown', M.onKey);
     M.root.replaceChildren();
     M = null;
   }
