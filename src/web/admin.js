@@ -402,7 +402,10 @@
           });
           const rm = h('button', { type: 'button', class: 'adm-danger', text: 'Remove' });
           rm.addEventListener('click', () => removeDialog(ctx, c.name, refresh));
-          btns.append(edit, tog, rm);
+          /* the camera's motion settings and zones (motion.js, #/motion/NAME) */
+          const motion = h('a', { class: 'button-link adm-motion', href: `#/motion/${encodeURIComponent(c.name)}`,
+            text: 'Motion' });
+          btns.append(edit, motion, tog, rm);
           row.append(btns);
         }
         list.append(row);

@@ -4,7 +4,7 @@
  * pages Live, Playback, Cameras, Storage and Users, chosen by the URL's
  * hash: #/live, #/camera/NAME, #/timeline (timeline.js; #/playback is an alias),
  * #/ranges[/NAME] (a range played or downloaded as view.mp4), #/cameras, #/storage,
- * #/users, #/audit, #/redact?..., #/locks). Live and the camera page are drawn by live.js
+ * #/users, #/audit, #/redact?..., #/locks, #/events, #/motion/NAME, #/search). Live and the camera page are drawn by live.js
  * (window.reelLive), the admin pages by admin.js (window.reelAdmin, when it
  * is built in). Playback is here: the camera list (refreshed every few
  * seconds), the last hour of one camera drawn as a bar of recorded spans
@@ -168,6 +168,9 @@
     $('nav-locks').hidden = !(window.reelLocks && window.reelLocks.roles.includes(state.role));
     /* alerts: webhooks and MQTT (notify.js): admins */
     $('nav-alerts').hidden = !(window.reelAlerts && window.reelAlerts.roles.includes(state.role));
+    /* events and motion search (events.js, search.js): roles with playback */
+    $('nav-events').hidden = !(window.reelEvents && window.reelEvents.roles.includes(state.role));
+    $('nav-search').hidden = !(window.reelSearch && window.reelSearch.roles.includes(state.role));
     $('login-view').hidden = true;
     $('app-view').hidden = false;
     $('login-error').textContent = '';
@@ -197,6 +200,9 @@
       if (state.mounted === 'redact' && window.reelRedact) window.reelRedact.unmount();
       if (state.mounted === 'locks' && window.reelLocks) window.reelLocks.unmount();
       if (state.mounted === 'alerts' && window.reelAlerts) window.reelAlerts.unmount();
+      if (state.mounted === 'events' && window.reelEvents) window.reelEvents.unmount();
+      if (state.mounted === 'motion' && window.reelMotion) window.reelMotion.unmount();
+      if (state.mounted === 'search' && window.reelSearch) window.reelSearch.unmount();
       if (state.mounted === 'timeline' && window.ReelTimeline && window.ReelTimeline.unmount) window.ReelTimeline.unmount();
     } catch (e) {
       console.warn('unmount failed', e);
@@ -221,7 +227,8 @@
     let view = parts[0] || 'live';
     const arg = parts[1] || '';
     if (view === 'playback') view = 'timeline';   /* the old name of the page */
-    if (!['live', 'camera', 'timeline', 'ranges', 'audit', 'redact', 'locks', 'alerts', ...ADMIN_ROUTES].includes(view)) view = 'live';
+    if (!['live', 'camera', 'timeline', 'ranges', 'audit', 'redact', 'locks', 'alerts', 'events', 'motion', 'search',
+      ...ADMIN_ROUTES].includes(view)) view = 'live';
     if (view === 'camera' && !arg) view = 'live';
     unmountPage();
     state.view = view;
@@ -242,6 +249,9 @@
     $('redact-view').hidden = view !== 'redact';
     $('locks-view').hidden = view !== 'locks';
     $('alerts-view').hidden = view !== 'alerts';
+    $('events-view').hidden = view !== 'events';
+    $('motion-view').hidden = view !== 'motion';
+    $('search-view').hidden = view !== 'search';
     if (view === 'live' || view === 'camera') {
       if (window.reelLive) {
         const ctx = liveCtx();
@@ -249,6 +259,11 @@
         else window.reelLive.mountCamera(arg, ctx);
         state.mounted = 'live';
       }
+      /* the camera page links to its motion settings (motion.js; read-only but for admins) */
+      $('camera-motion').hidden = !(view === 'camera' && window.reelMotion && window.reelMotion.roles.includes(state.role));
+      $('camera-motion').href = `#/motion/${encodeURIComponent(arg)}`;
+    } else if (view === 'events' || view === 'motion' || view === 'search') {
+      mountMotionPage(view, query, arg);
     } else if (view === 'redact') {
       if (window.reelRedact) {
         window.reelRedact.mount($('redact-view'), { api, user: { name: state.user, role: state.role }, navigate },
@@ -301,6 +316,26 @@
     }
   }
 
+  /* Events, a camera's motion settings and motion search (events.js,
+   * motion.js, search.js) need the camera list: mounted once it is there
+   * (refresh() calls again when the page waits for it). */
+  function mountMotionPage(view, query, arg) {
+    state.motionArgs = [view, query, arg];
+    const mod = { events: window.reelEvents, motion: window.reelMotion, search: window.reelSearch }[view];
+    const root = $(`${view}-view`);
+    if (!mod || !mod.roles.includes(state.role)) {
+      root.replaceChildren();
+      const p = document.createElement('p');
+      p.className = 'muted';
+      p.textContent = mod ? 'Your role cannot see recorded footage or events.' : 'This page is not available in this build.';
+      root.append(p);
+      return;
+    }
+    if (!state.cameras.size && !state.camerasLoaded) return;
+    mod.mount(root, liveCtx(), view === 'motion' ? arg : query);
+    state.mounted = view;
+  }
+
   /* The timeline (timeline.js) needs the camera list: mounted once it is
    * there (refresh() calls again when the page waits for it). */
   function mountTimeline(query, arg) {
@@ -325,6 +360,8 @@
     $('nav').hidden = true;
     $('nav-toggle').hidden = true;
     for (const v of ['live-view', 'camera-view', 'playback-view', 'timeline-view', 'admin-view', 'audit-view', 'alerts-view']) $(v).hidden = true;
+    for (const v of ['live-view', 'camera-view', 'playback-view', 'timeline-view', 'admin-view', 'audit-view',
+      'events-view', 'motion-view', 'search-view']) $(v).hidden = true;
     state.view = null;
     state.role = null;
     document.dispatchEvent(new CustomEvent('reel:session', { detail: null }));
@@ -403,6 +440,9 @@
       state.camerasLoaded = true;
       if (state.view === 'timeline' && state.mounted !== 'timeline' && state.timelineArgs) {
         mountTimeline(...state.timelineArgs);
+      }
+      if (['events', 'motion', 'search'].includes(state.view) && state.mounted !== state.view && state.motionArgs) {
+        mountMotionPage(...state.motionArgs);
       }
       if (state.pendingCamera && state.cameras.has(state.pendingCamera) && state.view === 'ranges') {
         const n = state.pendingCamera;

@@ -183,6 +183,34 @@
       .sort((x, y) => x.start - y.start);
   }
 
+  /* events of /api/timeline: {id, kind, start, end|null (ongoing), zones, peak} */
+  function parseEvents(a) {
+    if (!Array.isArray(a)) return [];
+    return a.map((x) => ({ id: x.id, kind: String(x.kind || x.type || ''), start: Date.parse(x.start),
+      end: x.end ? Date.parse(x.end) : null, zones: Array.isArray(x.zones) ? x.zones.map(String).slice(0, 16) : [],
+      peak: typeof x.peak === 'number' ? x.peak : null })).filter((x) => isFinite(x.start) && (x.end === null || isFinite(x.end)))
+      .sort((x, y) => x.start - y.start);
+  }
+  /* an event kind's name and colour (events.js shares them) */
+  function evKind(k) {
+    const K = window.reelEventKinds;
+    return K ? K.info(k) : [k || 'event', '', '#4da3ff'];
+  }
+
+  /* motion activity bars (GET /api/cameras/{camera}/motion/activity), when
+   * the server has the route: {start, step, levels} per camera */
+  async function fetchActivity(out, start, end) {
+    if (S.noActivity) return;
+    const buckets = clamp(Math.round(S.width * (end - start) / S.span / 3), 1, 2000);
+    await Promise.all([...out.keys()].map(async (n) => {
+      const r = await S.ctx.api('GET', `/api/cameras/${encodeURIComponent(n)}/motion/activity?from=${encodeURIComponent(iso(start))}` +
+        `&to=${encodeURIComponent(iso(end))}&buckets=${buckets}`);
+      if (r.status === 404 && !(r.json && /camera/i.test(r.json.error || ''))) S.noActivity = true;
+      if (r.status !== 200 || !r.json || !Array.isArray(r.json.levels) || !(r.json.step90k > 0)) return;
+      out.get(n).activity = { start, step: r.json.step90k / T90, levels: r.json.levels.slice(0, 2000) };
+    }));
+  }
+
   /* url with the playback reason when the site asks for one (reason.js;
    * the server remembers it per session, sending it again is harmless) */
   function withReason(url) {
@@ -202,7 +230,7 @@
         const out = new Map();
         for (const c of r.json.cameras) {
           out.set(c.name, { spans: parseIv(c.spans), gaps: parseIv(c.gaps), locks: parseIv(c.locks),
-            events: parseIv(c.events) });
+            events: parseEvents(c.events) });
         }
         if (r.json.now) S.serverSkew = Date.parse(r.json.now) - Date.now();
         return out;
@@ -247,6 +275,12 @@
       return;
     }
     if (!S || gen !== S.loadGen || !data) return;
+    try {
+      await fetchActivity(data, ls, le);
+    } catch (e) {
+      /* no bars then */
+    }
+    if (!S || gen !== S.loadGen) return;
     S.data = data;
     S.loaded = { start: ls, end: le, span, at: Date.now() };
     draw();
@@ -427,10 +461,27 @@
           c.fillStyle = '#d29922';
           c.fillRect(a, y, Math.max(2, b - a), 3);
         }
+        if (data.activity) {
+          /* motion activity: bars rising from the lane's foot, their height the share of seconds with motion */
+          const act = data.activity;
+          c.fillStyle = 'rgba(255, 214, 90, 0.75)';
+          act.levels.forEach((lv, k) => {
+            if (!(lv > 0)) return;
+            const a = xOf(act.start + k * act.step);
+            const b = xOf(act.start + (k + 1) * act.step);
+            if (b < 0 || a > W) return;
+            const hgt = Math.max(2, (LANE_H - 10) * Math.min(100, lv) / 100);
+            c.fillRect(a, y + LANE_H - 3 - hgt, Math.max(1, b - a - 0.5), hgt);
+          });
+        }
         for (const e of data.events) {
           const x = xOf(e.start);
-          if (x < -4 || x > W + 4) continue;
-          c.fillStyle = '#4da3ff';
+          const xe = xOf(e.end === null ? nowMs : e.end);
+          if (xe < -4 || x > W + 4) continue;
+          const colour = evKind(e.kind)[2];
+          c.fillStyle = colour;
+          /* its length: a band under the lane; ongoing: to now */
+          if (xe - x >= 1) c.fillRect(x, y + LANE_H + 1, xe - x, 3);
           c.beginPath();
           c.moveTo(x, y + LANE_H - 2);
           c.lineTo(x - 4, y + LANE_H + 4);
@@ -537,7 +588,8 @@
     const data = S.data && S.data.get(lane.name);
     if (!data) return { t, lane };
     const tol = S.span / S.width * 3;
-    const ev = data.events.find((e) => Math.abs(e.start - t) <= tol);
+    const ev = data.events.find((e) => Math.abs(e.start - t) <= tol) ||
+      data.events.find((e) => t >= e.start && t <= (e.end === null ? now() : e.end) && y >= lane.y + LANE_H - 4);
     const lock = data.locks.find((l) => t >= l.start && t <= l.end) && y <= lane.y + 6
       ? data.locks.find((l) => t >= l.start && t <= l.end) : null;
     const gap = data.gaps.find((g) => t >= g.start && t < g.end);
@@ -553,7 +605,12 @@
     else if (h.lane && h.span) lines.push('Recorded');
     else if (h.lane && !h.span && h.t < now()) lines.push('No footage');
     if (h.lock) lines.push(`Locked${h.lock.case ? `: ${h.lock.case}` : ''}`);
-    if (h.ev) lines.push(`Event${h.ev.label ? `: ${h.ev.label}` : ''}`);
+    if (h.ev) {
+      const e = h.ev;
+      lines.push(`${evKind(e.kind)[0]} ${hms(e.start)}–${e.end === null ? 'ongoing' : `${hms(e.end)} (${dur(e.end - e.start)})`}`);
+      if (e.zones.length) lines.push(`Zones: ${e.zones.join(', ')}`);
+      if (e.peak !== null && e.kind === 'motion') lines.push(`Peak ${e.peak}`);
+    }
     tip.replaceChildren(...lines.map((l, i) => el('div', i === 0 ? 'tl-tip-h' : (l.startsWith('No footage:') ? 'tl-tip-gap' : ''), l)));
     tip.hidden = false;
     const w = tip.offsetWidth;
@@ -1801,7 +1858,7 @@
     const legend = el('ul', 'tl-legend');
     const keys = [['rec', 'recorded'], ['offline', GAP_NAMES.offline], ['auth', GAP_NAMES.auth],
       ['stopped', GAP_NAMES.stopped], ['error', GAP_NAMES.error], ['retention', GAP_NAMES.retention],
-      ['lock', 'locked'], ['event', 'event']];
+      ['lock', 'locked'], ['event', 'motion event'], ['event-sys', 'camera/storage event'], ['activity', 'motion']];
     for (const [k, n] of keys) {
       const li = el('li');
       li.append(el('span', `tl-key tl-key-${k}`), document.createTextNode(n));

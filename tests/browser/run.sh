@@ -17,6 +17,8 @@
 #   tests/browser/run.sh --proof     runs ac-proof-test.mjs (a signed export plays)
 #   tests/browser/run.sh --audit [--screenshots docs/img]  runs audit-test.mjs (the auditor's page)
 #   tests/browser/run.sh --timeline [--screenshots docs/img]   runs timeline-test.mjs (the timeline page)
+#   tests/browser/run.sh --events [--screenshots docs/screenshots]   runs events-test.mjs (#/events, live)
+#   tests/browser/run.sh --motion [--screenshots docs/screenshots]   runs motion-test.mjs (zones, masks, search)
 # Meson sets REEL, REEL_SIM and REEL_CLIPS (REEL_MP4_AUDIO_FIXTURE for
 # --audio); without them it uses ./build.
 set -eu
@@ -70,6 +72,12 @@ elif [ "${1:-}" = --audit ]; then
     shift
 elif [ "${1:-}" = --timeline ]; then
     script=timeline-test.mjs
+    shift
+elif [ "${1:-}" = --events ]; then
+    script=events-test.mjs
+    shift
+elif [ "${1:-}" = --motion ]; then
+    script=motion-test.mjs
     shift
 fi
 exec node "$here/$script" "$@"
