@@ -812,6 +812,8 @@ static void locks_blocking(struct reel_store *s, sqlite3 *db, int64_t cam, const
                       "camera %s: evidence locks keep %" PRId64 " recordings (%" PRId64 " bytes) older than its "
                       "retention of %s", name, n, bytes, age);
     reel__lock_checked(s, cam, now_ns, n > 0);
+}
+
 /* The longest of camera owner's motion events (an open one lasting until now90k),
  * in 90k units: bounds the index range REEL__EVENT_KEPT_SQL scans. */
 static int events_longest(sqlite3 *db, int64_t owner, int64_t now90k, int64_t *ret, struct reel_err *err)
