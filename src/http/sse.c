@@ -25,7 +25,7 @@ struct reel_http_sse_client {
     struct reel_http_acl acl;       /* a copy */
     int fd;                         /* eventfd */
     char *q;                        /* queued text (under s->mu) */
-    size_t len;
+    size_t len, cap;
     bool lost;
 };
 
@@ -61,15 +61,23 @@ static void append(struct reel_http_sse_client *c, const char *text, size_t n)
     if (c->len + n > REEL_SSE_QUEUE_BYTES) {
         c->lost = true;
     } else {
-        char *q = realloc(c->q, c->len + n);
-        if (!q) {
-            c->lost = true;
-        } else {
-            memcpy(q + c->len, text, n);
+        if (c->len + n > c->cap) {   /* doubling, up to the cap */
+            size_t cap = c->cap ? c->cap : 4096;
+            while (cap < c->len + n)
+                cap *= 2;
+            cap = cap > REEL_SSE_QUEUE_BYTES ? REEL_SSE_QUEUE_BYTES : cap;
+            char *q = realloc(c->q, cap);
+            if (!q) {
+                c->lost = true;
+                goto wake;
+            }
             c->q = q;
-            c->len += n;
+            c->cap = cap;
         }
+        memcpy(c->q + c->len, text, n);
+        c->len += n;
     }
+wake:;
     uint64_t one = 1;
     ssize_t w = write(c->fd, &one, sizeof(one));
     (void)w;   /* a full counter is still readable */
