@@ -528,12 +528,13 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&w->mu);
         for (size_t k = 0; k < nrm; k++) {
             bool found = false;
-            for (struct mcam **p = &w->cams; *p && !found; p = &(*p)->next)
+            for (struct mcam **p = &w->cams; *p; p = &(*p)->next)
                 if ((*p)->camera_id == rm[k]) {
                     struct mcam *c = *p;
                     *p = c->next;
                     mcam_stop(w, c);
                     found = true;
+                    break;
                 }
             /* handed over and stopped again before it ran: the oldest hand-over goes */
             struct mcam **last = NULL;
