@@ -124,6 +124,7 @@ struct reel_motion {
     size_t nrun;
     sqlite3 *db;
     bool db_warned;
+    bool stopped;                        /* reel_motion_stop() ran (its caller's thread) */
 };
 
 static int64_t now90k(const struct reel_motion *m) { return reel_ns_to_90k(reel_clock_wall(m->clock)); }
@@ -918,10 +919,11 @@ void reel_motion_get_stats(struct reel_motion *m, struct reel_motion_stats *ret)
     pthread_mutex_unlock(&m->mu);
 }
 
-void reel_motion_free(struct reel_motion *m)
+void reel_motion_stop(struct reel_motion *m)
 {
-    if (!m)
+    if (!m || m->stopped)
         return;
+    m->stopped = true;
     if (m->ctl_started) {
         pthread_mutex_lock(&m->mu);
         m->quit = true;
@@ -952,6 +954,13 @@ void reel_motion_free(struct reel_motion *m)
     }
     if (m->ctl_started)
         write_pending(m);   /* the last minutes */
+}
+
+void reel_motion_free(struct reel_motion *m)
+{
+    if (!m)
+        return;
+    reel_motion_stop(m);
     for (size_t i = 0; i < m->nwrites; i++)
         free(m->writes[i]);
     if (m->db)
