@@ -22,6 +22,7 @@
  *   disclosures.c the disclosure log
  *   audit_note.c  what handlers tell the audit log (audit_note.h)
  *   locks.c       evidence locks, the retention cap
+ *   motion_search.c motion search and activity over the stored grid
  *   common.c      helpers shared by the handlers: time ranges, the camera in
  *                 the path, answers to failed reads (paths cut)
  */
@@ -154,6 +155,11 @@ reel_http_handler reel_api_lock_patch;
 reel_http_handler reel_api_lock_delete;
 reel_http_handler reel_api_retention_get;
 reel_http_handler reel_api_retention_put;
+
+/* motion_search.c (issue 15): motion search, activity and one second's grid */
+reel_http_handler reel_api_motion_search;
+reel_http_handler reel_api_motion_activity;
+reel_http_handler reel_api_motion_grid;
 
 /* common.c */
 /* start/end query parameters into [*from, *to) (end defaults to now, start

@@ -81,6 +81,10 @@ const struct reel_http_route reel_api_routes[] = {
     /* mo-core (issue 15): a camera's motion configuration, applied while recording */
     { "GET",    "/api/cameras/{camera}/motion",          PLAYBACK, true, reel_api_motion_get,    false },
     { "PUT",    "/api/cameras/{camera}/motion",          ADMIN,  true,  reel_api_motion_put,    false },
+    /* issue 15: motion search over the stored grid (motion_search.c) */
+    { "GET",    "/api/cameras/{camera}/motion/search",   PLAYBACK, true, reel_api_motion_search, true  },
+    { "GET",    "/api/cameras/{camera}/motion/activity", PLAYBACK, true, reel_api_motion_activity, true },
+    { "GET",    "/api/cameras/{camera}/motion/grid",     PLAYBACK, true, reel_api_motion_grid,   false },
 };
 
 const size_t reel_api_nroutes = sizeof(reel_api_routes) / sizeof(reel_api_routes[0]);

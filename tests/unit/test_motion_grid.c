@@ -16,6 +16,7 @@
 #include "db/db.h"
 #include "motion/grid.h"
 #include "motion/mstore.h"
+#include "motion/search.h"
 
 static struct reel_grid_second g_sec[60];
 static const struct reel_grid_second *g_ptr[60];
@@ -344,6 +345,88 @@ static void test_mstore(void **state)
     close_db(db, dir);
 }
 
+/* search.c: seconds merged into moments (across a minute's edge), clipped
+ * to the range, truncated at cap; activity per bucket; one second's grid. */
+static void test_search(void **state)
+{
+    (void)state;
+    char dir[64];
+    sqlite3 *db = open_db(dir);
+    struct reel_err err;
+    const int64_t M = REEL_GRID_MINUTE90K, S = 90000, t0 = 2000000 * M;
+    clear_secs();
+    set_cell(10, 1, 1, 100);
+    set_cell(11, 1, 1, 100);
+    set_cell(13, 1, 1, 100);
+    set_cell(17, 1, 1, 100);   /* 4 s after 13 ended: a new moment... */
+    set_cell(17, 2, 1, 100);
+    set_cell(59, 1, 1, 100);
+    size_t len = encode();
+    assert_int_equal(reel_mstore_put(db, 1, t0, g_blob, len, &err), 0);
+    clear_secs();
+    set_cell(0, 1, 1, 100);
+    len = encode();
+    assert_int_equal(reel_mstore_put(db, 1, t0 + M, g_blob, len, &err), 0);
+    struct reel_msearch_query q = { .camera_id = 1, .from90k = t0, .to90k = t0 + 2 * M, .min_cells = 1, .min_level = 1 };
+    q.region[2] = 0x06;
+    struct reel_msearch_moment m[8];
+    size_t n;
+    struct reel_msearch_stats st;
+    assert_int_equal(reel_msearch_run(db, &q, m, 8, &n, &st, &err), 0);
+    assert_int_equal(n, 3);
+    assert_true(m[0].start90k == t0 + 10 * S && m[0].end90k == t0 + 14 * S);
+    assert_int_equal(m[0].seconds, 3);
+    assert_int_equal(m[0].peak_cells, 1);
+    assert_true(m[1].start90k == t0 + 17 * S && m[1].end90k == t0 + 18 * S);
+    assert_int_equal(m[1].peak_cells, 2);
+    assert_true(m[2].start90k == t0 + 59 * S && m[2].end90k == t0 + 61 * S);
+    assert_int_equal(st.minutes_scanned, 2);
+    assert_false(st.truncated);
+    /* clipped: from inside the first moment, to before the next minute */
+    q.from90k = t0 + 11 * S;
+    q.to90k = t0 + 60 * S;
+    assert_int_equal(reel_msearch_run(db, &q, m, 8, &n, &st, &err), 0);
+    assert_int_equal(n, 3);
+    assert_true(m[0].start90k == t0 + 11 * S && m[2].end90k == t0 + 60 * S);
+    /* truncated */
+    q.from90k = t0;
+    q.to90k = t0 + 2 * M;
+    assert_int_equal(reel_msearch_run(db, &q, m, 2, &n, &st, &err), 0);
+    assert_int_equal(n, 2);
+    assert_true(st.truncated);
+    /* bad queries */
+    q.min_cells = 0;
+    assert_int_equal(reel_msearch_run(db, &q, m, 2, &n, &st, &err), -EINVAL);
+    q.min_cells = 1;
+    q.to90k = q.from90k;
+    assert_int_equal(reel_msearch_run(db, &q, m, 2, &n, &st, &err), -EINVAL);
+    /* activity: 5 of 60 s (rounded up), then 1 of 60 s; 4 buckets of 30 s: 4/30, 1/30, 1/30, 0 */
+    uint8_t lv[4];
+    int64_t step;
+    assert_int_equal(reel_msearch_activity(db, 1, t0, t0 + 2 * M, 2, lv, &step, &st, &err), 0);
+    assert_true(step == M);
+    assert_int_equal(lv[0], 9);
+    assert_int_equal(lv[1], 2);
+    assert_int_equal(reel_msearch_activity(db, 1, t0, t0 + 2 * M, 4, lv, &step, &st, &err), 0);
+    assert_int_equal(lv[0], 14);
+    assert_int_equal(lv[1], 4);
+    assert_int_equal(lv[2], 4);
+    assert_int_equal(lv[3], 0);
+    /* buckets shorter than a second */
+    uint8_t many[2000];
+    assert_int_equal(reel_msearch_activity(db, 1, t0 + 10 * S, t0 + 12 * S, 2000, many, &step, &st, &err), 0);
+    for (unsigned i = 0; i < 2000; i++)
+        assert_int_equal(many[i], 100);
+    assert_int_equal(reel_msearch_activity(db, 1, t0, t0 + M, 0, lv, &step, &st, &err), -EINVAL);
+    struct reel_grid_second g;
+    assert_int_equal(reel_msearch_second(db, 1, t0 + 17 * S + 5, &g, &err), 0);
+    assert_int_equal(g.level[17], 100);
+    assert_int_equal(g.level[18], 100);
+    assert_int_equal(reel_msearch_second(db, 1, t0 + 18 * S, &g, &err), 0);
+    assert_int_equal(g.level[17], 0);
+    close_db(db, dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -354,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_match_region),
         cmocka_unit_test(test_corrupt),
         cmocka_unit_test(test_mstore),
+        cmocka_unit_test(test_search),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "db/db.h"
 #include "store/locks.h"
 #include "store/store.h"
 
@@ -390,6 +391,199 @@ static void test_retention_cap_unlimited_camera(void **state)
     free(v);
 }
 
+/* ---- event retention (issue 15) ---- */
+
+static void sql(struct fx *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sql(struct fx *f, const char *fmt, ...)
+{
+    char q[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(q, sizeof(q), fmt, ap);
+    va_end(ap);
+    sqlite3 *db;
+    struct reel_err err;
+    assert_int_equal(reel_db_open(&db, f->dir, REEL_DB_WRITE, &err), 0);
+    int r = reel_db_exec(db, q, &err);
+    if (r < 0)
+        fprintf(stderr, "%s: %s\n", q, err.msg);
+    assert_int_equal(r, 0);
+    sqlite3_close(db);
+}
+
+static int64_t count_rows(struct fx *f, const char *q)
+{
+    sqlite3 *db;
+    struct reel_err err;
+    assert_int_equal(reel_db_open(&db, f->dir, REEL_DB_READ, &err), 0);
+    sqlite3_stmt *st;
+    assert_int_equal(reel_db_prepare(db, q, &st, &err), 0);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* Retention by age: footage overlapping a motion event of the camera
+ * (widened by its rolls; an open event counts as ongoing) stays until
+ * event_retain_seconds, the rest goes at retain_seconds; another camera's
+ * event and an event of another kind hold nothing. The motion grid goes
+ * with the footage. */
+static void test_event_retention_age(void **state)
+{
+    struct fx *f = *state;
+    struct reel_err err;
+    struct reel_camera back = { .retain_bytes = 0 };
+    snprintf(back.name, sizeof(back.name), "back");
+    snprintf(back.url, sizeof(back.url), "rtsp://192.0.2.2:554/stream1");
+    assert_int_equal(reel_store_camera_add(f->s, &back, NULL, &err), 0);
+    int64_t t0 = record(f, f->cam, 300); /* 10 s: 5 recordings of 2 s */
+    struct reel_span *v;
+    size_t n;
+    recs(f, f->cam, &v, &n);
+    assert_true(n >= 4);
+    /* a closed event at 4.5..5 s (rolls 1 s), an open one from 9.5 s, and
+     * the other camera's at 0..1 s */
+    int64_t ea = t0 + 4 * REEL_90K + REEL_90K / 2, eb = t0 + 5 * REEL_90K, oa = t0 + 9 * REEL_90K + REEL_90K / 2;
+    sql(f, "INSERT INTO camera_events (camera_id, event_retain_seconds, pre_roll_s, post_roll_s) "
+           "VALUES (%lld, 7200, 1, 1)", (long long)f->cam);
+    sql(f, "INSERT INTO event (camera_id, kind, source, start90k, end90k) VALUES (%lld, 'motion', 'motion', %lld, %lld),"
+           " (%lld, 'motion', 'onvif', %lld, NULL), (%lld, 'motion', 'motion', %lld, %lld)",
+        (long long)f->cam, (long long)ea, (long long)eb, (long long)f->cam, (long long)oa, (long long)back.id,
+        (long long)t0, (long long)(t0 + REEL_90K));
+    /* an event of another kind (not motion) holds nothing: one at the first recording */
+    sql(f, "INSERT INTO event (camera_id, kind, source, start90k, end90k) VALUES (%lld, 'storage.error', 'store', %lld, %lld)",
+        (long long)f->cam, (long long)(v[0].start90k + 100), (long long)(v[0].start90k + 200));
+    bool keep[64] = { false };
+    size_t nkeep = 0;
+    for (size_t i = 0; i < n && i < 64; i++) {
+        keep[i] = overlaps(&v[i], ea - REEL_90K, eb + REEL_90K) || overlaps(&v[i], oa - REEL_90K, INT64_MAX);
+        nkeep += keep[i];
+    }
+    assert_true(nkeep >= 2 && nkeep < n);
+    /* motion minutes: one that ended before the footage, one at it */
+    int64_t m0 = t0 / (60 * REEL_90K) * (60 * REEL_90K);
+    sql(f, "INSERT INTO motion_minute VALUES (%lld, %lld, x'01'), (%lld, %lld, x'02')", (long long)f->cam,
+        (long long)(m0 - 60 * REEL_90K), (long long)f->cam, (long long)m0);
+    set_retention(f, 0, 60);
+    tclock_add(&f->clk, 0, 3600 * REEL_NS_PER_SEC);
+    assert_int_equal(reel_store_retention(f->s, &err), 0);
+    struct reel_span *w;
+    size_t nw;
+    recs(f, f->cam, &w, &nw);
+    assert_int_equal(nw, nkeep);
+    for (size_t i = 0, j = 0; i < n && i < 64; i++)
+        if (keep[i])
+            assert_int_equal(w[j++].id, v[i].id);
+    free(w);
+    free(v);
+    assert_int_equal(count_rows(f, "SELECT COUNT(*) FROM motion_minute"), 1);
+    /* past event_retain_seconds the event footage goes too, and its grid */
+    tclock_add(&f->clk, 0, 7200 * REEL_NS_PER_SEC);
+    assert_int_equal(reel_store_retention(f->s, &err), 0);
+    recs(f, f->cam, &w, &nw);
+    assert_int_equal(nw, 0);
+    free(w);
+    assert_int_equal(count_rows(f, "SELECT COUNT(*) FROM motion_minute"), 0);
+}
+
+/* A byte limit takes event footage last: with half the bytes allowed, the
+ * oldest recording (under an event) stays and the next ones go. Event
+ * retention no longer than retain_seconds changes nothing. */
+static void test_event_retention_bytes(void **state)
+{
+    struct fx *f = *state;
+    struct reel_err err;
+    int64_t t0 = record(f, f->cam, 600); /* 20 s: 10 recordings */
+    struct reel_span *v;
+    size_t n;
+    recs(f, f->cam, &v, &n);
+    assert_true(n >= 8);
+    int64_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += (int64_t)v[i].bytes;
+    int64_t first = v[0].id, second = v[1].id;
+    free(v);
+    sql(f, "INSERT INTO camera_events (camera_id, event_retain_seconds, pre_roll_s, post_roll_s) "
+           "VALUES (%lld, 7200, 0, 0)", (long long)f->cam);
+    sql(f, "INSERT INTO event (camera_id, kind, source, start90k, end90k) VALUES (%lld, 'motion', 'motion', %lld, %lld)",
+        (long long)f->cam, (long long)t0, (long long)(t0 + REEL_90K / 2));
+    set_retention(f, total / 2, 3600);
+    assert_int_equal(reel_store_retention(f->s, &err), 0);
+    recs(f, f->cam, &v, &n);
+    assert_true(n >= 2);
+    assert_int_equal(v[0].id, first);
+    assert_true(v[1].id != second);
+    int64_t left = 0;
+    for (size_t i = 0; i < n; i++)
+        left += (int64_t)v[i].bytes;
+    assert_true(left <= total / 2);
+    free(v);
+    /* a limit only the event footage can meet: it goes too */
+    set_retention(f, 1, 3600);
+    assert_int_equal(reel_store_retention(f->s, &err), 0);
+    recs(f, f->cam, &v, &n);
+    assert_int_equal(n, 0);
+    free(v);
+}
+
+static void test_event_retention_not_longer(void **state)
+{
+    struct fx *f = *state;
+    struct reel_err err;
+    int64_t t0 = record(f, f->cam, 150);
+    sql(f, "INSERT INTO camera_events (camera_id, event_retain_seconds) VALUES (%lld, 30)", (long long)f->cam);
+    sql(f, "INSERT INTO event (camera_id, kind, source, start90k, end90k) VALUES (%lld, 'motion', 'motion', %lld, %lld)",
+        (long long)f->cam, (long long)t0, (long long)(t0 + 5 * REEL_90K));
+    set_retention(f, 0, 60);
+    tclock_add(&f->clk, 0, 3600 * REEL_NS_PER_SEC);
+    assert_int_equal(reel_store_retention(f->s, &err), 0);
+    struct reel_span *v;
+    size_t n;
+    recs(f, f->cam, &v, &n);
+    assert_int_equal(n, 0);
+    free(v);
+}
+
+/* Between full passes (every 10 min of the store's clock) the syncer's
+ * retention reads only the recordings that can have become deletable: those
+ * that crossed retain_seconds since go, the event's stay; after the event
+ * retention the next full pass takes them. */
+static void test_event_retention_between_full_passes(void **state)
+{
+    struct fx *f = *state;
+    struct reel_err err;
+    int64_t t0 = record(f, f->cam, 300); /* 10 s: 5 recordings */
+    sql(f, "INSERT INTO camera_events (camera_id, event_retain_seconds, pre_roll_s, post_roll_s) "
+           "VALUES (%lld, 7200, 0, 0)", (long long)f->cam);
+    int64_t ea = t0 + 4 * REEL_90K + REEL_90K / 2, eb = t0 + 5 * REEL_90K;
+    sql(f, "INSERT INTO event (camera_id, kind, source, start90k, end90k) VALUES (%lld, 'motion', 'motion', %lld, %lld)",
+        (long long)f->cam, (long long)ea, (long long)eb);
+    set_retention(f, 0, 60);
+    assert_int_equal(reel_store_sync(f->s, &err), 0);   /* the syncer's first pass: full, nothing old */
+    struct reel_span *v;
+    size_t n;
+    recs(f, f->cam, &v, &n);
+    size_t all = n, nkeep = 0;
+    for (size_t i = 0; i < n; i++)
+        nkeep += overlaps(&v[i], ea, eb);
+    free(v);
+    assert_true(nkeep >= 1 && nkeep < all);
+    tclock_add(&f->clk, 120 * REEL_NS_PER_SEC, 120 * REEL_NS_PER_SEC);
+    assert_int_equal(reel_store_sync(f->s, &err), 0);   /* between full passes */
+    recs(f, f->cam, &v, &n);
+    assert_int_equal(n, nkeep);
+    for (size_t i = 0; i < n; i++)
+        assert_true(overlaps(&v[i], ea, eb));
+    free(v);
+    tclock_add(&f->clk, 7200 * REEL_NS_PER_SEC, 7200 * REEL_NS_PER_SEC);
+    assert_int_equal(reel_store_sync(f->s, &err), 0);
+    recs(f, f->cam, &v, &n);
+    assert_int_equal(n, 0);
+    free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,6 +594,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lock_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention_cap_unlimited_camera, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_retention_age, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_retention_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_retention_not_longer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_retention_between_full_passes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
