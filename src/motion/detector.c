@@ -346,9 +346,14 @@ static void analyse(struct mcam *c, const AVFrame *f)
 {
     struct reel_motion *m = c->m;
     int64_t t = f->pts != AV_NOPTS_VALUE ? f->pts : f->best_effort_timestamp;
-    if (t == AV_NOPTS_VALUE || (t < c->next_due90k && c->next_due90k - t < 5 * 90000))
-        return;   /* not due (a wall clock stepped back over 5 s: due again) */
-    c->next_due90k = t + c->step90k - c->step90k / 4;   /* tolerate jitter */
+    /* Due times on a fixed grid of 1/fps (a frame up to a quarter step early
+     * counts: arrival jitter), so the rate holds over time; a gap of over a
+     * step, or a wall clock stepped back over 5 s, restarts the grid. */
+    if (t == AV_NOPTS_VALUE ||
+        (t < c->next_due90k - c->step90k / 4 && c->next_due90k - t < 5 * 90000))
+        return;
+    c->next_due90k = t > c->next_due90k + c->step90k || t < c->next_due90k - 5 * 90000 ? t + c->step90k
+                     : c->next_due90k + c->step90k;
     if (!luma8(f)) {
         if (!c->fmt_warned)
             reel_log(m->cfg.log, REEL_LOG_WARN, "motion %s: pixel format %s is not analysed (8-bit YUV only)",
