@@ -124,6 +124,7 @@ struct reel_motion {
     size_t nrun;
     sqlite3 *db;
     bool db_warned;
+    bool stopped;                        /* reel_motion_stop() ran (its caller's thread) */
 };
 
 static int64_t now90k(const struct reel_motion *m) { return reel_ns_to_90k(reel_clock_wall(m->clock)); }
@@ -345,9 +346,14 @@ static void analyse(struct mcam *c, const AVFrame *f)
 {
     struct reel_motion *m = c->m;
     int64_t t = f->pts != AV_NOPTS_VALUE ? f->pts : f->best_effort_timestamp;
-    if (t == AV_NOPTS_VALUE || (t < c->next_due90k && c->next_due90k - t < 5 * 90000))
-        return;   /* not due (a wall clock stepped back over 5 s: due again) */
-    c->next_due90k = t + c->step90k - c->step90k / 4;   /* tolerate jitter */
+    /* Due times on a fixed grid of 1/fps (a frame up to a quarter step early
+     * counts: arrival jitter), so the rate holds over time; a gap of over a
+     * step, or a wall clock stepped back over 5 s, restarts the grid. */
+    if (t == AV_NOPTS_VALUE ||
+        (t < c->next_due90k - c->step90k / 4 && c->next_due90k - t < 5 * 90000))
+        return;
+    c->next_due90k = t > c->next_due90k + c->step90k || t < c->next_due90k - 5 * 90000 ? t + c->step90k
+                     : c->next_due90k + c->step90k;
     if (!luma8(f)) {
         if (!c->fmt_warned)
             reel_log(m->cfg.log, REEL_LOG_WARN, "motion %s: pixel format %s is not analysed (8-bit YUV only)",
@@ -528,12 +534,13 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&w->mu);
         for (size_t k = 0; k < nrm; k++) {
             bool found = false;
-            for (struct mcam **p = &w->cams; *p && !found; p = &(*p)->next)
+            for (struct mcam **p = &w->cams; *p; p = &(*p)->next)
                 if ((*p)->camera_id == rm[k]) {
                     struct mcam *c = *p;
                     *p = c->next;
                     mcam_stop(w, c);
                     found = true;
+                    break;
                 }
             /* handed over and stopped again before it ran: the oldest hand-over goes */
             struct mcam **last = NULL;
@@ -917,10 +924,11 @@ void reel_motion_get_stats(struct reel_motion *m, struct reel_motion_stats *ret)
     pthread_mutex_unlock(&m->mu);
 }
 
-void reel_motion_free(struct reel_motion *m)
+void reel_motion_stop(struct reel_motion *m)
 {
-    if (!m)
+    if (!m || m->stopped)
         return;
+    m->stopped = true;
     if (m->ctl_started) {
         pthread_mutex_lock(&m->mu);
         m->quit = true;
@@ -951,6 +959,13 @@ void reel_motion_free(struct reel_motion *m)
     }
     if (m->ctl_started)
         write_pending(m);   /* the last minutes */
+}
+
+void reel_motion_free(struct reel_motion *m)
+{
+    if (!m)
+        return;
+    reel_motion_stop(m);
     for (size_t i = 0; i < m->nwrites; i++)
         free(m->writes[i]);
     if (m->db)

@@ -73,6 +73,9 @@ struct reel_motion_stats {
 };
 
 int reel_motion_new(struct reel_motion **ret, const struct reel_motion_run_cfg *cfg, struct reel_err *err);
+/* Stops the threads: open events end, the last minutes are written; the
+ * stats stay readable until reel_motion_free() (which stops too). */
+void reel_motion_stop(struct reel_motion *m);
 void reel_motion_free(struct reel_motion *m);
 /* Any thread: re-read the configuration now (returns at once). */
 void reel_motion_changed(struct reel_motion *m);

@@ -457,6 +457,7 @@ int reel_cmd_run(struct reel_cli *cli)
     reel_thumbs_free(thumbs);
     if (motion) {   /* before the hub goes: ends open events, writes the last minutes */
         struct reel_motion_stats ms;
+        reel_motion_stop(motion);
         reel_motion_get_stats(motion, &ms);
         reel_log(&cli->log, REEL_LOG_INFO, "motion: %u cameras, %llu access units, %llu pictures decoded, %llu "
                  "analysed, %llu lost, %llu decode errors, %llu recalibrations, %llu events, %llu minutes written",
