@@ -170,7 +170,8 @@ class OnvifTest(HttpTest):
             self.reel("camera", "add", f"cam{i}", f"rtsp://127.0.0.1:{sim_port}/cam/{i}")
         _, p0 = self.start_onvif("onvif0", "--motion", "on@2,off@5,on@12,off@14", "--refuse-renew-once",
                                  "--term-s", "9")
-        _, p1 = self.start_onvif("onvif1", "--motion", "on@2,off@4", "--never-off", "--topic", "cell")
+        _, p1 = self.start_onvif("onvif1", "--motion", "on@2,off@4", "--never-off", "--topic", "cell",
+                                 "--zero-hosts")   # its events address says 0.0.0.0: Reel uses 127.0.0.1
         db = sqlite3.connect(os.path.join(self.data, "reel.db"), timeout=30)
         ids = dict(db.execute("SELECT name, id FROM camera").fetchall())
         for name, port, pw in (("cam0", p0, DEV_PASSWORD), ("cam1", p1, DEV_PASSWORD)):
@@ -209,6 +210,8 @@ class OnvifTest(HttpTest):
         self.assertTrue(3 <= d1 <= 12, d1)
         self.assertNotIn(DEV_PASSWORD, self.rec.output())
         self.assertIn("onvif: camera cam0: subscribed to events", self.rec.output())
+        self.assertIn(f"onvif: camera cam1: subscribed to events at http://127.0.0.1:{p1}/onvif/subscription/",
+                      self.rec.output())
         # events off for cam0: its worker stops (unsubscribes) within a poll
         db = sqlite3.connect(os.path.join(self.data, "reel.db"), timeout=30)
         db.execute("UPDATE camera_events SET motion = 'off' WHERE camera_id = ?", (ids["cam0"],))
