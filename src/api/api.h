@@ -64,8 +64,9 @@ reel_http_handler reel_api_timeline;
 /* timeline_marks.c: the timeline's other rows for one camera over
  * [from90k, to90k), appended to arr (a JSON array, borrowed), read in the
  * caller's snapshot of s. Locks (ac-lock): {"id":N,"start":T,"end":T,
- * "case":"..."}; events (issue 15). 0, or a negative errno with err set
- * (the request then fails with 500). Today both add nothing. */
+ * "case":"..."}; events (issue 15): {"id","kind","start","end"|null,
+ * "zones":[..],"peak"}. 0, or a negative errno with err set (the request
+ * then fails with 500). */
 int reel_api_timeline_locks(struct reel_http_req *r, struct reel_store *s, const struct reel_camera *cam,
                             int64_t from90k, int64_t to90k, json_t *arr, struct reel_err *err);
 int reel_api_timeline_events(struct reel_http_req *r, struct reel_store *s, const struct reel_camera *cam,
@@ -151,6 +152,11 @@ reel_http_handler reel_api_lock_patch;
 reel_http_handler reel_api_lock_delete;
 reel_http_handler reel_api_retention_get;
 reel_http_handler reel_api_retention_put;
+
+/* events.c, events_stream.c (issue 15, ev-core): the event list and the
+ * live event stream (Server-Sent Events) */
+reel_http_handler reel_api_events_list;
+reel_http_handler reel_api_events_stream;
 
 /* common.c */
 /* start/end query parameters into [*from, *to) (end defaults to now, start

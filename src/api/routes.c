@@ -56,6 +56,9 @@ const struct reel_http_route reel_api_routes[] = {
     { "POST",   "/api/session/totp/confirm",             USER,   true,  reel_api_totp_confirm,   false },
     { "DELETE", "/api/session/totp",                     USER,   true,  reel_api_totp_remove,    false },
     { "DELETE", "/api/users/{user}/totp",                ADMIN,  true,  reel_api_user_totp_reset, false },
+    /* issue 15, ev-core: events (src/api/events.c, events_stream.c) */
+    { "GET",    "/api/events",                           PLAYBACK, true, reel_api_events_list,   false },
+    { "GET",    "/api/events/stream",                    PLAYBACK, true, reel_api_events_stream, false },
     /* issue 13, tl-media: thumbnails and exports */
     { "GET",    "/api/cameras/{camera}/thumb.jpg",       PLAYBACK, true, reel_api_thumb,         true  },
     { "POST",   "/api/exports",                          EXPORT, true,  reel_api_export_create,  true  },

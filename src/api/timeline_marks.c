@@ -3,11 +3,12 @@
  * The timeline's marks other than footage, one function each, called by
  * GET /api/timeline (timeline.c) for each camera inside its read snapshot:
  * evidence locks (issue 14, ac-lock: the active locks) and events
- * (issue 15; nothing for now).
+ * (issue 15, ev-core: table event, src/events/query.h).
  */
 #include <stdlib.h>
 
 #include "api/api.h"
+#include "events/query.h"
 #include "store/locks.h"
 
 /* ac-lock: the active evidence locks on the camera overlapping the range,
@@ -29,9 +30,26 @@ int reel_api_timeline_locks(struct reel_http_req *r, struct reel_store *s, const
     return 0;
 }
 
+/* ev-core: the camera's events (and its sub-stream's) overlapping the
+ * range, {"id","kind","start","end"(null while open),"zones":[..],"peak"},
+ * by start, at most REEL_EVENT_SPANS_MAX. The camera is visible (the
+ * timeline checked it). */
 int reel_api_timeline_events(struct reel_http_req *r, struct reel_store *s, const struct reel_camera *cam,
                              int64_t from90k, int64_t to90k, json_t *arr, struct reel_err *err)
 {
-    (void)r, (void)s, (void)cam, (void)from90k, (void)to90k, (void)arr, (void)err;
+    (void)r;
+    struct reel_event_row *v;
+    size_t n;
+    int rc = reel_event_spans(reel_store_sqlite(s), cam->id, from90k, to90k, &v, &n, err);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        const struct reel_event *e = &v[i].ev;
+        json_array_append_new(arr, json_pack("{s:I, s:s, s:o, s:o, s:o, s:i}", "id", (json_int_t)e->id, "kind", e->kind,
+                                             "start", reel_http_json_time(e->start90k), "end",
+                                             e->end90k > 0 ? reel_http_json_time(e->end90k) : json_null(), "zones",
+                                             reel_event_zones_json(e->zones), "peak", e->peak));
+    }
+    free(v);
     return 0;
 }

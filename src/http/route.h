@@ -154,6 +154,9 @@ struct reel_http_playback *reel_http_playback_of(struct reel_http_req *r);
 struct reel_tlcache *reel_http_tlcache_of(struct reel_http_req *r);
 /* The live view's streams (viewer caps, suspended responses; stream.h). */
 struct reel_http_streams *reel_http_streams_of(struct reel_http_req *r);
+/* Issue 15: the live event stream's fan-out (sse.h); NULL without a bus. */
+struct reel_http_sse;
+struct reel_http_sse *reel_http_sse_of(struct reel_http_req *r);
 /* The audit log's writer (audit/sink.h); NULL before the server started. */
 struct reel_audit_sink;
 struct reel_audit_sink *reel_http_audit_of(struct reel_http_req *r);

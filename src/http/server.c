@@ -47,6 +47,7 @@
 #include "http/parse.h"
 #include "http/playback.h"
 #include "http/redact_jobs.h"
+#include "http/sse.h"
 #include "http/stream.h"
 #include "http/tlcache.h"
 #include "http/ratelimit.h"
@@ -106,6 +107,7 @@ struct reel_http {
     struct reel_http_work *work;    /* the worker pool of the routes marked pool */
     struct reel_http_playback *playback;
     struct reel_http_streams *streams; /* live.mp4 responses */
+    struct reel_http_sse *sse;       /* issue 15: /api/events/stream's fan-out; NULL without a bus */
     struct reel_tlcache *tlcache;   /* the timeline's spans (tlcache.h) */
     struct reel_redact_jobs *redact;   /* redacted exports (ac-redact) */
     uint64_t deadline_closed;       /* since the last log line (watchdog thread only) */
@@ -510,6 +512,7 @@ struct reel_http_playback *reel_http_playback_of(struct reel_http_req *r) { retu
 struct reel_tlcache *reel_http_tlcache_of(struct reel_http_req *r) { return r->h->tlcache; }
 struct reel_redact_jobs *reel_http_redact_of(struct reel_http_req *r) { return r->h->redact; }
 struct reel_http_streams *reel_http_streams_of(struct reel_http_req *r) { return r->h->streams; }
+struct reel_http_sse *reel_http_sse_of(struct reel_http_req *r) { return r->h->sse; }
 struct reel_audit_sink *reel_http_audit_of(struct reel_http_req *r) { return r->h->audit; }
 
 /* ---- the worker pool (work.h) ---- */
@@ -1158,6 +1161,10 @@ int reel_http_new(struct reel_http **ret, const struct reel_http_cfg *cfg, struc
     r = reel_redact_jobs_new(&h->redact, h->datadir, h->clock, h->cfg.log, err);
     if (r < 0)
         goto fail;
+    if (h->cfg.events && (r = reel_http_sse_new(&h->sse, h->cfg.events)) < 0) {
+        reel_err_set(err, -r, "the live event stream: %s", strerror(-r));
+        goto fail;
+    }
     *ret = h;
     return 0;
 fail:
@@ -1283,6 +1290,7 @@ void reel_http_free(struct reel_http *h)
     reel_http_work_free(h->work);
     reel_http_playback_free(h->playback);
     reel_http_streams_free(h->streams);
+    reel_http_sse_free(h->sse);         /* after the daemon: every event stream is closed */
     reel_tlcache_free(h->tlcache);
     reel_redact_jobs_free(h->redact);   /* cancels and joins a running job */
     reel_http_deadline_free(h->deadline); /* after the daemon: it gave every slot back */

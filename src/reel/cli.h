@@ -64,6 +64,7 @@ int reel_cmd_onvif(struct reel_cli *cli);   /* cmd_onvif.c: discover, profiles *
  * cannot be written is a warning on stderr. */
 void reel_cli_audit(struct reel_cli *cli, const char *action, const char *camera, json_t *detail);
 int reel_cmd_lock(struct reel_cli *cli);   /* cmd_lock.c */
+int reel_cmd_events(struct reel_cli *cli); /* cmd_events.c (issue 15) */
 int reel_cmd_config(struct reel_cli *cli);
 /* Creates the `admin` web account when there are no accounts (called by
  * init and run), with a random password written to

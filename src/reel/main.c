@@ -72,6 +72,9 @@ static const char usage[] =
     "  config retention-cap [DAYS]  the site's maximum retention in days (0 = none)\n"
     "  onvif discover [--timeout-ms N]   find ONVIF cameras on the local network (WS-Discovery)\n"
     "  onvif profiles XADDR [--user U --password-file F]   a device's profiles and RTSP URIs\n"
+    "  events [--camera NAME] [--kind K] [--from T] [--to T] [--limit N] [--json]\n"
+    "                               events (motion, camera.offline, storage.error, disk.full,\n"
+    "                               retention.blocked, lock.blocking), newest first\n"
     "\n"
     "DATADIR defaults to $REEL_DIR, else ./reel-data. Times: RFC 3339\n"
     "(2026-11-26T23:00:00Z), @UNIXSECONDS, now, or relative (-5m, -1h30m).\n";
@@ -194,6 +197,7 @@ int main(int argc, char **argv)
         { "audit", reel_cmd_audit },
         { "lock", reel_cmd_lock },       { "config", reel_cmd_config },
         { "onvif", reel_cmd_onvif },
+        { "events", reel_cmd_events },
     };
     for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
         if (strcmp(cmd, cmds[k].name) == 0)

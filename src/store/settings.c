@@ -20,6 +20,8 @@ static bool key_ok(const char *key)
     return true;
 }
 
+struct sqlite3 *reel_store_sqlite(struct reel_store *s) { return s->db; }
+
 int reel_store_setting_get(struct reel_store *s, const char *key, char *buf, size_t cap, struct reel_err *err)
 {
     if (cap > 0)

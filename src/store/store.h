@@ -447,6 +447,12 @@ int reel_store_read_begin(struct reel_store *s, struct reel_err *err);
 /* Ends the snapshot (COMMIT of the read transaction). Never fails in a way
  * the caller must handle; a no-op without a snapshot. */
 void reel_store_read_end(struct reel_store *s);
+/* Issue 15: the handle's connection, for reading another module's tables
+ * (the events' on the timeline) in the same snapshot. Borrowed: valid
+ * while s is open, on the thread that uses s; never closed or written
+ * through by the caller. */
+struct sqlite3;
+struct sqlite3 *reel_store_sqlite(struct reel_store *s);
 
 /* Brings datadir's reel.db to the current schema version and closes it
  * again: for commands that otherwise only read, such as `reel check`, which
