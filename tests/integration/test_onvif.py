@@ -129,8 +129,10 @@ class OnvifTest(HttpTest):
                             ({"xaddr": xaddr, "user": "u" * 129}, 400), ({"xaddr": xaddr, "password": "p" * 129}, 400),
                             ({"xaddr": xaddr, "user": "a\nb"}, 400), ({"xaddr": "http:// 127.0.0.1/"}, 400),
                             ([1], 400), ("not json", 400),
-                            ({"xaddr": f"http://127.0.0.1:{closed}/onvif/device_service"}, 502)]:
+                            ({"xaddr": f"http://127.0.0.1:{closed}/onvif/device_service"}, 422)]:
             self.assert_json_error(req("/api/onvif/profiles", bad), status)
+        r = req("/api/onvif/profiles", {"xaddr": f"http://127.0.0.1:{closed}/onvif/device_service"})
+        self.assertIn("cannot connect", r.json()["error"])   # said plainly, not hidden as an internal error
         self.assert_json_error(self.request("POST", "/api/onvif/profiles", cookie=sid, csrf=csrf,
                                             body='{"xaddr":"' + "x" * 20000 + '"}',
                                             headers={"Content-Type": "application/json"}), 413)
