@@ -17,7 +17,8 @@
 - WS-UsernameToken PasswordDigest checked on every call but the time
   (Created must be within 60 s of our shifted clock): a wrong password or a
   stale Created answers a SOAP fault ter:NotAuthorized (HTTP 400).
-- Misbehaviour: --never-off (drop "off" notes), --refuse-renew-once, --slow-ms.
+- Misbehaviour: --never-off (drop "off" notes), --refuse-renew-once, --slow-ms,
+  --zero-hosts (service addresses on 0.0.0.0, as some cameras report).
 
 Prints "READY port=N" on stdout when listening; --log FILE gets one JSON
 line per request ({"op": ..., "auth": "ok"|"bad"|"none"}).
@@ -157,6 +158,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(400, fault('ter:NotAuthorized', 'Sender not Authorized'))
             return
         host = self.headers.get('Host') or '127.0.0.1'
+        if dev.a.zero_hosts:   # as some cameras do: service addresses on 0.0.0.0
+            host = '0.0.0.0:%d' % self.server.server_address[1]
         base = 'http://%s' % host
         h = getattr(self, 'op_' + op, None)
         if not h:
@@ -366,6 +369,7 @@ def main():
     p.add_argument('--slow-ms', type=int, default=0)
     p.add_argument('--skew-s', type=float, default=0.0, help='our clock minus the real one')
     p.add_argument('--term-s', type=int, default=60, help='subscription lifetime')
+    p.add_argument('--zero-hosts', action='store_true', help='service addresses with host 0.0.0.0')
     p.add_argument('--log')
     a = p.parse_args()
     if a.password_file:

@@ -67,7 +67,9 @@ enum MHD_Result reel_api_onvif_discover(struct reel_http_req *r)
     int rc = reel_onvif_discover(r->clock, NULL, 0, (int)ms, d, REEL_ONVIF_DEVICES_MAX, &n, &err);
     if (rc < 0) {
         free(d);
-        return reel_http_send_error(r, MHD_HTTP_BAD_GATEWAY, "%s", err.msg);
+        /* 422, not 5xx: the server hides 5xx messages, and this one (the
+         * network has no multicast route...) is what the admin needs */
+        return reel_http_send_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "%s", err.msg);
     }
     json_t *out = reel_onvif_devices_json(d, n);
     free(d);
@@ -137,10 +139,8 @@ enum MHD_Result reel_api_onvif_profiles(struct reel_http_req *r)
         return reel_http_send_error(r, MHD_HTTP_FORBIDDEN, "%s", err.msg);
     if (rc == -EINVAL)
         return reel_http_send_error(r, MHD_HTTP_BAD_REQUEST, "%s", err.msg);
-    if (rc == -ETIMEDOUT)
-        return reel_http_send_error(r, MHD_HTTP_GATEWAY_TIMEOUT, "%s", err.msg);
-    if (rc < 0)
-        return reel_http_send_error(r, MHD_HTTP_BAD_GATEWAY, "%s", err.msg);
+    if (rc < 0)   /* the device failed (cannot connect, no answer, a fault, a bad reply): 422 with why */
+        return reel_http_send_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "%s", err.msg);
     reel_http_log(r, REEL_LOG_INFO, "user %s read %zu ONVIF profiles", r->auth->user, n);
     reel_api_audit(r, "onvif.profiles", NULL,
                    json_pack("{s:s, s:s, s:I}", "xaddr", xaddr, "user", user, "profiles", (json_int_t)n));

@@ -38,8 +38,23 @@ int reel_onvif_time(const char *xaddr, const struct reel_onvif_auth *a, int64_t 
     return 0;
 }
 
+static int services(const char *xaddr, const struct reel_onvif_auth *a, char media[REEL_ONVIF_URL_MAX],
+                    char events[REEL_ONVIF_URL_MAX], struct reel_err *err);
+
 int reel_onvif_services(const char *xaddr, const struct reel_onvif_auth *a, char media[REEL_ONVIF_URL_MAX],
                         char events[REEL_ONVIF_URL_MAX], struct reel_err *err)
+{
+    int rc = services(xaddr, a, media, events, err);
+    if (rc == 0) {
+        reel_onvif_fix_host(media, REEL_ONVIF_URL_MAX, xaddr);
+        if (events[0])
+            reel_onvif_fix_host(events, REEL_ONVIF_URL_MAX, xaddr);
+    }
+    return rc;
+}
+
+static int services(const char *xaddr, const struct reel_onvif_auth *a, char media[REEL_ONVIF_URL_MAX],
+                    char events[REEL_ONVIF_URL_MAX], struct reel_err *err)
 {
     char *b;
     size_t n;
@@ -118,6 +133,8 @@ int reel_onvif_profiles(const char *xaddr, const struct reel_onvif_auth *a, stru
         if (rc == 0) {
             rc = reel_onvif_parse_stream_uri(b, n, out[i].uri, err);
             free(b);
+            if (rc == 0)
+                reel_onvif_fix_host(out[i].uri, sizeof(out[i].uri), xaddr);
         }
         if (rc == -EACCES || rc == -ECANCELED || rc == -ETIMEDOUT)
             return rc;

@@ -9,6 +9,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -22,6 +24,7 @@
 #include "onvif/onvif.h"
 
 #define DATAGRAMS_MAX 4096
+#define IFACES_MAX 16   /* IPv4 interfaces the Probe is sent on */
 #define RESEND_NS (300 * 1000000LL)
 
 static const char probe_fmt[] =
@@ -46,6 +49,45 @@ static int make_uuid(char out[64])
     snprintf(out, 64, "uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2],
              r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
     return 0;
+}
+
+/* The addresses of up to IFACES_MAX IPv4 interfaces that are up and
+ * multicast-capable; 0 when none (or getifaddrs fails). */
+static int multicast_ifaces(struct in_addr out[IFACES_MAX])
+{
+    struct ifaddrs *all;
+    if (getifaddrs(&all) < 0)
+        return 0;
+    int n = 0;
+    for (struct ifaddrs *i = all; i && n < IFACES_MAX; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP) ||
+            !(i->ifa_flags & IFF_MULTICAST))
+            continue;
+        out[n++] = ((const struct sockaddr_in *)i->ifa_addr)->sin_addr;
+    }
+    freeifaddrs(all);
+    return n;
+}
+
+/* The Probe on each interface (or by the default route): 0 when at least
+ * one send worked, else -errno of the last. */
+static int send_all(int fd, const char *msg, size_t len, const struct sockaddr_in *to, const struct in_addr *ifs,
+                    int nifs)
+{
+    int ok = 0, last = -ENETUNREACH;
+    for (int k = 0; k < (nifs ? nifs : 1); k++) {
+        if (nifs && setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &ifs[k], sizeof(ifs[k])) < 0) {
+            last = -errno;
+            continue;
+        }
+        if (sendto(fd, msg, len, 0, (const struct sockaddr *)to, sizeof(*to)) < 0)
+            last = -errno;
+        else
+            ok++;
+    }
+    if (!ok)
+        errno = -last;
+    return ok ? 0 : last;
 }
 
 int reel_onvif_discover(const struct reel_clock *clock, const char *addr, int port, int timeout_ms,
@@ -74,6 +116,8 @@ int reel_onvif_discover(const struct reel_clock *clock, const char *addr, int po
         close(fd);
         return reel_err_set(err, ENOMEM, "out of memory");
     }
+    struct in_addr ifs[IFACES_MAX];
+    int nifs = multicast_ifaces(ifs);
     int64_t t0 = reel_clock_mono(clock), deadline = t0 + (int64_t)timeout_ms * 1000000;
     int sent = 0;
     size_t n = 0;
@@ -81,7 +125,7 @@ int reel_onvif_discover(const struct reel_clock *clock, const char *addr, int po
     for (int looked = 0; looked < DATAGRAMS_MAX;) {
         int64_t now = reel_clock_mono(clock);
         if (sent < 2 && now >= t0 + sent * RESEND_NS) {
-            if (sendto(fd, msg, (size_t)mlen, 0, (struct sockaddr *)&to, sizeof(to)) < 0 && sent == 0) {
+            if (send_all(fd, msg, (size_t)mlen, &to, ifs, nifs) < 0 && sent == 0) {
                 rc = reel_err_set(err, errno, "discovery: cannot send the probe to %s:%d: %s",
                                   addr ? addr : REEL_ONVIF_MCAST_ADDR, port > 0 ? port : REEL_ONVIF_MCAST_PORT,
                                   strerror(errno));

@@ -138,5 +138,9 @@ int reel_onvif_parse_probe_matches(const char *xml, size_t len, const char *send
                                    struct reel_onvif_device *out, size_t cap, size_t *n);
 /* Replaces host 0.0.0.0 (or an empty host) of url with addr, in place. */
 void reel_onvif_fix_xaddr(char *url, size_t cap, const char *addr);
+/* The same with the host of the address we reached the device at
+ * (service addresses, stream URIs and subscriptions some devices give on
+ * 0.0.0.0). */
+void reel_onvif_fix_host(char *url, size_t cap, const char *reached);
 
 #endif

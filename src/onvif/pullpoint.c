@@ -42,6 +42,7 @@ int reel_onvif_subscribe(const char *events_xaddr, const struct reel_onvif_auth 
     free(b);
     if (rc < 0)
         return rc;
+    reel_onvif_fix_host(s.address, sizeof(s.address), events_xaddr);
     if (strncmp(s.address, "http://", 7) != 0 && strncmp(s.address, "https://", 8) != 0)
         return reel_err_set(err, EBADMSG, "subscription address is not http(s)");
     s.expires_mono_ns = t0 + term;

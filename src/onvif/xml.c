@@ -443,6 +443,29 @@ void reel_onvif_fix_xaddr(char *url, size_t cap, const char *addr)
         memcpy(url, tmp, (size_t)w + 1);
 }
 
+/* The host of url (without brackets or port) into out; "" when none. */
+static void host_of(const char *url, char *out, size_t cap)
+{
+    out[0] = '\0';
+    const char *p = strstr(url, "://");
+    if (!p)
+        return;
+    p += 3;
+    size_t n = *p == '[' ? strcspn(p, "]") + 1 : strcspn(p, ":/?#");
+    if (n < cap) {
+        memcpy(out, p, n);
+        out[n] = '\0';
+    }
+}
+
+void reel_onvif_fix_host(char *url, size_t cap, const char *xaddr)
+{
+    char host[256];
+    host_of(xaddr, host, sizeof(host));
+    if (host[0])
+        reel_onvif_fix_xaddr(url, cap, host);
+}
+
 int reel_onvif_parse_probe_matches(const char *xml, size_t len, const char *sender, const char *message_id,
                                    struct reel_onvif_device *out, size_t cap, size_t *n)
 {

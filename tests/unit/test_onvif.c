@@ -82,6 +82,12 @@ static void test_probe_matches(void **state)
     char u[REEL_ONVIF_URL_MAX] = "http://192.168.1.5/onvif";
     reel_onvif_fix_xaddr(u, sizeof(u), "10.0.0.1");
     assert_string_equal(u, "http://192.168.1.5/onvif");
+    char v[REEL_ONVIF_URL_MAX] = "rtsp://0.0.0.0:554/main";
+    reel_onvif_fix_host(v, sizeof(v), "http://[fe80::1]:8080/onvif/device_service");
+    assert_string_equal(v, "rtsp://[fe80::1]:554/main");
+    snprintf(v, sizeof(v), "http://0.0.0.0/sub/1");
+    reel_onvif_fix_host(v, sizeof(v), "http://cam.local:80/x");
+    assert_string_equal(v, "http://cam.local/sub/1");
 }
 
 static void test_xml_hardening(void **state)
