@@ -133,7 +133,7 @@ enum MHD_Result reel_api_events_list(struct reel_http_req *r)
         size_t i = 0;
         for (; i < n && json_array_size(arr) < (size_t)limit; i++) {
             f.before_id = v[i].ev.id;
-            if (!v[i].ev.camera[0] || reel_http_camera_visible(r, v[i].ev.camera))
+            if (v[i].ev.camera_id <= 0 || reel_http_camera_visible(r, v[i].ev.camera))
                 json_array_append_new(arr, reel_event_json(&v[i].ev));
         }
         more = more || i < n;

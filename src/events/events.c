@@ -19,7 +19,7 @@
 #include "db/db.h"
 
 #define QUEUE_DEFAULT 4096
-#define OPEN_MAX 4096              /* events open at once (one or two per camera in practice) */
+#define OPEN_MAX 1024              /* events open at once (one or two per camera in practice) */
 #define LISTENERS_MAX 16
 #define BATCH_MAX 256              /* notes written in one transaction */
 #define CLOSED_AT_RESTART "closed at restart"
@@ -29,6 +29,7 @@ enum op_type { OP_START, OP_END, OP_INSTANT };
 struct op {
     struct op *next;
     enum op_type type;
+    bool gone;                     /* its camera no longer exists: neither written nor told */
     struct reel_event ev;
 };
 
@@ -124,26 +125,30 @@ static void enqueue_locked(struct reel_events *e, struct op *op)
 
 /* ---- the bus thread ---- */
 
-/* The camera's name from its id, or its id from its name. */
-static void resolve_camera(struct reel_events *e, struct reel_event *ev)
+/* The camera's name from its id, or its id from its name. false when the
+ * camera does not exist (deleted meanwhile): the event is dropped, never
+ * made site-wide (which everyone would see). */
+static bool resolve_camera(struct reel_events *e, struct reel_event *ev)
 {
     sqlite3_stmt *st = NULL;
+    bool found = true;
     if (ev->camera_id > 0 && !ev->camera[0]) {
         if (sqlite3_prepare_v2(e->db, "SELECT name FROM camera WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
-            return;
+            return true;   /* written as it is (the id is enough) */
         sqlite3_bind_int64(st, 1, ev->camera_id);
-        if (sqlite3_step(st) == SQLITE_ROW)
+        found = sqlite3_step(st) == SQLITE_ROW;
+        if (found)
             copy_str(ev->camera, sizeof(ev->camera), (const char *)sqlite3_column_text(st, 0));
     } else if (ev->camera_id <= 0 && ev->camera[0]) {
         if (sqlite3_prepare_v2(e->db, "SELECT id FROM camera WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
-            return;
+            return false;  /* without its id the row would be site-wide */
         sqlite3_bind_text(st, 1, ev->camera, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW)
+        found = sqlite3_step(st) == SQLITE_ROW;
+        if (found)
             ev->camera_id = sqlite3_column_int64(st, 0);
-        else
-            ev->camera[0] = 0;   /* no such camera: site-wide */
     }
     sqlite3_finalize(st);
+    return found;
 }
 
 static int write_row(struct reel_events *e, sqlite3_stmt *st, const struct reel_event *ev)
@@ -181,12 +186,13 @@ static void write_batch(struct reel_events *e, struct op *batch)
                             "peak, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             &st, &err);
     for (struct op *op = batch; r == 0 && op; op = op->next) {
-        resolve_camera(e, &op->ev);
+        op->gone = !resolve_camera(e, &op->ev);
+        if (op->gone)
+            continue;
         int rc = write_row(e, st, &op->ev);
-        if (rc == SQLITE_CONSTRAINT) {
-            /* the camera was deleted meanwhile: keep it site-wide */
-            op->ev.camera_id = 0;
-            rc = write_row(e, st, &op->ev);
+        if (rc == SQLITE_CONSTRAINT && op->ev.camera_id > 0) {
+            op->gone = true;   /* the camera was deleted meanwhile: its events went with it */
+            rc = 0;
         }
         if (rc != 0)
             r = reel_db_err(e->db, rc, &err, "writing an event");
@@ -203,6 +209,8 @@ static void write_batch(struct reel_events *e, struct op *batch)
 
 static void notify(struct reel_events *e, const struct op *op)
 {
+    if (op->gone)
+        return;
     struct reel_event_note n = { .type = type_name(op->type), .ev = &op->ev };
     pthread_mutex_lock(&e->lmu);
     for (size_t i = 0; i < e->nlisteners; i++)
@@ -364,6 +372,7 @@ int reel_events_begin(struct reel_events *e, const struct reel_event *ev, int64_
     if (!op)
         return -ENOMEM;
     op->type = OP_START;
+    op->gone = false;
     copy_event(&op->ev, ev);
     op->ev.end90k = 0;
     pthread_mutex_lock(&e->mu);
@@ -400,6 +409,7 @@ int reel_events_end(struct reel_events *e, int64_t id, int64_t end90k, const cha
         return r;
     }
     op->type = OP_END;
+    op->gone = false;
     op->ev = e->open[i];
     e->open[i] = e->open[--e->nopen];
     if (end90k <= 0)
@@ -422,6 +432,7 @@ int reel_events_instant(struct reel_events *e, const struct reel_event *ev)
     if (!op)
         return -ENOMEM;
     op->type = OP_INSTANT;
+    op->gone = false;
     copy_event(&op->ev, ev);
     pthread_mutex_lock(&e->mu);
     if (e->stopping) {

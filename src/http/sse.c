@@ -44,9 +44,14 @@ size_t reel_http_sse_format(const char *type, const char *json, char *out, size_
     return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
 
-static bool visible(const struct reel_http_sse_client *c, const char *camera)
+/* A site-wide event (no camera) is everyone's; a camera's, only with its
+ * name (a deleted camera's event, whose name is no longer known, only
+ * administrators'). */
+static bool visible(const struct reel_http_sse_client *c, const struct reel_event *ev)
 {
-    return !camera[0] || reel_http_acl_allows(c->role, &c->acl, camera);
+    if (ev->camera_id <= 0 && !ev->camera[0])
+        return true;
+    return reel_http_acl_allows(c->role, &c->acl, ev->camera[0] ? ev->camera : "~");
 }
 
 static void append(struct reel_http_sse_client *c, const char *text, size_t n)
@@ -84,7 +89,7 @@ static void on_note(void *opaque, const struct reel_event_note *n)
         return;
     pthread_mutex_lock(&s->mu);
     for (struct reel_http_sse_client *c = s->list; c; c = c->next)
-        if (visible(c, n->ev->camera))
+        if (visible(c, n->ev))
             append(c, text, len);
     pthread_mutex_unlock(&s->mu);
 }

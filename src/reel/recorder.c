@@ -40,6 +40,8 @@ struct rcam {
     int64_t hub_entry_id;            /* the sample entry last given to the hub (loop thread) */
     struct reel_cam_hooks hooks;
     int64_t offline_id;              /* its open camera.offline event; 0: none (loop thread) */
+    int64_t offline_end90k;          /* > 0: its outage ended then; the event ends there unless
+                                      * another cause follows at once (same outage for people) */
 };
 
 /* One camera_changed request, shared by the waiting thread and the loop. */
@@ -134,18 +136,42 @@ static void hook_au(void *opaque, int64_t camera_id, const struct reel_cam_au *a
     reel_hub_publish_au(rc->hc, &a);
 }
 
+static void offline_end_pending(struct rcam *rc);
+
 static void hook_state(void *opaque, const struct reel_camera_status *st)
 {
     struct rcam *rc = opaque;
+    if (st->connected)
+        offline_end_pending(rc);   /* recording again: the offline event ends where the outage did */
     struct reel_hub_state hs;
     to_hub_state(st, &hs);
     reel_hub_publish_state(rc->hc, &hs);
 }
 
+/* Ends the camera's offline event at the end of its outage (if one ended)
+ * or now. */
+static void offline_end_at(struct rcam *rc, int64_t t90k)
+{
+    struct reel_events *ev = events_of(rc->rec);
+    if (rc->offline_id > 0 && ev)
+        reel_events_end(ev, rc->offline_id, rc->offline_end90k > 0 ? rc->offline_end90k : t90k, NULL, -1);
+    rc->offline_id = 0;
+    rc->offline_end90k = 0;
+}
+
+static void offline_end_pending(struct rcam *rc)
+{
+    if (rc->offline_id > 0 && rc->offline_end90k > 0)
+        offline_end_at(rc, rc->offline_end90k);
+}
+
 /* camera.offline events (issue 15) from the camera's outages: one event
- * from the first real cause until the camera records again. "connecting"
- * (every start) and "recorder stopped" are not the camera's fault. Loop
- * thread; the bus never waits. */
+ * from the first real cause until the camera records again. An outage
+ * that ends because its cause changed (the policy ends it and begins the
+ * next one at once) is the same event; the end is applied when the camera
+ * records (hook_state), stops or is removed. "connecting" (every start)
+ * and "recorder stopped" are not the camera's fault. Loop thread; the bus
+ * never waits. */
 static void hook_outage(void *opaque, int64_t camera_id, int64_t wall90k, const char *reason)
 {
     struct rcam *rc = opaque;
@@ -153,12 +179,18 @@ static void hook_outage(void *opaque, int64_t camera_id, int64_t wall90k, const 
     if (!ev)
         return;
     if (!reason) {
-        if (rc->offline_id > 0)
-            reel_events_end(ev, rc->offline_id, wall90k, NULL, -1);
-        rc->offline_id = 0;
+        if (rc->offline_id > 0 && rc->offline_end90k == 0)
+            rc->offline_end90k = wall90k;
         return;
     }
-    if (strcmp(reason, "connecting") == 0 || strcmp(reason, "recorder stopped") == 0 || rc->offline_id > 0)
+    if (strcmp(reason, "connecting") == 0 || strcmp(reason, "recorder stopped") == 0) {
+        offline_end_at(rc, wall90k);
+        return;
+    }
+    rc->offline_end90k = 0;          /* another cause at once: the same outage goes on */
+    /* "storage: ..." is Reel's disk failing, told as storage.error: the
+     * camera itself is fine */
+    if (rc->offline_id > 0 || strncmp(reason, "storage", 7) == 0)
         return;
     struct reel_event e = { .camera_id = camera_id, .start90k = wall90k };
     snprintf(e.kind, sizeof(e.kind), "%s", REEL_EVENT_CAMERA_OFFLINE);
@@ -171,9 +203,7 @@ static void hook_outage(void *opaque, int64_t camera_id, int64_t wall90k, const 
 /* Ends the camera's offline event when it is stopped or removed. */
 static void end_offline(struct rcam *rc)
 {
-    if (rc->offline_id > 0 && events_of(rc->rec))
-        reel_events_end(events_of(rc->rec), rc->offline_id, wall90k(rc->rec), NULL, -1);
-    rc->offline_id = 0;
+    offline_end_at(rc, wall90k(rc->rec));
 }
 
 /* A state the recorder sets itself ("disabled", "error"). */

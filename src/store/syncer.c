@@ -837,10 +837,15 @@ static void locks_blocking(struct reel_store *s, sqlite3 *db, int64_t cam, const
         bytes = sqlite3_column_int64(st, 1);
     }
     sqlite3_finalize(st);
+    char age[32];
+    if (rs % 86400 == 0)
+        snprintf(age, sizeof(age), "%" PRId64 " day%s", rs / 86400, rs == 86400 ? "" : "s");
+    else
+        snprintf(age, sizeof(age), "%" PRId64 " s", rs);
     if (n > 0)
         reel__trouble(s, REEL_STORE_TROUBLE_LOCKS, cam,
                       "camera %s: evidence locks keep %" PRId64 " recordings (%" PRId64 " bytes) older than its "
-                      "retention of %.1f days", name, n, bytes, (double)rs / 86400);
+                      "retention of %s", name, n, bytes, age);
     reel__lock_checked(s, cam, now_ns, n > 0);
 }
 

@@ -184,7 +184,7 @@ class AuditTest(HttpTest):
         self.assertEqual(r.status, 200, r.body)
         self.assertEqual(r.json()["settings"], {"export.reason": "required", "live.reason": "optional",
                                                 "playback.reason": "optional", "totp.required_admin": False,
-                                                "retention.max_days": 0})
+                                                "retention.max_days": 0, "storage.full_percent": 95})
         for bad in [{}, {"nope": 1}, {"live.reason": "sometimes"}, {"retention.max_days": -1},
                     {"retention.max_days": 99999}, {"totp.required_admin": 2}, [1], "x",
                     {"live.reason": "required", "k" * 300: 1}]:

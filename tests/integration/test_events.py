@@ -120,12 +120,19 @@ class EventsTest(HttpTest):
         lst = self.get_json(token, "/api/events")
         self.assertEqual(lst["events"][0]["id"], ev["id"])
         self.assertIsNone(lst["events"][0]["end"])
+        # while it is down its reconnections fail for another reason (refused): still the same event
+        wait_until(lambda: re.search(r"camera cam0: cannot connect.*refused", self.rec.output(), re.I), 20,
+                   what="a refused reconnection")
+        sse.pump()
+        self.assertFalse([e for e in sse.events() if e[0] == "end"], sse.text())
         # back: the same event ends
+        t_back = time.time()
         self.start_sim("h264", port=self.sim_port, name="sim2")
         typ, end = sse.wait_for(lambda e: e[0] == "end" and e[1]["event"]["id"] == ev["id"], 30,
                                 "camera.offline end on the stream")
         ended = end["event"]
         self.assertGreater(ended["end90k"], ended["start90k"])
+        self.assertGreater(ended["end90k"] / 90000, t_back - 2)
         self.assertEqual(ended["detail"], ev["detail"])
         sse.close()
         # the list and its filters

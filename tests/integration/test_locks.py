@@ -192,6 +192,15 @@ class LocksTest(HttpTest):
         self.assertIsNone(self.rec.p.poll(), self.dump_logs())
         self.assertEqual(self.rec.stop(), 0, self.dump_logs())
         self.assertIn(" 0 problems", self.reel("check").stdout)
+        # issue 15 (ev-core): the same episode as events: one retention.blocked (site-wide, naming the
+        # locks), and disk.full for the small disk, ended when Reel stopped
+        out = self.reel("events", "--kind", "retention.blocked", "--json").stdout
+        blocked = [json.loads(x) for x in out.splitlines()]
+        self.assertEqual(len(blocked), 1, blocked)
+        self.assertEqual(blocked[0]["camera"], "")
+        self.assertIn("evidence lock", blocked[0]["detail"])
+        full = [json.loads(x) for x in self.reel("events", "--kind", "disk.full", "--json").stdout.splitlines()]
+        self.assertTrue([e for e in full if d in e["detail"] and e["end90k"]], full)
 
     # ---- API: roles, hostile input, the cap ----
 

@@ -17,6 +17,7 @@
 
 #include "db/db.h"
 #include "events/events.h"
+#include "events/query.h"
 
 struct fix {
     char dir[64];
@@ -164,6 +165,32 @@ static void test_order_and_rows(void **state)
     assert_int_equal(count_rows(f, "id = 2 AND camera_id IS NULL AND kind = 'storage.error'"), 1);
 }
 
+/* An event of a camera that no longer exists (by id or by name) is
+ * neither written nor told: never turned into a site-wide event that
+ * every user would see. */
+static void test_gone_camera_dropped(void **state)
+{
+    struct fix *f = *state;
+    struct reel_events *e = open_bus(f, 0);
+    struct heard h = { 0 };
+    assert_int_equal(reel_events_listen(e, on_note, &h), 0);
+    struct reel_event by_id = mk(REEL_EVENT_STORAGE_ERROR, 99, 100);
+    assert_int_equal(reel_events_instant(e, &by_id), 0);
+    struct reel_event by_name = mk(REEL_EVENT_MOTION, 0, 200);
+    snprintf(by_name.camera, sizeof(by_name.camera), "nosuch");
+    assert_int_equal(reel_events_instant(e, &by_name), 0);
+    struct reel_event named = mk(REEL_EVENT_MOTION, 0, 300);
+    snprintf(named.camera, sizeof(named.camera), "front");
+    assert_int_equal(reel_events_instant(e, &named), 0);
+    reel_events_sync(e);
+    assert_int_equal(h.n, 1);
+    assert_string_equal(h.cameras[0], "front");
+    reel_events_unlisten(e, on_note, &h);
+    reel_events_free(e);
+    assert_int_equal(count_rows(f, "1"), 1);
+    assert_int_equal(count_rows(f, "camera_id = 7 AND start90k = 300"), 1);
+}
+
 /* Ids continue after the table's largest; an event left open is closed
  * at the next start (end = that start, detail says so). */
 static void test_ids_and_close_at_restart(void **state)
@@ -270,13 +297,97 @@ static void test_json(void **state)
     free(s);
 }
 
+/* The list: newest first, filters (camera and its sub-stream, kind, time
+ * overlap), the before_id cursor; the timeline's spans by start. */
+static void test_query_and_spans(void **state)
+{
+    struct fix *f = *state;
+    struct reel_err err = { "" };
+    sqlite3 *db;
+    assert_int_equal(reel_db_open(&db, f->dir, REEL_DB_WRITE, &err), 0);
+    assert_int_equal(reel_db_exec(db, "INSERT INTO camera (id, name, url, dir_id, parent_id, kind) VALUES "
+                                      "(8, 'front~sub', 'rtsp://x/s', 1, 7, 'sub'), (9, 'back', 'rtsp://y/', 1, NULL, 'main')",
+                                  &err), 0);
+    struct reel_events *e = open_bus(f, 0);
+    int64_t id;
+    struct reel_event a = mk(REEL_EVENT_CAMERA_OFFLINE, 7, 1000);   /* 1: front, 1000..5000 */
+    assert_int_equal(reel_events_begin(e, &a, &id), 0);
+    assert_int_equal(reel_events_end(e, id, 5000, NULL, -1), 0);
+    struct reel_event b = mk(REEL_EVENT_MOTION, 8, 2000);           /* 2: front~sub, open */
+    assert_int_equal(reel_events_begin(e, &b, &id), 0);
+    struct reel_event c = mk(REEL_EVENT_STORAGE_ERROR, 0, 3000);    /* 3: site-wide */
+    assert_int_equal(reel_events_instant(e, &c), 0);
+    struct reel_event d = mk(REEL_EVENT_MOTION, 9, 6000);           /* 4: back */
+    assert_int_equal(reel_events_instant(e, &d), 0);
+    reel_events_sync(e);
+
+    struct reel_event_row *v;
+    size_t n;
+    struct reel_event_filter all = { .limit = 10 };
+    assert_int_equal(reel_event_query(db, &all, &v, &n, &err), 0);
+    assert_int_equal(n, 4);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(v[i].ev.id, 4 - (int64_t)i);
+    assert_string_equal(v[1].ev.camera, "");
+    assert_string_equal(v[2].ev.camera, "front~sub");
+    assert_string_equal(v[2].visible_as, "front");
+    assert_int_equal(v[2].ev.end90k, 0);
+    free(v);
+    struct reel_event_filter front = { .camera = "front", .limit = 10 };
+    assert_int_equal(reel_event_query(db, &front, &v, &n, &err), 0);
+    assert_int_equal(n, 2);   /* its own and its sub-stream's */
+    free(v);
+    struct reel_event_filter kind = { .kind = REEL_EVENT_MOTION, .limit = 10 };
+    assert_int_equal(reel_event_query(db, &kind, &v, &n, &err), 0);
+    assert_int_equal(n, 2);
+    free(v);
+    /* overlapping [5500, 7000): the open motion event and back's */
+    struct reel_event_filter range = { .from90k = 5500, .to90k = 7000, .limit = 10 };
+    assert_int_equal(reel_event_query(db, &range, &v, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(v[0].ev.id, 4);
+    assert_int_equal(v[1].ev.id, 2);
+    free(v);
+    struct reel_event_filter page = { .before_id = 3, .limit = 1 };
+    assert_int_equal(reel_event_query(db, &page, &v, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(v[0].ev.id, 2);
+    free(v);
+    struct reel_event_filter bad = { .limit = 0 };
+    assert_int_equal(reel_event_query(db, &bad, &v, &n, &err), -EINVAL);
+    /* the timeline of front over [4000, 9000): the offline (ends 5000) and the sub-stream's open motion */
+    assert_int_equal(reel_event_spans(db, 7, 4000, 9000, &v, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(v[0].ev.id, 1);
+    assert_int_equal(v[1].ev.id, 2);
+    free(v);
+    assert_int_equal(reel_event_spans(db, 7, 5001, 9000, &v, &n, &err), 0);
+    assert_int_equal(n, 1);
+    free(v);
+    /* an offline event that began 2 days before the range and is still open is found */
+    int64_t day = INT64_C(86400) * 90000;
+    struct reel_event old = mk(REEL_EVENT_CAMERA_OFFLINE, 9, 10 * day);
+    assert_int_equal(reel_events_begin(e, &old, &id), 0);
+    reel_events_sync(e);
+    assert_int_equal(reel_event_spans(db, 9, 12 * day, 13 * day, &v, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(v[0].ev.id, id);
+    free(v);
+    assert_true(reel_event_kind_known("lock.blocking"));
+    assert_false(reel_event_kind_known("person"));
+    reel_events_free(e);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_order_and_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ids_and_close_at_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_overflow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gone_camera_dropped, setup, teardown),
         cmocka_unit_test(test_json),
+        cmocka_unit_test_setup_teardown(test_query_and_spans, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

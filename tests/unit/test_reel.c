@@ -18,6 +18,7 @@
 
 #include "base/clock.h"
 #include "reel/control.h"
+#include "reel/diskwatch.h"
 #include "reel/loop.h"
 #include "reel/probe.h"
 #include "reel/timefmt.h"
@@ -358,9 +359,24 @@ static void test_probe_reasons(void **state)
         assert_string_equal(reel_probe_reason(cases[i][0]), cases[i][1]);
 }
 
+/* Issue 15: disk.full's measure, as df counts it: used / (used + what
+ * Reel may use), rounded up; the root's reserve is not free to Reel. */
+static void test_diskwatch_percent(void **state)
+{
+    (void)state;
+    assert_int_equal(reel_diskwatch_percent(100, 100, 100), 0);
+    assert_int_equal(reel_diskwatch_percent(100, 5, 5), 95);
+    assert_int_equal(reel_diskwatch_percent(1000, 60, 10), 99);    /* 50 blocks reserved for root */
+    assert_int_equal(reel_diskwatch_percent(1000, 0, 0), 100);
+    assert_int_equal(reel_diskwatch_percent(1000, 999, 999), 1);   /* 1 block used: rounded up */
+    assert_int_equal(reel_diskwatch_percent(0, 0, 0), 0);
+    assert_int_equal(reel_diskwatch_percent(10, 20, 20), 0);       /* nonsense from statvfs */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_diskwatch_percent),
         cmocka_unit_test(test_time_parse),
         cmocka_unit_test(test_probe_reasons),
         cmocka_unit_test(test_size_parse),

@@ -81,6 +81,17 @@ static void on_event(void *opaque, int level, const char *line)
     pthread_mutex_unlock(&f->mu);
 }
 
+/* Issue 15: the store's trouble, as "trouble KIND CAMERA: DETAIL" lines. */
+static void on_trouble(void *opaque, const struct reel_store_trouble *t)
+{
+    struct fx *f = opaque;
+    pthread_mutex_lock(&f->mu);
+    size_t n = strlen(f->events);
+    snprintf(f->events + n, sizeof(f->events) - n, "trouble %d %lld: %s\n", (int)t->kind, (long long)t->camera_id,
+             t->detail);
+    pthread_mutex_unlock(&f->mu);
+}
+
 static void on_recording(void *opaque, const struct reel_recording_event *ev)
 {
     struct fx *f = opaque;
@@ -96,7 +107,8 @@ static int open_store(struct fx *f, enum reel_store_mode mode, struct reel_store
         .datadir = f->dir, .mode = mode, .clock = &f->clk.clock,
         .checkpoint_ns = 3600 * REEL_NS_PER_SEC, /* tests drive checkpoints with reel_store_sync() */
         .stall_ns = 3600 * REEL_NS_PER_SEC,      /* the fake clock runs ahead of the real writes */
-        .rotate_ns = rotate_ns, .on_event = on_event, .on_recording = on_recording, .opaque = f,
+        .rotate_ns = rotate_ns, .on_event = on_event, .on_recording = on_recording, .on_trouble = on_trouble,
+        .opaque = f,
     };
     struct reel_err err = { "" };
     int r = reel_store_open(ret, &cfg, &err);
@@ -768,6 +780,10 @@ static void test_write_error(void **state)
         }
         if (r != -EIO || !strstr(err.msg, "write failed") || !strstr(f->events, "write failed"))
             _exit(4);
+        char want[64];   /* issue 15: told as storage.error, with the camera */
+        snprintf(want, sizeof(want), "trouble %d %lld: sample file ", (int)REEL_STORE_TROUBLE_WRITE, (long long)f->cam);
+        if (!strstr(f->events, want) || !strstr(strstr(f->events, want), "write failed"))
+            _exit(6);
         /* the run is gone; the camera may start a new one */
         if (reel_run_open(s, f->cam, &run, &err) < 0)
             _exit(5);

@@ -63,6 +63,27 @@ static void on_event(void *opaque, int level, const char *line)
     pthread_mutex_unlock(&f->mu);
 }
 
+/* Issue 15: the store's trouble, as "trouble KIND CAMERA: DETAIL" lines. */
+static void on_trouble(void *opaque, const struct reel_store_trouble *t)
+{
+    struct fx *f = opaque;
+    pthread_mutex_lock(&f->mu);
+    size_t n = strlen(f->events);
+    snprintf(f->events + n, sizeof(f->events) - n, "trouble %d %lld: %s\n", (int)t->kind, (long long)t->camera_id,
+             t->detail);
+    pthread_mutex_unlock(&f->mu);
+}
+
+static int count_of(struct fx *f, const char *what)
+{
+    pthread_mutex_lock(&f->mu);
+    int n = 0;
+    for (const char *p = f->events; (p = strstr(p, what)); p++)
+        n++;
+    pthread_mutex_unlock(&f->mu);
+    return n;
+}
+
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
@@ -77,7 +98,7 @@ static int setup(void **state)
     struct reel_store_cfg cfg = {
         .datadir = f->dir, .mode = REEL_STORE_RECORD, .clock = &f->clk.clock,
         .checkpoint_ns = 3600 * REEL_NS_PER_SEC, .stall_ns = 3600 * REEL_NS_PER_SEC,
-        .rotate_ns = 2 * REEL_NS_PER_SEC, .on_event = on_event, .opaque = f,
+        .rotate_ns = 2 * REEL_NS_PER_SEC, .on_event = on_event, .on_trouble = on_trouble, .opaque = f,
     };
     assert_int_equal(reel_store_open(&f->s, &cfg, &err), 0);
     struct reel_camera c = { .retain_bytes = 0 };
@@ -202,6 +223,33 @@ static void test_lock_survives_age_then_expires(void **state)
     recs(f, f->cam, &v, &n);
     assert_int_equal(n, 0);
     free(v);
+}
+
+/* Issue 15: a lock holding footage past the camera's age limit is told
+ * (lock.blocking) once, then not again for an hour. */
+static void test_lock_blocking_told_once_an_hour(void **state)
+{
+    struct fx *f = *state;
+    struct reel_err err;
+    int64_t t0 = record(f, f->cam, 300);
+    add_lock(f, "front", t0 + 3 * REEL_90K, t0 + 5 * REEL_90K, 0);
+    set_retention(f, 0, 60);
+    char what[64];
+    snprintf(what, sizeof(what), "trouble %d %lld: camera front: evidence locks keep", (int)REEL_STORE_TROUBLE_LOCKS,
+             (long long)f->cam);
+    /* within the age limit: nothing held past it, nothing told */
+    assert_int_equal(reel_store_retention(f->s, &err), 0);
+    assert_int_equal(count_of(f, "trouble"), 0);
+    tclock_add(&f->clk, 0, 3600 * REEL_NS_PER_SEC);
+    assert_int_equal(reel_store_retention(f->s, &err), 0);
+    assert_int_equal(count_of(f, what), 1);
+    assert_int_equal(count_of(f, "older than its retention of 60 s"), 1);
+    tclock_add(&f->clk, 0, 1800 * REEL_NS_PER_SEC);
+    assert_int_equal(reel_store_retention(f->s, &err), 0);
+    assert_int_equal(count_of(f, what), 1);
+    tclock_add(&f->clk, 0, 1801 * REEL_NS_PER_SEC);
+    assert_int_equal(reel_store_retention(f->s, &err), 0);
+    assert_int_equal(count_of(f, what), 2);
 }
 
 /* Retention by bytes skips locked footage and does not count it. */
@@ -546,6 +594,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_lock_survives_age_then_expires, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lock_blocking_told_once_an_hour, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_survives_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_oldest_skips_locked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_holds_substream, setup, teardown),
