@@ -153,6 +153,19 @@ struct reel_writer {
     uint64_t batches;               /* writer batches (system calls with io_uring) */
 };
 
+/* Event retention's memory between retention passes of one syncer
+ * (syncer.c; the syncer thread's own, like its connection). A full pass
+ * checks every recording of the event-retention zone against the events;
+ * the passes in between only the recordings that can have become deletable
+ * since: those that ended before now - event_retain_seconds, and those
+ * that crossed now - retain_seconds since the last full pass. */
+#define REEL__EVRET_FULL_NS (600 * REEL_NS_PER_SEC)   /* a full pass at least this often */
+struct reel_evret {
+    int64_t full_ns;                /* clock mono of the last complete full pass; 0: none yet */
+    int64_t full90k;                /* its wall time (90k) */
+    int64_t maxdur90k;              /* the longest motion event of any camera then (90k) */
+};
+
 /* The syncer thread of one storage directory (syncer.c); under sd->mu. */
 struct reel_syncer {
     pthread_t thread;
@@ -165,6 +178,7 @@ struct reel_syncer {
     uint64_t cycles;                /* cycles completed */
     int64_t busy_since;             /* clock mono when a disk operation in progress started; 0: none */
     sqlite3 *db;                    /* the syncer thread's own connection */
+    struct reel_evret evret;        /* the syncer thread's own: event retention between passes */
 };
 
 /* The recording pipeline of one usable storage directory: its recordings,
@@ -290,7 +304,8 @@ void reel__lock_checked(struct reel_store *s, int64_t camera_id, int64_t now_ns,
     "WHERE lc.camera_id IN (" R ".camera_id, (SELECT parent_id FROM camera WHERE id = " R ".camera_id)) "          \
     "AND (l.expires_ns = 0 OR l.expires_ns > " NOW ") AND l.start90k < " R ".start90k + " R ".wall_duration90k " \
     "AND l.end90k > " R ".start90k)"
-/* SQL: whether recording R is held by event retention (issue 15), with the
+/* SQL: whether recording R is held by event retention (issue 15: motion
+ * events, from the detector or ONVIF; docs/motion.md), with the
  * retention query's parameters: ?6 the camera keeps event footage longer
  * (0/1), ?7 the oldest end90k it keeps (now - event_retain_seconds), ?9 the
  * camera whose events count (the main camera of a stream), ?10/?11 pre and
@@ -298,7 +313,8 @@ void reel__lock_checked(struct reel_store *s, int64_t camera_id, int64_t now_ns,
  * ?13 now (90k; an open event lasts until now). */
 #define REEL__EVENT_KEPT_SQL(R)                                                                                   \
     "(?6 <> 0 AND " R ".start90k + " R ".wall_duration90k >= ?7 AND EXISTS (SELECT 1 FROM event e "                \
-    "WHERE e.camera_id = ?9 AND e.start90k < " R ".start90k + " R ".wall_duration90k + ?10 "                       \
+    "WHERE e.camera_id = ?9 AND e.kind = 'motion' "                                                              \
+    "AND e.start90k < " R ".start90k + " R ".wall_duration90k + ?10 "                                              \
     "AND e.start90k >= " R ".start90k - ?11 - ?12 AND COALESCE(e.end90k, ?13) + ?11 > " R ".start90k))"
 /* SQL: the retention cap in seconds (0 = none), from table setting. */
 #define REEL__CAP_SECONDS_SQL                                                                                     \
@@ -347,8 +363,9 @@ int reel__pipelines_start(struct reel_store *s, struct reel_err *err);
  * REEL_CLOSE_WAIT_NS for a directory that does not answer (then reports what
  * was not made durable and leaves its pipeline allocated). */
 void reel__pipelines_stop(struct reel_store *s);
-/* Retention for the cameras of storage dir dir_id (< 0: all). */
-int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct reel_err *err);
+/* Retention for the cameras of storage dir dir_id (< 0: all). ev: event
+ * retention's state between passes (NULL: every pass full). */
+int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct reel_evret *ev, struct reel_err *err);
 /* Bytes and recordings of dir_id held by active evidence locks (syncer.c). */
 int reel__dir_locked(struct reel_store *s, sqlite3 *db, int64_t dir_id, int64_t *ret_bytes, int64_t *ret_n,
                      struct reel_err *err);

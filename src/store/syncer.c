@@ -536,7 +536,7 @@ static void *syncer_main(void *arg)
         if (due) {
             checkpoint(sd);
             struct reel_err err;
-            if (reel__retention(s, sd->y.db, sd->d->id, &err) < 0)
+            if (reel__retention(s, sd->y.db, sd->d->id, &sd->y.evret, &err) < 0)
                 reel__event(s, REEL_LOG_ERROR, "retention: %s", err.msg);
             next_ckpt = reel_clock_mono(clk) + s->cfg.checkpoint_ns;
         }
@@ -783,16 +783,33 @@ static int unlocked_windows(sqlite3 *db, sqlite3_stmt *wins, int64_t cam, int64_
     return 0;
 }
 
-/* The longest of camera owner's events (an open one lasting until now90k),
+/* The longest of camera owner's motion events (an open one lasting until now90k),
  * in 90k units: bounds the index range REEL__EVENT_KEPT_SQL scans. */
 static int events_longest(sqlite3 *db, int64_t owner, int64_t now90k, int64_t *ret, struct reel_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT COALESCE(MAX(COALESCE(end90k, ?2) - start90k), 0) FROM event WHERE camera_id = ?1",
+    if (sqlite3_prepare_v2(db, "SELECT COALESCE(MAX(COALESCE(end90k, ?2) - start90k), 0) FROM event WHERE camera_id = ?1 "
+                               "AND kind = 'motion'",
                            -1, &st, NULL) != SQLITE_OK)
         return reel__db_err(db, SQLITE_ERROR, err, "retention: events");
     sqlite3_bind_int64(st, 1, owner);
     sqlite3_bind_int64(st, 2, now90k);
+    int rc = sqlite3_step(st);
+    *ret = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    if (*ret < 0)
+        *ret = 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : reel__db_err(db, rc, err, "retention: events");
+}
+
+/* The longest motion event of any camera (90k; an open one until now90k). */
+static int events_longest_all(sqlite3 *db, int64_t now90k, int64_t *ret, struct reel_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT COALESCE(MAX(COALESCE(end90k, ?1) - start90k), 0) FROM event WHERE kind = 'motion'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return reel__db_err(db, SQLITE_ERROR, err, "retention: events");
+    sqlite3_bind_int64(st, 1, now90k);
     int rc = sqlite3_step(st);
     *ret = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     if (*ret < 0)
@@ -808,7 +825,7 @@ static int prune_motion(sqlite3 *db, int64_t cam, int64_t now90k, int64_t keep_s
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, "DELETE FROM motion_minute WHERE camera_id = ?1 AND minute90k + 60 * 90000 <= "
-                               "COALESCE((SELECT MIN(start90k) FROM recording WHERE camera_id = ?1), ?2)",
+                               "COALESCE((SELECT MIN(start90k) FROM recording WHERE camera_id = ?1 AND frames > 0), ?2)",
                            -1, &st, NULL) != SQLITE_OK)
         return reel__db_err(db, SQLITE_ERROR, err, "retention: motion grid");
     sqlite3_bind_int64(st, 1, cam);
@@ -849,7 +866,7 @@ static void locks_blocking(struct reel_store *s, sqlite3 *db, int64_t cam, const
     reel__lock_checked(s, cam, now_ns, n > 0);
 }
 
-int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct reel_err *err)
+int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct reel_evret *ev, struct reel_err *err)
 {
     sqlite3_stmt *cams, *recs, *tot;
     /* the site's cap (retention.max_days) bounds every camera's age limit,
@@ -897,6 +914,12 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
     }
     int64_t now_ns = reel_clock_wall(s->clock);
     int64_t now90k = reel_ns_to_90k(now_ns);
+    /* event retention: a full pass every REEL__EVRET_FULL_NS (and after the
+     * wall clock went back), else only what can have become deletable since
+     * (struct reel_evret); a pass cut short is not remembered as full */
+    int64_t mono = reel_clock_mono(s->clock);
+    bool full = !ev || ev->full_ns == 0 || mono - ev->full_ns >= REEL__EVRET_FULL_NS || now90k < ev->full90k;
+    bool complete = true;
     struct cam_ret {
         int64_t id, rb, rs;
         int64_t er, pre, post, owner; /* event retention (seconds), rolls (seconds), the events' camera */
@@ -960,11 +983,21 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
          * limit still over after everything else takes it last (pass 1) */
         bool evret = rs > 0 && cv[ci].er > rs;
         int64_t maxdur = 0;
-        if (evret && (r = events_longest(db, cv[ci].owner, now90k, &maxdur, err)) < 0)
+        if (evret && full && (r = events_longest(db, cv[ci].owner, now90k, &maxdur, err)) < 0)
             break;
         /* issue 15: locks holding footage past the age limit (lock.blocking) */
         if (rs > 0 && nw >= 2 && wv[0].hi < now90k - rs * REEL_90K && reel__lock_check_due(s, cam, now_ns))
             locks_blocking(s, db, cam, name, rs, now_ns, now90k);
+        /* between full passes an upper bound: events grew by at most the
+         * time since, and one written late (the bus queues) by a few minutes */
+        if (evret && !full)
+            maxdur = ev->maxdur90k + (now90k - ev->full90k) + 600 * REEL_90K;
+        /* between full passes pass 0 reads two ranges of start times: the
+         * expired (before now - er) and those that can have crossed now - rs
+         * since the last full pass (a recording lasts at most an hour) */
+        int64_t a_hi = now90k - cv[ci].er * REEL_90K;
+        int64_t b_lo = full ? INT64_MIN : ev->full90k - rs * REEL_90K - 3600 * REEL_90K;
+        bool split = evret && !full && b_lo > a_hi;
         int64_t *ids = NULL;
         size_t n = 0, alloc = 0;
         int64_t freed = 0, first90k = INT64_MAX, last90k = INT64_MIN;
@@ -972,13 +1005,25 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
         for (int pass = 0; pass < 2 && !stop; pass++) {
             if (pass == 1 && !(evret && rb > 0 && total > rb))
                 break;
-            for (size_t w = 0; !stop && w < nw; w++) {
+            for (size_t k = 0; !stop && k < 2 * nw; k++) {
+                size_t w = k % nw, part = k / nw;   /* every window's range A, then every one's B */
+                int64_t lo = wv[w].lo, hi = wv[w].hi;
+                if (part == 1 && !(split && pass == 0))
+                    break;
+                if (split && pass == 0) {
+                    if (part == 0 && hi > a_hi)
+                        hi = a_hi;
+                    if (part == 1 && lo < b_lo)
+                        lo = b_lo;
+                    if (lo >= hi)
+                        continue;
+                }
                 sqlite3_reset(recs);
                 sqlite3_bind_int64(recs, 1, cam);
                 sqlite3_bind_int64(recs, 2, dir_id);
                 sqlite3_bind_int64(recs, 3, now_ns);
-                sqlite3_bind_int64(recs, 4, wv[w].lo);
-                sqlite3_bind_int64(recs, 5, wv[w].hi);
+                sqlite3_bind_int64(recs, 4, lo);
+                sqlite3_bind_int64(recs, 5, hi);
                 sqlite3_bind_int(recs, 6, evret);
                 sqlite3_bind_int64(recs, 7, now90k - cv[ci].er * REEL_90K);
                 sqlite3_bind_int(recs, 8, pass);
@@ -987,7 +1032,9 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
                 sqlite3_bind_int64(recs, 11, cv[ci].post * REEL_90K);
                 sqlite3_bind_int64(recs, 12, maxdur);
                 sqlite3_bind_int64(recs, 13, now90k);
+                int got = 0;
                 while ((step = sqlite3_step(recs)) == SQLITE_ROW) {
+                    got++;
                     int64_t id = sqlite3_column_int64(recs, 0), bytes = sqlite3_column_int64(recs, 1);
                     int64_t end = sqlite3_column_int64(recs, 2);
                     bool over = rb > 0 && total > rb;
@@ -998,6 +1045,7 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
                     }
                     if (reel_array_grow(&ids, &alloc, n, sizeof(*ids), 16) < 0 || n >= 10000) {
                         stop = true;
+                        complete = false;
                         break;          /* delete what is listed; the next pass does the rest */
                     }
                     ids[n++] = id;
@@ -1008,6 +1056,8 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
                     last90k = end > last90k ? end : last90k;
                 }
                 sqlite3_reset(recs);
+                if (got >= 10000)
+                    complete = false;
                 if (step != SQLITE_ROW && step != SQLITE_DONE) {
                     r = reel__db_err(db, step, err, "retention: listing recordings");
                     break;
@@ -1048,6 +1098,12 @@ int reel__retention(struct reel_store *s, sqlite3 *db, int64_t dir_id, struct re
         if (r == 0 && cv[ci].main)
             r = prune_motion(db, cam, now90k, rs > cv[ci].er ? rs : cv[ci].er, err);
     }
+    if (ev && full && complete && r == 0) {
+        int64_t md = 0;
+        struct reel_err e2;
+        if (events_longest_all(db, now90k, &md, &e2) == 0)
+            *ev = (struct reel_evret){ .full_ns = mono, .full90k = now90k, .maxdur90k = md };
+    }
     sqlite3_finalize(wins);
     free(cv);
     sqlite3_finalize(cams);
@@ -1073,7 +1129,7 @@ int reel_store_retention(struct reel_store *s, struct reel_err *err)
 {
     if (s->cfg.mode == REEL_STORE_READ)
         return reel_err_set(err, EROFS, "retention: store opened read-only");
-    return reel__retention(s, s->db, -1, err);
+    return reel__retention(s, s->db, -1, NULL, err);
 }
 
 int reel_store_free_oldest(struct reel_store *s, int64_t dir_id, unsigned max, unsigned *ret_deleted,

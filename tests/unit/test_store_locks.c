@@ -473,10 +473,11 @@ static int64_t count_rows(struct fx *f, const char *q)
     return n;
 }
 
-/* Retention by age: footage overlapping an event of the camera (widened by
- * its rolls; an open event counts as ongoing) stays until
+/* Retention by age: footage overlapping a motion event of the camera
+ * (widened by its rolls; an open event counts as ongoing) stays until
  * event_retain_seconds, the rest goes at retain_seconds; another camera's
- * event holds nothing. The motion grid goes with the footage. */
+ * event and an event of another kind hold nothing. The motion grid goes
+ * with the footage. */
 static void test_event_retention_age(void **state)
 {
     struct fx *f = *state;
@@ -499,6 +500,9 @@ static void test_event_retention_age(void **state)
            " (%lld, 'motion', 'onvif', %lld, NULL), (%lld, 'motion', 'motion', %lld, %lld)",
         (long long)f->cam, (long long)ea, (long long)eb, (long long)f->cam, (long long)oa, (long long)back.id,
         (long long)t0, (long long)(t0 + REEL_90K));
+    /* an event of another kind (not motion) holds nothing: one at the first recording */
+    sql(f, "INSERT INTO event (camera_id, kind, source, start90k, end90k) VALUES (%lld, 'storage.error', 'store', %lld, %lld)",
+        (long long)f->cam, (long long)(v[0].start90k + 100), (long long)(v[0].start90k + 200));
     bool keep[64] = { false };
     size_t nkeep = 0;
     for (size_t i = 0; i < n && i < 64; i++) {
@@ -590,6 +594,44 @@ static void test_event_retention_not_longer(void **state)
     free(v);
 }
 
+/* Between full passes (every 10 min of the store's clock) the syncer's
+ * retention reads only the recordings that can have become deletable: those
+ * that crossed retain_seconds since go, the event's stay; after the event
+ * retention the next full pass takes them. */
+static void test_event_retention_between_full_passes(void **state)
+{
+    struct fx *f = *state;
+    struct reel_err err;
+    int64_t t0 = record(f, f->cam, 300); /* 10 s: 5 recordings */
+    sql(f, "INSERT INTO camera_events (camera_id, event_retain_seconds, pre_roll_s, post_roll_s) "
+           "VALUES (%lld, 7200, 0, 0)", (long long)f->cam);
+    int64_t ea = t0 + 4 * REEL_90K + REEL_90K / 2, eb = t0 + 5 * REEL_90K;
+    sql(f, "INSERT INTO event (camera_id, kind, source, start90k, end90k) VALUES (%lld, 'motion', 'motion', %lld, %lld)",
+        (long long)f->cam, (long long)ea, (long long)eb);
+    set_retention(f, 0, 60);
+    assert_int_equal(reel_store_sync(f->s, &err), 0);   /* the syncer's first pass: full, nothing old */
+    struct reel_span *v;
+    size_t n;
+    recs(f, f->cam, &v, &n);
+    size_t all = n, nkeep = 0;
+    for (size_t i = 0; i < n; i++)
+        nkeep += overlaps(&v[i], ea, eb);
+    free(v);
+    assert_true(nkeep >= 1 && nkeep < all);
+    tclock_add(&f->clk, 120 * REEL_NS_PER_SEC, 120 * REEL_NS_PER_SEC);
+    assert_int_equal(reel_store_sync(f->s, &err), 0);   /* between full passes */
+    recs(f, f->cam, &v, &n);
+    assert_int_equal(n, nkeep);
+    for (size_t i = 0; i < n; i++)
+        assert_true(overlaps(&v[i], ea, eb));
+    free(v);
+    tclock_add(&f->clk, 7200 * REEL_NS_PER_SEC, 7200 * REEL_NS_PER_SEC);
+    assert_int_equal(reel_store_sync(f->s, &err), 0);
+    recs(f, f->cam, &v, &n);
+    assert_int_equal(n, 0);
+    free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -604,6 +646,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_event_retention_age, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_retention_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_retention_not_longer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_retention_between_full_passes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
