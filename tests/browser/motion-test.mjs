@@ -28,7 +28,7 @@ const shotDir = shotArg >= 0 ? path.resolve(args[shotArg + 1]) : null;
 const chromium = await loadChromium();
 /* the motion clip (a box moving at known times, tests/data/make-clips.sh), else the plain one */
 const clip = process.env.REEL_MOTION_CLIP ||
-  [path.join(CLIPS, 'motion.264'), path.join(CLIPS, 'h264.264')].find((f) => fs.existsSync(f)) || path.join(CLIPS, 'h264.264');
+  [path.join(CLIPS, 'motion-walk.264'), path.join(CLIPS, 'motion.264'), path.join(CLIPS, 'h264.264')].find((f) => fs.existsSync(f)) || path.join(CLIPS, 'h264.264');
 requireFiles([['REEL', REEL], ['REEL_SIM', REEL_SIM], ['H.264 clip', clip]],
   `build first; clips: tests/data/make-clips.sh ${CLIPS}`);
 
@@ -188,7 +188,7 @@ async function main() {
   });
 
   await check('motion search over a dragged region finds the box, and a moment opens the timeline', async () => {
-    // the clip's box circles in the left half from 4 s to 7 s of every 20 s: after a whole loop
+    // the clip's box moves in the left half from 4 s to 7 s of every 20 s: after a whole loop
     // with detection on, turning it off writes the minute being filled (the grid is per minute)
     assert(savedAt, 'detection was never turned on');
     await sleep(Math.max(0, savedAt + 22000 - Date.now()));
