@@ -210,7 +210,7 @@ class AlertsTest(HttpTest):
         def discovery():
             for ln in lines():
                 topic, _, payload = ln.partition(" ")
-                if topic.startswith("homeassistant/binary_sensor/reel_cam0/") and payload:
+                if topic.startswith("homeassistant/binary_sensor/reel_cam0/") and payload.startswith("{"):
                     cfgs[topic] = json.loads(payload)
             return len(cfgs) == 2
 
@@ -227,6 +227,14 @@ class AlertsTest(HttpTest):
             self.assertIn("reel_cam0", d["device"]["identifiers"])
         self.assertNotEqual(m["unique_id"], c["unique_id"])
         wait_until(lambda: "reel/cam0/motion OFF" in lines(), 10, step=0.2, what="motion OFF")
+        # a camera added while running is announced; removed, its discovery configs are cleared (empty, retained)
+        self.reel("camera", "add", "cam1", f"rtsp://127.0.0.1:{port}/cam/9")
+        wait_until(lambda: any(ln.startswith("homeassistant/binary_sensor/reel_cam1/motion/config {")
+                               for ln in lines()), 15, step=0.2, what="cam1's discovery")
+        self.reel("camera", "remove", "cam1")
+        wait_until(lambda: any(ln.rstrip() in ("homeassistant/binary_sensor/reel_cam1/connectivity/config",
+                                               "homeassistant/binary_sensor/reel_cam1/connectivity/config (null)")
+                               for ln in lines()), 15, step=0.2, what="cam1's discovery cleared")
         wait_until(lambda: "reel/cam0/status online" in lines(), 30, step=0.2, what="cam0 online")
         # the camera goes away: status offline (retained) and the event on reel/events
         n = len(lines())
