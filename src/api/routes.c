@@ -88,6 +88,7 @@ const struct reel_http_route reel_api_routes[] = {
     { "DELETE", "/api/webhooks/{webhook}",               ADMIN,  true,  reel_api_webhook_delete, true  },
     { "POST",   "/api/webhooks/{webhook}/test",          ADMIN,  true,  reel_api_webhook_test,   true  },
     { "GET",    "/api/webhooks/{webhook}/deliveries",    ADMIN,  true,  reel_api_webhook_deliveries, false },
+    { "GET",    "/api/alerts/status",                    ADMIN,  true,  reel_api_alerts_status,  false },
 };
 
 const size_t reel_api_nroutes = sizeof(reel_api_routes) / sizeof(reel_api_routes[0]);

@@ -178,6 +178,9 @@ struct reel_http_cfg {
      * (/api/events/stream; NULL: 503). The event list reads reel.db. Made
      * by `reel run`; must outlive the server. */
     struct reel_events *events;
+    /* Issue 15 (ev-out): what the alerts are doing (notify/status.h), for
+     * GET /api/alerts/status; NULL: MQTT shown "off". Must outlive the server. */
+    struct reel_alerts_status *alerts;
 };
 
 /* Checks cfg (-EINVAL for a bad listen address, with err). *ret owned by

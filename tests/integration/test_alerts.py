@@ -205,6 +205,9 @@ class AlertsTest(HttpTest):
         audit = self.call("GET", "/api/audit", sid).body.decode()
         self.assertNotIn("broker-S3cret", audit)
         wait_until(lambda: "reel/availability online" in lines(), 20, step=0.2, what="availability online")
+        st = wait_until(lambda: (lambda m: m if m["state"] == "connected" and m["cameras"] == 1 else None)(
+            self.call("GET", "/api/alerts/status", sid).json()["mqtt"]), 10, step=0.2, what="the status: connected")
+        self.assertEqual(st["broker"], f"127.0.0.1:{bport}")
         cfgs = {}
 
         def discovery():
@@ -276,6 +279,8 @@ class AlertsTest(HttpTest):
         self.assert_json_error(self.call("POST", "/api/webhooks", vsid, vcsrf, good), 403)
         self.assert_json_error(self.call("POST", "/api/webhooks", sid, None, good), 403)
         self.assertEqual(self.call("GET", "/api/webhooks").status, 401)
+        self.assert_json_error(self.call("GET", "/api/alerts/status", vsid), 403)
+        self.assertEqual(self.call("GET", "/api/alerts/status", sid).json()["mqtt"]["state"], "off")
         bads = [{}, [1], "x", dict(good, url="ftp://127.0.0.1/x"), dict(good, url="file:///etc/passwd"),
                 dict(good, url="http://"), dict(good, url="http://a b/"), dict(good, url="http://h/" + "a" * 1100),
                 dict(good, url="javascript:alert(1)"), dict(good, name=""), dict(good, name="n" * 64),
