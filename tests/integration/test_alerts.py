@@ -176,9 +176,10 @@ class AlertsTest(HttpTest):
                 return f.read().splitlines()
 
         def start_sub():
+            out = open(sub_log, "a")
             p = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(bport), "-v", "-t", "reel/#",
-                                  "-t", "homeassistant/#"], stdout=open(sub_log, "a"), stderr=subprocess.STDOUT)
-            self.addCleanup(lambda: (p.kill(), p.wait()))
+                                  "-t", "homeassistant/#"], stdout=out, stderr=subprocess.STDOUT)
+            self.addCleanup(lambda: (p.kill(), p.wait(), out.close()))
             return p
 
         wait_until(lambda: subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(bport), "-t", "x", "-m",
