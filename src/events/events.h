@@ -81,7 +81,8 @@ struct reel_events_cfg {
 int reel_events_new(struct reel_events **ret, const struct reel_events_cfg *cfg, struct reel_err *err);
 void reel_events_free(struct reel_events *e);
 
-/* Any thread, never blocks on I/O. *ret_id: the event's id, for _end. */
+/* Any thread, never blocks on I/O. *ret_id: the event's id, for _end.
+ * -EINVAL without a kind, -ENOSPC with 1024 events open (ev-core). */
 int reel_events_begin(struct reel_events *e, const struct reel_event *ev, int64_t *ret_id);
 /* Ends event id at end90k; zones/peak (motion) replace the begin's when
  * non-NULL / >= 0. -ENOENT when the id is not open. */

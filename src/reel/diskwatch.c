@@ -19,6 +19,7 @@
 #include "events/events.h"
 
 #define DIRS_MAX 64
+#define STOP_WAIT_S 5
 #define PATH_MAX_ 4096
 
 struct watched {
@@ -35,6 +36,8 @@ struct reel_diskwatch {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop;
+    bool abandoned;                 /* the thread did not stop in time (a hung statvfs): it must not
+                                     * touch the bus again; mu guards every bus call */
     struct watched w[DIRS_MAX];     /* the thread's */
     size_t nw;
 };
@@ -97,6 +100,11 @@ static void look(struct reel_diskwatch *w, sqlite3 *db)
         if (statvfs(path, &vf) < 0)
             continue;   /* a missing dir is the store's to report */
         int pct = reel_diskwatch_percent(vf.f_blocks, vf.f_bfree, vf.f_bavail);
+        pthread_mutex_lock(&w->mu);
+        if (w->stop) {
+            pthread_mutex_unlock(&w->mu);
+            break;
+        }
         if (pct >= t && x->event_id == 0) {
             struct reel_event e = { 0 };
             snprintf(e.kind, sizeof(e.kind), "%s", REEL_EVENT_DISK_FULL);
@@ -111,14 +119,21 @@ static void look(struct reel_diskwatch *w, sqlite3 *db)
             reel_events_end(w->events, x->event_id, 0, NULL, -1);
             x->event_id = 0;
         }
+        pthread_mutex_unlock(&w->mu);
     }
     sqlite3_finalize(st);
+    pthread_mutex_lock(&w->mu);
+    if (w->stop) {
+        pthread_mutex_unlock(&w->mu);
+        return;
+    }
     /* a dir removed from the table: its event ends */
     for (size_t i = 0; i < w->nw; i++)
         if (!seen[i] && w->w[i].event_id > 0) {
             reel_events_end(w->events, w->w[i].event_id, 0, NULL, -1);
             w->w[i].event_id = 0;
         }
+    pthread_mutex_unlock(&w->mu);
 }
 
 static void *watch_main(void *arg)
@@ -145,10 +160,11 @@ static void *watch_main(void *arg)
         while (!w->stop && pthread_cond_timedwait(&w->cv, &w->mu, &ts) != ETIMEDOUT) {
         }
     }
+    if (!w->abandoned)
+        for (size_t i = 0; i < w->nw; i++)
+            if (w->w[i].event_id > 0)
+                reel_events_end(w->events, w->w[i].event_id, 0, NULL, -1);
     pthread_mutex_unlock(&w->mu);
-    for (size_t i = 0; i < w->nw; i++)
-        if (w->w[i].event_id > 0)
-            reel_events_end(w->events, w->w[i].event_id, 0, NULL, -1);
     if (db)
         sqlite3_close(db);
     return NULL;
@@ -190,7 +206,21 @@ void reel_diskwatch_stop(struct reel_diskwatch *w)
     w->stop = true;
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
-    pthread_join(w->thread, NULL);
+    /* a statvfs on a mount that does not answer may never return: wait a
+     * while, then leave the thread (and w) behind, cut off from the bus */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += STOP_WAIT_S;
+    if (pthread_timedjoin_np(w->thread, NULL, &until) != 0) {
+        pthread_mutex_lock(&w->mu);
+        w->abandoned = true;
+        pthread_mutex_unlock(&w->mu);
+        if (w->log)
+            reel_log(w->log, REEL_LOG_WARN, "disk watch: a storage dir does not answer statvfs; left behind "
+                                             "(its disk.full event is closed at the next start)");
+        pthread_detach(w->thread);
+        return;
+    }
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->mu);
     free(w);

@@ -188,7 +188,9 @@ static void hook_outage(void *opaque, int64_t camera_id, int64_t wall90k, const 
         return;
     }
     rc->offline_end90k = 0;          /* another cause at once: the same outage goes on */
-    if (rc->offline_id > 0)
+    /* "storage: ..." is Reel's disk failing, told as storage.error: the
+     * camera itself is fine */
+    if (rc->offline_id > 0 || strncmp(reason, "storage", 7) == 0)
         return;
     struct reel_event e = { .camera_id = camera_id, .start90k = wall90k };
     snprintf(e.kind, sizeof(e.kind), "%s", REEL_EVENT_CAMERA_OFFLINE);

@@ -321,12 +321,14 @@ class AlertsTest(HttpTest):
         self.assertEqual(self.call("DELETE", f"/api/webhooks/{wid}", sid, csrf).status, 200)
         self.assert_json_error(self.call("DELETE", f"/api/webhooks/{wid}", sid, csrf), 404)
         # a receiver that is down costs one attempt per backoff, not one per waiting note
-        dead = {"name": "dead", "url": f"http://127.0.0.1:{free_port()}/", "kinds": ["*"]}
+        # (queued while paused, so that all five wait before the first attempt)
+        dead = {"name": "dead", "url": f"http://127.0.0.1:{free_port()}/", "kinds": ["*"], "enabled": False}
         r = self.call("POST", "/api/webhooks", sid, csrf, dead)
         self.assertEqual(r.status, 201, r.body)
         did = r.json()["webhook"]["id"]
         for _ in range(5):
             self.assertEqual(self.call("POST", f"/api/webhooks/{did}/test", sid, csrf).status, 202)
+        self.assertEqual(self.call("PATCH", f"/api/webhooks/{did}", sid, csrf, {"enabled": True}).status, 200)
         rows = wait_until(lambda: (lambda d: d if d and d[0]["attempts"] >= 2 else None)(
             self.call("GET", f"/api/webhooks/{did}/deliveries", sid).json()["deliveries"]), 20, step=0.2,
             what="two failed attempts at the dead receiver")

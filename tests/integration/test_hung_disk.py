@@ -266,6 +266,8 @@ class HungDiskTest(ReelTestCase):
         self.assertLess(took, 20, f"stopping took {took:.1f} s with a hung storage dir")
         log = rec.output()
         self.assertRegex(log, rf"storage dir {re.escape(mnt)}: not answering after 10 s at close; \d+ recordings")
+        # issue 15: the disk.full watcher, stuck in statvfs on the hung mount, is left behind too
+        self.assertIn("disk watch: a storage dir does not answer statvfs; left behind", log)
         os.kill(self.bindfs.pid, signal.SIGCONT)
         # the healthy camera's footage was made durable up to the stop
         last = max(f[1] + f[2] for f in self.frames("ok0")) / 90000

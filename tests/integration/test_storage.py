@@ -7,6 +7,7 @@ power loss that drops unsynced writes (tests/faultfs, an LD_PRELOAD shim).
 The tmpfs cases need mount(2) (root); they are skipped, saying so, otherwise.
 """
 import calendar
+import json
 import os
 import random
 import re
@@ -280,6 +281,12 @@ class StorageTest(ReelTestCase):
         self.assertTrue(failed and "open" not in failed[0], f"the failed recording is not closed: {failed}")
         self.assertIn("storage", self.gaps("c"), "the outage does not say storage failed")
         self.check_clean("--hash")
+        # issue 15 (ev-core): a storage.error event of camera c naming the failure; not camera.offline
+        evs = [json.loads(x) for x in self.reel("events", "--json").stdout.splitlines()]
+        errs = [e for e in evs if e["kind"] == "storage.error"]
+        self.assertTrue(errs and all(e["camera"] == "c" and e["source"] == "store" for e in errs), evs)
+        self.assertRegex(errs[-1]["detail"], r"sample file .*(write|fdatasync) failed: Input/output error")
+        self.assertFalse([e for e in evs if e["kind"] == "camera.offline"], evs)
 
     # ---- power loss ----
 
