@@ -173,6 +173,7 @@ reel_http_handler reel_api_webhook_patch;
 reel_http_handler reel_api_webhook_delete;
 reel_http_handler reel_api_webhook_test;
 reel_http_handler reel_api_webhook_deliveries;
+reel_http_handler reel_api_alerts_status;
 
 /* common.c */
 /* start/end query parameters into [*from, *to) (end defaults to now, start

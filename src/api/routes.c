@@ -98,6 +98,7 @@ const struct reel_http_route reel_api_routes[] = {
     /* issue 15, onvif: find cameras and read their profiles (network calls: on a worker) */
     { "POST",   "/api/onvif/discover",                   ADMIN,  true,  reel_api_onvif_discover, true  },
     { "POST",   "/api/onvif/profiles",                   ADMIN,  true,  reel_api_onvif_profiles, true  },
+    { "GET",    "/api/alerts/status",                    ADMIN,  true,  reel_api_alerts_status,  false },
 };
 
 const size_t reel_api_nroutes = sizeof(reel_api_routes) / sizeof(reel_api_routes[0]);

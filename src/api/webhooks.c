@@ -9,6 +9,7 @@
  *   DELETE /api/webhooks/{webhook}             the webhook and its undelivered notes
  *   POST   /api/webhooks/{webhook}/test        queues a test note for it alone -> 202 {"delivery":N}
  *   GET    /api/webhooks/{webhook}/deliveries  its outbox (undelivered notes, oldest first, at most 100)
+ *   GET    /api/alerts/status                  the MQTT connection's state (notify/status.h)
  * Changes are audited (webhook.add, webhook.change, webhook.delete,
  * webhook.test) with the name, the URL's scheme://host[:port] (a chat
  * service's hook URL holds a token in its path) and kinds, never the secret. Each
@@ -27,6 +28,7 @@
 #include "db/db.h"
 #include "http/body.h"
 #include "events/events.h"
+#include "notify/status.h"
 #include "notify/whdb.h"
 
 #define DELIVERIES_MAX 100
@@ -389,4 +391,14 @@ enum MHD_Result reel_api_webhook_deliveries(struct reel_http_req *r)
     free(d);
     return reel_http_send_json(r, MHD_HTTP_OK,
                                json_pack("{s:o, s:I}", "deliveries", a, "pending", (json_int_t)w.pending), NULL);
+}
+
+enum MHD_Result reel_api_alerts_status(struct reel_http_req *r)
+{
+    struct reel_alerts_mqtt_view v;
+    reel_alerts_status_get(r->cfg->alerts, &v);
+    json_t *m = json_pack("{s:s, s:s, s:s, s:o, s:I}", "state", v.state, "broker", v.broker, "error", v.error,
+                          "since", v.since_ns ? reel_http_json_time(reel_ns_to_90k(v.since_ns)) : json_null(),
+                          "cameras", (json_int_t)v.cameras);
+    return reel_http_send_json(r, MHD_HTTP_OK, json_pack("{s:o}", "mqtt", m), NULL);
 }

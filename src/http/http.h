@@ -190,6 +190,9 @@ struct reel_http_cfg {
      * reel_onvif_source_reload(cfg->onvif) (NULL ok; it also re-reads the
      * table every 5 s on its own). Must outlive the server. */
     struct reel_onvif_source *onvif;
+    /* Issue 15 (ev-out): what the alerts are doing (notify/status.h), for
+     * GET /api/alerts/status; NULL: MQTT shown "off". Must outlive the server. */
+    struct reel_alerts_status *alerts;
 };
 
 /* Checks cfg (-EINVAL for a bad listen address, with err). *ret owned by

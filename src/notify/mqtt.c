@@ -16,6 +16,7 @@
 #include "db/db.h"
 #include "hub/hub.h"
 #include "notify/mqtt.h"
+#include "notify/status.h"
 #include "events/events.h"
 
 #define POLL_NS (2 * REEL_NS_PER_SEC)    /* settings, cameras and hub status */
@@ -48,6 +49,8 @@ struct reel_mqtt {
     const struct reel_clock *clock;
     const struct reel_logger *log;
     struct reel_hub *hub;
+    struct reel_alerts_status *status;
+    char broker[REEL_MQTT_HOST_MAX + 8];   /* "host:port" of the current client */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct note *q;
@@ -103,8 +106,11 @@ static void on_connect(struct mosquitto *mq, void *opaque, int rc)
     struct reel_mqtt *m = opaque;
     if (rc != 0) {
         reel_log(m->log, REEL_LOG_WARN, "mqtt: the broker refused the connection: %s", mosquitto_connack_string(rc));
+        reel_alerts_status_mqtt(m->status, "error", m->broker, mosquitto_connack_string(rc),
+                                reel_clock_wall(m->clock), -1);
         return;
     }
+    reel_alerts_status_mqtt(m->status, "connected", m->broker, "", reel_clock_wall(m->clock), -1);
     pthread_mutex_lock(&m->mu);
     m->up = true;
     m->announce = true;
@@ -119,9 +125,11 @@ static void on_disconnect(struct mosquitto *mq, void *opaque, int rc)
     bool was = m->up;
     m->up = false;
     pthread_mutex_unlock(&m->mu);
-    if (was && rc != 0)
+    if (was && rc != 0) {
         reel_log(m->log, REEL_LOG_WARN, "mqtt: connection to the broker lost (%s); reconnecting",
                  mosquitto_strerror(rc));
+        reel_alerts_status_mqtt(m->status, "connecting", m->broker, "connection lost", reel_clock_wall(m->clock), -1);
+    }
 }
 
 /* ---- the thread ---- */
@@ -228,6 +236,7 @@ static void announce(struct reel_mqtt *m)
         pub_discovery(m, m->cams[i].name, "connectivity", false);
         pub_cam(m, &m->cams[i], true);
     }
+    reel_alerts_status_mqtt(m->status, "connected", m->broker, NULL, reel_clock_wall(m->clock), (int64_t)m->ncams);
     reel_log(m->log, REEL_LOG_INFO, "mqtt: announced %zu camera%s under %s/ (discovery under %s/)", m->ncams,
              m->ncams == 1 ? "" : "s", m->cur.prefix, m->cur.dprefix);
 }
@@ -265,8 +274,11 @@ static void connect_broker(struct reel_mqtt *m)
     bool tls;
     if (reel_mqtt_url_parse(m->cur.url, host, sizeof(host), &port, &tls) < 0) {
         reel_log(m->log, REEL_LOG_ERROR, "mqtt: mqtt.url is not mqtt://host[:port]; MQTT stays off");
+        reel_alerts_status_mqtt(m->status, "error", "", "mqtt.url is not mqtt://host[:port]",
+                                reel_clock_wall(m->clock), -1);
         return;
     }
+    snprintf(m->broker, sizeof(m->broker), "%s:%d", host, port);
     char id[REEL_MQTT_PREFIX_MAX + 16];
     snprintf(id, sizeof(id), "reel-%s", m->cur.prefix);
     for (char *c = id; *c; c++)
@@ -290,9 +302,11 @@ static void connect_broker(struct reel_mqtt *m)
     mosquitto_reconnect_delay_set(mq, 1, 60, true);
     int rc = mosquitto_connect_async(mq, host, port, 30);
     m->attempts++;
-    if (rc != MOSQ_ERR_SUCCESS && m->attempts <= 3)
+    const char *why = rc == MOSQ_ERR_SUCCESS ? NULL : rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc);
+    if (why && m->attempts <= 3)
         reel_log(m->log, REEL_LOG_WARN, "mqtt: cannot reach %s:%d (%s); retrying with backoff up to 60 s", host,
-                 port, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+                 port, why);
+    reel_alerts_status_mqtt(m->status, "connecting", m->broker, why, reel_clock_wall(m->clock), -1);
     rc = mosquitto_loop_start(mq);
     if (rc != MOSQ_ERR_SUCCESS) {
         reel_log(m->log, REEL_LOG_ERROR, "mqtt: cannot start its thread: %s", mosquitto_strerror(rc));
@@ -448,7 +462,8 @@ static void *run(void *opaque)
                 if (s.url[0]) {
                     connect_broker(m);
                     m->attempt_ns = now;
-                }
+                } else
+                    reel_alerts_status_mqtt(m->status, "off", "", "", reel_clock_wall(m->clock), 0);
             }
             cams_changed = read_cameras(m);
             read_hub(m);
@@ -495,6 +510,7 @@ int reel_mqtt_new(struct reel_mqtt **ret, const struct reel_mqtt_cfg *cfg, struc
     m->clock = cfg->clock ? cfg->clock : reel_clock_system();
     m->log = cfg->log;
     m->hub = cfg->hub;
+    m->status = cfg->status;
     m->qmax = cfg->queue_max ? cfg->queue_max : 1024;
     m->q = calloc(m->qmax, sizeof(*m->q));
     if (!m->q) {

@@ -41,6 +41,7 @@
 #define REEL_MQTT_PREFIX_MAX 64
 #define REEL_MQTT_CAMERAS_MAX 256
 
+struct reel_alerts_status;
 struct reel_hub;
 struct reel_mqtt;
 
@@ -49,6 +50,7 @@ struct reel_mqtt_cfg {
     const struct reel_clock *clock;  /* NULL = system */
     const struct reel_logger *log;   /* borrowed; must outlive the object */
     struct reel_hub *hub;            /* NULL: camera status only from camera.offline events */
+    struct reel_alerts_status *status; /* NULL: none; else written (notify/status.h), must outlive */
     size_t queue_max;                /* 0 = 1024 notes */
 };
 

@@ -29,7 +29,7 @@ int reel_notify_new(struct reel_notify **ret, const struct reel_notify_cfg *cfg,
         n->webhooks = NULL;
     }
     const struct reel_mqtt_cfg mcfg = { .datadir = cfg->datadir, .clock = cfg->clock, .log = cfg->log,
-                                        .hub = cfg->hub };
+                                        .hub = cfg->hub, .status = cfg->status };
     if (reel_mqtt_new(&n->mqtt, &mcfg, &e) < 0) {
         reel_log(cfg->log, REEL_LOG_ERROR, "%s; no MQTT", e.msg);
         n->mqtt = NULL;

@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 
+struct reel_alerts_status;
 struct reel_events;
 struct reel_hub;
 struct reel_notify;
@@ -24,6 +25,7 @@ struct reel_notify_cfg {
     const struct reel_logger *log;   /* borrowed */
     struct reel_events *events;      /* NULL: no notes (test deliveries and hub status only) */
     struct reel_hub *hub;            /* NULL: MQTT status from events only */
+    struct reel_alerts_status *status; /* NULL: none; written by MQTT (status.h); must outlive */
 };
 
 /* Never fails for want of a part: *ret may hold neither. -ENOMEM. */

@@ -294,9 +294,21 @@ static void settle(struct reel_webhooks *w, const struct due *d, int ok, const c
                                "WHERE id = ?",
                                -1, &st, NULL) != SQLITE_OK)
             return;
-        sqlite3_bind_int64(st, 1, reel_clock_wall(w->clock) + back * REEL_NS_PER_SEC);
+        int64_t next = reel_clock_wall(w->clock) + back * REEL_NS_PER_SEC;
+        sqlite3_bind_int64(st, 1, next);
         sqlite3_bind_text(st, 2, why, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, d->id);
+        /* the webhook's other rows wait as long (a receiver that is down
+         * costs one attempt per backoff, not one per waiting note, so it
+         * cannot hold up the other webhooks) */
+        sqlite3_stmt *o;
+        if (sqlite3_prepare_v2(w->db, "UPDATE webhook_outbox SET next_ns = ?1 WHERE webhook_id = ?2 AND next_ns < ?1",
+                               -1, &o, NULL) == SQLITE_OK) {
+            sqlite3_bind_int64(o, 1, next);
+            sqlite3_bind_int64(o, 2, d->webhook_id);
+            sqlite3_step(o);
+            sqlite3_finalize(o);
+        }
         reel_log(w->log, REEL_LOG_WARN, "webhook %s: delivery %lld failed (%s), attempt %d; retry in %llds", d->name,
                  (long long)d->id, why, d->attempts + 1, (long long)back);
     }
@@ -318,12 +330,19 @@ static bool stopping(struct reel_webhooks *w)
 static void deliver_due(struct reel_webhooks *w)
 {
     struct due d[DUE_BATCH];
+    int64_t failed[DUE_BATCH];   /* webhooks that failed in this batch: their other rows wait */
+    size_t nfailed = 0;
     size_t n = read_due(w, d, DUE_BATCH);
     for (size_t i = 0; i < n; i++) {
-        if (!stopping(w)) {
+        bool skip = false;
+        for (size_t k = 0; k < nfailed && !skip; k++)
+            skip = failed[k] == d[i].webhook_id;
+        if (!skip && !stopping(w)) {
             char why[REEL_WEBHOOK_ERROR_MAX] = "";
             int ok = post(w, &d[i], why, sizeof(why));
             settle(w, &d[i], ok, why);
+            if (ok < 0)
+                failed[nfailed++] = d[i].webhook_id;
             persist(w);   /* notes that came meanwhile go to disk first */
         }
         free(d[i].body);

@@ -15,8 +15,11 @@
  * second.
  *
  * A dead or slow receiver delays only other deliveries (one at a time,
- * each at most REEL_WEBHOOK_TIMEOUT_S); the bus and recording never wait:
- * a full queue drops the oldest note (counted and logged).
+ * each at most REEL_WEBHOOK_TIMEOUT_S; a failure makes all of that
+ * webhook's waiting rows wait the backoff, so a dead receiver costs one
+ * attempt per backoff however many notes wait for it); the bus and
+ * recording never wait: a full queue drops the oldest note (counted and
+ * logged).
  *
  * Ownership: reel_webhooks_new() -> reel_webhooks_free() (stops the
  * thread; stop the bus from calling the listener first).

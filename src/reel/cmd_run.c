@@ -31,6 +31,7 @@
 #include "motion/detector.h"
 #include "notify/notify.h"
 #include "onvif/source.h"
+#include "notify/status.h"
 #include "export/export.h"
 #include "media/snapcache.h"
 #include "media/thumbs.h"
@@ -361,8 +362,11 @@ int reel_cmd_run(struct reel_cli *cli)
      * its own thread with its own reel.db connection; freed before the
      * recorder (MQTT reads the hub's status) and the bus. */
     struct reel_notify *notify = NULL;
+    struct reel_alerts_status *alerts = NULL;
+    if (reel_alerts_status_new(&alerts) < 0)
+        alerts = NULL;
     const struct reel_notify_cfg ncfg = { .datadir = cli->datadir, .log = &cli->log, .events = events,
-                                          .hub = reel_recorder_hub(rec) };
+                                          .hub = reel_recorder_hub(rec), .status = alerts };
     if (reel_notify_new(&notify, &ncfg, &err) < 0)
         reel_log(&cli->log, REEL_LOG_ERROR, "%s; no webhooks or MQTT", err.msg);
 
@@ -416,7 +420,7 @@ int reel_cmd_run(struct reel_cli *cli)
             .transcoders = transcoders, .snapshots = snapshots, .thumbs = thumbs, .exports = exports,
             .events = events,
             .motion_changed = motion ? motion_changed : NULL, .motion_opaque = motion,
-            .onvif = onvif,
+            .onvif = onvif, .alerts = alerts,
         };
         r = reel_http_new(&http, &hcfg, &err);
         reel_tls_pair_clear(&pair); /* the server has its copy */
@@ -468,6 +472,7 @@ int reel_cmd_run(struct reel_cli *cli)
         reel_motion_free(motion);
     }
     reel_notify_free(notify);            /* MQTT says offline; undelivered webhooks stay in reel.db */
+    reel_alerts_status_free(alerts);     /* after the web server and MQTT */
     reel_loop_io_del(loop, &sw.io);
     close(sw.io.fd);
     reel_recorder_free(rec);

@@ -4,8 +4,8 @@
  * (list, add, enable/disable, test, pending deliveries, delete; the secret
  * is shown once, right after it is made) and MQTT (broker, credentials,
  * topic prefixes; Home Assistant finds the cameras by discovery), with how
- * long undelivered webhook notes are kept. API: /api/webhooks and
- * /api/settings (docs/api.md).
+ * long undelivered webhook notes are kept, and the MQTT connection's state.
+ * API: /api/webhooks, /api/settings and /api/alerts/status (docs/api.md).
  * window.reelAlerts = {mount(root, ctx), unmount(), roles}: app.js mounts
  * it with ctx.api(method, path, body) -> {status, json} (CSRF added).
  * Uses admin.css's adm-* classes and notify.css. No inline script or style
@@ -242,6 +242,30 @@
 
   /* ---- settings: MQTT and the webhooks' expiry ---- */
 
+  const MQTT_STATE = {
+    off: ['adm-muted', 'Off'],
+    connecting: ['adm-warn', 'Connecting'],
+    connected: ['adm-ok', 'Connected'],
+    error: ['adm-bad', 'Refused'],
+  };
+
+  /* The connection's state line (GET /api/alerts/status). */
+  async function mqttStatus(ctx, line, g) {
+    const r = await ctx.api('GET', '/api/alerts/status');
+    if (!page || page.gen !== g) return;
+    if (r.status !== 200) return line.replaceChildren(h('span', { class: 'adm-bad', text: err(r, 'Status') }));
+    const m = r.json.mqtt;
+    const [cls, label] = MQTT_STATE[m.state] || ['adm-muted', m.state];
+    const parts = [];
+    if (m.broker) parts.push(m.broker);
+    if (m.state === 'connected') parts.push(`${m.cameras} camera${m.cameras === 1 ? '' : 's'} announced`);
+    if (m.since) parts.push('since ' + when(m.since));
+    if (m.error && m.state !== 'connected') parts.push(m.error);
+    line.replaceChildren(h('span', { class: 'al-dot ' + cls, 'aria-hidden': 'true' }),
+      h('strong', { class: 'adm-state ' + cls, text: label }),
+      h('span', { class: 'adm-meta', text: parts.join(' · ') }));
+  }
+
   async function mqttForm(ctx, wrap, keepWrap, g) {
     const r = await ctx.api('GET', '/api/settings');
     if (!page || page.gen !== g) return;
@@ -281,6 +305,7 @@
       if (r2.status !== 200) return say(msg, err(r2, 'Not saved'), true);
       say(msg, b['mqtt.url'] === '' ? 'Saved: MQTT is off.' : 'Saved. Reel connects within a few seconds; ' +
         `${prefix.value.trim()}/availability says “online” once it is connected.`);
+      if (page && page.mqttNow) page.mqttNow();
       mqttForm(ctx, wrap, keepWrap, g);
     });
     wrap.replaceChildren(form);
@@ -306,6 +331,7 @@
     const keep = h('div');
     const mq = h('div', null, h('p', { class: 'adm-hint', text: 'Loading…' }));
     const refresh = () => loadWebhooks(ctx, list, g);
+    const mline = h('p', { class: 'al-status', 'aria-live': 'polite' });
     const add = h('button', { type: 'button', class: 'adm-primary', id: 'al-add', text: 'Add webhook…',
       onclick: () => addDialog(ctx, refresh) });
     const wrap = h('div', { class: 'adm al' },
@@ -317,11 +343,16 @@
       h('section', { class: 'al-section', 'aria-labelledby': 'al-mq' },
         h('div', { class: 'adm-head' }, h('h3', { id: 'al-mq', text: 'MQTT and Home Assistant' })),
         h('p', { class: 'adm-hint', text: 'Each camera appears in Home Assistant as a device with a Motion and a ' +
-          'Connection sensor (MQTT discovery). Every event also goes to <prefix>/events as JSON.' }), mq));
+          'Connection sensor (MQTT discovery). Every event also goes to <prefix>/events as JSON.' }), mline, mq));
     root.replaceChildren(wrap);
     refresh();
     mqttForm(ctx, mq, keep, g);
-    page.timer = setInterval(() => { if (!document.querySelector('.al-deliveries:not([hidden])')) refresh(); }, 10000);
+    mqttStatus(ctx, mline, g);
+    page.timer = setInterval(() => {
+      if (!document.querySelector('.al-deliveries:not([hidden])')) refresh();
+      mqttStatus(ctx, mline, g);
+    }, 5000);
+    page.mqttNow = () => setTimeout(() => mqttStatus(ctx, mline, g), 2500);
   }
 
   function unmount() {

@@ -176,9 +176,10 @@ class AlertsTest(HttpTest):
                 return f.read().splitlines()
 
         def start_sub():
+            out = open(sub_log, "a")
             p = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(bport), "-v", "-t", "reel/#",
-                                  "-t", "homeassistant/#"], stdout=open(sub_log, "a"), stderr=subprocess.STDOUT)
-            self.addCleanup(lambda: (p.kill(), p.wait()))
+                                  "-t", "homeassistant/#"], stdout=out, stderr=subprocess.STDOUT)
+            self.addCleanup(lambda: (p.kill(), p.wait(), out.close()))
             return p
 
         wait_until(lambda: subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(bport), "-t", "x", "-m",
@@ -205,12 +206,15 @@ class AlertsTest(HttpTest):
         audit = self.call("GET", "/api/audit", sid).body.decode()
         self.assertNotIn("broker-S3cret", audit)
         wait_until(lambda: "reel/availability online" in lines(), 20, step=0.2, what="availability online")
+        st = wait_until(lambda: (lambda m: m if m["state"] == "connected" and m["cameras"] == 1 else None)(
+            self.call("GET", "/api/alerts/status", sid).json()["mqtt"]), 10, step=0.2, what="the status: connected")
+        self.assertEqual(st["broker"], f"127.0.0.1:{bport}")
         cfgs = {}
 
         def discovery():
             for ln in lines():
                 topic, _, payload = ln.partition(" ")
-                if topic.startswith("homeassistant/binary_sensor/reel_cam0/") and payload:
+                if topic.startswith("homeassistant/binary_sensor/reel_cam0/") and payload.startswith("{"):
                     cfgs[topic] = json.loads(payload)
             return len(cfgs) == 2
 
@@ -227,6 +231,14 @@ class AlertsTest(HttpTest):
             self.assertIn("reel_cam0", d["device"]["identifiers"])
         self.assertNotEqual(m["unique_id"], c["unique_id"])
         wait_until(lambda: "reel/cam0/motion OFF" in lines(), 10, step=0.2, what="motion OFF")
+        # a camera added while running is announced; removed, its discovery configs are cleared (empty, retained)
+        self.reel("camera", "add", "cam1", f"rtsp://127.0.0.1:{port}/cam/9")
+        wait_until(lambda: any(ln.startswith("homeassistant/binary_sensor/reel_cam1/motion/config {")
+                               for ln in lines()), 15, step=0.2, what="cam1's discovery")
+        self.reel("camera", "remove", "cam1")
+        wait_until(lambda: any(ln.rstrip() in ("homeassistant/binary_sensor/reel_cam1/connectivity/config",
+                                               "homeassistant/binary_sensor/reel_cam1/connectivity/config (null)")
+                               for ln in lines()), 15, step=0.2, what="cam1's discovery cleared")
         wait_until(lambda: "reel/cam0/status online" in lines(), 30, step=0.2, what="cam0 online")
         # the camera goes away: status offline (retained) and the event on reel/events
         n = len(lines())
@@ -268,6 +280,8 @@ class AlertsTest(HttpTest):
         self.assert_json_error(self.call("POST", "/api/webhooks", vsid, vcsrf, good), 403)
         self.assert_json_error(self.call("POST", "/api/webhooks", sid, None, good), 403)
         self.assertEqual(self.call("GET", "/api/webhooks").status, 401)
+        self.assert_json_error(self.call("GET", "/api/alerts/status", vsid), 403)
+        self.assertEqual(self.call("GET", "/api/alerts/status", sid).json()["mqtt"]["state"], "off")
         bads = [{}, [1], "x", dict(good, url="ftp://127.0.0.1/x"), dict(good, url="file:///etc/passwd"),
                 dict(good, url="http://"), dict(good, url="http://a b/"), dict(good, url="http://h/" + "a" * 1100),
                 dict(good, url="javascript:alert(1)"), dict(good, name=""), dict(good, name="n" * 64),
@@ -306,6 +320,22 @@ class AlertsTest(HttpTest):
         self.assert_json_error(self.call("POST", f"/api/webhooks/{wid}/test", vsid, vcsrf), 403)
         self.assertEqual(self.call("DELETE", f"/api/webhooks/{wid}", sid, csrf).status, 200)
         self.assert_json_error(self.call("DELETE", f"/api/webhooks/{wid}", sid, csrf), 404)
+        # a receiver that is down costs one attempt per backoff, not one per waiting note
+        # (queued while paused, so that all five wait before the first attempt)
+        dead = {"name": "dead", "url": f"http://127.0.0.1:{free_port()}/", "kinds": ["*"], "enabled": False}
+        r = self.call("POST", "/api/webhooks", sid, csrf, dead)
+        self.assertEqual(r.status, 201, r.body)
+        did = r.json()["webhook"]["id"]
+        for _ in range(5):
+            self.assertEqual(self.call("POST", f"/api/webhooks/{did}/test", sid, csrf).status, 202)
+        self.assertEqual(self.call("PATCH", f"/api/webhooks/{did}", sid, csrf, {"enabled": True}).status, 200)
+        rows = wait_until(lambda: (lambda d: d if d and d[0]["attempts"] >= 2 else None)(
+            self.call("GET", f"/api/webhooks/{did}/deliveries", sid).json()["deliveries"]), 20, step=0.2,
+            what="two failed attempts at the dead receiver")
+        self.assertEqual(len(rows), 5)
+        self.assertEqual([d["attempts"] for d in rows[1:]], [0, 0, 0, 0], rows)
+        self.assertTrue(rows[0]["last_error"], rows)
+        self.assertEqual(self.call("DELETE", f"/api/webhooks/{did}", sid, csrf).status, 200)
         # the cap on webhooks
         for i in range(32):
             r = self.call("POST", "/api/webhooks", sid, csrf, dict(good, name=f"h{i}"))
