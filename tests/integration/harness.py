@@ -279,11 +279,11 @@ class ReelTestCase(unittest.TestCase):
         if durs:
             self.assertAlmostEqual(sum(durs) / len(durs), frame_dur, delta=0.5)
 
-    def assert_bounded_memory(self, proc, cameras):
+    def assert_bounded_memory(self, proc, cameras, extra_kib=0):
         """The process's peak RSS, read by Proc.stop() just before it was
-        stopped, stays under rss_bound_kib(cameras)."""
+        stopped, stays under rss_bound_kib(cameras) + extra_kib."""
         self.assertIsNotNone(proc.peak_rss_kib, "peak RSS not measured: the process had already exited")
-        bound = rss_bound_kib(cameras, proc.sanitized)
+        bound = rss_bound_kib(cameras, proc.sanitized) + extra_kib
         print(f"{self.id()}: peak RSS {proc.peak_rss_kib} KiB, bound {bound} KiB for {cameras} camera(s)"
               f"{' (ASan)' if proc.sanitized else ''}", file=sys.stderr)
         self.assertLess(proc.peak_rss_kib, bound,

@@ -72,18 +72,19 @@ class FaultTest(ReelTestCase):
         frames on top of them."""
         return super().start_reel("--live-cache-mib", "0", *args, name=name)
 
-    def stop_reel(self, rec):
+    def stop_reel(self, rec, extra_kib=0):
         """Stops the recorder: it must exit 0, and its peak RSS (read just
-        before the signal) stay within the bound for the cameras configured."""
+        before the signal) stay within the bound for the cameras configured
+        (plus extra_kib for a test that sends frames far over the usual)."""
         self.assertEqual(rec.stop(), 0, self.dump_logs())
         cameras = len(self.reel("camera", "list").stdout.splitlines())
-        self.assert_bounded_memory(rec, cameras)
+        self.assert_bounded_memory(rec, cameras, extra_kib)
         return rec.output()
 
-    def run_for(self, seconds, *args):
+    def run_for(self, seconds, *args, extra_kib=0):
         rec = self.start_reel("--checkpoint-ms", "500", "--backoff-max-s", "2", *args)
         time.sleep(seconds)
-        return self.stop_reel(rec)
+        return self.stop_reel(rec, extra_kib)
 
     def test_unreachable(self):
         self.good_camera()
@@ -390,7 +391,10 @@ class FaultTest(ReelTestCase):
         stored with it byte for byte, and no frame is lost."""
         payload = 3 << 20
         sim = self.big_nal_camera("big", payload, 3)
-        log = self.run_for(9)
+        # 3 MiB frames pass through the reassembly buffer, the frame and the
+        # writer's batch: 3 copies allowed over the per-camera bound (peaks
+        # of 53 MiB seen once issue 15's threads took their malloc arenas)
+        log = self.run_for(9, extra_kib=3 * (payload >> 10))
         sent = self.big_nals_sent(sim)
         self.assertGreaterEqual(sent, 2, sim.output())
         self.assertNotIn("cap", log)
