@@ -144,6 +144,9 @@ class StorageTest(ReelTestCase):
         except AssertionError as e:
             raise AssertionError(f"{e}\n{self.dump_logs()}") from None
         time.sleep(6)
+        # b goes on past 200 frames (under a loaded CI run a's error can come
+        # early enough that 6 s hold exactly 200 of b's 30 fps: wait for more)
+        wait_until(lambda: len(self.frames("b")) > 200, 30, 0.5, "camera b recording past 200 frames")
         self.assertIsNone(rec.p.poll(), "the recorder exited:\n" + self.dump_logs())
         log = rec.output()
         lines = [ln for ln in log.splitlines() if "no space left" in ln]
