@@ -17,6 +17,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import tempfile
 import time
 import unittest
@@ -138,6 +139,24 @@ def proc_memory(pid):
     return hwm, sanitized
 
 
+def proc_memory_bounded(pid, timeout=5.0):
+    """proc_memory() in a thread of its own, given up after timeout s: reading
+    /proc/PID/maps takes the process's mmap lock, which can wait forever while
+    one of its threads is stuck on a hung FUSE mount (test_hung_disk; seen as
+    a 600 s test timeout under ASan). (None, False) when it did not answer."""
+    out = [None, False]
+
+    def read():
+        try:
+            out[0], out[1] = proc_memory(pid)
+        except OSError:
+            pass
+    t = threading.Thread(target=read, daemon=True)
+    t.start()
+    t.join(timeout)
+    return (out[0], out[1]) if not t.is_alive() else (None, False)
+
+
 class Proc:
     def __init__(self, args, log_path, env=None):
         self.log_path = log_path
@@ -149,10 +168,7 @@ class Proc:
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
         if self.p.poll() is None:
-            try:
-                self.peak_rss_kib, self.sanitized = proc_memory(self.p.pid)
-            except OSError:
-                pass
+            self.peak_rss_kib, self.sanitized = proc_memory_bounded(self.p.pid)
             self.p.send_signal(sig)
             try:
                 self.p.wait(timeout)
