@@ -1146,32 +1146,44 @@
       }
       if (!r.ok) return [];
       const j = await r.json();
-      const list = (j.recordings || []).map((x) => ({ ...x, s90: x.start90k, e90: x.start90k + x.duration90k }));
+      const list = (j.recordings || []).map((x) => ({ ...x, s90: x.start90k, e90: x.start90k + x.duration90k }))
+        .sort((p, q) => p.s90 - q.s90);
       const byId = new Map(this.recs.map((x) => [x.id, x]));
       for (const x of list) byId.set(x.id, x);
       this.recs = [...byId.values()].sort((p, q) => p.s90 - q.s90);
       return list;
     }
 
-    /* The recording holding t90 or the first one after it (within 62 days). */
+    /* The recording holding t90 or the first one after it (within 62 days).
+     * "After" comes from a lookup's own answer, never from this.recs alone:
+     * the cache only holds what earlier positions asked for, so its next
+     * entry can be days past recordings it never saw. */
     async recAt(t90, fresh) {
-      let r = !fresh && this.recs.find((x) => t90 >= x.s90 && t90 < x.e90);
+      const r = !fresh && this.recs.find((x) => t90 >= x.s90 && t90 < x.e90);
       if (r) return r;
+      return this.firstEndingAfter(t90, [20 * MIN, DAY, 7 * DAY, 62 * DAY]);
+    }
+
+    /* The first recording ending after t90, asking windows of the given
+     * lengths in turn (a window's answer is complete, up to the server's
+     * 1000 recordings from its start). */
+    async firstEndingAfter(t90, windows, exclude) {
       const t = t90 / T90;
-      await this.lookup(t - 2 * SEC, t + 20 * MIN);
-      r = this.recs.find((x) => x.e90 > t90);
-      if (r) return r;
-      if (this.fallback) return null;
-      /* a long gap: ask further ahead */
-      for (const ahead of [DAY, 7 * DAY, 62 * DAY]) {
-        const list = await this.lookup(t, Math.min(t + ahead, now() + MIN));
-        if (list.length) return this.recs.find((x) => x.e90 > t90) || null;
+      for (const ahead of windows) {
+        const list = await this.lookup(t - 2 * SEC, Math.min(t + ahead, now() + MIN));
+        const r = list.find((x) => x.e90 > t90 && x.id !== exclude);
+        if (r) return r;
+        if (this.fallback || t + ahead >= now()) break;
       }
       return null;
     }
 
-    next(rec) {
-      return this.recs.find((x) => x.s90 >= rec.e90 - 1 && x.id !== rec.id) || null;
+    /* The recording after rec: the cached one when it follows on at once,
+     * else the server's answer. */
+    async nextOf(rec) {
+      const c = this.recs.find((x) => x.s90 >= rec.e90 - 1 && x.id !== rec.id);
+      if (c && c.s90 <= rec.e90 + 90000) return c;
+      return this.firstEndingAfter(rec.e90, [6 * HOUR, 7 * DAY, 62 * DAY], rec.id);
     }
 
     async init(rec) {
@@ -1399,19 +1411,17 @@
         }
         let { rec, from } = this.cur;
         if (from >= rec.e90 - rec.s90 - 1) {
-          let nx = this.next(rec);
-          if (!nx) {
-            await this.lookup(rec.e90 / T90 - SEC, rec.e90 / T90 + 6 * HOUR);
-            nx = this.next(rec);
-            if (!nx) {
-              const cur = this.recs.find((x) => x.id === rec.id);
-              if (cur && cur.e90 > rec.e90) {
-                this.cur = { rec: cur, from };
-                continue;
-              }
-              await sleep(2000);
+          const nx = await this.nextOf(rec);
+          if (gen !== this.gen) return;
+          if (!nx || nx.e90 <= rec.e90) {
+            /* the live edge: the open recording grows */
+            const cur = this.recs.find((x) => x.id === rec.id);
+            if (cur && cur.e90 > rec.e90) {
+              this.cur = { rec: cur, from };
               continue;
             }
+            await sleep(2000);
+            continue;
           }
           rec = nx;
           from = 0;
@@ -1453,6 +1463,15 @@
       const b = this.sb && this.sb.buffered;
       if (!b) return false;
       for (let i = 0; i < b.length; i++) if (mt >= b.start(i) - 0.02 && mt < b.end(i) - 0.05) return true;
+      return false;
+    }
+    /* Stopped on the last frame of a buffered range: the browser holds the
+     * last frame's start, which is up to a frame's length (67 ms at 15 fps,
+     * more at low rates) before the range's end, so hasAt still says yes. */
+    stalledAtEnd(mt) {
+      const b = this.sb && this.sb.buffered;
+      if (!b || this.video.readyState >= 3 || this.video.seeking) return false;
+      for (let i = 0; i < b.length; i++) if (mt >= b.start(i) - 0.02 && mt < b.end(i)) return mt >= b.end(i) - 0.5;
       return false;
     }
   }
@@ -1616,7 +1635,7 @@
       return;
     }
     const mt = m.video.currentTime;
-    if (!m.hasAt(mt)) {
+    if (!m.hasAt(mt) || m.stalledAtEnd(mt)) {
       const other = players.find((p) => p !== m && p.hasAt(mt));
       if (other) {
         m = other;
