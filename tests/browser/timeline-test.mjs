@@ -222,6 +222,13 @@ async function main() {
         return tip.includes(g.reason);
       }, 8000).catch(() => { throw new Error(`tooltip "${tip}" lacks "${g.reason}"`); });
       if (shotDir) await page.screenshot({ path: path.join(shotDir, 'timeline-gap.png') });
+      /* play a day after the gap first: the player then knows a recording
+       * far ahead, and must still land on the one right after the gap */
+      await page.evaluate((t) => window.ReelTimeline.seek(t), ge + 864e5);
+      await waitFor('playing a day later', async () => {
+        const p = (await info()).players[0];
+        return p && p.wall > ge + 864e5 - 60e3;
+      }, 15000);
       await page.evaluate((t) => window.ReelTimeline.seek(t), gs - 3000);
       let last = null;
       await waitFor('played past the gap', async () => {
@@ -232,6 +239,8 @@ async function main() {
         throw new Error(`${e.message}: gap ${gs}..${ge}, players ${JSON.stringify(last && last.players)}, ` +
           `skipped ${last && last.stats.gapsSkipped}`);
       });
+      const landed = last.players[0].wall;
+      assert(landed < ge + 60e3, `after the gap (ends ${ge}) playback landed ${((landed - ge) / 60e3).toFixed(1)} min later`);
       const note = await page.textContent('.tl-gapnote');
       assert(/Skipped/.test(note), `gap note "${note}"`);
     });
