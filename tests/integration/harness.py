@@ -206,7 +206,13 @@ class ReelTestCase(unittest.TestCase):
                 p.kill()
             except Exception:
                 pass
-        failed = any(e for _, e in getattr(self._outcome, "errors", []) if e) if hasattr(self._outcome, "errors") else False
+        # Python 3.11 keeps the outcome in _outcome.result (errors/failures
+        # lists of (test, traceback)); before, in _outcome.errors
+        res = getattr(self._outcome, "result", None)
+        if res is not None and hasattr(res, "failures"):
+            failed = any(t is self for t, _ in list(res.errors) + list(res.failures))
+        else:
+            failed = any(e for _, e in getattr(self._outcome, "errors", []) if e)
         if os.environ.get("REEL_KEEP_TMP") or failed:
             print(f"(kept {self.tmp})")
         else:
