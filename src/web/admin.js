@@ -15,19 +15,9 @@
 
   /* ---- small helpers ---- */
 
-  function h(tag, attrs, ...kids) {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (v === undefined || v === null || v === false) continue;
-      if (k === 'class') e.className = v;
-      else if (k === 'text') e.textContent = v;
-      else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-      else if (v === true) e.setAttribute(k, '');
-      else e.setAttribute(k, String(v));
-    }
-    for (const k of kids) if (k !== null && k !== undefined) e.append(k);
-    return e;
-  }
+  const { h, dialog, field } = window.reelDom;
+  const err = window.reelDom.errText;
+  const status = window.reelDom.say;
 
   function bytes(n) {
     if (n === null || n === undefined) return '–';
@@ -46,39 +36,7 @@
     return 'about ' + (Math.round(d * 10) / 10) + ' days';
   }
 
-  function err(r, what) {
-    const m = r && r.json && r.json.error ? r.json.error : 'HTTP ' + (r ? r.status : '?');
-    return what ? what + ': ' + m : m;
-  }
-
   function alive(g) { return cur && cur.gen === g; }
-
-  function status(el, text, bad) {
-    el.textContent = text || '';
-    el.classList.toggle('adm-bad', !!bad);
-  }
-
-  /* A modal dialog (<dialog>), removed when closed. */
-  function dialog(title, body, buttons) {
-    const d = h('dialog', { class: 'adm-dialog', 'aria-label': title });
-    const form = h('form', { method: 'dialog', class: 'adm-form' });
-    form.append(h('h2', { text: title }), body);
-    const row = h('div', { class: 'adm-buttons' });
-    for (const b of buttons) row.append(b);
-    form.append(row);
-    d.append(form);
-    d.addEventListener('close', () => d.remove());
-    document.body.append(d);
-    d.showModal();
-    return d;
-  }
-
-  function field(label, input, hint) {
-    const id = 'adm-' + Math.random().toString(36).slice(2);
-    input.id = id;
-    return h('div', { class: 'adm-field' }, h('label', { for: id, text: label }), input,
-      hint ? h('small', { class: 'adm-hint', text: hint }) : null);
-  }
 
   function input(type, attrs) { return h('input', Object.assign({ type }, attrs || {})); }
 

@@ -132,12 +132,7 @@
     return $('video').canPlayType(`video/mp4; codecs="${rfc6381}"`);
   }
 
-  function el(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
+  const el = window.reelDom.el;
 
   /* ---- sign in / out ---- */
 

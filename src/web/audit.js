@@ -55,18 +55,7 @@
   let ctx = null, root = null, gen = 0;
   let next = null;          /* next_before of the last page */
 
-  function el(tag, attrs, ...kids) {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (v === undefined || v === null || v === false) continue;
-      if (k === 'class') e.className = v;
-      else if (k === 'text') e.textContent = v;
-      else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-      else e.setAttribute(k, v === true ? '' : v);
-    }
-    for (const c of kids) if (c !== null && c !== undefined) e.append(c);
-    return e;
-  }
+  const el = window.reelDom.h;
 
   function when(iso) {
     const d = new Date(iso);

@@ -62,12 +62,7 @@
     }
   }
 
-  function el(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
+  const el = window.reelDom.el;
 
   /* ---- MP4 boxes ---- */
 

@@ -47,12 +47,7 @@
 
   /* ---- small helpers ---- */
 
-  function el(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = text;
-    return e;
-  }
+  const el = window.reelDom.el;
   const pad = (n) => String(n).padStart(2, '0');
   function toLocalInput(d) {
     return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:` +

@@ -25,12 +25,7 @@
   const MAX_POINTS = 32;
   const VB = 1000;   /* the SVG's viewBox: 0..1000 both ways over the picture */
 
-  function el(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = text;
-    return e;
-  }
+  const el = window.reelDom.el;
   function svg(tag, attrs) {
     const e = document.createElementNS(SVGNS, tag);
     for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));

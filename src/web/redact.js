@@ -27,12 +27,7 @@
 
   let cur = null;                      /* the mounted page's state */
 
-  function el(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
+  const el = window.reelDom.el;
 
   const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
   const r4 = (v) => Math.round(v * 10000) / 10000;

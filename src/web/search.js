@@ -21,12 +21,7 @@
   const PRESETS = [['24h', '24 hours', 86400], ['7d', '7 days', 7 * 86400], ['31d', '31 days', 31 * 86400], ['custom', 'Custom', 0]];
   const LIMIT = 500;
 
-  function el(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = text;
-    return e;
-  }
+  const el = window.reelDom.el;
   const pad = (n) => String(n).padStart(2, '0');
   function toLocalInput(ms) {
     const d = new Date(ms);
@@ -213,19 +208,7 @@
     }
   }
 
-  function parseQuery(q) {
-    const o = {};
-    for (const part of String(q || '').split('&')) {
-      const i = part.indexOf('=');
-      if (i <= 0) continue;
-      try {
-        o[decodeURIComponent(part.slice(0, i))] = decodeURIComponent(part.slice(i + 1));
-      } catch (e) {
-        /* skip */
-      }
-    }
-    return o;
-  }
+  const parseQuery = window.reelDom.parseQuery;
 
   function mount(root, ctx, query) {
     unmount();

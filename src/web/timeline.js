@@ -42,12 +42,7 @@
   const iso = (ms) => new Date(ms).toISOString();
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-  function el(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
+  const el = window.reelDom.el;
   function button(cls, text, title) {
     const b = el('button', cls, text);
     b.type = 'button';
@@ -1958,19 +1953,7 @@
 
   /* ---- mount / unmount (app.js) ---- */
 
-  function parseQuery(q) {
-    const o = {};
-    for (const part of String(q || '').split('&')) {
-      const i = part.indexOf('=');
-      if (i <= 0) continue;
-      try {
-        o[decodeURIComponent(part.slice(0, i))] = decodeURIComponent(part.slice(i + 1));
-      } catch (e) {
-        /* skip */
-      }
-    }
-    return o;
-  }
+  const parseQuery = window.reelDom.parseQuery;
 
   /* ctx: {api, user: {name, role}, navigate, cameras()}; query: the part
    * of the hash after '?' (cams, t, span), arg: #/playback/NAME's name. */

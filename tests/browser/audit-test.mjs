@@ -22,13 +22,11 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  CLIPS, REEL, REEL_SIM, assert, freePort, loadChromium, makeHarness, reportCsp, requireFiles, sleep, waitFor,
-  watchProblems,
+  CLIPS, REEL, REEL_SIM, assert, assertNoSideScroll, loadChromium, makeHarness, requireFiles, screenshotDir, signInAt,
+  signOutOf, sleep, waitFor,
 } from './harness.mjs';
 
-const args = process.argv.slice(2);
-const shotArg = args.indexOf('--screenshots');
-const shotDir = shotArg >= 0 ? path.resolve(args[shotArg + 1]) : null;
+const shotDir = screenshotDir();
 
 const chromium = await loadChromium();
 requireFiles([['REEL', REEL], ['REEL_SIM', REEL_SIM], ['H.264 clip', path.join(CLIPS, 'h264.264')]],
@@ -52,14 +50,7 @@ async function main() {
     reel('user', 'add', 'audrey', '--role', 'auditor', '--password-file', pw);
     reel('user', 'add', 'otto', '--role', 'operator', '--cameras', 'all', '--password-file', pw);
     reel('user', 'add', 'vera', '--role', 'viewer', '--cameras', 'front', '--password-file', pw);
-    const httpPort = await freePort();
-    base = `http://127.0.0.1:${httpPort}`;
-    const rec = start('reel', REEL, ['-d', data, 'run', '--http', `127.0.0.1:${httpPort}`, '--backoff-max-s', '1',
-      '--checkpoint-ms', '300']);
-    await waitFor('GET /api/health', async () => {
-      if (rec.exitCode !== null) throw new Error('reel run exited');
-      return (await fetch(`${base}/api/health`)).status === 200;
-    }, 20000);
+    base = await h.startReel(['--backoff-max-s', '1', '--checkpoint-ms', '300']);
   } catch (e) {
     h.failed++;
     console.log(`not ok - set-up (reel-sim, reel init, users, reel run --http)\n  ${e.stack || e}\n${logs()}`);
@@ -97,30 +88,12 @@ async function main() {
     assert(r.status === 201, `disclosure ${r.status}`);
   });
 
-  browserCtx = await h.launchPersistent(chromium);
-  const page = browserCtx.pages()[0] || await browserCtx.newPage();
-  page.setDefaultTimeout(20000);
-  const problems = [];
   /* 400: the live grid asks before the reason dialog is answered ("a reason is required"), then again with it */
-  watchProblems(page, problems, /status of (40[01349]|503)/);
-  await reportCsp(page);
-  const signIn = async (user, password) => {
-    await page.goto(`${base}/#/live`);
-    await page.waitForSelector('#login-view:not([hidden])');
-    await page.fill('#username', user);
-    await page.fill('#password', password);
-    await page.click('#login-submit');
-    await page.waitForSelector('#app-view:not([hidden])');
-  };
-  const signOut = async () => {
-    await page.setViewportSize({ width: 1440, height: 900 });
-    await page.click('#logout');
-    await page.waitForSelector('#login-view:not([hidden])');
-  };
-  const noSideScroll = async (what) => {
-    const [sw, cw] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
-    assert(sw <= cw, `${what}: scrollWidth ${sw} > clientWidth ${cw}`);
-  };
+  const { ctx, page, problems } = await h.openPage(chromium, /status of (40[01349]|503)/);
+  browserCtx = ctx;
+  const signIn = (user, password) => signInAt(page, base, user, password);
+  const signOut = () => signOutOf(page);
+  const noSideScroll = (what) => assertNoSideScroll(page, what);
   const shot = async (name) => {
     if (shotDir) await page.screenshot({ path: path.join(shotDir, name), fullPage: false });
   };

@@ -15,13 +15,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  CLIPS, REEL, REEL_SIM, assert, freePort, loadChromium, makeHarness, reportCsp, requireFiles, sleep, waitFor,
-  watchProblems,
+  CLIPS, REEL, REEL_SIM, assert, loadChromium, makeHarness, requireFiles, screenshotDir, sleep, waitFor,
 } from './harness.mjs';
 
-const args = process.argv.slice(2);
-const shotArg = args.indexOf('--screenshots');
-const shotDir = shotArg >= 0 ? path.resolve(args[shotArg + 1]) : null;
+const shotDir = screenshotDir();
 
 const chromium = await loadChromium();
 requireFiles([['REEL', REEL], ['REEL_SIM', REEL_SIM], ['H.264 clip', path.join(CLIPS, 'h264.264')]],
@@ -53,26 +50,16 @@ async function main() {
     const pw = path.join(tmp, 'vic.pw');
     fs.writeFileSync(pw, 'vic-password-1\n');
     reel('user', 'add', 'vic', '--role', 'viewer', '--password-file', pw, '--cameras', 'porch,yard');
-    const httpPort = await freePort();
-    base = `http://127.0.0.1:${httpPort}`;
-    const rec = start('reel', REEL, ['-d', data, 'run', '--http', `127.0.0.1:${httpPort}`, '--backoff-max-s', '1']);
-    await waitFor('GET /api/health', async () => {
-      if (rec.exitCode !== null) throw new Error('reel run exited');
-      return (await fetch(`${base}/api/health`)).status === 200;
-    }, 20000);
+    base = await h.startReel(['--backoff-max-s', '1']);
   } catch (e) {
     h.failed++;
     console.log(`not ok - set-up\n  ${e.stack || e}\n${logs()}`);
     return;
   }
-  browserCtx = await h.launchPersistent(chromium);
-  const page = browserCtx.pages()[0] || await browserCtx.newPage();
-  page.setDefaultTimeout(20000);
-  const problems = [];
   // 416: the timeline's player asking past the end of the recording the outage closed (an
   // answer it expects and skips: timeline.js appendFrag, docs/api.md frag.m4s)
-  watchProblems(page, problems, /status of (40[1349]|416|503)/);
-  await reportCsp(page);
+  const { ctx, page, problems } = await h.openPage(chromium, /status of (40[1349]|416|503)/);
+  browserCtx = ctx;
   const shot = async (name, width) => {
     if (!shotDir) return;
     fs.mkdirSync(shotDir, { recursive: true });

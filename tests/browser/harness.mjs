@@ -99,6 +99,49 @@ export function watchProblems(p, problems, okStatus) {
   });
 }
 
+/* The directory after --screenshots in argv, resolved, or null. */
+export function screenshotDir(argv = process.argv.slice(2), flag = '--screenshots') {
+  const i = argv.indexOf(flag);
+  return i >= 0 && argv[i + 1] ? path.resolve(argv[i + 1]) : null;
+}
+
+/* An API call from inside the page (its session cookie, the session's CSRF
+ * token): { status, json } (json null when the body is not JSON). */
+export function pageApi(page) {
+  return (method, p, body) => page.evaluate(async ([m, u, b]) => {
+    const s = await (await fetch('/api/session')).json();
+    const r = await fetch(u, { method: m, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token },
+      body: b === null ? undefined : JSON.stringify(b) });
+    let j = null;
+    try { j = await r.json(); } catch (e) { j = null; }
+    return { status: r.status, json: j };
+  }, [method, p, body === undefined ? null : body]);
+}
+
+/* Signs in through the login form at base/#/live; waits for the app view
+ * unless waitApp is false (a caller that expects a refusal). */
+export async function signInAt(page, base, user, password, waitApp = true) {
+  await page.goto(`${base}/#/live`);
+  await page.waitForSelector('#login-view:not([hidden])');
+  await page.fill('#username', user);
+  await page.fill('#password', password);
+  await page.click('#login-submit');
+  if (waitApp) await page.waitForSelector('#app-view:not([hidden])');
+}
+
+/* Signs out from the top bar (at 1440 px, where the button is shown). */
+export async function signOutOf(page) {
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.click('#logout');
+  await page.waitForSelector('#login-view:not([hidden])');
+}
+
+/* Fails when the page scrolls sideways. */
+export async function assertNoSideScroll(page, what) {
+  const [sw, cw] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+  assert(sw <= cw, `${what}: scrollWidth ${sw} > clientWidth ${cw}`);
+}
+
 /* Makes every CSP violation in pages of target (a page or a context) a
  * console error, which watchProblems collects. */
 export async function reportCsp(target) {
@@ -195,6 +238,32 @@ export function makeHarness(prefix) {
       h.failed++;
       console.log(`not ok - ${name}\n  ${String(e && e.stack || e).split('\n').join('\n  ')}`);
     }
+  };
+
+  /* `reel -d DATA run --http 127.0.0.1:PORT ARGS` as process "reel", once
+   * GET /api/health answers; returns the base URL. */
+  h.startReel = async (args = [], timeoutMs = 20000) => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const rec = h.start('reel', REEL, ['-d', data, 'run', '--http', `127.0.0.1:${port}`, ...args]);
+    await waitFor('GET /api/health', async () => {
+      if (rec.exitCode !== null) throw new Error('reel run exited');
+      return (await fetch(`${base}/api/health`)).status === 200;
+    }, timeoutMs);
+    return base;
+  };
+
+  /* chromium's page with a default timeout, its problems (script errors,
+   * console errors but answers matching okStatus, CSP violations) collected:
+   * { ctx, page, problems }. */
+  h.openPage = async (chromium, okStatus, timeoutMs = 20000) => {
+    const ctx = await h.launchPersistent(chromium);
+    const page = ctx.pages()[0] || await ctx.newPage();
+    page.setDefaultTimeout(timeoutMs);
+    const problems = [];
+    watchProblems(page, problems, okStatus);
+    await reportCsp(page);
+    return { ctx, page, problems };
   };
 
   /* chromium with a profile in TMP, a 1000x900 viewport. */

@@ -32,8 +32,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  CHROMIUM, CHROMIUM_ARGS, CLIPS, REEL, REEL_SIM, Skip, alive, assert, freePort, loadChromium, makeHarness, reportCsp, root, sleep,
-  waitFor, watchProblems,
+  CHROMIUM, CHROMIUM_ARGS, CLIPS, REEL, REEL_SIM, alive, assert, freePort, loadChromium, makeHarness, reportCsp, root,
+  screenshotDir, Skip, sleep, waitFor, watchProblems,
 } from './harness.mjs';
 
 const GST = process.env.REEL_GST_SERVER || path.join(root, 'tests/integration/gst_rtsp_server.py');
@@ -45,9 +45,7 @@ const TARGET_DELAY_MS = 500;
 const BOUND_FIRST_MS = 5000;
 const BOUND_DELAY_MS = 2000;
 
-const args = process.argv.slice(2);
-const shotArg = args.indexOf('--screenshots');
-const shotDir = shotArg >= 0 ? path.resolve(args[shotArg + 1]) : null;
+const shotDir = screenshotDir();
 
 const chromium = await loadChromium();
 

@@ -15,13 +15,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  CLIPS, REEL, REEL_SIM, assert, freePort, loadChromium, makeHarness, reportCsp, requireFiles, sleep, waitFor,
-  watchProblems,
+  CLIPS, REEL, REEL_SIM, assert, loadChromium, makeHarness, pageApi, requireFiles, screenshotDir, signInAt, sleep,
+  waitFor,
 } from './harness.mjs';
 
-const args = process.argv.slice(2);
-const shotArg = args.indexOf('--screenshots');
-const shotDir = shotArg >= 0 ? path.resolve(args[shotArg + 1]) : null;
+const shotDir = screenshotDir();
 
 const chromium = await loadChromium();
 requireFiles([['REEL', REEL], ['REEL_SIM', REEL_SIM], ['H.264 clip', path.join(CLIPS, 'h264.264')]],
@@ -43,39 +41,16 @@ async function main() {
     const pw = path.join(tmp, 'opal.pw');
     fs.writeFileSync(pw, 'opal-password-1\n');
     reel('user', 'add', 'opal', '--role', 'operator', '--password-file', pw, '--cameras', 'porch,gate');
-    const httpPort = await freePort();
-    base = `http://127.0.0.1:${httpPort}`;
-    const rec = start('reel', REEL, ['-d', data, 'run', '--http', `127.0.0.1:${httpPort}`, '--backoff-max-s', '1']);
-    await waitFor('GET /api/health', async () => {
-      if (rec.exitCode !== null) throw new Error('reel run exited');
-      return (await fetch(`${base}/api/health`)).status === 200;
-    }, 20000);
+    base = await h.startReel(['--backoff-max-s', '1']);
   } catch (e) {
     h.failed++;
     console.log(`not ok - set-up\n  ${e.stack || e}\n${logs()}`);
     return;
   }
-  browserCtx = await h.launchPersistent(chromium);
-  const page = browserCtx.pages()[0] || await browserCtx.newPage();
-  page.setDefaultTimeout(20000);
-  const problems = [];
-  watchProblems(page, problems, /status of (40[1349]|503)/);
-  await reportCsp(page);
-  const api = (method, p, body) => page.evaluate(async ([m, u, b]) => {
-    const s = await (await fetch('/api/session')).json();
-    const r = await fetch(u, { method: m, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token },
-      body: b === null ? undefined : JSON.stringify(b) });
-    let j = null;
-    try { j = await r.json(); } catch (e) { j = null; }
-    return { status: r.status, json: j };
-  }, [method, p, body === undefined ? null : body]);
-  const signIn = async (user, password) => {
-    await page.goto(`${base}/`);
-    await page.getByLabel('User name').fill(user);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('#app-view').waitFor({ state: 'visible' });
-  };
+  const { ctx, page, problems } = await h.openPage(chromium, /status of (40[1349]|503)/);
+  browserCtx = ctx;
+  const api = pageApi(page);
+  const signIn = (user, password) => signInAt(page, base, user, password);
   const shot = async (name, width) => {
     if (!shotDir) return;
     fs.mkdirSync(shotDir, { recursive: true });

@@ -17,13 +17,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  CLIPS, REEL, REEL_SIM, assert, freePort, loadChromium, makeHarness, reportCsp, requireFiles, sleep, waitFor,
-  watchProblems,
+  CLIPS, REEL, REEL_SIM, assert, loadChromium, makeHarness, requireFiles, screenshotDir, signInAt, sleep, waitFor,
 } from './harness.mjs';
 
-const args = process.argv.slice(2);
-const shotArg = args.indexOf('--screenshots');
-const shotDir = shotArg >= 0 ? path.resolve(args[shotArg + 1]) : null;
+const shotDir = screenshotDir();
 
 const chromium = await loadChromium();
 /* the motion clip (a box moving at known times, tests/data/make-clips.sh), else the plain one */
@@ -53,24 +50,14 @@ async function main() {
     const pw = path.join(tmp, 'vic.pw');
     fs.writeFileSync(pw, 'vic-password-1\n');
     reel('user', 'add', 'vic', '--role', 'viewer', '--password-file', pw, '--cameras', 'porch');
-    const httpPort = await freePort();
-    base = `http://127.0.0.1:${httpPort}`;
-    const rec = start('reel', REEL, ['-d', data, 'run', '--http', `127.0.0.1:${httpPort}`, '--backoff-max-s', '1']);
-    await waitFor('GET /api/health', async () => {
-      if (rec.exitCode !== null) throw new Error('reel run exited');
-      return (await fetch(`${base}/api/health`)).status === 200;
-    }, 20000);
+    base = await h.startReel(['--backoff-max-s', '1']);
   } catch (e) {
     h.failed++;
     console.log(`not ok - set-up\n  ${e.stack || e}\n${logs()}`);
     return;
   }
-  browserCtx = await h.launchPersistent(chromium);
-  const page = browserCtx.pages()[0] || await browserCtx.newPage();
-  page.setDefaultTimeout(20000);
-  const problems = [];
-  watchProblems(page, problems, /status of (40[1349]|503)/);
-  await reportCsp(page);
+  const { ctx, page, problems } = await h.openPage(chromium, /status of (40[1349]|503)/);
+  browserCtx = ctx;
   const shot = async (name, width) => {
     if (!shotDir) return;
     fs.mkdirSync(shotDir, { recursive: true });
@@ -78,13 +65,7 @@ async function main() {
     await sleep(600);
     await page.screenshot({ path: path.join(shotDir, name), fullPage: width < 600 });
   };
-  const signIn = async (user, password) => {
-    await page.goto(`${base}/`);
-    await page.getByLabel('User name').fill(user);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('#app-view').waitFor({ state: 'visible' });
-  };
+  const signIn = (user, password) => signInAt(page, base, user, password);
   /* a click at (fx, fy), fractions of the editor's picture */
   const at = async (fx, fy) => {
     const b = await page.locator('#mo-svg').boundingBox();

@@ -17,13 +17,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  CLIPS, REEL, REEL_SIM, assert, freePort, loadChromium, makeHarness, reportCsp, requireFiles, sleep, waitFor,
-  watchProblems,
+  CLIPS, REEL, REEL_SIM, assert, loadChromium, makeHarness, requireFiles, screenshotDir, sleep, waitFor,
 } from './harness.mjs';
 
-const args = process.argv.slice(2);
-const shotArg = args.indexOf('--screenshots');
-const shotDir = shotArg >= 0 ? path.resolve(args[shotArg + 1]) : null;
+const shotDir = screenshotDir();
 
 const chromium = await loadChromium();
 requireFiles([['REEL', REEL], ['REEL_SIM', REEL_SIM], ['H.264 clip', path.join(CLIPS, 'h264.264')]],
@@ -47,15 +44,7 @@ async function main() {
     account = readInitialPassword();
     assert(account.password, 'no initial-admin-password file after reel init');
     reel('camera', 'add', 'cam0', `rtsp://127.0.0.1:${simPort}/cam/0`);
-    const httpPort = await freePort();
-    base = `http://127.0.0.1:${httpPort}`;
-    const rec = start('reel', REEL, ['-d', data, 'run', '--http', `127.0.0.1:${httpPort}`, '--rotate-s', '4',
-      '--checkpoint-ms', '300']);
-    await waitFor('GET /api/health', async () => {
-      if (rec.exitCode !== null) throw new Error('reel run exited');
-      const r = await fetch(`${base}/api/health`);
-      return r.status === 200;
-    }, 20000);
+    base = await h.startReel(['--rotate-s', '4', '--checkpoint-ms', '300']);
     await waitFor('12 s recorded', async () => {
       const f = frames();
       return f.length && f[f.length - 1] - f[0] >= 12 * 90000;
@@ -70,13 +59,9 @@ async function main() {
   const startIso = new Date(s0 * 1000).toISOString();
   const endIso = new Date((s0 + 10) * 1000).toISOString();
 
-  browserCtx = await h.launchPersistent(chromium);
-  const page = browserCtx.pages()[0] || await browserCtx.newPage();
-  page.setDefaultTimeout(30000);
+  const { ctx, page, problems } = await h.openPage(chromium, /status of (40[1349]|503)/, 30000);
+  browserCtx = ctx;
   await page.setViewportSize({ width: 1440, height: 900 });
-  const problems = [];
-  watchProblems(page, problems, /status of (40[1349]|503)/);
-  await reportCsp(page);
 
   await check('sign in and open the editor for a 10 s range', async () => {
     await page.goto(`${base}/`);

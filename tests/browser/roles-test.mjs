@@ -20,13 +20,11 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import {
-  CLIPS, REEL, REEL_SIM, assert, freePort, loadChromium, makeHarness, reportCsp, requireFiles, sleep, waitFor,
-  watchProblems,
+  CLIPS, REEL, REEL_SIM, assert, assertNoSideScroll, loadChromium, makeHarness, pageApi, requireFiles, screenshotDir,
+  signInAt, signOutOf, sleep, waitFor,
 } from './harness.mjs';
 
-const args = process.argv.slice(2);
-const shotArg = args.indexOf('--screenshots');
-const shotDir = shotArg >= 0 ? path.resolve(args[shotArg + 1]) : null;
+const shotDir = screenshotDir();
 
 const chromium = await loadChromium();
 requireFiles([['REEL', REEL], ['REEL_SIM', REEL_SIM], ['H.264 clip', path.join(CLIPS, 'h264.264')]],
@@ -81,49 +79,19 @@ async function main() {
     reel('user', 'add', 'vera', '--role', 'viewer', '--cameras', 'front', '--password-file', pw);
     reel('user', 'add', 'otto', '--role', 'operator', '--cameras', 'all', '--password-file', pw);
     reel('user', 'add', 'audrey', '--role', 'auditor', '--password-file', pw);
-    const httpPort = await freePort();
-    base = `http://127.0.0.1:${httpPort}`;
-    const rec = start('reel', REEL, ['-d', data, 'run', '--http', `127.0.0.1:${httpPort}`, '--backoff-max-s', '1']);
-    await waitFor('GET /api/health', async () => {
-      if (rec.exitCode !== null) throw new Error('reel run exited');
-      return (await fetch(`${base}/api/health`)).status === 200;
-    }, 20000);
+    base = await h.startReel(['--backoff-max-s', '1']);
   } catch (e) {
     h.failed++;
     console.log(`not ok - set-up (reel-sim, reel init, users, reel run --http)\n  ${e.stack || e}\n${logs()}`);
     return;
   }
-  browserCtx = await h.launchPersistent(chromium);
-  const page = browserCtx.pages()[0] || await browserCtx.newPage();
-  page.setDefaultTimeout(20000);
-  const problems = [];
-  watchProblems(page, problems, /status of (40[1349]|503)/);
+  const { ctx, page, problems } = await h.openPage(chromium, /status of (40[1349]|503)/);
+  browserCtx = ctx;
   page.on('dialog', (d) => d.accept());
-  await reportCsp(page);
-  const api = (method, p, body) => page.evaluate(async ([m, u, b]) => {
-    const s = await (await fetch('/api/session')).json();
-    const r = await fetch(u, { method: m, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token },
-      body: b === null ? undefined : JSON.stringify(b) });
-    let j = null;
-    try { j = await r.json(); } catch (e) { j = null; }
-    return { status: r.status, json: j };
-  }, [method, p, body === undefined ? null : body]);
-  const signIn = async (user, password) => {
-    await page.goto(`${base}/#/live`);
-    await page.waitForSelector('#login-view:not([hidden])');
-    await page.fill('#username', user);
-    await page.fill('#password', password);
-    await page.click('#login-submit');
-  };
-  const signOut = async () => {
-    await page.setViewportSize({ width: 1440, height: 900 });
-    await page.click('#logout');
-    await page.waitForSelector('#login-view:not([hidden])');
-  };
-  const noSideScroll = async (what) => {
-    const [sw, cw] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
-    assert(sw <= cw, `${what}: scrollWidth ${sw} > clientWidth ${cw}`);
-  };
+  const api = pageApi(page);
+  const signIn = (user, password) => signInAt(page, base, user, password, false);
+  const signOut = () => signOutOf(page);
+  const noSideScroll = (what) => assertNoSideScroll(page, what);
   const shot = async (name) => {
     if (!shotDir) return;
     await page.screenshot({ path: path.join(shotDir, name), fullPage: false });

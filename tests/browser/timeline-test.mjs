@@ -20,13 +20,11 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  CLIPS, REEL, Skip, assert, freePort, loadChromium, makeHarness, reportCsp, requireFiles, sleep, waitFor,
-  watchProblems, root,
+  CLIPS, REEL, assert, freePort, loadChromium, makeHarness, reportCsp, requireFiles, root, screenshotDir, Skip, sleep,
+  waitFor, watchProblems,
 } from './harness.mjs';
 
-const args = process.argv.slice(2);
-const shotArg = args.indexOf('--screenshots');
-const shotDir = shotArg >= 0 ? path.resolve(args[shotArg + 1]) : null;
+const shotDir = screenshotDir();
 const FILL = process.env.REEL_TL_FILL || path.join(root, 'build/bench/reel-bench-tl-fill');
 const FFPROBE = process.env.REEL_FFPROBE || '/usr/bin/ffprobe';
 const CLIP = path.join(CLIPS, 'h264-small.264');
