@@ -19,6 +19,7 @@
 #   tests/browser/run.sh --timeline [--screenshots docs/img]   runs timeline-test.mjs (the timeline page)
 #   tests/browser/run.sh --events [--screenshots docs/screenshots]   runs events-test.mjs (#/events, live)
 #   tests/browser/run.sh --motion [--screenshots docs/screenshots]   runs motion-test.mjs (zones, masks, search)
+#   tests/browser/run.sh --alerts [--screenshots docs/img]   runs alerts-test.mjs (webhooks on #/alerts)
 # Meson sets REEL, REEL_SIM and REEL_CLIPS (REEL_MP4_AUDIO_FIXTURE for
 # --audio); without them it uses ./build.
 set -eu
@@ -78,6 +79,9 @@ elif [ "${1:-}" = --events ]; then
     shift
 elif [ "${1:-}" = --motion ]; then
     script=motion-test.mjs
+    shift
+elif [ "${1:-}" = --alerts ]; then
+    script=alerts-test.mjs
     shift
 fi
 exec node "$here/$script" "$@"
