@@ -27,8 +27,9 @@ FRAME = W * H * 3 // 2
 
 
 def t3339(t90k):
-    s = t90k / 90000
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(int(s))) + f".{int(round((s % 1) * 1000)) % 1000:03d}Z"
+    """RFC 3339 with milliseconds (the API's precision), rounded to the nearest one."""
+    ms = int(round(t90k / 90))
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
 
 
 def px_rect(x, y, w, h):
@@ -93,11 +94,18 @@ class RedactTest(HttpTest):
         self.port = int(m.group(1))
 
     def recorded_range(self, seconds):
+        """A range of `seconds` from 1 s after the first frame, on whole
+        milliseconds: the redaction's start and end go to the API in RFC 3339
+        with milliseconds, view.mp4's as seconds with 6 decimals, and both
+        must name the same range (a start rounded down by a few 90 kHz ticks
+        took in the frame just before view.mp4's first, and the copy was one
+        frame behind the original all through)."""
         def enough():
             f = self.frames("cam0")
             return f if f and f[-1][1] - f[0][1] >= (seconds + 2) * 90000 else None
         f = wait_until(enough, 60, step=0.5, what=f"{seconds + 2} s recorded")
         start = f[0][1] + 90000
+        start -= start % 90
         return start, start + seconds * 90000
 
     def wait_job(self, req, jid):
@@ -196,14 +204,9 @@ class RedactTest(HttpTest):
             before, after = hf(oy, bi), hf(xy, bi)
             self.assertGreater(before, 20, f"the clip has detail at {pts} ms")
             self.assertLess(after, before * 0.15, f"blur box at {pts} ms: {after:.1f} vs {before:.1f}")
-            # outside the boxes: close to the original (the original at the
-            # same time, or one frame either side: the first frame of a range
-            # that starts between key frames was once seen a frame off under
-            # a loaded sanitizer run). The copy's first frame may match an
-            # original up to 3 frames (100 ms) away: twice in full CI runs
-            # (one sanitized, one plain) it matched neither its own time nor
-            # a neighbour, and 6 runs here could not repeat it; every later
-            # frame must still match within one frame.
+            # outside the boxes: the original at the same time (the failure
+            # says how the neighbours compare, to tell a shifted copy from a
+            # damaged one)
             def outside_diff(ref):
                 diff = n = 0
                 for j in range(0, H, 3):
@@ -216,13 +219,10 @@ class RedactTest(HttpTest):
             d = outside_diff(oy)
             if d >= 6:
                 k = [q for q, _ in a].index(pts)
-                reach = 3 if checked == 1 else 1
-                near = {q - k: outside_diff(a[q][1][:W * H]) for q in range(k - reach, k + reach + 1)
-                        if q != k and 0 <= q < len(a)}
-                d = min([d] + list(near.values()))
-                self.assertLess(d, 6, f"outside the boxes at {pts} ms (frame {checked} of the copy): "
-                                f"{outside_diff(oy):.1f} against the original at the same time, "
-                                + ", ".join(f"{v:.1f} at {o:+d}" for o, v in sorted(near.items())))
+                near = {q - k: outside_diff(a[q][1][:W * H]) for q in range(k - 2, k + 3) if q != k and 0 <= q < len(a)}
+                self.fail(f"outside the boxes at {pts} ms (frame {checked} of the copy): {d:.1f} against the "
+                          "original at the same time, " + ", ".join(f"{v:.1f} at {o:+d} frames" for o, v in
+                                                                   sorted(near.items())))
         self.assertGreaterEqual(checked, len(a) - 1)
 
     def test_refusals(self):
